@@ -1,0 +1,354 @@
+/* channel.c - rendezvous, buffered and event channels.
+ *
+ * Channels live in one array indexed by slot, with a generation per slot like
+ * tasklets. Waiters form an intrusive doubly linked FIFO through the
+ * tasklets' `next` and `pos` fields, so a killed waiter leaves in O(1) and a
+ * snapshot can list the queue in order. A blocked tasklet's frame header
+ * records where, inside its frame, the message to send or the place to
+ * receive into lives (`ref`), never a pointer. */
+#include "sched_int.h"
+
+#include <string.h>
+
+/* ---- table ------------------------------------------------------------------ */
+
+sw__chan *sw__chan_get(const sw_sched *s, sw_chan ch) {
+    uint32_t slot = sw_handle_slot(ch);
+    if (slot >= s->nchans) return NULL;
+    sw__chan *c = &s->chans[slot];
+    if (!c->live || c->gen != sw_handle_gen(ch)) return NULL;
+    return c;
+}
+
+sw_chan sw_chan_new(sw_sched *s, const sw_chan_desc *desc) {
+    sw_chan_desc d = desc ? *desc : (sw_chan_desc){0};
+    if (d.kind > SW_CHAN_EVENT || d.preference < -1 || d.preference > 1) {
+        sw__errf(s, "invalid channel description");
+        return SW_CHAN_NONE;
+    }
+    if (d.kind == SW_CHAN_BUFFERED && d.capacity == 0) {
+        sw__errf(s, "a buffered channel needs a capacity of at least 1");
+        return SW_CHAN_NONE;
+    }
+    sw_msg *buf = NULL;
+    if (d.kind == SW_CHAN_BUFFERED) {
+        buf = sw__alloc(s, NULL, (size_t)d.capacity * sizeof *buf);
+        if (!buf) {
+            sw__errf(s, "out of memory for a channel of capacity %u", d.capacity);
+            return SW_CHAN_NONE;
+        }
+    }
+    uint32_t slot;
+    if (s->chan_free != SW__NIL) {
+        slot = s->chan_free;
+        s->chan_free = s->chans[slot].next_free;
+    } else {
+        if (s->nchans == s->chancap) {
+            uint32_t cap = s->chancap ? s->chancap * 2 : 256;
+            sw__chan *c = sw__alloc(s, s->chans, (size_t)cap * sizeof *c);
+            if (!c) {
+                sw__alloc(s, buf, 0);
+                sw__errf(s, "out of memory for channels");
+                return SW_CHAN_NONE;
+            }
+            s->chans = c;
+            s->chancap = cap;
+        }
+        slot = s->nchans++;
+        s->chans[slot].gen = 1;
+    }
+    sw__chan *c = &s->chans[slot];
+    uint32_t gen = c->gen;
+    memset(c, 0, sizeof *c);
+    c->gen = gen;
+    c->live = 1;
+    c->kind = (uint8_t)d.kind;
+    int pref = d.preference;
+    if (pref == 0 && !d.explicit_neither)
+        pref = d.kind == SW_CHAN_RENDEZVOUS ? SW_PREFER_RECEIVER : SW_PREFER_NEITHER;
+    c->pref = (int8_t)pref;
+    c->head = c->tail = SW__NIL;
+    c->cap = d.capacity;
+    c->buf = buf;
+    c->key = d.key;
+    s->chans_live++;
+    return sw_handle_make(slot, gen);
+}
+
+int sw_chan_free(sw_sched *s, sw_chan ch) {
+    sw__chan *c = sw__chan_get(s, ch);
+    if (!c) return SW_E_STALE;
+    sw_chan_close(s, ch);
+    sw__alloc(s, c->buf, 0);
+    uint32_t slot = sw_handle_slot(ch);
+    c->live = 0;
+    c->buf = NULL;
+    c->gen = c->gen == UINT32_MAX ? 1 : c->gen + 1;
+    c->next_free = s->chan_free;
+    s->chan_free = slot;
+    s->chans_live--;
+    return SW_OK;
+}
+
+void sw__chans_free_all(sw_sched *s) {
+    for (uint32_t i = 0; i < s->nchans; i++) sw__alloc(s, s->chans[i].buf, 0);
+    sw__alloc(s, s->chans, 0);
+    s->chans = NULL;
+    s->nchans = s->chancap = 0;
+}
+
+/* ---- wait queues --------------------------------------------------------------- */
+
+static void enqueue(sw_sched *s, sw__chan *c, uint32_t slot) {
+    struct sw__task *k = &s->tasks[slot];
+    k->next = SW__NIL;
+    k->pos = c->tail;
+    if (c->tail == SW__NIL)
+        c->head = slot;
+    else
+        s->tasks[c->tail].next = slot;
+    c->tail = slot;
+}
+
+static uint32_t dequeue(sw_sched *s, sw__chan *c) {
+    uint32_t slot = c->head;
+    struct sw__task *k = &s->tasks[slot];
+    c->head = k->next;
+    if (c->head == SW__NIL)
+        c->tail = SW__NIL;
+    else
+        s->tasks[c->head].pos = SW__NIL;
+    if (c->kind != SW_CHAN_EVENT) s->blocked_hard--;
+    return slot;
+}
+
+void sw__chan_unlink(sw_sched *s, sw__chan *c, uint32_t slot) {
+    struct sw__task *k = &s->tasks[slot];
+    if (k->pos == SW__NIL)
+        c->head = k->next;
+    else
+        s->tasks[k->pos].next = k->next;
+    if (k->next == SW__NIL)
+        c->tail = k->pos;
+    else
+        s->tasks[k->next].pos = k->pos;
+    c->balance += k->state == SW_TASK_SEND ? -1 : 1;
+    if (c->kind != SW_CHAN_EVENT) s->blocked_hard--;
+}
+
+static sw_msg *frame_ref(struct sw__task *k) {
+    return (sw_msg *)((char *)(k->top + 1) + k->top->ref);
+}
+
+/* Where inside the running frame `p` lies, or SW__NO_REF when outside. */
+static uint32_t ref_of(sw_sched *s, struct sw__task *k, const void *p) {
+    ptrdiff_t off = (const char *)p - (const char *)(k->top + 1);
+    uint32_t size = s->funcs[k->top->fn].fn->frame_size;
+    if (off < 0 || (size_t)off + sizeof(sw_msg) > size) return SW__NO_REF;
+    return (uint32_t)off;
+}
+
+/* Block the running tasklet on c. */
+static sw_step block(sw_sched *s, sw_tasklet *t, sw__chan *c, sw_chan ch, bool sending, uint32_t ref) {
+    struct sw__task *k = t->task;
+    k->state = sending ? SW_TASK_SEND : SW_TASK_RECV;
+    k->wait = ch;
+    k->spin = 0;
+    k->top->ref = ref;
+    enqueue(s, c, t->slot);
+    c->balance += sending ? 1 : -1;
+    if (c->kind != SW_CHAN_EVENT) s->blocked_hard++;
+    return SW_STEP_WAIT;
+}
+
+/* Wake `slot` after a completed handoff. When the channel prefers the woken
+ * side, the woken tasklet runs at once and the current one right after it. */
+static sw_step wake(sw_sched *s, sw_tasklet *t, sw__chan *c, uint32_t slot, bool woken_is_receiver) {
+    struct sw__task *w = &s->tasks[slot];
+    w->status = SW_OK;
+    w->top->ref = SW__NO_REF;
+    int prefer_woken = woken_is_receiver ? SW_PREFER_RECEIVER : SW_PREFER_SENDER;
+    if (t && c->pref == prefer_woken) {
+        sw__push_front(s, t->slot);
+        sw__push_front(s, slot);
+        return SW_STEP_SWITCH;
+    }
+    sw__make_runnable(s, slot);
+    return SW_STEP_CONTINUE;
+}
+
+
+/* ---- operations ------------------------------------------------------------------ */
+
+sw_step sw__send(sw_tasklet *t, sw_chan ch, const sw_msg *msg) {
+    sw_sched *s = t->sched;
+    struct sw__task *k = t->task;
+    if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
+    sw__chan *c = sw__chan_get(s, ch);
+    if (!c) {
+        k->status = SW_E_STALE;
+        return SW_STEP_CONTINUE;
+    }
+    if (c->closed) {
+        k->status = SW_E_CLOSED;
+        return SW_STEP_CONTINUE;
+    }
+    k->status = SW_OK;
+    if (!sw__spin_check(s, k, t->slot)) return SW_STEP_FAIL;
+    if (c->kind == SW_CHAN_EVENT) {
+        while (c->head != SW__NIL) {
+            uint32_t r = dequeue(s, c);
+            *frame_ref(&s->tasks[r]) = *msg;
+            c->balance++;
+            wake(s, NULL, c, r, true);
+        }
+        return SW_STEP_CONTINUE;
+    }
+    if (c->balance < 0) { /* a receiver waits: hand over directly */
+        uint32_t r = dequeue(s, c);
+        c->balance++;
+        *frame_ref(&s->tasks[r]) = *msg;
+        return wake(s, t, c, r, true);
+    }
+    if (c->kind == SW_CHAN_BUFFERED && c->count < c->cap) {
+        c->buf[(c->first + c->count++) % c->cap] = *msg;
+        return SW_STEP_CONTINUE;
+    }
+    uint32_t ref = ref_of(s, k, msg);
+    if (ref == SW__NO_REF) {
+        sw__errf(s, "SW_SEND: the message must be a field of the sender's frame");
+        s->error = SW_E_INVALID;
+        return SW_STEP_FAIL;
+    }
+    return block(s, t, c, ch, true, ref);
+}
+
+sw_step sw__recv(sw_tasklet *t, sw_chan ch, sw_msg *dst) {
+    sw_sched *s = t->sched;
+    struct sw__task *k = t->task;
+    if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
+    sw__chan *c = sw__chan_get(s, ch);
+    if (!c) {
+        k->status = SW_E_STALE;
+        return SW_STEP_CONTINUE;
+    }
+    k->status = SW_OK;
+    if (!sw__spin_check(s, k, t->slot)) return SW_STEP_FAIL;
+    if (c->kind == SW_CHAN_BUFFERED && c->count > 0) {
+        *dst = c->buf[c->first];
+        c->first = (c->first + 1) % c->cap;
+        c->count--;
+        if (c->balance > 0) { /* a sender waited for room */
+            uint32_t w = dequeue(s, c);
+            c->balance--;
+            c->buf[(c->first + c->count++) % c->cap] = *frame_ref(&s->tasks[w]);
+            return wake(s, t, c, w, false);
+        }
+        return SW_STEP_CONTINUE;
+    }
+    if (c->balance > 0) { /* a sender waits (rendezvous) */
+        uint32_t w = dequeue(s, c);
+        c->balance--;
+        *dst = *frame_ref(&s->tasks[w]);
+        return wake(s, t, c, w, false);
+    }
+    if (c->closed) {
+        k->status = SW_E_CLOSED;
+        return SW_STEP_CONTINUE;
+    }
+    uint32_t ref = ref_of(s, k, dst);
+    if (ref == SW__NO_REF) {
+        sw__errf(s, "SW_RECV: the destination must be a field of the receiver's frame");
+        s->error = SW_E_INVALID;
+        return SW_STEP_FAIL;
+    }
+    return block(s, t, c, ch, false, ref);
+}
+
+int sw_chan_post(sw_sched *s, sw_chan ch, const sw_msg *msg) {
+    sw__chan *c = sw__chan_get(s, ch);
+    if (!c) return SW_E_STALE;
+    if (c->closed) return SW_E_CLOSED;
+    if (c->kind == SW_CHAN_EVENT) {
+        while (c->head != SW__NIL) {
+            uint32_t r = dequeue(s, c);
+            *frame_ref(&s->tasks[r]) = *msg;
+            c->balance++;
+            wake(s, NULL, c, r, true);
+        }
+        return SW_OK;
+    }
+    if (c->balance < 0) {
+        uint32_t r = dequeue(s, c);
+        c->balance++;
+        *frame_ref(&s->tasks[r]) = *msg;
+        wake(s, NULL, c, r, true);
+        return SW_OK;
+    }
+    if (c->kind == SW_CHAN_BUFFERED && c->count < c->cap) {
+        c->buf[(c->first + c->count++) % c->cap] = *msg;
+        return SW_OK;
+    }
+    return SW_E_FULL;
+}
+
+int sw_chan_close(sw_sched *s, sw_chan ch) {
+    sw__chan *c = sw__chan_get(s, ch);
+    if (!c) return SW_E_STALE;
+    c->closed = 1;
+    while (c->head != SW__NIL) {
+        uint32_t w = dequeue(s, c);
+        struct sw__task *k = &s->tasks[w];
+        k->status = SW_E_CLOSED;
+        k->top->ref = SW__NO_REF;
+        sw__make_runnable(s, w);
+    }
+    c->balance = 0;
+    return SW_OK;
+}
+
+/* ---- queries ----------------------------------------------------------------------- */
+
+int32_t sw_chan_balance(const sw_sched *s, sw_chan ch) {
+    sw__chan *c = sw__chan_get(s, ch);
+    return c ? c->balance : 0;
+}
+uint32_t sw_chan_queued(const sw_sched *s, sw_chan ch) {
+    sw__chan *c = sw__chan_get(s, ch);
+    return c ? c->count : 0;
+}
+int sw_chan_preference(const sw_sched *s, sw_chan ch) {
+    sw__chan *c = sw__chan_get(s, ch);
+    return c ? c->pref : 0;
+}
+int sw_chan_set_preference(sw_sched *s, sw_chan ch, int preference) {
+    sw__chan *c = sw__chan_get(s, ch);
+    if (!c) return SW_E_STALE;
+    if (preference < -1 || preference > 1) return SW_E_INVALID;
+    c->pref = (int8_t)preference;
+    return SW_OK;
+}
+bool sw_chan_closed(const sw_sched *s, sw_chan ch) {
+    sw__chan *c = sw__chan_get(s, ch);
+    return c ? c->closed : true;
+}
+bool sw_chan_alive(const sw_sched *s, sw_chan ch) { return sw__chan_get(s, ch) != NULL; }
+sw_chan_kind sw_chan_kind_of(const sw_sched *s, sw_chan ch) {
+    sw__chan *c = sw__chan_get(s, ch);
+    return c ? (sw_chan_kind)c->kind : SW_CHAN_RENDEZVOUS;
+}
+uint64_t sw_chan_key(const sw_sched *s, sw_chan ch) {
+    sw__chan *c = sw__chan_get(s, ch);
+    return c ? c->key : 0;
+}
+
+uint32_t sw_chan_waiters(const sw_sched *s, sw_chan ch, sw_id *out, uint32_t cap) {
+    sw__chan *c = sw__chan_get(s, ch);
+    if (!c) return 0;
+    uint32_t n = 0;
+    for (uint32_t slot = c->head; slot != SW__NIL; slot = s->tasks[slot].next) {
+        if (n < cap) out[n] = sw_handle_make(slot, s->tasks[slot].gen);
+        n++;
+    }
+    return n;
+}

@@ -1,0 +1,84 @@
+/* frame.c - heap frames for tasklets, from per-size free lists.
+ *
+ * A frame is an sw__frame header followed by the function's fields. Frames
+ * are carved from 256 KiB slabs by size class (multiples of 16 bytes, up to
+ * 1 KiB) and recycled through per-class free lists, so spawning costs a few
+ * instructions and a million sleeping tasklets cost exactly their frames.
+ * Frames of consecutively spawned tasklets are adjacent, which the tick loop
+ * relies on to stream through them. Larger frames go to the allocator. */
+#include "sched_int.h"
+
+#include <string.h>
+
+#define SLAB_BYTES (256u * 1024u)
+
+uint32_t sw__frame_size(const sw_sched *s, const sw__frame *f) {
+    return s->funcs[f->fn].fn->frame_size;
+}
+
+static size_t class_of(size_t bytes) { return (bytes + 15) / 16; }
+
+sw__frame *sw__frame_new(sw_sched *s, int fn) {
+    size_t bytes = sizeof(sw__frame) + s->funcs[fn].fn->frame_size;
+    size_t cls = class_of(bytes);
+    sw__frame *f;
+    if (cls >= SW__POOL_CLASSES) {
+        f = sw__alloc(s, NULL, cls * 16);
+        if (!f) return NULL;
+    } else if (s->pool[cls]) {
+        f = s->pool[cls];
+        memcpy(&s->pool[cls], f, sizeof(void *));
+    } else {
+        size_t need = cls * 16;
+        if (s->slab_left < need) {
+            char *slab = sw__alloc(s, NULL, SLAB_BYTES);
+            if (!slab) return NULL;
+            memcpy(slab, &s->slabs, sizeof(void *));
+            s->slabs = slab;
+            s->slab_cur = slab + 16;
+            s->slab_left = SLAB_BYTES - 16;
+        }
+        f = (sw__frame *)s->slab_cur;
+        s->slab_cur += need;
+        s->slab_left -= need;
+    }
+    memset(f, 0, cls * 16);
+    f->fn = (uint16_t)fn;
+    f->ref = SW__NO_REF;
+    return f;
+}
+
+void sw__frame_free(sw_sched *s, sw__frame *f) {
+    size_t cls = class_of(sizeof(sw__frame) + s->funcs[f->fn].fn->frame_size);
+    if (cls >= SW__POOL_CLASSES) {
+        sw__alloc(s, f, 0);
+        return;
+    }
+    memcpy(f, &s->pool[cls], sizeof(void *));
+    s->pool[cls] = f;
+}
+
+void sw__frames_free_all(sw_sched *s) {
+    /* big frames are owned by live tasklets only */
+    for (uint32_t slot = 0; slot < s->ntasks; slot++) {
+        struct sw__task *k = &s->tasks[slot];
+        if (k->state == SW_TASK_FREE || !k->top) continue;
+        sw__frame *f = k->top;
+        while (f) {
+            sw__frame *p = f->parent;
+            if (class_of(sizeof(sw__frame) + s->funcs[f->fn].fn->frame_size) >= SW__POOL_CLASSES)
+                sw__alloc(s, f, 0);
+            f = p;
+        }
+        k->top = NULL;
+    }
+    char *slab = s->slabs;
+    while (slab) {
+        char *next;
+        memcpy(&next, slab, sizeof next);
+        sw__alloc(s, slab, 0);
+        slab = next;
+    }
+    s->slabs = NULL;
+    memset(s->pool, 0, sizeof s->pool);
+}

@@ -1,0 +1,944 @@
+/* sched.c - the tick loop, the tasklet table, the timer wheel and the
+ * registry of kinds and functions.
+ *
+ * Tasklets live in one array indexed by slot (48 bytes each), so the hot
+ * loops stream through memory. Free slots form a LIFO list through `next`;
+ * a slot's generation is bumped when it is freed, so old handles go stale.
+ *
+ * Timers: a wheel of 256 buckets, each a plain array of slots in arming
+ * order, plus an overflow list for wake-ups 256 or more ticks ahead that is
+ * cascaded into the wheel every 256 ticks. Arming appends (O(1)); cancelling
+ * overwrites the entry with a tombstone found through the tasklet's `pos`
+ * (O(1)); firing walks the bucket in order. When nothing else is waiting to
+ * run, a due bucket is swapped in as the tick's batch without touching the
+ * tasklets ("lazy": they are still marked SLEEPING until they run), which is
+ * what keeps a tick of ten million wake-ups streaming through memory.
+ *
+ * The run queue has three parts, run in this order: a stack of tasklets to
+ * run next (a channel handoff that prefers the woken side pushes the woken
+ * tasklet and then the current one), the batch woken at the start of the
+ * tick, and a FIFO of tasklets woken during the tick. */
+#include "sched_int.h"
+#include "rng.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- memory and messages ------------------------------------------------- */
+
+static void *default_alloc(void *ud, void *p, size_t n) {
+    (void)ud;
+    if (n == 0) {
+        free(p);
+        return NULL;
+    }
+    return realloc(p, n);
+}
+
+void *sw__alloc(sw_sched *s, void *p, size_t n) { return s->d.alloc(s->d.alloc_ud, p, n); }
+
+void sw__errf(sw_sched *s, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->errmsg, sizeof s->errmsg, fmt, ap);
+    va_end(ap);
+}
+
+void sw__reportf(sw_sched *s, const char *fmt, ...) {
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    size_t len = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+    if (s->report_len + len + 1 > s->report_cap) {
+        size_t cap = s->report_cap ? s->report_cap * 2 : 1024;
+        while (cap < s->report_len + len + 1) cap *= 2;
+        char *r = sw__alloc(s, s->report, cap);
+        if (!r) return;
+        s->report = r;
+        s->report_cap = cap;
+    }
+    memcpy(s->report + s->report_len, line, len + 1);
+    s->report_len += len;
+}
+
+const char *sw_sched_errmsg(const sw_sched *s) { return s ? s->errmsg : "no scheduler"; }
+const char *sw_sched_report(const sw_sched *s) { return s->report ? s->report : ""; }
+
+static bool vec_push(sw_sched *s, sw__vec32 *v, uint32_t x) {
+    if (v->n == v->cap) {
+        uint32_t cap = v->cap ? v->cap * 2 : 64;
+        uint32_t *items = sw__alloc(s, v->items, (size_t)cap * sizeof *items);
+        if (!items) return false;
+        v->items = items;
+        v->cap = cap;
+    }
+    v->items[v->n++] = x;
+    return true;
+}
+
+static void vec_free(sw_sched *s, sw__vec32 *v) {
+    sw__alloc(s, v->items, 0);
+    memset(v, 0, sizeof *v);
+}
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+sw_sched *sw_sched_new(const sw_sched_desc *desc) {
+    sw_sched_desc d = desc ? *desc : (sw_sched_desc){0};
+    if (!d.alloc) d.alloc = default_alloc;
+    if (!d.watchdog) d.watchdog = 1000000;
+    sw_sched *s = d.alloc(d.alloc_ud, NULL, sizeof *s);
+    if (!s) return NULL;
+    memset(s, 0, sizeof *s);
+    s->d = d;
+    s->free_head = SW__NIL;
+    s->chan_free = SW__NIL;
+    s->front = s->back_head = s->back_tail = SW__NIL;
+    s->cur.sched = s;
+    s->cur.context = d.context;
+    s->ordered = d.random_order;
+    return s;
+}
+
+void sw_sched_free(sw_sched *s) {
+    if (!s) return;
+    sw__frames_free_all(s);
+    sw__chans_free_all(s);
+    for (uint32_t i = 0; i < SW__WHEEL; i++) vec_free(s, &s->wheel[i]);
+    vec_free(s, &s->ready);
+    sw__alloc(s, s->ovf, 0);
+    sw__alloc(s, s->tasks, 0);
+    sw__alloc(s, s->kinds, 0);
+    sw__alloc(s, s->funcs, 0);
+    sw__alloc(s, s->report, 0);
+    s->d.alloc(s->d.alloc_ud, s, 0);
+}
+
+uint64_t sw_sched_seed(const sw_sched *s) { return s->d.seed; }
+sw_tick sw_sched_now(const sw_sched *s) { return s->now; }
+void *sw_sched_context(const sw_sched *s) { return s->d.context; }
+void sw_sched_set_context(sw_sched *s, void *context) {
+    s->d.context = context;
+    s->cur.context = context;
+}
+uint64_t sw_sched_resumes(const sw_sched *s) { return s->resumes; }
+void sw_sched_hold(sw_sched *s, int delta) { s->hold += delta; }
+
+uint64_t sw_sched_rand(const sw_sched *s, uint64_t stream, uint64_t counter) {
+    return sw_rng_at(sw_rng_key(s->d.seed, stream ^ 0x5157a11e70000000ULL), counter);
+}
+
+int sw_sched_on_tick_start(sw_sched *s, sw_hook_fn fn, void *ud) {
+    if (!fn || s->nstart == SW__MAX_HOOKS) return SW_E_FULL;
+    s->start_hooks[s->nstart++] = (sw__hook){fn, ud};
+    return SW_OK;
+}
+
+int sw_sched_on_tick_end(sw_sched *s, sw_hook_fn fn, void *ud) {
+    if (!fn || s->nend == SW__MAX_HOOKS) return SW_E_FULL;
+    s->end_hooks[s->nend++] = (sw__hook){fn, ud};
+    return SW_OK;
+}
+
+/* ---- registry ------------------------------------------------------------- */
+
+static _Thread_local const char *const *g_points;
+static _Thread_local int g_npoints;
+
+sw_step sw__describe(const char *const *names, int count) {
+    g_points = names;
+    g_npoints = count;
+    return SW_STEP_EXIT;
+}
+
+const char *const *sw_run_points(sw_run_fn run, int *count) {
+    g_points = NULL;
+    g_npoints = 0;
+    if (run) run(NULL, NULL);
+    if (count) *count = g_npoints;
+    return g_points;
+}
+
+static int add_func_entry(sw_sched *s, const sw_func *fn, const sw_kind *kind) {
+    for (int i = 0; i < s->nfuncs; i++) {
+        if (strcmp(s->funcs[i].fn->name, fn->name) == 0) {
+            sw__errf(s, "a resumable function named \"%s\" is already registered", fn->name);
+            return SW_E_INVALID;
+        }
+    }
+    if (s->nfuncs >= UINT16_MAX) {
+        sw__errf(s, "too many resumable functions");
+        return SW_E_FULL;
+    }
+    int npoints = 0;
+    const char *const *points = sw_run_points(fn->run, &npoints);
+    if (!points || npoints < 1) {
+        sw__errf(s, "resumable function \"%s\" does not begin with SW_BEGIN", fn->name);
+        return SW_E_INVALID;
+    }
+    if (s->nfuncs == s->funccap) {
+        int cap = s->funccap ? s->funccap * 2 : 16;
+        sw__funcent *f = sw__alloc(s, s->funcs, (size_t)cap * sizeof *f);
+        if (!f) return SW_E_NOMEM;
+        s->funcs = f;
+        s->funccap = cap;
+        for (int i = 0; i < s->nfuncs; i++)
+            if (s->funcs[i].kind) s->funcs[i].fn = &s->funcs[i].own;
+    }
+    sw__funcent *e = &s->funcs[s->nfuncs];
+    memset(e, 0, sizeof *e);
+    if (kind) {
+        e->own = (sw_func){kind->name, kind->run, kind->frame_size, kind->fields};
+        e->fn = &e->own;
+        e->kind = kind;
+    } else {
+        e->fn = fn;
+    }
+    e->points = points;
+    e->npoints = npoints;
+    return s->nfuncs++;
+}
+
+int sw__func_index(sw_sched *s, const sw_func *fn) {
+    for (int i = 0; i < s->nfuncs; i++)
+        if (s->funcs[i].fn == fn) return i;
+    return sw_sched_add_func(s, fn);
+}
+
+int sw_sched_add_func(sw_sched *s, const sw_func *fn) {
+    if (!fn || !fn->name || !fn->run) return SW_E_INVALID;
+    for (int i = 0; i < s->nfuncs; i++)
+        if (s->funcs[i].fn == fn) return i;
+    return add_func_entry(s, fn, NULL);
+}
+
+int sw_sched_add_kind(sw_sched *s, const sw_kind *kind) {
+    if (!kind || !kind->name || !kind->run) return SW_E_INVALID;
+    for (int i = 0; i < s->nkinds; i++) {
+        if (s->kinds[i].kind == kind) return i;
+        if (strcmp(s->kinds[i].kind->name, kind->name) == 0) {
+            sw__errf(s, "an agent kind named \"%s\" is already registered", kind->name);
+            return SW_E_INVALID;
+        }
+    }
+    if (s->nkinds >= UINT16_MAX) return SW_E_FULL;
+    sw_func tmp = {kind->name, kind->run, kind->frame_size, kind->fields};
+    if (s->nkinds == s->kindcap) {
+        int cap = s->kindcap ? s->kindcap * 2 : 16;
+        sw__kindent *k = sw__alloc(s, s->kinds, (size_t)cap * sizeof *k);
+        if (!k) return SW_E_NOMEM;
+        s->kinds = k;
+        s->kindcap = cap;
+    }
+    int fi = add_func_entry(s, &tmp, kind);
+    if (fi < 0) return fi;
+    s->kinds[s->nkinds] = (sw__kindent){.kind = kind, .func = fi};
+    return s->nkinds++;
+}
+
+const sw_kind *sw_sched_find_kind(const sw_sched *s, const char *name) {
+    for (int i = 0; i < s->nkinds; i++)
+        if (strcmp(s->kinds[i].kind->name, name) == 0) return s->kinds[i].kind;
+    return NULL;
+}
+
+const sw_func *sw_sched_find_func(const sw_sched *s, const char *name) {
+    for (int i = 0; i < s->nfuncs; i++)
+        if (strcmp(s->funcs[i].fn->name, name) == 0) return s->funcs[i].fn;
+    return NULL;
+}
+
+int sw_sched_kind_index(const sw_sched *s, const sw_kind *kind) {
+    for (int i = 0; i < s->nkinds; i++)
+        if (s->kinds[i].kind == kind) return i;
+    return SW_E_NOTFOUND;
+}
+
+int sw_sched_kind_count(const sw_sched *s) { return s->nkinds; }
+const sw_kind *sw_sched_kind_at(const sw_sched *s, int i) {
+    return i >= 0 && i < s->nkinds ? s->kinds[i].kind : NULL;
+}
+int sw_sched_func_count(const sw_sched *s) { return s->nfuncs; }
+const sw_func *sw_sched_func_at(const sw_sched *s, int i) {
+    return i >= 0 && i < s->nfuncs ? s->funcs[i].fn : NULL;
+}
+const char *const *sw_sched_func_points(const sw_sched *s, int i, int *count) {
+    if (i < 0 || i >= s->nfuncs) return NULL;
+    if (count) *count = s->funcs[i].npoints;
+    return s->funcs[i].points;
+}
+
+int sw_sched_set_kind_rank(sw_sched *s, const sw_kind *kind, int rank) {
+    int k = sw_sched_add_kind(s, kind);
+    if (k < 0) return k;
+    s->kinds[k].rank = rank;
+    s->ordered = true;
+    return SW_OK;
+}
+
+int sw_sched_set_kind_random(sw_sched *s, const sw_kind *kind, bool random) {
+    int k = sw_sched_add_kind(s, kind);
+    if (k < 0) return k;
+    s->kinds[k].random = random;
+    s->ordered = true;
+    return SW_OK;
+}
+
+/* ---- the run queue -------------------------------------------------------- */
+
+void sw__make_runnable(sw_sched *s, uint32_t slot) {
+    struct sw__task *k = &s->tasks[slot];
+    k->state = SW_TASK_RUNNABLE;
+    if (!s->in_run) {
+        /* between ticks or in tick-start hooks: joins the batch to be ordered */
+        if (!vec_push(s, &s->ready, slot)) s->error = SW_E_NOMEM;
+        return;
+    }
+    k->next = SW__NIL;
+    if (s->back_tail == SW__NIL)
+        s->back_head = slot;
+    else
+        s->tasks[s->back_tail].next = slot;
+    s->back_tail = slot;
+}
+
+void sw__push_front(sw_sched *s, uint32_t slot) {
+    s->tasks[slot].state = SW_TASK_RUNNABLE;
+    s->tasks[slot].next = s->front;
+    s->front = slot;
+}
+
+/* ---- timers --------------------------------------------------------------- */
+
+void sw__timer_arm(sw_sched *s, uint32_t slot, sw_tick wake) {
+    struct sw__task *k = &s->tasks[slot];
+    k->state = SW_TASK_SLEEPING;
+    k->wait = wake;
+    s->armed++;
+    if (wake - s->now < SW__WHEEL) {
+        sw__vec32 *b = &s->wheel[wake & SW__WHEEL_MASK];
+        k->pos = b->n;
+        if (!vec_push(s, b, slot)) s->error = SW_E_NOMEM;
+        return;
+    }
+    if (s->novf == s->ovfcap) {
+        uint32_t cap = s->ovfcap ? s->ovfcap * 2 : 64;
+        sw__ovf *o = sw__alloc(s, s->ovf, (size_t)cap * sizeof *o);
+        if (!o) {
+            s->error = SW_E_NOMEM;
+            return;
+        }
+        s->ovf = o;
+        s->ovfcap = cap;
+    }
+    k->pos = s->novf | SW__POS_OVF;
+    s->ovf[s->novf++] = (sw__ovf){wake, slot};
+}
+
+void sw__timer_cancel(sw_sched *s, uint32_t slot) {
+    struct sw__task *k = &s->tasks[slot];
+    s->armed--;
+    if (k->pos & SW__POS_OVF) {
+        s->ovf[k->pos & ~SW__POS_OVF].slot = SW__TOMB;
+    } else if (k->wait == s->now && s->ready_lazy) {
+        s->ready.items[k->pos] = SW__TOMB; /* fired lazily, not yet run */
+        s->armed++;                         /* it was uncounted when it fired */
+    } else {
+        s->wheel[k->wait & SW__WHEEL_MASK].items[k->pos] = SW__TOMB;
+    }
+}
+
+/* Every SW__WHEEL ticks, bring the overflow timers due within the next turn
+ * of the wheel into their buckets, keeping the overflow's order. */
+static void cascade(sw_sched *s) {
+    uint32_t keep = 0;
+    for (uint32_t i = 0; i < s->novf; i++) {
+        sw__ovf o = s->ovf[i];
+        if (o.slot == SW__TOMB) continue;
+        struct sw__task *k = &s->tasks[o.slot];
+        if (o.wake - s->now < SW__WHEEL) {
+            sw__vec32 *b = &s->wheel[o.wake & SW__WHEEL_MASK];
+            k->pos = b->n;
+            if (!vec_push(s, b, o.slot)) s->error = SW_E_NOMEM;
+        } else {
+            k->pos = keep | SW__POS_OVF;
+            s->ovf[keep++] = o;
+        }
+    }
+    s->novf = keep;
+}
+
+/* Move the bucket due now into the batch. */
+static void fire_timers(sw_sched *s) {
+    if ((s->now & SW__WHEEL_MASK) == 0 && s->novf) cascade(s);
+    sw__vec32 *b = &s->wheel[s->now & SW__WHEEL_MASK];
+    if (b->n == 0) return;
+    if (s->ready.n == 0) {
+        sw__vec32 t = s->ready;
+        s->ready = *b;
+        *b = t;
+        s->ready_lazy = true;
+        uint32_t valid = 0;
+        for (uint32_t i = 0; i < s->ready.n; i++) valid += s->ready.items[i] != SW__TOMB;
+        s->armed -= valid;
+        return;
+    }
+    for (uint32_t i = 0; i < b->n; i++) {
+        uint32_t slot = b->items[i];
+        if (slot == SW__TOMB) continue;
+        s->armed--;
+        sw__make_runnable(s, slot);
+    }
+    b->n = 0;
+}
+
+/* ---- tasklets -------------------------------------------------------------- */
+
+static uint32_t slot_alloc(sw_sched *s) {
+    if (s->free_head != SW__NIL) {
+        uint32_t slot = s->free_head;
+        s->free_head = s->tasks[slot].next;
+        return slot;
+    }
+    if (s->ntasks == UINT32_MAX - 1) return SW__NIL;
+    if (s->ntasks == s->taskcap) {
+        uint32_t cap = s->taskcap ? s->taskcap * 2 : 1024;
+        struct sw__task *t = sw__alloc(s, s->tasks, (size_t)cap * sizeof *t);
+        if (!t) return SW__NIL;
+        s->tasks = t;
+        s->taskcap = cap;
+    }
+    uint32_t slot = s->ntasks++;
+    memset(&s->tasks[slot], 0, sizeof s->tasks[slot]);
+    s->tasks[slot].gen = 1;
+    return slot;
+}
+
+static void slot_free(sw_sched *s, uint32_t slot) {
+    struct sw__task *k = &s->tasks[slot];
+    k->state = SW_TASK_FREE;
+    k->gen = k->gen == UINT32_MAX ? 1 : k->gen + 1;
+    k->next = s->free_head;
+    s->free_head = slot;
+}
+
+static void free_frames(sw_sched *s, struct sw__task *k) {
+    sw__frame *f = k->top;
+    while (f) {
+        sw__frame *p = f->parent;
+        sw__frame_free(s, f);
+        f = p;
+    }
+    k->top = NULL;
+}
+
+/* Remove a live tasklet from whatever holds it and reclaim its frames. A
+ * tasklet queued to run becomes a zombie whose slot is freed when dequeued. */
+static void task_destroy(sw_sched *s, uint32_t slot) {
+    struct sw__task *k = &s->tasks[slot];
+    if (k->state == SW_TASK_RUNNING) {
+        /* killed itself: its function is still running on its frames, which
+           run_task reclaims when it returns */
+        k->state = SW_TASK_ZOMBIE;
+        s->live--;
+        s->kinds[k->kind].live--;
+        return;
+    }
+    switch ((sw_task_state)k->state) {
+    case SW_TASK_SLEEPING:
+        sw__timer_cancel(s, slot);
+        break;
+    case SW_TASK_RECV:
+    case SW_TASK_SEND: {
+        sw__chan *c = sw__chan_get(s, k->wait);
+        if (c) sw__chan_unlink(s, c, slot);
+        break;
+    }
+    default:
+        break;
+    }
+    free_frames(s, k);
+    s->live--;
+    s->kinds[k->kind].live--;
+    if (k->state == SW_TASK_RUNNABLE)
+        k->state = SW_TASK_ZOMBIE;
+    else
+        slot_free(s, slot);
+}
+
+static sw_id spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick delay) {
+    int ki = sw_sched_add_kind(s, kind);
+    if (ki < 0) return SW_ID_NONE;
+    uint32_t slot = slot_alloc(s);
+    if (slot == SW__NIL) {
+        sw__errf(s, "out of memory spawning a %s", kind->name);
+        return SW_ID_NONE;
+    }
+    sw__frame *f = sw__frame_new(s, s->kinds[ki].func);
+    if (!f) {
+        slot_free(s, slot);
+        sw__errf(s, "out of memory spawning a %s", kind->name);
+        return SW_ID_NONE;
+    }
+    void *frame = f + 1;
+    if (params) {
+        memcpy(frame, params, kind->frame_size);
+    } else {
+        for (const sw_field *fl = kind->fields; fl && fl->name; fl++)
+            if (fl->def != 0) sw_field_set_number(fl, frame, fl->def);
+    }
+    struct sw__task *k = &s->tasks[slot];
+    k->top = f;
+    k->rng = 0;
+    k->spin = 0;
+    k->status = 0;
+    k->kind = (uint16_t)ki;
+    k->state = SW_TASK_RUNNABLE;
+    k->next = SW__NIL;
+    s->live++;
+    s->kinds[ki].live++;
+    sw_id id = sw_handle_make(slot, k->gen);
+    if (kind->init) {
+        sw_tasklet view = {s, k, slot, s->d.context};
+        kind->init(&view, frame);
+        k = &s->tasks[slot]; /* init may have spawned and moved the table */
+        if (k->gen != sw_handle_gen(id) || k->state != SW_TASK_RUNNABLE) return id; /* killed itself */
+    }
+    if (delay == 0)
+        sw__make_runnable(s, slot);
+    else
+        sw__timer_arm(s, slot, s->now + delay);
+    return id;
+}
+
+sw_id sw_sched_spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick delay) {
+    if (!s || !kind) return SW_ID_NONE;
+    return spawn(s, kind, params, delay);
+}
+
+sw_id sw_spawn(sw_tasklet *t, const sw_kind *kind, const void *params, sw_tick delay) {
+    sw_sched *s = t->sched;
+    uint32_t cur = t->slot;
+    sw_id id = spawn(s, kind, params, delay);
+    t->task = &s->tasks[cur]; /* the table may have moved */
+    return id;
+}
+
+int sw_sched_kill(sw_sched *s, sw_id id) {
+    struct sw__task *k = sw__task_get(s, id);
+    if (!k) return SW_E_STALE;
+    task_destroy(s, sw_handle_slot(id));
+    return SW_OK;
+}
+
+int sw_kill(sw_tasklet *t, sw_id id) { return sw_sched_kill(t->sched, id); }
+
+bool sw_sched_alive(const sw_sched *s, sw_id id) { return sw__task_get(s, id) != NULL; }
+uint32_t sw_sched_count(const sw_sched *s) { return s->live; }
+uint32_t sw_sched_count_kind(const sw_sched *s, int ki) {
+    return ki >= 0 && ki < s->nkinds ? s->kinds[ki].live : 0;
+}
+uint32_t sw_sched_slot_limit(const sw_sched *s) { return s->ntasks; }
+
+sw_id sw_sched_id_at(const sw_sched *s, uint32_t slot) {
+    if (slot >= s->ntasks) return SW_ID_NONE;
+    const struct sw__task *k = &s->tasks[slot];
+    if (k->state == SW_TASK_FREE || k->state == SW_TASK_ZOMBIE) return SW_ID_NONE;
+    return sw_handle_make(slot, k->gen);
+}
+
+sw_id sw_sched_next(const sw_sched *s, sw_id after) {
+    uint32_t slot = after == SW_ID_NONE ? 0 : sw_handle_slot(after) + 1;
+    for (; slot < s->ntasks; slot++) {
+        sw_id id = sw_sched_id_at(s, slot);
+        if (id) return id;
+    }
+    return SW_ID_NONE;
+}
+
+static sw__frame *root_frame(const struct sw__task *k) {
+    sw__frame *f = k->top;
+    while (f && f->parent) f = f->parent;
+    return f;
+}
+
+void *sw_sched_frame(const sw_sched *s, sw_id id) {
+    struct sw__task *k = sw__task_get(s, id);
+    sw__frame *f = k ? root_frame(k) : NULL;
+    return f ? f + 1 : NULL;
+}
+
+const sw_kind *sw_sched_kind_of(const sw_sched *s, sw_id id) {
+    struct sw__task *k = sw__task_get(s, id);
+    return k ? s->kinds[k->kind].kind : NULL;
+}
+
+const char *sw_task_state_name(sw_task_state st) {
+    static const char *const names[] = {"free", "runnable", "running", "sleeping",
+                                        "receiving", "sending", "zombie"};
+    return (unsigned)st < sizeof names / sizeof *names ? names[st] : "?";
+}
+
+int sw_sched_inspect(const sw_sched *s, sw_id id, sw_task_info *out) {
+    struct sw__task *k = sw__task_get(s, id);
+    if (!k) return SW_E_STALE;
+    memset(out, 0, sizeof *out);
+    out->id = id;
+    out->kind = s->kinds[k->kind].kind;
+    out->state = (sw_task_state)k->state;
+    if (k->state == SW_TASK_SLEEPING) out->wake = k->wait;
+    if (k->state == SW_TASK_RECV || k->state == SW_TASK_SEND) out->chan = k->wait;
+    for (sw__frame *f = k->top; f; f = f->parent) out->depth++;
+    const sw__funcent *fe = &s->funcs[k->top->fn];
+    out->func = fe->fn->name;
+    out->point = k->top->pc < fe->npoints ? fe->points[k->top->pc] : "?";
+    out->rng_counter = k->rng;
+    return SW_OK;
+}
+
+/* ---- inside a tasklet ------------------------------------------------------ */
+
+sw_id sw_self(const sw_tasklet *t) { return sw_handle_make(t->slot, t->task->gen); }
+sw_tick sw_now(const sw_tasklet *t) { return t->sched->now; }
+sw_sched *sw_sched_of(const sw_tasklet *t) { return t->sched; }
+const sw_kind *sw_kind_of(const sw_tasklet *t) { return t->sched->kinds[t->task->kind].kind; }
+int sw_status(const sw_tasklet *t) { return t->task->status; }
+void *sw_context(const sw_tasklet *t) { return t->context; }
+void *sw_root_frame(const sw_tasklet *t) { return root_frame(t->task) + 1; }
+
+uint64_t sw_rand_u64(sw_tasklet *t) {
+    uint64_t key = sw_rng_key(t->sched->d.seed, sw_self(t));
+    return sw_rng_at(key, t->task->rng++);
+}
+
+double sw_rand_unit(sw_tasklet *t) { return sw_rng_unit(sw_rand_u64(t)); }
+
+uint64_t sw_rand_below(sw_tasklet *t, uint64_t n) {
+    if (n == 0) return 0;
+    /* Lemire's nearly divisionless method: reject the few biased draws. */
+    for (;;) {
+        __uint128_t m = (__uint128_t)sw_rand_u64(t) * n;
+        uint64_t lo = (uint64_t)m;
+        if (lo >= n || lo >= (0 - n) % n) return (uint64_t)(m >> 64);
+    }
+}
+
+/* Count a resume or an operation that did not block; past the watchdog's
+ * limit the tasklet is reported and killed. */
+bool sw__spin_check(sw_sched *s, struct sw__task *k, uint32_t slot) {
+    if (++k->spin <= s->d.watchdog) return true;
+    sw_id id = sw_handle_make(slot, k->gen);
+    const sw__funcent *fe = &s->funcs[k->top->fn];
+    sw__reportf(s, "watchdog: %s #%u (id %llu) ran %u resumes/operations in tick %llu without "
+                   "blocking or sleeping; last resume point %s:%s\n",
+                s->kinds[k->kind].kind->name, slot, (unsigned long long)id, k->spin - 1,
+                (unsigned long long)s->now, fe->fn->name,
+                k->top->pc < fe->npoints ? fe->points[k->top->pc] : "?");
+    sw__errf(s, "watchdog: a %s ran too long without suspending (see the report)",
+             s->kinds[k->kind].kind->name);
+    s->error = SW_E_WATCHDOG;
+    return false;
+}
+
+sw_step sw__yield(sw_tasklet *t) {
+    sw_sched *s = t->sched;
+    if (t->task->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
+    sw__make_runnable(s, t->slot);
+    return SW_STEP_WAIT;
+}
+
+sw_step sw__sleep(sw_tasklet *t, sw_tick n) {
+    sw_sched *s = t->sched;
+    if (t->task->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
+    if (n == 0) return sw__yield(t);
+    t->task->spin = 0;
+    sw__timer_arm(s, t->slot, s->now + n);
+    return SW_STEP_WAIT;
+}
+
+sw_step sw__call(sw_tasklet *t, const sw_func *fn, const void *args, sw_value *result) {
+    sw_sched *s = t->sched;
+    struct sw__task *k = t->task;
+    if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
+    if (!sw__spin_check(s, k, t->slot)) return SW_STEP_FAIL;
+    int fi = fn ? sw__func_index(s, fn) : SW_E_INVALID;
+    if (fi < 0) {
+        sw__errf(s, "SW_CALL of a function that cannot be registered: %s", s->errmsg);
+        s->error = SW_E_INVALID;
+        return SW_STEP_FAIL;
+    }
+    uint32_t ref = SW__NO_REF;
+    if (result) {
+        ptrdiff_t off = (char *)result - (char *)(k->top + 1);
+        uint32_t size = s->funcs[k->top->fn].fn->frame_size;
+        if (off < 0 || (size_t)off + sizeof(sw_value) > size) {
+            sw__errf(s, "SW_CALL result must point into the caller's frame");
+            s->error = SW_E_INVALID;
+            return SW_STEP_FAIL;
+        }
+        ref = (uint32_t)off;
+    }
+    sw__frame *f = sw__frame_new(s, fi);
+    if (!f) {
+        s->error = SW_E_NOMEM;
+        return SW_STEP_FAIL;
+    }
+    if (args) memcpy(f + 1, args, fn->frame_size);
+    k->top->ref = ref;
+    f->parent = k->top;
+    k->top = f;
+    return SW_STEP_CALL;
+}
+
+sw_step sw__return(sw_tasklet *t, sw_value v) {
+    sw_sched *s = t->sched;
+    struct sw__task *k = t->task;
+    sw__frame *f = k->top;
+    if (!f->parent) return SW_STEP_EXIT;
+    sw__frame *p = f->parent;
+    if (p->ref != SW__NO_REF) memcpy((char *)(p + 1) + p->ref, &v, sizeof v);
+    p->ref = SW__NO_REF;
+    k->top = p;
+    sw__frame_free(s, f);
+    return k->state == SW_TASK_ZOMBIE ? SW_STEP_EXIT : SW_STEP_RETURN;
+}
+
+sw_step sw__exit(sw_tasklet *t) {
+    (void)t;
+    return SW_STEP_EXIT;
+}
+
+sw_step sw__finish(sw_tasklet *t) {
+    if (t->task->top->parent) return sw__return(t, (sw_value){0});
+    return SW_STEP_EXIT;
+}
+
+sw_step sw__bad_pc(sw_tasklet *t) {
+    sw_sched *s = t->sched;
+    sw__errf(s, "tasklet #%u resumed at an unknown resume point %u", t->slot, t->task->top->pc);
+    s->error = SW_E_INVALID;
+    return SW_STEP_FAIL;
+}
+
+/* ---- the tick --------------------------------------------------------------- */
+
+/* Run one tasklet until it suspends, exits or fails. */
+static void run_task(sw_sched *s, uint32_t slot) {
+    struct sw__task *k = &s->tasks[slot];
+    if (k->state == SW_TASK_ZOMBIE) {
+        slot_free(s, slot);
+        return;
+    }
+    sw_tasklet *t = &s->cur;
+    t->task = k;
+    t->slot = slot;
+    k->state = SW_TASK_RUNNING;
+    for (;;) {
+        if (!sw__spin_check(s, k, slot)) goto gone;
+        s->resumes++;
+        sw__frame *f = k->top;
+        sw_step r = s->funcs[f->fn].fn->run(t, f + 1);
+        k = t->task; /* spawning may have moved the table */
+        switch (r) {
+        case SW_STEP_CALL:
+        case SW_STEP_RETURN:
+            if (k->state == SW_TASK_ZOMBIE) goto gone;
+            continue;
+        case SW_STEP_WAIT:
+        case SW_STEP_SWITCH:
+            if (k->state == SW_TASK_ZOMBIE) goto gone;
+            return;
+        default: /* EXIT, FAIL, or CONTINUE from a function without SW_END */
+            goto gone;
+        }
+    }
+gone:
+    if (k->state != SW_TASK_ZOMBIE) {
+        s->live--;
+        s->kinds[k->kind].live--;
+    }
+    free_frames(s, k);
+    slot_free(s, slot);
+}
+
+/* Put the batch in activation order: by kind rank (stable), and shuffled
+ * among the places held by kinds that ask for a random order. */
+static void order_batch(sw_sched *s) {
+    sw__vec32 *r = &s->ready;
+    uint32_t n = 0;
+    for (uint32_t i = s->ready_pos; i < r->n; i++) {
+        uint32_t slot = r->items[i];
+        if (slot == SW__TOMB) continue;
+        struct sw__task *k = &s->tasks[slot];
+        if (k->state == SW_TASK_ZOMBIE) {
+            slot_free(s, slot);
+            continue;
+        }
+        if (k->state == SW_TASK_SLEEPING) k->state = SW_TASK_RUNNABLE;
+        r->items[s->ready_pos + n++] = slot;
+    }
+    r->n = s->ready_pos + n;
+    s->ready_lazy = false;
+    if (n < 2) return;
+    uint32_t *items = r->items + s->ready_pos;
+    /* stable insertion by rank over runs: ranks are few, so sort kinds first */
+    int nk = s->nkinds;
+    bool any_rank = false;
+    for (int i = 0; i < nk; i++) any_rank |= s->kinds[i].rank != 0;
+    if (any_rank) {
+        uint32_t *tmp = sw__alloc(s, NULL, (size_t)n * sizeof *tmp);
+        if (!tmp) {
+            s->error = SW_E_NOMEM;
+            return;
+        }
+        uint32_t w = 0;
+        int last = INT32_MIN;
+        for (;;) { /* each distinct rank in increasing order */
+            int rank = INT32_MAX;
+            bool found = false;
+            for (int i = 0; i < nk; i++) {
+                int kr = s->kinds[i].rank;
+                if (kr > last && kr <= rank) { rank = kr; found = true; }
+            }
+            if (!found) break;
+            for (uint32_t i = 0; i < n; i++)
+                if (s->kinds[s->tasks[items[i]].kind].rank == rank) tmp[w++] = items[i];
+            if (rank == INT32_MAX) break;
+            last = rank;
+        }
+        memcpy(items, tmp, (size_t)n * sizeof *tmp);
+        sw__alloc(s, tmp, 0);
+    }
+    /* shuffle within each rank the places of random kinds (Fisher-Yates over
+     * the sub-sequence), with a stream keyed by the tick */
+    uint64_t key = sw_rng_key(s->d.seed, 0x0dde5eed00000000ULL ^ s->now), ctr = 0;
+    uint32_t start = 0;
+    while (start < n) {
+        int rank = s->kinds[s->tasks[items[start]].kind].rank;
+        uint32_t end = start;
+        while (end < n && s->kinds[s->tasks[items[end]].kind].rank == rank) end++;
+        uint32_t m = 0; /* compact positions of random kinds to the front of tmp-less walk */
+        for (uint32_t i = start; i < end; i++) {
+            const sw__kindent *ke = &s->kinds[s->tasks[items[i]].kind];
+            if (ke->random || s->d.random_order) m++;
+        }
+        if (m > 1) {
+            /* walk positions j (random ones) from the last back, swapping with an
+               earlier random position chosen uniformly */
+            uint32_t *pos = sw__alloc(s, NULL, (size_t)m * sizeof *pos);
+            if (!pos) {
+                s->error = SW_E_NOMEM;
+                return;
+            }
+            uint32_t q = 0;
+            for (uint32_t i = start; i < end; i++) {
+                const sw__kindent *ke = &s->kinds[s->tasks[items[i]].kind];
+                if (ke->random || s->d.random_order) pos[q++] = i;
+            }
+            for (uint32_t i = m - 1; i > 0; i--) {
+                uint64_t x = sw_rng_at(key, ctr++);
+                uint32_t j = (uint32_t)(((__uint128_t)x * (i + 1)) >> 64);
+                uint32_t a = items[pos[i]];
+                items[pos[i]] = items[pos[j]];
+                items[pos[j]] = a;
+            }
+            sw__alloc(s, pos, 0);
+        }
+        start = end;
+    }
+}
+
+static uint32_t next_runnable(sw_sched *s) {
+    if (s->front != SW__NIL) {
+        uint32_t slot = s->front;
+        s->front = s->tasks[slot].next;
+        return slot;
+    }
+    while (s->ready_pos < s->ready.n) {
+        uint32_t slot = s->ready.items[s->ready_pos++];
+        if (slot == SW__TOMB) continue;
+        return slot;
+    }
+    if (s->back_head != SW__NIL) {
+        uint32_t slot = s->back_head;
+        s->back_head = s->tasks[slot].next;
+        if (s->back_head == SW__NIL) s->back_tail = SW__NIL;
+        return slot;
+    }
+    return SW__NIL;
+}
+
+static void report_blocked(sw_sched *s) {
+    sw__reportf(s, "deadlock at tick %llu: %llu tasklet(s) blocked on channels that nothing can wake\n",
+                (unsigned long long)s->now, (unsigned long long)s->blocked_hard);
+    for (uint32_t slot = 0; slot < s->ntasks; slot++) {
+        struct sw__task *k = &s->tasks[slot];
+        if (k->state != SW_TASK_RECV && k->state != SW_TASK_SEND) continue;
+        sw__chan *c = sw__chan_get(s, k->wait);
+        if (c && c->kind == SW_CHAN_EVENT) continue;
+        const sw__funcent *fe = &s->funcs[k->top->fn];
+        sw__reportf(s, "  %s #%u (id %llu) at %s:%s %s channel %u (%s, balance %d)\n",
+                    s->kinds[k->kind].kind->name, slot,
+                    (unsigned long long)sw_handle_make(slot, k->gen), fe->fn->name,
+                    k->top->pc < fe->npoints ? fe->points[k->top->pc] : "?",
+                    k->state == SW_TASK_RECV ? "receiving on" : "sending on",
+                    sw_handle_slot(k->wait),
+                    c ? (c->kind == SW_CHAN_BUFFERED ? "buffered" : "rendezvous") : "freed",
+                    c ? c->balance : 0);
+    }
+}
+
+int sw_sched_step(sw_sched *s) {
+    s->report_len = 0;
+    if (s->report) s->report[0] = '\0';
+    s->error = SW_OK;
+    s->resumes = 0;
+    s->now++;
+    fire_timers(s);
+    for (int i = 0; i < s->nstart; i++) s->start_hooks[i].fn(s, s->start_hooks[i].ud);
+    if (s->ordered) order_batch(s);
+    s->in_run = true;
+    for (;;) {
+        uint32_t slot = next_runnable(s);
+        if (slot == SW__NIL) break;
+        /* prefetch a little ahead in the batch: the tasklets and their frames
+           are scattered across a large heap */
+        if (s->ready_pos + 8 < s->ready.n) {
+            uint32_t ahead = s->ready.items[s->ready_pos + 8];
+            if (ahead != SW__TOMB) {
+                __builtin_prefetch(&s->tasks[ahead]);
+                if (s->ready_pos + 4 < s->ready.n) {
+                    uint32_t near = s->ready.items[s->ready_pos + 4];
+                    if (near != SW__TOMB) __builtin_prefetch(s->tasks[near].top);
+                }
+            }
+        }
+        run_task(s, slot);
+    }
+    s->in_run = false;
+    s->ready.n = 0;
+    s->ready_pos = 0;
+    s->ready_lazy = false;
+    for (int i = 0; i < s->nend; i++) s->end_hooks[i].fn(s, s->end_hooks[i].ud);
+    if (s->error) return s->error;
+    if (s->blocked_hard > 0 && s->armed == 0 && s->hold <= 0 && s->ready.n == 0) {
+        report_blocked(s);
+        sw__errf(s, "deadlock at tick %llu: %llu tasklet(s) blocked forever",
+                 (unsigned long long)s->now, (unsigned long long)s->blocked_hard);
+        return SW_E_DEADLOCK;
+    }
+    return SW_OK;
+}
+
+int sw_sched_run(sw_sched *s, sw_tick ticks) {
+    for (sw_tick i = 0; i < ticks; i++) {
+        int rc = sw_sched_step(s);
+        if (rc != SW_OK) return rc;
+    }
+    return SW_OK;
+}

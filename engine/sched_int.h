@@ -1,0 +1,145 @@
+/* sched_int.h - the scheduler's private structures, shared by sched.c,
+ * channel.c, frame.c and the pickler. Not API: agents never include it. */
+#ifndef SW_SCHED_INT_H
+#define SW_SCHED_INT_H
+
+#include "sched.h"
+
+#define SW__NIL UINT32_MAX        /* end of an intrusive list */
+#define SW__TOMB UINT32_MAX       /* a cancelled timer entry */
+#define SW__WHEEL_BITS 8
+#define SW__WHEEL (1u << SW__WHEEL_BITS)
+#define SW__WHEEL_MASK (SW__WHEEL - 1)
+#define SW__POS_OVF 0x80000000u   /* pos flag: the timer is in the overflow list */
+#define SW__NO_REF UINT32_MAX     /* frame ref: no pending target */
+#define SW__MAX_HOOKS 16
+#define SW__POOL_CLASSES 64       /* frame size classes of 16 bytes: up to 1 KiB */
+
+typedef struct sw__vec32 {
+    uint32_t *items;
+    uint32_t n, cap;
+} sw__vec32;
+
+typedef struct sw__ovf {
+    uint64_t wake;
+    uint32_t slot;
+} sw__ovf;
+
+typedef struct sw__chan {
+    uint32_t gen;
+    uint8_t live;
+    uint8_t kind;   /* sw_chan_kind */
+    int8_t pref;
+    uint8_t closed;
+    int32_t balance;
+    uint32_t head, tail; /* wait queue of tasklet slots, through next/pos */
+    uint32_t cap, count, first; /* ring buffer of a buffered channel */
+    uint32_t next_free;
+    sw_msg *buf;
+    uint64_t key;
+} sw__chan;
+
+typedef struct sw__funcent {
+    const sw_func *fn;   /* points at `own` for kinds */
+    sw_func own;
+    const sw_kind *kind; /* set when this is a kind's root function */
+    const char *const *points;
+    int npoints;
+} sw__funcent;
+
+typedef struct sw__kindent {
+    const sw_kind *kind;
+    int func;   /* index of its root function */
+    int rank;
+    bool random;
+    uint32_t live;
+} sw__kindent;
+
+typedef struct sw__hook {
+    sw_hook_fn fn;
+    void *ud;
+} sw__hook;
+
+struct sw_sched {
+    sw_sched_desc d;
+    sw_tick now;
+    bool in_run;       /* inside the run phase of a tick */
+    bool ordered;      /* some kind has a rank or random order */
+
+    struct sw__task *tasks;
+    uint32_t ntasks, taskcap; /* slots used so far, allocated */
+    uint32_t free_head;       /* free slots, LIFO through next */
+    uint32_t live;
+
+    sw__kindent *kinds;
+    int nkinds, kindcap;
+    sw__funcent *funcs;
+    int nfuncs, funccap;
+
+    sw__chan *chans;
+    uint32_t nchans, chancap, chan_free, chans_live;
+
+    sw__vec32 wheel[SW__WHEEL];
+    sw__ovf *ovf;
+    uint32_t novf, ovfcap;
+    uint64_t armed;     /* timers armed (including lazily fired this tick) */
+
+    sw__vec32 ready;    /* the batch run at the start of the run phase */
+    uint32_t ready_pos;
+    bool ready_lazy;    /* entries may still be SLEEPING (a swapped-in bucket) */
+    uint32_t front;     /* stack of tasklets to run next (switches) */
+    uint32_t back_head, back_tail;
+
+    uint64_t blocked_hard; /* tasklets blocked on non-event channels */
+    int64_t hold;
+    uint64_t resumes;
+    int error;          /* pending error of this tick (watchdog) */
+
+    sw__hook start_hooks[SW__MAX_HOOKS], end_hooks[SW__MAX_HOOKS];
+    int nstart, nend;
+
+    void *pool[SW__POOL_CLASSES]; /* free frames by size class */
+    void *slabs;                   /* every slab, linked through its first word */
+    char *slab_cur;
+    size_t slab_left;
+
+    sw_tasklet cur;     /* the running tasklet's view */
+    char errmsg[512];
+    char *report;
+    size_t report_len, report_cap;
+};
+
+enum { SW__ST_FREE = SW_TASK_FREE };
+
+/* internal helpers (sched.c) */
+void *sw__alloc(sw_sched *s, void *p, size_t n);
+void sw__errf(sw_sched *s, const char *fmt, ...);
+void sw__reportf(sw_sched *s, const char *fmt, ...);
+void sw__make_runnable(sw_sched *s, uint32_t slot);
+void sw__push_front(sw_sched *s, uint32_t slot);
+/* Count one resume or non-blocking operation; false (with a report) past the
+ * watchdog's limit. */
+bool sw__spin_check(sw_sched *s, struct sw__task *k, uint32_t slot);
+int sw__func_index(sw_sched *s, const sw_func *fn);
+/* frames (frame.c) */
+sw__frame *sw__frame_new(sw_sched *s, int fn);
+void sw__frame_free(sw_sched *s, sw__frame *f);
+void sw__frames_free_all(sw_sched *s);
+uint32_t sw__frame_size(const sw_sched *s, const sw__frame *f);
+/* channels (channel.c) */
+sw__chan *sw__chan_get(const sw_sched *s, sw_chan ch);
+void sw__chan_unlink(sw_sched *s, sw__chan *c, uint32_t slot);
+void sw__chans_free_all(sw_sched *s);
+/* timers (sched.c) */
+void sw__timer_arm(sw_sched *s, uint32_t slot, sw_tick wake);
+void sw__timer_cancel(sw_sched *s, uint32_t slot);
+
+static inline struct sw__task *sw__task_get(const sw_sched *s, sw_id id) {
+    uint32_t slot = sw_handle_slot(id);
+    if (slot >= s->ntasks) return NULL;
+    struct sw__task *k = &s->tasks[slot];
+    if (k->gen != sw_handle_gen(id) || k->state == SW_TASK_FREE || k->state == SW_TASK_ZOMBIE) return NULL;
+    return k;
+}
+
+#endif

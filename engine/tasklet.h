@@ -1,0 +1,245 @@
+/* tasklet.h - stackless tasklets: resumable functions with heap frames.
+ *
+ * A tasklet is a resumable C function plus a chain of heap frames that hold
+ * everything that must survive a suspension. Nothing lives on the C stack
+ * across a suspension point: a suspension stores the name of the point to
+ * resume at in the frame and returns to the scheduler, which later calls the
+ * function again; SW_BEGIN jumps back to that point (the switch technique of
+ * protothreads, with named points instead of line numbers).
+ *
+ *     typedef struct { int32_t meals; sw_msg news; } cat;
+ *
+ *     static sw_step cat_run(sw_tasklet *t, void *frame) {
+ *         cat *f = frame;
+ *         SW_BEGIN(t, nap, listen);
+ *         for (;;) {
+ *             SW_SLEEP(t, nap, 10);                        // resume point "nap"
+ *             SW_RECV(t, listen, sw_chan_named(t, "bowl"), &f->news);
+ *             if (sw_status(t) == SW_E_CLOSED) break;      // nobody will feed us
+ *             f->meals++;
+ *         }
+ *         SW_END(t);
+ *     }
+ *
+ * Rules: SW_BEGIN is the first statement of the function; every value that
+ * must survive a suspension is a field of the frame (locals do not survive);
+ * the pointers passed to SW_RECV, SW_SEND and SW_CALL point into the frame.
+ * Resume-point names are local to their function and stable across edits, so a
+ * pickled frame (function name, resume-point name, fields by name) survives
+ * changes to the code around it. */
+#ifndef SW_TASKLET_H
+#define SW_TASKLET_H
+
+#include "base.h"
+
+typedef struct sw_sched sw_sched;
+
+/* The running tasklet's view of itself, handed to its resumable function.
+ * Valid only during that call. */
+typedef struct sw_tasklet sw_tasklet;
+
+/* What a resumable function returns to the scheduler. Agent code never names
+ * these: the SW_ macros return them. */
+typedef enum {
+    SW_STEP_CONTINUE = 0, /* the operation completed; carry on inline */
+    SW_STEP_WAIT,         /* suspended: asleep, blocked, or yielded */
+    SW_STEP_SWITCH,       /* suspended so that the tasklet it woke runs first */
+    SW_STEP_CALL,         /* pushed a callee frame: run it now */
+    SW_STEP_RETURN,       /* popped its frame: resume the caller */
+    SW_STEP_EXIT,         /* the tasklet is finished */
+    SW_STEP_FAIL,         /* the scheduler recorded an error (watchdog, misuse) */
+} sw_step;
+
+typedef sw_step (*sw_run_fn)(sw_tasklet *t, void *frame);
+
+/* A resumable function that tasklets can call (a nested frame). */
+typedef struct sw_func {
+    const char *name;        /* stable: snapshots refer to it */
+    sw_run_fn run;
+    uint32_t frame_size;     /* bytes of its frame */
+    const sw_field *fields;  /* its frame's schema, SW_FIELD_END-terminated */
+} sw_func;
+
+/* An agent kind: the root function of its tasklets plus their frame schema.
+ * `init`, if set, runs at spawn after the parameters are applied (it may draw
+ * random numbers and talk to the world, but not suspend). */
+typedef struct sw_kind {
+    const char *name;
+    uint32_t frame_size;
+    const sw_field *fields;
+    void (*init)(sw_tasklet *t, void *frame);
+    sw_run_fn run;
+    const char *doc;        /* one line for `swarmlet kinds` and the docs */
+    uint32_t color;         /* 0xRRGGBB for the viewer (0: a default) */
+} sw_kind;
+
+/* ---- inside a resumable function --------------------------------------- */
+
+/* This tasklet's handle. */
+sw_id sw_self(const sw_tasklet *t);
+/* The current tick. */
+sw_tick sw_now(const sw_tasklet *t);
+/* The scheduler running this tasklet. */
+sw_sched *sw_sched_of(const sw_tasklet *t);
+/* The kind of this tasklet. */
+const sw_kind *sw_kind_of(const sw_tasklet *t);
+/* The result of the last channel operation (SW_OK or SW_E_CLOSED). */
+int sw_status(const sw_tasklet *t);
+/* The user context given to the scheduler (the world, in a simulation). */
+void *sw_context(const sw_tasklet *t);
+/* The root frame (agent fields) of this tasklet, whatever is nested above it. */
+void *sw_root_frame(const sw_tasklet *t);
+
+/* Per-agent random numbers, keyed by (seed, agent id, per-agent counter). */
+uint64_t sw_rand_u64(sw_tasklet *t);
+/* Uniform in [0, 1). */
+double sw_rand_unit(sw_tasklet *t);
+/* Uniform integer in [0, n) without bias; 0 when n is 0. */
+uint64_t sw_rand_below(sw_tasklet *t, uint64_t n);
+
+/* Spawn a tasklet of `kind` (registered or not). `params`, if not NULL, is a
+ * frame image copied in before init; else fields take their defaults. With
+ * `delay` 0 it first runs in the current tick (at the back of the run queue)
+ * or, between ticks, at the start of the next one; else `delay` ticks later.
+ * Returns its handle, or SW_ID_NONE (the scheduler's errmsg says why). */
+sw_id sw_spawn(sw_tasklet *t, const sw_kind *kind, const void *params, sw_tick delay);
+/* Kill another tasklet (or this one: then return SW_EXIT next). A tasklet
+ * blocked on a channel or asleep leaves that queue or timer at once and its
+ * frames are freed. SW_E_STALE if `id` is dead or was never alive. */
+int sw_kill(sw_tasklet *t, sw_id id);
+
+/* ---- suspension points -------------------------------------------------- */
+
+/* Declare the resume points of this function and jump to the current one. */
+#define SW_BEGIN(t, ...)                                                        \
+    enum { sw_pc__start = 0, SW__EACH(SW__PC_ENUM, __VA_ARGS__) sw_pc__count }; \
+    static const char *const sw__pc_names[] = {"start", SW__EACH(SW__PC_STR, __VA_ARGS__) NULL}; \
+    if (sw__describing(t)) return sw__describe(sw__pc_names, sw_pc__count);     \
+    switch (sw__pc(t)) {                                                       \
+    case sw_pc__start:
+
+/* Back of this tick's run queue. */
+#define SW_YIELD(t, point) SW__SUSPEND(t, point, sw__yield(t))
+/* Sleep `n` ticks (n >= 1): resumes exactly at tick now+n. */
+#define SW_SLEEP(t, point, n) SW__SUSPEND(t, point, sw__sleep(t, (n)))
+/* Receive into *dst (in the frame); blocks until a sender comes. Afterwards
+ * sw_status(t) is SW_OK, or SW_E_CLOSED when the channel was closed. */
+#define SW_RECV(t, point, chan, dst) SW__SUSPEND(t, point, sw__recv(t, (chan), (dst)))
+/* Send *msg (in the frame); blocks while the channel cannot take it. */
+#define SW_SEND(t, point, chan, msg) SW__SUSPEND(t, point, sw__send(t, (chan), (msg)))
+/* Call resumable function `fn` with a frame initialised from `args` (a
+ * pointer to an image of the callee's frame, or NULL for zeros); its return
+ * value lands in *result (in the frame; NULL to drop it). */
+#define SW_CALL(t, point, fn, args, result) SW__SUSPEND(t, point, sw__call(t, (fn), (args), (result)))
+/* Return `value` (an sw_value) from a nested call. */
+#define SW_RETURN(t, value) return sw__return(t, (value))
+/* End this tasklet. */
+#define SW_EXIT(t) return sw__exit(t)
+/* Close SW_BEGIN. Falling off the end returns zero from a nested call, or
+ * exits the tasklet from its root function. */
+#define SW_END(t)                       \
+    return sw__finish(t);               \
+    default:                            \
+        return sw__bad_pc(t);           \
+    }                                   \
+    return SW_STEP_FAIL
+
+/* ---- machinery behind the macros (not API) ------------------------------ */
+
+#if defined(__GNUC__)
+#define SW__FALLTHROUGH __attribute__((fallthrough))
+#else
+#define SW__FALLTHROUGH ((void)0)
+#endif
+
+#define SW__SUSPEND(t, point, op)                                   \
+    do {                                                            \
+        sw__set_pc(t, sw_pc_##point);                               \
+        {                                                           \
+            sw_step sw__s = (op);                                   \
+            if (sw__s != SW_STEP_CONTINUE) return sw__s;            \
+        }                                                           \
+        SW__FALLTHROUGH;                                            \
+    case sw_pc_##point:;                                            \
+    } while (0)
+
+#define SW__PC_ENUM(p) sw_pc_##p,
+#define SW__PC_STR(p) #p,
+#define SW__EACH(m, ...) SW__EACH_N(__VA_ARGS__, SW__E24, SW__E23, SW__E22, SW__E21, SW__E20, \
+    SW__E19, SW__E18, SW__E17, SW__E16, SW__E15, SW__E14, SW__E13, SW__E12, SW__E11, SW__E10, \
+    SW__E9, SW__E8, SW__E7, SW__E6, SW__E5, SW__E4, SW__E3, SW__E2, SW__E1)(m, __VA_ARGS__)
+#define SW__EACH_N(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, _17, \
+    _18, _19, _20, _21, _22, _23, _24, N, ...) N
+#define SW__E1(m, a) m(a)
+#define SW__E2(m, a, ...) m(a) SW__E1(m, __VA_ARGS__)
+#define SW__E3(m, a, ...) m(a) SW__E2(m, __VA_ARGS__)
+#define SW__E4(m, a, ...) m(a) SW__E3(m, __VA_ARGS__)
+#define SW__E5(m, a, ...) m(a) SW__E4(m, __VA_ARGS__)
+#define SW__E6(m, a, ...) m(a) SW__E5(m, __VA_ARGS__)
+#define SW__E7(m, a, ...) m(a) SW__E6(m, __VA_ARGS__)
+#define SW__E8(m, a, ...) m(a) SW__E7(m, __VA_ARGS__)
+#define SW__E9(m, a, ...) m(a) SW__E8(m, __VA_ARGS__)
+#define SW__E10(m, a, ...) m(a) SW__E9(m, __VA_ARGS__)
+#define SW__E11(m, a, ...) m(a) SW__E10(m, __VA_ARGS__)
+#define SW__E12(m, a, ...) m(a) SW__E11(m, __VA_ARGS__)
+#define SW__E13(m, a, ...) m(a) SW__E12(m, __VA_ARGS__)
+#define SW__E14(m, a, ...) m(a) SW__E13(m, __VA_ARGS__)
+#define SW__E15(m, a, ...) m(a) SW__E14(m, __VA_ARGS__)
+#define SW__E16(m, a, ...) m(a) SW__E15(m, __VA_ARGS__)
+#define SW__E17(m, a, ...) m(a) SW__E16(m, __VA_ARGS__)
+#define SW__E18(m, a, ...) m(a) SW__E17(m, __VA_ARGS__)
+#define SW__E19(m, a, ...) m(a) SW__E18(m, __VA_ARGS__)
+#define SW__E20(m, a, ...) m(a) SW__E19(m, __VA_ARGS__)
+#define SW__E21(m, a, ...) m(a) SW__E20(m, __VA_ARGS__)
+#define SW__E22(m, a, ...) m(a) SW__E21(m, __VA_ARGS__)
+#define SW__E23(m, a, ...) m(a) SW__E22(m, __VA_ARGS__)
+#define SW__E24(m, a, ...) m(a) SW__E23(m, __VA_ARGS__)
+
+/* The frame header, just before each frame's fields. */
+typedef struct sw__frame {
+    struct sw__frame *parent; /* the caller's frame; NULL for the root */
+    uint16_t fn;              /* index of the function in the registry */
+    uint16_t pc;              /* resume point index (0 = start) */
+    uint32_t ref;             /* frame offset of the pending SW_RECV/SW_SEND/SW_CALL target */
+} sw__frame;
+
+struct sw_tasklet {
+    sw_sched *sched;
+    struct sw__task *task; /* the scheduler's record of the running tasklet */
+    uint32_t slot;
+    void *context;
+};
+
+struct sw__task {
+    sw__frame *top;   /* innermost frame */
+    uint64_t rng;     /* per-agent random-number counter */
+    uint64_t wait;    /* wake tick when asleep, channel handle when blocked */
+    uint32_t gen;     /* generation of this slot's current occupant */
+    uint32_t next;    /* run queue / channel wait queue / free list link */
+    uint32_t pos;     /* previous in a channel queue, or place in a timer bucket */
+    uint32_t spin;    /* resumes and operations since it last blocked */
+    uint16_t kind;    /* index of the kind in the scheduler's kind table */
+    uint8_t state;    /* enum sw__state */
+    int8_t status;    /* result of the last channel operation */
+    uint32_t spare_;
+};
+
+static inline void sw__set_pc(sw_tasklet *t, int pc) { t->task->top->pc = (uint16_t)pc; }
+static inline int sw__pc(const sw_tasklet *t) { return t->task->top->pc; }
+static inline bool sw__describing(const sw_tasklet *t) { return t == NULL; }
+sw_step sw__describe(const char *const *names, int count);
+sw_step sw__yield(sw_tasklet *t);
+sw_step sw__sleep(sw_tasklet *t, sw_tick n);
+sw_step sw__recv(sw_tasklet *t, sw_chan ch, sw_msg *dst);
+sw_step sw__send(sw_tasklet *t, sw_chan ch, const sw_msg *msg);
+sw_step sw__call(sw_tasklet *t, const sw_func *fn, const void *args, sw_value *result);
+sw_step sw__return(sw_tasklet *t, sw_value v);
+sw_step sw__exit(sw_tasklet *t);
+sw_step sw__finish(sw_tasklet *t);
+sw_step sw__bad_pc(sw_tasklet *t);
+
+/* The resume-point names of a resumable function (index 0 is "start"), found
+ * by asking the function itself; NULL if it does not begin with SW_BEGIN. */
+const char *const *sw_run_points(sw_run_fn run, int *count);
+
+#endif

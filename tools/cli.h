@@ -1,0 +1,16 @@
+/* cli.h - the `swarmlet` command line: one function per subcommand.
+ * Each returns the process exit status: 0 success, 1 a runtime failure
+ * (deadlock, watchdog, I/O), 2 bad input or usage. */
+#ifndef SW_CLI_H
+#define SW_CLI_H
+
+int sw_cmd_run(int argc, char **argv);
+int sw_cmd_resume(int argc, char **argv);
+int sw_cmd_snapshots(int argc, char **argv);
+int sw_cmd_inspect(int argc, char **argv);
+int sw_cmd_view(int argc, char **argv);
+int sw_cmd_bench(int argc, char **argv);
+int sw_cmd_demo(int argc, char **argv);
+int sw_cmd_kinds(int argc, char **argv);
+
+#endif

@@ -1,0 +1,51 @@
+/* swarmlet.c - the command line's entry point: dispatch to a subcommand. */
+#include "cli.h"
+#include "swarmlet.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *summary;
+} commands[] = {
+    {"run", sw_cmd_run, "run a scenario headlessly, writing stats.csv (and snapshots)"},
+    {"resume", sw_cmd_resume, "continue a run from a snapshot database"},
+    {"snapshots", sw_cmd_snapshots, "list the snapshots in a database"},
+    {"inspect", sw_cmd_inspect, "show a snapshot's world or one agent"},
+    {"view", sw_cmd_view, "watch a scenario or snapshot in a window"},
+    {"bench", sw_cmd_bench, "benchmarks: micro, models, snapshot"},
+    {"kinds", sw_cmd_kinds, "list the built-in agent kinds and their parameters"},
+    {"demo", sw_cmd_demo, "a small built-in demo of tasklets and channels"},
+};
+
+static void usage(FILE *out) {
+    fprintf(out, "usage: swarmlet COMMAND [ARGS...]\n\n"
+                 "Swarmlet %s: agent-based simulation with stackless tasklets.\n\ncommands:\n",
+            SW_VERSION);
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'swarmlet COMMAND --help' explains each command's flags.\n"
+                 "Exit status: 0 success, 1 runtime failure (deadlock, I/O), 2 bad input or usage.\n");
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("swarmlet %s\n", SW_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(argv[1], commands[i].name) == 0) return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "swarmlet: unknown command \"%s\" (commands: run, resume, snapshots, inspect, "
+                    "view, bench, kinds, demo; see swarmlet --help)\n", argv[1]);
+    return 2;
+}
