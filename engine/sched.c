@@ -419,6 +419,15 @@ static uint32_t slot_alloc(sw_sched *s) {
     return slot;
 }
 
+void sw_sched_on_death(sw_sched *s, sw_death_fn fn, void *ud) {
+    s->on_death = fn;
+    s->death_ud = ud;
+}
+
+static void notify_death(sw_sched *s, uint32_t slot) {
+    if (s->on_death) s->on_death(s, sw_handle_make(slot, s->tasks[slot].gen), s->death_ud);
+}
+
 static void slot_free(sw_sched *s, uint32_t slot) {
     struct sw__task *k = &s->tasks[slot];
     k->state = SW_TASK_FREE;
@@ -447,6 +456,7 @@ static void task_destroy(sw_sched *s, uint32_t slot) {
         k->state = SW_TASK_ZOMBIE;
         s->live--;
         s->kinds[k->kind].live--;
+        notify_death(s, slot);
         return;
     }
     switch ((sw_task_state)k->state) {
@@ -465,6 +475,7 @@ static void task_destroy(sw_sched *s, uint32_t slot) {
     free_frames(s, k);
     s->live--;
     s->kinds[k->kind].live--;
+    notify_death(s, slot);
     if (k->state == SW_TASK_RUNNABLE)
         k->state = SW_TASK_ZOMBIE;
     else
@@ -761,6 +772,7 @@ gone:
     if (k->state != SW_TASK_ZOMBIE) {
         s->live--;
         s->kinds[k->kind].live--;
+        notify_death(s, slot);
     }
     free_frames(s, k);
     slot_free(s, slot);

@@ -142,6 +142,12 @@ int sw_sched_run(sw_sched *s, sw_tick ticks);
 int sw_sched_on_tick_start(sw_sched *s, sw_hook_fn fn, void *ud);
 int sw_sched_on_tick_end(sw_sched *s, sw_hook_fn fn, void *ud);
 
+/* Called whenever a tasklet dies (exits, is killed or fails), after it has
+ * left every queue and before its slot can be reused: the world uses it to
+ * keep its spatial index exact. At most one. */
+typedef void (*sw_death_fn)(sw_sched *s, sw_id id, void *ud);
+void sw_sched_on_death(sw_sched *s, sw_death_fn fn, void *ud);
+
 /* Outside wake-ups still to come (the world's scheduled events): while the
  * count is above zero, blocked tasklets are not a deadlock. */
 void sw_sched_hold(sw_sched *s, int delta);

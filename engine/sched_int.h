@@ -97,6 +97,8 @@ struct sw_sched {
 
     sw__hook start_hooks[SW__MAX_HOOKS], end_hooks[SW__MAX_HOOKS];
     int nstart, nend;
+    sw_death_fn on_death;
+    void *death_ud;
 
     void *pool[SW__POOL_CLASSES]; /* free frames by size class */
     void *slabs;                   /* every slab, linked through its first word */
