@@ -1,0 +1,11 @@
+/* cmd_bench.c - placeholder until its module lands; its owner replaces this file. */
+#include "cli.h"
+
+#include <stdio.h>
+
+int sw_cmd_bench(int argc, char **argv) {
+    (void)argc; (void)argv;
+    fprintf(stderr, "swarmlet bench: not available in this build yet\n");
+    return 2;
+}
+
