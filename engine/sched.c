@@ -424,6 +424,11 @@ void sw_sched_on_death(sw_sched *s, sw_death_fn fn, void *ud) {
     s->death_ud = ud;
 }
 
+void sw_sched_on_spawn(sw_sched *s, sw_spawn_fn fn, void *ud) {
+    s->on_spawn = fn;
+    s->spawn_ud = ud;
+}
+
 static void notify_death(sw_sched *s, uint32_t slot) {
     if (s->on_death) s->on_death(s, sw_handle_make(slot, s->tasks[slot].gen), s->death_ud);
 }
@@ -514,6 +519,7 @@ static sw_id spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick
     s->live++;
     s->kinds[ki].live++;
     sw_id id = sw_handle_make(slot, k->gen);
+    if (s->on_spawn) s->on_spawn(s, id, s->spawn_ud);
     if (kind->init) {
         sw_tasklet view = {s, k, slot, s->d.context};
         kind->init(&view, frame);

@@ -148,6 +148,12 @@ int sw_sched_on_tick_end(sw_sched *s, sw_hook_fn fn, void *ud);
 typedef void (*sw_death_fn)(sw_sched *s, sw_id id, void *ud);
 void sw_sched_on_death(sw_sched *s, sw_death_fn fn, void *ud);
 
+/* Called for each new tasklet after its frame is set up and before its
+ * kind's init runs (the world places it here, so init sees its position).
+ * At most one. */
+typedef void (*sw_spawn_fn)(sw_sched *s, sw_id id, void *ud);
+void sw_sched_on_spawn(sw_sched *s, sw_spawn_fn fn, void *ud);
+
 /* Outside wake-ups still to come (the world's scheduled events): while the
  * count is above zero, blocked tasklets are not a deadlock. */
 void sw_sched_hold(sw_sched *s, int delta);

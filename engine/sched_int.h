@@ -98,6 +98,8 @@ struct sw_sched {
     sw__hook start_hooks[SW__MAX_HOOKS], end_hooks[SW__MAX_HOOKS];
     int nstart, nend;
     sw_death_fn on_death;
+    sw_spawn_fn on_spawn;
+    void *spawn_ud;
     void *death_ud;
 
     void *pool[SW__POOL_CLASSES]; /* free frames by size class */

@@ -7,5 +7,6 @@
 #include "tasklet.h"
 #include "channel.h"
 #include "sched.h"
+#include "world.h"
 
 #endif

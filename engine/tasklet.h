@@ -60,6 +60,18 @@ typedef struct sw_func {
     const sw_field *fields;  /* its frame's schema, SW_FIELD_END-terminated */
 } sw_func;
 
+/* Where the scenario loader puts new agents of a kind (a scenario can
+ * override it): nowhere, a uniformly random cell (several per cell allowed),
+ * distinct random cells (at most one per cell), one on every cell with a
+ * probability (`density`), or a uniformly random point of continuous space. */
+typedef enum {
+    SW_PLACE_NONE = 0,
+    SW_PLACE_CELL,
+    SW_PLACE_CELL_UNIQUE,
+    SW_PLACE_EVERY_CELL,
+    SW_PLACE_POINT,
+} sw_place;
+
 /* An agent kind: the root function of its tasklets plus their frame schema.
  * `init`, if set, runs at spawn after the parameters are applied (it may draw
  * random numbers and talk to the world, but not suspend). */
@@ -71,6 +83,7 @@ typedef struct sw_kind {
     sw_run_fn run;
     const char *doc;        /* one line for `swarmlet kinds` and the docs */
     uint32_t color;         /* 0xRRGGBB for the viewer (0: a default) */
+    sw_place place;         /* default placement by the scenario loader */
 } sw_kind;
 
 /* ---- inside a resumable function --------------------------------------- */

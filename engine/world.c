@@ -1,0 +1,680 @@
+/* world.c - the grid, the continuous space, layers and keyed channels.
+ *
+ * Spatial indexes are intrusive doubly linked lists through per-slot arrays:
+ * each cell (and each continuous-space bucket) keeps its agents in arrival
+ * order, so placing, moving and removing are O(1) and iteration order never
+ * depends on an address. The scheduler's spawn and death hooks keep the
+ * indexes exact whoever spawns or kills. */
+#include "world_int.h"
+#include "rng.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void errf(sw_world *w, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(w->errmsg, sizeof w->errmsg, fmt, ap);
+    va_end(ap);
+}
+
+const char *sw_world_errmsg(const sw_world *w) { return w ? w->errmsg : "no world"; }
+
+static void *grow(void *p, size_t n, size_t size) {
+    return realloc(p, n * size);
+}
+
+int sw__world_reserve(sw_world *w, uint32_t slots) {
+    if (slots <= w->slotcap) return SW_OK;
+    uint32_t cap = w->slotcap ? w->slotcap : 1024;
+    while (cap < slots) cap = cap > UINT32_MAX / 2 ? slots : cap * 2;
+    int32_t *gx = grow(w->gx, cap, sizeof *gx);
+    if (gx) w->gx = gx;
+    int32_t *gy = grow(w->gy, cap, sizeof *gy);
+    if (gy) w->gy = gy;
+    uint32_t *gn = grow(w->gnext, cap, sizeof *gn);
+    if (gn) w->gnext = gn;
+    uint32_t *gp = grow(w->gprev, cap, sizeof *gp);
+    if (gp) w->gprev = gp;
+    double *sx = grow(w->sx, cap, sizeof *sx);
+    if (sx) w->sx = sx;
+    double *sy = grow(w->sy, cap, sizeof *sy);
+    if (sy) w->sy = sy;
+    double *hd = grow(w->heading, cap, sizeof *hd);
+    if (hd) w->heading = hd;
+    uint32_t *sb = grow(w->sbucket, cap, sizeof *sb);
+    if (sb) w->sbucket = sb;
+    uint32_t *sn = grow(w->snext, cap, sizeof *sn);
+    if (sn) w->snext = sn;
+    uint32_t *sp = grow(w->sprev, cap, sizeof *sp);
+    if (sp) w->sprev = sp;
+    sw_chan *mb = grow(w->mailbox, cap, sizeof *mb);
+    if (mb) w->mailbox = mb;
+    if (!gx || !gy || !gn || !gp || !sx || !sy || !hd || !sb || !sn || !sp || !mb) {
+        errf(w, "out of memory for %u agents", slots);
+        return SW_E_NOMEM;
+    }
+    for (uint32_t i = w->slotcap; i < cap; i++) {
+        w->gx[i] = -1;
+        w->gy[i] = -1;
+        w->gnext[i] = w->gprev[i] = SW__NIL;
+        w->sx[i] = w->sy[i] = w->heading[i] = 0;
+        w->sbucket[i] = w->snext[i] = w->sprev[i] = SW__NIL;
+        w->mailbox[i] = SW_CHAN_NONE;
+    }
+    w->slotcap = cap;
+    return SW_OK;
+}
+
+/* ---- grid lists ------------------------------------------------------------- */
+
+static void cell_unlink(sw_world *w, uint32_t slot) {
+    if (w->gx[slot] < 0) return;
+    uint32_t c = sw_world_cell_index(w, w->gx[slot], w->gy[slot]);
+    uint32_t n = w->gnext[slot], p = w->gprev[slot];
+    if (p == SW__NIL) w->cell_head[c] = n; else w->gnext[p] = n;
+    if (n == SW__NIL) w->cell_tail[c] = p; else w->gprev[n] = p;
+    if (--w->cell_count[c] == 0) w->occupied--;
+    w->gx[slot] = w->gy[slot] = -1;
+    w->gnext[slot] = w->gprev[slot] = SW__NIL;
+}
+
+static void cell_link(sw_world *w, uint32_t slot, int32_t x, int32_t y) {
+    uint32_t c = sw_world_cell_index(w, x, y);
+    w->gx[slot] = x;
+    w->gy[slot] = y;
+    w->gnext[slot] = SW__NIL;
+    w->gprev[slot] = w->cell_tail[c];
+    if (w->cell_tail[c] == SW__NIL) w->cell_head[c] = slot; else w->gnext[w->cell_tail[c]] = slot;
+    w->cell_tail[c] = slot;
+    if (w->cell_count[c]++ == 0) w->occupied++;
+}
+
+/* ---- continuous-space lists --------------------------------------------------- */
+
+static uint32_t bucket_of(const sw_world *w, double x, double y) {
+    uint32_t bx = (uint32_t)(x / w->bsize), by = (uint32_t)(y / w->bsize);
+    if (bx >= w->bw) bx = w->bw - 1;
+    if (by >= w->bh) by = w->bh - 1;
+    return by * w->bw + bx;
+}
+
+static void space_unlink(sw_world *w, uint32_t slot) {
+    uint32_t b = w->sbucket[slot];
+    if (b == SW__NIL) return;
+    uint32_t n = w->snext[slot], p = w->sprev[slot];
+    if (p == SW__NIL) w->bucket_head[b] = n; else w->snext[p] = n;
+    if (n == SW__NIL) w->bucket_tail[b] = p; else w->sprev[n] = p;
+    w->sbucket[slot] = w->snext[slot] = w->sprev[slot] = SW__NIL;
+    w->nspace--;
+}
+
+static void space_link(sw_world *w, uint32_t slot, double x, double y) {
+    uint32_t b = bucket_of(w, x, y);
+    w->sx[slot] = x;
+    w->sy[slot] = y;
+    w->sbucket[slot] = b;
+    w->snext[slot] = SW__NIL;
+    w->sprev[slot] = w->bucket_tail[b];
+    if (w->bucket_tail[b] == SW__NIL) w->bucket_head[b] = slot; else w->snext[w->bucket_tail[b]] = slot;
+    w->bucket_tail[b] = slot;
+    w->nspace++;
+}
+
+/* ---- hooks ---------------------------------------------------------------------- */
+
+static void on_spawn(sw_sched *s, sw_id id, void *ud) {
+    sw_world *w = ud;
+    uint32_t slot = sw_handle_slot(id);
+    (void)s;
+    if (sw__world_reserve(w, slot + 1) != SW_OK) return;
+    if (w->pending == 1) cell_link(w, slot, w->px, w->py);
+    if (w->pending == 2) space_link(w, slot, w->pfx, w->pfy);
+    w->heading[slot] = 0;
+    w->pending = 0;
+}
+
+static void on_death(sw_sched *s, sw_id id, void *ud) {
+    sw_world *w = ud;
+    uint32_t slot = sw_handle_slot(id);
+    if (slot >= w->slotcap) return;
+    cell_unlink(w, slot);
+    space_unlink(w, slot);
+    if (w->mailbox[slot] != SW_CHAN_NONE) {
+        sw_chan_free(s, w->mailbox[slot]);
+        w->mailbox[slot] = SW_CHAN_NONE;
+    }
+}
+
+/* ---- lifecycle -------------------------------------------------------------------- */
+
+sw_world *sw_world_new(const sw_world_desc *desc) {
+    sw_world_desc d = desc ? *desc : (sw_world_desc){0};
+    if (!d.width) d.width = 1;
+    if (!d.height) d.height = 1;
+    if (!(d.space_cell > 0) || !isfinite(d.space_cell)) d.space_cell = 1.0;
+    if (!d.mailbox_capacity) d.mailbox_capacity = 64;
+    if ((uint64_t)d.width * d.height > UINT32_MAX - 1 || d.width > INT32_MAX || d.height > INT32_MAX)
+        return NULL;
+    sw_world *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    w->d = d;
+    w->ncells = d.width * d.height;
+    w->s = sw_sched_new(&(sw_sched_desc){.seed = d.seed, .watchdog = d.watchdog,
+                                         .random_order = d.random_order, .context = w});
+    w->cell_head = malloc((size_t)w->ncells * sizeof *w->cell_head);
+    w->cell_tail = malloc((size_t)w->ncells * sizeof *w->cell_tail);
+    w->cell_count = calloc(w->ncells, sizeof *w->cell_count);
+    w->bsize = d.space_cell;
+    w->bw = (uint32_t)ceil(d.width / d.space_cell);
+    w->bh = (uint32_t)ceil(d.height / d.space_cell);
+    if (w->bw < 1) w->bw = 1;
+    if (w->bh < 1) w->bh = 1;
+    w->bucket_head = malloc((size_t)w->bw * w->bh * sizeof *w->bucket_head);
+    w->bucket_tail = malloc((size_t)w->bw * w->bh * sizeof *w->bucket_tail);
+    if (!w->s || !w->cell_head || !w->cell_tail || !w->cell_count || !w->bucket_head ||
+        !w->bucket_tail || sw__world_reserve(w, 1024) != SW_OK) {
+        sw_world_free(w);
+        return NULL;
+    }
+    memset(w->cell_head, 0xff, (size_t)w->ncells * sizeof *w->cell_head);
+    memset(w->cell_tail, 0xff, (size_t)w->ncells * sizeof *w->cell_tail);
+    memset(w->bucket_head, 0xff, (size_t)w->bw * w->bh * sizeof *w->bucket_head);
+    memset(w->bucket_tail, 0xff, (size_t)w->bw * w->bh * sizeof *w->bucket_tail);
+    sw_sched_on_spawn(w->s, on_spawn, w);
+    sw_sched_on_death(w->s, on_death, w);
+    return w;
+}
+
+void sw_world_free(sw_world *w) {
+    if (!w) return;
+    sw_sched_free(w->s);
+    free(w->gx); free(w->gy); free(w->gnext); free(w->gprev);
+    free(w->sx); free(w->sy); free(w->heading);
+    free(w->sbucket); free(w->snext); free(w->sprev); free(w->mailbox);
+    free(w->cell_head); free(w->cell_tail); free(w->cell_count); free(w->cell_chan);
+    free(w->bucket_head); free(w->bucket_tail);
+    for (int i = 0; i < w->nlayers; i++) {
+        free(w->layers[i].name);
+        free(w->layers[i].data);
+    }
+    free(w->layers);
+    for (int i = 0; i < w->nnamed; i++) free(w->named[i].name);
+    free(w->named);
+    free(w);
+}
+
+sw_sched *sw_world_sched(const sw_world *w) { return w->s; }
+sw_world *sw_world_of(const sw_tasklet *t) { return sw_context(t); }
+sw_world *sw_world_of_sched(const sw_sched *s) { return sw_sched_context(s); }
+uint32_t sw_world_width(const sw_world *w) { return w->d.width; }
+uint32_t sw_world_height(const sw_world *w) { return w->d.height; }
+sw_topology sw_world_topology(const sw_world *w) { return w->d.topology; }
+sw_tick sw_world_now(const sw_world *w) { return sw_sched_now(w->s); }
+int sw_world_step(sw_world *w) { return sw_sched_step(w->s); }
+
+/* ---- cells ------------------------------------------------------------------------- */
+
+static int32_t wrap1(int64_t v, uint32_t n) {
+    int64_t m = v % (int64_t)n;
+    return (int32_t)(m < 0 ? m + n : m);
+}
+
+bool sw_world_wrap(const sw_world *w, int32_t *x, int32_t *y) {
+    if (w->d.topology == SW_TOPO_TORUS) {
+        *x = wrap1(*x, w->d.width);
+        *y = wrap1(*y, w->d.height);
+        return true;
+    }
+    return *x >= 0 && *y >= 0 && (uint32_t)*x < w->d.width && (uint32_t)*y < w->d.height;
+}
+
+uint32_t sw_world_cells_around(const sw_world *w, int32_t x, int32_t y, sw_neighborhood nb,
+                               int radius, int32_t *xy, uint32_t cap) {
+    uint32_t n = 0;
+    if (radius < 0) return 0;
+    for (int dy = -radius; dy <= radius; dy++) {
+        for (int dx = -radius; dx <= radius; dx++) {
+            if (dx == 0 && dy == 0) continue;
+            if (nb == SW_VON_NEUMANN && abs(dx) + abs(dy) > radius) continue;
+            int32_t cx = x + dx, cy = y + dy;
+            if (!sw_world_wrap(w, &cx, &cy)) continue;
+            if (n < cap) {
+                xy[2 * n] = cx;
+                xy[2 * n + 1] = cy;
+            }
+            n++;
+        }
+    }
+    return n;
+}
+
+/* ---- agents on the grid --------------------------------------------------------------- */
+
+static bool slot_of(const sw_world *w, sw_id id, uint32_t *slot) {
+    if (!sw_sched_alive(w->s, id)) return false;
+    *slot = sw_handle_slot(id);
+    return true;
+}
+
+int sw_world_place(sw_world *w, sw_id id, int32_t x, int32_t y) {
+    uint32_t slot;
+    if (!slot_of(w, id, &slot)) return SW_E_STALE;
+    if (!sw_world_wrap(w, &x, &y)) return SW_E_INVALID;
+    if (sw__world_reserve(w, slot + 1) != SW_OK) return SW_E_NOMEM;
+    cell_unlink(w, slot);
+    cell_link(w, slot, x, y);
+    return SW_OK;
+}
+
+int sw_world_unplace(sw_world *w, sw_id id) {
+    uint32_t slot;
+    if (!slot_of(w, id, &slot)) return SW_E_STALE;
+    if (slot < w->slotcap) cell_unlink(w, slot);
+    return SW_OK;
+}
+
+bool sw_world_cell_of(const sw_world *w, sw_id id, int32_t *x, int32_t *y) {
+    uint32_t slot;
+    if (!slot_of(w, id, &slot) || slot >= w->slotcap || w->gx[slot] < 0) return false;
+    if (x) *x = w->gx[slot];
+    if (y) *y = w->gy[slot];
+    return true;
+}
+
+uint32_t sw_world_count_at(const sw_world *w, int32_t x, int32_t y) {
+    if (!sw_world_wrap(w, &x, &y)) return 0;
+    return w->cell_count[sw_world_cell_index(w, x, y)];
+}
+
+static uint32_t list_cell(const sw_world *w, uint32_t c, const sw_kind *kind, sw_id *out,
+                          uint32_t cap, uint32_t n) {
+    for (uint32_t slot = w->cell_head[c]; slot != SW__NIL; slot = w->gnext[slot]) {
+        sw_id id = sw_sched_id_at(w->s, slot);
+        if (kind && sw_sched_kind_of(w->s, id) != kind) continue;
+        if (n < cap) out[n] = id;
+        n++;
+    }
+    return n;
+}
+
+uint32_t sw_world_agents_at(const sw_world *w, int32_t x, int32_t y, const sw_kind *kind,
+                            sw_id *out, uint32_t cap) {
+    if (!sw_world_wrap(w, &x, &y)) return 0;
+    return list_cell(w, sw_world_cell_index(w, x, y), kind, out, cap, 0);
+}
+
+uint32_t sw_world_agents_around(const sw_world *w, int32_t x, int32_t y, sw_neighborhood nb,
+                                int radius, bool include_center, const sw_kind *kind,
+                                sw_id *out, uint32_t cap) {
+    uint32_t n = 0;
+    if (radius < 0) return 0;
+    for (int dy = -radius; dy <= radius; dy++) {
+        for (int dx = -radius; dx <= radius; dx++) {
+            if (dx == 0 && dy == 0 && !include_center) continue;
+            if (nb == SW_VON_NEUMANN && abs(dx) + abs(dy) > radius) continue;
+            int32_t cx = x + dx, cy = y + dy;
+            if (!sw_world_wrap(w, &cx, &cy)) continue;
+            n = list_cell(w, sw_world_cell_index(w, cx, cy), kind, out, cap, n);
+        }
+    }
+    return n;
+}
+
+uint32_t sw_world_occupied_cells(const sw_world *w) { return w->occupied; }
+
+bool sw_world_random_empty_cell(sw_world *w, sw_tasklet *t, int32_t *x, int32_t *y) {
+    uint32_t empty = w->ncells - w->occupied;
+    if (empty == 0) return false;
+    uint64_t key = sw_rng_key(w->d.seed, 0xe3b7ce11ULL);
+    /* rejection sampling is uniform and fast while empty cells are common;
+       a rank scan is the exact fallback when they are rare */
+    for (int tries = 0; tries < 64; tries++) {
+        uint64_t r = t ? sw_rand_u64(t) : sw_rng_at(key, w->rng_ctr++);
+        uint32_t c = (uint32_t)(((__uint128_t)r * w->ncells) >> 64);
+        if (w->cell_count[c] == 0) {
+            *x = (int32_t)(c % w->d.width);
+            *y = (int32_t)(c / w->d.width);
+            return true;
+        }
+    }
+    uint64_t r = t ? sw_rand_u64(t) : sw_rng_at(key, w->rng_ctr++);
+    uint32_t k = (uint32_t)(((__uint128_t)r * empty) >> 64);
+    for (uint32_t c = 0; c < w->ncells; c++) {
+        if (w->cell_count[c] != 0) continue;
+        if (k-- == 0) {
+            *x = (int32_t)(c % w->d.width);
+            *y = (int32_t)(c / w->d.width);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* ---- continuous space ------------------------------------------------------------------- */
+
+static bool space_wrap(const sw_world *w, double *x, double *y) {
+    if (!isfinite(*x) || !isfinite(*y)) return false;
+    double W = w->d.width, H = w->d.height;
+    if (w->d.topology == SW_TOPO_TORUS) {
+        *x = fmod(*x, W);
+        if (*x < 0) *x += W;
+        if (*x >= W) *x = 0; /* fmod of a tiny negative can round up to W */
+        *y = fmod(*y, H);
+        if (*y < 0) *y += H;
+        if (*y >= H) *y = 0;
+        return true;
+    }
+    return *x >= 0 && *y >= 0 && *x < W && *y < H;
+}
+
+int sw_world_space_place(sw_world *w, sw_id id, double x, double y) {
+    uint32_t slot;
+    if (!slot_of(w, id, &slot)) return SW_E_STALE;
+    if (!space_wrap(w, &x, &y)) return SW_E_INVALID;
+    if (sw__world_reserve(w, slot + 1) != SW_OK) return SW_E_NOMEM;
+    if (w->sbucket[slot] != SW__NIL && w->sbucket[slot] == bucket_of(w, x, y)) {
+        w->sx[slot] = x; /* same bucket: keep its place in the list */
+        w->sy[slot] = y;
+        return SW_OK;
+    }
+    space_unlink(w, slot);
+    space_link(w, slot, x, y);
+    return SW_OK;
+}
+
+int sw_world_space_unplace(sw_world *w, sw_id id) {
+    uint32_t slot;
+    if (!slot_of(w, id, &slot)) return SW_E_STALE;
+    if (slot < w->slotcap) space_unlink(w, slot);
+    return SW_OK;
+}
+
+bool sw_world_space_pos(const sw_world *w, sw_id id, double *x, double *y) {
+    uint32_t slot;
+    if (!slot_of(w, id, &slot) || slot >= w->slotcap || w->sbucket[slot] == SW__NIL) return false;
+    if (x) *x = w->sx[slot];
+    if (y) *y = w->sy[slot];
+    return true;
+}
+
+void sw_world_space_set_heading(sw_world *w, sw_id id, double heading) {
+    uint32_t slot;
+    if (slot_of(w, id, &slot) && slot < w->slotcap) w->heading[slot] = heading;
+}
+
+double sw_world_space_heading(const sw_world *w, sw_id id) {
+    uint32_t slot;
+    return slot_of(w, id, &slot) && slot < w->slotcap ? w->heading[slot] : 0.0;
+}
+
+void sw_world_space_delta(const sw_world *w, double x1, double y1, double x2, double y2,
+                          double *dx, double *dy) {
+    double ddx = x2 - x1, ddy = y2 - y1;
+    if (w->d.topology == SW_TOPO_TORUS) {
+        double W = w->d.width, H = w->d.height;
+        if (ddx > W / 2) ddx -= W; else if (ddx < -W / 2) ddx += W;
+        if (ddy > H / 2) ddy -= H; else if (ddy < -H / 2) ddy += H;
+    }
+    *dx = ddx;
+    *dy = ddy;
+}
+
+uint32_t sw_world_space_near(const sw_world *w, double x, double y, double r, sw_id *out,
+                             uint32_t cap) {
+    uint32_t n = 0;
+    if (!(r >= 0) || !isfinite(x) || !isfinite(y)) return 0;
+    int64_t reach = (int64_t)ceil(r / w->bsize);
+    int64_t bx = (int64_t)floor(x / w->bsize), by = (int64_t)floor(y / w->bsize);
+    bool torus = w->d.topology == SW_TOPO_TORUS;
+    int64_t spanx = 2 * reach + 1, spany = 2 * reach + 1;
+    /* on a torus, never visit a bucket twice when the reach wraps around */
+    if (torus && spanx > w->bw) spanx = w->bw;
+    if (torus && spany > w->bh) spany = w->bh;
+    double r2 = r * r;
+    for (int64_t j = 0; j < spany; j++) {
+        int64_t cy = by - reach + j;
+        if (torus && spany == w->bh) cy = j;
+        if (torus) cy = wrap1(cy, w->bh);
+        else if (cy < 0 || cy >= w->bh) continue;
+        for (int64_t i = 0; i < spanx; i++) {
+            int64_t cx = bx - reach + i;
+            if (torus && spanx == w->bw) cx = i;
+            if (torus) cx = wrap1(cx, w->bw);
+            else if (cx < 0 || cx >= w->bw) continue;
+            uint32_t b = (uint32_t)(cy * w->bw + cx);
+            for (uint32_t slot = w->bucket_head[b]; slot != SW__NIL; slot = w->snext[slot]) {
+                double dx, dy;
+                sw_world_space_delta(w, x, y, w->sx[slot], w->sy[slot], &dx, &dy);
+                if (dx * dx + dy * dy > r2) continue;
+                if (n < cap) out[n] = sw_sched_id_at(w->s, slot);
+                n++;
+            }
+        }
+    }
+    return n;
+}
+
+uint32_t sw_world_space_count(const sw_world *w) { return w->nspace; }
+
+/* ---- spawning ----------------------------------------------------------------------------- */
+
+sw_id sw_world_spawn_at(sw_world *w, const sw_kind *kind, const void *params, int32_t x,
+                        int32_t y, sw_tick delay) {
+    if (!sw_world_wrap(w, &x, &y)) {
+        errf(w, "cell (%d, %d) is outside the %ux%u world", x, y, w->d.width, w->d.height);
+        return SW_ID_NONE;
+    }
+    w->pending = 1;
+    w->px = x;
+    w->py = y;
+    sw_id id = sw_sched_spawn(w->s, kind, params, delay);
+    w->pending = 0;
+    return id;
+}
+
+sw_id sw_spawn_at(sw_tasklet *t, const sw_kind *kind, const void *params, int32_t x, int32_t y,
+                  sw_tick delay) {
+    sw_world *w = sw_world_of(t);
+    if (!sw_world_wrap(w, &x, &y)) return SW_ID_NONE;
+    w->pending = 1;
+    w->px = x;
+    w->py = y;
+    sw_id id = sw_spawn(t, kind, params, delay);
+    w->pending = 0;
+    return id;
+}
+
+sw_id sw_world_spawn_at_point(sw_world *w, const sw_kind *kind, const void *params, double x,
+                              double y, sw_tick delay) {
+    if (!space_wrap(w, &x, &y)) {
+        errf(w, "point (%g, %g) is outside the %ux%u space", x, y, w->d.width, w->d.height);
+        return SW_ID_NONE;
+    }
+    w->pending = 2;
+    w->pfx = x;
+    w->pfy = y;
+    sw_id id = sw_sched_spawn(w->s, kind, params, delay);
+    w->pending = 0;
+    return id;
+}
+
+sw_id sw_spawn_at_point(sw_tasklet *t, const sw_kind *kind, const void *params, double x,
+                        double y, sw_tick delay) {
+    sw_world *w = sw_world_of(t);
+    if (!space_wrap(w, &x, &y)) return SW_ID_NONE;
+    w->pending = 2;
+    w->pfx = x;
+    w->pfy = y;
+    sw_id id = sw_spawn(t, kind, params, delay);
+    w->pending = 0;
+    return id;
+}
+
+int64_t sw_world_populate(sw_world *w, const sw_kind *kind, const void *params, uint64_t count,
+                          sw_place place, double density, uint64_t stream) {
+    uint64_t key = sw_rng_key(w->d.seed, 0x9091a7e000000000ULL ^ stream), ctr = 0;
+#define DRAW_BELOW(n) ((uint64_t)(((__uint128_t)sw_rng_at(key, ctr++) * (n)) >> 64))
+    int64_t made = 0;
+    switch (place) {
+    case SW_PLACE_NONE:
+        for (uint64_t i = 0; i < count; i++, made++)
+            if (!sw_sched_spawn(w->s, kind, params, 0)) return SW_E_NOMEM;
+        return made;
+    case SW_PLACE_CELL:
+        for (uint64_t i = 0; i < count; i++, made++) {
+            int32_t x = (int32_t)DRAW_BELOW(w->d.width), y = (int32_t)DRAW_BELOW(w->d.height);
+            if (!sw_world_spawn_at(w, kind, params, x, y, 0)) return SW_E_NOMEM;
+        }
+        return made;
+    case SW_PLACE_CELL_UNIQUE: {
+        uint64_t free_cells = w->ncells - w->occupied;
+        if (count > free_cells) {
+            errf(w, "%llu %s agents need distinct cells but only %llu of %u cells are free",
+                 (unsigned long long)count, kind->name, (unsigned long long)free_cells, w->ncells);
+            return SW_E_FULL;
+        }
+        /* a partial Fisher-Yates over the free cells: uniform, no retries */
+        uint32_t *cells = malloc((size_t)free_cells * sizeof *cells);
+        if (!cells) return SW_E_NOMEM;
+        uint32_t nf = 0;
+        for (uint32_t c = 0; c < w->ncells; c++)
+            if (w->cell_count[c] == 0) cells[nf++] = c;
+        for (uint64_t i = 0; i < count; i++, made++) {
+            uint32_t j = (uint32_t)(i + DRAW_BELOW(nf - i));
+            uint32_t c = cells[j];
+            cells[j] = cells[i];
+            cells[i] = c;
+            if (!sw_world_spawn_at(w, kind, params, (int32_t)(c % w->d.width),
+                                   (int32_t)(c / w->d.width), 0)) {
+                free(cells);
+                return SW_E_NOMEM;
+            }
+        }
+        free(cells);
+        return made;
+    }
+    case SW_PLACE_EVERY_CELL:
+        for (uint32_t c = 0; c < w->ncells; c++) {
+            if (sw_rng_unit(sw_rng_at(key, ctr++)) >= density) continue;
+            if (!sw_world_spawn_at(w, kind, params, (int32_t)(c % w->d.width),
+                                   (int32_t)(c / w->d.width), 0))
+                return SW_E_NOMEM;
+            made++;
+        }
+        return made;
+    case SW_PLACE_POINT:
+        for (uint64_t i = 0; i < count; i++, made++) {
+            double x = sw_rng_unit(sw_rng_at(key, ctr++)) * w->d.width;
+            double y = sw_rng_unit(sw_rng_at(key, ctr++)) * w->d.height;
+            if (!sw_world_spawn_at_point(w, kind, params, x, y, 0)) return SW_E_NOMEM;
+        }
+        return made;
+    }
+#undef DRAW_BELOW
+    return SW_E_INVALID;
+}
+
+/* ---- layers ------------------------------------------------------------------------------- */
+
+int sw_world_layer_add(sw_world *w, const char *name, double init) {
+    if (!name || sw_world_layer_find(w, name) >= 0) {
+        errf(w, "a layer named \"%s\" already exists", name ? name : "(null)");
+        return SW_E_INVALID;
+    }
+    sw__layer *l = realloc(w->layers, (size_t)(w->nlayers + 1) * sizeof *l);
+    if (!l) return SW_E_NOMEM;
+    w->layers = l;
+    double *data = malloc((size_t)w->ncells * sizeof *data);
+    char *nm = strdup(name);
+    if (!data || !nm) {
+        free(data);
+        free(nm);
+        return SW_E_NOMEM;
+    }
+    for (uint32_t i = 0; i < w->ncells; i++) data[i] = init;
+    w->layers[w->nlayers] = (sw__layer){nm, data};
+    return w->nlayers++;
+}
+
+int sw_world_layer_find(const sw_world *w, const char *name) {
+    for (int i = 0; i < w->nlayers; i++)
+        if (strcmp(w->layers[i].name, name) == 0) return i;
+    return SW_E_NOTFOUND;
+}
+
+int sw_world_layer_count(const sw_world *w) { return w->nlayers; }
+const char *sw_world_layer_name(const sw_world *w, int i) {
+    return i >= 0 && i < w->nlayers ? w->layers[i].name : NULL;
+}
+double *sw_world_layer_data(sw_world *w, int i) {
+    return i >= 0 && i < w->nlayers ? w->layers[i].data : NULL;
+}
+
+/* ---- channels by key ---------------------------------------------------------------------- */
+
+sw_chan sw_world_cell_chan_peek(const sw_world *w, int32_t x, int32_t y) {
+    if (!w->cell_chan || !sw_world_wrap(w, &x, &y)) return SW_CHAN_NONE;
+    return w->cell_chan[sw_world_cell_index(w, x, y)];
+}
+
+sw_chan sw_world_cell_chan(sw_world *w, int32_t x, int32_t y) {
+    if (!sw_world_wrap(w, &x, &y)) return SW_CHAN_NONE;
+    if (!w->cell_chan) {
+        w->cell_chan = calloc(w->ncells, sizeof *w->cell_chan);
+        if (!w->cell_chan) return SW_CHAN_NONE;
+    }
+    uint32_t c = sw_world_cell_index(w, x, y);
+    if (w->cell_chan[c] == SW_CHAN_NONE)
+        w->cell_chan[c] = sw_chan_new(w->s, &(sw_chan_desc){.kind = SW_CHAN_EVENT, .key = c});
+    return w->cell_chan[c];
+}
+
+sw_chan sw_world_mailbox(sw_world *w, sw_id id) {
+    uint32_t slot;
+    if (!slot_of(w, id, &slot) || sw__world_reserve(w, slot + 1) != SW_OK) return SW_CHAN_NONE;
+    if (w->mailbox[slot] == SW_CHAN_NONE)
+        w->mailbox[slot] = sw_chan_new(w->s, &(sw_chan_desc){.kind = SW_CHAN_BUFFERED,
+                                                              .capacity = w->d.mailbox_capacity,
+                                                              .key = id});
+    return w->mailbox[slot];
+}
+
+int sw_world_chan_declare(sw_world *w, const char *name, const sw_chan_desc *desc) {
+    if (!name || sw_world_chan(w, name) != SW_CHAN_NONE) {
+        errf(w, "a channel named \"%s\" is already declared", name ? name : "(null)");
+        return SW_E_INVALID;
+    }
+    sw__named *nm = realloc(w->named, (size_t)(w->nnamed + 1) * sizeof *nm);
+    if (!nm) return SW_E_NOMEM;
+    w->named = nm;
+    sw_chan ch = sw_chan_new(w->s, desc);
+    if (!ch) {
+        errf(w, "%s", sw_sched_errmsg(w->s));
+        return SW_E_INVALID;
+    }
+    char *copy = strdup(name);
+    if (!copy) {
+        sw_chan_free(w->s, ch);
+        return SW_E_NOMEM;
+    }
+    w->named[w->nnamed++] = (sw__named){copy, ch};
+    return SW_OK;
+}
+
+sw_chan sw_world_chan(const sw_world *w, const char *name) {
+    for (int i = 0; i < w->nnamed; i++)
+        if (strcmp(w->named[i].name, name) == 0) return w->named[i].ch;
+    return SW_CHAN_NONE;
+}
+
+int sw_world_chan_count(const sw_world *w) { return w->nnamed; }
+const char *sw_world_chan_name(const sw_world *w, int i) {
+    return i >= 0 && i < w->nnamed ? w->named[i].name : NULL;
+}
+sw_chan sw_world_chan_at(const sw_world *w, int i) {
+    return i >= 0 && i < w->nnamed ? w->named[i].ch : SW_CHAN_NONE;
+}

@@ -1,0 +1,186 @@
+/* world.h - the world agents live in: a grid, a continuous space, layers,
+ * and channels handed out by key.
+ *
+ * - A 2-D grid, bounded or a torus, whose cells hold any number of agents
+ *   (kept in arrival order), with Moore and von Neumann neighbourhoods.
+ * - Per-cell numeric layers (grass, heat, ...): plain arrays of doubles.
+ * - A continuous 2-D space over the same extent ([0,width) x [0,height),
+ *   periodic when the grid is a torus) with a bucket index for neighbour
+ *   queries, and a heading per agent for drawing.
+ * - Channels by key: one event channel per cell, made on first request (a
+ *   cell nobody listens on has none); one buffered mailbox per agent, made on
+ *   first request and freed when the agent dies; named channels declared by
+ *   the scenario.
+ *
+ * The world owns a scheduler whose context is the world, so agent code gets
+ * it back with sw_world_of(t). Moving, spawning and killing keep the spatial
+ * indexes exact, and every order that affects results is arrival order or
+ * slot order, never an address. */
+#ifndef SW_WORLD_H
+#define SW_WORLD_H
+
+#include "sched.h"
+
+typedef struct sw_world sw_world;
+
+typedef enum { SW_TOPO_BOUNDED = 0, SW_TOPO_TORUS = 1 } sw_topology;
+typedef enum { SW_MOORE = 0, SW_VON_NEUMANN = 1 } sw_neighborhood;
+
+typedef struct sw_world_desc {
+    uint32_t width, height; /* grid size in cells (0: 1) */
+    sw_topology topology;
+    uint64_t seed;
+    uint32_t watchdog;      /* passed to the scheduler (0: its default) */
+    bool random_order;      /* every kind's wake-ups shuffled each tick */
+    double space_cell;      /* bucket size of the continuous-space index (0: 1.0);
+                               best near the usual query radius */
+    uint32_t mailbox_capacity; /* per-agent mailboxes (0: 64) */
+} sw_world_desc;
+
+/* Create an empty world at tick 0 with its own scheduler. NULL when out of
+ * memory or when width*height does not fit in 32 bits. */
+sw_world *sw_world_new(const sw_world_desc *desc);
+/* Free the world, its scheduler and everything in them. NULL does nothing. */
+void sw_world_free(sw_world *w);
+/* The message of the last failure. */
+const char *sw_world_errmsg(const sw_world *w);
+
+sw_sched *sw_world_sched(const sw_world *w);
+/* The world of a running tasklet (its scheduler's context). */
+sw_world *sw_world_of(const sw_tasklet *t);
+/* The world a scheduler belongs to, or NULL. */
+sw_world *sw_world_of_sched(const sw_sched *s);
+
+uint32_t sw_world_width(const sw_world *w);
+uint32_t sw_world_height(const sw_world *w);
+sw_topology sw_world_topology(const sw_world *w);
+sw_tick sw_world_now(const sw_world *w);
+/* Run one tick of the world (sw_sched_step). */
+int sw_world_step(sw_world *w);
+
+/* ---- cells ------------------------------------------------------------------ */
+
+/* Normalise (x, y): wrap it on a torus; false if it is off a bounded grid. */
+bool sw_world_wrap(const sw_world *w, int32_t *x, int32_t *y);
+/* The cell index y*width+x of a valid cell. */
+static inline uint32_t sw_world_cell_index(const sw_world *w, int32_t x, int32_t y);
+/* The cells around (x, y) within `radius` (Chebyshev for Moore, Manhattan for
+ * von Neumann), not (x, y) itself, in row-major order of offsets, wrapped on a
+ * torus and clipped on a bounded grid (so fewer at borders). Writes up to
+ * `cap` cells as x,y pairs into xy[2*i], xy[2*i+1]; returns how many exist. */
+uint32_t sw_world_cells_around(const sw_world *w, int32_t x, int32_t y, sw_neighborhood nb,
+                               int radius, int32_t *xy, uint32_t cap);
+
+/* ---- agents on the grid ------------------------------------------------------ */
+
+/* Put an agent on cell (x, y), or move it there (it joins the end of the
+ * cell's list). SW_E_STALE for a dead agent, SW_E_INVALID off a bounded grid
+ * (a torus wraps). */
+int sw_world_place(sw_world *w, sw_id id, int32_t x, int32_t y);
+/* Take an agent off the grid. */
+int sw_world_unplace(sw_world *w, sw_id id);
+/* Where an agent is on the grid; false if it is not on it. */
+bool sw_world_cell_of(const sw_world *w, sw_id id, int32_t *x, int32_t *y);
+/* Number of agents on a cell (0 off a bounded grid). */
+uint32_t sw_world_count_at(const sw_world *w, int32_t x, int32_t y);
+/* The agents on a cell in arrival order, optionally only of `kind` (NULL: any):
+ * up to `cap` written to `out`; returns how many there are. */
+uint32_t sw_world_agents_at(const sw_world *w, int32_t x, int32_t y, const sw_kind *kind,
+                            sw_id *out, uint32_t cap);
+/* The agents on the cells around (x, y) (as sw_world_cells_around, plus the
+ * cell itself when `include_center`), cell by cell in that order. */
+uint32_t sw_world_agents_around(const sw_world *w, int32_t x, int32_t y, sw_neighborhood nb,
+                                int radius, bool include_center, const sw_kind *kind,
+                                sw_id *out, uint32_t cap);
+/* Cells with at least one agent on them. */
+uint32_t sw_world_occupied_cells(const sw_world *w);
+/* A uniformly random empty cell, drawn with the tasklet's own random numbers
+ * (or, with t NULL, the world's own stream). False when every cell is taken. */
+bool sw_world_random_empty_cell(sw_world *w, sw_tasklet *t, int32_t *x, int32_t *y);
+
+/* ---- agents in continuous space ------------------------------------------------ */
+
+/* Put or move an agent to (x, y) in continuous space (wrapped when periodic;
+ * SW_E_INVALID outside a bounded space or not finite). */
+int sw_world_space_place(sw_world *w, sw_id id, double x, double y);
+int sw_world_space_unplace(sw_world *w, sw_id id);
+bool sw_world_space_pos(const sw_world *w, sw_id id, double *x, double *y);
+/* The heading (radians, 0 = +x, counter-clockwise) the viewer draws. */
+void sw_world_space_set_heading(sw_world *w, sw_id id, double heading);
+double sw_world_space_heading(const sw_world *w, sw_id id);
+/* The agents within Euclidean distance `r` of (x, y) (minimum image when
+ * periodic), in bucket order then arrival order: up to `cap` written to
+ * `out`; returns how many there are. */
+uint32_t sw_world_space_near(const sw_world *w, double x, double y, double r, sw_id *out,
+                             uint32_t cap);
+/* The shortest displacement from (x1, y1) to (x2, y2) (minimum image). */
+void sw_world_space_delta(const sw_world *w, double x1, double y1, double x2, double y2,
+                          double *dx, double *dy);
+/* Agents placed in continuous space. */
+uint32_t sw_world_space_count(const sw_world *w);
+
+/* ---- spawning where it matters ------------------------------------------------ */
+
+/* Spawn an agent already on cell (x, y) (its init sees its position). From a
+ * tasklet, use sw_spawn_at. SW_ID_NONE on failure. */
+sw_id sw_world_spawn_at(sw_world *w, const sw_kind *kind, const void *params, int32_t x,
+                        int32_t y, sw_tick delay);
+sw_id sw_spawn_at(sw_tasklet *t, const sw_kind *kind, const void *params, int32_t x, int32_t y,
+                  sw_tick delay);
+/* Spawn an agent already at point (x, y) of continuous space. */
+sw_id sw_world_spawn_at_point(sw_world *w, const sw_kind *kind, const void *params, double x,
+                              double y, sw_tick delay);
+sw_id sw_spawn_at_point(sw_tasklet *t, const sw_kind *kind, const void *params, double x,
+                        double y, sw_tick delay);
+/* Spawn `count` agents placed as `place` says (for SW_PLACE_EVERY_CELL,
+ * `count` is ignored and each cell gets one with probability `density`),
+ * using the world's random stream `stream` for positions. Returns how many
+ * were spawned, or a negative status (e.g. SW_E_FULL: more unique cells
+ * asked for than the grid has). */
+int64_t sw_world_populate(sw_world *w, const sw_kind *kind, const void *params, uint64_t count,
+                          sw_place place, double density, uint64_t stream);
+
+/* ---- layers ------------------------------------------------------------------------ */
+
+/* Add a per-cell layer of doubles, every cell set to `init`. Returns its
+ * index, or a negative status (a layer with that name exists). */
+int sw_world_layer_add(sw_world *w, const char *name, double init);
+int sw_world_layer_find(const sw_world *w, const char *name);
+int sw_world_layer_count(const sw_world *w);
+const char *sw_world_layer_name(const sw_world *w, int layer);
+/* The layer's cells, width*height doubles in row-major order (y*width+x). */
+double *sw_world_layer_data(sw_world *w, int layer);
+
+/* ---- channels by key ------------------------------------------------------------------ */
+
+/* The event channel of cell (x, y), made on first request. SW_CHAN_NONE off a
+ * bounded grid or when out of memory. */
+sw_chan sw_world_cell_chan(sw_world *w, int32_t x, int32_t y);
+/* The cell channel if it exists, without making it. */
+sw_chan sw_world_cell_chan_peek(const sw_world *w, int32_t x, int32_t y);
+/* An agent's mailbox (buffered), made on first request, freed when it dies. */
+sw_chan sw_world_mailbox(sw_world *w, sw_id id);
+/* Declare a named channel; SW_E_INVALID if the name is taken. */
+int sw_world_chan_declare(sw_world *w, const char *name, const sw_chan_desc *desc);
+/* A named channel, or SW_CHAN_NONE. */
+sw_chan sw_world_chan(const sw_world *w, const char *name);
+int sw_world_chan_count(const sw_world *w);
+const char *sw_world_chan_name(const sw_world *w, int index);
+sw_chan sw_world_chan_at(const sw_world *w, int index);
+
+/* Shorthands for agent code. */
+static inline sw_chan sw_cell_chan(sw_tasklet *t, int32_t x, int32_t y) {
+    return sw_world_cell_chan(sw_world_of(t), x, y);
+}
+static inline sw_chan sw_chan_named(sw_tasklet *t, const char *name) {
+    return sw_world_chan(sw_world_of(t), name);
+}
+static inline sw_chan sw_mailbox(sw_tasklet *t, sw_id id) {
+    return sw_world_mailbox(sw_world_of(t), id);
+}
+
+static inline uint32_t sw_world_cell_index(const sw_world *w, int32_t x, int32_t y) {
+    return (uint32_t)y * sw_world_width(w) + (uint32_t)x;
+}
+
+#endif

@@ -1,0 +1,61 @@
+/* world_int.h - the world's private structures, shared by world.c and the
+ * pickler. Not API. Arrays "per slot" are indexed by tasklet slot and grown
+ * with the scheduler's slot limit; SW__NIL marks "none". */
+#ifndef SW_WORLD_INT_H
+#define SW_WORLD_INT_H
+
+#include "world.h"
+#include "sched_int.h"
+
+typedef struct sw__layer {
+    char *name;
+    double *data;
+} sw__layer;
+
+typedef struct sw__named {
+    char *name;
+    sw_chan ch;
+} sw__named;
+
+struct sw_world {
+    sw_world_desc d;
+    sw_sched *s;
+    char errmsg[256];
+    uint32_t ncells;
+
+    /* per slot */
+    uint32_t slotcap;
+    int32_t *gx, *gy;          /* grid cell; gx < 0: not on the grid */
+    uint32_t *gnext, *gprev;   /* the cell's list, in arrival order */
+    double *sx, *sy, *heading; /* continuous space */
+    uint32_t *sbucket;         /* bucket, or SW__NIL: not in space */
+    uint32_t *snext, *sprev;   /* the bucket's list, in arrival order */
+    sw_chan *mailbox;          /* SW_CHAN_NONE until asked for */
+
+    /* per cell */
+    uint32_t *cell_head, *cell_tail, *cell_count;
+    uint32_t occupied;
+    sw_chan *cell_chan;        /* allocated on the first cell channel */
+
+    /* continuous-space buckets */
+    double bsize;
+    uint32_t bw, bh;
+    uint32_t *bucket_head, *bucket_tail;
+    uint32_t nspace;
+
+    sw__layer *layers;
+    int nlayers;
+    sw__named *named;
+    int nnamed;
+
+    /* where the agent being spawned goes (sw_world_spawn_at*) */
+    int pending;               /* 0 none, 1 cell, 2 point */
+    int32_t px, py;
+    double pfx, pfy;
+    uint64_t rng_ctr;          /* counter of the world's own random stream */
+};
+
+/* Make the per-slot arrays cover `slots` slots. */
+int sw__world_reserve(sw_world *w, uint32_t slots);
+
+#endif
