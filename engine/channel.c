@@ -184,6 +184,9 @@ sw_step sw__send(sw_tasklet *t, sw_chan ch, const sw_msg *msg) {
     sw_sched *s = t->sched;
     struct sw__task *k = t->task;
     if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
+    /* count the operation first: a loop sending to a closed or stale channel
+       never suspends either, and must not hang the tick */
+    if (!sw__spin_check(s, k, t->slot)) return SW_STEP_FAIL;
     sw__chan *c = sw__chan_get(s, ch);
     if (!c) {
         k->status = SW_E_STALE;
@@ -194,7 +197,6 @@ sw_step sw__send(sw_tasklet *t, sw_chan ch, const sw_msg *msg) {
         return SW_STEP_CONTINUE;
     }
     k->status = SW_OK;
-    if (!sw__spin_check(s, k, t->slot)) return SW_STEP_FAIL;
     if (c->kind == SW_CHAN_EVENT) {
         while (c->head != SW__NIL) {
             uint32_t r = dequeue(s, c);
@@ -227,13 +229,13 @@ sw_step sw__recv(sw_tasklet *t, sw_chan ch, sw_msg *dst) {
     sw_sched *s = t->sched;
     struct sw__task *k = t->task;
     if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
+    if (!sw__spin_check(s, k, t->slot)) return SW_STEP_FAIL;
     sw__chan *c = sw__chan_get(s, ch);
     if (!c) {
         k->status = SW_E_STALE;
         return SW_STEP_CONTINUE;
     }
     k->status = SW_OK;
-    if (!sw__spin_check(s, k, t->slot)) return SW_STEP_FAIL;
     if (c->kind == SW_CHAN_BUFFERED && c->count > 0) {
         *dst = c->buf[c->first];
         c->first = (c->first + 1) % c->cap;

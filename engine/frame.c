@@ -43,6 +43,7 @@ sw__frame *sw__frame_new(sw_sched *s, int fn) {
         s->slab_left -= need;
     }
     memset(f, 0, cls * 16);
+    s->frames++;
     f->fn = (uint16_t)fn;
     f->ref = SW__NO_REF;
     return f;
@@ -50,6 +51,7 @@ sw__frame *sw__frame_new(sw_sched *s, int fn) {
 
 void sw__frame_free(sw_sched *s, sw__frame *f) {
     size_t cls = class_of(sizeof(sw__frame) + s->funcs[f->fn].fn->frame_size);
+    s->frames--;
     if (cls >= SW__POOL_CLASSES) {
         sw__alloc(s, f, 0);
         return;

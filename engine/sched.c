@@ -127,6 +127,7 @@ void sw_sched_set_context(sw_sched *s, void *context) {
     s->cur.context = context;
 }
 uint64_t sw_sched_resumes(const sw_sched *s) { return s->resumes; }
+uint64_t sw_sched_frames(const sw_sched *s) { return s->frames; }
 void sw_sched_hold(sw_sched *s, int delta) { s->hold += delta; }
 
 uint64_t sw_sched_rand(const sw_sched *s, uint64_t stream, uint64_t counter) {
@@ -291,14 +292,12 @@ int sw_sched_set_kind_random(sw_sched *s, const sw_kind *kind, bool random) {
 
 /* ---- the run queue -------------------------------------------------------- */
 
+/* Never allocates, so waking can never fail: between ticks (and in tick-start
+ * hooks) the woken join the same intrusive FIFO, which the next tick's
+ * ordering pass gathers into the batch. */
 void sw__make_runnable(sw_sched *s, uint32_t slot) {
     struct sw__task *k = &s->tasks[slot];
     k->state = SW_TASK_RUNNABLE;
-    if (!s->in_run) {
-        /* between ticks or in tick-start hooks: joins the batch to be ordered */
-        if (!vec_push(s, &s->ready, slot)) s->error = SW_E_NOMEM;
-        return;
-    }
     k->next = SW__NIL;
     if (s->back_tail == SW__NIL)
         s->back_head = slot;
@@ -315,29 +314,39 @@ void sw__push_front(sw_sched *s, uint32_t slot) {
 
 /* ---- timers --------------------------------------------------------------- */
 
-void sw__timer_arm(sw_sched *s, uint32_t slot, sw_tick wake) {
+static bool vec_reserve(sw_sched *s, sw__vec32 *v, uint32_t need) {
+    if (need <= v->cap) return true;
+    uint32_t cap = v->cap ? v->cap : 64;
+    while (cap < need) cap *= 2;
+    uint32_t *items = sw__alloc(s, v->items, (size_t)cap * sizeof *items);
+    if (!items) return false;
+    v->items = items;
+    v->cap = cap;
+    return true;
+}
+
+/* Arm first, then change the tasklet: on failure it is left as it was. */
+bool sw__timer_arm(sw_sched *s, uint32_t slot, sw_tick wake) {
     struct sw__task *k = &s->tasks[slot];
+    if (wake - s->now < SW__WHEEL) {
+        sw__vec32 *b = &s->wheel[wake & SW__WHEEL_MASK];
+        if (!vec_push(s, b, slot)) return false;
+        k->pos = b->n - 1;
+    } else {
+        if (s->novf == s->ovfcap) {
+            uint32_t cap = s->ovfcap ? s->ovfcap * 2 : 64;
+            sw__ovf *o = sw__alloc(s, s->ovf, (size_t)cap * sizeof *o);
+            if (!o) return false;
+            s->ovf = o;
+            s->ovfcap = cap;
+        }
+        k->pos = s->novf | SW__POS_OVF;
+        s->ovf[s->novf++] = (sw__ovf){wake, slot};
+    }
     k->state = SW_TASK_SLEEPING;
     k->wait = wake;
     s->armed++;
-    if (wake - s->now < SW__WHEEL) {
-        sw__vec32 *b = &s->wheel[wake & SW__WHEEL_MASK];
-        k->pos = b->n;
-        if (!vec_push(s, b, slot)) s->error = SW_E_NOMEM;
-        return;
-    }
-    if (s->novf == s->ovfcap) {
-        uint32_t cap = s->ovfcap ? s->ovfcap * 2 : 64;
-        sw__ovf *o = sw__alloc(s, s->ovf, (size_t)cap * sizeof *o);
-        if (!o) {
-            s->error = SW_E_NOMEM;
-            return;
-        }
-        s->ovf = o;
-        s->ovfcap = cap;
-    }
-    k->pos = s->novf | SW__POS_OVF;
-    s->ovf[s->novf++] = (sw__ovf){wake, slot};
+    return true;
 }
 
 void sw__timer_cancel(sw_sched *s, uint32_t slot) {
@@ -354,31 +363,69 @@ void sw__timer_cancel(sw_sched *s, uint32_t slot) {
 }
 
 /* Every SW__WHEEL ticks, bring the overflow timers due within the next turn
- * of the wheel into their buckets, keeping the overflow's order. */
-static void cascade(sw_sched *s) {
+ * of the wheel into their buckets, keeping the overflow's order. An overflow
+ * timer due at tick W was armed at or before W - SW__WHEEL, so before every
+ * timer armed straight into W's bucket: cascaded timers go in *front* of the
+ * bucket's entries, which keeps "timers due in a tick fire in arming order".
+ * Everything is reserved before anything moves, so a failed allocation leaves
+ * the wheel as it was (the cascade is retried next tick, and a timer whose
+ * tick has passed fires in the tick of the retry). */
+static bool cascade(sw_sched *s) {
+    uint32_t add[SW__WHEEL] = {0}, at[SW__WHEEL];
+    bool any = false;
+    for (uint32_t i = 0; i < s->novf; i++) {
+        sw__ovf o = s->ovf[i];
+        if (o.slot == SW__TOMB) continue;
+        if ((int64_t)(o.wake - s->now) < 0) o.wake = s->now; /* overdue after a failed cascade */
+        if (o.wake - s->now < SW__WHEEL) {
+            add[o.wake & SW__WHEEL_MASK]++;
+            any = true;
+        }
+    }
+    for (uint32_t b = 0; any && b < SW__WHEEL; b++)
+        if (add[b] && !vec_reserve(s, &s->wheel[b], s->wheel[b].n + add[b])) return false;
+    for (uint32_t b = 0; any && b < SW__WHEEL; b++) {
+        sw__vec32 *v = &s->wheel[b];
+        at[b] = 0;
+        if (!add[b]) continue;
+        memmove(v->items + add[b], v->items, (size_t)v->n * sizeof *v->items);
+        for (uint32_t i = add[b]; i < v->n + add[b]; i++)
+            if (v->items[i] != SW__TOMB) s->tasks[v->items[i]].pos = i;
+        v->n += add[b];
+    }
     uint32_t keep = 0;
     for (uint32_t i = 0; i < s->novf; i++) {
         sw__ovf o = s->ovf[i];
         if (o.slot == SW__TOMB) continue;
         struct sw__task *k = &s->tasks[o.slot];
+        if ((int64_t)(o.wake - s->now) < 0) o.wake = k->wait = s->now;
         if (o.wake - s->now < SW__WHEEL) {
-            sw__vec32 *b = &s->wheel[o.wake & SW__WHEEL_MASK];
-            k->pos = b->n;
-            if (!vec_push(s, b, o.slot)) s->error = SW_E_NOMEM;
+            uint32_t b = o.wake & SW__WHEEL_MASK;
+            s->wheel[b].items[at[b]] = o.slot;
+            k->pos = at[b]++;
         } else {
             k->pos = keep | SW__POS_OVF;
             s->ovf[keep++] = o;
         }
     }
     s->novf = keep;
+    return true;
 }
 
-/* Move the bucket due now into the batch. */
+/* Put the timers due now in line to run. When nothing else is waiting, the
+ * whole bucket becomes the batch without touching a tasklet; otherwise its
+ * tasklets join the back of the queue after those already waiting. */
 static void fire_timers(sw_sched *s) {
-    if ((s->now & SW__WHEEL_MASK) == 0 && s->novf) cascade(s);
+    if (s->novf && ((s->now & SW__WHEEL_MASK) == 0 || s->cascade_retry)) {
+        s->cascade_retry = !cascade(s);
+        if (s->cascade_retry) {
+            sw__errf(s, "out of memory moving timers into the wheel");
+            s->error = SW_E_NOMEM;
+        }
+    }
     sw__vec32 *b = &s->wheel[s->now & SW__WHEEL_MASK];
     if (b->n == 0) return;
-    if (s->ready.n == 0) {
+    if (s->ready.n == 0 && s->back_head == SW__NIL) {
         sw__vec32 t = s->ready;
         s->ready = *b;
         *b = t;
@@ -412,6 +459,8 @@ static uint32_t slot_alloc(sw_sched *s) {
         if (!t) return SW__NIL;
         s->tasks = t;
         s->taskcap = cap;
+        /* the running tasklet's view must follow the table it points into */
+        if (s->cur.task) s->cur.task = &t[s->cur.slot];
     }
     uint32_t slot = s->ntasks++;
     memset(&s->tasks[slot], 0, sizeof s->tasks[slot]);
@@ -480,11 +529,10 @@ static void task_destroy(sw_sched *s, uint32_t slot) {
     free_frames(s, k);
     s->live--;
     s->kinds[k->kind].live--;
+    bool queued = k->state == SW_TASK_RUNNABLE;
+    k->state = SW_TASK_ZOMBIE; /* not alive any more, as the death hook sees it */
     notify_death(s, slot);
-    if (k->state == SW_TASK_RUNNABLE)
-        k->state = SW_TASK_ZOMBIE;
-    else
-        slot_free(s, slot);
+    if (!queued) slot_free(s, slot);
 }
 
 static sw_id spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick delay) {
@@ -514,22 +562,26 @@ static sw_id spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick
     k->spin = 0;
     k->status = 0;
     k->kind = (uint16_t)ki;
-    k->state = SW_TASK_RUNNABLE;
-    k->next = SW__NIL;
+    /* queue it before init runs, so that the only step that can fail comes
+       before any side effect, and so that init may kill or inspect it */
+    if (delay == 0) {
+        sw__make_runnable(s, slot);
+    } else if (!sw__timer_arm(s, slot, s->now + delay)) {
+        k->top = NULL;
+        sw__frame_free(s, f);
+        slot_free(s, slot);
+        sw__errf(s, "out of memory spawning a %s", kind->name);
+        return SW_ID_NONE;
+    }
     s->live++;
     s->kinds[ki].live++;
     sw_id id = sw_handle_make(slot, k->gen);
     if (s->on_spawn) s->on_spawn(s, id, s->spawn_ud);
-    if (kind->init) {
-        sw_tasklet view = {s, k, slot, s->d.context};
+    if (kind->init && sw__task_get(s, id)) {
+        /* hooks may have spawned and moved the table; init may kill it */
+        sw_tasklet view = {s, &s->tasks[slot], slot, s->d.context};
         kind->init(&view, frame);
-        k = &s->tasks[slot]; /* init may have spawned and moved the table */
-        if (k->gen != sw_handle_gen(id) || k->state != SW_TASK_RUNNABLE) return id; /* killed itself */
     }
-    if (delay == 0)
-        sw__make_runnable(s, slot);
-    else
-        sw__timer_arm(s, slot, s->now + delay);
     return id;
 }
 
@@ -673,8 +725,12 @@ sw_step sw__sleep(sw_tasklet *t, sw_tick n) {
     sw_sched *s = t->sched;
     if (t->task->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
     if (n == 0) return sw__yield(t);
+    if (!sw__timer_arm(s, t->slot, s->now + n)) {
+        sw__errf(s, "out of memory arming a timer");
+        s->error = SW_E_NOMEM;
+        return SW_STEP_FAIL;
+    }
     t->task->spin = 0;
-    sw__timer_arm(s, t->slot, s->now + n);
     return SW_STEP_WAIT;
 }
 
@@ -778,7 +834,9 @@ gone:
     if (k->state != SW_TASK_ZOMBIE) {
         s->live--;
         s->kinds[k->kind].live--;
+        k->state = SW_TASK_ZOMBIE;
         notify_death(s, slot);
+        k = &s->tasks[slot]; /* the hook may have spawned */
     }
     free_frames(s, k);
     slot_free(s, slot);
@@ -788,6 +846,20 @@ gone:
  * among the places held by kinds that ask for a random order. */
 static void order_batch(sw_sched *s) {
     sw__vec32 *r = &s->ready;
+    /* gather what was woken between ticks and in tick-start hooks (the
+       intrusive FIFO) behind the timers into the one array to order */
+    uint32_t extra = 0;
+    for (uint32_t slot = s->back_head; slot != SW__NIL; slot = s->tasks[slot].next) extra++;
+    if (extra) {
+        if (!vec_reserve(s, r, r->n + extra)) {
+            sw__errf(s, "out of memory ordering the tick's wake-ups");
+            s->error = SW_E_NOMEM;
+            return; /* they run unordered this tick */
+        }
+        for (uint32_t slot = s->back_head; slot != SW__NIL; slot = s->tasks[slot].next)
+            r->items[r->n++] = slot;
+        s->back_head = s->back_tail = SW__NIL;
+    }
     uint32_t n = 0;
     for (uint32_t i = s->ready_pos; i < r->n; i++) {
         uint32_t slot = r->items[i];
@@ -938,13 +1010,14 @@ int sw_sched_step(sw_sched *s) {
         }
         run_task(s, slot);
     }
+    s->cur.task = NULL;
     s->in_run = false;
     s->ready.n = 0;
     s->ready_pos = 0;
     s->ready_lazy = false;
     for (int i = 0; i < s->nend; i++) s->end_hooks[i].fn(s, s->end_hooks[i].ud);
     if (s->error) return s->error;
-    if (s->blocked_hard > 0 && s->armed == 0 && s->hold <= 0 && s->ready.n == 0) {
+    if (s->blocked_hard > 0 && s->armed == 0 && s->hold <= 0 && s->back_head == SW__NIL) {
         report_blocked(s);
         sw__errf(s, "deadlock at tick %llu: %llu tasklet(s) blocked forever",
                  (unsigned long long)s->now, (unsigned long long)s->blocked_hard);

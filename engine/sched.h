@@ -160,6 +160,9 @@ void sw_sched_hold(sw_sched *s, int delta);
 
 /* Stats of the last step: tasklets resumed. */
 uint64_t sw_sched_resumes(const sw_sched *s);
+/* Frames in use by live tasklets (one per tasklet plus one per nested call
+ * in progress): a cheap check that killing reclaims every frame. */
+uint64_t sw_sched_frames(const sw_sched *s);
 
 /* ---- tick-level random numbers ---------------------------------------------
  * For world code outside any tasklet (setup, layers): keyed by (seed, stream,

@@ -87,6 +87,7 @@ struct sw_sched {
     sw__vec32 ready;    /* the batch run at the start of the run phase */
     uint32_t ready_pos;
     bool ready_lazy;    /* entries may still be SLEEPING (a swapped-in bucket) */
+    bool cascade_retry; /* the last cascade failed for memory: retry next tick */
     uint32_t front;     /* stack of tasklets to run next (switches) */
     uint32_t back_head, back_tail;
 
@@ -102,6 +103,7 @@ struct sw_sched {
     void *spawn_ud;
     void *death_ud;
 
+    uint64_t frames;               /* frames in use, in every chain */
     void *pool[SW__POOL_CLASSES]; /* free frames by size class */
     void *slabs;                   /* every slab, linked through its first word */
     char *slab_cur;
@@ -135,7 +137,9 @@ sw__chan *sw__chan_get(const sw_sched *s, sw_chan ch);
 void sw__chan_unlink(sw_sched *s, sw__chan *c, uint32_t slot);
 void sw__chans_free_all(sw_sched *s);
 /* timers (sched.c) */
-void sw__timer_arm(sw_sched *s, uint32_t slot, sw_tick wake);
+/* Arm a timer for `slot` (then SLEEPING); false, with nothing changed, when
+ * out of memory. */
+bool sw__timer_arm(sw_sched *s, uint32_t slot, sw_tick wake);
 void sw__timer_cancel(sw_sched *s, uint32_t slot);
 
 static inline struct sw__task *sw__task_get(const sw_sched *s, sw_id id) {

@@ -1,0 +1,482 @@
+/* test_channel.c - every channel rule: Stackless balance and preference
+ * (checked against an exact trace of who ran when), FIFO waiters, kill while
+ * blocked, close, buffered and event channels, posting from outside. */
+#include <criterion/criterion.h>
+#include "swarmlet.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- a trace of who ran when ------------------------------------------------ */
+
+static char g_trace[4096];
+
+static void tr(const char *fmt, ...) {
+    size_t len = strlen(g_trace);
+    if (len + 2 >= sizeof g_trace) return;
+    if (len) g_trace[len++] = ' ';
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g_trace + len, sizeof g_trace - len, fmt, ap);
+    va_end(ap);
+}
+
+static void trace_reset(void) { g_trace[0] = '\0'; }
+
+/* ---- agents ------------------------------------------------------------------- */
+
+/* Receives `n` messages (1 if n is 0), tracing each, then exits. */
+typedef struct {
+    sw_chan ch;
+    int32_t name, n, got;
+    sw_msg m;
+} rx;
+
+static sw_step rx_run(sw_tasklet *t, void *frame) {
+    rx *f = frame;
+    SW_BEGIN(t, take);
+    do {
+        tr("R%d:wait", f->name);
+        SW_RECV(t, take, f->ch, &f->m);
+        if (sw_status(t) != SW_OK) {
+            tr("R%d:%s", f->name, sw_status_name(sw_status(t)));
+            SW_EXIT(t);
+        }
+        tr("R%d:got%d", f->name, f->m.i);
+    } while (++f->got < f->n);
+    SW_END(t);
+}
+static const sw_field rx_fields[] = {SW_FIELD(rx, ch, SW_T_CHAN), SW_FIELD(rx, name, SW_T_I32),
+                                     SW_FIELD(rx, n, SW_T_I32), SW_FIELD(rx, got, SW_T_I32),
+                                     SW_FIELD(rx, m, SW_T_MSG), SW_FIELD_END};
+static const sw_kind rx_kind = {.name = "rx", .frame_size = sizeof(rx), .fields = rx_fields, .run = rx_run};
+
+/* Sends values first, first+1, ... (`n` of them, 1 if n is 0), tracing. */
+typedef struct {
+    sw_chan ch;
+    int32_t name, n, sent, first;
+    sw_msg m;
+} tx;
+
+static sw_step tx_run(sw_tasklet *t, void *frame) {
+    tx *f = frame;
+    SW_BEGIN(t, put);
+    do {
+        f->m = (sw_msg){.tag = 1, .i = f->first + f->sent};
+        tr("S%d:send%d", f->name, f->m.i);
+        SW_SEND(t, put, f->ch, &f->m);
+        if (sw_status(t) != SW_OK) {
+            tr("S%d:%s", f->name, sw_status_name(sw_status(t)));
+            SW_EXIT(t);
+        }
+        tr("S%d:sent%d", f->name, f->m.i);
+    } while (++f->sent < f->n);
+    SW_END(t);
+}
+static const sw_field tx_fields[] = {SW_FIELD(tx, ch, SW_T_CHAN), SW_FIELD(tx, name, SW_T_I32),
+                                     SW_FIELD(tx, n, SW_T_I32), SW_FIELD(tx, sent, SW_T_I32),
+                                     SW_FIELD(tx, first, SW_T_I32), SW_FIELD(tx, m, SW_T_MSG),
+                                     SW_FIELD_END};
+static const sw_kind tx_kind = {.name = "tx", .frame_size = sizeof(tx), .fields = tx_fields, .run = tx_run};
+
+/* Traces once and exits: a bystander that shows where the queue stands. */
+typedef struct { int32_t name; } by;
+static sw_step by_run(sw_tasklet *t, void *frame) {
+    by *f = frame;
+    SW_BEGIN(t);
+    tr("X%d", f->name);
+    SW_END(t);
+}
+static const sw_kind by_kind = {.name = "by", .frame_size = sizeof(by), .run = by_run};
+
+static sw_sched *mk(void) {
+    trace_reset();
+    sw_sched *s = sw_sched_new(&(sw_sched_desc){.seed = 7});
+    cr_assert_not_null(s);
+    sw_sched_hold(s, 1); /* blocked tasklets here are waiting on the test, not deadlocked */
+    return s;
+}
+
+static sw_chan mkchan(sw_sched *s, sw_chan_kind kind, uint32_t cap, int pref) {
+    sw_chan ch = sw_chan_new(s, &(sw_chan_desc){.kind = kind, .capacity = cap, .preference = pref,
+                                                 .explicit_neither = pref == 0});
+    cr_assert_neq(ch, SW_CHAN_NONE, "%s", sw_sched_errmsg(s));
+    return ch;
+}
+
+static sw_id spawn_rx(sw_sched *s, sw_chan ch, int name, int n) {
+    return sw_sched_spawn(s, &rx_kind, &(rx){.ch = ch, .name = name, .n = n}, 0);
+}
+static sw_id spawn_tx(sw_sched *s, sw_chan ch, int name, int n, int first) {
+    return sw_sched_spawn(s, &tx_kind, &(tx){.ch = ch, .name = name, .n = n, .first = first}, 0);
+}
+static void spawn_by(sw_sched *s, int name) { sw_sched_spawn(s, &by_kind, &(by){name}, 0); }
+
+/* ---- preference and balance ----------------------------------------------------- */
+
+/* A receiver waits; a sender arrives; a bystander is queued behind the sender. */
+static const char *receiver_waits(int pref, int32_t *balance_mid) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, pref);
+    spawn_rx(s, ch, 1, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    *balance_mid = sw_chan_balance(s, ch);
+    spawn_tx(s, ch, 1, 1, 5);
+    spawn_by(s, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK, "%s", sw_sched_report(s));
+    cr_assert_eq(sw_chan_balance(s, ch), 0);
+    cr_assert_eq(sw_sched_count(s), 0);
+    sw_sched_free(s);
+    return g_trace;
+}
+
+/* A sender waits; a receiver arrives; a bystander is queued behind it. */
+static const char *sender_waits(int pref, int32_t *balance_mid) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, pref);
+    spawn_tx(s, ch, 1, 1, 5);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    *balance_mid = sw_chan_balance(s, ch);
+    spawn_rx(s, ch, 1, 1);
+    spawn_by(s, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK, "%s", sw_sched_report(s));
+    cr_assert_eq(sw_chan_balance(s, ch), 0);
+    sw_sched_free(s);
+    return g_trace;
+}
+
+Test(channel, default_preference_is_receiver) {
+    sw_sched *s = mk();
+    sw_chan r = sw_chan_new(s, &(sw_chan_desc){0});
+    sw_chan b = sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_BUFFERED, .capacity = 1});
+    cr_assert_eq(sw_chan_preference(s, r), SW_PREFER_RECEIVER);
+    cr_assert_eq(sw_chan_preference(s, b), SW_PREFER_NEITHER);
+    cr_assert_eq(sw_chan_set_preference(s, r, 1), SW_OK);
+    cr_assert_eq(sw_chan_preference(s, r), SW_PREFER_SENDER);
+    cr_assert_eq(sw_chan_set_preference(s, r, 2), SW_E_INVALID);
+    cr_assert_eq(sw_chan_new(s, &(sw_chan_desc){.preference = 3}), SW_CHAN_NONE);
+    cr_assert_eq(sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_BUFFERED}), SW_CHAN_NONE);
+    sw_sched_free(s);
+}
+
+Test(channel, prefer_receiver_runs_receiver_then_sender) {
+    int32_t bal;
+    cr_assert_str_eq(receiver_waits(-1, &bal), "R1:wait S1:send5 R1:got5 S1:sent5 X1");
+    cr_assert_eq(bal, -1);
+    /* the receiver arrives second: the waiting sender is not preferred, goes
+       to the back, and the receiver carries on */
+    cr_assert_str_eq(sender_waits(-1, &bal), "S1:send5 R1:wait R1:got5 X1 S1:sent5");
+    cr_assert_eq(bal, 1);
+}
+
+Test(channel, prefer_sender_runs_woken_sender_first) {
+    int32_t bal;
+    cr_assert_str_eq(sender_waits(1, &bal), "S1:send5 R1:wait S1:sent5 R1:got5 X1");
+    cr_assert_eq(bal, 1);
+    cr_assert_str_eq(receiver_waits(1, &bal), "R1:wait S1:send5 S1:sent5 X1 R1:got5");
+    cr_assert_eq(bal, -1);
+}
+
+Test(channel, prefer_neither_sends_woken_to_back) {
+    int32_t bal;
+    cr_assert_str_eq(receiver_waits(0, &bal), "R1:wait S1:send5 S1:sent5 X1 R1:got5");
+    cr_assert_str_eq(sender_waits(0, &bal), "S1:send5 R1:wait R1:got5 X1 S1:sent5");
+}
+
+Test(channel, ping_pong_interleaving) {
+    /* two values each way through one channel with the default preference:
+       every send hands over at once and the sender resumes right after */
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    spawn_rx(s, ch, 1, 3);
+    spawn_tx(s, ch, 1, 3, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(g_trace, "R1:wait S1:send1 R1:got1 R1:wait S1:sent1 S1:send2 R1:got2 R1:wait "
+                              "S1:sent2 S1:send3 R1:got3 S1:sent3");
+    sw_sched_free(s);
+}
+
+Test(channel, balance_counts_waiters_fifo) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    sw_id r[3];
+    for (int i = 0; i < 3; i++) r[i] = spawn_rx(s, ch, i + 1, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_chan_balance(s, ch), -3);
+    sw_id w[4];
+    cr_assert_eq(sw_chan_waiters(s, ch, w, 4), 3);
+    for (int i = 0; i < 3; i++) cr_assert_eq(w[i], r[i]);
+    sw_task_info info;
+    cr_assert_eq(sw_sched_inspect(s, r[1], &info), SW_OK);
+    cr_assert_eq(info.state, SW_TASK_RECV);
+    cr_assert_eq(info.chan, ch);
+    cr_assert_str_eq(info.point, "take");
+    trace_reset();
+    for (int i = 0; i < 3; i++) cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 10 + i}), SW_OK);
+    cr_assert_eq(sw_chan_balance(s, ch), 0);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(g_trace, "R1:got10 R2:got11 R3:got12");
+    /* senders queue FIFO too: balance goes positive */
+    trace_reset();
+    for (int i = 0; i < 3; i++) spawn_tx(s, ch, i + 1, 1, 20 + i);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_chan_balance(s, ch), 3);
+    spawn_rx(s, ch, 9, 3);
+    trace_reset();
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(g_trace, "R9:wait R9:got20 R9:wait R9:got21 R9:wait R9:got22 S1:sent20 "
+                              "S2:sent21 S3:sent22");
+    sw_sched_free(s);
+}
+
+/* ---- kill and close ------------------------------------------------------------- */
+
+static int g_deaths;
+static void on_death(sw_sched *s, sw_id id, void *ud) {
+    (void)s; (void)ud;
+    cr_assert_not(sw_sched_alive(s, id)); /* already gone from every queue */
+    g_deaths++;
+}
+
+Test(channel, kill_while_blocked_leaves_queue) {
+    sw_sched *s = mk();
+    g_deaths = 0;
+    sw_sched_on_death(s, on_death, NULL);
+    sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    sw_id r[3];
+    for (int i = 0; i < 3; i++) r[i] = spawn_rx(s, ch, i + 1, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_sched_frames(s), 3);
+    cr_assert_eq(sw_sched_kill(s, r[1]), SW_OK);
+    cr_assert_eq(g_deaths, 1);
+    cr_assert_eq(sw_sched_frames(s), 2);
+    cr_assert_eq(sw_chan_balance(s, ch), -2);
+    sw_id w[3];
+    cr_assert_eq(sw_chan_waiters(s, ch, w, 3), 2);
+    cr_assert_eq(w[0], r[0]);
+    cr_assert_eq(w[1], r[2]);
+    cr_assert_not(sw_sched_alive(s, r[1]));
+    cr_assert_eq(sw_sched_kill(s, r[1]), SW_E_STALE);
+    /* kill the head and the tail too: the queue stays consistent */
+    cr_assert_eq(sw_sched_kill(s, r[0]), SW_OK);
+    cr_assert_eq(sw_chan_waiters(s, ch, w, 3), 1);
+    cr_assert_eq(w[0], r[2]);
+    trace_reset();
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 4}), SW_OK);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(g_trace, "R3:got4");
+    cr_assert_eq(sw_chan_balance(s, ch), 0);
+    cr_assert_eq(sw_sched_frames(s), 0);
+    cr_assert_eq(g_deaths, 3);
+    sw_sched_free(s);
+}
+
+Test(channel, kill_blocked_sender) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    sw_id a = spawn_tx(s, ch, 1, 1, 1);
+    spawn_tx(s, ch, 2, 1, 2);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_chan_balance(s, ch), 2);
+    cr_assert_eq(sw_sched_kill(s, a), SW_OK);
+    cr_assert_eq(sw_chan_balance(s, ch), 1);
+    spawn_rx(s, ch, 1, 1);
+    trace_reset();
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(g_trace, "R1:wait R1:got2 S2:sent2");
+    sw_sched_free(s);
+}
+
+Test(channel, close_wakes_waiters_with_closed) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    spawn_rx(s, ch, 1, 1);
+    spawn_rx(s, ch, 2, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_chan_close(s, ch), SW_OK);
+    cr_assert_eq(sw_chan_close(s, ch), SW_OK); /* idempotent */
+    cr_assert(sw_chan_closed(s, ch));
+    cr_assert_eq(sw_chan_balance(s, ch), 0);
+    trace_reset();
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(g_trace, "R1:channel closed R2:channel closed");
+    /* later sends fail at once and do not block; receives too */
+    trace_reset();
+    spawn_tx(s, ch, 1, 1, 1);
+    spawn_rx(s, ch, 3, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(g_trace, "S1:send1 S1:channel closed R3:wait R3:channel closed");
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){0}), SW_E_CLOSED);
+    cr_assert_eq(sw_sched_count(s), 0);
+    sw_sched_free(s);
+}
+
+Test(channel, close_wakes_blocked_senders) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_BUFFERED, 1, 0);
+    spawn_tx(s, ch, 1, 3, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(g_trace, "S1:send1 S1:sent1 S1:send2");
+    trace_reset();
+    sw_chan_close(s, ch);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(g_trace, "S1:channel closed");
+    sw_sched_free(s);
+}
+
+Test(channel, free_wakes_and_goes_stale) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    spawn_rx(s, ch, 1, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_chan_free(s, ch), SW_OK);
+    cr_assert_not(sw_chan_alive(s, ch));
+    cr_assert_eq(sw_chan_free(s, ch), SW_E_STALE);
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){0}), SW_E_STALE);
+    cr_assert_eq(sw_chan_close(s, ch), SW_E_STALE);
+    cr_assert_eq(sw_chan_set_preference(s, ch, 0), SW_E_STALE);
+    /* the slot is reused with a new generation: the old handle stays stale */
+    sw_chan again = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    cr_assert_eq(sw_handle_slot(again), sw_handle_slot(ch));
+    cr_assert_neq(again, ch);
+    cr_assert_not(sw_chan_alive(s, ch));
+    trace_reset();
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(g_trace, "R1:channel closed");
+    /* a tasklet using the stale handle is told so, and not blocked */
+    trace_reset();
+    spawn_rx(s, ch, 2, 1);
+    spawn_tx(s, ch, 2, 1, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(g_trace, "R2:wait R2:stale handle S2:send1 S2:stale handle");
+    cr_assert_eq(sw_chan_balance(s, again), 0);
+    sw_sched_free(s);
+}
+
+/* ---- buffered --------------------------------------------------------------------- */
+
+Test(channel, buffered_blocks_when_full_and_empty) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_BUFFERED, 2, 0);
+    spawn_tx(s, ch, 1, 4, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(g_trace, "S1:send1 S1:sent1 S1:send2 S1:sent2 S1:send3");
+    cr_assert_eq(sw_chan_queued(s, ch), 2);
+    cr_assert_eq(sw_chan_balance(s, ch), 1);
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){0}), SW_E_FULL);
+    trace_reset();
+    spawn_rx(s, ch, 1, 5);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    /* the receiver takes 1, which lets the sender's 3 into the buffer; the
+       sender (preference neither) resumes at the back of the queue */
+    cr_assert_str_eq(g_trace, "R1:wait R1:got1 R1:wait R1:got2 R1:wait R1:got3 R1:wait S1:sent3 "
+                              "S1:send4 S1:sent4 R1:got4 R1:wait");
+    cr_assert_eq(sw_chan_queued(s, ch), 0);
+    cr_assert_eq(sw_chan_balance(s, ch), -1);
+    sw_sched_free(s);
+}
+
+Test(channel, buffered_drains_then_reports_closed) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_BUFFERED, 3, 0);
+    for (int i = 0; i < 2; i++) cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 7 + i}), SW_OK);
+    cr_assert_eq(sw_chan_queued(s, ch), 2);
+    sw_chan_close(s, ch);
+    spawn_rx(s, ch, 1, 5);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(g_trace, "R1:wait R1:got7 R1:wait R1:got8 R1:wait R1:channel closed");
+    sw_sched_free(s);
+}
+
+Test(channel, buffered_wraps_around_in_order) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_BUFFERED, 3, 0);
+    for (int round = 0; round < 5; round++) {
+        for (int i = 0; i < 2; i++) cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = round * 2 + i}), SW_OK);
+        trace_reset();
+        spawn_rx(s, ch, round, 2);
+        cr_assert_eq(sw_sched_step(s), SW_OK);
+        char want[64];
+        snprintf(want, sizeof want, "R%d:wait R%d:got%d R%d:wait R%d:got%d", round, round, round * 2,
+                 round, round, round * 2 + 1);
+        cr_assert_str_eq(g_trace, want);
+    }
+    sw_sched_free(s);
+}
+
+/* ---- events ----------------------------------------------------------------------- */
+
+Test(channel, event_broadcasts_in_wait_order) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_EVENT, 0, 0);
+    for (int i = 1; i <= 4; i++) spawn_rx(s, ch, i, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK); /* not a deadlock: they wait for the world */
+    cr_assert_eq(sw_chan_balance(s, ch), -4);
+    trace_reset();
+    spawn_tx(s, ch, 1, 2, 3);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    /* the sender never blocks; the second send finds nobody and is dropped */
+    cr_assert_str_eq(g_trace, "S1:send3 S1:sent3 S1:send4 S1:sent4 R1:got3 R2:got3 R3:got3 R4:got3");
+    cr_assert_eq(sw_chan_balance(s, ch), 0);
+    trace_reset();
+    spawn_rx(s, ch, 5, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(g_trace, "R5:wait");
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 9}), SW_OK);
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 10}), SW_OK); /* nobody: dropped */
+    trace_reset();
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(g_trace, "R5:got9");
+    sw_sched_free(s);
+}
+
+Test(channel, event_many_waiters) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_EVENT, 0, 0);
+    enum { N = 1000 };
+    for (int i = 0; i < N; i++) spawn_rx(s, ch, i, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_chan_balance(s, ch), -N);
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 1}), SW_OK);
+    cr_assert_eq(sw_chan_balance(s, ch), 0);
+    trace_reset();
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_sched_count(s), 0);
+    cr_assert_eq(sw_sched_resumes(s), N);
+    sw_sched_free(s);
+}
+
+/* ---- posting from outside ---------------------------------------------------------- */
+
+Test(channel, post_from_outside) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 1}), SW_E_FULL); /* nobody to take it */
+    cr_assert_eq(sw_chan_post(s, SW_CHAN_NONE, &(sw_msg){0}), SW_E_STALE);
+    cr_assert_eq(sw_chan_post(s, ch + (1ull << 32), &(sw_msg){0}), SW_E_STALE);
+    spawn_rx(s, ch, 1, 2);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    /* posting wakes the receiver at the back of the queue, never inline */
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 2}), SW_OK);
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 3}), SW_E_FULL); /* woken, not waiting */
+    spawn_by(s, 1);
+    trace_reset();
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(g_trace, "R1:got2 R1:wait X1");
+    sw_sched_free(s);
+}
+
+Test(channel, queries_on_stale_handles) {
+    sw_sched *s = mk();
+    sw_chan bogus = sw_handle_make(12, 1);
+    cr_assert_eq(sw_chan_balance(s, bogus), 0);
+    cr_assert_eq(sw_chan_queued(s, bogus), 0);
+    cr_assert(sw_chan_closed(s, bogus));
+    cr_assert_not(sw_chan_alive(s, bogus));
+    cr_assert_eq(sw_chan_waiters(s, bogus, NULL, 0), 0);
+    sw_chan ch = sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_EVENT, .key = 99});
+    cr_assert_eq(sw_chan_kind_of(s, ch), SW_CHAN_EVENT);
+    cr_assert_eq(sw_chan_key(s, ch), 99);
+    sw_sched_free(s);
+}
