@@ -185,7 +185,10 @@ static int add_func_entry(sw_sched *s, const sw_func *fn, const sw_kind *kind) {
     if (s->nfuncs == s->funccap) {
         int cap = s->funccap ? s->funccap * 2 : 16;
         sw__funcent *f = sw__alloc(s, s->funcs, (size_t)cap * sizeof *f);
-        if (!f) return SW_E_NOMEM;
+        if (!f) {
+            sw__errf(s, "out of memory registering \"%s\"", fn->name);
+            return SW_E_NOMEM;
+        }
         s->funcs = f;
         s->funccap = cap;
         for (int i = 0; i < s->nfuncs; i++)
@@ -232,7 +235,10 @@ int sw_sched_add_kind(sw_sched *s, const sw_kind *kind) {
     if (s->nkinds == s->kindcap) {
         int cap = s->kindcap ? s->kindcap * 2 : 16;
         sw__kindent *k = sw__alloc(s, s->kinds, (size_t)cap * sizeof *k);
-        if (!k) return SW_E_NOMEM;
+        if (!k) {
+            sw__errf(s, "out of memory registering kind \"%s\"", kind->name);
+            return SW_E_NOMEM;
+        }
         s->kinds = k;
         s->kindcap = cap;
     }
@@ -292,12 +298,14 @@ int sw_sched_set_kind_random(sw_sched *s, const sw_kind *kind, bool random) {
 
 /* ---- the run queue -------------------------------------------------------- */
 
-/* Never allocates, so waking can never fail: between ticks (and in tick-start
- * hooks) the woken join the same intrusive FIFO, which the next tick's
- * ordering pass gathers into the batch. */
+/* Waking never fails. Between ticks (and in tick-start hooks) the woken join
+ * the batch to be ordered, which is also what a snapshot lists; should that
+ * array fail to grow, they join the intrusive FIFO instead, which needs no
+ * memory, and still run next tick, right after the batch. */
 void sw__make_runnable(sw_sched *s, uint32_t slot) {
     struct sw__task *k = &s->tasks[slot];
     k->state = SW_TASK_RUNNABLE;
+    if (!s->in_run && vec_push(s, &s->ready, slot)) return;
     k->next = SW__NIL;
     if (s->back_tail == SW__NIL)
         s->back_head = slot;
@@ -758,6 +766,7 @@ sw_step sw__call(sw_tasklet *t, const sw_func *fn, const void *args, sw_value *r
     }
     sw__frame *f = sw__frame_new(s, fi);
     if (!f) {
+        sw__errf(s, "out of memory calling %s", fn->name);
         s->error = SW_E_NOMEM;
         return SW_STEP_FAIL;
     }
@@ -883,6 +892,7 @@ static void order_batch(sw_sched *s) {
     if (any_rank) {
         uint32_t *tmp = sw__alloc(s, NULL, (size_t)n * sizeof *tmp);
         if (!tmp) {
+            sw__errf(s, "out of memory ordering the tick's wake-ups");
             s->error = SW_E_NOMEM;
             return;
         }
@@ -922,6 +932,7 @@ static void order_batch(sw_sched *s) {
                earlier random position chosen uniformly */
             uint32_t *pos = sw__alloc(s, NULL, (size_t)m * sizeof *pos);
             if (!pos) {
+                sw__errf(s, "out of memory ordering the tick's wake-ups");
                 s->error = SW_E_NOMEM;
                 return;
             }
