@@ -1,0 +1,302 @@
+/* test_tasklet.c - resumable functions: named resume points, nested SW_CALL
+ * chains that suspend, frames reclaimed on kill, misuse caught, sizes. */
+#include <criterion/criterion.h>
+#include "swarmlet.h"
+#include "sched_int.h" /* struct sizes are a tripwire for the hot loops */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static char g_trace[4096];
+
+static void tr(const char *fmt, ...) {
+    size_t len = strlen(g_trace);
+    if (len + 2 >= sizeof g_trace) return;
+    if (len) g_trace[len++] = ' ';
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g_trace + len, sizeof g_trace - len, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- three levels: traveller -> errand -> walk ------------------------------ */
+
+static sw_chan g_gate;
+
+/* Level 3: sleeps twice, waits at the gate, returns a value built from both. */
+typedef struct { int32_t leg; sw_msg ticket; } walk;
+static sw_step walk_run(sw_tasklet *t, void *frame) {
+    walk *f = frame;
+    SW_BEGIN(t, step1, step2, gate);
+    tr("walk%d@%llu", f->leg, (unsigned long long)sw_now(t));
+    SW_SLEEP(t, step1, 2);
+    SW_SLEEP(t, step2, 2);
+    SW_RECV(t, gate, g_gate, &f->ticket);
+    tr("gate%d@%llu", f->leg, (unsigned long long)sw_now(t));
+    SW_RETURN(t, ((sw_value){.i = f->leg * 100 + f->ticket.i}));
+    SW_END(t);
+}
+static const sw_func walk_func = {.name = "walk", .run = walk_run, .frame_size = sizeof(walk)};
+
+/* Level 2: two walks, a rest, returns their sum. */
+typedef struct { int32_t legs; sw_value a, b; } errand;
+static sw_step errand_run(sw_tasklet *t, void *frame) {
+    errand *f = frame;
+    SW_BEGIN(t, first, rest, second);
+    SW_CALL(t, first, &walk_func, &(walk){.leg = 1}, &f->a);
+    SW_SLEEP(t, rest, 1);
+    SW_CALL(t, second, &walk_func, &(walk){.leg = 2}, &f->b);
+    SW_RETURN(t, ((sw_value){.i = f->a.i + f->b.i}));
+    SW_END(t);
+}
+static const sw_func errand_func = {.name = "errand", .run = errand_run, .frame_size = sizeof(errand)};
+
+/* Level 1: the agent. */
+typedef struct { int32_t mode; sw_value got; int64_t done_at; } traveller;
+static sw_step traveller_run(sw_tasklet *t, void *frame) {
+    traveller *f = frame;
+    SW_BEGIN(t, go, nothing);
+    SW_CALL(t, go, &errand_func, NULL, &f->got);
+    f->done_at = (int64_t)sw_now(t);
+    tr("home=%lld@%lld", (long long)f->got.i, (long long)f->done_at);
+    SW_CALL(t, nothing, &errand_func, NULL, NULL); /* result dropped */
+    SW_END(t);
+}
+static const sw_field traveller_fields[] = {SW_FIELD(traveller, mode, SW_T_I32), SW_FIELD(traveller, got, SW_T_VALUE),
+                                            SW_FIELD(traveller, done_at, SW_T_I64), SW_FIELD_END};
+static const sw_kind traveller_kind = {.name = "traveller", .frame_size = sizeof(traveller),
+                                       .fields = traveller_fields, .run = traveller_run};
+
+static sw_sched *world(void) {
+    g_trace[0] = '\0';
+    sw_sched *s = sw_sched_new(&(sw_sched_desc){.seed = 1});
+    sw_sched_hold(s, 1);
+    g_gate = sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_BUFFERED, .capacity = 8});
+    return s;
+}
+
+Test(tasklet, nested_calls_suspend_and_return_values) {
+    sw_sched *s = world();
+    sw_id id = sw_sched_spawn(s, &traveller_kind, NULL, 0);
+    cr_assert_eq(sw_sched_step(s), SW_OK); /* tick 1: walk 1 starts, sleeps to 3 */
+    sw_task_info info;
+    cr_assert_eq(sw_sched_inspect(s, id, &info), SW_OK);
+    cr_assert_eq(info.depth, 3);
+    cr_assert_str_eq(info.func, "walk");
+    cr_assert_str_eq(info.point, "step1");
+    cr_assert_eq(info.state, SW_TASK_SLEEPING);
+    cr_assert_eq(sw_sched_frames(s), 3);
+    cr_assert_eq(sw_sched_run(s, 4), SW_OK); /* tick 5: waits at the gate */
+    cr_assert_eq(sw_sched_inspect(s, id, &info), SW_OK);
+    cr_assert_str_eq(info.point, "gate");
+    cr_assert_eq(info.state, SW_TASK_RECV);
+    cr_assert_eq(sw_chan_post(s, g_gate, &(sw_msg){.i = 7}), SW_OK);
+    cr_assert_eq(sw_chan_post(s, g_gate, &(sw_msg){.i = 9}), SW_OK); /* ready for walk 2 */
+    cr_assert_eq(sw_sched_run(s, 20), SW_OK);
+    /* walk 1: 1..5, gate at 6 (posted between ticks 5 and 6); rest to 7;
+       walk 2: 7..11, its ticket already waiting */
+    cr_assert_str_eq(g_trace, "walk1@1 gate1@6 walk2@7 gate2@11 home=316@11 walk1@11", "%s", g_trace);
+    traveller *f = sw_sched_frame(s, id);
+    cr_assert_eq(f->got.i, 316);
+    cr_assert_eq(sw_sched_frames(s), 3); /* the second errand is under way */
+    sw_sched_free(s);
+}
+
+Test(tasklet, kill_while_nested_frees_every_frame) {
+    sw_sched *s = world();
+    sw_id a = sw_sched_spawn(s, &traveller_kind, NULL, 0);
+    sw_id b = sw_sched_spawn(s, &traveller_kind, NULL, 0);
+    cr_assert_eq(sw_sched_run(s, 5), SW_OK);
+    cr_assert_eq(sw_sched_frames(s), 6);
+    cr_assert_eq(sw_chan_balance(s, g_gate), -2);
+    cr_assert_eq(sw_sched_kill(s, a), SW_OK); /* blocked three deep */
+    cr_assert_eq(sw_sched_frames(s), 3);
+    cr_assert_eq(sw_chan_balance(s, g_gate), -1);
+    cr_assert_eq(sw_chan_post(s, g_gate, &(sw_msg){.i = 1}), SW_OK);
+    cr_assert_eq(sw_sched_step(s), SW_OK); /* b is resting in errand: two deep, asleep */
+    sw_task_info info;
+    cr_assert_eq(sw_sched_inspect(s, b, &info), SW_OK);
+    cr_assert_eq(info.depth, 2);
+    cr_assert_str_eq(info.point, "rest");
+    cr_assert_eq(sw_sched_kill(s, b), SW_OK);
+    cr_assert_eq(sw_sched_frames(s), 0);
+    cr_assert_eq(sw_sched_run(s, 300), SW_OK);
+    sw_sched_free(s);
+}
+
+/* A callee that kills its own tasklet, and one that falls off its end. */
+typedef struct { int32_t mode; } quitter;
+static sw_step quitter_run(sw_tasklet *t, void *frame) {
+    quitter *f = frame;
+    SW_BEGIN(t, nap);
+    tr("q%d", f->mode);
+    if (f->mode == 1) {
+        sw_kill(t, sw_self(t));
+        SW_SLEEP(t, nap, 1);
+        tr("never");
+    }
+    SW_END(t); /* returns zero */
+}
+static const sw_func quitter_func = {.name = "quitter", .run = quitter_run, .frame_size = sizeof(quitter)};
+
+typedef struct { int32_t mode; sw_value v; } caller;
+static sw_step caller_run(sw_tasklet *t, void *frame) {
+    caller *f = frame;
+    SW_BEGIN(t, call);
+    f->v.i = 55;
+    SW_CALL(t, call, &quitter_func, &(quitter){.mode = f->mode}, &f->v);
+    tr("back%d=%lld", f->mode, (long long)f->v.i);
+    SW_END(t);
+}
+static const sw_kind caller_kind = {.name = "caller", .frame_size = sizeof(caller), .run = caller_run};
+
+Test(tasklet, callee_kill_self_and_fall_off_end) {
+    sw_sched *s = world();
+    sw_sched_spawn(s, &caller_kind, &(caller){.mode = 1}, 0);
+    sw_sched_spawn(s, &caller_kind, &(caller){.mode = 2}, 0);
+    cr_assert_eq(sw_sched_run(s, 3), SW_OK);
+    cr_assert_str_eq(g_trace, "q1 q2 back2=0");
+    cr_assert_eq(sw_sched_count(s), 0);
+    cr_assert_eq(sw_sched_frames(s), 0);
+    /* calling registered the function by name */
+    cr_assert_eq(sw_sched_find_func(s, "quitter"), &quitter_func);
+    sw_sched_free(s);
+}
+
+/* ---- misuse ---------------------------------------------------------------------- */
+
+typedef struct { int32_t mode; sw_value v; sw_chan ch; } misuser;
+static sw_step misuser_run(sw_tasklet *t, void *frame) {
+    misuser *f = frame;
+    static sw_msg outside;
+    static sw_value outside_v;
+    SW_BEGIN(t, rx, call, tx);
+    if (f->mode == 0) SW_RECV(t, rx, f->ch, &outside);
+    if (f->mode == 1) SW_CALL(t, call, &quitter_func, NULL, &outside_v);
+    if (f->mode == 2) SW_SEND(t, tx, f->ch, &outside);
+    SW_END(t);
+}
+static const sw_kind misuser_kind = {.name = "misuser", .frame_size = sizeof(misuser), .run = misuser_run};
+
+Test(tasklet, pointers_outside_the_frame_are_refused) {
+    static const char *const want[] = {"SW_RECV", "SW_CALL", "SW_SEND"};
+    for (int mode = 0; mode < 3; mode++) {
+        sw_sched *s = world();
+        sw_chan ch = sw_chan_new(s, &(sw_chan_desc){0});
+        sw_id id = sw_sched_spawn(s, &misuser_kind, &(misuser){.mode = mode, .ch = ch}, 0);
+        cr_assert_eq(sw_sched_step(s), SW_E_INVALID);
+        cr_assert(strstr(sw_sched_errmsg(s), want[mode]), "%s", sw_sched_errmsg(s));
+        cr_assert_not(sw_sched_alive(s, id));
+        cr_assert_eq(sw_chan_balance(s, ch), 0);
+        cr_assert_eq(sw_sched_step(s), SW_OK);
+        sw_sched_free(s);
+    }
+}
+
+static sw_step no_begin_run(sw_tasklet *t, void *frame) {
+    (void)t; (void)frame;
+    return SW_STEP_EXIT;
+}
+
+Test(tasklet, registry_by_name) {
+    sw_sched *s = world();
+    int count = 0;
+    const char *const *points = sw_run_points(walk_run, &count);
+    cr_assert_eq(count, 4);
+    cr_assert_str_eq(points[0], "start");
+    cr_assert_str_eq(points[3], "gate");
+    cr_assert_null(sw_run_points(no_begin_run, &count));
+    int k = sw_sched_add_kind(s, &traveller_kind);
+    cr_assert_geq(k, 0);
+    cr_assert_eq(sw_sched_add_kind(s, &traveller_kind), k);
+    sw_kind clash = traveller_kind;
+    cr_assert_eq(sw_sched_add_kind(s, &clash), SW_E_INVALID);
+    cr_assert(strstr(sw_sched_errmsg(s), "already registered"));
+    sw_kind bad = {.name = "bad", .run = no_begin_run};
+    cr_assert_eq(sw_sched_add_kind(s, &bad), SW_E_INVALID);
+    cr_assert(strstr(sw_sched_errmsg(s), "SW_BEGIN"));
+    cr_assert_eq(sw_sched_add_kind(s, NULL), SW_E_INVALID);
+    cr_assert_eq(sw_sched_find_kind(s, "traveller"), &traveller_kind);
+    cr_assert_null(sw_sched_find_kind(s, "nobody"));
+    int fi = sw_sched_add_func(s, &errand_func);
+    cr_assert_geq(fi, 0);
+    cr_assert_eq(sw_sched_func_at(s, fi), &errand_func);
+    const char *const *ep = sw_sched_func_points(s, fi, &count);
+    cr_assert_eq(count, 4);
+    cr_assert_str_eq(ep[2], "rest");
+    /* a kind's root function is registered under the kind's name */
+    const sw_func *root = sw_sched_find_func(s, "traveller");
+    cr_assert_not_null(root);
+    cr_assert_eq(root->run, traveller_run);
+    sw_func dup = {.name = "traveller", .run = walk_run, .frame_size = 4};
+    cr_assert_eq(sw_sched_add_func(s, &dup), SW_E_INVALID);
+    cr_assert_eq(sw_sched_kind_count(s), 1);
+    cr_assert_eq(sw_sched_kind_at(s, 0), &traveller_kind);
+    cr_assert_null(sw_sched_kind_at(s, 1));
+    sw_sched_free(s);
+}
+
+/* ---- the view from inside -------------------------------------------------------------- */
+
+typedef struct { int64_t x; sw_value v; } inner_f;
+static sw_id g_self;
+static void *g_root;
+static sw_step inner_run(sw_tasklet *t, void *frame) {
+    (void)frame;
+    SW_BEGIN(t);
+    g_self = sw_self(t);
+    g_root = sw_root_frame(t);
+    cr_assert_eq(sw_kind_of(t)->name[0], 'o');
+    cr_assert_eq(sw_context(t), (void *)&g_trace);
+    cr_assert_eq(sw_now(t), sw_sched_now(sw_sched_of(t)));
+    SW_END(t);
+}
+static const sw_func inner_func = {.name = "inner", .run = inner_run, .frame_size = sizeof(inner_f)};
+static sw_step outer_run(sw_tasklet *t, void *frame) {
+    inner_f *f = frame;
+    SW_BEGIN(t, call);
+    SW_CALL(t, call, &inner_func, NULL, &f->v);
+    SW_END(t);
+}
+static const sw_kind outer_kind = {.name = "outer", .frame_size = sizeof(inner_f), .run = outer_run};
+
+Test(tasklet, view_from_inside_a_callee) {
+    sw_sched *s = sw_sched_new(&(sw_sched_desc){.context = &g_trace});
+    sw_id id = sw_sched_spawn(s, &outer_kind, &(inner_f){.x = 3}, 0);
+    void *root = sw_sched_frame(s, id);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(g_self, id);
+    cr_assert_eq(g_root, root);
+    sw_sched_free(s);
+}
+
+/* ---- frames of every size ------------------------------------------------------------- */
+
+typedef struct { char blob[3000]; sw_msg m; } big;
+static sw_step big_run(sw_tasklet *t, void *frame) {
+    big *f = frame;
+    SW_BEGIN(t, wait);
+    f->blob[2999] = 1;
+    SW_RECV(t, wait, g_gate, &f->m);
+    SW_END(t);
+}
+static const sw_kind big_kind = {.name = "big", .frame_size = sizeof(big), .run = big_run};
+
+Test(tasklet, large_frames_from_the_allocator) {
+    sw_sched *s = world();
+    sw_id ids[10];
+    for (int i = 0; i < 10; i++) ids[i] = sw_sched_spawn(s, &big_kind, NULL, 0);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_sched_frames(s), 10);
+    for (int i = 0; i < 5; i++) cr_assert_eq(sw_sched_kill(s, ids[i]), SW_OK);
+    cr_assert_eq(sw_sched_frames(s), 5);
+    sw_sched_free(s); /* the other five are freed with it (ASan checks) */
+}
+
+Test(tasklet, hot_structures_keep_their_size) {
+    cr_assert_eq(sizeof(sw__frame), 16);
+    cr_assert_eq(sizeof(struct sw__task), 48);
+    cr_assert_eq(sizeof(sw_msg), 32);
+    cr_assert_eq(sizeof(sw_value), 8);
+}
