@@ -1,0 +1,190 @@
+/* pickle_int.h - the pickler's private helpers: byte writing and bounds-
+ * checked reading (LEB128 varints, zigzag, fixed little-endian numbers), and
+ * the parsed schema shared by the loader and the describer. Not API. */
+#ifndef SW_PICKLE_INT_H
+#define SW_PICKLE_INT_H
+
+#include "pickle.h"
+#include "sched_int.h"
+
+#include <string.h>
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "pickles store frame images as they are in memory: a big-endian port must swap fields"
+#endif
+
+#define SW__PK_MAGIC "SWPK"
+#define SW__PK_MAX_NAME 256u        /* bytes in a name */
+#define SW__PK_MAX_FRAME (1u << 20) /* bytes in a frame */
+#define SW__PK_MAX_DEPTH 4096u      /* frames in a chain */
+#define SW__PK_MAX_CHANBUF (1u << 22) /* messages over all buffered channels */
+
+/* ---- writing --------------------------------------------------------------- */
+
+bool sw__pk_reserve(sw_pickle_buf *b, size_t extra);
+
+static inline bool sw__pk_bytes(sw_pickle_buf *b, const void *p, size_t n) {
+    if (b->cap - b->len < n && !sw__pk_reserve(b, n)) return false;
+    if (n) memcpy(b->data + b->len, p, n);
+    b->len += n;
+    return true;
+}
+
+static inline bool sw__pk_u8(sw_pickle_buf *b, uint8_t x) { return sw__pk_bytes(b, &x, 1); }
+
+static inline bool sw__pk_uv(sw_pickle_buf *b, uint64_t x) {
+    if (b->cap - b->len < 10 && !sw__pk_reserve(b, 10)) return false;
+    uint8_t *p = b->data + b->len;
+    while (x >= 0x80) {
+        *p++ = (uint8_t)(x | 0x80);
+        x >>= 7;
+    }
+    *p++ = (uint8_t)x;
+    b->len = (size_t)(p - b->data);
+    return true;
+}
+
+static inline bool sw__pk_sv(sw_pickle_buf *b, int64_t x) {
+    return sw__pk_uv(b, ((uint64_t)x << 1) ^ (uint64_t)(x >> 63));
+}
+
+static inline bool sw__pk_u64(sw_pickle_buf *b, uint64_t x) { return sw__pk_bytes(b, &x, 8); }
+static inline bool sw__pk_f64(sw_pickle_buf *b, double x) { return sw__pk_bytes(b, &x, 8); }
+
+static inline bool sw__pk_str(sw_pickle_buf *b, const char *s) {
+    size_t n = s ? strlen(s) : 0;
+    return sw__pk_uv(b, n) && sw__pk_bytes(b, s, n);
+}
+
+/* ---- reading: every call checks bounds; the first failure sticks ------------ */
+
+typedef struct sw__rd {
+    const uint8_t *p, *start, *end;
+    const char *what; /* which part is being read, for messages */
+    char *err;
+    size_t errlen;
+    bool bad;
+} sw__rd;
+
+void sw__rd_fail(sw__rd *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static inline void sw__rd_init(sw__rd *r, const void *p, size_t n, const char *what, char *err,
+                               size_t errlen) {
+    r->p = r->start = p;
+    r->end = r->p + n;
+    r->what = what;
+    r->err = err;
+    r->errlen = errlen;
+    r->bad = false;
+}
+
+static inline size_t sw__rd_left(const sw__rd *r) { return (size_t)(r->end - r->p); }
+
+static inline const uint8_t *sw__rd_bytes(sw__rd *r, size_t n, const char *field) {
+    if (r->bad) return NULL;
+    if (sw__rd_left(r) < n) {
+        sw__rd_fail(r, "truncated: %s needs %zu bytes, %zu left", field, n, sw__rd_left(r));
+        return NULL;
+    }
+    const uint8_t *q = r->p;
+    r->p += n;
+    return q;
+}
+
+static inline uint64_t sw__rd_uv(sw__rd *r, const char *field) {
+    uint64_t x = 0;
+    for (unsigned shift = 0; !r->bad; shift += 7) {
+        if (r->p == r->end) {
+            sw__rd_fail(r, "truncated in %s", field);
+            break;
+        }
+        uint8_t c = *r->p++;
+        if (shift == 63 && c > 1) {
+            sw__rd_fail(r, "%s: number too large", field);
+            break;
+        }
+        x |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80)) return x;
+    }
+    return 0;
+}
+
+/* A varint that must be <= max. */
+static inline uint64_t sw__rd_uvmax(sw__rd *r, uint64_t max, const char *field) {
+    uint64_t x = sw__rd_uv(r, field);
+    if (!r->bad && x > max) {
+        sw__rd_fail(r, "%s is %llu, more than %llu", field, (unsigned long long)x,
+                    (unsigned long long)max);
+        return 0;
+    }
+    return r->bad ? 0 : x;
+}
+
+static inline int64_t sw__rd_sv(sw__rd *r, const char *field) {
+    uint64_t x = sw__rd_uv(r, field);
+    return (int64_t)(x >> 1) ^ -(int64_t)(x & 1);
+}
+
+static inline uint8_t sw__rd_u8(sw__rd *r, const char *field) {
+    const uint8_t *q = sw__rd_bytes(r, 1, field);
+    return q ? *q : 0;
+}
+
+static inline uint64_t sw__rd_u64(sw__rd *r, const char *field) {
+    const uint8_t *q = sw__rd_bytes(r, 8, field);
+    uint64_t x = 0;
+    if (q) memcpy(&x, q, 8);
+    return x;
+}
+
+static inline double sw__rd_f64(sw__rd *r, const char *field) {
+    const uint8_t *q = sw__rd_bytes(r, 8, field);
+    double x = 0;
+    if (q) memcpy(&x, q, 8);
+    return x;
+}
+
+/* A name: 1..SW__PK_MAX_NAME printable bytes, copied NUL-terminated into
+ * `out` (at least SW__PK_MAX_NAME + 1 bytes). */
+bool sw__rd_name(sw__rd *r, char *out, const char *field);
+
+/* ---- the parsed schema ---------------------------------------------------------- */
+
+typedef struct sw__pfield {
+    char *name;
+    uint8_t type;   /* sw_type */
+    uint32_t offset;
+    double def;
+    bool param;
+} sw__pfield;
+
+typedef struct sw__pfunc {
+    char *name;
+    int kind;          /* index of the kind whose root this is, or -1 */
+    uint32_t frame_size;
+    uint32_t npoints;
+    char **points;
+    uint32_t nfields;
+    sw__pfield *fields;
+} sw__pfunc;
+
+typedef struct sw__pkind {
+    char *name;
+    uint32_t func;     /* its root function */
+    uint32_t color;
+} sw__pkind;
+
+struct sw_pickle_schema {
+    uint32_t nkinds, nfuncs;
+    sw__pkind *kinds;
+    sw__pfunc *funcs;
+};
+
+/* The field of `fn` that starts at `offset`, or -1. */
+int sw__pfunc_field_at(const sw__pfunc *fn, uint32_t offset);
+
+/* Frame `ref` encoding: 0 none; 2*(field index)+2 a field; 2*offset+1 a raw
+ * offset (only when no field starts there). */
+uint64_t sw__pk_ref_code(const sw_func *fn, uint32_t ref);
+
+#endif

@@ -1,0 +1,271 @@
+/* pickle_world.c - the world's section of a pickle ("WRLD"): the grid's
+ * occupancy with each cell's arrival order, continuous-space positions with
+ * each bucket's order, headings, mailboxes, cell channels, named channels,
+ * layers and the world's random counter.
+ *
+ * The world's shape (size, topology, bucket size) comes from the scenario and
+ * is only checked: a snapshot loads into a world built from the same
+ * scenario. Loading runs after the scheduler is in place, so every slot and
+ * channel handle named here is checked against it; each live agent is in at
+ * most one cell list and one bucket list, and a bucket is the one its
+ * position falls in.
+ *
+ * Layout (varints unless said): width, height, topology (u8), bw, bh,
+ * space_cell (f64), rng counter (u64), slot count; occupied cells (n, then
+ * cell, count, slots each); space buckets (n, then bucket, count, then slot,
+ * x (f64), y (f64) each); headings (n, then slot, f64 each); mailboxes (n,
+ * then slot, handle); cell channels (n, then cell, handle); named channels
+ * (n, then name, handle); layers (n, then name, ncells f64 each). */
+#include "pickle_int.h"
+#include "world_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static int save_world(const sw_sched *s, void *ud, sw_pickle_buf *b, char *err, size_t errlen) {
+    const sw_world *w = ud;
+    bool ok = sw__pk_uv(b, w->d.width) && sw__pk_uv(b, w->d.height) &&
+              sw__pk_u8(b, (uint8_t)w->d.topology) && sw__pk_uv(b, w->bw) && sw__pk_uv(b, w->bh) &&
+              sw__pk_f64(b, w->bsize) && sw__pk_u64(b, w->rng_ctr) && sw__pk_uv(b, s->ntasks);
+    uint32_t limit = s->ntasks < w->slotcap ? s->ntasks : w->slotcap;
+    uint64_t n = 0;
+    for (uint32_t c = 0; c < w->ncells; c++) n += w->cell_count[c] > 0;
+    ok = ok && sw__pk_uv(b, n);
+    for (uint32_t c = 0; ok && c < w->ncells; c++) {
+        if (!w->cell_count[c]) continue;
+        ok = sw__pk_uv(b, c) && sw__pk_uv(b, w->cell_count[c]);
+        for (uint32_t i = w->cell_head[c]; ok && i != SW__NIL; i = w->gnext[i]) ok = sw__pk_uv(b, i);
+    }
+    uint32_t nb = w->bw * w->bh;
+    n = 0;
+    for (uint32_t k = 0; k < nb; k++) n += w->bucket_head[k] != SW__NIL;
+    ok = ok && sw__pk_uv(b, n);
+    for (uint32_t k = 0; ok && k < nb; k++) {
+        if (w->bucket_head[k] == SW__NIL) continue;
+        uint64_t cnt = 0;
+        for (uint32_t i = w->bucket_head[k]; i != SW__NIL; i = w->snext[i]) cnt++;
+        ok = sw__pk_uv(b, k) && sw__pk_uv(b, cnt);
+        for (uint32_t i = w->bucket_head[k]; ok && i != SW__NIL; i = w->snext[i])
+            ok = sw__pk_uv(b, i) && sw__pk_f64(b, w->sx[i]) && sw__pk_f64(b, w->sy[i]);
+    }
+    n = 0;
+    for (uint32_t i = 0; i < limit; i++) n += w->heading[i] != 0 && sw_sched_id_at(s, i);
+    ok = ok && sw__pk_uv(b, n);
+    for (uint32_t i = 0; ok && i < limit; i++)
+        if (w->heading[i] != 0 && sw_sched_id_at(s, i)) ok = sw__pk_uv(b, i) && sw__pk_f64(b, w->heading[i]);
+    n = 0;
+    for (uint32_t i = 0; i < limit; i++) n += w->mailbox[i] != SW_CHAN_NONE;
+    ok = ok && sw__pk_uv(b, n);
+    for (uint32_t i = 0; ok && i < limit; i++)
+        if (w->mailbox[i] != SW_CHAN_NONE) ok = sw__pk_uv(b, i) && sw__pk_uv(b, w->mailbox[i]);
+    n = 0;
+    for (uint32_t c = 0; w->cell_chan && c < w->ncells; c++) n += w->cell_chan[c] != SW_CHAN_NONE;
+    ok = ok && sw__pk_uv(b, n);
+    for (uint32_t c = 0; ok && w->cell_chan && c < w->ncells; c++)
+        if (w->cell_chan[c] != SW_CHAN_NONE) ok = sw__pk_uv(b, c) && sw__pk_uv(b, w->cell_chan[c]);
+    ok = ok && sw__pk_uv(b, (uint64_t)w->nnamed);
+    for (int i = 0; ok && i < w->nnamed; i++) ok = sw__pk_str(b, w->named[i].name) && sw__pk_uv(b, w->named[i].ch);
+    ok = ok && sw__pk_uv(b, (uint64_t)w->nlayers);
+    for (int i = 0; ok && i < w->nlayers; i++)
+        ok = sw__pk_str(b, w->layers[i].name) &&
+             sw__pk_bytes(b, w->layers[i].data, (size_t)w->ncells * sizeof(double));
+    if (!ok) {
+        snprintf(err, errlen, "out of memory pickling the world");
+        return SW_E_NOMEM;
+    }
+    return SW_OK;
+}
+
+/* A live channel handle, or none. */
+static sw_chan read_chan(sw__rd *r, const sw_sched *s, bool allow_none, const char *what) {
+    uint64_t h = sw__rd_uv(r, what);
+    if (r->bad) return SW_CHAN_NONE;
+    if (h == SW_CHAN_NONE && allow_none) return h;
+    if (!sw_chan_alive(s, h)) sw__rd_fail(r, "%s names channel %llu, which does not exist", what, (unsigned long long)h);
+    return h;
+}
+
+static int load_world(sw_sched *s, void *ud, const uint8_t *data, size_t len, char *err, size_t errlen) {
+    sw_world *w = ud;
+    sw__rd r;
+    sw__rd_init(&r, data, len, "snapshot world", err, errlen);
+    uint64_t width = sw__rd_uv(&r, "width"), height = sw__rd_uv(&r, "height");
+    uint8_t topo = sw__rd_u8(&r, "topology");
+    uint64_t bw = sw__rd_uv(&r, "bucket columns"), bh = sw__rd_uv(&r, "bucket rows");
+    double bsize = sw__rd_f64(&r, "bucket size");
+    uint64_t rng = sw__rd_u64(&r, "world random counter");
+    uint64_t nslots = sw__rd_uv(&r, "slot count");
+    if (r.bad) return SW_E_FORMAT;
+    if (width != w->d.width || height != w->d.height || topo != (uint8_t)w->d.topology ||
+        bw != w->bw || bh != w->bh || bsize != w->bsize) {
+        snprintf(err, errlen, "the snapshot's world is %llux%llu (%s), but the scenario makes a "
+                 "%ux%u (%s) world", (unsigned long long)width, (unsigned long long)height,
+                 topo ? "torus" : "bounded", w->d.width, w->d.height, w->d.topology ? "torus" : "bounded");
+        return SW_E_FORMAT;
+    }
+    if (nslots != s->ntasks) {
+        sw__rd_fail(&r, "%llu slots, the scheduler has %u", (unsigned long long)nslots, s->ntasks);
+        return SW_E_FORMAT;
+    }
+    if (sw__world_reserve(w, s->ntasks + 1) != SW_OK) {
+        snprintf(err, errlen, "out of memory for the world's %u slots", s->ntasks);
+        return SW_E_NOMEM;
+    }
+    /* start from an empty world of this shape */
+    for (uint32_t i = 0; i < w->slotcap; i++) {
+        w->gx[i] = w->gy[i] = -1;
+        w->gnext[i] = w->gprev[i] = SW__NIL;
+        w->sx[i] = w->sy[i] = w->heading[i] = 0;
+        w->sbucket[i] = w->snext[i] = w->sprev[i] = SW__NIL;
+        w->mailbox[i] = SW_CHAN_NONE;
+    }
+    memset(w->cell_head, 0xff, (size_t)w->ncells * sizeof *w->cell_head);
+    memset(w->cell_tail, 0xff, (size_t)w->ncells * sizeof *w->cell_tail);
+    memset(w->cell_count, 0, (size_t)w->ncells * sizeof *w->cell_count);
+    memset(w->bucket_head, 0xff, (size_t)w->bw * w->bh * sizeof *w->bucket_head);
+    memset(w->bucket_tail, 0xff, (size_t)w->bw * w->bh * sizeof *w->bucket_tail);
+    if (w->cell_chan) memset(w->cell_chan, 0, (size_t)w->ncells * sizeof *w->cell_chan);
+    w->occupied = w->nspace = 0;
+    w->pending = 0;
+    w->rng_ctr = rng;
+
+    uint64_t n = sw__rd_uvmax(&r, w->ncells, "occupied cell count");
+    uint64_t last = 0;
+    for (uint64_t i = 0; i < n && !r.bad; i++) {
+        uint64_t c = sw__rd_uvmax(&r, w->ncells - 1, "cell");
+        uint64_t cnt = sw__rd_uvmax(&r, s->ntasks, "agents in a cell");
+        if (r.bad) break;
+        if ((i && c <= last) || cnt == 0) {
+            sw__rd_fail(&r, "cells out of order or empty");
+            break;
+        }
+        last = c;
+        int32_t x = (int32_t)(c % w->d.width), y = (int32_t)(c / w->d.width);
+        for (uint64_t j = 0; j < cnt && !r.bad; j++) {
+            uint32_t slot = (uint32_t)sw__rd_uvmax(&r, s->ntasks ? s->ntasks - 1 : 0, "agent in a cell");
+            if (r.bad) break;
+            if (!sw_sched_id_at(s, slot) || w->gx[slot] >= 0) {
+                sw__rd_fail(&r, "slot %u is on a cell but is not a live agent, or is on two", slot);
+                break;
+            }
+            /* cell_link, inlined: world.c keeps it static */
+            w->gx[slot] = x;
+            w->gy[slot] = y;
+            w->gnext[slot] = SW__NIL;
+            w->gprev[slot] = w->cell_tail[c];
+            if (w->cell_tail[c] == SW__NIL) w->cell_head[c] = slot; else w->gnext[w->cell_tail[c]] = slot;
+            w->cell_tail[c] = slot;
+            if (w->cell_count[c]++ == 0) w->occupied++;
+        }
+    }
+    uint32_t nbk = w->bw * w->bh;
+    n = sw__rd_uvmax(&r, nbk, "space bucket count");
+    last = 0;
+    for (uint64_t i = 0; i < n && !r.bad; i++) {
+        uint64_t k = sw__rd_uvmax(&r, nbk - 1, "bucket");
+        uint64_t cnt = sw__rd_uvmax(&r, s->ntasks, "agents in a bucket");
+        if (r.bad) break;
+        if ((i && k <= last) || cnt == 0) {
+            sw__rd_fail(&r, "buckets out of order or empty");
+            break;
+        }
+        last = k;
+        for (uint64_t j = 0; j < cnt && !r.bad; j++) {
+            uint32_t slot = (uint32_t)sw__rd_uvmax(&r, s->ntasks ? s->ntasks - 1 : 0, "agent in space");
+            double x = sw__rd_f64(&r, "x"), y = sw__rd_f64(&r, "y");
+            if (r.bad) break;
+            bool inside = isfinite(x) && isfinite(y) && x >= 0 && y >= 0 && x < w->d.width && y < w->d.height;
+            if (!sw_sched_id_at(s, slot) || w->sbucket[slot] != SW__NIL || !inside) {
+                sw__rd_fail(&r, "slot %u in space is not a live agent, is there twice, or lies outside", slot);
+                break;
+            }
+            uint32_t bx = (uint32_t)(x / w->bsize), by = (uint32_t)(y / w->bsize);
+            if (bx >= w->bw) bx = w->bw - 1;
+            if (by >= w->bh) by = w->bh - 1;
+            if (by * w->bw + bx != k) {
+                sw__rd_fail(&r, "slot %u is listed in a bucket its position is not in", slot);
+                break;
+            }
+            w->sx[slot] = x;
+            w->sy[slot] = y;
+            w->sbucket[slot] = (uint32_t)k;
+            w->snext[slot] = SW__NIL;
+            w->sprev[slot] = w->bucket_tail[k];
+            if (w->bucket_tail[k] == SW__NIL) w->bucket_head[k] = slot; else w->snext[w->bucket_tail[k]] = slot;
+            w->bucket_tail[k] = slot;
+            w->nspace++;
+        }
+    }
+    n = sw__rd_uvmax(&r, s->ntasks, "heading count");
+    for (uint64_t i = 0; i < n && !r.bad; i++) {
+        uint32_t slot = (uint32_t)sw__rd_uvmax(&r, s->ntasks ? s->ntasks - 1 : 0, "heading slot");
+        double h = sw__rd_f64(&r, "heading");
+        if (!r.bad) w->heading[slot] = h;
+    }
+    n = sw__rd_uvmax(&r, s->ntasks, "mailbox count");
+    for (uint64_t i = 0; i < n && !r.bad; i++) {
+        uint32_t slot = (uint32_t)sw__rd_uvmax(&r, s->ntasks ? s->ntasks - 1 : 0, "mailbox slot");
+        sw_chan ch = read_chan(&r, s, false, "mailbox");
+        if (!r.bad && (!sw_sched_id_at(s, slot) || w->mailbox[slot] != SW_CHAN_NONE))
+            sw__rd_fail(&r, "mailbox of slot %u, which is not a live agent", slot);
+        if (!r.bad) w->mailbox[slot] = ch;
+    }
+    n = sw__rd_uvmax(&r, w->ncells, "cell channel count");
+    if (n && !r.bad && !w->cell_chan) {
+        w->cell_chan = calloc(w->ncells, sizeof *w->cell_chan);
+        if (!w->cell_chan) {
+            snprintf(err, errlen, "out of memory for cell channels");
+            return SW_E_NOMEM;
+        }
+    }
+    for (uint64_t i = 0; i < n && !r.bad; i++) {
+        uint32_t c = (uint32_t)sw__rd_uvmax(&r, w->ncells - 1, "channel's cell");
+        sw_chan ch = read_chan(&r, s, false, "cell channel");
+        if (!r.bad) w->cell_chan[c] = ch;
+    }
+    n = sw__rd_uv(&r, "named channel count");
+    if (!r.bad && n != (uint64_t)w->nnamed)
+        sw__rd_fail(&r, "%llu named channels, the scenario declares %d", (unsigned long long)n, w->nnamed);
+    char name[SW__PK_MAX_NAME + 1];
+    for (int i = 0; i < w->nnamed && !r.bad; i++) {
+        if (!sw__rd_name(&r, name, "channel name")) break;
+        sw_chan ch = read_chan(&r, s, false, "named channel");
+        if (!r.bad && strcmp(name, w->named[i].name) != 0)
+            sw__rd_fail(&r, "named channel \"%s\" where the scenario has \"%s\"", name, w->named[i].name);
+        if (!r.bad) w->named[i].ch = ch;
+    }
+    n = sw__rd_uv(&r, "layer count");
+    if (!r.bad && n != (uint64_t)w->nlayers)
+        sw__rd_fail(&r, "%llu layers, the scenario has %d", (unsigned long long)n, w->nlayers);
+    for (int i = 0; i < w->nlayers && !r.bad; i++) {
+        if (!sw__rd_name(&r, name, "layer name")) break;
+        if (strcmp(name, w->layers[i].name) != 0) {
+            sw__rd_fail(&r, "layer \"%s\" where the scenario has \"%s\"", name, w->layers[i].name);
+            break;
+        }
+        const uint8_t *q = sw__rd_bytes(&r, (size_t)w->ncells * sizeof(double), "layer cells");
+        if (q) memcpy(w->layers[i].data, q, (size_t)w->ncells * sizeof(double));
+    }
+    if (!r.bad && r.p != r.end) sw__rd_fail(&r, "%zu stray bytes", sw__rd_left(&r));
+    return r.bad ? SW_E_FORMAT : SW_OK;
+}
+
+sw_pickle_section sw_pickle_world_section(sw_world *w) {
+    return (sw_pickle_section){"WRLD", save_world, load_world, w};
+}
+
+bool sw_pickle_world_pos(const sw_world *w, uint32_t slot, double *x, double *y) {
+    if (slot >= w->slotcap) return false;
+    if (w->gx[slot] >= 0) {
+        *x = w->gx[slot];
+        *y = w->gy[slot];
+        return true;
+    }
+    if (w->sbucket[slot] != SW__NIL) {
+        *x = w->sx[slot];
+        *y = w->sy[slot];
+        return true;
+    }
+    return false;
+}
