@@ -1,5 +1,6 @@
-/* bench.h - `swarmlet bench` suites, one file each. Each takes the
- * arguments after the suite's name (e.g. --json) and returns an exit status. */
+/* bench.h - `swarmlet bench` suites, one file each. Each is called like a
+ * main(): argv[0] is the suite's name ("micro"), its flags (e.g. --json)
+ * follow from argv[1]; it returns an exit status (0, 1 failure, 2 usage). */
 #ifndef SW_BENCH_H
 #define SW_BENCH_H
 
