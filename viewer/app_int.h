@@ -1,0 +1,111 @@
+/* app_int.h - the viewer's state, shared by its files (app.c: events and
+ * control; render.c: the world; panel.c: HUD, inspector, overlays; snap.c:
+ * snapshots). Not API: tests use app.h. */
+#ifndef SW_VIEWER_APP_INT_H
+#define SW_VIEWER_APP_INT_H
+
+#include "app.h"
+#include "text.h"
+
+#define SW_VIEWER_MAX_KINDS 64
+
+typedef struct sw_viewer_snap {
+    int64_t id;
+    sw_tick tick;
+} sw_viewer_snap;
+
+struct sw_viewer {
+    sw_viewer_desc desc;
+    char *path;               /* what was opened */
+    char *db;                 /* where S saves */
+    bool from_db;             /* opened from a snapshot database */
+    sw_scenario *sc;
+    sw_sim *sim;
+
+    SDL_Window *win;
+    SDL_Renderer *ren;
+    bool software;            /* the renderer is SDL's software one */
+    sw_text *font, *bold, *mono;
+    int w, h;                 /* output size in pixels */
+
+    /* Camera: `zoom` pixels per cell; (camx, camy) is the world point at the
+     * world rectangle's top-left corner. Until the user zooms or pans, the
+     * view keeps fitting the world to the window as it is resized. */
+    double zoom, camx, camy;
+    bool fit_mode;
+
+    bool playing, quitting, help;
+    int speed;                /* index into the speed table */
+    double tick_credit;       /* fractional ticks owed while playing slowly */
+    int last_rc;              /* the last step's status */
+    bool at_end;              /* reached the scenario's last tick */
+
+    /* Measured rates, refreshed about twice a second. */
+    uint64_t rate_t0;
+    sw_tick rate_tick0;
+    uint64_t rate_frames;
+    double tps, fps;
+
+    /* Inspection. */
+    sw_id sel;
+    int64_t sel_cell;         /* the clicked cell (or -1) */
+    sw_tick sel_died;         /* tick the selected agent was last seen alive */
+    bool sel_dead;
+    const sw_kind *sel_kind;
+    bool follow;
+    char *insp;               /* inspector text, rebuilt on demand */
+    size_t insp_cap;
+
+    /* Mouse. */
+    bool down, dragged;
+    int down_x, down_y;
+    double down_camx, down_camy;
+    int mouse_x, mouse_y;
+
+    /* The world texture: one texel per `tex_scale` x `tex_scale` cells. */
+    SDL_Texture *tex;
+    int tex_w, tex_h, tex_scale;
+    uint32_t *pix;
+    int layer;                /* layer drawn under the agents (-1: none) */
+
+    /* Kind colours, by the scheduler's kind index. */
+    int nkinds;
+    const sw_kind *kinds[SW_VIEWER_MAX_KINDS];
+    uint32_t kind_rgb[SW_VIEWER_MAX_KINDS];
+    bool kind_patch[SW_VIEWER_MAX_KINDS];             /* drawn by the layer, not as agents */
+    const sw_field *kind_state[SW_VIEWER_MAX_KINDS];  /* colours by this field, or NULL */
+
+    /* Vertex buffer for agents drawn as marks. */
+    SDL_Vertex *verts;
+    size_t nverts, verts_cap;
+
+    /* Snapshot chooser (Shift+L). */
+    bool chooser;
+    sw_viewer_snap *snaps;
+    int nsnaps, snap_pick;
+
+    char msg[512];
+    uint64_t msg_at;
+};
+
+/* render.c */
+void sw__viewer_draw_world(sw_viewer *v);
+void sw__viewer_sync_kinds(sw_viewer *v);
+void sw__viewer_fit(sw_viewer *v);
+/* Kinds drawn as the ground layer rather than as agents (one on every cell). */
+bool sw__viewer_is_patch(const sw_viewer *v, const sw_kind *k);
+/* panel.c */
+void sw__viewer_draw_panel(sw_viewer *v);
+void sw__viewer_draw_overlays(sw_viewer *v);
+const char *sw__viewer_inspect(sw_viewer *v);
+/* app.c */
+void sw__viewer_say(sw_viewer *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* snap.c: snapshots (no-ops saying so until the snapshot module exists). */
+int sw__viewer_save(sw_viewer *v);
+int sw__viewer_load(sw_viewer *v, int64_t id);
+int sw__viewer_list_snaps(sw_viewer *v);
+/* Open a database given on the command line: fills v->sc and v->sim. */
+int sw__viewer_open_db(sw_viewer *v, char *err, size_t errlen);
+bool sw__viewer_is_db(const char *path);
+
+#endif

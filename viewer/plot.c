@@ -1,0 +1,235 @@
+/* plot.c - the statistics charts, live and as PNG.
+ *
+ * The simulation records one row per tick: the tick, one count per kind and
+ * the scenario's declared statistics. Populations and declared statistics
+ * usually live on different scales (a few hundred wolves, a 0..1 fraction of
+ * burnt trees), so they get one chart each, stacked. A chart scales its y
+ * axis to a "nice" bound above the largest value shown and its x axis to the
+ * ticks recorded. When there are more rows than pixel columns, each column
+ * draws the min-max envelope of its rows, so a long run costs a fixed amount
+ * of drawing and spikes are never lost between samples.
+ *
+ * sw_viewer_plot_png draws with a software renderer into a plain surface:
+ * no window and no display are needed, and SDL's video subsystem is never
+ * initialised. */
+#include "plot.h"
+#include "viewer.h"
+
+#include <SDL_image.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+static const uint32_t palette[] = {0xe6550d, 0x3182bd, 0x31a354, 0x756bb1, 0xd6616b,
+                                   0x8c6d31, 0x17becf, 0xbcbd22, 0x7f7f7f, 0xe377c2};
+
+enum { BG = 0x1e1f24, FRAME = 0x5a5d66, GRID = 0x33353c, LABEL = 0xb8bcc6, TITLE = 0xe8eaf0 };
+
+/* Population columns come first, named after their kinds, in the order of
+ * the scenario's kinds; a kind named only by the schedule or a statistic has
+ * no column, so count the leading columns whose names match. */
+int sw_plot_kind_columns(const sw_sim *sim) {
+    const sw_kind *const *k = sw_scenario_kinds(sw_sim_scenario(sim));
+    int cols = sw_sim_stat_count(sim), n = 0;
+    while (k && k[n] && 1 + n < cols && strcmp(k[n]->name, sw_sim_stat_name(sim, 1 + n)) == 0) n++;
+    return n;
+}
+
+uint32_t sw_plot_color(const sw_sim *sim, int col) {
+    int nk = sw_plot_kind_columns(sim);
+    if (col >= 1 && col <= nk) {
+        const sw_scenario *sc = sw_sim_scenario(sim);
+        uint32_t c = sw_scenario_kind_color(sc, sw_scenario_kinds(sc)[col - 1]);
+        /* Near-black kinds vanish on the dark background: lift them. */
+        if (((c >> 16) & 255) + ((c >> 8) & 255) + (c & 255) < 120) c = 0x9a9a9a;
+        return c;
+    }
+    int i = col - nk - 1;
+    return palette[(i < 0 ? 0 : i) % (int)(sizeof palette / sizeof *palette)];
+}
+
+static void set_color(SDL_Renderer *r, uint32_t rgb) {
+    SDL_SetRenderDrawColor(r, (Uint8)(rgb >> 16), (Uint8)(rgb >> 8), (Uint8)rgb, 255);
+}
+
+/* The smallest 1, 2 or 5 times a power of ten that is >= x. */
+static double nice_step(double x) {
+    if (!(x > 0)) return 1;
+    double p = pow(10, floor(log10(x)));
+    double m = x / p;
+    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+}
+
+static void fmt_num(char *buf, size_t n, double v) {
+    double a = fabs(v);
+    if (a >= 1e6) snprintf(buf, n, "%.3gM", v / 1e6);
+    else if (a >= 1e4) snprintf(buf, n, "%.3gk", v / 1e3);
+    else if (a == floor(a)) snprintf(buf, n, "%.0f", v);
+    else snprintf(buf, n, "%.3g", v);
+}
+
+/* One chart of columns [c0, c1) in `area`. */
+static void chart(SDL_Renderer *r, sw_text *font, const sw_sim *sim, SDL_Rect area,
+                  const char *title, int c0, int c1) {
+    int lh = sw_text_height(font);
+    size_t rows = sw_sim_stat_rows(sim);
+    set_color(r, BG);
+    SDL_RenderFillRect(r, &area);
+    sw_text_draw(font, title, area.x + 4, area.y + 2, TITLE);
+
+    /* Legend: one entry per series with its latest value, wrapped over lines. */
+    int lx = area.x + 4, ly = area.y + 2 + lh;
+    for (int c = c0; c < c1; c++) {
+        char label[160], num[32];
+        fmt_num(num, sizeof num, rows ? sw_sim_stat_value(sim, rows - 1, c) : 0);
+        snprintf(label, sizeof label, "%s %s", sw_sim_stat_name(sim, c), num);
+        int w = 14 + sw_text_width(font, label) + 12;
+        if (lx + w > area.x + area.w && lx > area.x + 4) {
+            lx = area.x + 4;
+            ly += lh;
+        }
+        set_color(r, sw_plot_color(sim, c));
+        SDL_RenderFillRect(r, &(SDL_Rect){lx, ly + lh / 2 - 4, 10, 8});
+        sw_text_draw(font, label, lx + 14, ly, LABEL);
+        lx += w;
+    }
+    ly += lh + 2;
+
+    double ymax = 0;
+    for (size_t i = 0; i < rows; i++)
+        for (int c = c0; c < c1; c++) {
+            double v = sw_sim_stat_value(sim, i, c);
+            if (v > ymax && isfinite(v)) ymax = v;
+        }
+    double step = nice_step((ymax > 0 ? ymax : 1) / 4);
+    double ytop = step * ceil((ymax > 0 ? ymax : 1) / step);
+    double t0 = rows ? sw_sim_stat_value(sim, 0, 0) : 0;
+    double t1 = rows ? sw_sim_stat_value(sim, rows - 1, 0) : 0;
+    if (t1 < t0 + 10) t1 = t0 + 10;
+
+    /* The plotting box, leaving room for y labels on the left, x below. */
+    char ylab[32];
+    fmt_num(ylab, sizeof ylab, ytop);
+    int left = sw_text_width(font, ylab) + 10;
+    SDL_Rect box = {area.x + left, ly + lh / 2, area.w - left - 8, area.y + area.h - ly - 2 * lh};
+    if (box.w < 20 || box.h < 20) return;
+    for (double y = 0; y <= ytop + step / 2; y += step) {
+        int py = box.y + box.h - (int)lround(y / ytop * box.h);
+        set_color(r, GRID);
+        SDL_RenderDrawLine(r, box.x, py, box.x + box.w - 1, py);
+        fmt_num(ylab, sizeof ylab, y);
+        sw_text_draw(font, ylab, box.x - 6 - sw_text_width(font, ylab), py - lh / 2, LABEL);
+    }
+    char xl[32];
+    snprintf(xl, sizeof xl, "%.0f", t0);
+    sw_text_draw(font, xl, box.x, box.y + box.h + 2, LABEL);
+    snprintf(xl, sizeof xl, "tick %.0f", t1);
+    sw_text_draw(font, xl, box.x + box.w - sw_text_width(font, xl), box.y + box.h + 2, LABEL);
+    set_color(r, FRAME);
+    SDL_RenderDrawRect(r, &box);
+    if (rows == 0) return;
+
+    SDL_RenderSetClipRect(r, &(SDL_Rect){box.x, box.y - 1, box.w, box.h + 2});
+    double sx = (box.w - 1) / (t1 - t0), sy = (box.h - 1) / ytop;
+    int base = box.y + box.h - 1;
+    for (int c = c0; c < c1; c++) {
+        set_color(r, sw_plot_color(sim, c));
+        if (rows <= (size_t)box.w * 2) {
+            SDL_FPoint pts[512];
+            int n = 0;
+            for (size_t i = 0; i < rows; i++) {
+                double v = sw_sim_stat_value(sim, i, c);
+                pts[n++] = (SDL_FPoint){(float)(box.x + (sw_sim_stat_value(sim, i, 0) - t0) * sx),
+                                        (float)(base - (isfinite(v) ? v : 0) * sy)};
+                if (n == 512) {
+                    SDL_RenderDrawLinesF(r, pts, n);
+                    pts[0] = pts[n - 1];
+                    n = 1;
+                }
+            }
+            if (n > 1) SDL_RenderDrawLinesF(r, pts, n);
+            else SDL_RenderDrawPointF(r, pts[0].x, pts[0].y);
+        } else {
+            /* Envelope per pixel column, joined to the previous column. */
+            size_t i = 0;
+            float prev_lo = -1, prev_hi = -1;
+            for (int px = 0; px < box.w && i < rows; px++) {
+                double lo = INFINITY, hi = -INFINITY;
+                while (i < rows && (sw_sim_stat_value(sim, i, 0) - t0) * sx < px + 1) {
+                    double v = sw_sim_stat_value(sim, i, c);
+                    if (!isfinite(v)) v = 0;
+                    if (v < lo) lo = v;
+                    if (v > hi) hi = v;
+                    i++;
+                }
+                if (lo > hi) continue;
+                float ylo = (float)(base - lo * sy), yhi = (float)(base - hi * sy);
+                if (prev_lo >= 0) {
+                    /* Bridge the gap so the curve stays connected. */
+                    if (yhi > prev_lo) yhi = prev_lo;
+                    if (ylo < prev_hi) ylo = prev_hi;
+                }
+                SDL_RenderDrawLineF(r, (float)(box.x + px), ylo, (float)(box.x + px), yhi);
+                prev_lo = (float)(base - lo * sy);
+                prev_hi = (float)(base - hi * sy);
+            }
+        }
+    }
+    SDL_RenderSetClipRect(r, NULL);
+}
+
+void sw_plot_draw(SDL_Renderer *r, sw_text *font, const sw_sim *sim, SDL_Rect area) {
+    int cols = sw_sim_stat_count(sim);
+    int nk = sw_plot_kind_columns(sim);
+    if (cols - 1 > nk) {
+        int h1 = area.h / 2;
+        chart(r, font, sim, (SDL_Rect){area.x, area.y, area.w, h1}, "Populations", 1, 1 + nk);
+        chart(r, font, sim, (SDL_Rect){area.x, area.y + h1 + 4, area.w, area.h - h1 - 4},
+              "Statistics", 1 + nk, cols);
+    } else {
+        chart(r, font, sim, area, "Populations", 1, cols);
+    }
+}
+
+int sw_viewer_plot_png(const sw_sim *sim, const char *path, int width, int height, char *err,
+                       size_t errlen) {
+    if (width <= 0) width = 900;
+    if (height <= 0) height = 560;
+    int rc = SW_E_IO;
+    bool ttf_was = TTF_WasInit() > 0;
+    if (!ttf_was && TTF_Init() != 0) {
+        snprintf(err, errlen, "cannot start SDL_ttf: %s", TTF_GetError());
+        return SW_E_IO;
+    }
+    SDL_Surface *surf = SDL_CreateRGBSurfaceWithFormat(0, width, height, 32,
+                                                       SDL_PIXELFORMAT_ARGB8888);
+    SDL_Renderer *r = surf ? SDL_CreateSoftwareRenderer(surf) : NULL;
+    sw_text *font = NULL, *big = NULL;
+    if (!r) {
+        snprintf(err, errlen, "cannot create a renderer for the plot: %s", SDL_GetError());
+        goto done;
+    }
+    if (!(font = sw_text_new(r, NULL, 13, false, err, errlen))) goto done;
+    if (!(big = sw_text_new(r, NULL, 17, false, err, errlen))) goto done;
+    set_color(r, BG);
+    SDL_RenderClear(r);
+    char title[256];
+    snprintf(title, sizeof title, "%s - %zu ticks", sw_scenario_name(sw_sim_scenario(sim)),
+             sw_sim_stat_rows(sim) ? sw_sim_stat_rows(sim) - 1 : 0);
+    sw_text_draw(big, title, 12, 8, TITLE);
+    int top = 14 + sw_text_height(big);
+    sw_plot_draw(r, font, sim, (SDL_Rect){8, top, width - 16, height - top - 8});
+    SDL_RenderPresent(r);
+    if (IMG_SavePNG(surf, path) != 0) {
+        snprintf(err, errlen, "%s: cannot write the plot: %s", path, IMG_GetError());
+        goto done;
+    }
+    rc = SW_OK;
+done:
+    sw_text_free(big);
+    sw_text_free(font);
+    if (r) SDL_DestroyRenderer(r);
+    SDL_FreeSurface(surf);
+    if (!ttf_was) TTF_Quit();
+    return rc;
+}
