@@ -298,14 +298,12 @@ int sw_sched_set_kind_random(sw_sched *s, const sw_kind *kind, bool random) {
 
 /* ---- the run queue -------------------------------------------------------- */
 
-/* Waking never fails. Between ticks (and in tick-start hooks) the woken join
- * the batch to be ordered, which is also what a snapshot lists; should that
- * array fail to grow, they join the intrusive FIFO instead, which needs no
- * memory, and still run next tick, right after the batch. */
+/* Never allocates, so waking can never fail: between ticks (and in tick-start
+ * hooks) the woken join the same intrusive FIFO, which is what a snapshot
+ * lists, and which the next tick's ordering pass gathers into the batch. */
 void sw__make_runnable(sw_sched *s, uint32_t slot) {
     struct sw__task *k = &s->tasks[slot];
     k->state = SW_TASK_RUNNABLE;
-    if (!s->in_run && vec_push(s, &s->ready, slot)) return;
     k->next = SW__NIL;
     if (s->back_tail == SW__NIL)
         s->back_head = slot;

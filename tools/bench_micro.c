@@ -234,16 +234,20 @@ static void machine(char *out, size_t len) {
 
 int sw_bench_micro(int argc, char **argv) {
     bool json = false, quick = false;
+    const char *only = NULL;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) {
+        if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+            only = argv[++i];
+        } else if (strcmp(argv[i], "--json") == 0) {
             json = true;
         } else if (strcmp(argv[i], "--quick") == 0) {
             quick = true;
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: swarmlet bench micro [--json] [--quick]\n\n"
+            printf("usage: swarmlet bench micro [--json] [--quick] [--only FIGURE]\n\n"
                    "Times the tasklet runtime's hot paths beside the cost of a plain indirect call.\n"
-                   "  --json   one JSON object instead of the table\n"
-                   "  --quick  small counts: checks the command works, the timings mean little\n");
+                   "  --json         one JSON object instead of the table\n"
+                   "  --quick        small counts: checks the command works, the timings mean little\n"
+                   "  --only FIGURE  run one figure (handoff, spawn, memory, dense, sparse), for profiling\n");
             return 0;
         } else {
             fprintf(stderr, "swarmlet bench micro: unknown option \"%s\" (options: --json, --quick)\n", argv[i]);
@@ -260,14 +264,16 @@ int sw_bench_micro(int argc, char **argv) {
     char mach[200];
     machine(mach, sizeof mach);
     if (!json) fprintf(stderr, "measuring on %s%s...\n", mach, quick ? " (quick)" : "");
+#define RUN(name) (!only || strcmp(only, name) == 0)
     double floor_ns = floor_call_ns(quick ? 10000000 : 200000000);
-    double handoff = bench_handoff(n_handoff);
-    double spawn = bench_spawn(n_spawn);
+    double handoff = RUN("handoff") ? bench_handoff(n_handoff) : 0;
+    double spawn = RUN("spawn") ? bench_spawn(n_spawn) : 0;
     double total_per = 0;
-    double bytes = bench_memory(n_blocked, &total_per);
-    double dense = bench_ticks(&pulse_kind, n_dense, 1, dense_ticks);
+    double bytes = RUN("memory") ? bench_memory(n_blocked, &total_per) : 0;
+    double dense = RUN("dense") ? bench_ticks(&pulse_kind, n_dense, 1, dense_ticks) : 0;
     /* sparse: settle for 100 ticks so the sleeps are spread out */
-    double sparse = bench_ticks(&nap_kind, n_sparse, quick ? 10 : 100, sparse_ticks);
+    double sparse = RUN("sparse") ? bench_ticks(&nap_kind, n_sparse, quick ? 10 : 100, sparse_ticks) : 0;
+#undef RUN
 
     if (json) {
         printf("{\"handoff_ns\": %.3f, \"spawn_ns\": %.3f, \"bytes_per_tasklet\": %.2f, "
