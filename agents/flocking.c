@@ -1,0 +1,148 @@
+/* flocking.c - boids in a periodic continuous space.
+ *
+ * The comparison's model (docs/models.md): each tick, birds one by one in a
+ * fresh random order look at the birds within `visual` (Euclidean, minimum
+ * image), steer towards them (cohesion), away from those closer than
+ * `separation` (separation) and along their velocity (alignment), normalise
+ * the velocity and fly `speed` ahead. Later birds of a tick see the moves of
+ * earlier ones, as in the comparison.
+ *
+ * A bird's position lives in the world's continuous space (whose bucket
+ * index answers "who is near"); its velocity lives in its frame, which the
+ * other birds read. The heading is given to the world for the viewer. */
+#include "models.h"
+
+#include <math.h>
+
+#define BOID_NEAR_MAX 4096 /* neighbours considered per bird and tick */
+
+typedef struct {
+    double x, y; /* a copy of its place in the world's space, for neighbours to read */
+    double vx, vy;
+    double speed, separation, visual;
+    double cohere, separate, match; /* the three steering factors */
+} boid;
+
+static void boid_init(sw_tasklet *t, void *frame) {
+    boid *f = frame;
+    /* velocity components uniform in [-1, 1], not normalised (as compared) */
+    f->vx = 2 * sw_rand_unit(t) - 1;
+    f->vy = 2 * sw_rand_unit(t) - 1;
+    sw_world_space_pos(sw_world_of(t), sw_self(t), &f->x, &f->y);
+    sw_world_space_set_heading(sw_world_of(t), sw_self(t), atan2(f->vy, f->vx));
+}
+
+/* The minimum-image displacement along an axis of length n. */
+static inline double min_image(double d, double n) {
+    if (d > n / 2) return d - n;
+    if (d < -n / 2) return d + n;
+    return d;
+}
+
+/* One bird's step: steer by its neighbours, then fly. Neighbours' positions
+ * and velocities are read from their frames (one lookup each), and the
+ * minimum image is computed here, so the world is asked once per bird. */
+static void fly(sw_tasklet *t, boid *f) {
+    sw_world *w = sw_world_of(t);
+    sw_sched *s = sw_sched_of(t);
+    sw_id self = sw_self(t), near[BOID_NEAR_MAX];
+    double W = sw_world_width(w), H = sw_world_height(w);
+    bool torus = sw_world_topology(w) == SW_TOPO_TORUS;
+    uint32_t n = sw_world_space_near(w, f->x, f->y, f->visual, near, BOID_NEAR_MAX);
+    if (n > BOID_NEAR_MAX) n = BOID_NEAR_MAX;
+    double cx = 0, cy = 0, sx = 0, sy = 0, mx = 0, my = 0, sep2 = f->separation * f->separation;
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (near[i] == self || sw_sched_kind_of(s, near[i]) != &sw_kind_boid) continue;
+        const boid *o = sw_sched_frame(s, near[i]);
+        double dx = o->x - f->x, dy = o->y - f->y; /* heading to it */
+        if (torus) {
+            dx = min_image(dx, W);
+            dy = min_image(dy, H);
+        }
+        count++;
+        cx += dx;
+        cy += dy;
+        if (dx * dx + dy * dy < sep2) {
+            sx -= dx;
+            sy -= dy;
+        }
+        mx += o->vx;
+        my += o->vy;
+    }
+    double k = 1.0 / (count > 0 ? count : 1);
+    f->vx += (cx * f->cohere + sx * f->separate + mx * f->match) * k;
+    f->vy += (cy * f->cohere + sy * f->separate + my * f->match) * k;
+    double norm = sqrt(f->vx * f->vx + f->vy * f->vy);
+    if (norm > 0) {
+        f->vx /= norm;
+        f->vy /= norm;
+    }
+    double x = f->x + f->vx * f->speed, y = f->y + f->vy * f->speed;
+    if (torus) { /* wrapped as the world wraps it, so the copy stays exact */
+        x = x < 0 ? x + W : x >= W ? x - W : x;
+        y = y < 0 ? y + H : y >= H ? y - H : y;
+    }
+    if (sw_world_space_place(w, self, x, y) == SW_OK) sw_world_space_pos(w, self, &f->x, &f->y);
+    sw_world_space_set_heading(w, self, atan2(f->vy, f->vx));
+}
+
+static sw_step boid_run(sw_tasklet *t, void *frame) {
+    boid *f = frame;
+    SW_BEGIN(t, flap);
+    for (;;) {
+        fly(t, f);
+        SW_SLEEP(t, flap, 1);
+    }
+    SW_END(t);
+}
+
+static const sw_field boid_fields[] = {
+    SW_FIELD(boid, x, SW_T_F64),
+    SW_FIELD(boid, y, SW_T_F64),
+    SW_FIELD(boid, vx, SW_T_F64),
+    SW_FIELD(boid, vy, SW_T_F64),
+    SW_PARAM(boid, speed, SW_T_F64, 1.0, "distance flown per tick"),
+    SW_PARAM(boid, separation, SW_T_F64, 1.0, "keeps away from birds closer than this"),
+    SW_PARAM(boid, visual, SW_T_F64, 5.0, "sees birds within this distance"),
+    SW_PARAM(boid, cohere, SW_T_F64, 0.03, "weight of steering towards neighbours"),
+    SW_PARAM(boid, separate, SW_T_F64, 0.015, "weight of steering away from close ones"),
+    SW_PARAM(boid, match, SW_T_F64, 0.05, "weight of matching neighbours' velocity"),
+    SW_FIELD_END};
+
+const sw_kind sw_kind_boid = {
+    .name = "boid", .frame_size = sizeof(boid), .fields = boid_fields, .init = boid_init,
+    .run = boid_run, .color = 0x4da3ff, .place = SW_PLACE_POINT,
+    .doc = "flies with its neighbours: cohesion, separation, alignment (flocking)"};
+
+sw_world *sw_flocking_new(const sw_flocking_desc *desc) {
+    sw_flocking_desc d = desc ? *desc : (sw_flocking_desc){0};
+    if (!d.size) d.size = 100;
+    if (!d.birds) d.birds = 200;
+    if (!(d.visual > 0)) d.visual = 5;
+    sw_world *w = sw_world_new(&(sw_world_desc){.width = d.size, .height = d.size, .seed = d.seed,
+                                                .topology = SW_TOPO_TORUS, .space_cell = d.visual});
+    if (!w) return NULL;
+    sw_sched_set_kind_random(sw_world_sched(w), &sw_kind_boid, true);
+    boid p = {.speed = 1.0, .separation = 1.0, .visual = d.visual,
+              .cohere = 0.03, .separate = 0.015, .match = 0.05};
+    if (sw_world_populate(w, &sw_kind_boid, &p, d.birds, SW_PLACE_POINT, 0, 1) < 0) {
+        sw_world_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+double sw_flocking_order(sw_world *w) {
+    sw_sched *s = sw_world_sched(w);
+    double mx = 0, my = 0;
+    uint32_t n = 0;
+    for (sw_id id = sw_sched_next(s, SW_ID_NONE); id; id = sw_sched_next(s, id)) {
+        if (sw_sched_kind_of(s, id) != &sw_kind_boid) continue;
+        const boid *b = sw_sched_frame(s, id);
+        mx += b->vx;
+        my += b->vy;
+        n++;
+    }
+    return n ? sqrt(mx * mx + my * my) / n : 0.0;
+}

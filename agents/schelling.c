@@ -1,0 +1,144 @@
+/* schelling.c - Schelling's segregation model.
+ *
+ * The comparison's model (docs/models.md): residents of two groups on a
+ * bounded grid, at most one per cell. Each tick, in a fresh random order,
+ * a resident counts the neighbours of its own group within Chebyshev radius
+ * `radius`; with at least `min_same` it is happy and stays, else it moves to
+ * a uniformly random empty cell.
+ *
+ * Who lives where is mirrored in the "group" layer (0: empty, else the
+ * resident's group), kept exact by the residents as they move: counting
+ * alike neighbours then reads (2r+1)^2 numbers instead of walking agents. */
+#include "models.h"
+#include "model_util.h"
+
+typedef struct {
+    int32_t group;    /* 1 or 2 */
+    int32_t radius;   /* Chebyshev radius of the neighbourhood */
+    int32_t min_same; /* happy with at least this many alike neighbours */
+    bool happy;
+    double alike;     /* fraction of its neighbours in its group (1 with none) */
+    int32_t x, y, layer;
+} resident;
+
+/* Count the alike neighbours of the resident on (x, y); store its mood. */
+static void look_around(sw_world *w, resident *f) {
+    const double *g = sw_world_layer_data(w, f->layer);
+    int32_t W = (int32_t)sw_world_width(w), H = (int32_t)sw_world_height(w);
+    int32_t r = f->radius, same = 0, all = 0;
+    double mine = f->group;
+    if (sw_world_topology(w) == SW_TOPO_TORUS || 2 * r + 1 > W || 2 * r + 1 > H) {
+        for (int32_t dy = -r; dy <= r; dy++) {
+            for (int32_t dx = -r; dx <= r; dx++) {
+                int32_t x = f->x + dx, y = f->y + dy;
+                if (!sw_world_wrap(w, &x, &y)) continue;
+                double v = g[(size_t)y * (size_t)W + (size_t)x];
+                all += v != 0;
+                same += v == mine;
+            }
+        }
+    } else { /* bounded: clip the square once, then a tight loop */
+        int32_t x0 = f->x - r < 0 ? 0 : f->x - r, x1 = f->x + r >= W ? W - 1 : f->x + r;
+        int32_t y0 = f->y - r < 0 ? 0 : f->y - r, y1 = f->y + r >= H ? H - 1 : f->y + r;
+        for (int32_t y = y0; y <= y1; y++) {
+            const double *row = g + (size_t)y * (size_t)W;
+            for (int32_t x = x0; x <= x1; x++) {
+                all += row[x] != 0;
+                same += row[x] == mine;
+            }
+        }
+    }
+    /* the loops counted the resident itself */
+    all -= 1;
+    same -= 1;
+    f->happy = same >= f->min_same;
+    f->alike = all > 0 ? (double)same / all : 1.0;
+}
+
+static void resident_init(sw_tasklet *t, void *frame) {
+    resident *f = frame;
+    sw_world *w = sw_world_of(t);
+    f->layer = sw__model_layer(w, "group", 0);
+    if (f->layer < 0 || !sw_world_cell_of(w, sw_self(t), &f->x, &f->y)) {
+        f->layer = -1;
+        return;
+    }
+    sw_world_layer_data(w, f->layer)[sw_world_cell_index(w, f->x, f->y)] = f->group;
+}
+
+static sw_step resident_run(sw_tasklet *t, void *frame) {
+    resident *f = frame;
+    SW_BEGIN(t, settle);
+    if (f->layer < 0) SW_EXIT(t);
+    for (;;) {
+        sw_world *w = sw_world_of(t);
+        look_around(w, f);
+        int32_t x, y;
+        if (!f->happy && sw_world_random_empty_cell(w, t, &x, &y)) {
+            double *g = sw_world_layer_data(w, f->layer);
+            g[sw_world_cell_index(w, f->x, f->y)] = 0;
+            g[sw_world_cell_index(w, x, y)] = f->group;
+            sw_world_place(w, sw_self(t), x, y);
+            f->x = x;
+            f->y = y;
+            look_around(w, f); /* its mood where it now lives, for the statistics */
+        }
+        SW_SLEEP(t, settle, 1);
+    }
+    SW_END(t);
+}
+
+static const sw_field resident_fields[] = {
+    SW_PARAM(resident, group, SW_T_I32, 1, "its group (1 or 2)"),
+    SW_PARAM(resident, radius, SW_T_I32, 1, "Chebyshev radius of its neighbourhood"),
+    SW_PARAM(resident, min_same, SW_T_I32, 3, "alike neighbours it needs to be happy"),
+    SW_FIELD(resident, happy, SW_T_BOOL),
+    SW_FIELD(resident, alike, SW_T_F64),
+    SW_FIELD(resident, x, SW_T_I32),
+    SW_FIELD(resident, y, SW_T_I32),
+    SW_FIELD(resident, layer, SW_T_I32),
+    SW_FIELD_END};
+
+const sw_kind sw_kind_resident = {
+    .name = "resident", .frame_size = sizeof(resident), .fields = resident_fields,
+    .init = resident_init, .run = resident_run, .color = 0xd9534f, .place = SW_PLACE_CELL_UNIQUE,
+    .doc = "moves to a random empty cell while too few neighbours are alike (Schelling)"};
+
+sw_world *sw_schelling_new(const sw_schelling_desc *desc) {
+    sw_schelling_desc d = desc ? *desc : (sw_schelling_desc){0};
+    if (!d.size) d.size = 40;
+    if (!d.agents) d.agents = 1000;
+    if (!d.radius) d.radius = 1;
+    if (!d.min_same) d.min_same = 3;
+    sw_world *w = sw_world_new(&(sw_world_desc){.width = d.size, .height = d.size, .seed = d.seed});
+    if (!w) return NULL;
+    sw_sched_set_kind_random(sw_world_sched(w), &sw_kind_resident, true);
+    resident one = {.group = 1, .radius = d.radius, .min_same = d.min_same};
+    resident two = one;
+    two.group = 2;
+    if (sw_world_layer_add(w, "group", 0) < 0 ||
+        sw_world_populate(w, &sw_kind_resident, &one, d.agents / 2, SW_PLACE_CELL_UNIQUE, 0, 1) < 0 ||
+        sw_world_populate(w, &sw_kind_resident, &two, d.agents - d.agents / 2, SW_PLACE_CELL_UNIQUE,
+                          0, 2) < 0) {
+        sw_world_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+double sw_schelling_segregation(sw_world *w, uint32_t *unhappy) {
+    sw_sched *s = sw_world_sched(w);
+    double sum = 0;
+    uint32_t n = 0, sad = 0;
+    for (sw_id id = sw_sched_next(s, SW_ID_NONE); id; id = sw_sched_next(s, id)) {
+        if (sw_sched_kind_of(s, id) != &sw_kind_resident) continue;
+        resident r = *(resident *)sw_sched_frame(s, id);
+        if (r.layer < 0) continue;
+        look_around(w, &r);
+        sum += r.alike;
+        sad += !r.happy;
+        n++;
+    }
+    if (unhappy) *unhappy = sad;
+    return n ? sum / n : 0.0;
+}

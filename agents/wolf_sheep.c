@@ -1,0 +1,244 @@
+/* wolf_sheep.c - wolf-sheep predation with grass regrowth.
+ *
+ * The model of the ABM framework comparison (docs/models.md): on a bounded
+ * grid, each tick all sheep act in a fresh random order, then all wolves in a
+ * fresh random order, then the grass. A sheep steps to a random Moore
+ * neighbour, loses 1 energy, eats the grass of its cell if grown, starves
+ * below zero, else breeds with a probability (halving its energy with the
+ * lamb). A wolf does the same but eats a random sheep of its cell.
+ *
+ * The grass is where tasklets pay off: a grown grass cell does not poll. It
+ * sleeps on its cell's event channel until a sheep eats it (the sheep clears
+ * the "grass" layer and posts on the channel), then sleeps its regrowth time
+ * and grows back. With countdown semantics this is exactly the comparison's
+ * polled grass: eaten in tick t, it is grown again at the grass phase of
+ * tick t + regrowth. The "grass" layer (1 = grown) is the truth sheep read,
+ * and what the viewer draws.
+ *
+ * Newborns are spawned with a delay of one tick, so they first act in the
+ * tick after their birth; each kind's run order (rank and shuffling) is set
+ * by the builder below or by the scenario's "schedule". */
+#include "models.h"
+#include "model_util.h"
+
+/* ---- sheep ------------------------------------------------------------------ */
+
+typedef struct {
+    double energy;
+    double gain;      /* energy from eating grass */
+    double reproduce; /* probability of a lamb per tick */
+    int32_t x, y;     /* the cell it is on (kept with the world's index) */
+    int32_t grass;    /* index of the "grass" layer */
+    bool newborn;     /* energy comes from the parent, not from setup */
+} sheep;
+
+static void sheep_init(sw_tasklet *t, void *frame) {
+    sheep *f = frame;
+    sw_world *w = sw_world_of(t);
+    sw_world_cell_of(w, sw_self(t), &f->x, &f->y);
+    f->grass = sw__model_layer(w, "grass", 0);
+    if (!f->newborn) f->energy = (double)sw_rand_below(t, (uint64_t)(2 * f->gain));
+}
+
+static sw_step sheep_run(sw_tasklet *t, void *frame) {
+    sheep *f = frame;
+    SW_BEGIN(t, graze);
+    for (;;) {
+        sw_world *w = sw_world_of(t);
+        sw__model_moore_step(t, w, &f->x, &f->y);
+        sw_world_place(w, sw_self(t), f->x, f->y);
+        f->energy -= 1;
+        double *grass = sw_world_layer_data(w, f->grass);
+        uint32_t c = sw_world_cell_index(w, f->x, f->y);
+        if (grass && grass[c] >= 1) {
+            grass[c] = 0; /* eaten: wake the grass so it starts regrowing */
+            sw_chan ch = sw_world_cell_chan_peek(w, f->x, f->y);
+            if (ch) sw_chan_post(sw_sched_of(t), ch, &(sw_msg){.tag = 1, .who = sw_self(t)});
+            f->energy += f->gain;
+        }
+        if (f->energy < 0) SW_EXIT(t); /* starved */
+        if (sw_rand_unit(t) < f->reproduce) {
+            f->energy /= 2;
+            sheep lamb = *f;
+            lamb.newborn = true;
+            sw_spawn_at(t, &sw_kind_sheep, &lamb, f->x, f->y, 1);
+        }
+        SW_SLEEP(t, graze, 1);
+    }
+    SW_END(t);
+}
+
+static const sw_field sheep_fields[] = {
+    SW_FIELD(sheep, energy, SW_T_F64),
+    SW_PARAM(sheep, gain, SW_T_F64, 5, "energy gained from eating grass"),
+    SW_PARAM(sheep, reproduce, SW_T_F64, 0.2, "probability of a lamb each tick"),
+    SW_FIELD(sheep, x, SW_T_I32),
+    SW_FIELD(sheep, y, SW_T_I32),
+    SW_FIELD(sheep, grass, SW_T_I32),
+    SW_FIELD(sheep, newborn, SW_T_BOOL),
+    SW_FIELD_END};
+
+const sw_kind sw_kind_sheep = {
+    .name = "sheep", .frame_size = sizeof(sheep), .fields = sheep_fields, .init = sheep_init,
+    .run = sheep_run, .color = 0xf2f2f2, .place = SW_PLACE_CELL,
+    .doc = "grazes: walks, eats grown grass, breeds, starves (wolf-sheep)"};
+
+/* ---- wolves ------------------------------------------------------------------ */
+
+typedef struct {
+    double energy;
+    double gain;      /* energy from eating a sheep */
+    double reproduce; /* probability of a cub per tick */
+    int32_t x, y;
+    bool newborn;
+} wolf;
+
+static void wolf_init(sw_tasklet *t, void *frame) {
+    wolf *f = frame;
+    sw_world_cell_of(sw_world_of(t), sw_self(t), &f->x, &f->y);
+    if (!f->newborn) f->energy = (double)sw_rand_below(t, (uint64_t)(2 * f->gain));
+}
+
+static sw_step wolf_run(sw_tasklet *t, void *frame) {
+    wolf *f = frame;
+    SW_BEGIN(t, prowl);
+    for (;;) {
+        sw_world *w = sw_world_of(t);
+        sw__model_moore_step(t, w, &f->x, &f->y);
+        sw_world_place(w, sw_self(t), f->x, f->y);
+        f->energy -= 1;
+        sw_id prey[256];
+        uint32_t n = sw_world_agents_at(w, f->x, f->y, &sw_kind_sheep, prey, 256);
+        if (n > 256) n = 256; /* more sheep on one cell than this never happens in practice */
+        if (n > 0) {
+            sw_kill(t, prey[sw_rand_below(t, n)]);
+            f->energy += f->gain;
+        }
+        if (f->energy < 0) SW_EXIT(t);
+        if (sw_rand_unit(t) < f->reproduce) {
+            f->energy /= 2;
+            wolf cub = *f;
+            cub.newborn = true;
+            sw_spawn_at(t, &sw_kind_wolf, &cub, f->x, f->y, 1);
+        }
+        SW_SLEEP(t, prowl, 1);
+    }
+    SW_END(t);
+}
+
+static const sw_field wolf_fields[] = {
+    SW_FIELD(wolf, energy, SW_T_F64),
+    SW_PARAM(wolf, gain, SW_T_F64, 13, "energy gained from eating a sheep"),
+    SW_PARAM(wolf, reproduce, SW_T_F64, 0.1, "probability of a cub each tick"),
+    SW_FIELD(wolf, x, SW_T_I32),
+    SW_FIELD(wolf, y, SW_T_I32),
+    SW_FIELD(wolf, newborn, SW_T_BOOL),
+    SW_FIELD_END};
+
+const sw_kind sw_kind_wolf = {
+    .name = "wolf", .frame_size = sizeof(wolf), .fields = wolf_fields, .init = wolf_init,
+    .run = wolf_run, .color = 0x5a5a66, .place = SW_PLACE_CELL,
+    .doc = "hunts: walks, eats a sheep on its cell, breeds, starves (wolf-sheep)"};
+
+/* ---- grass --------------------------------------------------------------------- */
+
+typedef struct {
+    int32_t regrowth;  /* ticks from eaten to grown */
+    int32_t countdown; /* ticks still to grow at the start */
+    int32_t layer;     /* index of the "grass" layer */
+    int32_t cell;      /* its cell index, or -1 when not on the grid */
+    sw_chan chan;      /* its cell's channel, where sheep say "eaten" */
+    sw_msg news;
+} grass;
+
+static void grass_init(sw_tasklet *t, void *frame) {
+    grass *f = frame;
+    sw_world *w = sw_world_of(t);
+    int32_t x, y;
+    f->cell = -1;
+    f->layer = sw__model_layer(w, "grass", 0);
+    double *g = sw_world_layer_data(w, f->layer);
+    if (!g || !sw_world_cell_of(w, sw_self(t), &x, &y)) return;
+    f->cell = (int32_t)sw_world_cell_index(w, x, y);
+    f->chan = sw_cell_chan(t, x, y);
+    /* the layer shows the grass; off the cell lists, it does not lengthen
+       every wolf's search for sheep */
+    sw_world_unplace(w, sw_self(t));
+    if (f->regrowth < 0) f->regrowth = 0;
+    /* fully grown with probability 1/2, else partway through regrowing */
+    if (sw_rand_unit(t) < 0.5) {
+        g[f->cell] = 1;
+        f->countdown = f->regrowth;
+    } else {
+        g[f->cell] = 0;
+        f->countdown = f->regrowth > 0 ? (int32_t)sw_rand_below(t, (uint64_t)f->regrowth) : 0;
+    }
+}
+
+static sw_step grass_run(sw_tasklet *t, void *frame) {
+    grass *f = frame;
+    SW_BEGIN(t, sprout, eaten, regrow);
+    if (f->cell < 0) SW_EXIT(t);
+    /* not grown at its first grass phase: either it started so, or a sheep
+       ate it in tick 1 before it could start listening (then countdown is
+       the full regrowth time, as if it had heard) */
+    if (sw_world_layer_data(sw_world_of(t), f->layer)[f->cell] < 1 && f->countdown > 0)
+        SW_SLEEP(t, sprout, (sw_tick)f->countdown);
+    for (;;) {
+        sw_world_layer_data(sw_world_of(t), f->layer)[f->cell] = 1; /* grown */
+        SW_RECV(t, eaten, f->chan, &f->news);                         /* until a sheep eats it */
+        if (sw_status(t) != SW_OK) SW_EXIT(t);
+        if (f->regrowth > 0) SW_SLEEP(t, regrow, (sw_tick)f->regrowth);
+    }
+    SW_END(t);
+}
+
+static const sw_field grass_fields[] = {
+    SW_PARAM(grass, regrowth, SW_T_I32, 20, "ticks for eaten grass to grow back"),
+    SW_FIELD(grass, countdown, SW_T_I32),
+    SW_FIELD(grass, layer, SW_T_I32),
+    SW_FIELD(grass, cell, SW_T_I32),
+    SW_FIELD(grass, chan, SW_T_CHAN),
+    SW_FIELD(grass, news, SW_T_MSG),
+    SW_FIELD_END};
+
+const sw_kind sw_kind_grass = {
+    .name = "grass", .frame_size = sizeof(grass), .fields = grass_fields, .init = grass_init,
+    .run = grass_run, .color = 0x3f9b3f, .place = SW_PLACE_EVERY_CELL,
+    .doc = "a grass cell: sleeps until a sheep eats it, then regrows (wolf-sheep)"};
+
+/* ---- the comparison's world, built in C -------------------------------------------- */
+
+sw_world *sw_wolf_sheep_new(const sw_wolf_sheep_desc *desc) {
+    sw_wolf_sheep_desc d = desc ? *desc : (sw_wolf_sheep_desc){0};
+    if (!d.width) d.width = 25;
+    if (!d.height) d.height = d.width;
+    if (!d.sheep && !d.wolves) d.sheep = 60, d.wolves = 40;
+    if (!d.regrowth) d.regrowth = 20;
+    if (!d.sheep_reproduce) d.sheep_reproduce = 0.2;
+    if (!d.wolf_reproduce) d.wolf_reproduce = 0.1;
+    if (!d.sheep_gain) d.sheep_gain = 5;
+    if (!d.wolf_gain) d.wolf_gain = 13;
+    sw_world *w = sw_world_new(&(sw_world_desc){
+        .width = d.width, .height = d.height, .seed = d.seed,
+        .topology = d.torus ? SW_TOPO_TORUS : SW_TOPO_BOUNDED});
+    if (!w) return NULL;
+    sw_sched *s = sw_world_sched(w);
+    /* each tick: sheep (shuffled), then wolves (shuffled), then grass */
+    sw_sched_set_kind_rank(s, &sw_kind_sheep, 0);
+    sw_sched_set_kind_random(s, &sw_kind_sheep, true);
+    sw_sched_set_kind_rank(s, &sw_kind_wolf, 1);
+    sw_sched_set_kind_random(s, &sw_kind_wolf, true);
+    sw_sched_set_kind_rank(s, &sw_kind_grass, 2);
+    sheep sp = {.gain = d.sheep_gain, .reproduce = d.sheep_reproduce};
+    wolf wp = {.gain = d.wolf_gain, .reproduce = d.wolf_reproduce};
+    grass gp = {.regrowth = d.regrowth};
+    if (sw_world_layer_add(w, "grass", 0) < 0 ||
+        sw_world_populate(w, &sw_kind_grass, &gp, 0, SW_PLACE_EVERY_CELL, 1.0, 3) < 0 ||
+        sw_world_populate(w, &sw_kind_sheep, &sp, d.sheep, SW_PLACE_CELL, 0, 1) < 0 ||
+        sw_world_populate(w, &sw_kind_wolf, &wp, d.wolves, SW_PLACE_CELL, 0, 2) < 0) {
+        sw_world_free(w);
+        return NULL;
+    }
+    return w;
+}
