@@ -65,7 +65,7 @@ struct sw_unpickler {
     uint8_t *random;
     uint32_t nkind_settings;
 
-    const uint8_t *extra;  /* the sections after SCHD */
+    uint8_t *extra;        /* a copy of the sections after SCHD */
     size_t extra_len;
 };
 
@@ -505,8 +505,15 @@ sw_unpickler *sw_unpickler_new(sw_sched *target, const sw_pickle_env *env, const
     uint64_t n = sw__rd_uv(&r, "section length");
     const uint8_t *body = sw__rd_bytes(&r, (size_t)n, "scheduler section");
     if (r.bad) goto fail;
-    u->extra = r.p;
+    /* the extra sections are loaded by sw_unpickler_finish, after the
+       caller may have let go of `state`: keep a copy */
     u->extra_len = sw__rd_left(&r);
+    u->extra = malloc(u->extra_len ? u->extra_len : 1);
+    if (!u->extra) {
+        failf(u, "out of memory");
+        goto fail;
+    }
+    memcpy(u->extra, r.p, u->extra_len);
     sw__rd_init(&r, body, (size_t)n, "snapshot scheduler state", u->err, sizeof u->err);
     if (nagents > UINT32_MAX) {
         failf(u, "%llu tasklets is more than a scheduler holds", (unsigned long long)nagents);
@@ -913,5 +920,6 @@ void sw_unpickler_free(sw_unpickler *u) {
     free(u->chanfree);
     free(u->rank);
     free(u->random);
+    free(u->extra);
     free(u);
 }

@@ -235,17 +235,22 @@ static int load_world(sw_sched *s, void *ud, const uint8_t *data, size_t len, ch
             sw__rd_fail(&r, "named channel \"%s\" where the scenario has \"%s\"", name, w->named[i].name);
         if (!r.bad) w->named[i].ch = ch;
     }
-    n = sw__rd_uv(&r, "layer count");
-    if (!r.bad && n != (uint64_t)w->nlayers)
+    /* layers: the scenario's, plus those agent kinds made as they spawned
+       (an empty simulation has not made those yet) */
+    n = sw__rd_uvmax(&r, 4096, "layer count");
+    if (!r.bad && n < (uint64_t)w->nlayers)
         sw__rd_fail(&r, "%llu layers, the scenario has %d", (unsigned long long)n, w->nlayers);
-    for (int i = 0; i < w->nlayers && !r.bad; i++) {
+    for (uint64_t i = 0; i < n && !r.bad; i++) {
         if (!sw__rd_name(&r, name, "layer name")) break;
-        if (strcmp(name, w->layers[i].name) != 0) {
-            sw__rd_fail(&r, "layer \"%s\" where the scenario has \"%s\"", name, w->layers[i].name);
+        const uint8_t *q = sw__rd_bytes(&r, (size_t)w->ncells * sizeof(double), "layer cells");
+        if (!q) break;
+        int li = sw_world_layer_find(w, name);
+        if (li < 0) li = sw_world_layer_add(w, name, 0);
+        if (li < 0 || (uint64_t)li != i) {
+            sw__rd_fail(&r, "layer \"%s\" is not where the snapshot has it", name);
             break;
         }
-        const uint8_t *q = sw__rd_bytes(&r, (size_t)w->ncells * sizeof(double), "layer cells");
-        if (q) memcpy(w->layers[i].data, q, (size_t)w->ncells * sizeof(double));
+        memcpy(w->layers[li].data, q, (size_t)w->ncells * sizeof(double));
     }
     if (!r.bad && r.p != r.end) sw__rd_fail(&r, "%zu stray bytes", sw__rd_left(&r));
     return r.bad ? SW_E_FORMAT : SW_OK;

@@ -1,0 +1,578 @@
+/* snapshot.c - the SQLite store of snapshots.
+ *
+ * A save is one IMMEDIATE transaction on a WAL database: the snapshot row
+ * (with the pickled schema and state), its kind and field rows, then one
+ * agent row per tasklet, pickled one at a time into a reused buffer and bound
+ * SQLITE_STATIC, so a snapshot costs little memory beside the simulation.
+ * Agent rows get consecutive rowids [first_row, first_row + agents), which is
+ * how loading reads them back without an index. A failure rolls everything
+ * back, and a crash mid-write leaves the WAL's last commit: earlier snapshots
+ * are never touched. */
+#include "snapshot.h"
+#include "pickle_int.h"
+#include "scenario_int.h"
+#include "sim_int.h"
+#include "world_int.h"
+
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+
+struct sw_snapshot_db {
+    sqlite3 *db;
+    char *path;
+    bool writable;
+    char errmsg[1024];
+};
+
+static const char schema_sql[] =
+    "CREATE TABLE IF NOT EXISTS snapshot("
+    " id INTEGER PRIMARY KEY, tick INTEGER NOT NULL, taken_at TEXT NOT NULL, reason TEXT NOT NULL,"
+    " scenario TEXT NOT NULL, engine_version TEXT NOT NULL, format INTEGER NOT NULL,"
+    " seed INTEGER NOT NULL, agents INTEGER NOT NULL, first_row INTEGER NOT NULL,"
+    " save_seconds REAL, schema BLOB NOT NULL, state BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS kind("
+    " snapshot INTEGER NOT NULL, idx INTEGER NOT NULL, name TEXT NOT NULL, agents INTEGER NOT NULL,"
+    " color INTEGER NOT NULL, PRIMARY KEY(snapshot, idx)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS field("
+    " snapshot INTEGER NOT NULL, func INTEGER NOT NULL, func_name TEXT NOT NULL, idx INTEGER NOT NULL,"
+    " name TEXT NOT NULL, type TEXT NOT NULL, offset INTEGER NOT NULL, def REAL, param INTEGER NOT NULL,"
+    " PRIMARY KEY(snapshot, func, idx)) WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS agent("
+    " snapshot INTEGER NOT NULL, id INTEGER NOT NULL, kind INTEGER NOT NULL, x REAL, y REAL,"
+    " alive INTEGER NOT NULL, state BLOB NOT NULL);"
+    "CREATE VIEW IF NOT EXISTS agents AS SELECT a.snapshot, a.id, k.name AS kind, a.x, a.y, a.alive"
+    " FROM agent a JOIN kind k ON k.snapshot = a.snapshot AND k.idx = a.kind;";
+
+static void dberr(sw_snapshot_db *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void dberr(sw_snapshot_db *d, const char *fmt, ...) {
+    int n = snprintf(d->errmsg, sizeof d->errmsg, "%s: ", d->path ? d->path : "snapshot database");
+    if (n < 0 || (size_t)n >= sizeof d->errmsg) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->errmsg + n, sizeof d->errmsg - (size_t)n, fmt, ap);
+    va_end(ap);
+}
+
+const char *sw_snapshot_errmsg(const sw_snapshot_db *d) { return d ? d->errmsg : "no database"; }
+const char *sw_snapshot_path(const sw_snapshot_db *d) { return d ? d->path : ""; }
+
+static bool exec(sw_snapshot_db *d, const char *sql) {
+    char *msg = NULL;
+    if (sqlite3_exec(d->db, sql, NULL, NULL, &msg) == SQLITE_OK) return true;
+    dberr(d, "%s", msg ? msg : sqlite3_errmsg(d->db));
+    sqlite3_free(msg);
+    return false;
+}
+
+static int64_t pragma_int(sw_snapshot_db *d, const char *sql, bool *ok) {
+    sqlite3_stmt *st = NULL;
+    int64_t v = 0;
+    *ok = false;
+    if (sqlite3_prepare_v2(d->db, sql, -1, &st, NULL) == SQLITE_OK) {
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            v = sqlite3_column_int64(st, 0);
+            *ok = true;
+        } else if (rc == SQLITE_DONE) {
+            *ok = true;
+        }
+    }
+    if (!*ok) {
+        int code = sqlite3_errcode(d->db);
+        if (code == SQLITE_NOTADB)
+            dberr(d, "not an SQLite database, so not a Swarmlet snapshot file");
+        else
+            dberr(d, "cannot read it: %s", sqlite3_errmsg(d->db));
+    }
+    sqlite3_finalize(st);
+    return v;
+}
+
+void sw_snapshot_close(sw_snapshot_db *d) {
+    if (!d) return;
+    sqlite3_close(d->db);
+    free(d->path);
+    free(d);
+}
+
+sw_snapshot_db *sw_snapshot_open(const char *path, sw_snapshot_mode mode, char *err, size_t errlen) {
+    sw_snapshot_db *d = calloc(1, sizeof *d);
+    if (!d || !path) {
+        snprintf(err, errlen, "out of memory");
+        free(d);
+        return NULL;
+    }
+    size_t n = strlen(path) + 1;
+    d->path = malloc(n);
+    if (d->path) memcpy(d->path, path, n);
+    struct stat stt;
+    bool exists = stat(path, &stt) == 0;
+    if (!exists && mode != SW_SNAPSHOT_CREATE) {
+        dberr(d, "no such file");
+        goto fail;
+    }
+    if (exists && !S_ISREG(stt.st_mode)) {
+        dberr(d, "not a regular file");
+        goto fail;
+    }
+    int flags = mode == SW_SNAPSHOT_CREATE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                : mode == SW_SNAPSHOT_WRITE ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
+    if (sqlite3_open_v2(path, &d->db, flags, NULL) != SQLITE_OK) {
+        dberr(d, "cannot open: %s", d->db ? sqlite3_errmsg(d->db) : "out of memory");
+        goto fail;
+    }
+    d->writable = mode != SW_SNAPSHOT_READ;
+    sqlite3_busy_timeout(d->db, 5000);
+    bool ok;
+    int64_t app = pragma_int(d, "PRAGMA application_id", &ok);
+    if (!ok) goto fail;
+    int64_t ver = pragma_int(d, "PRAGMA user_version", &ok);
+    if (!ok) goto fail;
+    int64_t tables = pragma_int(d, "SELECT count(*) FROM sqlite_master", &ok);
+    if (!ok) goto fail;
+    if (app == 0 && tables == 0 && mode != SW_SNAPSHOT_READ) {
+        /* a new (or empty) file: make it ours */
+        char sql[256];
+        snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d;",
+                 SW_SNAPSHOT_APP_ID, SW_SNAPSHOT_SCHEMA);
+        if (!exec(d, "PRAGMA journal_mode=WAL") || !exec(d, sql) || !exec(d, schema_sql)) goto fail;
+        app = SW_SNAPSHOT_APP_ID;
+        ver = SW_SNAPSHOT_SCHEMA;
+    }
+    if (app != SW_SNAPSHOT_APP_ID) {
+        dberr(d, "an SQLite database, but not Swarmlet snapshots (application_id %lld%s)", (long long)app,
+              tables == 0 ? ", empty" : "");
+        goto fail;
+    }
+    if (ver > SW_SNAPSHOT_SCHEMA) {
+        dberr(d, "made by a newer Swarmlet (snapshot schema %lld; this one reads %d)", (long long)ver,
+              SW_SNAPSHOT_SCHEMA);
+        goto fail;
+    }
+    if (ver < 1) {
+        dberr(d, "snapshot schema version %lld is not one Swarmlet ever wrote", (long long)ver);
+        goto fail;
+    }
+    if (d->writable && (!exec(d, "PRAGMA journal_mode=WAL") || !exec(d, "PRAGMA synchronous=NORMAL")))
+        goto fail;
+    exec(d, "PRAGMA cache_size=-65536");
+    return d;
+fail:
+    snprintf(err, errlen, "%s", d->errmsg);
+    sw_snapshot_close(d);
+    return NULL;
+}
+
+/* ---- saving ------------------------------------------------------------------ */
+
+static double mono(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static bool step_done(sw_snapshot_db *d, sqlite3_stmt *st) {
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE) return true;
+    dberr(d, "write failed: %s", sqlite3_errmsg(d->db));
+    return false;
+}
+
+static bool save_tables(sw_snapshot_db *d, int64_t id, const sw_sched *s) {
+    sqlite3_stmt *k = NULL, *f = NULL;
+    bool ok = sqlite3_prepare_v2(d->db, "INSERT INTO kind VALUES(?,?,?,?,?)", -1, &k, NULL) == SQLITE_OK &&
+              sqlite3_prepare_v2(d->db, "INSERT INTO field VALUES(?,?,?,?,?,?,?,?,?)", -1, &f, NULL) == SQLITE_OK;
+    if (!ok) dberr(d, "%s", sqlite3_errmsg(d->db));
+    for (int i = 0; ok && i < s->nkinds; i++) {
+        sqlite3_bind_int64(k, 1, id);
+        sqlite3_bind_int(k, 2, i);
+        sqlite3_bind_text(k, 3, s->kinds[i].kind->name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(k, 4, s->kinds[i].live);
+        sqlite3_bind_int64(k, 5, s->kinds[i].kind->color);
+        ok = step_done(d, k);
+    }
+    for (int i = 0; ok && i < s->nfuncs; i++) {
+        const sw_func *fn = s->funcs[i].fn;
+        for (int j = 0; ok && fn->fields && fn->fields[j].name; j++) {
+            const sw_field *fl = &fn->fields[j];
+            sqlite3_bind_int64(f, 1, id);
+            sqlite3_bind_int(f, 2, i);
+            sqlite3_bind_text(f, 3, fn->name, -1, SQLITE_STATIC);
+            sqlite3_bind_int(f, 4, j);
+            sqlite3_bind_text(f, 5, fl->name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(f, 6, sw_type_name(fl->type), -1, SQLITE_STATIC);
+            sqlite3_bind_int64(f, 7, fl->offset);
+            sqlite3_bind_double(f, 8, fl->def);
+            sqlite3_bind_int(f, 9, fl->param);
+            ok = step_done(d, f);
+        }
+    }
+    sqlite3_finalize(k);
+    sqlite3_finalize(f);
+    return ok;
+}
+
+static bool save_agents(sw_snapshot_db *d, int64_t id, int64_t first, const sw_sched *s, const sw_world *w,
+                        uint64_t *count) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(d->db, "INSERT INTO agent(rowid, snapshot, id, kind, x, y, alive, state) "
+                                  "VALUES(?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK) {
+        dberr(d, "%s", sqlite3_errmsg(d->db));
+        return false;
+    }
+    sw_pickle_buf rec = {0};
+    bool ok = true;
+    uint64_t n = 0;
+    for (uint32_t slot = 0; ok && slot < s->ntasks; slot++) {
+        rec.len = 0;
+        int r = sw_pickle_save_agent(s, slot, &rec);
+        if (r < 0) {
+            dberr(d, "out of memory pickling an agent");
+            ok = false;
+            break;
+        }
+        if (r == 0) continue;
+        const struct sw__task *k = &s->tasks[slot];
+        sqlite3_bind_int64(st, 1, first + (int64_t)n);
+        sqlite3_bind_int64(st, 2, id);
+        sqlite3_bind_int64(st, 3, (int64_t)sw_handle_make(slot, k->gen));
+        sqlite3_bind_int(st, 4, k->kind);
+        double x, y;
+        if (w && sw_pickle_world_pos(w, slot, &x, &y)) {
+            sqlite3_bind_double(st, 5, x);
+            sqlite3_bind_double(st, 6, y);
+        } else {
+            sqlite3_bind_null(st, 5);
+            sqlite3_bind_null(st, 6);
+        }
+        sqlite3_bind_int(st, 7, k->state != SW_TASK_ZOMBIE);
+        sqlite3_bind_blob(st, 8, rec.data, (int)rec.len, SQLITE_STATIC);
+        ok = step_done(d, st);
+        n++;
+    }
+    sqlite3_finalize(st);
+    sw_pickle_buf_fini(&rec);
+    *count = n;
+    return ok;
+}
+
+int64_t sw_snapshot_save(sw_snapshot_db *d, const sw_sim *sim, const char *reason) {
+    if (!d->writable) {
+        dberr(d, "opened read-only");
+        return SW_E_INVALID;
+    }
+    double t0 = mono();
+    const sw_sched *s = sim->s;
+    sw_world *w = sim->w;
+    sw_pickle_buf schema = {0}, state = {0};
+    sw_pickle_section sec = sw_pickle_world_section(w);
+    char perr[512];
+    int rc = sw_pickle_save_schema(s, &schema);
+    if (rc == SW_OK) rc = sw_pickle_save_state(s, &sec, 1, &state, perr, sizeof perr);
+    else snprintf(perr, sizeof perr, "out of memory");
+    if (rc != SW_OK) {
+        dberr(d, "cannot pickle the simulation: %s", perr);
+        sw_pickle_buf_fini(&schema);
+        sw_pickle_buf_fini(&state);
+        return rc;
+    }
+    time_t now = time(NULL);
+    struct tm tmv;
+    char when[32];
+    gmtime_r(&now, &tmv);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tmv);
+    int64_t id = SW_E_IO;
+    sqlite3_stmt *st = NULL;
+    bool ok = exec(d, "BEGIN IMMEDIATE");
+    bool began = ok;
+    bool got;
+    int64_t first = ok ? pragma_int(d, "SELECT coalesce(max(rowid), 0) + 1 FROM agent", &got) : 0;
+    ok = ok && got;
+    if (ok && sqlite3_prepare_v2(d->db, "INSERT INTO snapshot(tick, taken_at, reason, scenario, engine_version, "
+                                        "format, seed, agents, first_row, schema, state) "
+                                        "VALUES(?,?,?,?,?,?,?,0,?,?,?)", -1, &st, NULL) != SQLITE_OK) {
+        dberr(d, "%s", sqlite3_errmsg(d->db));
+        ok = false;
+    }
+    if (ok) {
+        sqlite3_bind_int64(st, 1, (int64_t)s->now);
+        sqlite3_bind_text(st, 2, when, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, reason ? reason : "", -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 4, sw_scenario_json(sim->sc), -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 5, SW_VERSION, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 6, SW_PICKLE_FORMAT);
+        sqlite3_bind_int64(st, 7, (int64_t)s->d.seed);
+        sqlite3_bind_int64(st, 8, first);
+        sqlite3_bind_blob64(st, 9, schema.data, schema.len, SQLITE_STATIC);
+        sqlite3_bind_blob64(st, 10, state.data, state.len, SQLITE_STATIC);
+        ok = step_done(d, st);
+        id = sqlite3_last_insert_rowid(d->db);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    sw_pickle_buf_fini(&schema);
+    sw_pickle_buf_fini(&state);
+    uint64_t count = 0;
+    ok = ok && save_tables(d, id, s) && save_agents(d, id, first, s, w, &count);
+    if (ok && sqlite3_prepare_v2(d->db, "UPDATE snapshot SET agents = ?, save_seconds = ? WHERE id = ?", -1,
+                                 &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, (int64_t)count);
+        sqlite3_bind_double(st, 2, mono() - t0);
+        sqlite3_bind_int64(st, 3, id);
+        ok = step_done(d, st);
+    } else if (ok) {
+        dberr(d, "%s", sqlite3_errmsg(d->db));
+        ok = false;
+    }
+    sqlite3_finalize(st);
+    ok = ok && exec(d, "COMMIT");
+    if (!ok) {
+        if (began) sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+        return SW_E_IO;
+    }
+    return id;
+}
+
+/* ---- reading -------------------------------------------------------------------- */
+
+int sw_snapshot_list(sw_snapshot_db *d, sw_snapshot_info **out, size_t *n) {
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL, *ks = NULL;
+    if (sqlite3_prepare_v2(d->db, "SELECT id, tick, taken_at, reason, engine_version, agents, save_seconds "
+                                  "FROM snapshot ORDER BY id", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(d->db, "SELECT name, agents FROM kind WHERE snapshot = ? ORDER BY idx", -1, &ks,
+                           NULL) != SQLITE_OK) {
+        dberr(d, "cannot list snapshots: %s", sqlite3_errmsg(d->db));
+        sqlite3_finalize(st);
+        return SW_E_FORMAT;
+    }
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            cap = cap ? cap * 2 : 16;
+            sw_snapshot_info *bigger = realloc(*out, cap * sizeof *bigger);
+            if (!bigger) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            *out = bigger;
+        }
+        sw_snapshot_info *i = &(*out)[(*n)++];
+        memset(i, 0, sizeof *i);
+        i->id = sqlite3_column_int64(st, 0);
+        i->tick = (sw_tick)sqlite3_column_int64(st, 1);
+        snprintf(i->taken_at, sizeof i->taken_at, "%s", (const char *)sqlite3_column_text(st, 2) ?: "");
+        snprintf(i->reason, sizeof i->reason, "%s", (const char *)sqlite3_column_text(st, 3) ?: "");
+        snprintf(i->engine_version, sizeof i->engine_version, "%s", (const char *)sqlite3_column_text(st, 4) ?: "");
+        i->agents = (uint64_t)sqlite3_column_int64(st, 5);
+        i->save_seconds = sqlite3_column_double(st, 6);
+        sqlite3_bind_int64(ks, 1, i->id);
+        size_t len = 0;
+        while (sqlite3_step(ks) == SQLITE_ROW && len < sizeof i->kinds) {
+            int w = snprintf(i->kinds + len, sizeof i->kinds - len, "%s%s %lld", len ? ", " : "",
+                             (const char *)sqlite3_column_text(ks, 0) ?: "?", (long long)sqlite3_column_int64(ks, 1));
+            if (w < 0) break;
+            len += (size_t)w;
+        }
+        sqlite3_reset(ks);
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(ks);
+    if (rc != SQLITE_DONE) {
+        dberr(d, "cannot list snapshots: %s", sqlite3_errmsg(d->db));
+        return SW_E_FORMAT;
+    }
+    return SW_OK;
+}
+
+int64_t sw_snapshot_find(sw_snapshot_db *d, int64_t id, int64_t tick) {
+    sqlite3_stmt *st = NULL;
+    const char *sql = id > 0 ? "SELECT id FROM snapshot WHERE id = ?"
+                      : tick >= 0 ? "SELECT id FROM snapshot WHERE tick = ? ORDER BY id DESC LIMIT 1"
+                                  : "SELECT id FROM snapshot ORDER BY id DESC LIMIT 1";
+    if (sqlite3_prepare_v2(d->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        dberr(d, "cannot read snapshots: %s", sqlite3_errmsg(d->db));
+        return 0;
+    }
+    if (id > 0) sqlite3_bind_int64(st, 1, id);
+    else if (tick >= 0) sqlite3_bind_int64(st, 1, tick);
+    int64_t found = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (!found) {
+        if (id > 0) dberr(d, "no snapshot with id %lld (see swarmlet snapshots)", (long long)id);
+        else if (tick >= 0) dberr(d, "no snapshot at tick %lld (see swarmlet snapshots)", (long long)tick);
+        else dberr(d, "holds no snapshot yet");
+    }
+    return found;
+}
+
+char *sw_snapshot_scenario(sw_snapshot_db *d, int64_t id) {
+    sqlite3_stmt *st = NULL;
+    char *json = NULL;
+    if (sqlite3_prepare_v2(d->db, "SELECT scenario FROM snapshot WHERE id = ?", -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_TEXT) {
+            const char *t = (const char *)sqlite3_column_text(st, 0);
+            size_t n = (size_t)sqlite3_column_bytes(st, 0);
+            json = malloc(n + 1);
+            if (json) {
+                memcpy(json, t, n);
+                json[n] = '\0';
+            }
+        }
+    }
+    if (!json) dberr(d, "snapshot %lld has no scenario", (long long)id);
+    sqlite3_finalize(st);
+    return json;
+}
+
+int sw_snapshot_load(sw_snapshot_db *d, int64_t id, sw_sim *sim, const sw_pickle_env *env) {
+    sqlite3_stmt *st = NULL;
+    int rc = SW_E_FORMAT;
+    sw_unpickler *u = NULL;
+    char perr[768];
+    if (sqlite3_prepare_v2(d->db, "SELECT format, agents, first_row, schema, state FROM snapshot WHERE id = ?",
+                           -1, &st, NULL) != SQLITE_OK) {
+        dberr(d, "cannot read snapshot %lld: %s", (long long)id, sqlite3_errmsg(d->db));
+        return SW_E_FORMAT;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        dberr(d, "no snapshot with id %lld", (long long)id);
+        goto done;
+    }
+    int64_t format = sqlite3_column_int64(st, 0), nagents = sqlite3_column_int64(st, 1);
+    int64_t first = sqlite3_column_int64(st, 2);
+    if (format != SW_PICKLE_FORMAT) {
+        dberr(d, "snapshot %lld is in pickle format %lld; this Swarmlet reads format %d", (long long)id,
+              (long long)format, SW_PICKLE_FORMAT);
+        goto done;
+    }
+    if (nagents < 0 || nagents > UINT32_MAX || first < 1 || first > INT64_MAX - nagents) {
+        dberr(d, "snapshot %lld: bad agent count or row range", (long long)id);
+        goto done;
+    }
+    u = sw_unpickler_new(sim->s, env, sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3),
+                         sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4), (uint64_t)nagents,
+                         perr, sizeof perr);
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!u) {
+        dberr(d, "snapshot %lld: %s", (long long)id, perr);
+        goto done;
+    }
+    if (sqlite3_prepare_v2(d->db, "SELECT state FROM agent WHERE rowid >= ? AND rowid < ? ORDER BY rowid", -1,
+                           &st, NULL) != SQLITE_OK) {
+        dberr(d, "cannot read agents: %s", sqlite3_errmsg(d->db));
+        goto done;
+    }
+    sqlite3_bind_int64(st, 1, first);
+    sqlite3_bind_int64(st, 2, first + nagents);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        const void *blob = sqlite3_column_blob(st, 0);
+        int n = sqlite3_column_bytes(st, 0);
+        if (sw_unpickler_agent(u, blob ? blob : "", (size_t)n) != SW_OK) {
+            dberr(d, "snapshot %lld: %s", (long long)id, sw_unpickler_errmsg(u));
+            goto done;
+        }
+    }
+    if (step != SQLITE_DONE) {
+        dberr(d, "cannot read agents: %s", sqlite3_errmsg(d->db));
+        goto done;
+    }
+    sw_pickle_section sec = sw_pickle_world_section(sim->w);
+    rc = sw_unpickler_finish(u, &sec, 1);
+    if (rc != SW_OK) {
+        dberr(d, "snapshot %lld: %s", (long long)id, sw_unpickler_errmsg(u));
+        goto done;
+    }
+    /* the simulation's own view: named channels, its hold, its statistics */
+    for (int i = 0; i < sim->sc->nchans; i++) sim->chans[i] = sw_world_chan(sim->w, sim->sc->chans[i].name);
+    for (int i = 0; i < sim->sc->nkinds; i++) sim->kind_index[i] = sw_sched_kind_index(sim->s, sim->sc->kinds[i]);
+    sw_tick now = sw_sched_now(sim->s);
+    bool pending = false;
+    for (int i = 0; i < sim->sc->nevents; i++) pending |= sim->sc->events[i].tick > now;
+    sim->held = pending ? 1 : 0; /* the pickled hold already counts it */
+    sw_sim_stats_restart(sim);
+done:
+    sqlite3_finalize(st);
+    sw_unpickler_free(u);
+    return rc;
+}
+
+sw_sim *sw_snapshot_resume(sw_snapshot_db *d, int64_t id, int64_t tick, sw_tick ticks, const sw_pickle_env *env,
+                           sw_scenario **scenario, char *err, size_t errlen) {
+    *scenario = NULL;
+    int64_t found = sw_snapshot_find(d, id, tick);
+    if (!found) {
+        snprintf(err, errlen, "%s", d->errmsg);
+        return NULL;
+    }
+    char *json = sw_snapshot_scenario(d, found);
+    if (!json) {
+        snprintf(err, errlen, "%s", d->errmsg);
+        return NULL;
+    }
+    char origin[600], perr[1024];
+    snprintf(origin, sizeof origin, "%s (snapshot %lld)", d->path, (long long)found);
+    sw_scenario *sc = sw_scenario_parse(json, strlen(json), origin, env ? env->kinds : NULL, perr, sizeof perr);
+    free(json);
+    if (!sc) {
+        snprintf(err, errlen, "%s", perr);
+        return NULL;
+    }
+    if (ticks) sw_scenario_set_ticks(sc, ticks);
+    sw_sim *sim = sw_sim_new(sc, SW_SIM_EMPTY, perr, sizeof perr);
+    if (!sim) {
+        snprintf(err, errlen, "%s: %s", d->path, perr);
+        sw_scenario_free(sc);
+        return NULL;
+    }
+    if (sw_snapshot_load(d, found, sim, env) != SW_OK) {
+        snprintf(err, errlen, "%s", d->errmsg);
+        sw_sim_free(sim);
+        sw_scenario_free(sc);
+        return NULL;
+    }
+    *scenario = sc;
+    return sim;
+}
+
+int sw_snapshot_describe_agent(sw_snapshot_db *d, int64_t id, sw_id agent, bool json, sw_pickle_buf *out) {
+    sqlite3_stmt *st = NULL;
+    int rc = SW_E_NOTFOUND;
+    sw_pickle_schema *sc = NULL;
+    char perr[512];
+    if (sqlite3_prepare_v2(d->db, "SELECT s.schema, a.state FROM snapshot s JOIN agent a ON a.rowid >= s.first_row "
+                                  "AND a.rowid < s.first_row + s.agents WHERE s.id = ? AND a.id = ?", -1, &st,
+                           NULL) != SQLITE_OK) {
+        dberr(d, "%s", sqlite3_errmsg(d->db));
+        return SW_E_FORMAT;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, (int64_t)agent);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        dberr(d, "snapshot %lld has no agent with id %llu", (long long)id, (unsigned long long)agent);
+        goto done;
+    }
+    sc = sw_pickle_schema_parse(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), perr, sizeof perr);
+    rc = SW_E_FORMAT;
+    if (!sc || sw_pickle_describe_agent(sc, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), json,
+                                        out, perr, sizeof perr) != SW_OK) {
+        dberr(d, "snapshot %lld: %s", (long long)id, perr);
+        goto done;
+    }
+    rc = SW_OK;
+done:
+    sw_pickle_schema_free(sc);
+    sqlite3_finalize(st);
+    return rc;
+}
