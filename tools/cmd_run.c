@@ -7,6 +7,7 @@
  * on a terminal. Exit status: 0 done, 1 the run failed (deadlock, watchdog,
  * I/O), 2 bad input or usage. */
 #include "cli.h"
+#include "cli_snapshot.h"
 #include "probe_kinds.h"
 #include "scenario.h"
 #ifdef SW_HAVE_VIEWER
@@ -37,6 +38,7 @@ typedef struct run_ctx {
     bool progress;      /* draw the progress line on stderr */
     double t0;          /* wall clock at the start, seconds */
     int status;         /* the last sw_sim_step status */
+    sw_cli_snap *snap;  /* snapshots: every N ticks, on SIGINT/SIGTERM, final */
 } run_ctx;
 
 static void usage(FILE *out) {
@@ -52,6 +54,8 @@ static void usage(FILE *out) {
             "                   created with its parents if missing\n"
             "  --quiet, -q      no progress line (there is none either when stderr is not a terminal)\n"
             "  --plot FILE.png  draw the statistics curves into a PNG at the end (needs the viewer)\n"
+            "  --snapshot-every N  snapshot every N ticks into DIR/<name>.db (and at the end);\n"
+            "                   SIGINT/SIGTERM always snapshot, then exit 0 (docs/snapshots.md)\n"
             "  --help, -h       show this help\n"
             "\n"
             "The same scenario and seed always give a byte-identical stats.csv.\n"
@@ -199,6 +203,9 @@ static int run_loop(run_ctx *c) {
             return 1;
         }
         if (c->status != SW_OK) break;
+        int sr = sw_cli_snap_tick(c->snap);
+        if (sr < 0) return 1;
+        if (sr) break;
         if (c->progress) {
             double t = wall_now();
             if (t >= next_draw) {
@@ -240,6 +247,8 @@ static void summary(const run_ctx *c, double secs) {
 
 int sw_cmd_run(int argc, char **argv) {
     run_opts o = {0};
+    uint64_t snap_every = 0;
+    if (sw_cli_snap_args(&argc, argv, "run", &snap_every)) return 2;
     int pr = parse_args(argc, argv, &o);
     if (pr) return pr == 1 ? 0 : 2;
 #ifndef SW_HAVE_VIEWER
@@ -284,7 +293,8 @@ int sw_cmd_run(int argc, char **argv) {
         return strstr(err, "out of memory") ? 1 : 2;
     }
     run_ctx c = {.sim = sim, .csv = csv, .csv_path = csv_path,
-                 .progress = !o.quiet && isatty(2), .t0 = wall_now()};
+                 .progress = !o.quiet && isatty(2), .t0 = wall_now(),
+                 .snap = sw_cli_snap_begin(sim, dir, snap_every, "run")};
     int rc = 0;
     if (sw_sim_stats_write_csv(sim, csv, 0, true) != SW_OK) {
         fprintf(stderr, "swarmlet run: %s: write failed: %s\n", csv_path, strerror(errno));
@@ -296,6 +306,7 @@ int sw_cmd_run(int argc, char **argv) {
         fprintf(stderr, "swarmlet run: %s: write failed: %s\n", csv_path, strerror(errno));
         rc = 1;
     }
+    rc = sw_cli_snap_end(c.snap, rc, false);
     if (rc == 0) summary(&c, secs);
 #ifdef SW_HAVE_VIEWER
     if (o.plot && sw_sim_stat_rows(sim) > 0) {
