@@ -12,6 +12,8 @@
 
 /* ---- table ------------------------------------------------------------------ */
 
+_Static_assert(sizeof(sw__chan) == 64, "channel records are 64 bytes");
+
 sw__chan *sw__chan_get(const sw_sched *s, sw_chan ch) {
     uint32_t slot = sw_handle_slot(ch);
     if (slot >= s->nchans) return NULL;
@@ -143,7 +145,7 @@ static sw_msg *frame_ref(struct sw__task *k) {
 /* Where inside the running frame `p` lies, or SW__NO_REF when outside. */
 static uint32_t ref_of(sw_sched *s, struct sw__task *k, const void *p) {
     ptrdiff_t off = (const char *)p - (const char *)(k->top + 1);
-    uint32_t size = s->funcs[k->top->fn].fn->frame_size;
+    uint32_t size = s->funcs[k->top->fn].frame_size;
     if (off < 0 || (size_t)off + sizeof(sw_msg) > size) return SW__NO_REF;
     return (uint32_t)off;
 }
@@ -163,7 +165,7 @@ static sw_step block(sw_sched *s, sw_tasklet *t, sw__chan *c, sw_chan ch, bool s
 
 /* Wake `slot` after a completed handoff. When the channel prefers the woken
  * side, the woken tasklet runs at once and the current one right after it. */
-static sw_step wake(sw_sched *s, sw_tasklet *t, sw__chan *c, uint32_t slot, bool woken_is_receiver) {
+static inline sw_step wake(sw_sched *s, sw_tasklet *t, sw__chan *c, uint32_t slot, bool woken_is_receiver) {
     struct sw__task *w = &s->tasks[slot];
     w->status = SW_OK;
     w->top->ref = SW__NO_REF;

@@ -10,7 +10,9 @@
 
 #include <string.h>
 
-#define SLAB_BYTES (256u * 1024u)
+/* A little under 256 KiB, so that with malloc's chunk header a slab fills
+ * exactly 64 pages when it is mmap'ed (a round 256 KiB would take 65). */
+#define SLAB_BYTES (256u * 1024u - 64u)
 
 uint32_t sw__frame_size(const sw_sched *s, const sw__frame *f) {
     return s->funcs[f->fn].fn->frame_size;

@@ -203,6 +203,8 @@ static int add_func_entry(sw_sched *s, const sw_func *fn, const sw_kind *kind) {
     } else {
         e->fn = fn;
     }
+    e->run = e->fn->run;
+    e->frame_size = e->fn->frame_size;
     e->points = points;
     e->npoints = npoints;
     return s->nfuncs++;
@@ -298,25 +300,7 @@ int sw_sched_set_kind_random(sw_sched *s, const sw_kind *kind, bool random) {
 
 /* ---- the run queue -------------------------------------------------------- */
 
-/* Never allocates, so waking can never fail: between ticks (and in tick-start
- * hooks) the woken join the same intrusive FIFO, which is what a snapshot
- * lists, and which the next tick's ordering pass gathers into the batch. */
-void sw__make_runnable(sw_sched *s, uint32_t slot) {
-    struct sw__task *k = &s->tasks[slot];
-    k->state = SW_TASK_RUNNABLE;
-    k->next = SW__NIL;
-    if (s->back_tail == SW__NIL)
-        s->back_head = slot;
-    else
-        s->tasks[s->back_tail].next = slot;
-    s->back_tail = slot;
-}
-
-void sw__push_front(sw_sched *s, uint32_t slot) {
-    s->tasks[slot].state = SW_TASK_RUNNABLE;
-    s->tasks[slot].next = s->front;
-    s->front = slot;
-}
+/* sw__make_runnable and sw__push_front are inline, in sched_int.h. */
 
 /* ---- timers --------------------------------------------------------------- */
 
@@ -703,10 +687,9 @@ uint64_t sw_rand_below(sw_tasklet *t, uint64_t n) {
     }
 }
 
-/* Count a resume or an operation that did not block; past the watchdog's
- * limit the tasklet is reported and killed. */
-bool sw__spin_check(sw_sched *s, struct sw__task *k, uint32_t slot) {
-    if (++k->spin <= s->d.watchdog) return true;
+/* Past the watchdog's limit (see sw__spin_check): the tasklet is reported,
+ * and killed by the caller's SW_STEP_FAIL. */
+bool sw__spin_fail(sw_sched *s, struct sw__task *k, uint32_t slot) {
     sw_id id = sw_handle_make(slot, k->gen);
     const sw__funcent *fe = &s->funcs[k->top->fn];
     sw__reportf(s, "watchdog: %s #%u (id %llu) ran %u resumes/operations in tick %llu without "
@@ -729,7 +712,22 @@ sw_step sw__yield(sw_tasklet *t) {
 
 sw_step sw__sleep(sw_tasklet *t, sw_tick n) {
     sw_sched *s = t->sched;
-    if (t->task->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
+    struct sw__task *k = t->task;
+    if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
+    if (n - 1 < SW__WHEEL - 1) {
+        /* the common case, inline: within the wheel's turn, bucket has room */
+        sw_tick wake = s->now + n;
+        sw__vec32 *b = &s->wheel[wake & SW__WHEEL_MASK];
+        if (__builtin_expect(b->n < b->cap, 1)) {
+            k->pos = b->n;
+            b->items[b->n++] = t->slot;
+            k->state = SW_TASK_SLEEPING;
+            k->wait = wake;
+            k->spin = 0;
+            s->armed++;
+            return SW_STEP_WAIT;
+        }
+    }
     if (n == 0) return sw__yield(t);
     if (!sw__timer_arm(s, t->slot, s->now + n)) {
         sw__errf(s, "out of memory arming a timer");
@@ -807,37 +805,9 @@ sw_step sw__bad_pc(sw_tasklet *t) {
 
 /* ---- the tick --------------------------------------------------------------- */
 
-/* Run one tasklet until it suspends, exits or fails. */
-static void run_task(sw_sched *s, uint32_t slot) {
+/* A tasklet that exited, failed or was killed while running: leave and free. */
+static void task_gone(sw_sched *s, uint32_t slot) {
     struct sw__task *k = &s->tasks[slot];
-    if (k->state == SW_TASK_ZOMBIE) {
-        slot_free(s, slot);
-        return;
-    }
-    sw_tasklet *t = &s->cur;
-    t->task = k;
-    t->slot = slot;
-    k->state = SW_TASK_RUNNING;
-    for (;;) {
-        if (!sw__spin_check(s, k, slot)) goto gone;
-        s->resumes++;
-        sw__frame *f = k->top;
-        sw_step r = s->funcs[f->fn].fn->run(t, f + 1);
-        k = t->task; /* spawning may have moved the table */
-        switch (r) {
-        case SW_STEP_CALL:
-        case SW_STEP_RETURN:
-            if (k->state == SW_TASK_ZOMBIE) goto gone;
-            continue;
-        case SW_STEP_WAIT:
-        case SW_STEP_SWITCH:
-            if (k->state == SW_TASK_ZOMBIE) goto gone;
-            return;
-        default: /* EXIT, FAIL, or CONTINUE from a function without SW_END */
-            goto gone;
-        }
-    }
-gone:
     if (k->state != SW_TASK_ZOMBIE) {
         s->live--;
         s->kinds[k->kind].live--;
@@ -847,6 +817,32 @@ gone:
     }
     free_frames(s, k);
     slot_free(s, slot);
+}
+
+/* Run one tasklet until it suspends, exits or fails. This and the loop in
+ * sw_sched_step are the hottest code in the engine: a channel handoff is two
+ * trips through here, so it keeps to a few loads and one indirect call. */
+static inline void run_task(sw_sched *s, uint32_t slot) {
+    struct sw__task *k = &s->tasks[slot];
+    if (__builtin_expect(k->state == SW_TASK_ZOMBIE, 0)) {
+        slot_free(s, slot);
+        return;
+    }
+    sw_tasklet *t = &s->cur;
+    t->task = k;
+    t->slot = slot;
+    k->state = SW_TASK_RUNNING;
+    for (;;) {
+        if (!sw__spin_check(s, k, slot)) break;
+        s->resumes++;
+        sw__frame *f = k->top;
+        sw_step r = s->funcs[f->fn].run(t, f + 1);
+        k = t->task; /* spawning may have moved the table */
+        if (__builtin_expect(k->state == SW_TASK_ZOMBIE, 0)) break;
+        if (r == SW_STEP_WAIT || r == SW_STEP_SWITCH) return;
+        if (r != SW_STEP_CALL && r != SW_STEP_RETURN) break; /* EXIT, FAIL, or no SW_END */
+    }
+    task_gone(s, slot);
 }
 
 /* Put the batch in activation order: by kind rank (stable), and shuffled
@@ -1005,17 +1001,14 @@ int sw_sched_step(sw_sched *s) {
     for (;;) {
         uint32_t slot = next_runnable(s);
         if (slot == SW__NIL) break;
-        /* prefetch a little ahead in the batch: the tasklets and their frames
-           are scattered across a large heap */
-        if (s->ready_pos + 8 < s->ready.n) {
-            uint32_t ahead = s->ready.items[s->ready_pos + 8];
-            if (ahead != SW__TOMB) {
-                __builtin_prefetch(&s->tasks[ahead]);
-                if (s->ready_pos + 4 < s->ready.n) {
-                    uint32_t near = s->ready.items[s->ready_pos + 4];
-                    if (near != SW__TOMB) __builtin_prefetch(s->tasks[near].top);
-                }
-            }
+        /* prefetch ahead in the batch, in two stages: the tasklets of a sparse
+           tick are scattered across a large table, and each frame's address
+           is known only once its tasklet has arrived */
+        if (s->ready_pos + SW__PREFETCH_TASK < s->ready.n) {
+            uint32_t ahead = s->ready.items[s->ready_pos + SW__PREFETCH_TASK];
+            uint32_t near = s->ready.items[s->ready_pos + SW__PREFETCH_FRAME];
+            if (ahead != SW__TOMB) __builtin_prefetch(&s->tasks[ahead], 1);
+            if (near != SW__TOMB) __builtin_prefetch(s->tasks[near].top, 1);
         }
         run_task(s, slot);
     }

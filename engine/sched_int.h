@@ -14,6 +14,12 @@
 #define SW__NO_REF UINT32_MAX     /* frame ref: no pending target */
 #define SW__MAX_HOOKS 16
 #define SW__POOL_CLASSES 64       /* frame size classes of 16 bytes: up to 1 KiB */
+#ifndef SW__PREFETCH_TASK         /* batch entries ahead to prefetch a tasklet, */
+#define SW__PREFETCH_TASK 16
+#endif
+#ifndef SW__PREFETCH_FRAME        /* and its frame (tuned with bench micro) */
+#define SW__PREFETCH_FRAME 8
+#endif
 
 typedef struct sw__vec32 {
     uint32_t *items;
@@ -37,9 +43,12 @@ typedef struct sw__chan {
     uint32_t next_free;
     sw_msg *buf;
     uint64_t key;
+    uint64_t spare_; /* 64 bytes: indexing the table is a shift */
 } sw__chan;
 
 typedef struct sw__funcent {
+    sw_run_fn run;       /* = fn->run, one load nearer for the run loop */
+    uint32_t frame_size; /* = fn->frame_size, likewise for SW_RECV/SW_SEND checks */
     const sw_func *fn;   /* points at `own` for kinds */
     sw_func own;
     const sw_kind *kind; /* set when this is a kind's root function */
@@ -121,11 +130,8 @@ enum { SW__ST_FREE = SW_TASK_FREE };
 void *sw__alloc(sw_sched *s, void *p, size_t n);
 void sw__errf(sw_sched *s, const char *fmt, ...);
 void sw__reportf(sw_sched *s, const char *fmt, ...);
-void sw__make_runnable(sw_sched *s, uint32_t slot);
-void sw__push_front(sw_sched *s, uint32_t slot);
-/* Count one resume or non-blocking operation; false (with a report) past the
- * watchdog's limit. */
-bool sw__spin_check(sw_sched *s, struct sw__task *k, uint32_t slot);
+/* The watchdog's report, when sw__spin_check finds the limit passed. */
+bool sw__spin_fail(sw_sched *s, struct sw__task *k, uint32_t slot);
 int sw__func_index(sw_sched *s, const sw_func *fn);
 /* frames (frame.c) */
 sw__frame *sw__frame_new(sw_sched *s, int fn);
@@ -141,6 +147,37 @@ void sw__chans_free_all(sw_sched *s);
  * out of memory. */
 bool sw__timer_arm(sw_sched *s, uint32_t slot, sw_tick wake);
 void sw__timer_cancel(sw_sched *s, uint32_t slot);
+
+/* ---- the hot helpers, inline: every handoff and wake-up goes through them -- */
+
+/* Join the back of the run queue. Never allocates, so waking can never fail:
+ * between ticks (and in tick-start hooks) the woken join the same intrusive
+ * FIFO, which is what a snapshot lists and what the next tick's ordering
+ * pass gathers into the batch. */
+static inline void sw__make_runnable(sw_sched *s, uint32_t slot) {
+    struct sw__task *k = &s->tasks[slot];
+    k->state = SW_TASK_RUNNABLE;
+    k->next = SW__NIL;
+    if (s->back_tail == SW__NIL)
+        s->back_head = slot;
+    else
+        s->tasks[s->back_tail].next = slot;
+    s->back_tail = slot;
+}
+
+/* Run next, before anything else queued (a handoff to the preferred side). */
+static inline void sw__push_front(sw_sched *s, uint32_t slot) {
+    s->tasks[slot].state = SW_TASK_RUNNABLE;
+    s->tasks[slot].next = s->front;
+    s->front = slot;
+}
+
+/* Count one resume or non-blocking operation; false (with a report) past the
+ * watchdog's limit. */
+static inline bool sw__spin_check(sw_sched *s, struct sw__task *k, uint32_t slot) {
+    if (__builtin_expect(++k->spin <= s->d.watchdog, 1)) return true;
+    return sw__spin_fail(s, k, slot);
+}
 
 static inline struct sw__task *sw__task_get(const sw_sched *s, sw_id id) {
     uint32_t slot = sw_handle_slot(id);

@@ -235,9 +235,12 @@ static void machine(char *out, size_t len) {
 int sw_bench_micro(int argc, char **argv) {
     bool json = false, quick = false;
     const char *only = NULL;
+    int ticks_override = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
             only = argv[++i];
+        } else if (strcmp(argv[i], "--ticks") == 0 && i + 1 < argc) {
+            ticks_override = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--json") == 0) {
             json = true;
         } else if (strcmp(argv[i], "--quick") == 0) {
@@ -247,7 +250,8 @@ int sw_bench_micro(int argc, char **argv) {
                    "Times the tasklet runtime's hot paths beside the cost of a plain indirect call.\n"
                    "  --json         one JSON object instead of the table\n"
                    "  --quick        small counts: checks the command works, the timings mean little\n"
-                   "  --only FIGURE  run one figure (handoff, spawn, memory, dense, sparse), for profiling\n");
+                   "  --only FIGURE  run one figure (handoff, spawn, memory, dense, sparse), for profiling\n"
+                   "  --ticks N      dense and sparse ticks measured (default 10 and 1000)\n");
             return 0;
         } else {
             fprintf(stderr, "swarmlet bench micro: unknown option \"%s\" (options: --json, --quick)\n", argv[i]);
@@ -260,6 +264,7 @@ int sw_bench_micro(int argc, char **argv) {
     int64_t n_dense = quick ? 100000 : 10000000;
     int64_t n_sparse = quick ? 100000 : 10000000;
     int dense_ticks = quick ? 3 : 10, sparse_ticks = quick ? 50 : 1000;
+    if (ticks_override > 0) dense_ticks = sparse_ticks = ticks_override;
 
     char mach[200];
     machine(mach, sizeof mach);
