@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static bool outf(sw_pickle_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static bool outf(sw_pickle_buf *b, const char *fmt, ...) {
@@ -20,9 +21,18 @@ static bool outf(sw_pickle_buf *b, const char *fmt, ...) {
     return sw__pk_bytes(b, tmp, (size_t)n < sizeof tmp ? (size_t)n : sizeof tmp - 1);
 }
 
+/* The shortest of %.15g..%.17g that reads back exactly. */
 static void put_double(sw_pickle_buf *b, double v, bool json) {
-    if (isfinite(v)) outf(b, "%.17g", v);
-    else outf(b, json ? "null" : "%g", v);
+    if (!isfinite(v)) {
+        outf(b, json ? "null" : "%g", v);
+        return;
+    }
+    char tmp[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+        if (strtod(tmp, NULL) == v) break;
+    }
+    outf(b, "%s", tmp);
 }
 
 static void put_value(sw_pickle_buf *b, sw_type type, const uint8_t *p, bool json) {

@@ -1,0 +1,221 @@
+/* test_e2e_snapshot.c - snapshot and resume with the real binary on the real
+ * scenario files.
+ *
+ * For each scenario: run T ticks uninterrupted; run again with snapshots;
+ * resume from a snapshot in the middle, and again from a snapshot that the
+ * resumed run itself wrote. The stats rows after each snapshot tick must be
+ * byte-identical to the uninterrupted run's, and so must the final
+ * snapshots' agent rows (id, kind, position and pickled state). Also: SIGINT
+ * during a run snapshots, exits 0 and resumes exactly. */
+#include <criterion/criterion.h>
+
+#include "support.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The rows of stats.csv after tick `after` (header excluded). */
+static char *rows_after(const char *csv_path, unsigned long long after) {
+    size_t len;
+    char *all = sw_test_slurp(csv_path, &len);
+    cr_assert(all, "cannot read %s", csv_path);
+    char *p = strchr(all, '\n');
+    cr_assert(p, "%s has no header", csv_path);
+    p++;
+    while (*p) {
+        unsigned long long t = strtoull(p, NULL, 10);
+        if (t > after) break;
+        char *nl = strchr(p, '\n');
+        if (!nl) break;
+        p = nl + 1;
+    }
+    char *out = strdup(p);
+    free(all);
+    return out;
+}
+
+/* All agent rows of the latest snapshot in `db`, as one string. */
+static char *final_agents(const char *db, unsigned long long *tick) {
+    sqlite3 *h;
+    cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK, "%s", db);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(h, "SELECT a.id, a.kind, a.x, a.y, a.alive, hex(a.state), s.tick FROM snapshot s "
+                                       "JOIN agent a ON a.rowid >= s.first_row AND a.rowid < s.first_row + s.agents "
+                                       "WHERE s.id = (SELECT max(id) FROM snapshot) ORDER BY a.rowid", -1, &st, NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(h));
+    size_t cap = 1 << 16, len = 0;
+    char *out = malloc(cap);
+    out[0] = '\0';
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *hex = (const char *)sqlite3_column_text(st, 5);
+        size_t need = strlen(hex) + 128;
+        if (len + need >= cap) {
+            while (len + need >= cap) cap *= 2;
+            out = realloc(out, cap);
+        }
+        len += (size_t)snprintf(out + len, cap - len, "%lld %d %.17g %.17g %d %s\n", sqlite3_column_int64(st, 0),
+                                sqlite3_column_int(st, 1), sqlite3_column_double(st, 2), sqlite3_column_double(st, 3),
+                                sqlite3_column_int(st, 4), hex);
+        *tick = (unsigned long long)sqlite3_column_int64(st, 6);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return out;
+}
+
+static unsigned long long scenario_ticks(const char *path) {
+    char *text = sw_test_slurp(path, NULL);
+    cr_assert(text, "%s", path);
+    const char *p = strstr(text, "\"ticks\"");
+    cr_assert(p, "%s has no ticks", path);
+    p = strchr(p, ':');
+    unsigned long long t = strtoull(p + 1, NULL, 10);
+    free(text);
+    return t;
+}
+
+/* The one .db file in dir. */
+static void find_db(const char *dir, char *out, size_t cap) {
+    DIR *d = opendir(dir);
+    cr_assert(d, "%s", dir);
+    struct dirent *e;
+    out[0] = '\0';
+    while ((e = readdir(d)))
+        if (strlen(e->d_name) > 3 && strcmp(e->d_name + strlen(e->d_name) - 3, ".db") == 0)
+            snprintf(out, cap, "%s/%s", dir, e->d_name);
+    closedir(d);
+    cr_assert(out[0], "no snapshot database in %s", dir);
+}
+
+static void check_scenario(const char *name) {
+    char scen[1024], base[1024], ref[1100], run[1100], res1[1100], res2[1100], db[1200];
+    snprintf(scen, sizeof scen, "%s/scenarios/%s.json", SW_SOURCE_DIR, name);
+    unsigned long long T = scenario_ticks(scen);
+    if (T > 200) T = 200;
+    unsigned long long K = T / 4 ? T / 4 : 1;
+    snprintf(base, sizeof base, "%s", sw_test_dir(name));
+    snprintf(ref, sizeof ref, "%s/ref", base);
+    snprintf(run, sizeof run, "%s/run", base);
+    snprintf(res1, sizeof res1, "%s/res1", base);
+    snprintf(res2, sizeof res2, "%s/res2", base);
+    char *out = NULL;
+    /* uninterrupted, with only the final snapshot */
+    int rc = sw_test_sh(&out, "%s run %s --ticks %llu --out %s -q --snapshot-every %llu", SW_BINARY, scen, T, ref, T);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    rc = sw_test_sh(&out, "%s run %s --ticks %llu --out %s -q --snapshot-every %llu", SW_BINARY, scen, T, run, K);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    find_db(run, db, sizeof db);
+    /* resume from the first snapshot; the resumed run snapshots too */
+    unsigned long long at1 = K, step2 = K / 2 ? K / 2 : 1;
+    rc = sw_test_sh(&out, "%s resume %s --tick %llu --out %s -q --snapshot-every %llu", SW_BINARY, db, at1, res1, step2);
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    char csv[1200];
+    snprintf(csv, sizeof csv, "%s/stats.csv", ref);
+    char *want = rows_after(csv, at1);
+    snprintf(csv, sizeof csv, "%s/stats.csv", res1);
+    char *got = rows_after(csv, at1);
+    cr_assert(strlen(want) > 0, "%s: no rows after tick %llu", name, at1);
+    cr_assert_str_eq(got, want, "%s: stats after resuming at tick %llu differ", name, at1);
+    free(want);
+    free(got);
+    char refdb[1200];
+    find_db(ref, refdb, sizeof refdb);
+    unsigned long long t1 = 0, t2 = 0;
+    char *a = final_agents(refdb, &t1), *b = final_agents(db, &t2);
+    cr_assert_eq(t1, T);
+    cr_assert_eq(t2, T);
+    cr_assert(strcmp(a, b) == 0, "%s: the final snapshots' agents differ after a resume", name);
+    free(b);
+    /* a resume from a snapshot the resumed run wrote */
+    unsigned long long at2 = (at1 / step2 + 2) * step2; /* a tick the resumed run snapshotted */
+    if (at2 < T) {
+        rc = sw_test_sh(&out, "%s resume %s --tick %llu --out %s -q", SW_BINARY, db, at2, res2);
+        cr_assert_eq(rc, 0, "%s", out);
+        free(out);
+        snprintf(csv, sizeof csv, "%s/stats.csv", ref);
+        want = rows_after(csv, at2);
+        snprintf(csv, sizeof csv, "%s/stats.csv", res2);
+        got = rows_after(csv, at2);
+        cr_assert_str_eq(got, want, "%s: stats after a resume from a resume (tick %llu) differ", name, at2);
+        free(want);
+        free(got);
+        b = final_agents(db, &t2);
+        cr_assert(strcmp(a, b) == 0, "%s: final agents differ after a resume from a resume", name);
+        free(b);
+    }
+    free(a);
+}
+
+Test(e2e_snapshot, wolf_sheep) { check_scenario("wolf_sheep"); }
+Test(e2e_snapshot, forest_fire) { check_scenario("forest_fire"); }
+Test(e2e_snapshot, schelling) { check_scenario("schelling"); }
+Test(e2e_snapshot, flocking) { check_scenario("flocking"); }
+Test(e2e_snapshot, sir) { check_scenario("sir"); }
+Test(e2e_snapshot, village) { check_scenario("village"); }
+
+Test(e2e_snapshot, every_scenario_is_covered) {
+    static const char *const covered[] = {"wolf_sheep", "forest_fire", "schelling", "flocking", "sir", "village", NULL};
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/scenarios", SW_SOURCE_DIR);
+    DIR *d = opendir(dir);
+    cr_assert(d);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t n = strlen(e->d_name);
+        if (n < 6 || strcmp(e->d_name + n - 5, ".json") != 0) continue;
+        bool found = false;
+        for (int i = 0; covered[i]; i++)
+            found |= strlen(covered[i]) == n - 5 && strncmp(covered[i], e->d_name, n - 5) == 0;
+        cr_assert(found, "scenarios/%s has no resume test here", e->d_name);
+    }
+    closedir(d);
+}
+
+Test(e2e_snapshot, sigint_snapshots_and_resumes_exactly) {
+    char base[1024], scen[1024], cmd[8192];
+    snprintf(base, sizeof base, "%s", sw_test_dir("sigint"));
+    snprintf(scen, sizeof scen, "%s/scenarios/wolf_sheep.json", SW_SOURCE_DIR);
+    /* a run far too long to finish: interrupted after a moment */
+    snprintf(cmd, sizeof cmd, "%s run %s --ticks 100000000 --out %s/run -q > %s/out.txt 2>&1 & pid=$!; "
+                              "sleep 0.7; kill -INT $pid; wait $pid; echo $? > %s/rc.txt",
+             SW_BINARY, scen, base, base, base);
+    cr_assert_eq(system(cmd), 0);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/rc.txt", base);
+    char *rc = sw_test_slurp(path, NULL);
+    snprintf(path, sizeof path, "%s/out.txt", base);
+    char *out = sw_test_slurp(path, NULL);
+    cr_assert(rc && out);
+    cr_assert_eq(atoi(rc), 0, "exit status %s after SIGINT: %s", rc, out);
+    cr_assert(strstr(out, "resume with: swarmlet resume"), "%s", out);
+    const char *at = strstr(out, "interrupted at tick ");
+    cr_assert(at, "%s", out);
+    unsigned long long tick = strtoull(at + strlen("interrupted at tick "), NULL, 10);
+    free(rc);
+    free(out);
+    unsigned long long end = tick + 30;
+    char *o = NULL;
+    int st = sw_test_sh(&o, "%s resume %s/run/wolf_sheep.db --ticks %llu -q", SW_BINARY, base, end);
+    cr_assert_eq(st, 0, "%s", o);
+    free(o);
+    st = sw_test_sh(&o, "%s run %s --ticks %llu --out %s/ref -q", SW_BINARY, scen, end, base);
+    cr_assert_eq(st, 0, "%s", o);
+    free(o);
+    /* the interrupted run's stats.csv, completed by the resume, is the whole run */
+    snprintf(path, sizeof path, "%s/run/stats.csv", base);
+    char *got = sw_test_slurp(path, NULL);
+    snprintf(path, sizeof path, "%s/ref/stats.csv", base);
+    char *want = sw_test_slurp(path, NULL);
+    cr_assert(got && want);
+    cr_assert_str_eq(got, want, "stats.csv after SIGINT + resume differs from an uninterrupted run");
+    free(got);
+    free(want);
+}
