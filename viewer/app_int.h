@@ -67,6 +67,14 @@ struct sw_viewer {
     int tex_w, tex_h, tex_scale;
     uint32_t *pix;
     int layer;                /* layer drawn under the agents (-1: none) */
+    /* What the texture shows, so that it is repainted only when the world
+     * changed: between ticks nothing moves, and a paused or slowly playing
+     * world costs one texture copy per frame. */
+    const sw_sim *tex_sim;
+    sw_tick tex_tick;
+    int tex_layer;
+    bool tex_marks;
+    bool tex_dirty;           /* force a repaint (benchmarks, loads) */
 
     /* Kind colours, by the scheduler's kind index. */
     int nkinds;
@@ -74,6 +82,7 @@ struct sw_viewer {
     uint32_t kind_rgb[SW_VIEWER_MAX_KINDS];
     bool kind_patch[SW_VIEWER_MAX_KINDS];             /* drawn by the layer, not as agents */
     const sw_field *kind_state[SW_VIEWER_MAX_KINDS];  /* colours by this field, or NULL */
+    uint32_t state_lut[SW_VIEWER_MAX_KINDS][16];      /* its colours, value - default + 4 */
 
     /* Vertex buffer for agents drawn as marks. */
     SDL_Vertex *verts;
@@ -99,6 +108,10 @@ void sw__viewer_draw_panel(sw_viewer *v);
 void sw__viewer_draw_overlays(sw_viewer *v);
 const char *sw__viewer_inspect(sw_viewer *v);
 /* app.c */
+/* Replace the running simulation (reset, load): keep the camera when the
+ * world has the same size, refit otherwise; the caller frees the old
+ * scenario afterwards if it changed. */
+void sw__viewer_swap_sim(sw_viewer *v, sw_sim *sim);
 void sw__viewer_say(sw_viewer *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* snap.c: snapshots (no-ops saying so until the snapshot module exists). */
 int sw__viewer_save(sw_viewer *v);

@@ -66,6 +66,8 @@ static const sw_field *state_field(const sw_kind *k) {
     return NULL;
 }
 
+static uint32_t state_color(uint32_t base, double def, double val);
+
 void sw__viewer_sync_kinds(sw_viewer *v) {
     sw_world *w = sw_sim_world(v->sim);
     sw_sched *s = sw_world_sched(w);
@@ -81,6 +83,9 @@ void sw__viewer_sync_kinds(sw_viewer *v) {
          * drawing the agents on top would hide it. */
         v->kind_patch[i] = k->place == SW_PLACE_EVERY_CELL && sw_world_layer_count(w) > 0;
         v->kind_state[i] = state_field(k);
+        if (v->kind_state[i])
+            for (int j = 0; j < 16; j++)
+                v->state_lut[i][j] = state_color(v->kind_rgb[i], 0, j - 4);
     }
     v->nkinds = n;
 }
@@ -118,8 +123,15 @@ static uint32_t agent_color(const sw_viewer *v, sw_sched *s, sw_id id, const sw_
     if (i < 0) return 0xffffff;
     const sw_field *f = v->kind_state[i];
     if (!f) return v->kind_rgb[i];
-    const void *frame = sw_sched_frame(s, id);
-    return frame ? state_color(v->kind_rgb[i], f->def, sw_field_get_number(f, frame)) : v->kind_rgb[i];
+    const char *frame = sw_sched_frame(s, id);
+    if (!frame) return v->kind_rgb[i];
+    /* The hot path of a million coloured agents: read the integer directly
+     * and look its colour up. */
+    long val = f->type == SW_T_BOOL ? *(const bool *)(frame + f->offset)
+                                    : (long)*(const int32_t *)(frame + f->offset);
+    long j = val - lround(f->def) + 4;
+    if (j >= 0 && j < 16) return v->state_lut[i][j];
+    return state_color(v->kind_rgb[i], f->def, (double)val);
 }
 
 bool sw__viewer_is_patch(const sw_viewer *v, const sw_kind *k) {
@@ -143,7 +155,11 @@ void sw__viewer_fit(sw_viewer *v) {
 static bool ensure_texture(sw_viewer *v) {
     sw_world *w = sw_sim_world(v->sim);
     int ww = (int)sw_world_width(w), wh = (int)sw_world_height(w);
-    int scale = 1;
+    /* Below a pixel per cell, a texel per pixel: several cells share a
+     * texel and any agent among them colours it, where a scaled-down texture
+     * would sample one cell in several and lose most agents. */
+    int scale = v->zoom < 1 ? (int)floor(1 / v->zoom) : 1;
+    if (scale < 1) scale = 1;
     while ((ww + scale - 1) / scale > MAX_TEX || (wh + scale - 1) / scale > MAX_TEX) scale++;
     int tw = (ww + scale - 1) / scale, th = (wh + scale - 1) / scale;
     if (v->tex && tw == v->tex_w && th == v->tex_h && scale == v->tex_scale) return true;
@@ -160,6 +176,7 @@ static bool ensure_texture(sw_viewer *v) {
         return false;
     }
     SDL_SetTextureScaleMode(v->tex, SDL_ScaleModeNearest);
+    v->tex_dirty = true;
     v->tex_w = tw;
     v->tex_h = th;
     v->tex_scale = scale;
@@ -361,7 +378,7 @@ static void draw_grid_lines(sw_viewer *v) {
     }
 }
 
-static void outline(sw_viewer *v, double wx, double wy, double size, uint32_t rgb, int thick) {
+static void outline(sw_viewer *v, double wx, double wy, double size, uint32_t rgb, int gap, int thick) {
     float sx, sy;
     sw_viewer_world_to_screen(v, wx, wy, &sx, &sy);
     float s = (float)(size * v->zoom);
@@ -371,7 +388,7 @@ static void outline(sw_viewer *v, double wx, double wy, double size, uint32_t rg
         s = 6;
     }
     SDL_SetRenderDrawColor(v->ren, (Uint8)(rgb >> 16), (Uint8)(rgb >> 8), (Uint8)rgb, 255);
-    for (int i = 0; i < thick; i++)
+    for (int i = gap; i < gap + thick; i++)
         SDL_RenderDrawRectF(v->ren, &(SDL_FRect){sx - 1 - i, sy - 1 - i, s + 2 + 2 * i, s + 2 + 2 * i});
 }
 
@@ -389,16 +406,16 @@ static void draw_selection(sw_viewer *v) {
             if (key < (uint64_t)ww * sw_world_height(w)) {
                 int32_t cx = (int32_t)(key % ww), cy = (int32_t)(key / ww);
                 if (sw_world_cell_chan_peek(w, cx, cy) == ti.chan)
-                    outline(v, cx, cy, 1, 0x33e0ff, 2);
+                    outline(v, cx, cy, 1, 0x33e0ff, 3, 2); /* outside the agent's own mark */
             }
         }
         int32_t x, y;
         double px, py;
-        if (sw_world_cell_of(w, v->sel, &x, &y)) outline(v, x, y, 1, 0xffe033, 2);
-        else if (sw_world_space_pos(w, v->sel, &px, &py)) outline(v, px - 0.75, py - 0.75, 1.5, 0xffe033, 2);
+        if (sw_world_cell_of(w, v->sel, &x, &y)) outline(v, x, y, 1, 0xffe033, 0, 2);
+        else if (sw_world_space_pos(w, v->sel, &px, &py)) outline(v, px - 0.75, py - 0.75, 1.5, 0xffe033, 0, 2);
     } else if (v->sel_cell >= 0) {
         uint32_t ww = sw_world_width(w);
-        outline(v, (double)(v->sel_cell % ww), (double)(v->sel_cell / ww), 1, 0xffe033, 1);
+        outline(v, (double)(v->sel_cell % ww), (double)(v->sel_cell / ww), 1, 0xffe033, 0, 1);
     }
 }
 
@@ -415,9 +432,17 @@ void sw__viewer_draw_world(sw_viewer *v) {
         return;
     }
     bool marks = v->zoom >= MARK_ZOOM;
-    paint_layer(v);
-    if (!marks) paint_agents(v);
-    SDL_UpdateTexture(v->tex, NULL, v->pix, v->tex_w * 4);
+    if (v->tex_dirty || v->tex_sim != v->sim || v->tex_tick != sw_sim_now(v->sim) ||
+        v->tex_layer != v->layer || v->tex_marks != marks) {
+        paint_layer(v);
+        if (!marks) paint_agents(v);
+        SDL_UpdateTexture(v->tex, NULL, v->pix, v->tex_w * 4);
+        v->tex_sim = v->sim;
+        v->tex_tick = sw_sim_now(v->sim);
+        v->tex_layer = v->layer;
+        v->tex_marks = marks;
+        v->tex_dirty = false;
+    }
 
     /* Copy only the visible part of the texture, so that a deep zoom does not
      * ask the renderer to scale a texture to a million pixels. */

@@ -1,0 +1,576 @@
+/* test_viewer.c - the viewer, driven as a user drives it: synthesized SDL
+ * events into the state object, then checks of the simulation underneath and
+ * of the pixels it draws (SDL's dummy video driver and software renderer, set
+ * by tests/CMakeLists.txt: no display needed, output byte-identical to a real
+ * window's software rendering). */
+#include <criterion/criterion.h>
+#include <SDL_image.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "support.h"
+#include "swarmlet.h"
+
+#if defined(__has_include) && __has_include("snapshot.h")
+#define HAVE_SNAPSHOTS 1
+#endif
+
+/* ---- helpers ------------------------------------------------------------------- */
+
+static const char *scenario(const char *name, const char *json) {
+    static char path[4][1024];
+    static int turn;
+    char *p = path[turn++ % 4];
+    const char *dir = sw_test_dir(name);
+    cr_assert(dir);
+    snprintf(p, 1024, "%s/%s.json", dir, name);
+    cr_assert_eq(sw_test_write(p, json), 0);
+    return p;
+}
+
+#define FIRE_JSON                                                                              \
+    "{\"format\": 1, \"name\": \"fire\", \"description\": \"test fire\", \"seed\": 3,"         \
+    " \"ticks\": 100, \"world\": {\"width\": 120, \"height\": 80},"                             \
+    " \"layers\": [{\"name\": \"forest\"}],"                                                    \
+    " \"agents\": [{\"kind\": \"tree\", \"place\": \"every_cell\", \"density\": 0.65}],"         \
+    " \"stats\": [{\"name\": \"burning\", \"kind\": \"tree\", \"field\": \"state\","            \
+    " \"op\": \"count\", \"equals\": 2}]}"
+
+#define FLOCK_JSON                                                                             \
+    "{\"format\": 1, \"name\": \"flock\", \"description\": \"test boids\", \"seed\": 5,"       \
+    " \"ticks\": 100, \"world\": {\"width\": 60, \"height\": 60, \"topology\": \"torus\"},"    \
+    " \"agents\": [{\"kind\": \"boid\", \"count\": 150}]}"
+
+static sw_viewer *open_at(const char *path, const char *db, int w, int h) {
+    char err[2048];
+    bool bad = false;
+    sw_viewer *v = sw_viewer_open(&(sw_viewer_desc){.path = path, .db = db, .width = w, .height = h,
+                                                    .hidden = true},
+                                  err, sizeof err, &bad);
+    cr_assert(v, "sw_viewer_open: %s", err);
+    return v;
+}
+
+static uint32_t px(const SDL_Surface *s, int x, int y) {
+    return ((const uint32_t *)((const char *)s->pixels + (size_t)y * (size_t)s->pitch))[x] & 0xffffff;
+}
+
+static void key(sw_viewer *v, SDL_Keycode sym, Uint16 mod) {
+    SDL_Event ev = {0};
+    ev.type = SDL_KEYDOWN;
+    ev.key.keysym.sym = sym;
+    ev.key.keysym.mod = mod;
+    cr_assert_eq(SDL_PushEvent(&ev), 1, "%s", SDL_GetError());
+    sw_viewer_poll(v);
+}
+
+static void click(sw_viewer *v, int x, int y) {
+    SDL_Event ev = {0};
+    ev.type = SDL_MOUSEBUTTONDOWN;
+    ev.button.button = SDL_BUTTON_LEFT;
+    ev.button.x = x;
+    ev.button.y = y;
+    SDL_PushEvent(&ev);
+    ev.type = SDL_MOUSEBUTTONUP;
+    SDL_PushEvent(&ev);
+    sw_viewer_poll(v);
+}
+
+static void cell_center(sw_viewer *v, int x, int y, int *sx, int *sy) {
+    float fx, fy;
+    sw_viewer_world_to_screen(v, x + 0.5, y + 0.5, &fx, &fy);
+    *sx = (int)fx;
+    *sy = (int)fy;
+}
+
+static sw_tick now(sw_viewer *v) { return sw_sim_now(sw_viewer_sim(v)); }
+
+/* Pixels of `rect` whose colour differs from the dominant background. */
+static int bright_pixels(const SDL_Surface *s, SDL_Rect r) {
+    int n = 0;
+    for (int y = r.y; y < r.y + r.h; y++)
+        for (int x = r.x; x < r.x + r.w; x++) {
+            uint32_t c = px(s, x, y);
+            if (((c >> 16) & 255) > 150 && ((c >> 8) & 255) > 150 && (c & 255) > 150) n++;
+        }
+    return n;
+}
+
+/* ---- what the picture shows ------------------------------------------------------ */
+
+Test(viewer, fire_front_is_drawn_where_the_fire_is) {
+    sw_viewer *v = open_at(scenario("fire", FIRE_JSON), NULL, 1000, 700);
+    sw_viewer_step(v, 12);
+    SDL_Surface *s = sw_viewer_capture(v);
+    cr_assert(s);
+    sw_world *w = sw_sim_world(sw_viewer_sim(v));
+    int layer = sw_world_layer_find(w, "forest");
+    cr_assert_geq(layer, 0);
+    const double *forest = sw_world_layer_data(w, layer);
+    /* Bare ground, green, burning, burnt: what docs/viewer.md promises. */
+    const uint32_t want[4] = {0x23252b, 0x2e8b3a, 0xff5a14, 0x4a3a32};
+    int counts[4] = {0}, wrong = 0, burning_drawn = 0;
+    for (int y = 0; y < 80; y++)
+        for (int x = 0; x < 120; x++) {
+            int st = (int)forest[y * 120 + x], sx, sy;
+            cr_assert(st >= 0 && st <= 3);
+            counts[st]++;
+            cell_center(v, x, y, &sx, &sy);
+            uint32_t c = px(s, sx, sy);
+            if (c != want[st]) wrong++;
+            if (c == want[2]) burning_drawn++;
+        }
+    cr_assert_eq(wrong, 0, "%d cells drawn in the wrong colour", wrong);
+    cr_assert_gt(counts[2], 5, "the fire should be burning at tick 12");
+    cr_assert_eq(burning_drawn, counts[2]);
+    cr_assert_gt(counts[3], counts[2], "burnt trees behind the front");
+    /* The fire started on the left: nothing burns on the right half. */
+    for (int y = 0; y < 80; y++)
+        for (int x = 60; x < 120; x++) cr_assert_leq(forest[y * 120 + x], 1);
+    SDL_FreeSurface(s);
+    sw_viewer_close(v);
+}
+
+Test(viewer, kinds_are_drawn_in_their_colours_and_proportions) {
+    /* Zoomed out (a texel per cell): three sheep to one wolf, no grass. */
+    sw_viewer *v = open_at(scenario("flock_ws",
+        "{\"format\": 1, \"name\": \"ws\", \"description\": \"d\", \"seed\": 9, \"ticks\": 10,"
+        " \"world\": {\"width\": 400, \"height\": 300},"
+        " \"agents\": [{\"kind\": \"sheep\", \"count\": 3000}, {\"kind\": \"wolf\", \"count\": 1000,"
+        " \"color\": \"#ff0000\"}]}"), NULL, 1280, 800);
+    cr_assert_lt(sw_viewer_zoom(v), 4.0, "expected the zoomed-out path");
+    SDL_Surface *s = sw_viewer_capture(v);
+    SDL_Rect wr = sw_viewer_world_rect(v);
+    long sheep = 0, wolves = 0;
+    for (int y = wr.y; y < wr.y + wr.h; y++)
+        for (int x = wr.x; x < wr.x + wr.w; x++) {
+            uint32_t c = px(s, x, y);
+            sheep += c == 0xf2f2f2;
+            wolves += c == 0xff0000;   /* the scenario's colour beats the kind's */
+        }
+    double z = sw_viewer_zoom(v);
+    cr_assert_gt(wolves, 0);
+    double ratio = (double)sheep / (double)wolves;
+    cr_assert(ratio > 2.4 && ratio < 3.8, "sheep:wolf pixels %ld:%ld", sheep, wolves);
+    /* About zoom^2 pixels per agent (a few share cells). */
+    double per_agent = (double)(sheep + wolves) / 4000.0;
+    cr_assert(per_agent > 0.8 * z * z && per_agent < 1.2 * z * z, "%.2f px per agent at zoom %.2f",
+              per_agent, z);
+    SDL_FreeSurface(s);
+    sw_viewer_close(v);
+}
+
+Test(viewer, hud_shows_text_and_plot) {
+    sw_viewer *v = open_at(scenario("fire", FIRE_JSON), NULL, 1000, 700);
+    sw_viewer_step(v, 20);
+    SDL_Surface *s = sw_viewer_capture(v);
+    SDL_Rect pr = sw_viewer_panel_rect(v);
+    cr_assert_gt(pr.w, 200);
+    /* The title and tick lines: light text on the dark panel. */
+    int title = bright_pixels(s, (SDL_Rect){pr.x, 0, pr.w, 60});
+    cr_assert_gt(title, 150, "HUD title area looks blank (%d light pixels)", title);
+    /* The plot draws the statistic in its colour somewhere in the panel. */
+    int orange = 0;
+    for (int y = 60; y < pr.h; y++)
+        for (int x = pr.x; x < pr.x + pr.w; x++) orange += px(s, x, y) == 0xe6550d;
+    cr_assert_gt(orange, 40, "no curve of the declared statistic in the plot");
+    SDL_FreeSurface(s);
+    sw_viewer_close(v);
+}
+
+Test(viewer, continuous_agents_are_drawn_as_arrows) {
+    sw_viewer *v = open_at(scenario("flock", FLOCK_JSON), NULL, 900, 600);
+    sw_viewer_step(v, 3);
+    SDL_Surface *s = sw_viewer_capture(v);
+    SDL_Rect wr = sw_viewer_world_rect(v);
+    int blue = 0;
+    for (int y = wr.y; y < wr.y + wr.h; y++)
+        for (int x = wr.x; x < wr.x + wr.w; x++) blue += px(s, x, y) == 0x4da3ff;
+    cr_assert_gt(blue, 150 * 10, "expected 150 arrows of a few dozen pixels, got %d pixels", blue);
+    SDL_FreeSurface(s);
+    sw_viewer_close(v);
+}
+
+/* ---- controls ------------------------------------------------------------------------ */
+
+Test(viewer, space_plays_and_pauses_arrow_steps) {
+    sw_viewer *v = open_at(scenario("fire", FIRE_JSON), NULL, 800, 600);
+    cr_assert(!sw_viewer_playing(v));
+    sw_viewer_frame(v);
+    cr_assert_eq(now(v), 0, "paused at start: frames do not advance");
+    key(v, SDLK_SPACE, 0);
+    cr_assert(sw_viewer_playing(v));
+    for (int i = 0; i < 5; i++) sw_viewer_frame(v);
+    cr_assert_eq(now(v), 5, "one tick per frame at the default speed");
+    key(v, SDLK_SPACE, 0);
+    cr_assert(!sw_viewer_playing(v));
+    sw_viewer_frame(v);
+    cr_assert_eq(now(v), 5);
+    key(v, SDLK_RIGHT, 0);
+    cr_assert_eq(now(v), 6);
+    key(v, SDLK_PERIOD, 0);
+    cr_assert_eq(now(v), 7);
+    double sp = sw_viewer_speed(v);
+    key(v, SDLK_EQUALS, 0);
+    key(v, SDLK_EQUALS, 0);
+    cr_assert_gt(sw_viewer_speed(v), sp);
+    key(v, SDLK_SPACE, 0);
+    sw_viewer_frame(v);
+    cr_assert_eq(now(v), 7 + (sw_tick)sw_viewer_speed(v));
+    key(v, SDLK_MINUS, 0);
+    key(v, SDLK_MINUS, 0);
+    key(v, SDLK_MINUS, 0);
+    cr_assert_lt(sw_viewer_speed(v), sp);
+    sw_viewer_close(v);
+}
+
+Test(viewer, click_inspects_an_agent_live) {
+    sw_viewer *v = open_at(scenario("fire", FIRE_JSON), NULL, 1000, 700);
+    sw_world *w = sw_sim_world(sw_viewer_sim(v));
+    sw_sched *s = sw_world_sched(w);
+    /* A green tree far from the fire: it sleeps on its own cell's channel. */
+    int32_t tx = -1, ty = -1;
+    sw_id tree = SW_ID_NONE;
+    for (sw_id id = sw_sched_next(s, SW_ID_NONE); id; id = sw_sched_next(s, id)) {
+        int32_t x, y;
+        if (sw_world_cell_of(w, id, &x, &y) && x > 100) {
+            tree = id;
+            tx = x;
+            ty = y;
+            break;
+        }
+    }
+    cr_assert(tree);
+    sw_viewer_step(v, 1);
+    int sx, sy;
+    cell_center(v, tx, ty, &sx, &sy);
+    click(v, sx, sy);
+    cr_assert_eq(sw_viewer_selected(v), tree);
+    const char *text = sw_viewer_inspector_text(v);
+    char want[128];
+    snprintf(want, sizeof want, "tree #%u", sw_handle_slot(tree));
+    cr_assert(strstr(text, want), "%s", text);
+    cr_assert(strstr(text, "receiving at tree:wait_for_fire"), "%s", text);
+    snprintf(want, sizeof want, "waits to receive on cell (%d, %d)", tx, ty);
+    cr_assert(strstr(text, want), "%s", text);
+    cr_assert(strstr(text, "state = 1"), "fields by name from the schema:\n%s", text);
+    /* The cell it waits on is highlighted (cyan outline around it). */
+    SDL_Surface *shot = sw_viewer_capture(v);
+    float ax, ay;
+    sw_viewer_world_to_screen(v, tx, ty, &ax, &ay);
+    int cyan = 0;
+    for (int y = (int)ay - 4; y < (int)ay + 4 + (int)sw_viewer_zoom(v); y++)
+        for (int x = (int)ax - 4; x < (int)ax + 4 + (int)sw_viewer_zoom(v); x++)
+            cyan += px(shot, x, y) == 0x33e0ff;
+    cr_assert_gt(cyan, 8, "the awaited cell is not highlighted");
+    SDL_FreeSurface(shot);
+    /* Live: the text follows the tick (no tick in it here, so check the
+     * panel's inspection of a cell, then of a tree that burns). */
+    click(v, sx, sy);  /* the same cell again: the only agent there stays selected */
+    cr_assert_eq(sw_viewer_selected(v), tree);
+    /* An empty cell is inspected as a cell. */
+    const double *forest = sw_world_layer_data(w, sw_world_layer_find(w, "forest"));
+    for (int c = 0; c < 120 * 80; c++)
+        if (forest[c] == 0) {
+            cell_center(v, c % 120, c / 120, &sx, &sy);
+            click(v, sx, sy);
+            cr_assert_eq(sw_viewer_selected(v), SW_ID_NONE);
+            cr_assert_eq(sw_viewer_selected_cell(v), c);
+            cr_assert(strstr(sw_viewer_inspector_text(v), "forest = 0"), "%s", sw_viewer_inspector_text(v));
+            break;
+        }
+    sw_viewer_close(v);
+}
+
+Test(viewer, inspector_updates_as_the_agent_changes) {
+    sw_viewer *v = open_at(scenario("fire", FIRE_JSON), NULL, 1000, 700);
+    sw_world *w = sw_sim_world(sw_viewer_sim(v));
+    /* A tree in column 1 catches fire within the first ticks. */
+    sw_id ids[1];
+    int32_t y = 0;
+    for (; y < 80; y++)
+        if (sw_world_agents_at(w, 1, y, NULL, ids, 1) && sw_world_agents_at(w, 0, y, NULL, ids, 1)) break;
+    cr_assert_lt(y, 80);
+    sw_world_agents_at(w, 1, y, NULL, ids, 1);
+    int sx, sy;
+    cell_center(v, 1, y, &sx, &sy);
+    click(v, sx, sy);
+    cr_assert_eq(sw_viewer_selected(v), ids[0]);
+    cr_assert(strstr(sw_viewer_inspector_text(v), "state = 1"), "%s", sw_viewer_inspector_text(v));
+    for (int i = 0; i < 4; i++) key(v, SDLK_RIGHT, 0);
+    cr_assert(strstr(sw_viewer_inspector_text(v), "state = 3"), "burnt after a few ticks:\n%s",
+              sw_viewer_inspector_text(v));
+    sw_viewer_close(v);
+}
+
+Test(viewer, flocking_click_selects_nearest_bird_and_follow_tracks_it) {
+    sw_viewer *v = open_at(scenario("flock", FLOCK_JSON), NULL, 900, 600);
+    sw_world *w = sw_sim_world(sw_viewer_sim(v));
+    sw_id bird = sw_sched_next(sw_world_sched(w), SW_ID_NONE);
+    double bx, by;
+    cr_assert(sw_world_space_pos(w, bird, &bx, &by));
+    float sx, sy;
+    sw_viewer_world_to_screen(v, bx, by, &sx, &sy);
+    click(v, (int)sx, (int)sy);
+    cr_assert_eq(sw_viewer_selected(v), bird);
+    cr_assert(strstr(sw_viewer_inspector_text(v), "heading"), "%s", sw_viewer_inspector_text(v));
+    key(v, SDLK_c, 0);
+    for (int i = 0; i < 5; i++) key(v, SDLK_RIGHT, 0);
+    sw_viewer_render(v);
+    cr_assert(sw_world_space_pos(w, bird, &bx, &by));
+    sw_viewer_world_to_screen(v, bx, by, &sx, &sy);
+    SDL_Rect wr = sw_viewer_world_rect(v);
+    cr_assert(fabsf(sx - wr.w / 2.0f) < 2 && fabsf(sy - wr.h / 2.0f) < 2,
+              "followed bird at (%.1f, %.1f), not centred", sx, sy);
+    sw_viewer_close(v);
+}
+
+Test(viewer, wheel_zooms_at_the_cursor_and_drag_pans) {
+    sw_viewer *v = open_at(scenario("fire", FIRE_JSON), NULL, 1000, 700);
+    SDL_Event ev = {0};
+    ev.type = SDL_MOUSEMOTION;
+    ev.motion.x = 200;
+    ev.motion.y = 300;
+    SDL_PushEvent(&ev);
+    sw_viewer_poll(v);
+    double wx, wy, wx2, wy2, z = sw_viewer_zoom(v);
+    sw_viewer_screen_to_world(v, 200, 300, &wx, &wy);
+    ev = (SDL_Event){0};
+    ev.type = SDL_MOUSEWHEEL;
+    ev.wheel.y = 3;
+    SDL_PushEvent(&ev);
+    sw_viewer_poll(v);
+    cr_assert_gt(sw_viewer_zoom(v), z * 1.9);
+    sw_viewer_screen_to_world(v, 200, 300, &wx2, &wy2);
+    cr_assert(fabs(wx - wx2) < 1e-6 && fabs(wy - wy2) < 1e-6, "the point under the cursor moved");
+    /* Drag 100 px right: the world point under (300, 300) is what was under (200, 300). */
+    sw_viewer_screen_to_world(v, 200, 300, &wx, &wy);
+    ev = (SDL_Event){0};
+    ev.type = SDL_MOUSEBUTTONDOWN;
+    ev.button.button = SDL_BUTTON_LEFT;
+    ev.button.x = 200;
+    ev.button.y = 300;
+    SDL_PushEvent(&ev);
+    ev.type = SDL_MOUSEMOTION;
+    ev.motion.x = 300;
+    ev.motion.y = 300;
+    SDL_PushEvent(&ev);
+    ev = (SDL_Event){0};
+    ev.type = SDL_MOUSEBUTTONUP;
+    ev.button.button = SDL_BUTTON_LEFT;
+    ev.button.x = 300;
+    ev.button.y = 300;
+    SDL_PushEvent(&ev);
+    sw_viewer_poll(v);
+    sw_viewer_screen_to_world(v, 300, 300, &wx2, &wy2);
+    cr_assert(fabs(wx - wx2) < 1e-6 && fabs(wy - wy2) < 1e-6);
+    cr_assert_eq(sw_viewer_selected(v), SW_ID_NONE, "a drag is not a click");
+    cr_assert_eq(sw_viewer_selected_cell(v), -1);
+    /* F fits the whole world again. */
+    key(v, SDLK_f, 0);
+    cr_assert(fabs(sw_viewer_zoom(v) - z) < 1e-9);
+    sw_viewer_close(v);
+}
+
+/* The whole world lies inside the world rectangle, and fills one of its sides. */
+static void assert_fitted(sw_viewer *v) {
+    SDL_Rect wr = sw_viewer_world_rect(v);
+    float ax, ay, bx, by;
+    sw_viewer_world_to_screen(v, 0, 0, &ax, &ay);
+    sw_viewer_world_to_screen(v, 120, 80, &bx, &by);
+    cr_assert(ax >= 0 && ay >= 0 && bx <= wr.w && by <= wr.h, "(%g,%g)-(%g,%g) outside %dx%d", ax,
+              ay, bx, by, wr.w, wr.h);
+    cr_assert(bx - ax > wr.w - 40 || by - ay > wr.h - 40, "the world does not fill the window");
+}
+
+Test(viewer, fits_windows_smaller_and_larger_than_the_world) {
+    sw_viewer *v = open_at(scenario("fire", FIRE_JSON), NULL, 400, 300);
+    double small = sw_viewer_zoom(v);
+    assert_fitted(v);
+    SDL_Surface *s = sw_viewer_capture(v);
+    cr_assert_eq(s->w, 400);
+    SDL_FreeSurface(s);
+    sw_viewer_resize(v, 1600, 1000);
+    assert_fitted(v);
+    cr_assert_gt(sw_viewer_zoom(v), 2 * small);
+    s = sw_viewer_capture(v);
+    cr_assert_eq(s->w, 1600);
+    cr_assert_eq(s->h, 1000);
+    SDL_FreeSurface(s);
+    sw_viewer_close(v);
+    /* A world with more cells than the window has pixels. */
+    v = open_at(scenario("huge", "{\"format\": 1, \"name\": \"huge\", \"description\": \"d\","
+                         " \"world\": {\"width\": 2400, \"height\": 1600},"
+                         " \"agents\": [{\"kind\": \"sheep\", \"count\": 20000}]}"), NULL, 640, 480);
+    cr_assert_lt(sw_viewer_zoom(v), 0.5);
+    SDL_Rect wr = sw_viewer_world_rect(v);
+    float ax, ay, bx, by;
+    sw_viewer_world_to_screen(v, 0, 0, &ax, &ay);
+    sw_viewer_world_to_screen(v, 2400, 1600, &bx, &by);
+    cr_assert(ax >= 0 && ay >= 0 && bx <= wr.w && by <= wr.h);
+    s = sw_viewer_capture(v);
+    int white = 0;
+    for (int y = 0; y < wr.h; y++)
+        for (int x = 0; x < wr.w; x++) white += px(s, x, y) == 0xf2f2f2;
+    cr_assert_gt(white, 1000, "sheep are still visible when several cells share a pixel");
+    SDL_FreeSurface(s);
+    sw_viewer_close(v);
+}
+
+Test(viewer, reset_help_and_quit_keys) {
+    sw_viewer *v = open_at(scenario("fire", FIRE_JSON), NULL, 800, 600);
+    sw_viewer_step(v, 9);
+    key(v, SDLK_r, 0);
+    cr_assert_eq(now(v), 0);
+    cr_assert_eq(sw_sim_stat_rows(sw_viewer_sim(v)), 1);
+    SDL_Surface *before = sw_viewer_capture(v);
+    key(v, SDLK_h, 0);
+    cr_assert(sw_viewer_help_shown(v));
+    SDL_Surface *help = sw_viewer_capture(v);
+    SDL_Rect wr = sw_viewer_world_rect(v);
+    int diff = 0;
+    for (int y = 0; y < wr.h; y++)
+        for (int x = 0; x < wr.w; x++) diff += px(before, x, y) != px(help, x, y);
+    cr_assert_gt(diff, 5000, "the help overlay is not drawn");
+    SDL_FreeSurface(before);
+    SDL_FreeSurface(help);
+    key(v, SDLK_ESCAPE, 0);
+    cr_assert(!sw_viewer_help_shown(v));
+    cr_assert(!sw_viewer_quitting(v), "Esc first closes the help");
+    key(v, SDLK_q, 0);
+    cr_assert(sw_viewer_quitting(v));
+    sw_viewer_close(v);
+
+    v = open_at(scenario("fire", FIRE_JSON), NULL, 800, 600);
+    key(v, SDLK_ESCAPE, 0);
+    cr_assert(sw_viewer_quitting(v));
+    sw_viewer_close(v);
+    v = open_at(scenario("fire", FIRE_JSON), NULL, 800, 600);
+    SDL_Event ev = {.type = SDL_QUIT};
+    SDL_PushEvent(&ev);
+    cr_assert(!sw_viewer_poll(v));
+    sw_viewer_close(v);
+}
+
+/* ---- snapshots ----------------------------------------------------------------------------- */
+
+#ifdef HAVE_SNAPSHOTS
+static bool same_world(SDL_Surface *a, SDL_Surface *b, SDL_Rect wr) {
+    /* The world, not the status line at the bottom (it says what happened). */
+    for (int y = 0; y < wr.h - 40; y++)
+        for (int x = 0; x < wr.w; x++)
+            if (px(a, x, y) != px(b, x, y)) return false;
+    return true;
+}
+
+Test(viewer, save_then_load_shows_the_same_world) {
+    const char *path = scenario("fire", FIRE_JSON);
+    char db[1100];
+    snprintf(db, sizeof db, "%s.db", path);
+    sw_viewer *v = open_at(path, db, 1000, 700);
+    key(v, SDLK_l, 0);
+    cr_assert(strstr(sw_viewer_message(v), "no snapshots yet"), "%s", sw_viewer_message(v));
+    sw_viewer_step(v, 10);
+    key(v, SDLK_s, 0);
+    cr_assert(strstr(sw_viewer_message(v), "saved snapshot 1 at tick 10"), "%s", sw_viewer_message(v));
+    SDL_Surface *at_save = sw_viewer_capture(v);
+    sw_viewer_step(v, 15);
+    key(v, SDLK_s, 0);
+    cr_assert(strstr(sw_viewer_message(v), "saved snapshot 2 at tick 25"), "%s", sw_viewer_message(v));
+    SDL_Surface *at_25 = sw_viewer_capture(v);
+    sw_viewer_step(v, 5);
+    SDL_Rect wr = sw_viewer_world_rect(v);
+    /* L: the latest. */
+    key(v, SDLK_l, 0);
+    cr_assert_eq(now(v), 25, "%s", sw_viewer_message(v));
+    SDL_Surface *loaded = sw_viewer_capture(v);
+    cr_assert(same_world(at_25, loaded, wr), "the loaded world differs from the saved one");
+    SDL_FreeSurface(loaded);
+    /* Shift+L: choose; up moves to the older one, Enter loads it. */
+    key(v, SDLK_l, KMOD_LSHIFT);
+    key(v, SDLK_UP, 0);
+    key(v, SDLK_RETURN, 0);
+    cr_assert_eq(now(v), 10, "%s", sw_viewer_message(v));
+    loaded = sw_viewer_capture(v);
+    cr_assert(same_world(at_save, loaded, wr), "snapshot 1 differs from the world when it was saved");
+    /* And it plays on from there exactly as the original did. */
+    sw_viewer_step(v, 15);
+    SDL_Surface *again = sw_viewer_capture(v);
+    cr_assert(same_world(at_25, again, wr), "playing on from the snapshot diverged");
+    SDL_FreeSurface(again);
+    SDL_FreeSurface(loaded);
+    SDL_FreeSurface(at_save);
+    SDL_FreeSurface(at_25);
+    sw_viewer_close(v);
+
+    /* Opening the database shows the latest snapshot, ready to play. */
+    v = open_at(db, NULL, 1000, 700);
+    cr_assert_eq(now(v), 25);
+    cr_assert_str_eq(sw_viewer_db(v), db);
+    key(v, SDLK_SPACE, 0);
+    sw_viewer_frame(v);
+    cr_assert_eq(now(v), 26);
+    sw_viewer_close(v);
+}
+#endif
+
+/* ---- the command line ------------------------------------------------------------------------- */
+
+Test(viewer, cli_screenshot_without_a_display) {
+    const char *path = scenario("fire", FIRE_JSON);
+    char png[1100];
+    snprintf(png, sizeof png, "%s.png", path);
+    char *out = NULL;
+    int rc = sw_test_sh(&out, "env -u DISPLAY %s view %s --screenshot %s --ticks 7 --size 640x400",
+                        SW_BINARY, path, png);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "tick 7"), "%s", out);
+    free(out);
+    SDL_Surface *s = IMG_Load(png);
+    cr_assert(s, "%s", IMG_GetError());
+    cr_assert_eq(s->w, 640);
+    cr_assert_eq(s->h, 400);
+    SDL_FreeSurface(s);
+
+    rc = sw_test_sh(&out, "%s view %s/nope.json --screenshot %s", SW_BINARY, SW_TEST_TMP, png);
+    cr_assert_eq(rc, 2, "%s", out);
+    free(out);
+    rc = sw_test_sh(&out, "%s view %s --size big", SW_BINARY, path);
+    cr_assert_eq(rc, 2, "%s", out);
+    cr_assert(strstr(out, "--size"), "%s", out);
+    free(out);
+    rc = sw_test_sh(&out, "%s view", SW_BINARY);
+    cr_assert_eq(rc, 2, "%s", out);
+    free(out);
+    rc = sw_test_sh(&out, "%s view --help", SW_BINARY);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "--screenshot"), "%s", out);
+    free(out);
+}
+
+Test(viewer, every_scenario_renders) {
+    char *list = NULL;
+    sw_test_sh(&list, "ls %s/scenarios/*.json 2>/dev/null", SW_SOURCE_DIR);
+    int n = 0;
+    for (char *line = strtok(list, "\n"); line; line = strtok(NULL, "\n")) {
+        sw_viewer *v = open_at(line, "/nonexistent/x.db", 900, 600);
+        sw_viewer_step(v, 5);
+        SDL_Surface *s = sw_viewer_capture(v);
+        SDL_Rect pr = sw_viewer_panel_rect(v), wr = sw_viewer_world_rect(v);
+        cr_assert_gt(bright_pixels(s, (SDL_Rect){pr.x, 0, pr.w, 60}), 100, "%s: blank HUD", line);
+        /* The world is not one flat colour. */
+        uint32_t first = px(s, wr.w / 2, wr.h / 2);
+        int other = 0;
+        for (int y = 0; y < wr.h; y += 3)
+            for (int x = 0; x < wr.w; x += 3) other += px(s, x, y) != first;
+        cr_assert_gt(other, 500, "%s: the world looks empty", line);
+        SDL_FreeSurface(s);
+        sw_viewer_close(v);
+        n++;
+    }
+    free(list);
+    cr_log_info("rendered %d scenarios", n);
+}
