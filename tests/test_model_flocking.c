@@ -1,0 +1,69 @@
+/* test_model_flocking.c - boids align: the order parameter |mean velocity|
+ * starts near zero and rises substantially; velocities become unit vectors,
+ * positions stay in the periodic space, headings follow the velocity; the
+ * same seed gives the same flight. */
+#include <criterion/criterion.h>
+
+#include "models.h"
+
+#include <math.h>
+
+Test(flocking, birds_align) {
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        sw_world *w = sw_flocking_new(&(sw_flocking_desc){.size = 60, .birds = 200, .visual = 6, .seed = seed});
+        cr_assert_not_null(w);
+        double start = sw_flocking_order(w);
+        for (int i = 0; i < 300; i++) cr_assert_eq(sw_world_step(w), SW_OK);
+        double end = sw_flocking_order(w);
+        cr_assert_lt(start, 0.2, "a random flock is disordered: %.3f", start);
+        cr_assert_gt(end, 0.5, "seed %llu: order rose only from %.3f to %.3f", (unsigned long long)seed, start, end);
+        sw_world_free(w);
+    }
+}
+
+Test(flocking, unit_velocities_wrapped_positions_and_headings) {
+    sw_world *w = sw_flocking_new(&(sw_flocking_desc){.seed = 8});
+    sw_sched *s = sw_world_sched(w);
+    for (int i = 0; i < 5; i++) cr_assert_eq(sw_world_step(w), SW_OK);
+    uint32_t n = 0;
+    for (sw_id id = sw_sched_next(s, SW_ID_NONE); id; id = sw_sched_next(s, id), n++) {
+        const double *b = sw_sched_frame(s, id); /* x, y, vx, vy first */
+        double x, y;
+        cr_assert(sw_world_space_pos(w, id, &x, &y));
+        cr_assert(x >= 0 && x < 100 && y >= 0 && y < 100);
+        cr_assert_eq(b[0], x);
+        cr_assert_eq(b[1], y);
+        cr_assert_float_eq(hypot(b[2], b[3]), 1.0, 1e-12);
+        cr_assert_float_eq(sw_world_space_heading(w, id), atan2(b[3], b[2]), 1e-12);
+    }
+    cr_assert_eq(n, 200);
+    sw_world_free(w);
+}
+
+Test(flocking, a_lone_bird_flies_straight) {
+    /* no neighbours: its normalised velocity never changes */
+    sw_world *w = sw_flocking_new(&(sw_flocking_desc){.size = 50, .birds = 1, .seed = 2});
+    sw_sched *s = sw_world_sched(w);
+    sw_id id = sw_sched_next(s, SW_ID_NONE);
+    const double *b = sw_sched_frame(s, id);
+    double vx = b[2] / hypot(b[2], b[3]), vy = b[3] / hypot(b[2], b[3]);
+    double x0 = b[0], y0 = b[1];
+    for (int i = 0; i < 10; i++) cr_assert_eq(sw_world_step(w), SW_OK);
+    cr_assert_float_eq(b[2], vx, 1e-12);
+    cr_assert_float_eq(b[3], vy, 1e-12);
+    double dx = fmod(x0 + 10 * vx + 500, 50) - b[0], dy = fmod(y0 + 10 * vy + 500, 50) - b[1];
+    cr_assert_float_eq(dx, 0, 1e-9);
+    cr_assert_float_eq(dy, 0, 1e-9);
+    sw_world_free(w);
+}
+
+Test(flocking, same_seed_same_flight) {
+    double order[2];
+    for (int run = 0; run < 2; run++) {
+        sw_world *w = sw_flocking_new(&(sw_flocking_desc){.size = 150, .birds = 400, .visual = 15, .seed = 6});
+        for (int i = 0; i < 100; i++) cr_assert_eq(sw_world_step(w), SW_OK);
+        order[run] = sw_flocking_order(w);
+        sw_world_free(w);
+    }
+    cr_assert_eq(order[0], order[1]);
+}

@@ -1,0 +1,154 @@
+/* test_model_wolf_sheep.c - wolf-sheep predation behaves as the comparison's
+ * model: the species coexist with the default parameters, grass regrows
+ * exactly `regrowth` ticks after it is eaten, newborns wait a tick, every
+ * animal acts once per tick, and the same seed gives the same run. */
+#include <criterion/criterion.h>
+
+#include "models.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static uint32_t count_of(sw_world *w, const sw_kind *k) {
+    sw_sched *s = sw_world_sched(w);
+    return sw_sched_count_kind(s, sw_sched_kind_index(s, k));
+}
+
+Test(wolf_sheep, species_coexist_with_the_default_parameters) {
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        sw_world *w = sw_wolf_sheep_new(&(sw_wolf_sheep_desc){.seed = seed});
+        cr_assert_not_null(w);
+        uint32_t most_sheep = 0;
+        for (int tick = 1; tick <= 300; tick++) {
+            cr_assert_eq(sw_world_step(w), SW_OK);
+            uint32_t sheep = count_of(w, &sw_kind_sheep), wolves = count_of(w, &sw_kind_wolf);
+            cr_assert(sheep > 0 && wolves > 0, "seed %llu: extinction at tick %d (%u sheep, %u wolves)",
+                      (unsigned long long)seed, tick, sheep, wolves);
+            if (sheep > most_sheep) most_sheep = sheep;
+        }
+        cr_assert_gt(most_sheep, 60, "the sheep never grew beyond their start");
+        sw_world_free(w);
+    }
+}
+
+Test(wolf_sheep, eaten_grass_regrows_exactly_after_regrowth_ticks) {
+    /* one sheep alone on a small field: each cell it eats must read 0 for
+       exactly `regrowth` tick ends (unless eaten again), then 1 */
+    enum { R = 7, TICKS = 200 };
+    sw_world *w = sw_wolf_sheep_new(&(sw_wolf_sheep_desc){.width = 5, .height = 5, .sheep = 1,
+                                                         .regrowth = R, .sheep_reproduce = 1e-300,
+                                                         .sheep_gain = 1000, .seed = 9});
+    cr_assert_not_null(w);
+    double *g = sw_world_layer_data(w, sw_world_layer_find(w, "grass"));
+    int eaten_at[25];
+    for (int c = 0; c < 25; c++) eaten_at[c] = -1;
+    int checked = 0;
+    double prev[25];
+    memcpy(prev, g, sizeof prev);
+    for (int tick = 1; tick <= TICKS; tick++) {
+        cr_assert_eq(sw_world_step(w), SW_OK);
+        for (int c = 0; c < 25; c++) {
+            if (prev[c] == 1 && g[c] == 0) eaten_at[c] = tick;
+            if (prev[c] == 0 && g[c] == 1 && eaten_at[c] > 0) {
+                cr_assert_eq(tick - eaten_at[c], R, "cell %d eaten at %d regrew at %d", c, eaten_at[c], tick);
+                checked++;
+            }
+        }
+        memcpy(prev, g, sizeof prev);
+    }
+    cr_assert_gt(checked, 10, "too few regrowths observed (%d)", checked);
+    sw_world_free(w);
+}
+
+Test(wolf_sheep, grass_starting_to_grow_matches_its_countdown) {
+    /* not grown at the start with countdown c: grown at the grass phase of
+       tick 1 + c, so every cell is grown by the end of tick `regrowth` */
+    sw_world *w = sw_wolf_sheep_new(&(sw_wolf_sheep_desc){.width = 30, .height = 30, .sheep = 0,
+                                                         .wolves = 1, .regrowth = 12,
+                                                         .wolf_gain = 1000, .seed = 3});
+    cr_assert_not_null(w);
+    double *g = sw_world_layer_data(w, sw_world_layer_find(w, "grass"));
+    double grown0 = 0;
+    for (int c = 0; c < 900; c++) grown0 += g[c];
+    cr_assert(grown0 > 350 && grown0 < 550, "about half grown at the start, got %g of 900", grown0);
+    for (int tick = 1; tick <= 12; tick++) cr_assert_eq(sw_world_step(w), SW_OK);
+    for (int c = 0; c < 900; c++) cr_assert_eq(g[c], 1, "cell %d still not grown", c);
+    sw_world_free(w);
+}
+
+/* Ids of live animals (sheep and wolves), sorted. */
+static size_t animals(sw_world *w, sw_id *out, size_t cap) {
+    sw_sched *s = sw_world_sched(w);
+    size_t n = 0;
+    for (sw_id id = sw_sched_next(s, SW_ID_NONE); id; id = sw_sched_next(s, id)) {
+        const sw_kind *k = sw_sched_kind_of(s, id);
+        if ((k == &sw_kind_sheep || k == &sw_kind_wolf) && n < cap) out[n++] = id;
+    }
+    return n;
+}
+
+static bool contains(const sw_id *v, size_t n, sw_id id) {
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == id) return true;
+    return false;
+}
+
+Test(wolf_sheep, every_animal_acts_once_per_tick_and_newborns_wait) {
+    enum { CAP = 4096 };
+    sw_id *before = malloc(CAP * sizeof *before), *after = malloc(CAP * sizeof *after);
+    uint64_t *ctr = calloc(1u << 20, sizeof *ctr);
+    sw_world *w = sw_wolf_sheep_new(&(sw_wolf_sheep_desc){.seed = 5});
+    sw_sched *s = sw_world_sched(w);
+    size_t nb = animals(w, before, CAP);
+    int births = 0;
+    for (int tick = 1; tick <= 60; tick++) {
+        for (size_t i = 0; i < nb; i++) {
+            sw_task_info info;
+            sw_sched_inspect(s, before[i], &info);
+            ctr[sw_handle_slot(before[i])] = info.rng_counter;
+        }
+        cr_assert_eq(sw_world_step(w), SW_OK);
+        size_t na = animals(w, after, CAP);
+        for (size_t i = 0; i < na; i++) {
+            sw_task_info info;
+            cr_assert_eq(sw_sched_inspect(s, after[i], &info), SW_OK);
+            if (contains(before, nb, after[i])) {
+                /* it walked: at least one draw this tick */
+                cr_assert_gt(info.rng_counter, ctr[sw_handle_slot(after[i])], "tick %d: an animal did not act", tick);
+            } else {
+                cr_assert_eq(info.rng_counter, 0, "tick %d: a newborn acted in its birth tick", tick);
+                cr_assert_eq(info.state, SW_TASK_SLEEPING);
+                cr_assert_eq(info.wake, (sw_tick)tick + 1);
+                births++;
+            }
+        }
+        memcpy(before, after, na * sizeof *after);
+        nb = na;
+    }
+    cr_assert_gt(births, 20);
+    sw_world_free(w);
+    free(before);
+    free(after);
+    free(ctr);
+}
+
+Test(wolf_sheep, same_seed_same_run) {
+    uint32_t a[2][100];
+    for (int run = 0; run < 2; run++) {
+        sw_world *w = sw_wolf_sheep_new(&(sw_wolf_sheep_desc){.width = 40, .sheep = 300, .wolves = 100, .seed = 77});
+        for (int i = 0; i < 100; i++) {
+            cr_assert_eq(sw_world_step(w), SW_OK);
+            a[run][i] = count_of(w, &sw_kind_sheep) * 10000 + count_of(w, &sw_kind_wolf);
+        }
+        sw_world_free(w);
+    }
+    cr_assert_arr_eq(a[0], a[1], sizeof a[0]);
+    sw_world *w = sw_wolf_sheep_new(&(sw_wolf_sheep_desc){.width = 40, .sheep = 300, .wolves = 100, .seed = 78});
+    bool differs = false;
+    for (int i = 0; i < 100; i++) {
+        sw_world_step(w);
+        differs |= a[0][i] != count_of(w, &sw_kind_sheep) * 10000 + count_of(w, &sw_kind_wolf);
+    }
+    cr_assert(differs, "another seed gave the very same run");
+    sw_world_free(w);
+}
