@@ -1,6 +1,9 @@
 /* test_plot.c - `swarmlet run --plot`'s picture: the statistics curves of a
  * run, drawn by the viewer's plot code into a PNG without any display. */
 #include <criterion/criterion.h>
+#include "support.h"
+
+#ifdef SW_HAVE_VIEWER
 #include <SDL_image.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,3 +60,5 @@ Test(plot, png_has_a_curve_per_series) {
     sw_sim_free(sim);
     sw_scenario_free(sc);
 }
+
+#endif

@@ -4,6 +4,12 @@
  * by tests/CMakeLists.txt: no display needed, output byte-identical to a real
  * window's software rendering). */
 #include <criterion/criterion.h>
+#include "support.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifdef SW_HAVE_VIEWER
 #include <SDL_image.h>
 #include <math.h>
 #include <stdio.h>
@@ -574,3 +580,16 @@ Test(viewer, every_scenario_renders) {
     free(list);
     cr_log_info("rendered %d scenarios", n);
 }
+
+#else
+
+/* A build without SDL2 says so, and exits 2. */
+Test(viewer, build_without_sdl_says_it_has_no_viewer) {
+    char *out = NULL;
+    int rc = sw_test_sh(&out, "%s view %s/scenarios/forest_fire.json", SW_BINARY, SW_SOURCE_DIR);
+    cr_assert_eq(rc, 2, "%s", out);
+    cr_assert(strstr(out, "no viewer"), "%s", out);
+    free(out);
+}
+
+#endif
