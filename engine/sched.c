@@ -845,6 +845,8 @@ static inline void run_task(sw_sched *s, uint32_t slot) {
     task_gone(s, slot);
 }
 
+void sw__run_now(sw_sched *s, uint32_t slot) { run_task(s, slot); }
+
 /* Put the batch in activation order: by kind rank (stable), and shuffled
  * among the places held by kinds that ask for a random order. */
 static void order_batch(sw_sched *s) {

@@ -97,6 +97,7 @@ struct sw_sched {
     uint32_t ready_pos;
     bool ready_lazy;    /* entries may still be SLEEPING (a swapped-in bucket) */
     bool cascade_retry; /* the last cascade failed for memory: retry next tick */
+    bool nested;        /* a handoff is running the woken tasklet inline */
     uint32_t front;     /* stack of tasklets to run next (switches) */
     uint32_t back_head, back_tail;
 
@@ -130,6 +131,9 @@ enum { SW__ST_FREE = SW_TASK_FREE };
 void *sw__alloc(sw_sched *s, void *p, size_t n);
 void sw__errf(sw_sched *s, const char *fmt, ...);
 void sw__reportf(sw_sched *s, const char *fmt, ...);
+/* Run tasklet `slot` until it suspends, exits or fails (the run loop's body;
+ * channel handoffs call it to run the woken side at once). */
+void sw__run_now(sw_sched *s, uint32_t slot);
 /* The watchdog's report, when sw__spin_check finds the limit passed. */
 bool sw__spin_fail(sw_sched *s, struct sw__task *k, uint32_t slot);
 int sw__func_index(sw_sched *s, const sw_func *fn);
