@@ -397,7 +397,7 @@ Test(channel, buffered_wraps_around_in_order) {
         trace_reset();
         spawn_rx(s, ch, round, 2);
         cr_assert_eq(sw_sched_step(s), SW_OK);
-        char want[64];
+        char want[128];
         snprintf(want, sizeof want, "R%d:wait R%d:got%d R%d:wait R%d:got%d", round, round, round * 2,
                  round, round, round * 2 + 1);
         cr_assert_str_eq(g_trace, want);

@@ -74,7 +74,7 @@ Test(sched, spawn_delay_runs_at_tick_plus_delay) {
         g_trace[0] = '\0';
         cr_assert_eq(sw_sched_step(s), SW_OK);
         for (int i = 0; i < 5; i++) {
-            char want[8];
+            char want[16];
             snprintf(want, sizeof want, "%d", i);
             /* each starts at `delay` and wakes one tick later */
             if (tick == delays[i] + 1) cr_assert(strstr(g_trace, want), "tick %llu", (unsigned long long)tick);
