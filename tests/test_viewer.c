@@ -12,6 +12,7 @@
 #ifdef SW_HAVE_VIEWER
 #include <SDL_image.h>
 #include <math.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,11 @@ static const char *scenario(const char *name, const char *json) {
     static char path[4][1024];
     static int turn;
     char *p = path[turn++ % 4];
-    const char *dir = sw_test_dir(name);
+    /* Each test runs in its own process, maybe at the same time as others:
+     * a directory per process. */
+    char sub[256];
+    snprintf(sub, sizeof sub, "%s_%d_%d", name, (int)getpid(), turn);
+    const char *dir = sw_test_dir(sub);
     cr_assert(dir);
     snprintf(p, 1024, "%s/%s.json", dir, name);
     cr_assert_eq(sw_test_write(p, json), 0);

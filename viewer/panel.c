@@ -208,7 +208,11 @@ void sw__viewer_draw_panel(sw_viewer *v) {
     double sp = sw_viewer_speed(v);
     if (sp >= 1) snprintf(spd, sizeof spd, "x%g", sp);
     else snprintf(spd, sizeof spd, "1/%g", 1 / sp);
-    sw_text_drawf(v->font, x, y, DIM, "%s ticks/s   %.0f fps   speed %s", tps, v->fps, spd);
+    if (v->fps > 0)
+        sw_text_drawf(v->font, x, y, DIM, "%s ticks/s   %.0f fps   speed %s", tps, v->fps, spd);
+    else
+        sw_text_drawf(v->font, x, y, DIM, "seed %llu   speed %s",
+                      (unsigned long long)sw_scenario_seed(v->sc), spd);
     y += lh + 6;
 
     /* Population by kind, with the colour it is drawn in. */

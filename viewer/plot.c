@@ -68,9 +68,9 @@ static void fmt_num(char *buf, size_t n, double v) {
     else snprintf(buf, n, "%.3g", v);
 }
 
-/* One chart of columns [c0, c1) in `area`. */
+/* One chart of the columns cs[0..ncs) in `area`. */
 static void chart(SDL_Renderer *r, sw_text *font, const sw_sim *sim, SDL_Rect area,
-                  const char *title, int c0, int c1) {
+                  const char *title, const int *cs, int ncs) {
     int lh = sw_text_height(font);
     size_t rows = sw_sim_stat_rows(sim);
     set_color(r, BG);
@@ -79,7 +79,8 @@ static void chart(SDL_Renderer *r, sw_text *font, const sw_sim *sim, SDL_Rect ar
 
     /* Legend: one entry per series with its latest value, wrapped over lines. */
     int lx = area.x + 4, ly = area.y + 2 + lh;
-    for (int c = c0; c < c1; c++) {
+    for (int ci = 0; ci < ncs; ci++) {
+        int c = cs[ci];
         char label[160], num[32];
         fmt_num(num, sizeof num, rows ? sw_sim_stat_value(sim, rows - 1, c) : 0);
         snprintf(label, sizeof label, "%s %s", sw_sim_stat_name(sim, c), num);
@@ -97,8 +98,8 @@ static void chart(SDL_Renderer *r, sw_text *font, const sw_sim *sim, SDL_Rect ar
 
     double ymax = 0;
     for (size_t i = 0; i < rows; i++)
-        for (int c = c0; c < c1; c++) {
-            double v = sw_sim_stat_value(sim, i, c);
+        for (int ci = 0; ci < ncs; ci++) {
+            double v = sw_sim_stat_value(sim, i, cs[ci]);
             if (v > ymax && isfinite(v)) ymax = v;
         }
     double step = nice_step((ymax > 0 ? ymax : 1) / 4);
@@ -132,7 +133,8 @@ static void chart(SDL_Renderer *r, sw_text *font, const sw_sim *sim, SDL_Rect ar
     SDL_RenderSetClipRect(r, &(SDL_Rect){box.x, box.y - 1, box.w, box.h + 2});
     double sx = (box.w - 1) / (t1 - t0), sy = (box.h - 1) / ytop;
     int base = box.y + box.h - 1;
-    for (int c = c0; c < c1; c++) {
+    for (int ci = 0; ci < ncs; ci++) {
+        int c = cs[ci];
         set_color(r, sw_plot_color(sim, c));
         if (rows <= (size_t)box.w * 2) {
             SDL_FPoint pts[512];
@@ -181,13 +183,24 @@ static void chart(SDL_Renderer *r, sw_text *font, const sw_sim *sim, SDL_Rect ar
 void sw_plot_draw(SDL_Renderer *r, sw_text *font, const sw_sim *sim, SDL_Rect area) {
     int cols = sw_sim_stat_count(sim);
     int nk = sw_plot_kind_columns(sim);
+    /* Kinds with one agent on every cell (grass, trees) keep a constant
+     * count that would flatten every other curve: leave them out of the
+     * populations chart when there are other kinds (the CSV has them). */
+    const sw_kind *const *kinds = sw_scenario_kinds(sw_sim_scenario(sim));
+    int moving = 0;
+    for (int i = 0; i < nk; i++) moving += kinds[i]->place != SW_PLACE_EVERY_CELL;
+    int pop[64], npop = 0;
+    for (int i = 0; i < nk && npop < 64; i++)
+        if (moving == 0 || kinds[i]->place != SW_PLACE_EVERY_CELL) pop[npop++] = 1 + i;
     if (cols - 1 > nk) {
         int h1 = area.h / 2;
-        chart(r, font, sim, (SDL_Rect){area.x, area.y, area.w, h1}, "Populations", 1, 1 + nk);
+        chart(r, font, sim, (SDL_Rect){area.x, area.y, area.w, h1}, "Populations", pop, npop);
+        int st[64], nst = 0;
+        for (int c = 1 + nk; c < cols && nst < 64; c++) st[nst++] = c;
         chart(r, font, sim, (SDL_Rect){area.x, area.y + h1 + 4, area.w, area.h - h1 - 4},
-              "Statistics", 1 + nk, cols);
+              "Statistics", st, nst);
     } else {
-        chart(r, font, sim, area, "Populations", 1, cols);
+        chart(r, font, sim, area, "Populations", pop, npop);
     }
 }
 

@@ -27,6 +27,10 @@
 
 static inline uint32_t argb(uint32_t rgb) { return 0xff000000u | rgb; }
 
+static int luma(uint32_t c) {
+    return (int)((((c >> 16) & 255) * 299 + ((c >> 8) & 255) * 587 + (c & 255) * 114) / 1000);
+}
+
 static uint32_t mix(uint32_t a, uint32_t b, double t) {
     if (t < 0) t = 0;
     if (t > 1) t = 1;
@@ -335,10 +339,15 @@ static void draw_marks(sw_viewer *v) {
                 float cx = sx + sub * ((float)(i % (uint32_t)g) + 0.5f);
                 float cy = sy + sub * ((float)(i / (uint32_t)g) + 0.5f);
                 uint32_t c = agent_color(v, s, ids[i], k);
-                if (k && (k->place == SW_PLACE_CELL_UNIQUE || k->place == SW_PLACE_EVERY_CELL))
+                /* A thin ring in a contrasting shade keeps dark agents (wolves)
+                 * visible on dark ground and light ones on light grass. */
+                uint32_t ring = luma(c) < 110 ? 0xa8acb4 : 0x101114;
+                if (k && (k->place == SW_PLACE_CELL_UNIQUE || k->place == SW_PLACE_EVERY_CELL)) {
                     push_square(v, cx, cy, sub * 0.44f, c);
-                else
+                } else {
+                    if (sub >= 6) push_disc(v, cx, cy, sub * 0.4f + 1, ring);
                     push_disc(v, cx, cy, sub * 0.4f, c);
+                }
             }
         }
     /* Continuous space: cull by position. */
