@@ -480,3 +480,66 @@ Test(channel, queries_on_stale_handles) {
     cr_assert_eq(sw_chan_key(s, ch), 99);
     sw_sched_free(s);
 }
+
+/* ---- the handoff's fast path: the woken side runs at once, on the sender's
+ * C stack; everything it may do must look as if it had been switched to ---- */
+
+/* Receives once on `in`, then (mode 1) kills `victim`, (mode 2) relays what
+ * it got on `out`, (mode 3) spawns enough tasklets to move the table. */
+typedef struct { sw_chan in, out; sw_id victim; int32_t mode; sw_msg m; } relay;
+static sw_step relay_run(sw_tasklet *t, void *frame) {
+    relay *f = frame;
+    SW_BEGIN(t, take, pass);
+    SW_RECV(t, take, f->in, &f->m);
+    tr("A:got%d", f->m.i);
+    if (f->mode == 1) cr_assert_eq(sw_kill(t, f->victim), SW_OK);
+    if (f->mode == 2) {
+        tr("A:send%d", f->m.i);
+        SW_SEND(t, pass, f->out, &f->m);
+        tr("A:sent%d", f->m.i);
+    }
+    if (f->mode == 3)
+        for (int i = 0; i < 5000; i++) cr_assert_neq(sw_spawn(t, &by_kind, &(by){i}, 3), SW_ID_NONE);
+    SW_END(t);
+}
+static const sw_kind relay_kind = {.name = "relay", .frame_size = sizeof(relay), .run = relay_run};
+
+Test(channel, woken_receiver_kills_the_sender) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    sw_id a = sw_sched_spawn(s, &relay_kind, &(relay){.in = ch, .mode = 1}, 0);
+    sw_id snd = spawn_tx(s, ch, 1, 2, 5);
+    ((relay *)sw_sched_frame(s, a))->victim = snd;
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(g_trace, "S1:send5 A:got5"); /* the sender never resumes */
+    cr_assert_not(sw_sched_alive(s, snd));
+    cr_assert_eq(sw_sched_frames(s), 0);
+    cr_assert_eq(sw_sched_count(s), 0);
+    sw_sched_free(s);
+}
+
+Test(channel, woken_receiver_hands_off_in_turn) {
+    sw_sched *s = mk();
+    sw_chan c1 = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1), c2 = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    spawn_rx(s, c2, 3, 1);
+    sw_sched_spawn(s, &relay_kind, &(relay){.in = c1, .out = c2, .mode = 2}, 0);
+    spawn_tx(s, c1, 1, 1, 5);
+    spawn_by(s, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    /* S hands to A, A to R3; then A, then S, then the bystander */
+    cr_assert_str_eq(g_trace, "R3:wait S1:send5 A:got5 A:send5 R3:got5 A:sent5 S1:sent5 X1");
+    cr_assert_eq(sw_sched_resumes(s), 8); /* R3 A S A R3 A S X, as with round trips */
+    sw_sched_free(s);
+}
+
+Test(channel, woken_receiver_moves_the_table) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    sw_sched_spawn(s, &relay_kind, &(relay){.in = ch, .mode = 3}, 0);
+    spawn_tx(s, ch, 1, 2, 5);
+    spawn_rx(s, ch, 2, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(g_trace, "S1:send5 A:got5 S1:sent5 S1:send6 R2:wait R2:got6 S1:sent6");
+    cr_assert_eq(sw_sched_count(s), 5000);
+    sw_sched_free(s);
+}
