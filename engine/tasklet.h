@@ -23,7 +23,9 @@
  *
  * Rules: SW_BEGIN is the first statement of the function; every value that
  * must survive a suspension is a field of the frame (locals do not survive);
- * the pointers passed to SW_RECV, SW_SEND and SW_CALL point into the frame.
+ * the pointers passed to SW_RECV, SW_SEND and SW_CALL point into the frame;
+ * no suspension inside a `switch` of your own (its resume label would belong
+ * to that switch: use if/else there).
  * Resume-point names are local to their function and stable across edits, so a
  * pickled frame (function name, resume-point name, fields by name) survives
  * changes to the code around it. */
@@ -96,7 +98,9 @@ sw_tick sw_now(const sw_tasklet *t);
 sw_sched *sw_sched_of(const sw_tasklet *t);
 /* The kind of this tasklet. */
 const sw_kind *sw_kind_of(const sw_tasklet *t);
-/* The result of the last channel operation (SW_OK or SW_E_CLOSED). */
+/* The result of the last channel operation: SW_OK, SW_E_CLOSED (the channel
+ * was closed: a send failed, or a receive found it closed and drained), or
+ * SW_E_STALE (the channel had been freed). */
 int sw_status(const sw_tasklet *t);
 /* The user context given to the scheduler (the world, in a simulation). */
 void *sw_context(const sw_tasklet *t);
@@ -133,10 +137,11 @@ int sw_kill(sw_tasklet *t, sw_id id);
 
 /* Back of this tick's run queue. */
 #define SW_YIELD(t, point) SW__SUSPEND(t, point, sw__yield(t))
-/* Sleep `n` ticks (n >= 1): resumes exactly at tick now+n. */
+/* Sleep `n` ticks (n >= 1): resumes exactly at tick now+n. n = 0 yields. */
 #define SW_SLEEP(t, point, n) SW__SUSPEND(t, point, sw__sleep(t, (n)))
 /* Receive into *dst (in the frame); blocks until a sender comes. Afterwards
- * sw_status(t) is SW_OK, or SW_E_CLOSED when the channel was closed. */
+ * sw_status(t) is SW_OK, or SW_E_CLOSED when the channel was closed (or
+ * SW_E_STALE when it was freed). */
 #define SW_RECV(t, point, chan, dst) SW__SUSPEND(t, point, sw__recv(t, (chan), (dst)))
 /* Send *msg (in the frame); blocks while the channel cannot take it. */
 #define SW_SEND(t, point, chan, msg) SW__SUSPEND(t, point, sw__send(t, (chan), (msg)))
