@@ -34,6 +34,8 @@ static void usage(FILE *out) {
             "  --db FILE             where S saves snapshots (default out/NAME.db, or the\n"
             "                        database opened)\n"
             "  --play                start playing at once\n"
+            "  --frames N            quit after N frames of the window's loop (with\n"
+            "                        --screenshot: the picture of the last one; scripts, CI)\n"
             "  --bench-frames N      render N frames offscreen and print frames per second\n");
 }
 
@@ -87,7 +89,7 @@ static int bench(sw_viewer *v, int64_t frames) {
 int sw_viewer_main(int argc, char **argv) {
     sw_viewer_desc d = {0};
     const char *shot = NULL;
-    int64_t ticks = 0, bench_frames = 0;
+    int64_t ticks = 0, bench_frames = 0, frames = 0;
     bool play = false, follow = false, has_inspect = false;
     double ix = 0, iy = 0, zoom = 0;
     for (int i = 1; i < argc; i++) {
@@ -101,7 +103,7 @@ int sw_viewer_main(int argc, char **argv) {
                      strcmp(a, "--screenshot") == 0 || strcmp(a, "--size") == 0 ||
                      strcmp(a, "--seed") == 0 || strcmp(a, "--db") == 0 ||
                      strcmp(a, "--bench-frames") == 0 || strcmp(a, "--inspect") == 0 ||
-                     strcmp(a, "--zoom") == 0;
+                     strcmp(a, "--zoom") == 0 || strcmp(a, "--frames") == 0;
         if (takes && !val) {
             fprintf(stderr, "swarmlet view: %s needs a value (see swarmlet view --help)\n", a);
             return 2;
@@ -110,6 +112,8 @@ int sw_viewer_main(int argc, char **argv) {
             if (!parse_i64(val, 1, &d.snapshot)) goto bad_value;
         } else if (strcmp(a, "--ticks") == 0) {
             if (!parse_i64(val, 0, &ticks)) goto bad_value;
+        } else if (strcmp(a, "--frames") == 0) {
+            if (!parse_i64(val, 1, &frames)) goto bad_value;
         } else if (strcmp(a, "--bench-frames") == 0) {
             if (!parse_i64(val, 1, &bench_frames)) goto bad_value;
         } else if (strcmp(a, "--seed") == 0) {
@@ -159,7 +163,9 @@ int sw_viewer_main(int argc, char **argv) {
         usage(stderr);
         return 2;
     }
-    d.hidden = shot != NULL || bench_frames > 0;
+    /* A screenshot alone needs no window on screen; with --frames it is
+     * taken from the real window after its loop ran. */
+    d.hidden = (shot != NULL && frames == 0) || bench_frames > 0;
 
     char err[2048];
     bool bad = false;
@@ -196,6 +202,15 @@ int sw_viewer_main(int argc, char **argv) {
     }
     if (bench_frames > 0) {
         rc = bench(v, bench_frames);
+    } else if (frames > 0) {
+        v->playing = play;
+        for (int64_t i = 0; i < frames && sw_viewer_poll(v); i++) sw_viewer_frame(v);
+        if (shot && sw_viewer_screenshot(v, shot, err, sizeof err) != SW_OK) {
+            fprintf(stderr, "swarmlet view: %s\n", err);
+            rc = 1;
+        }
+        printf("%s after %lld frames at tick %llu\n", shot ? shot : "stopped", (long long)frames,
+               (unsigned long long)sw_sim_now(v->sim));
     } else if (shot) {
         if (sw_viewer_screenshot(v, shot, err, sizeof err) != SW_OK) {
             fprintf(stderr, "swarmlet view: %s\n", err);
