@@ -26,6 +26,7 @@
  *   agent   kind, slot, gen, state (u8), status (u8), spin, rng, wait,
  *           depth, frames root first: function, point, ref code, the frame's
  *           frame_size bytes as in memory.
+ *   Schema, state and each agent record end with a 4-byte checksum.
  *   buffer  "SWPK" format, schema length + schema, state length + state,
  *           nagents, each: length + record.
  *
@@ -92,6 +93,39 @@ bool sw__rd_name(sw__rd *r, char *out, const char *field) {
     return true;
 }
 
+size_t sw__pk_unseal(const void *data, size_t len, const char *what, char *err, size_t errlen) {
+    if (!data || len < 4) {
+        snprintf(err, errlen, "%s: truncated (%zu bytes)", what, len);
+        return SIZE_MAX;
+    }
+    uint32_t want;
+    memcpy(&want, (const uint8_t *)data + len - 4, 4);
+    if (sw__pk_sum(data, len - 4) != want) {
+        snprintf(err, errlen, "%s: checksum mismatch: the snapshot is damaged", what);
+        return SIZE_MAX;
+    }
+    return len - 4;
+}
+
+static bool reseal_part(sw__rd *r, uint8_t *base) {
+    uint64_t n = sw__rd_uv(r, "length");
+    const uint8_t *q = sw__rd_bytes(r, (size_t)n, "part");
+    if (!q || n < 4) return false;
+    uint32_t sum = sw__pk_sum(q, (size_t)n - 4);
+    memcpy(base + (q - r->start) + n - 4, &sum, 4);
+    return true;
+}
+
+void sw__pk_reseal(uint8_t *data, size_t len) {
+    sw__rd r;
+    sw__rd_init(&r, data, len, "reseal", NULL, 0);
+    if (!sw__rd_bytes(&r, 4, "magic")) return;
+    sw__rd_uv(&r, "format");
+    if (!reseal_part(&r, data) || !reseal_part(&r, data)) return;
+    uint64_t n = sw__rd_uv(&r, "count");
+    for (uint64_t i = 0; i < n && reseal_part(&r, data); i++) {}
+}
+
 int sw__pfunc_field_at(const sw__pfunc *fn, uint32_t offset) {
     for (uint32_t i = 0; i < fn->nfields; i++)
         if (fn->fields[i].offset == offset) return (int)i;
@@ -108,6 +142,7 @@ uint64_t sw__pk_ref_code(const sw_func *fn, uint32_t ref) {
 /* ---- the schema ------------------------------------------------------------------ */
 
 int sw_pickle_save_schema(const sw_sched *s, sw_pickle_buf *out) {
+    size_t start = out->len;
     bool ok = sw__pk_bytes(out, "SWSC", 4) && sw__pk_uv(out, SW_PICKLE_FORMAT);
     ok = ok && sw__pk_uv(out, (uint64_t)s->nfuncs);
     for (int i = 0; ok && i < s->nfuncs; i++) {
@@ -128,6 +163,7 @@ int sw_pickle_save_schema(const sw_sched *s, sw_pickle_buf *out) {
     ok = ok && sw__pk_uv(out, (uint64_t)s->nkinds);
     for (int i = 0; ok && i < s->nkinds; i++)
         ok = sw__pk_uv(out, (uint64_t)s->kinds[i].func) && sw__pk_uv(out, s->kinds[i].kind->color);
+    ok = ok && sw__pk_seal(out, start);
     return ok ? SW_OK : SW_E_NOMEM;
 }
 
@@ -154,6 +190,8 @@ static char *dup_name(const char *s) {
 }
 
 sw_pickle_schema *sw_pickle_schema_parse(const void *data, size_t len, char *err, size_t errlen) {
+    len = sw__pk_unseal(data, len, "snapshot schema", err, errlen);
+    if (len == SIZE_MAX) return NULL;
     sw__rd r;
     sw__rd_init(&r, data, len, "snapshot schema", err, errlen);
     const uint8_t *magic = sw__rd_bytes(&r, 4, "magic");
@@ -362,7 +400,7 @@ int sw_pickle_save_state(const sw_sched *s, const sw_pickle_section *sections, i
         snprintf(err, errlen, "a scheduler can only be pickled between ticks");
         return SW_E_INVALID;
     }
-    size_t mark;
+    size_t mark, start = out->len;
     if (!sw__pk_bytes(out, "SWST", 4) || !sw__pk_uv(out, SW_PICKLE_FORMAT) ||
         !begin_section(out, "SCHD", &mark) || !save_sched(s, out)) {
         snprintf(err, errlen, "out of memory pickling the scheduler");
@@ -381,6 +419,10 @@ int sw_pickle_save_state(const sw_sched *s, const sw_pickle_section *sections, i
             return SW_E_FULL;
         }
         end_section(out, mark);
+    }
+    if (!sw__pk_seal(out, start)) {
+        snprintf(err, errlen, "out of memory pickling");
+        return SW_E_NOMEM;
     }
     return SW_OK;
 }
@@ -410,6 +452,7 @@ int sw_pickle_save_agent(const sw_sched *s, uint32_t slot, sw_pickle_buf *out) {
     }
     uint64_t wait = (k->state == SW_TASK_SLEEPING || k->state == SW_TASK_RECV ||
                      k->state == SW_TASK_SEND) ? k->wait : 0;
+    size_t start = out->len;
     bool ok = sw__pk_uv(out, k->kind) && sw__pk_uv(out, slot) && sw__pk_uv(out, k->gen) &&
               sw__pk_u8(out, k->state) && sw__pk_u8(out, (uint8_t)k->status) &&
               sw__pk_uv(out, k->spin) && sw__pk_uv(out, k->rng) && sw__pk_uv(out, wait) &&
@@ -421,6 +464,7 @@ int sw_pickle_save_agent(const sw_sched *s, uint32_t slot, sw_pickle_buf *out) {
              sw__pk_uv(out, sw__pk_ref_code(fn, f->ref)) && sw__pk_bytes(out, f + 1, fn->frame_size);
     }
     if (fr != chain) free(fr);
+    ok = ok && sw__pk_seal(out, start);
     return ok ? 1 : SW_E_NOMEM;
 }
 

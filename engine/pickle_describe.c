@@ -65,6 +65,8 @@ static void put_value(sw_pickle_buf *b, sw_type type, const uint8_t *p, bool jso
 
 int sw_pickle_describe_agent(const sw_pickle_schema *sc, const void *rec, size_t len, bool json,
                              sw_pickle_buf *out, char *err, size_t errlen) {
+    len = sw__pk_unseal(rec, len, "agent record", err, errlen);
+    if (len == SIZE_MAX) return SW_E_FORMAT;
     sw__rd r;
     sw__rd_init(&r, rec, len, "agent record", err, errlen);
     uint64_t kind = sw__rd_uv(&r, "kind");

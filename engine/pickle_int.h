@@ -56,6 +56,44 @@ static inline bool sw__pk_str(sw_pickle_buf *b, const char *s) {
     return sw__pk_uv(b, n) && sw__pk_bytes(b, s, n);
 }
 
+/* ---- checksums -----------------------------------------------------------------
+ * Every part (schema, state, agent record) ends with a 32-bit checksum of its
+ * other bytes, so that damage anywhere, even inside a frame's numbers, is
+ * caught before loading instead of running on. Word-at-a-time multiply-xor:
+ * each step is a bijection of the running value, so any change confined to
+ * one word always changes the 64-bit result. */
+
+static inline uint32_t sw__pk_sum(const uint8_t *p, size_t n) {
+    uint64_t h = 0x9ae16a3b2f90404fULL ^ n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+        h ^= h >> 29;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+    h ^= h >> 32;
+    return (uint32_t)h;
+}
+
+/* Append the checksum of bytes [start, len) of b. */
+static inline bool sw__pk_seal(sw_pickle_buf *b, size_t start) {
+    uint32_t sum = sw__pk_sum(b->data + start, b->len - start);
+    return sw__pk_bytes(b, &sum, 4);
+}
+
+/* The length of a part without its checksum, or SIZE_MAX (with a message in
+ * err) when it is too short or the checksum does not match. */
+size_t sw__pk_unseal(const void *data, size_t len, const char *what, char *err, size_t errlen);
+/* Recompute every checksum in a one-buffer pickle (sw_pickle_save) as far as
+ * its lengths can be followed: lets the fuzzer and the damage tests reach the
+ * validation behind the checksums. */
+void sw__pk_reseal(uint8_t *data, size_t len);
+
 /* ---- reading: every call checks bounds; the first failure sticks ------------ */
 
 typedef struct sw__rd {

@@ -494,6 +494,8 @@ sw_unpickler *sw_unpickler_new(sw_sched *target, const sw_pickle_env *env, const
     clear_dynamic(target);
     u->sc = sw_pickle_schema_parse(schema, schema_len, u->err, sizeof u->err);
     if (!u->sc || !map_schema(u, env)) goto fail;
+    state_len = sw__pk_unseal(state, state_len, "snapshot state", u->err, sizeof u->err);
+    if (state_len == SIZE_MAX) goto fail;
     sw__rd r;
     sw__rd_init(&r, state, state_len, "snapshot state", u->err, sizeof u->err);
     const uint8_t *magic = sw__rd_bytes(&r, 4, "magic");
@@ -546,6 +548,8 @@ int sw_unpickler_agent(sw_unpickler *u, const void *rec, size_t len) {
     }
     char what[64];
     snprintf(what, sizeof what, "tasklet record %llu", (unsigned long long)u->got);
+    len = sw__pk_unseal(rec, len, what, u->err, sizeof u->err);
+    if (len == SIZE_MAX) return SW_E_FORMAT;
     sw__rd r;
     sw__rd_init(&r, rec, len, what, u->err, sizeof u->err);
     uint32_t kind = (uint32_t)sw__rd_uv(&r, "kind");

@@ -8,6 +8,7 @@
 #include <criterion/criterion.h>
 
 #include "pickle.h"
+#include "pickle_int.h"
 #include "swarmlet.h"
 
 #include <stdio.h>
@@ -413,6 +414,35 @@ Test(pickle, bit_flips_never_crash) {
         sw_sched_free(b);
     }
     cr_assert_gt(failed, 100, "hardly any flip was caught");
+    free(copy);
+    sw_pickle_buf_fini(&p);
+}
+
+Test(pickle, damage_behind_the_checksums_never_crashes) {
+    sw_pickle_buf p = zoo_pickle_after(25);
+    uint8_t *copy = malloc(p.len);
+    char err[512];
+    uint64_t x = 0x2545f4914f6cdd1dull;
+    int failed = 0, loaded = 0;
+    for (int i = 0; i < 3000; i++) {
+        memcpy(copy, p.data, p.len);
+        for (int k = 0; k < 1 + i % 3; k++) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            copy[x % p.len] ^= (uint8_t)(1u << (x >> 60 & 7));
+        }
+        sw__pk_reseal(copy, p.len); /* the validator, not the checksum, must catch it */
+        sw_sched *b = fresh();
+        if (sw_pickle_load(b, &zoo_env, NULL, 0, copy, p.len, err, sizeof err) == SW_OK) {
+            loaded++;
+            sw_sched_run(b, 20); /* whatever loads must run without crashing */
+        } else {
+            cr_assert(err[0]);
+            failed++;
+        }
+        sw_sched_free(b);
+    }
+    cr_assert_gt(failed, 300, "hardly any damage was caught (%d of 3000)", failed);
+    cr_assert_gt(loaded, 0, "no damage loaded: reseal does not work, the test proves nothing");
     free(copy);
     sw_pickle_buf_fini(&p);
 }
