@@ -11,6 +11,7 @@
 #include "registry.h"
 #include "support.h"
 #include "swarmlet.h"
+#include "plot.h"
 #include "viewer.h"
 
 static uint32_t px(const SDL_Surface *s, int x, int y) {
@@ -26,7 +27,7 @@ Test(plot, png_has_a_curve_per_series) {
         "{\"format\": 1, \"name\": \"ws\", \"description\": \"d\", \"seed\": 4, \"ticks\": 60,"
         " \"world\": {\"width\": 40, \"height\": 40}, \"layers\": [{\"name\": \"grass\"}],"
         " \"agents\": [{\"kind\": \"sheep\", \"count\": 100, \"color\": \"#00ff00\"},"
-        " {\"kind\": \"wolf\", \"count\": 30, \"color\": \"#ff00ff\"},"
+        " {\"kind\": \"wolf\", \"count\": 30, \"color\": \"#ffaa00\"},"
         " {\"kind\": \"grass\", \"place\": \"every_cell\", \"density\": 1}],"
         " \"stats\": [{\"name\": \"grass_grown\", \"layer\": \"grass\", \"op\": \"mean\"}]}"), 0);
     sw_scenario *sc = sw_scenario_load(path, sw_agents_kinds, err, sizeof err);
@@ -40,17 +41,20 @@ Test(plot, png_has_a_curve_per_series) {
     cr_assert_eq(s->w, 800);
     cr_assert_eq(s->h, 500);
     SDL_Surface *c = SDL_ConvertSurfaceFormat(s, SDL_PIXELFORMAT_ARGB8888, 0);
-    int green = 0, magenta = 0, stat = 0;
+    int green = 0, orange = 0, stat = 0;
+    uint32_t stat_color = sw_plot_color(sim, 4);  /* tick, sheep, wolf, grass, then the statistic */
+    cr_assert_str_eq(sw_sim_stat_name(sim, 4), "grass_grown");
+    cr_assert_eq(stat_color, 0x31a354, "a statistic about grass is drawn green");
     for (int y = 0; y < c->h; y++)
         for (int x = 0; x < c->w; x++) {
             uint32_t p = px(c, x, y);
             green += p == 0x00ff00;
-            magenta += p == 0xff00ff;
-            stat += p == 0xe6550d; /* the first declared statistic's colour */
+            orange += p == 0xffaa00;
+            stat += p == stat_color;
         }
     /* A curve over 60 ticks across ~700 pixels, plus its legend swatch. */
     cr_assert_gt(green, 300, "sheep curve: %d px", green);
-    cr_assert_gt(magenta, 300, "wolf curve: %d px", magenta);
+    cr_assert_gt(orange, 300, "wolf curve: %d px", orange);
     cr_assert_gt(stat, 300, "statistic curve: %d px", stat);
     SDL_FreeSurface(c);
     SDL_FreeSurface(s);

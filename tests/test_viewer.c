@@ -183,10 +183,10 @@ Test(viewer, hud_shows_text_and_plot) {
     /* The title and tick lines: light text on the dark panel. */
     int title = bright_pixels(s, (SDL_Rect){pr.x, 0, pr.w, 60});
     cr_assert_gt(title, 150, "HUD title area looks blank (%d light pixels)", title);
-    /* The plot draws the statistic in its colour somewhere in the panel. */
+    /* The plot draws the statistic ("burning": orange) somewhere in the panel. */
     int orange = 0;
     for (int y = 60; y < pr.h; y++)
-        for (int x = pr.x; x < pr.x + pr.w; x++) orange += px(s, x, y) == 0xe6550d;
+        for (int x = pr.x; x < pr.x + pr.w; x++) orange += px(s, x, y) == 0xff7f0e;
     cr_assert_gt(orange, 40, "no curve of the declared statistic in the plot");
     SDL_FreeSurface(s);
     sw_viewer_close(v);

@@ -217,6 +217,7 @@ int sw_viewer_main(int argc, char **argv) {
             rc = 1;
         } else {
             printf("wrote %s (tick %llu)\n", shot, (unsigned long long)sw_sim_now(v->sim));
+            if (has_inspect) printf("%s", sw_viewer_inspector_text(v));
         }
     } else {
         v->playing = play;

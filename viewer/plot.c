@@ -17,6 +17,7 @@
 
 #include <SDL_image.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,12 +41,34 @@ uint32_t sw_plot_color(const sw_sim *sim, int col) {
     if (col >= 1 && col <= nk) {
         const sw_scenario *sc = sw_sim_scenario(sim);
         uint32_t c = sw_scenario_kind_color(sc, sw_scenario_kinds(sc)[col - 1]);
-        /* Near-black kinds vanish on the dark background: lift them. */
-        if (((c >> 16) & 255) + ((c >> 8) & 255) + (c & 255) < 120) c = 0x9a9a9a;
+        /* Dark kinds (wolves) fade into the dark background: lighten them
+         * halfway to white, keeping their hue. */
+        int luma = (int)((((c >> 16) & 255) * 299 + ((c >> 8) & 255) * 587 + (c & 255) * 114) / 1000);
+        if (luma < 110) {
+            uint32_t out = 0;
+            for (int sh = 0; sh <= 16; sh += 8) out |= ((((c >> sh) & 255) + 255) / 2) << sh;
+            c = out;
+        }
         return c;
     }
-    int i = col - nk - 1;
-    return palette[(i < 0 ? 0 : i) % (int)(sizeof palette / sizeof *palette)];
+    /* A statistic whose name says what it counts gets the colour a reader
+     * expects (green trees green, burning ones orange); the others take the
+     * palette in order, skipping colours already given by name. */
+    static const struct { const char *word; uint32_t rgb; } named[] = {
+        {"burning", 0xff7f0e}, {"burnt", 0x9c7a64}, {"green", 0x31a354}, {"grass", 0x31a354},
+        {"infected", 0xe15759}, {"susceptible", 0x6baed6}, {"recovered", 0x9a9a9a},
+        {"unhappy", 0xe15759}, {"happy", 0x31a354}};
+    const char *name = sw_sim_stat_name(sim, col);
+    for (size_t j = 0; j < sizeof named / sizeof *named; j++)
+        if (strstr(name, named[j].word)) return named[j].rgb;
+    int i = 0;
+    for (int c = nk + 1; c < col; c++) {
+        bool by_name = false;
+        for (size_t j = 0; j < sizeof named / sizeof *named; j++)
+            by_name |= strstr(sw_sim_stat_name(sim, c), named[j].word) != NULL;
+        i += !by_name;
+    }
+    return palette[i % (int)(sizeof palette / sizeof *palette)];
 }
 
 static void set_color(SDL_Renderer *r, uint32_t rgb) {
