@@ -345,8 +345,9 @@ void sw__timer_cancel(sw_sched *s, uint32_t slot) {
     if (k->pos & SW__POS_OVF) {
         s->ovf[k->pos & ~SW__POS_OVF].slot = SW__TOMB;
     } else if (k->wait == s->now && s->ready_lazy) {
-        s->ready.items[k->pos] = SW__TOMB; /* fired lazily, not yet run */
-        s->armed++;                         /* it was uncounted when it fired */
+        /* fired lazily, not yet run: its tombstone is counted back in when
+           the run loop passes it, like any tombstone of a swapped bucket */
+        s->ready.items[k->pos] = SW__TOMB;
     } else {
         s->wheel[k->wait & SW__WHEEL_MASK].items[k->pos] = SW__TOMB;
     }
@@ -420,9 +421,10 @@ static void fire_timers(sw_sched *s) {
         s->ready = *b;
         *b = t;
         s->ready_lazy = true;
-        uint32_t valid = 0;
-        for (uint32_t i = 0; i < s->ready.n; i++) valid += s->ready.items[i] != SW__TOMB;
-        s->armed -= valid;
+        /* uncount them all now, without a pass over the bucket; each
+           tombstone is counted back when the run loop (or the ordering
+           pass) skips it, since its timer was uncounted when cancelled */
+        s->armed -= s->ready.n;
         return;
     }
     for (uint32_t i = 0; i < b->n; i++) {
@@ -868,7 +870,10 @@ static void order_batch(sw_sched *s) {
     uint32_t n = 0;
     for (uint32_t i = s->ready_pos; i < r->n; i++) {
         uint32_t slot = r->items[i];
-        if (slot == SW__TOMB) continue;
+        if (slot == SW__TOMB) {
+            s->armed += s->ready_lazy; /* see fire_timers */
+            continue;
+        }
         struct sw__task *k = &s->tasks[slot];
         if (k->state == SW_TASK_ZOMBIE) {
             slot_free(s, slot);
@@ -958,7 +963,10 @@ static uint32_t next_runnable(sw_sched *s) {
     }
     while (s->ready_pos < s->ready.n) {
         uint32_t slot = s->ready.items[s->ready_pos++];
-        if (slot == SW__TOMB) continue;
+        if (__builtin_expect(slot == SW__TOMB, 0)) {
+            s->armed += s->ready_lazy;
+            continue;
+        }
         return slot;
     }
     if (s->back_head != SW__NIL) {

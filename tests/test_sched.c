@@ -24,6 +24,21 @@ static void tr(const char *fmt, ...) {
 
 /* ---- timers --------------------------------------------------------------------- */
 
+/* Blocks on its channel: receiving (mode 0) or sending forever. */
+typedef struct { sw_chan ch; sw_msg m; int32_t mode; } waiter;
+static sw_step waiter_run(sw_tasklet *t, void *frame) {
+    waiter *f = frame;
+    SW_BEGIN(t, pond, shout);
+    if (f->mode == 0) {
+        SW_RECV(t, pond, f->ch, &f->m);
+    } else {
+        for (;;) SW_SEND(t, shout, f->ch, &f->m);
+    }
+    SW_END(t);
+}
+static const sw_kind waiter_kind = {.name = "waiter", .frame_size = sizeof(waiter), .run = waiter_run};
+static const sw_kind heron_kind = {.name = "heron", .frame_size = sizeof(waiter), .run = waiter_run};
+
 /* Sleeps `n` ticks once and records when it woke. */
 typedef struct {
     int64_t n, start, woke;
@@ -123,6 +138,8 @@ Test(sched, kill_sleeping_cancels_timer) {
     g_trace[0] = '\0';
     cr_assert_eq(sw_sched_run(s, 500), SW_OK);
     cr_assert_str_eq(g_trace, "c@10");
+    sw_sched_spawn(s, &waiter_kind, &(waiter){.ch = sw_chan_new(s, &(sw_chan_desc){0})}, 0);
+    cr_assert_eq(sw_sched_step(s), SW_E_DEADLOCK);
     sw_sched_free(s);
 }
 
@@ -143,24 +160,14 @@ Test(sched, kill_in_tick_start_hook_of_due_timer) {
     cr_assert_eq(sw_sched_run(s, 6), SW_OK);
     cr_assert_str_eq(g_trace, "x@5 z@5");
     cr_assert_eq(sw_sched_count(s), 0);
+    /* no timer is left counted: a blocked tasklet is now a deadlock */
+    sw_sched_spawn(s, &waiter_kind, &(waiter){.ch = sw_chan_new(s, &(sw_chan_desc){0})}, 0);
+    cr_assert_eq(sw_sched_step(s), SW_E_DEADLOCK);
     sw_sched_free(s);
 }
 
 /* ---- deadlock -------------------------------------------------------------------- */
 
-typedef struct { sw_chan ch; sw_msg m; int32_t mode; } waiter;
-static sw_step waiter_run(sw_tasklet *t, void *frame) {
-    waiter *f = frame;
-    SW_BEGIN(t, pond, shout);
-    if (f->mode == 0) {
-        SW_RECV(t, pond, f->ch, &f->m);
-    } else {
-        for (;;) SW_SEND(t, shout, f->ch, &f->m);
-    }
-    SW_END(t);
-}
-static const sw_kind waiter_kind = {.name = "waiter", .frame_size = sizeof(waiter), .run = waiter_run};
-static const sw_kind heron_kind = {.name = "heron", .frame_size = sizeof(waiter), .run = waiter_run};
 
 Test(sched, deadlock_reported_with_each_blocked_tasklet) {
     sw_sched *s = sw_sched_new(NULL);
