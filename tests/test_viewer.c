@@ -451,6 +451,15 @@ Test(viewer, reset_help_and_quit_keys) {
     key(v, SDLK_ESCAPE, 0);
     cr_assert(!sw_viewer_help_shown(v));
     cr_assert(!sw_viewer_quitting(v), "Esc first closes the help");
+    SDL_Event text = {0};
+    text.type = SDL_TEXTINPUT;
+    strcpy(text.text.text, "?");
+    SDL_PushEvent(&text);
+    sw_viewer_poll(v);
+    cr_assert(sw_viewer_help_shown(v), "? shows the help");
+    SDL_PushEvent(&text);
+    sw_viewer_poll(v);
+    cr_assert(!sw_viewer_help_shown(v), "? again hides it");
     key(v, SDLK_q, 0);
     cr_assert(sw_viewer_quitting(v));
     sw_viewer_close(v);

@@ -277,8 +277,6 @@ static void key_down(sw_viewer *v, const SDL_KeyboardEvent *k) {
         break;
     case SDLK_q: v->quitting = true; break;
     case SDLK_h: v->help = !v->help; break;
-    case SDLK_SLASH: if (shift) v->help = !v->help; break;
-    case SDLK_QUESTION: v->help = !v->help; break;
     case SDLK_SPACE: toggle_play(v); break;
     case SDLK_RIGHT: case SDLK_PERIOD:
         v->playing = false;
@@ -323,8 +321,9 @@ bool sw_viewer_handle(sw_viewer *v, const SDL_Event *ev) {
         break;
     case SDL_KEYDOWN: key_down(v, &ev->key); break;
     case SDL_TEXTINPUT:
-        /* '?' arrives as text on layouts where it is not shift+slash. */
-        if (strcmp(ev->text.text, "?") == 0 && !v->help) v->help = true;
+        /* '?' is shift+slash on some layouts and a key of its own on others:
+         * the text it types is the same everywhere. */
+        if (strcmp(ev->text.text, "?") == 0 && !v->chooser) v->help = !v->help;
         break;
     case SDL_MOUSEWHEEL: {
         int mx = v->mouse_x, my = v->mouse_y;
