@@ -34,10 +34,11 @@ typedef struct {
 
 static void sheep_init(sw_tasklet *t, void *frame) {
     sheep *f = frame;
+    if (f->newborn) return; /* a lamb: its parent gave it cell, layer and energy */
     sw_world *w = sw_world_of(t);
     sw_world_cell_of(w, sw_self(t), &f->x, &f->y);
     f->grass = sw__model_layer(w, "grass", 0);
-    if (!f->newborn) f->energy = (double)sw_rand_below(t, (uint64_t)(2 * f->gain));
+    f->energy = (double)sw_rand_below(t, (uint64_t)(2 * f->gain));
 }
 
 static sw_step sheep_run(sw_tasklet *t, void *frame) {
@@ -95,8 +96,9 @@ typedef struct {
 
 static void wolf_init(sw_tasklet *t, void *frame) {
     wolf *f = frame;
+    if (f->newborn) return; /* a cub: its parent gave it cell and energy */
     sw_world_cell_of(sw_world_of(t), sw_self(t), &f->x, &f->y);
-    if (!f->newborn) f->energy = (double)sw_rand_below(t, (uint64_t)(2 * f->gain));
+    f->energy = (double)sw_rand_below(t, (uint64_t)(2 * f->gain));
 }
 
 static sw_step wolf_run(sw_tasklet *t, void *frame) {
