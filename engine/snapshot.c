@@ -134,7 +134,7 @@ sw_snapshot_db *sw_snapshot_open(const char *path, sw_snapshot_mode mode, char *
     if (!ok) goto fail;
     int64_t tables = pragma_int(d, "SELECT count(*) FROM sqlite_master", &ok);
     if (!ok) goto fail;
-    if (app == 0 && tables == 0 && mode != SW_SNAPSHOT_READ) {
+    if (app == 0 && tables == 0 && mode == SW_SNAPSHOT_CREATE) {
         /* a new (or empty) file: make it ours */
         char sql[256];
         snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d;",
@@ -144,8 +144,10 @@ sw_snapshot_db *sw_snapshot_open(const char *path, sw_snapshot_mode mode, char *
         ver = SW_SNAPSHOT_SCHEMA;
     }
     if (app != SW_SNAPSHOT_APP_ID) {
-        dberr(d, "an SQLite database, but not Swarmlet snapshots (application_id %lld%s)", (long long)app,
-              tables == 0 ? ", empty" : "");
+        if (tables == 0 && stt.st_size == 0)
+            dberr(d, "an empty file, not Swarmlet snapshots");
+        else
+            dberr(d, "an SQLite database, but not Swarmlet snapshots (application_id %lld)", (long long)app);
         goto fail;
     }
     if (ver > SW_SNAPSHOT_SCHEMA) {
