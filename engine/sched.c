@@ -7,17 +7,25 @@
  *
  * Timers: a wheel of 256 buckets, each a plain array of slots in arming
  * order, plus an overflow list for wake-ups 256 or more ticks ahead that is
- * cascaded into the wheel every 256 ticks. Arming appends (O(1)); cancelling
- * overwrites the entry with a tombstone found through the tasklet's `pos`
- * (O(1)); firing walks the bucket in order. When nothing else is waiting to
- * run, a due bucket is swapped in as the tick's batch without touching the
- * tasklets ("lazy": they are still marked SLEEPING until they run), which is
- * what keeps a tick of ten million wake-ups streaming through memory.
+ * cascaded into the wheel every 256 ticks, in front of the bucket's own
+ * entries (they were armed earlier), so timers due together fire in arming
+ * order. Arming appends (O(1)); cancelling overwrites the entry with a
+ * tombstone found through the tasklet's `pos` (O(1)); firing walks the bucket
+ * in order. When nothing else is waiting to run, a due bucket is swapped in
+ * as the tick's batch without touching the tasklets ("lazy": they are still
+ * marked SLEEPING until they run, and the loop prefetches them ahead), which
+ * is what keeps a tick of ten million wake-ups streaming through memory.
  *
  * The run queue has three parts, run in this order: a stack of tasklets to
- * run next (a channel handoff that prefers the woken side pushes the woken
- * tasklet and then the current one), the batch woken at the start of the
- * tick, and a FIFO of tasklets woken during the tick. */
+ * run next (a channel handoff that prefers the woken side, when it cannot run
+ * the woken tasklet inline, pushes it and then the current one), the batch
+ * woken at the start of the tick, and a FIFO of tasklets woken during the
+ * tick -- which between ticks also holds the spawned and the woken, so that
+ * waking never allocates; the next tick orders them into the batch.
+ *
+ * Expected load: millions of tasklets, most asleep or blocked; per tick, a
+ * few wake-ups each for a fraction of them. The run loop, sw__sleep and the
+ * channel handoff are the hot paths (see `swarmlet bench micro`). */
 #include "sched_int.h"
 #include "rng.h"
 
