@@ -9,7 +9,8 @@
  *
  * A handoff to the preferred side (Stackless's default: the receiver) runs
  * the woken tasklet inline, on the current one's C stack, which gives the
- * same order as switching through the scheduler at a third of the cost. */
+ * same order as switching through the scheduler without the round trip
+ * (about a fifth fewer instructions per handoff). */
 #include "sched_int.h"
 
 #include <string.h>
