@@ -56,7 +56,7 @@ uint32_t sw_plot_color(const sw_sim *sim, int col) {
      * palette in order, skipping colours already given by name. */
     static const struct { const char *word; uint32_t rgb; } named[] = {
         {"burning", 0xff7f0e}, {"burnt", 0x9c7a64}, {"green", 0x31a354}, {"grass", 0x31a354},
-        {"infected", 0xe15759}, {"susceptible", 0x6baed6}, {"recovered", 0x9a9a9a},
+        {"infected", 0xe15759}, {"susceptible", 0x6baed6}, {"recovered", 0x4e79a7},
         {"unhappy", 0xe15759}, {"happy", 0x31a354}};
     const char *name = sw_sim_stat_name(sim, col);
     for (size_t j = 0; j < sizeof named / sizeof *named; j++)

@@ -115,7 +115,7 @@ static uint32_t state_color(uint32_t base, double def, double val) {
         int dr = (int)((c >> 16) & 255) - (int)((base >> 16) & 255);
         int dg = (int)((c >> 8) & 255) - (int)((base >> 8) & 255);
         int db = (int)(c & 255) - (int)(base & 255);
-        if (dr * dr + dg * dg + db * db < 110 * 110) continue;
+        if (dr * dr + dg * dg + db * db < 60 * 60) continue;
         if (++seen == k) return c;
     }
     return pal[k % 8];
