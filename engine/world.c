@@ -130,11 +130,12 @@ static void on_spawn(sw_sched *s, sw_id id, void *ud) {
     sw_world *w = ud;
     uint32_t slot = sw_handle_slot(id);
     (void)s;
-    if (sw__world_reserve(w, slot + 1) != SW_OK) return;
-    if (w->pending == 1) cell_link(w, slot, w->px, w->py);
-    if (w->pending == 2) space_link(w, slot, w->pfx, w->pfy);
-    w->heading[slot] = 0;
+    int pending = w->pending;
     w->pending = 0;
+    if (sw__world_reserve(w, slot + 1) != SW_OK) return;
+    if (pending == 1) cell_link(w, slot, w->px, w->py);
+    if (pending == 2) space_link(w, slot, w->pfx, w->pfy);
+    w->heading[slot] = 0;
 }
 
 static void on_death(sw_sched *s, sw_id id, void *ud) {
@@ -168,6 +169,11 @@ sw_world *sw_world_new(const sw_world_desc *desc) {
     w->cell_head = malloc((size_t)w->ncells * sizeof *w->cell_head);
     w->cell_tail = malloc((size_t)w->ncells * sizeof *w->cell_tail);
     w->cell_count = calloc(w->ncells, sizeof *w->cell_count);
+    /* a tiny bucket size would make more buckets than memory: cap them at
+       2^26 by widening the buckets (queries stay exact, only slower) */
+    while (ceil(d.width / d.space_cell) * ceil(d.height / d.space_cell) > (double)(1 << 26))
+        d.space_cell *= 2;
+    w->d.space_cell = d.space_cell;
     w->bsize = d.space_cell;
     w->bw = (uint32_t)ceil(d.width / d.space_cell);
     w->bh = (uint32_t)ceil(d.height / d.space_cell);
@@ -232,23 +238,58 @@ bool sw_world_wrap(const sw_world *w, int32_t *x, int32_t *y) {
     return *x >= 0 && *y >= 0 && (uint32_t)*x < w->d.width && (uint32_t)*y < w->d.height;
 }
 
+/* The offsets along one axis of length n that a neighbourhood of `radius`
+ * around coordinate c visits, as [*lo, *hi]. On a torus narrower than the
+ * neighbourhood, each cell is visited once, at its minimum-image offset (so a
+ * tiny torus never lists a cell twice, nor the centre as its own neighbour);
+ * on a bounded grid the range is clipped to the grid, so a huge radius costs
+ * no more than the grid. */
+static void offset_range(const sw_world *w, int64_t c, int radius, uint32_t n, int64_t *lo,
+                         int64_t *hi) {
+    if (w->d.topology == SW_TOPO_TORUS) {
+        if (2 * (int64_t)radius + 1 >= n) {
+            *lo = -(int64_t)((n - 1) / 2);
+            *hi = (int64_t)(n / 2);
+        } else {
+            *lo = -radius;
+            *hi = radius;
+        }
+        return;
+    }
+    *lo = -radius > -c ? -radius : -c;
+    *hi = radius < (int64_t)n - 1 - c ? radius : (int64_t)n - 1 - c;
+}
+
+/* Calls visit(cx, cy) for each cell of the neighbourhood, in row-major order
+ * of offsets. The loops are shared by the two functions below. */
+#define SW__FOR_NEIGHBOURS(w, x, y, nb, radius, include_center, BODY)                          \
+    do {                                                                                      \
+        int64_t lox_, hix_, loy_, hiy_;                                                       \
+        offset_range(w, x, radius, (w)->d.width, &lox_, &hix_);                              \
+        offset_range(w, y, radius, (w)->d.height, &loy_, &hiy_);                             \
+        for (int64_t dy_ = loy_; dy_ <= hiy_; dy_++) {                                        \
+            for (int64_t dx_ = lox_; dx_ <= hix_; dx_++) {                                    \
+                if (dx_ == 0 && dy_ == 0 && !(include_center)) continue;                      \
+                if ((nb) == SW_VON_NEUMANN && llabs(dx_) + llabs(dy_) > (radius)) continue;   \
+                int32_t cx = (int32_t)(((x) + dx_) % (int64_t)(w)->d.width);                  \
+                int32_t cy = (int32_t)(((y) + dy_) % (int64_t)(w)->d.height);                 \
+                if (!sw_world_wrap(w, &cx, &cy)) continue;                                    \
+                BODY                                                                          \
+            }                                                                                 \
+        }                                                                                     \
+    } while (0)
+
 uint32_t sw_world_cells_around(const sw_world *w, int32_t x, int32_t y, sw_neighborhood nb,
                                int radius, int32_t *xy, uint32_t cap) {
     uint32_t n = 0;
-    if (radius < 0) return 0;
-    for (int dy = -radius; dy <= radius; dy++) {
-        for (int dx = -radius; dx <= radius; dx++) {
-            if (dx == 0 && dy == 0) continue;
-            if (nb == SW_VON_NEUMANN && abs(dx) + abs(dy) > radius) continue;
-            int32_t cx = x + dx, cy = y + dy;
-            if (!sw_world_wrap(w, &cx, &cy)) continue;
-            if (n < cap) {
-                xy[2 * n] = cx;
-                xy[2 * n + 1] = cy;
-            }
-            n++;
+    if (radius < 0 || !sw_world_wrap(w, &x, &y)) return 0;
+    SW__FOR_NEIGHBOURS(w, x, y, nb, radius, false, {
+        if (n < cap) {
+            xy[2 * n] = cx;
+            xy[2 * n + 1] = cy;
         }
-    }
+        n++;
+    });
     return n;
 }
 
@@ -311,16 +352,10 @@ uint32_t sw_world_agents_around(const sw_world *w, int32_t x, int32_t y, sw_neig
                                 int radius, bool include_center, const sw_kind *kind,
                                 sw_id *out, uint32_t cap) {
     uint32_t n = 0;
-    if (radius < 0) return 0;
-    for (int dy = -radius; dy <= radius; dy++) {
-        for (int dx = -radius; dx <= radius; dx++) {
-            if (dx == 0 && dy == 0 && !include_center) continue;
-            if (nb == SW_VON_NEUMANN && abs(dx) + abs(dy) > radius) continue;
-            int32_t cx = x + dx, cy = y + dy;
-            if (!sw_world_wrap(w, &cx, &cy)) continue;
-            n = list_cell(w, sw_world_cell_index(w, cx, cy), kind, out, cap, n);
-        }
-    }
+    if (radius < 0 || !sw_world_wrap(w, &x, &y)) return 0;
+    SW__FOR_NEIGHBOURS(w, x, y, nb, radius, include_center, {
+        n = list_cell(w, sw_world_cell_index(w, cx, cy), kind, out, cap, n);
+    });
     return n;
 }
 
@@ -423,38 +458,76 @@ void sw_world_space_delta(const sw_world *w, double x1, double y1, double x2, do
     *dy = ddy;
 }
 
+/* The buckets along one axis that can hold points within r of coordinate c:
+ * up to two ranges [a[i], b[i]], ascending. On a torus the query interval is
+ * wrapped in coordinates, not in bucket numbers: the last bucket may be
+ * narrower than the others, so counting buckets across the seam would miss
+ * points. Returns how many ranges. */
+static int bucket_ranges(double c, double r, double extent, double bs, uint32_t nb, bool torus,
+                         uint32_t a[2], uint32_t b[2]) {
+    double lo = c - r, hi = c + r;
+    if (torus) {
+        if (2 * r >= extent) {
+            a[0] = 0;
+            b[0] = nb - 1;
+            return 1;
+        }
+        double pieces[2][2];
+        int np = 0;
+        if (lo < 0) {
+            pieces[np][0] = 0; pieces[np][1] = hi; np++;
+            pieces[np][0] = lo + extent; pieces[np][1] = extent; np++;
+        } else if (hi >= extent) {
+            pieces[np][0] = 0; pieces[np][1] = hi - extent; np++;
+            pieces[np][0] = lo; pieces[np][1] = extent; np++;
+        } else {
+            pieces[np][0] = lo; pieces[np][1] = hi; np++;
+        }
+        int n = 0;
+        for (int i = 0; i < np; i++) {
+            double fa = floor(pieces[i][0] / bs), fb = floor(pieces[i][1] / bs);
+            uint32_t ba = fa < 0 ? 0 : fa >= nb ? nb - 1 : (uint32_t)fa;
+            uint32_t bb = fb < 0 ? 0 : fb >= nb ? nb - 1 : (uint32_t)fb;
+            if (n > 0 && ba <= b[n - 1] + 1) { /* overlapping or touching: merge */
+                if (bb > b[n - 1]) b[n - 1] = bb;
+                continue;
+            }
+            a[n] = ba;
+            b[n] = bb;
+            n++;
+        }
+        return n;
+    }
+    if (hi < 0 || lo >= extent) return 0;
+    double fa = floor((lo < 0 ? 0 : lo) / bs), fb = floor((hi >= extent ? extent : hi) / bs);
+    a[0] = fa >= nb ? nb - 1 : (uint32_t)fa;
+    b[0] = fb >= nb ? nb - 1 : (uint32_t)fb;
+    return 1;
+}
+
 uint32_t sw_world_space_near(const sw_world *w, double x, double y, double r, sw_id *out,
                              uint32_t cap) {
     uint32_t n = 0;
     if (!(r >= 0) || !isfinite(x) || !isfinite(y)) return 0;
-    int64_t reach = (int64_t)ceil(r / w->bsize);
-    int64_t bx = (int64_t)floor(x / w->bsize), by = (int64_t)floor(y / w->bsize);
     bool torus = w->d.topology == SW_TOPO_TORUS;
-    int64_t spanx = 2 * reach + 1, spany = 2 * reach + 1;
-    /* on a torus, never visit a bucket twice when the reach wraps around */
-    if (torus && spanx > w->bw) spanx = w->bw;
-    if (torus && spany > w->bh) spany = w->bh;
+    if (torus && !space_wrap(w, &x, &y)) return 0;
+    uint32_t ax[2], bx[2], ay[2], by[2];
+    int nx = bucket_ranges(x, r, w->d.width, w->bsize, w->bw, torus, ax, bx);
+    int ny = bucket_ranges(y, r, w->d.height, w->bsize, w->bh, torus, ay, by);
     double r2 = r * r;
-    for (int64_t j = 0; j < spany; j++) {
-        int64_t cy = by - reach + j;
-        if (torus && spany == w->bh) cy = j;
-        if (torus) cy = wrap1(cy, w->bh);
-        else if (cy < 0 || cy >= w->bh) continue;
-        for (int64_t i = 0; i < spanx; i++) {
-            int64_t cx = bx - reach + i;
-            if (torus && spanx == w->bw) cx = i;
-            if (torus) cx = wrap1(cx, w->bw);
-            else if (cx < 0 || cx >= w->bw) continue;
-            uint32_t b = (uint32_t)(cy * w->bw + cx);
-            for (uint32_t slot = w->bucket_head[b]; slot != SW__NIL; slot = w->snext[slot]) {
-                double dx, dy;
-                sw_world_space_delta(w, x, y, w->sx[slot], w->sy[slot], &dx, &dy);
-                if (dx * dx + dy * dy > r2) continue;
-                if (n < cap) out[n] = sw_sched_id_at(w->s, slot);
-                n++;
-            }
-        }
-    }
+    for (int j = 0; j < ny; j++)
+        for (uint32_t cy = ay[j]; cy <= by[j]; cy++)
+            for (int i = 0; i < nx; i++)
+                for (uint32_t cx = ax[i]; cx <= bx[i]; cx++) {
+                    uint32_t b = cy * w->bw + cx;
+                    for (uint32_t slot = w->bucket_head[b]; slot != SW__NIL; slot = w->snext[slot]) {
+                        double dx, dy;
+                        sw_world_space_delta(w, x, y, w->sx[slot], w->sy[slot], &dx, &dy);
+                        if (dx * dx + dy * dy > r2) continue;
+                        if (n < cap) out[n] = sw_sched_id_at(w->s, slot);
+                        n++;
+                    }
+                }
     return n;
 }
 

@@ -1,0 +1,546 @@
+/* test_world.c - the world: grid lists, neighbourhoods, continuous space,
+ * placement, layers and channels by key, each against a simple reference. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "swarmlet.h"
+
+typedef struct {
+    int32_t x, y;
+    int32_t seen_x, seen_y; /* where init found itself */
+} idle_f;
+
+static sw_step idle_run(sw_tasklet *t, void *frame) {
+    SW_BEGIN(t, nap);
+    for (;;) SW_SLEEP(t, nap, 1000);
+    SW_END(t);
+}
+
+static void idle_init(sw_tasklet *t, void *frame) {
+    idle_f *f = frame;
+    f->seen_x = f->seen_y = -1;
+    sw_world_cell_of(sw_world_of(t), sw_self(t), &f->seen_x, &f->seen_y);
+}
+
+static const sw_field idle_fields[] = {SW_FIELD(idle_f, x, SW_T_I32), SW_FIELD(idle_f, y, SW_T_I32),
+                                       SW_FIELD(idle_f, seen_x, SW_T_I32),
+                                       SW_FIELD(idle_f, seen_y, SW_T_I32), SW_FIELD_END};
+static const sw_kind idle = {.name = "idle", .frame_size = sizeof(idle_f), .fields = idle_fields,
+                             .init = idle_init, .run = idle_run};
+static const sw_kind other = {.name = "other", .frame_size = sizeof(idle_f), .fields = idle_fields,
+                              .run = idle_run};
+
+static sw_step quitter_run(sw_tasklet *t, void *frame) {
+    SW_BEGIN(t);
+    SW_END(t);
+}
+static const sw_kind quitter = {.name = "quitter", .frame_size = 8, .fields = NULL, .run = quitter_run};
+
+static sw_world *mk(uint32_t w, uint32_t h, sw_topology topo) {
+    sw_world *wd = sw_world_new(&(sw_world_desc){.width = w, .height = h, .topology = topo, .seed = 7});
+    cr_assert_not_null(wd);
+    return wd;
+}
+
+/* ---- grid lists against a reference ------------------------------------------- */
+
+#define RW 6
+#define RH 5
+#define RN 120
+
+Test(world, grid_lists_match_a_reference_through_moves_removals_and_kills) {
+    sw_world *w = mk(RW, RH, SW_TOPO_BOUNDED);
+    sw_sched *s = sw_world_sched(w);
+    sw_id ids[RN];
+    int cell[RN];          /* reference: -1 off the grid */
+    uint64_t stamp[RN];    /* reference arrival order */
+    bool alive[RN];
+    uint64_t clock = 0;
+    for (int i = 0; i < RN; i++) {
+        ids[i] = sw_sched_spawn(s, &idle, NULL, 0);
+        cell[i] = -1;
+        alive[i] = true;
+    }
+    uint64_t r = 12345;
+    for (int op = 0; op < 4000; op++) {
+        r = r * 6364136223846793005ULL + 1442695040888963407ULL;
+        int i = (int)((r >> 33) % RN);
+        int what = (int)((r >> 20) % 10);
+        int x = (int)((r >> 40) % RW), y = (int)((r >> 50) % RH);
+        if (!alive[i]) {
+            cr_assert_eq(sw_world_place(w, ids[i], x, y), SW_E_STALE);
+            continue;
+        }
+        if (what < 6) {
+            cr_assert_eq(sw_world_place(w, ids[i], x, y), SW_OK);
+            cell[i] = y * RW + x;
+            stamp[i] = clock++;
+        } else if (what < 8) {
+            cr_assert_eq(sw_world_unplace(w, ids[i]), SW_OK);
+            cell[i] = -1;
+        } else if (what == 8 && op % 3 == 0) {
+            cr_assert_eq(sw_sched_kill(s, ids[i]), SW_OK);
+            alive[i] = false;
+            cell[i] = -1;
+        } else {
+            cr_assert_eq(sw_world_place(w, ids[i], -1, 0), SW_E_INVALID, "off a bounded grid");
+        }
+        /* compare every cell with the reference */
+        uint32_t occupied = 0;
+        for (int c = 0; c < RW * RH; c++) {
+            sw_id got[RN], want[RN];
+            uint32_t n = sw_world_agents_at(w, c % RW, c / RW, NULL, got, RN);
+            uint32_t m = 0;
+            /* reference list: agents on c sorted by arrival stamp */
+            for (int j = 0; j < RN; j++)
+                if (cell[j] == c) {
+                    uint32_t k = m++;
+                    while (k > 0 && stamp[j] < stamp[(int)(want[k - 1] >> 48)]) {
+                        want[k] = want[k - 1];
+                        k--;
+                    }
+                    want[k] = (sw_id)j << 48; /* index parked in the high bits */
+                }
+            cr_assert_eq(n, m, "cell %d: %u agents, reference %u (op %d)", c, n, m, op);
+            cr_assert_eq(sw_world_count_at(w, c % RW, c / RW), m);
+            for (uint32_t k = 0; k < m; k++)
+                cr_assert_eq(got[k], ids[want[k] >> 48], "cell %d position %u (op %d)", c, k, op);
+            occupied += m > 0;
+        }
+        cr_assert_eq(sw_world_occupied_cells(w), occupied);
+        int32_t cx, cy;
+        bool on = sw_world_cell_of(w, ids[i], &cx, &cy);
+        cr_assert_eq(on, cell[i] >= 0);
+        if (on) cr_assert_eq(cy * RW + cx, cell[i]);
+    }
+    sw_world_free(w);
+}
+
+Test(world, kill_and_exit_remove_agents_from_the_grid_and_space) {
+    sw_world *w = mk(4, 4, SW_TOPO_BOUNDED);
+    sw_sched *s = sw_world_sched(w);
+    sw_id a = sw_world_spawn_at(w, &idle, NULL, 1, 1, 0);
+    sw_id b = sw_world_spawn_at(w, &idle, NULL, 1, 1, 0);
+    sw_id c = sw_world_spawn_at(w, &idle, NULL, 1, 1, 0);
+    sw_id q = sw_world_spawn_at(w, &quitter, NULL, 2, 2, 0);
+    sw_id p = sw_world_spawn_at_point(w, &idle, NULL, 3.5, 0.5, 0);
+    cr_assert_eq(sw_world_count_at(w, 1, 1), 3);
+    cr_assert_eq(sw_world_space_count(w), 1);
+    cr_assert_eq(sw_sched_kill(s, b), SW_OK);
+    sw_id got[4];
+    cr_assert_eq(sw_world_agents_at(w, 1, 1, NULL, got, 4), 2);
+    cr_assert_eq(got[0], a);
+    cr_assert_eq(got[1], c);
+    cr_assert_not(sw_world_cell_of(w, b, NULL, NULL));
+    cr_assert_eq(sw_world_count_at(w, 2, 2), 1);
+    cr_assert_eq(sw_world_step(w), SW_OK); /* the quitter exits on its first run */
+    cr_assert_not(sw_sched_alive(s, q));
+    cr_assert_eq(sw_world_count_at(w, 2, 2), 0);
+    cr_assert_eq(sw_world_occupied_cells(w), 1);
+    cr_assert_eq(sw_sched_kill(s, p), SW_OK);
+    cr_assert_eq(sw_world_space_count(w), 0);
+    cr_assert_eq(sw_world_space_near(w, 3.5, 0.5, 10, got, 4), 0);
+    /* a new agent reusing the dead ones' slots starts off the grid */
+    sw_id d = sw_sched_spawn(s, &idle, NULL, 0);
+    cr_assert_not(sw_world_cell_of(w, d, NULL, NULL));
+    cr_assert_not(sw_world_space_pos(w, d, NULL, NULL));
+    sw_world_free(w);
+}
+
+Test(world, spawn_at_places_before_init_and_by_kind) {
+    sw_world *w = mk(5, 5, SW_TOPO_TORUS);
+    sw_id a = sw_world_spawn_at(w, &idle, NULL, 7, -1, 0); /* wraps to (2, 4) */
+    idle_f *f = sw_sched_frame(sw_world_sched(w), a);
+    cr_assert_eq(f->seen_x, 2);
+    cr_assert_eq(f->seen_y, 4);
+    sw_world_spawn_at(w, &other, NULL, 2, 4, 0);
+    sw_id got[4];
+    cr_assert_eq(sw_world_agents_at(w, 2, 4, &other, got, 4), 1);
+    cr_assert_eq(sw_world_agents_at(w, 2, 4, &idle, got, 4), 1);
+    cr_assert_eq(got[0], a);
+    sw_world_free(w);
+    w = mk(5, 5, SW_TOPO_BOUNDED);
+    cr_assert_eq(sw_world_spawn_at(w, &idle, NULL, 5, 0, 0), SW_ID_NONE);
+    cr_assert(strstr(sw_world_errmsg(w), "outside") != NULL);
+    sw_world_free(w);
+}
+
+/* ---- neighbourhoods against a brute-force reference -------------------------------- */
+
+static int64_t min_image(int64_t d, int64_t n) {
+    d %= n;
+    if (d < 0) d += n;
+    if (d > n / 2) d -= n;
+    return d;
+}
+
+Test(world, neighbourhoods_match_brute_force_on_bounded_grids_and_tori_of_every_small_size) {
+    static const uint32_t sizes[] = {1, 2, 3, 4, 5, 7};
+    for (int topo = 0; topo < 2; topo++)
+        for (size_t iw = 0; iw < 6; iw++)
+            for (size_t ih = 0; ih < 6; ih++) {
+                uint32_t W = sizes[iw], H = sizes[ih];
+                sw_world *w = mk(W, H, (sw_topology)topo);
+                for (int nb = 0; nb < 2; nb++)
+                    for (int r = 0; r <= 4; r++)
+                        for (int32_t y = 0; y < (int32_t)H; y++)
+                            for (int32_t x = 0; x < (int32_t)W; x++) {
+                                int32_t xy[2 * 128];
+                                uint32_t n = sw_world_cells_around(w, x, y, (sw_neighborhood)nb, r, xy, 128);
+                                bool want[49] = {false};
+                                uint32_t m = 0;
+                                for (uint32_t c = 0; c < W * H; c++) {
+                                    int64_t dx = (int64_t)(c % W) - x, dy = (int64_t)(c / W) - y;
+                                    if (topo) {
+                                        dx = min_image(dx, W);
+                                        dy = min_image(dy, H);
+                                    }
+                                    if (dx == 0 && dy == 0) continue;
+                                    int64_t d = nb == SW_MOORE ? (llabs(dx) > llabs(dy) ? llabs(dx) : llabs(dy))
+                                                               : llabs(dx) + llabs(dy);
+                                    if (d <= r) {
+                                        want[c] = true;
+                                        m++;
+                                    }
+                                }
+                                cr_assert_eq(n, m, "%ux%u %s %s r=%d at (%d,%d): %u cells, want %u", W, H,
+                                             topo ? "torus" : "bounded", nb ? "von Neumann" : "Moore", r, x,
+                                             y, n, m);
+                                for (uint32_t k = 0; k < n; k++) {
+                                    uint32_t c = (uint32_t)(xy[2 * k + 1] * (int32_t)W + xy[2 * k]);
+                                    cr_assert(want[c], "unexpected or repeated cell (%d,%d)", xy[2 * k], xy[2 * k + 1]);
+                                    want[c] = false; /* a second visit fails */
+                                }
+                            }
+                sw_world_free(w);
+            }
+}
+
+Test(world, neighbourhood_order_is_row_major_and_clipped_at_borders) {
+    sw_world *w = mk(5, 4, SW_TOPO_BOUNDED);
+    int32_t xy[16];
+    cr_assert_eq(sw_world_cells_around(w, 0, 0, SW_MOORE, 1, xy, 8), 3);
+    int32_t want[] = {1, 0, 0, 1, 1, 1};
+    cr_assert_arr_eq(xy, want, sizeof want);
+    cr_assert_eq(sw_world_cells_around(w, 2, 0, SW_MOORE, 1, xy, 8), 5);
+    cr_assert_eq(sw_world_cells_around(w, 2, 2, SW_MOORE, 1, xy, 8), 8);
+    cr_assert_eq(sw_world_cells_around(w, 0, 0, SW_VON_NEUMANN, 1, xy, 8), 2);
+    cr_assert_eq(sw_world_cells_around(w, 2, 2, SW_VON_NEUMANN, 1, xy, 8), 4);
+    int32_t vn[] = {2, 1, 1, 2, 3, 2, 2, 3};
+    cr_assert_arr_eq(xy, vn, sizeof vn);
+    /* a huge radius is clipped to the grid, not iterated */
+    cr_assert_eq(sw_world_cells_around(w, 2, 2, SW_MOORE, 1 << 30, NULL, 0), 19);
+    cr_assert_eq(sw_world_cells_around(w, 2, 2, SW_MOORE, -1, xy, 8), 0);
+    sw_world_free(w);
+    w = mk(5, 5, SW_TOPO_TORUS);
+    cr_assert_eq(sw_world_cells_around(w, 0, 0, SW_MOORE, 1, xy, 8), 8);
+    int32_t tw[] = {4, 4, 0, 4, 1, 4, 4, 0, 1, 0, 4, 1, 0, 1, 1, 1};
+    cr_assert_arr_eq(xy, tw, sizeof tw);
+    cr_assert_eq(sw_world_cells_around(w, 0, 0, SW_MOORE, 1 << 30, NULL, 0), 24);
+    sw_world_free(w);
+}
+
+Test(world, agents_around_lists_each_agent_once_even_on_a_tiny_torus) {
+    sw_world *w = mk(2, 2, SW_TOPO_TORUS);
+    for (int c = 0; c < 4; c++) sw_world_spawn_at(w, &idle, NULL, c % 2, c / 2, 0);
+    sw_id got[16];
+    cr_assert_eq(sw_world_agents_around(w, 0, 0, SW_MOORE, 1, false, NULL, got, 16), 3);
+    cr_assert_eq(sw_world_agents_around(w, 0, 0, SW_MOORE, 1, true, NULL, got, 16), 4);
+    cr_assert_eq(sw_world_agents_around(w, 0, 0, SW_MOORE, 5, true, &idle, got, 16), 4);
+    cr_assert_eq(sw_world_agents_around(w, 0, 0, SW_MOORE, 5, true, &other, got, 16), 0);
+    sw_world_free(w);
+    w = mk(1, 1, SW_TOPO_TORUS);
+    sw_world_spawn_at(w, &idle, NULL, 0, 0, 0);
+    cr_assert_eq(sw_world_agents_around(w, 0, 0, SW_MOORE, 1, false, NULL, got, 16), 0);
+    cr_assert_eq(sw_world_agents_around(w, 0, 0, SW_VON_NEUMANN, 3, true, NULL, got, 16), 1);
+    sw_world_free(w);
+}
+
+/* ---- continuous space against brute force --------------------------------------------- */
+
+static double urand(uint64_t *r) {
+    *r = *r * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(*r >> 11) * 0x1.0p-53;
+}
+
+static int cmp_id(const void *a, const void *b) {
+    sw_id x = *(const sw_id *)a, y = *(const sw_id *)b;
+    return x < y ? -1 : x > y;
+}
+
+Test(world, space_near_matches_brute_force_with_periodic_minimum_image) {
+    static const double cells[] = {0.3, 1.0, 2.5, 3.0, 7.0, 50.0};
+    static const double radii[] = {0.0, 0.5, 1.0, 2.9, 4.5, 10.0, 100.0};
+    static const uint32_t dims[][2] = {{10, 10}, {10, 7}, {13, 5}, {1, 9}};
+    uint64_t r = 99;
+    for (int topo = 0; topo < 2; topo++)
+        for (size_t di = 0; di < 4; di++)
+            for (size_t ci = 0; ci < 6; ci++) {
+                uint32_t W = dims[di][0], H = dims[di][1];
+                sw_world *w = sw_world_new(&(sw_world_desc){.width = W, .height = H,
+                                                            .topology = (sw_topology)topo,
+                                                            .space_cell = cells[ci]});
+                sw_sched *s = sw_world_sched(w);
+                enum { N = 150 };
+                sw_id ids[N];
+                double px[N], py[N];
+                for (int i = 0; i < N; i++) {
+                    px[i] = urand(&r) * W;
+                    py[i] = urand(&r) * H;
+                    if (i % 10 == 0) px[i] = 0;              /* on the seam */
+                    if (i % 15 == 0) py[i] = H - 1e-9;
+                    ids[i] = sw_world_spawn_at_point(w, &idle, NULL, px[i], py[i], 0);
+                    cr_assert_neq(ids[i], SW_ID_NONE);
+                }
+                /* move some, to exercise relinking */
+                for (int i = 0; i < N; i += 3) {
+                    px[i] = urand(&r) * W;
+                    py[i] = urand(&r) * H;
+                    cr_assert_eq(sw_world_space_place(w, ids[i], px[i], py[i]), SW_OK);
+                }
+                cr_assert_eq(sw_world_space_count(w), N);
+                for (int q = 0; q < 40; q++) {
+                    double qx = q < 4 ? (q & 1) * (W - 1e-9) : urand(&r) * W;
+                    double qy = q < 4 ? (q >> 1) * (H - 1e-9) : urand(&r) * H;
+                    for (size_t ri = 0; ri < 7; ri++) {
+                        double rad = radii[ri];
+                        sw_id got[N], want[N];
+                        uint32_t n = sw_world_space_near(w, qx, qy, rad, got, N);
+                        uint32_t m = 0;
+                        for (int i = 0; i < N; i++) {
+                            double dx = px[i] - qx, dy = py[i] - qy;
+                            if (topo) {
+                                dx -= W * round(dx / W);
+                                dy -= H * round(dy / H);
+                            }
+                            if (dx * dx + dy * dy <= rad * rad) want[m++] = ids[i];
+                        }
+                        cr_assert_eq(n, m, "%s %ux%u bucket %g r=%g at (%g,%g): %u found, %u within",
+                                     topo ? "torus" : "bounded", W, H, cells[ci], rad, qx, qy, n, m);
+                        qsort(got, n, sizeof *got, cmp_id);
+                        qsort(want, m, sizeof *want, cmp_id);
+                        cr_assert_arr_eq(got, want, m * sizeof *got);
+                    }
+                }
+                (void)s;
+                sw_world_free(w);
+            }
+}
+
+Test(world, space_wraps_on_a_torus_and_rejects_points_off_a_bounded_space) {
+    sw_world *w = mk(10, 10, SW_TOPO_TORUS);
+    sw_id a = sw_world_spawn_at_point(w, &idle, NULL, -0.5, 10.25, 0);
+    double x, y;
+    cr_assert(sw_world_space_pos(w, a, &x, &y));
+    cr_assert_float_eq(x, 9.5, 1e-12);
+    cr_assert_float_eq(y, 0.25, 1e-12);
+    double dx, dy;
+    sw_world_space_delta(w, 9.5, 0.25, 0.5, 9.75, &dx, &dy);
+    cr_assert_float_eq(dx, 1.0, 1e-12);
+    cr_assert_float_eq(dy, -0.5, 1e-12);
+    cr_assert_eq(sw_world_space_place(w, a, NAN, 1), SW_E_INVALID);
+    sw_world_space_set_heading(w, a, 1.25);
+    cr_assert_float_eq(sw_world_space_heading(w, a), 1.25, 0);
+    sw_world_free(w);
+    w = mk(10, 10, SW_TOPO_BOUNDED);
+    a = sw_world_spawn_at_point(w, &idle, NULL, 1, 1, 0);
+    cr_assert_eq(sw_world_space_place(w, a, 10.0, 5), SW_E_INVALID);
+    cr_assert_eq(sw_world_space_place(w, a, -0.1, 5), SW_E_INVALID);
+    cr_assert_eq(sw_world_spawn_at_point(w, &idle, NULL, 11, 1, 0), SW_ID_NONE);
+    cr_assert_eq(sw_world_space_unplace(w, a), SW_OK);
+    cr_assert_eq(sw_world_space_count(w), 0);
+    sw_world_free(w);
+}
+
+/* ---- random empty cells and populate ---------------------------------------------------- */
+
+Test(world, random_empty_cell_is_uniform_over_empty_cells) {
+    sw_world *w = mk(4, 4, SW_TOPO_BOUNDED);
+    int taken[] = {0, 5, 6, 15};
+    for (int i = 0; i < 4; i++) sw_world_spawn_at(w, &idle, NULL, taken[i] % 4, taken[i] / 4, 0);
+    int hits[16] = {0};
+    enum { DRAWS = 24000 };
+    for (int i = 0; i < DRAWS; i++) {
+        int32_t x, y;
+        cr_assert(sw_world_random_empty_cell(w, NULL, &x, &y));
+        hits[y * 4 + x]++;
+    }
+    for (int c = 0; c < 16; c++) {
+        bool is_taken = c == 0 || c == 5 || c == 6 || c == 15;
+        if (is_taken) cr_assert_eq(hits[c], 0, "drew occupied cell %d", c);
+        else cr_assert(abs(hits[c] - DRAWS / 12) < DRAWS / 12 / 5, "cell %d drawn %d times", c, hits[c]);
+    }
+    sw_world_free(w);
+}
+
+Test(world, random_empty_cell_is_exact_when_nearly_full_and_fails_when_full) {
+    sw_world *w = mk(30, 30, SW_TOPO_BOUNDED);
+    for (int c = 0; c < 900; c++)
+        if (c != 417) sw_world_spawn_at(w, &idle, NULL, c % 30, c / 30, 0);
+    for (int i = 0; i < 50; i++) {
+        int32_t x = -1, y = -1;
+        cr_assert(sw_world_random_empty_cell(w, NULL, &x, &y));
+        cr_assert_eq(y * 30 + x, 417);
+    }
+    sw_world_spawn_at(w, &idle, NULL, 417 % 30, 417 / 30, 0);
+    int32_t x, y;
+    cr_assert_not(sw_world_random_empty_cell(w, NULL, &x, &y));
+    sw_world_free(w);
+}
+
+Test(world, populate_modes_place_as_asked) {
+    sw_world *w = mk(20, 10, SW_TOPO_BOUNDED);
+    sw_sched *s = sw_world_sched(w);
+    cr_assert_eq(sw_world_populate(w, &idle, NULL, 50, SW_PLACE_CELL, 0, 0), 50);
+    uint32_t on = 0;
+    for (int c = 0; c < 200; c++) on += sw_world_count_at(w, c % 20, c / 20);
+    cr_assert_eq(on, 50);
+    sw_world_free(w);
+
+    w = mk(20, 10, SW_TOPO_BOUNDED);
+    cr_assert_eq(sw_world_populate(w, &idle, NULL, 150, SW_PLACE_CELL_UNIQUE, 0, 1), 150);
+    cr_assert_eq(sw_world_occupied_cells(w), 150);
+    cr_assert_eq(sw_world_populate(w, &idle, NULL, 50, SW_PLACE_CELL_UNIQUE, 0, 2), 50);
+    cr_assert_eq(sw_world_occupied_cells(w), 200, "unique cells fill the grid exactly");
+    cr_assert_eq(sw_world_populate(w, &idle, NULL, 1, SW_PLACE_CELL_UNIQUE, 0, 3), SW_E_FULL);
+    cr_assert(strstr(sw_world_errmsg(w), "distinct cells") != NULL);
+    sw_world_free(w);
+
+    w = mk(20, 10, SW_TOPO_BOUNDED);
+    cr_assert_eq(sw_world_populate(w, &idle, NULL, 0, SW_PLACE_EVERY_CELL, 1.0, 0), 200);
+    for (int c = 0; c < 200; c++) cr_assert_eq(sw_world_count_at(w, c % 20, c / 20), 1);
+    sw_world_free(w);
+
+    w = mk(100, 100, SW_TOPO_BOUNDED);
+    int64_t n = sw_world_populate(w, &idle, NULL, 0, SW_PLACE_EVERY_CELL, 0.3, 0);
+    cr_assert(n > 3000 - 4 * 46 && n < 3000 + 4 * 46, "density 0.3 of 10000 cells gave %lld", (long long)n);
+    cr_assert_eq(sw_world_occupied_cells(w), (uint32_t)n);
+    sw_world_free(w);
+
+    w = mk(7, 3, SW_TOPO_TORUS);
+    s = sw_world_sched(w);
+    cr_assert_eq(sw_world_populate(w, &idle, NULL, 40, SW_PLACE_POINT, 0, 0), 40);
+    cr_assert_eq(sw_world_space_count(w), 40);
+    cr_assert_eq(sw_world_occupied_cells(w), 0);
+    cr_assert_eq(sw_world_populate(w, &idle, NULL, 5, SW_PLACE_NONE, 0, 0), 5);
+    cr_assert_eq(sw_sched_count(s), 45);
+    cr_assert_eq(sw_world_space_count(w), 40);
+    sw_world_free(w);
+}
+
+Test(world, populate_is_deterministic_per_stream) {
+    int32_t pos[3][30][2];
+    for (int run = 0; run < 3; run++) {
+        sw_world *w = mk(50, 50, SW_TOPO_BOUNDED);
+        sw_sched *s = sw_world_sched(w);
+        sw_world_populate(w, &idle, NULL, 30, SW_PLACE_CELL, 0, run == 2 ? 1 : 0);
+        int k = 0;
+        for (sw_id id = sw_sched_next(s, SW_ID_NONE); id; id = sw_sched_next(s, id), k++)
+            sw_world_cell_of(w, id, &pos[run][k][0], &pos[run][k][1]);
+        cr_assert_eq(k, 30);
+        sw_world_free(w);
+    }
+    cr_assert_arr_eq(pos[0], pos[1], sizeof pos[0]);
+    cr_assert(memcmp(pos[0], pos[2], sizeof pos[0]) != 0, "another stream, other cells");
+}
+
+/* ---- layers and channels ---------------------------------------------------------------------- */
+
+Test(world, layers_are_named_initialised_arrays) {
+    sw_world *w = mk(3, 2, SW_TOPO_BOUNDED);
+    cr_assert_eq(sw_world_layer_count(w), 0);
+    cr_assert_eq(sw_world_layer_add(w, "grass", 2.5), 0);
+    cr_assert_eq(sw_world_layer_add(w, "heat", -1), 1);
+    cr_assert_lt(sw_world_layer_add(w, "grass", 0), 0, "duplicate name");
+    cr_assert(strstr(sw_world_errmsg(w), "grass") != NULL);
+    cr_assert_eq(sw_world_layer_find(w, "heat"), 1);
+    cr_assert_lt(sw_world_layer_find(w, "nope"), 0);
+    cr_assert_str_eq(sw_world_layer_name(w, 0), "grass");
+    cr_assert_null(sw_world_layer_name(w, 2));
+    cr_assert_null(sw_world_layer_data(w, -1));
+    double *g = sw_world_layer_data(w, 0);
+    for (int c = 0; c < 6; c++) cr_assert_float_eq(g[c], 2.5, 0);
+    g[sw_world_cell_index(w, 2, 1)] = 9;
+    cr_assert_float_eq(sw_world_layer_data(w, 0)[5], 9, 0);
+    cr_assert_float_eq(sw_world_layer_data(w, 1)[5], -1, 0);
+    sw_world_free(w);
+}
+
+Test(world, cell_channels_are_made_lazily_and_only_on_request) {
+    sw_world *w = mk(8, 8, SW_TOPO_BOUNDED);
+    sw_world_populate(w, &idle, NULL, 30, SW_PLACE_CELL, 0, 0);
+    cr_assert_eq(sw_world_step(w), SW_OK);
+    for (int c = 0; c < 64; c++) cr_assert_eq(sw_world_cell_chan_peek(w, c % 8, c / 8), SW_CHAN_NONE);
+    sw_chan ch = sw_world_cell_chan(w, 3, 4);
+    cr_assert_neq(ch, SW_CHAN_NONE);
+    cr_assert_eq(sw_world_cell_chan(w, 3, 4), ch, "the same channel every time");
+    cr_assert_eq(sw_world_cell_chan_peek(w, 3, 4), ch);
+    cr_assert_eq(sw_chan_kind_of(sw_world_sched(w), ch), SW_CHAN_EVENT);
+    int made = 0;
+    for (int c = 0; c < 64; c++) made += sw_world_cell_chan_peek(w, c % 8, c / 8) != SW_CHAN_NONE;
+    cr_assert_eq(made, 1);
+    cr_assert_eq(sw_world_cell_chan(w, 8, 0), SW_CHAN_NONE, "off a bounded grid");
+    cr_assert_eq(sw_world_cell_chan_peek(w, -1, 0), SW_CHAN_NONE);
+    sw_world_free(w);
+    w = mk(8, 8, SW_TOPO_TORUS);
+    cr_assert_eq(sw_world_cell_chan(w, -1, 8), sw_world_cell_chan(w, 7, 0), "wrapped on a torus");
+    sw_world_free(w);
+}
+
+Test(world, mailboxes_are_buffered_and_freed_when_their_agent_dies) {
+    sw_world *w = sw_world_new(&(sw_world_desc){.width = 2, .height = 2, .mailbox_capacity = 3});
+    sw_sched *s = sw_world_sched(w);
+    sw_id a = sw_sched_spawn(s, &idle, NULL, 0);
+    sw_chan mb = sw_world_mailbox(w, a);
+    cr_assert_neq(mb, SW_CHAN_NONE);
+    cr_assert_eq(sw_world_mailbox(w, a), mb);
+    cr_assert_eq(sw_chan_kind_of(s, mb), SW_CHAN_BUFFERED);
+    sw_msg m = {.tag = 1};
+    for (int i = 0; i < 3; i++) cr_assert_eq(sw_chan_post(s, mb, &m), SW_OK);
+    cr_assert_eq(sw_chan_post(s, mb, &m), SW_E_FULL, "capacity 3");
+    cr_assert_eq(sw_sched_kill(s, a), SW_OK);
+    cr_assert_not(sw_chan_alive(s, mb), "freed with its agent");
+    cr_assert_eq(sw_world_mailbox(w, a), SW_CHAN_NONE, "a dead agent has no mailbox");
+    sw_id b = sw_sched_spawn(s, &idle, NULL, 0); /* may reuse a's slot */
+    sw_chan mb2 = sw_world_mailbox(w, b);
+    cr_assert_neq(mb2, SW_CHAN_NONE);
+    cr_assert_neq(mb2, mb);
+    cr_assert_eq(sw_chan_queued(s, mb2), 0, "a fresh, empty mailbox");
+    sw_world_free(w);
+}
+
+Test(world, named_channels_are_declared_once) {
+    sw_world *w = mk(2, 2, SW_TOPO_BOUNDED);
+    cr_assert_eq(sw_world_chan(w, "dawn"), SW_CHAN_NONE);
+    cr_assert_eq(sw_world_chan_declare(w, "dawn", &(sw_chan_desc){.kind = SW_CHAN_EVENT}), SW_OK);
+    cr_assert_eq(sw_world_chan_declare(w, "queue", &(sw_chan_desc){.kind = SW_CHAN_BUFFERED, .capacity = 4}),
+                 SW_OK);
+    cr_assert_eq(sw_world_chan_declare(w, "dawn", &(sw_chan_desc){.kind = SW_CHAN_EVENT}), SW_E_INVALID);
+    cr_assert_eq(sw_world_chan_count(w), 2);
+    cr_assert_str_eq(sw_world_chan_name(w, 1), "queue");
+    cr_assert_eq(sw_world_chan_at(w, 1), sw_world_chan(w, "queue"));
+    cr_assert_eq(sw_chan_kind_of(sw_world_sched(w), sw_world_chan(w, "queue")), SW_CHAN_BUFFERED);
+    cr_assert_null(sw_world_chan_name(w, 2));
+    cr_assert_eq(sw_world_chan_at(w, -1), SW_CHAN_NONE);
+    sw_world_free(w);
+}
+
+Test(world, huge_or_degenerate_descriptors_are_refused_or_defaulted) {
+    cr_assert_null(sw_world_new(&(sw_world_desc){.width = 1u << 17, .height = 1u << 17}));
+    sw_world *w = sw_world_new(NULL);
+    cr_assert_not_null(w);
+    cr_assert_eq(sw_world_width(w), 1);
+    cr_assert_eq(sw_world_height(w), 1);
+    sw_world_free(w);
+    /* a bucket size far too small for the world is widened, and stays exact */
+    w = sw_world_new(&(sw_world_desc){.width = 4000, .height = 4000, .space_cell = 1e-6});
+    cr_assert_not_null(w);
+    sw_id a = sw_world_spawn_at_point(w, &idle, NULL, 100, 100, 0);
+    sw_id got[2];
+    cr_assert_eq(sw_world_space_near(w, 100.5, 100, 0.6, got, 2), 1);
+    cr_assert_eq(got[0], a);
+    sw_world_free(w);
+    sw_world_free(NULL);
+}
