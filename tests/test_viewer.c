@@ -317,6 +317,26 @@ Test(viewer, inspector_updates_as_the_agent_changes) {
     sw_viewer_close(v);
 }
 
+Test(viewer, inspector_says_when_the_agent_died) {
+    sw_viewer *v = open_at(scenario("flock", FLOCK_JSON), NULL, 900, 600);
+    sw_world *w = sw_sim_world(sw_viewer_sim(v));
+    sw_id bird = sw_sched_next(sw_world_sched(w), SW_ID_NONE);
+    double bx, by;
+    cr_assert(sw_world_space_pos(w, bird, &bx, &by));
+    float sx, sy;
+    sw_viewer_world_to_screen(v, bx, by, &sx, &sy);
+    click(v, (int)sx, (int)sy);
+    cr_assert_eq(sw_viewer_selected(v), bird);
+    key(v, SDLK_RIGHT, 0);
+    cr_assert_eq(sw_sched_kill(sw_world_sched(w), bird), SW_OK);
+    const char *text = sw_viewer_inspector_text(v);
+    cr_assert(strstr(text, "died at tick 1"), "%s", text);
+    SDL_Surface *s = sw_viewer_capture(v);  /* and drawing does not trip on it */
+    cr_assert(s);
+    SDL_FreeSurface(s);
+    sw_viewer_close(v);
+}
+
 Test(viewer, flocking_click_selects_nearest_bird_and_follow_tracks_it) {
     sw_viewer *v = open_at(scenario("flock", FLOCK_JSON), NULL, 900, 600);
     sw_world *w = sw_sim_world(sw_viewer_sim(v));

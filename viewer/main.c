@@ -175,8 +175,11 @@ int sw_viewer_main(int argc, char **argv) {
         return bad ? 2 : 1;
     }
     int rc = 0;
-    if (ticks > 0 && sw_viewer_step(v, ticks) != SW_OK)
+    if (ticks > 0 && sw_viewer_step(v, ticks) != SW_OK) {
+        /* Still show where it stopped, but say it failed (exit status 1). */
         fprintf(stderr, "swarmlet view: %s\n", sw_viewer_message(v));
+        rc = 1;
+    }
     if (zoom > 0) {
         SDL_Rect wr = sw_viewer_world_rect(v);
         sw_world *w = sw_sim_world(v->sim);
@@ -201,7 +204,7 @@ int sw_viewer_main(int argc, char **argv) {
         v->follow = follow && v->sel;
     }
     if (bench_frames > 0) {
-        rc = bench(v, bench_frames);
+        rc |= bench(v, bench_frames);
     } else if (frames > 0) {
         v->playing = play;
         for (int64_t i = 0; i < frames && sw_viewer_poll(v); i++) sw_viewer_frame(v);
@@ -221,7 +224,16 @@ int sw_viewer_main(int argc, char **argv) {
         }
     } else {
         v->playing = play;
-        while (sw_viewer_poll(v)) sw_viewer_frame(v);
+        SDL_RendererInfo info;
+        bool vsync = SDL_GetRendererInfo(v->ren, &info) == 0 && (info.flags & SDL_RENDERER_PRESENTVSYNC);
+        while (sw_viewer_poll(v)) {
+            uint64_t t0 = SDL_GetTicks64();
+            sw_viewer_frame(v);
+            /* Without vsync, pace the loop at about 60 frames a second rather
+             * than spin a core drawing frames nobody sees. */
+            uint64_t dt = SDL_GetTicks64() - t0;
+            if (!vsync && dt < 16) SDL_Delay((Uint32)(16 - dt));
+        }
     }
     sw_viewer_close(v);
     return rc;
