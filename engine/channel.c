@@ -156,7 +156,7 @@ static uint32_t ref_of(sw_sched *s, struct sw__task *k, const void *p) {
 }
 
 /* Block the running tasklet on c. */
-static sw_step block(sw_sched *s, sw_tasklet *t, sw__chan *c, sw_chan ch, bool sending, uint32_t ref) {
+static inline __attribute__((always_inline)) sw_step block(sw_sched *s, sw_tasklet *t, sw__chan *c, sw_chan ch, bool sending, uint32_t ref) {
     struct sw__task *k = t->task;
     k->state = sending ? SW_TASK_SEND : SW_TASK_RECV;
     k->wait = ch;
@@ -220,18 +220,10 @@ static inline sw_step wake(sw_sched *s, sw_tasklet *t, sw__chan *c, uint32_t slo
 
 /* ---- operations ------------------------------------------------------------------ */
 
-sw_step sw__send(sw_tasklet *t, sw_chan ch, const sw_msg *msg) {
-    sw_sched *s = t->sched;
-    struct sw__task *k = t->task;
-    if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
-    /* count the operation first: a loop sending to a closed or stale channel
-       never suspends either, and must not hang the tick */
-    if (!sw__spin_check(s, k, t->slot)) return SW_STEP_FAIL;
-    sw__chan *c = sw__chan_get(s, ch);
-    if (!c) {
-        k->status = SW_E_STALE;
-        return SW_STEP_CONTINUE;
-    }
+/* SW_SEND after the common checks, every case. Out of line: sw__send keeps
+ * the one case that dominates (a receiver waiting) free of stack frames. */
+static __attribute__((noinline)) sw_step send_any(sw_sched *s, sw_tasklet *t, struct sw__task *k,
+                                                  sw__chan *c, sw_chan ch, const sw_msg *msg) {
     if (c->closed) {
         k->status = SW_E_CLOSED;
         return SW_STEP_CONTINUE;
@@ -265,16 +257,33 @@ sw_step sw__send(sw_tasklet *t, sw_chan ch, const sw_msg *msg) {
     return block(s, t, c, ch, true, ref);
 }
 
-sw_step sw__recv(sw_tasklet *t, sw_chan ch, sw_msg *dst) {
+sw_step sw__send(sw_tasklet *t, sw_chan ch, const sw_msg *msg) {
     sw_sched *s = t->sched;
     struct sw__task *k = t->task;
     if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
+    /* count the operation first: a loop sending to a closed or stale channel
+       never suspends either, and must not hang the tick */
     if (!sw__spin_check(s, k, t->slot)) return SW_STEP_FAIL;
     sw__chan *c = sw__chan_get(s, ch);
     if (!c) {
         k->status = SW_E_STALE;
         return SW_STEP_CONTINUE;
     }
+    if (__builtin_expect(c->balance < 0 && c->kind != SW_CHAN_EVENT, 1)) {
+        /* a receiver waits (never on a closed channel): hand over directly;
+           the same steps as in send_any, inline */
+        k->status = SW_OK;
+        uint32_t r = dequeue(s, c);
+        c->balance++;
+        *frame_ref(&s->tasks[r]) = *msg;
+        return wake(s, t, c, r, true);
+    }
+    return send_any(s, t, k, c, ch, msg);
+}
+
+/* SW_RECV after the common checks, every case (see send_any). */
+static __attribute__((noinline)) sw_step recv_any(sw_sched *s, sw_tasklet *t, struct sw__task *k,
+                                                  sw__chan *c, sw_chan ch, sw_msg *dst) {
     k->status = SW_OK;
     if (c->kind == SW_CHAN_BUFFERED && c->count > 0) {
         *dst = c->buf[c->first];
@@ -305,6 +314,27 @@ sw_step sw__recv(sw_tasklet *t, sw_chan ch, sw_msg *dst) {
         return SW_STEP_FAIL;
     }
     return block(s, t, c, ch, false, ref);
+}
+
+sw_step sw__recv(sw_tasklet *t, sw_chan ch, sw_msg *dst) {
+    sw_sched *s = t->sched;
+    struct sw__task *k = t->task;
+    if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
+    if (!sw__spin_check(s, k, t->slot)) return SW_STEP_FAIL;
+    sw__chan *c = sw__chan_get(s, ch);
+    if (!c) {
+        k->status = SW_E_STALE;
+        return SW_STEP_CONTINUE;
+    }
+    if (__builtin_expect(c->kind == SW_CHAN_RENDEZVOUS && c->balance <= 0 && !c->closed, 1)) {
+        /* nobody to take from: block, as recv_any would */
+        uint32_t ref = ref_of(s, k, dst);
+        if (ref != SW__NO_REF) {
+            k->status = SW_OK;
+            return block(s, t, c, ch, false, ref);
+        }
+    }
+    return recv_any(s, t, k, c, ch, dst);
 }
 
 int sw_chan_post(sw_sched *s, sw_chan ch, const sw_msg *msg) {

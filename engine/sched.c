@@ -720,12 +720,26 @@ sw_step sw__yield(sw_tasklet *t) {
     return SW_STEP_WAIT;
 }
 
+/* Sleeps beyond the wheel's turn, into a full bucket, or of 0 ticks. Out of
+ * line, so that the common case below needs no stack frame at all. */
+static __attribute__((noinline)) sw_step sleep_slow(sw_tasklet *t, sw_tick n) {
+    sw_sched *s = t->sched;
+    if (n == 0) return sw__yield(t);
+    if (!sw__timer_arm(s, t->slot, s->now + n)) {
+        sw__errf(s, "out of memory arming a timer");
+        s->error = SW_E_NOMEM;
+        return SW_STEP_FAIL;
+    }
+    t->task->spin = 0;
+    return SW_STEP_WAIT;
+}
+
 sw_step sw__sleep(sw_tasklet *t, sw_tick n) {
     sw_sched *s = t->sched;
     struct sw__task *k = t->task;
     if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
     if (n - 1 < SW__WHEEL - 1) {
-        /* the common case, inline: within the wheel's turn, bucket has room */
+        /* the common case: within the wheel's turn, and the bucket has room */
         sw_tick wake = s->now + n;
         sw__vec32 *b = &s->wheel[wake & SW__WHEEL_MASK];
         if (__builtin_expect(b->n < b->cap, 1)) {
@@ -738,14 +752,7 @@ sw_step sw__sleep(sw_tasklet *t, sw_tick n) {
             return SW_STEP_WAIT;
         }
     }
-    if (n == 0) return sw__yield(t);
-    if (!sw__timer_arm(s, t->slot, s->now + n)) {
-        sw__errf(s, "out of memory arming a timer");
-        s->error = SW_E_NOMEM;
-        return SW_STEP_FAIL;
-    }
-    t->task->spin = 0;
-    return SW_STEP_WAIT;
+    return sleep_slow(t, n);
 }
 
 sw_step sw__call(sw_tasklet *t, const sw_func *fn, const void *args, sw_value *result) {
