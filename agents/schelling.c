@@ -58,6 +58,10 @@ static void look_around(sw_world *w, resident *f) {
 static void resident_init(sw_tasklet *t, void *frame) {
     resident *f = frame;
     sw_world *w = sw_world_of(t);
+    /* a neighbourhood wider than the world only repeats cells */
+    int32_t most = (int32_t)(sw_world_width(w) > sw_world_height(w) ? sw_world_width(w) : sw_world_height(w));
+    if (f->radius < 0) f->radius = 0;
+    if (f->radius > most) f->radius = most;
     f->layer = sw__model_layer(w, "group", 0);
     if (f->layer < 0 || !sw_world_cell_of(w, sw_self(t), &f->x, &f->y)) {
         f->layer = -1;
