@@ -191,7 +191,7 @@ static bool ensure_texture(sw_viewer *v) {
  * relative to the layer's largest value, or a flat ground. */
 static void paint_layer(sw_viewer *v) {
     sw_world *w = sw_sim_world(v->sim);
-    uint32_t ww = sw_world_width(w), wh = sw_world_height(w);
+    uint32_t ww = sw_world_width(w);
     size_t n = (size_t)v->tex_w * (size_t)v->tex_h;
     if (v->layer >= sw_world_layer_count(w)) v->layer = sw_world_layer_count(w) - 1;
     if (v->layer < 0) {
@@ -209,15 +209,20 @@ static void paint_layer(sw_viewer *v) {
             k = 1;
             states = true;
         }
+    int s = v->tex_scale;
     if (!states) {
-        for (size_t i = 0; i < (size_t)ww * wh; i++)
-            if (d[i] > hi) hi = d[i];
+        /* The scale comes from the cells that are drawn (one per texel), so a
+         * world of a hundred million cells is not read in full every tick. */
+        for (int ty = 0; ty < v->tex_h; ty++)
+            for (int tx = 0; tx < v->tex_w; tx++) {
+                double x = d[(size_t)ty * s * ww + (size_t)tx * s];
+                if (x > hi) hi = x;
+            }
         uint32_t col = layer_color(name);
         for (int i = 0; i < 64; i++) lut[i] = argb(mix(EMPTY_CELL, col, 0.15 + 0.85 * i / 63.0));
         lut[0] = argb(EMPTY_CELL);
         k = hi > 0 ? 63.0 / hi : 0;
     }
-    int s = v->tex_scale;
     for (int ty = 0; ty < v->tex_h; ty++)
         for (int tx = 0; tx < v->tex_w; tx++) {
             /* One sample per texel: the block's top-left cell. */
