@@ -1,7 +1,8 @@
 /* bench_models.c - `swarmlet bench models`: the comparison's models, timed as
  * the ABM framework comparison times them, beside its published figures.
  *
- * Wolf-sheep, flocking and Schelling, small and large, with the parameters
+ * Wolf-sheep, flocking and Schelling (and the forest fire, which the
+ * comparison's table does not time), small and large, with the parameters
  * of docs/models.md (the worlds are built in C by the same kinds the
  * scenarios in scenarios/bench/ use). Each figure is the median over seeded
  * runs (100 by default) of model construction plus all steps (what Agents.jl,
@@ -73,6 +74,14 @@ static sw_world *sc_large(uint64_t seed) {
                                                  .min_same = 8, .seed = seed});
 }
 
+static sw_world *ff_small(uint64_t seed) {
+    return sw_forest_fire_new(&(sw_forest_fire_desc){.width = 100, .density = 0.7, .seed = seed});
+}
+static sw_world *ff_large(uint64_t seed) {
+    return sw_forest_fire_new(&(sw_forest_fire_desc){.width = 500, .density = 0.9, .seed = seed});
+}
+
+/* Forest fire has no published figure in the comparison's table: 0 = none. */
 static const config configs[] = {
     {"wolf_sheep_small", "wolf-sheep small", 100, 2, 0.7, ws_small},
     {"wolf_sheep_large", "wolf-sheep large", 100, 260, 36, ws_large},
@@ -80,6 +89,8 @@ static const config configs[] = {
     {"flocking_large", "flocking large", 100, 50, 19, fl_large},
     {"schelling_small", "schelling small", 20, 2, 1.2, sc_small},
     {"schelling_large", "schelling large", 20, 35, 21, sc_large},
+    {"forest_fire_small", "forest fire small", 100, 0, 0, ff_small},
+    {"forest_fire_large", "forest fire large", 100, 0, 0, ff_large},
 };
 enum { NCONFIGS = sizeof configs / sizeof *configs };
 
@@ -238,13 +249,16 @@ int sw_bench_models(int argc, char **argv) {
     if (!json) printf("%-18s\n", "  seeded runs)");
     for (int i = 0; i < NCONFIGS; i++) {
         if (run_config(&configs[i], runs, &res[i])) return 1;
-        if (!json) {
+        if (!json && configs[i].agents_jl > 0) {
             printf("%-18s %10.3f %10.3f %14.3g %8.1f ms %6.1fx %6.1f ms %6.1fx\n", configs[i].label,
                    res[i].total_ms, res[i].steps_ms, res[i].agent_steps_per_s, configs[i].agents_jl,
                    configs[i].agents_jl / res[i].total_ms, configs[i].ark_jl,
                    configs[i].ark_jl / res[i].total_ms);
-            fflush(stdout);
+        } else if (!json) {
+            printf("%-18s %10.3f %10.3f %14.3g %11s %7s %9s %7s\n", configs[i].label, res[i].total_ms,
+                   res[i].steps_ms, res[i].agent_steps_per_s, "-", "", "-", "");
         }
+        fflush(stdout);
     }
     fire_result fr;
     if (run_fire(side, &fr)) return 1;
@@ -253,12 +267,13 @@ int sw_bench_models(int argc, char **argv) {
         printf("{\"runs\": %d", runs);
         for (int i = 0; i < NCONFIGS; i++) {
             const char *k = configs[i].key;
-            printf(", \"%s_ms\": %.4f, \"%s_steps_ms\": %.4f, \"%s_agent_steps_per_s\": %.0f, "
-                   "\"%s_agents_jl_ms\": %g, \"%s_ark_jl_ms\": %g, \"%s_vs_agents_jl\": %.2f, "
-                   "\"%s_vs_ark_jl\": %.2f",
-                   k, res[i].total_ms, k, res[i].steps_ms, k, res[i].agent_steps_per_s, k,
-                   configs[i].agents_jl, k, configs[i].ark_jl, k,
-                   configs[i].agents_jl / res[i].total_ms, k, configs[i].ark_jl / res[i].total_ms);
+            printf(", \"%s_ms\": %.4f, \"%s_steps_ms\": %.4f, \"%s_agent_steps_per_s\": %.0f", k,
+                   res[i].total_ms, k, res[i].steps_ms, k, res[i].agent_steps_per_s);
+            if (configs[i].agents_jl > 0)
+                printf(", \"%s_agents_jl_ms\": %g, \"%s_ark_jl_ms\": %g, \"%s_vs_agents_jl\": %.2f, "
+                       "\"%s_vs_ark_jl\": %.2f",
+                       k, configs[i].agents_jl, k, configs[i].ark_jl, k,
+                       configs[i].agents_jl / res[i].total_ms, k, configs[i].ark_jl / res[i].total_ms);
         }
         printf(", \"%s_cells\": %llu, \"%s_trees\": %llu, \"%s_build_ms\": %.1f, "
                "\"%s_first_tick_ms\": %.1f, \"%s_ms\": %.1f, \"%s_ticks\": %llu, "
