@@ -31,6 +31,9 @@ typedef struct pctx {
     sw_scenario *sc;
 } pctx;
 
+#define SW__STR2(x) #x
+#define SW__STR(x) SW__STR2(x)
+
 /* Paths are built on the stack as the walk descends; this bounds them. */
 #define PATH_MAX_LEN 256
 
@@ -927,9 +930,17 @@ sw_scenario *sw_scenario_parse(const char *json, size_t len, const char *origin,
         return NULL;
     }
     size_t skip = 0;
-    while (skip < len && strchr(" \t\r\n", json[skip]) && json[skip]) skip++;
+    while (skip < len && json[skip] && strchr(" \t\r\n", json[skip])) skip++;
     if (skip == len) {
         if (err && errlen) snprintf(err, errlen, "%s: the file is empty (a scenario is a JSON object; see docs/scenarios.md)", p.origin);
+        return NULL;
+    }
+    const char *nul = memchr(json, '\0', len);
+    if (nul) {
+        int line, col;
+        line_col(json, (size_t)(nul - json), &line, &col);
+        if (err && errlen)
+            snprintf(err, errlen, "%s:%d:%d: not valid JSON: a NUL byte (is this a text file?)", p.origin, line, col);
         return NULL;
     }
     const char *end = NULL;
@@ -943,6 +954,29 @@ sw_scenario *sw_scenario_parse(const char *json, size_t len, const char *origin,
         }
     }
     if (!root) {
+        /* cJSON only says where it gave up; find the likelier cause first: an
+           unclosed string, array or object, or nesting past cJSON's limit */
+        int depth = 0, maxdepth = 0;
+        bool in_str = false;
+        for (size_t i = 0; i < len; i++) {
+            char ch = json[i];
+            if (in_str) {
+                if (ch == '\\') i++;
+                else if (ch == '"') in_str = false;
+            } else if (ch == '"') {
+                in_str = true;
+            } else if (ch == '{' || ch == '[') {
+                if (++depth > maxdepth) maxdepth = depth;
+            } else if (ch == '}' || ch == ']') {
+                depth--;
+            }
+        }
+        const char *why = "not valid JSON";
+        if (maxdepth > CJSON_NESTING_LIMIT) {
+            why = "not valid JSON: nested more than " SW__STR(CJSON_NESTING_LIMIT) " levels deep";
+        } else if ((in_str || depth > 0) && at < len) {
+            at = len;
+        }
         int line, col;
         line_col(json, at, &line, &col);
         if (err && errlen) {
@@ -950,7 +984,7 @@ sw_scenario *sw_scenario_parse(const char *json, size_t len, const char *origin,
                 snprintf(err, errlen, "%s:%d:%d: not valid JSON: the text ends too early (an unclosed "
                          "string, array or object?)", p.origin, line, col);
             else
-                snprintf(err, errlen, "%s:%d:%d: not valid JSON near '%.20s'", p.origin, line, col,
+                snprintf(err, errlen, "%s:%d:%d: %s near '%.20s'", p.origin, line, col, why,
                          json[at] ? json + at : "\\0");
             /* keep the message on one line */
             for (char *c = err; *c; c++) if (*c == '\n' || *c == '\r' || *c == '\t') *c = ' ';
