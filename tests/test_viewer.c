@@ -174,6 +174,34 @@ Test(viewer, kinds_are_drawn_in_their_colours_and_proportions) {
     sw_viewer_close(v);
 }
 
+/* Many agents are painted by two threads; the picture must be exactly the
+ * one-thread picture (the higher slot wins a shared texel either way). */
+Test(viewer, painting_with_two_threads_draws_the_same_picture) {
+    sw_viewer *v = open_at(scenario("many",
+        "{\"format\": 1, \"name\": \"many\", \"description\": \"d\", \"seed\": 2,"
+        " \"world\": {\"width\": 700, \"height\": 500},"
+        " \"agents\": [{\"kind\": \"sheep\", \"count\": 150000},"
+        " {\"kind\": \"wolf\", \"count\": 100000, \"color\": \"#ff0000\"}]}"), NULL, 1000, 700);
+    unsetenv("SW_VIEWER_ONE_THREAD");
+    SDL_Surface *two = sw_viewer_capture(v);
+    setenv("SW_VIEWER_ONE_THREAD", "1", 1);
+    key(v, SDLK_r, 0);  /* the same world again, painted afresh */
+    SDL_Surface *one = sw_viewer_capture(v);
+    unsetenv("SW_VIEWER_ONE_THREAD");
+    SDL_Rect wr = sw_viewer_world_rect(v);
+    long diff = 0, red = 0;
+    for (int y = 0; y < wr.h - 40; y++)
+        for (int x = 0; x < wr.w; x++) {
+            diff += px(one, x, y) != px(two, x, y);
+            red += px(one, x, y) == 0xff0000;
+        }
+    cr_assert_eq(diff, 0, "%ld pixels differ", diff);
+    cr_assert_gt(red, 10000);
+    SDL_FreeSurface(one);
+    SDL_FreeSurface(two);
+    sw_viewer_close(v);
+}
+
 Test(viewer, hud_shows_text_and_plot) {
     sw_viewer *v = open_at(scenario("fire", FIRE_JSON), NULL, 1000, 700);
     sw_viewer_step(v, 20);

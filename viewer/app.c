@@ -583,6 +583,7 @@ void sw_viewer_close(sw_viewer *v) {
         SDL_Quit();
     }
     free(v->pix);
+    free(v->pix2);
     free(v->verts);
     free(v->insp);
     free(v->snaps);

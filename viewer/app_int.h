@@ -66,6 +66,8 @@ struct sw_viewer {
     SDL_Texture *tex;
     int tex_w, tex_h, tex_scale;
     uint32_t *pix;
+    uint32_t *pix2;           /* the second painting thread's texels */
+    size_t pix2_n;
     int layer;                /* layer drawn under the agents (-1: none) */
     /* What the texture shows, so that it is repainted only when the world
      * changed: between ticks nothing moves, and a paused or slowly playing

@@ -232,16 +232,24 @@ static void paint_layer(sw_viewer *v) {
         }
 }
 
-/* Every live agent writes its colour into the texel under it. */
-static void paint_agents(sw_viewer *v) {
+/* Every live agent writes its colour into the texel under it: agents of
+ * slots [from, to) into `pix`, where 0 means "no agent here". */
+typedef struct paint_job {
+    sw_viewer *v;
+    uint32_t from, to;
+    uint32_t *pix;
+} paint_job;
+
+static int paint_range(void *arg) {
+    paint_job *j = arg;
+    sw_viewer *v = j->v;
     sw_world *w = sw_sim_world(v->sim);
     sw_sched *s = sw_world_sched(w);
-    uint32_t limit = sw_sched_slot_limit(s);
     const sw_kind *last = NULL;
     uint32_t last_c = 0;
     bool patch = false, stated = false;
     int sc = v->tex_scale, tw = v->tex_w, th = v->tex_h;
-    for (uint32_t slot = 0; slot < limit; slot++) {
+    for (uint32_t slot = j->from; slot < j->to; slot++) {
         sw_id id = sw_sched_id_at(s, slot);
         if (!id) continue;
         int32_t x, y;
@@ -263,8 +271,42 @@ static void paint_agents(sw_viewer *v) {
             last_c = argb(i >= 0 ? v->kind_rgb[i] : 0xffffff);
         }
         if (patch) continue;
-        v->pix[(size_t)y * tw + x] = stated ? argb(agent_color(v, s, id, k)) : last_c;
+        j->pix[(size_t)y * tw + x] = stated ? argb(agent_color(v, s, id, k)) : last_c;
     }
+    return 0;
+}
+
+/* With many agents the pass is split in two halves by slot, the second on
+ * another thread writing into its own buffer, merged so that the higher slot
+ * wins a shared texel exactly as in one pass: the picture does not depend on
+ * the threads. Everything the threads call only reads the world. */
+#define PARALLEL_AGENTS 200000
+
+static void paint_agents(sw_viewer *v) {
+    sw_sched *s = sw_world_sched(sw_sim_world(v->sim));
+    uint32_t limit = sw_sched_slot_limit(s);
+    size_t n = (size_t)v->tex_w * (size_t)v->tex_h;
+    const char *one = getenv("SW_VIEWER_ONE_THREAD");
+    if (limit >= PARALLEL_AGENTS && SDL_GetCPUCount() > 1 && !(one && *one == '1')) {
+        if (!v->pix2 || v->pix2_n != n) {
+            free(v->pix2);
+            v->pix2 = malloc(n * 4);
+            v->pix2_n = v->pix2 ? n : 0;
+        }
+        if (v->pix2) {
+            memset(v->pix2, 0, n * 4);
+            paint_job hi = {v, limit / 2, limit, v->pix2}, lo = {v, 0, limit / 2, v->pix};
+            SDL_Thread *th = SDL_CreateThread(paint_range, "sw-paint", &hi);
+            paint_range(&lo);
+            if (th) SDL_WaitThread(th, NULL);
+            else paint_range(&hi);
+            if (th)
+                for (size_t i = 0; i < n; i++)
+                    if (v->pix2[i]) v->pix[i] = v->pix2[i];
+            return;
+        }
+    }
+    paint_range(&(paint_job){v, 0, limit, v->pix});
 }
 
 static void push_tri(sw_viewer *v, SDL_FPoint a, SDL_FPoint b, SDL_FPoint c, uint32_t rgb) {
