@@ -574,6 +574,18 @@ Test(viewer, save_then_load_shows_the_same_world) {
     SDL_FreeSurface(at_25);
     sw_viewer_close(v);
 
+    /* From the command line: a chosen snapshot, and one that is not there. */
+    char png[1200], *out = NULL;
+    snprintf(png, sizeof png, "%s.png", db);
+    int rc = sw_test_sh(&out, "%s view %s --snapshot 1 --screenshot %s", SW_BINARY, db, png);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "(tick 10)"), "%s", out);
+    free(out);
+    rc = sw_test_sh(&out, "%s view %s --snapshot 7 --screenshot %s", SW_BINARY, db, png);
+    cr_assert_eq(rc, 2, "%s", out);
+    cr_assert(strstr(out, "no snapshot 7"), "%s", out);
+    free(out);
+
     /* Opening the database shows the latest snapshot, ready to play. */
     v = open_at(db, NULL, 1000, 700);
     cr_assert_eq(now(v), 25);
@@ -613,6 +625,20 @@ Test(viewer, cli_screenshot_without_a_display) {
     rc = sw_test_sh(&out, "%s view", SW_BINARY);
     cr_assert_eq(rc, 2, "%s", out);
     free(out);
+#ifdef HAVE_SNAPSHOTS
+    /* Databases: missing, or not a database at all. */
+    char bad[1100];
+    snprintf(bad, sizeof bad, "%s.db", path);
+    rc = sw_test_sh(&out, "%s view %s --screenshot %s", SW_BINARY, bad, png);
+    cr_assert_eq(rc, 2, "%s", out);
+    cr_assert(strstr(out, "no such file"), "%s", out);
+    free(out);
+    cr_assert_eq(sw_test_write(bad, "this is not a database"), 0);
+    rc = sw_test_sh(&out, "%s view %s --screenshot %s", SW_BINARY, bad, png);
+    cr_assert_eq(rc, 2, "%s", out);
+    cr_assert(strstr(out, "not an SQLite database"), "%s", out);
+    free(out);
+#endif
     rc = sw_test_sh(&out, "%s view --help", SW_BINARY);
     cr_assert_eq(rc, 0, "%s", out);
     cr_assert(strstr(out, "--screenshot"), "%s", out);

@@ -19,6 +19,13 @@
 #include <sys/stat.h>
 
 bool sw__viewer_is_db(const char *path) {
+    /* By name too, so that a missing or damaged database gets the snapshot
+     * module's message ("no such file", "not an SQLite database") rather
+     * than a JSON parser's. */
+    size_t n0 = strlen(path);
+    if ((n0 > 3 && strcmp(path + n0 - 3, ".db") == 0) ||
+        (n0 > 7 && strcmp(path + n0 - 7, ".sqlite") == 0))
+        return true;
     FILE *f = fopen(path, "rb");
     if (!f) return false;
     char head[16] = {0};
