@@ -294,6 +294,15 @@ void sw__viewer_draw_overlays(sw_viewer *v) {
     SDL_Renderer *r = v->ren;
     SDL_Rect wr = sw_viewer_world_rect(v);
     int lh = sw_text_height(v->font);
+    if (sw_viewer_panel_rect(v).w <= 0) {
+        /* Too narrow for the side panel: the essentials over the world. */
+        char line[160];
+        snprintf(line, sizeof line, "%s  tick %llu  %s", sw_scenario_name(v->sc),
+                 (unsigned long long)sw_sim_now(v->sim),
+                 v->last_rc != SW_OK ? "stopped" : v->playing ? "playing" : "paused");
+        fill(r, (SDL_Rect){4, 4, sw_text_width(v->font, line) + 12, lh + 6}, 0x000000, 170);
+        sw_text_draw(v->font, line, 10, 7, TEXT);
+    }
     if (v->msg[0] && SDL_GetTicks64() - v->msg_at < 6000) {
         int tw = sw_text_width(v->font, v->msg);
         SDL_Rect box = {wr.x + 8, wr.h - lh - 14, tw + 16, lh + 8};
