@@ -539,15 +539,27 @@ static void free_chain(sw_sched *s, sw__frame *f) {
     }
 }
 
+static int load_agent(sw_unpickler *u, const void *rec, size_t len);
+
 int sw_unpickler_agent(sw_unpickler *u, const void *rec, size_t len) {
-    sw_sched *s = u->s;
-    const sw_pickle_schema *sc = u->sc;
     if (u->got >= u->nagents) {
         failf(u, "more tasklet records than the snapshot declares");
         return SW_E_FORMAT;
     }
-    char what[64];
-    snprintf(what, sizeof what, "tasklet record %llu", (unsigned long long)u->got);
+    int rc = load_agent(u, rec, len);
+    if (rc != SW_OK) { /* say which record, only now: formatting costs */
+        char tail[48];
+        snprintf(tail, sizeof tail, " (tasklet record %llu)", (unsigned long long)u->got);
+        size_t n = strlen(u->err);
+        if (n + strlen(tail) < sizeof u->err) memcpy(u->err + n, tail, strlen(tail) + 1);
+    }
+    return rc;
+}
+
+static int load_agent(sw_unpickler *u, const void *rec, size_t len) {
+    sw_sched *s = u->s;
+    const sw_pickle_schema *sc = u->sc;
+    const char *what = "tasklet record";
     len = sw__pk_unseal(rec, len, what, u->err, sizeof u->err);
     if (len == SIZE_MAX) return SW_E_FORMAT;
     sw__rd r;

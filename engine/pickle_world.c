@@ -108,12 +108,14 @@ static int load_world(sw_sched *s, void *ud, const uint8_t *data, size_t len, ch
         sw__rd_fail(&r, "%llu slots, the scheduler has %u", (unsigned long long)nslots, s->ntasks);
         return SW_E_FORMAT;
     }
+    /* start from an empty world of this shape (slots that reserve adds
+       come initialised) */
+    uint32_t old_cap = w->slotcap;
     if (sw__world_reserve(w, s->ntasks + 1) != SW_OK) {
         snprintf(err, errlen, "out of memory for the world's %u slots", s->ntasks);
         return SW_E_NOMEM;
     }
-    /* start from an empty world of this shape */
-    for (uint32_t i = 0; i < w->slotcap; i++) {
+    for (uint32_t i = 0; i < old_cap; i++) {
         w->gx[i] = w->gy[i] = -1;
         w->gnext[i] = w->gprev[i] = SW__NIL;
         w->sx[i] = w->sy[i] = w->heading[i] = 0;

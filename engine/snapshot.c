@@ -1,13 +1,19 @@
 /* snapshot.c - the SQLite store of snapshots.
  *
  * A save is one IMMEDIATE transaction on a WAL database: the snapshot row
- * (with the pickled schema and state), its kind and field rows, then one
- * agent row per tasklet, pickled one at a time into a reused buffer and bound
- * SQLITE_STATIC, so a snapshot costs little memory beside the simulation.
- * Agent rows get consecutive rowids [first_row, first_row + agents), which is
- * how loading reads them back without an index. A failure rolls everything
- * back, and a crash mid-write leaves the WAL's last commit: earlier snapshots
- * are never touched. */
+ * (with the pickled schema and state), its kind and field rows, one lean
+ * agent row per tasklet (id, kind, position: what people query), and the
+ * agents' pickled records packed in chunks of up to SW__CHUNK_AGENTS, each
+ * agent row saying which chunk and place hold its record. Chunks, not a blob
+ * per row, because a row costs SQLite about a microsecond whatever it holds:
+ * loading reads a thousand chunks instead of a million rows, and needs no
+ * agent row at all. The agents are pickled one at a time into one reused
+ * chunk buffer, so a snapshot costs little memory beside the simulation.
+ * Agent and chunk rows get consecutive rowids ([first_row, first_row +
+ * agents), [first_chunk, first_chunk + chunks)), which is how they are read
+ * back without an index. A failure rolls everything back, and a crash
+ * mid-write leaves the WAL's last commit: earlier snapshots are never
+ * touched. */
 #include "snapshot.h"
 #include "pickle_int.h"
 #include "scenario_int.h"
@@ -21,6 +27,9 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#define SW__CHUNK_AGENTS 1024
+#define SW__CHUNK_BYTES (256u * 1024u)
+
 struct sw_snapshot_db {
     sqlite3 *db;
     char *path;
@@ -33,6 +42,7 @@ static const char schema_sql[] =
     " id INTEGER PRIMARY KEY, tick INTEGER NOT NULL, taken_at TEXT NOT NULL, reason TEXT NOT NULL,"
     " scenario TEXT NOT NULL, engine_version TEXT NOT NULL, format INTEGER NOT NULL,"
     " seed INTEGER NOT NULL, agents INTEGER NOT NULL, first_row INTEGER NOT NULL,"
+    " chunks INTEGER NOT NULL, first_chunk INTEGER NOT NULL,"
     " save_seconds REAL, schema BLOB NOT NULL, state BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS kind("
     " snapshot INTEGER NOT NULL, idx INTEGER NOT NULL, name TEXT NOT NULL, agents INTEGER NOT NULL,"
@@ -43,7 +53,9 @@ static const char schema_sql[] =
     " PRIMARY KEY(snapshot, func, idx)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS agent("
     " snapshot INTEGER NOT NULL, id INTEGER NOT NULL, kind INTEGER NOT NULL, x REAL, y REAL,"
-    " alive INTEGER NOT NULL, state BLOB NOT NULL);"
+    " alive INTEGER NOT NULL, chunk INTEGER NOT NULL, pos INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS chunk("
+    " snapshot INTEGER NOT NULL, seq INTEGER NOT NULL, agents INTEGER NOT NULL, data BLOB NOT NULL);"
     "CREATE VIEW IF NOT EXISTS agents AS SELECT a.snapshot, a.id, k.name AS kind, a.x, a.y, a.alive"
     " FROM agent a JOIN kind k ON k.snapshot = a.snapshot AND k.idx = a.kind;";
 
@@ -219,21 +231,38 @@ static bool save_tables(sw_snapshot_db *d, int64_t id, const sw_sched *s) {
     return ok;
 }
 
-static bool save_agents(sw_snapshot_db *d, int64_t id, int64_t first, const sw_sched *s, const sw_world *w,
-                        uint64_t *count) {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(d->db, "INSERT INTO agent(rowid, snapshot, id, kind, x, y, alive, state) "
-                                  "VALUES(?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK) {
+/* Write the chunk being filled, if it holds any agent. */
+static bool flush_chunk(sw_snapshot_db *d, sqlite3_stmt *cs, int64_t id, int64_t rowid, int64_t seq,
+                        uint32_t nagents, const sw_pickle_buf *buf) {
+    if (!nagents) return true;
+    sqlite3_bind_int64(cs, 1, rowid);
+    sqlite3_bind_int64(cs, 2, id);
+    sqlite3_bind_int64(cs, 3, seq);
+    sqlite3_bind_int64(cs, 4, nagents);
+    sqlite3_bind_blob(cs, 5, buf->data, (int)buf->len, SQLITE_STATIC);
+    return step_done(d, cs);
+}
+
+static bool save_agents(sw_snapshot_db *d, int64_t id, int64_t first, int64_t first_chunk, const sw_sched *s,
+                        const sw_world *w, uint64_t *count, uint64_t *nchunks) {
+    sqlite3_stmt *st = NULL, *cs = NULL;
+    if (sqlite3_prepare_v2(d->db, "INSERT INTO agent(rowid, snapshot, id, kind, x, y, alive, chunk, pos) "
+                                  "VALUES(?,?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(d->db, "INSERT INTO chunk(rowid, snapshot, seq, agents, data) VALUES(?,?,?,?,?)", -1,
+                           &cs, NULL) != SQLITE_OK) {
         dberr(d, "%s", sqlite3_errmsg(d->db));
+        sqlite3_finalize(st);
         return false;
     }
-    sw_pickle_buf rec = {0};
+    sw_pickle_buf buf = {0}, rec = {0};
     bool ok = true;
     uint64_t n = 0;
+    int64_t seq = 0;
+    uint32_t in_chunk = 0;
     for (uint32_t slot = 0; ok && slot < s->ntasks; slot++) {
         rec.len = 0;
         int r = sw_pickle_save_agent(s, slot, &rec);
-        if (r < 0) {
+        if (r < 0 || (r == 1 && (!sw__pk_uv(&buf, rec.len) || !sw__pk_bytes(&buf, rec.data, rec.len)))) {
             dberr(d, "out of memory pickling an agent");
             ok = false;
             break;
@@ -253,13 +282,27 @@ static bool save_agents(sw_snapshot_db *d, int64_t id, int64_t first, const sw_s
             sqlite3_bind_null(st, 6);
         }
         sqlite3_bind_int(st, 7, k->state != SW_TASK_ZOMBIE);
-        sqlite3_bind_blob(st, 8, rec.data, (int)rec.len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 8, seq);
+        sqlite3_bind_int(st, 9, (int)in_chunk);
         ok = step_done(d, st);
         n++;
+        if (++in_chunk == SW__CHUNK_AGENTS || buf.len >= SW__CHUNK_BYTES) {
+            ok = ok && flush_chunk(d, cs, id, first_chunk + seq, seq, in_chunk, &buf);
+            seq++;
+            in_chunk = 0;
+            buf.len = 0;
+        }
+    }
+    if (ok && in_chunk) {
+        ok = flush_chunk(d, cs, id, first_chunk + seq, seq, in_chunk, &buf);
+        seq++;
     }
     sqlite3_finalize(st);
+    sqlite3_finalize(cs);
     sw_pickle_buf_fini(&rec);
+    sw_pickle_buf_fini(&buf);
     *count = n;
+    *nchunks = (uint64_t)seq;
     return ok;
 }
 
@@ -295,9 +338,11 @@ int64_t sw_snapshot_save(sw_snapshot_db *d, const sw_sim *sim, const char *reaso
     bool got;
     int64_t first = ok ? pragma_int(d, "SELECT coalesce(max(rowid), 0) + 1 FROM agent", &got) : 0;
     ok = ok && got;
+    int64_t first_chunk = ok ? pragma_int(d, "SELECT coalesce(max(rowid), 0) + 1 FROM chunk", &got) : 0;
+    ok = ok && got;
     if (ok && sqlite3_prepare_v2(d->db, "INSERT INTO snapshot(tick, taken_at, reason, scenario, engine_version, "
-                                        "format, seed, agents, first_row, schema, state) "
-                                        "VALUES(?,?,?,?,?,?,?,0,?,?,?)", -1, &st, NULL) != SQLITE_OK) {
+                                        "format, seed, agents, first_row, chunks, first_chunk, schema, state) "
+                                        "VALUES(?,?,?,?,?,?,?,0,?,0,?,?,?)", -1, &st, NULL) != SQLITE_OK) {
         dberr(d, "%s", sqlite3_errmsg(d->db));
         ok = false;
     }
@@ -310,8 +355,9 @@ int64_t sw_snapshot_save(sw_snapshot_db *d, const sw_sim *sim, const char *reaso
         sqlite3_bind_int(st, 6, SW_PICKLE_FORMAT);
         sqlite3_bind_int64(st, 7, (int64_t)s->d.seed);
         sqlite3_bind_int64(st, 8, first);
-        sqlite3_bind_blob64(st, 9, schema.data, schema.len, SQLITE_STATIC);
-        sqlite3_bind_blob64(st, 10, state.data, state.len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 9, first_chunk);
+        sqlite3_bind_blob64(st, 10, schema.data, schema.len, SQLITE_STATIC);
+        sqlite3_bind_blob64(st, 11, state.data, state.len, SQLITE_STATIC);
         ok = step_done(d, st);
         id = sqlite3_last_insert_rowid(d->db);
     }
@@ -319,13 +365,14 @@ int64_t sw_snapshot_save(sw_snapshot_db *d, const sw_sim *sim, const char *reaso
     st = NULL;
     sw_pickle_buf_fini(&schema);
     sw_pickle_buf_fini(&state);
-    uint64_t count = 0;
-    ok = ok && save_tables(d, id, s) && save_agents(d, id, first, s, w, &count);
-    if (ok && sqlite3_prepare_v2(d->db, "UPDATE snapshot SET agents = ?, save_seconds = ? WHERE id = ?", -1,
-                                 &st, NULL) == SQLITE_OK) {
+    uint64_t count = 0, nchunks = 0;
+    ok = ok && save_tables(d, id, s) && save_agents(d, id, first, first_chunk, s, w, &count, &nchunks);
+    if (ok && sqlite3_prepare_v2(d->db, "UPDATE snapshot SET agents = ?, chunks = ?, save_seconds = ? WHERE id = ?",
+                                 -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, (int64_t)count);
-        sqlite3_bind_double(st, 2, mono() - t0);
-        sqlite3_bind_int64(st, 3, id);
+        sqlite3_bind_int64(st, 2, (int64_t)nchunks);
+        sqlite3_bind_double(st, 3, mono() - t0);
+        sqlite3_bind_int64(st, 4, id);
         ok = step_done(d, st);
     } else if (ok) {
         dberr(d, "%s", sqlite3_errmsg(d->db));
@@ -440,8 +487,8 @@ int sw_snapshot_load(sw_snapshot_db *d, int64_t id, sw_sim *sim, const sw_pickle
     int rc = SW_E_FORMAT;
     sw_unpickler *u = NULL;
     char perr[768];
-    if (sqlite3_prepare_v2(d->db, "SELECT format, agents, first_row, schema, state FROM snapshot WHERE id = ?",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(d->db, "SELECT format, agents, chunks, first_chunk, schema, state FROM snapshot "
+                                  "WHERE id = ?", -1, &st, NULL) != SQLITE_OK) {
         dberr(d, "cannot read snapshot %lld: %s", (long long)id, sqlite3_errmsg(d->db));
         return SW_E_FORMAT;
     }
@@ -451,18 +498,19 @@ int sw_snapshot_load(sw_snapshot_db *d, int64_t id, sw_sim *sim, const sw_pickle
         goto done;
     }
     int64_t format = sqlite3_column_int64(st, 0), nagents = sqlite3_column_int64(st, 1);
-    int64_t first = sqlite3_column_int64(st, 2);
+    int64_t nchunks = sqlite3_column_int64(st, 2), first = sqlite3_column_int64(st, 3);
     if (format != SW_PICKLE_FORMAT) {
         dberr(d, "snapshot %lld is in pickle format %lld; this Swarmlet reads format %d", (long long)id,
               (long long)format, SW_PICKLE_FORMAT);
         goto done;
     }
-    if (nagents < 0 || nagents > UINT32_MAX || first < 1 || first > INT64_MAX - nagents) {
-        dberr(d, "snapshot %lld: bad agent count or row range", (long long)id);
+    if (nagents < 0 || nagents > UINT32_MAX || nchunks < 0 || nchunks > nagents || first < 1 ||
+        first > INT64_MAX - nchunks) {
+        dberr(d, "snapshot %lld: bad agent count or chunk range", (long long)id);
         goto done;
     }
-    u = sw_unpickler_new(sim->s, env, sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3),
-                         sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4), (uint64_t)nagents,
+    u = sw_unpickler_new(sim->s, env, sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4),
+                         sqlite3_column_blob(st, 5), (size_t)sqlite3_column_bytes(st, 5), (uint64_t)nagents,
                          perr, sizeof perr);
     sqlite3_finalize(st);
     st = NULL;
@@ -470,24 +518,50 @@ int sw_snapshot_load(sw_snapshot_db *d, int64_t id, sw_sim *sim, const sw_pickle
         dberr(d, "snapshot %lld: %s", (long long)id, perr);
         goto done;
     }
-    if (sqlite3_prepare_v2(d->db, "SELECT state FROM agent WHERE rowid >= ? AND rowid < ? ORDER BY rowid", -1,
-                           &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(d->db, "SELECT data, agents, snapshot FROM chunk WHERE rowid >= ? AND rowid < ? "
+                                  "ORDER BY rowid", -1, &st, NULL) != SQLITE_OK) {
         dberr(d, "cannot read agents: %s", sqlite3_errmsg(d->db));
         goto done;
     }
     sqlite3_bind_int64(st, 1, first);
-    sqlite3_bind_int64(st, 2, first + nagents);
+    sqlite3_bind_int64(st, 2, first + nchunks);
     int step;
+    int64_t seen = 0;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        const void *blob = sqlite3_column_blob(st, 0);
-        int n = sqlite3_column_bytes(st, 0);
-        if (sw_unpickler_agent(u, blob ? blob : "", (size_t)n) != SW_OK) {
-            dberr(d, "snapshot %lld: %s", (long long)id, sw_unpickler_errmsg(u));
+        sw__rd r;
+        sw__rd_init(&r, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), "agent chunk", perr,
+                    sizeof perr);
+        int64_t count = sqlite3_column_int64(st, 1);
+        if (sqlite3_column_int64(st, 2) != id || count < 1 || count > SW__CHUNK_AGENTS) {
+            dberr(d, "snapshot %lld: chunk %lld belongs elsewhere or has %lld agents", (long long)id,
+                  (long long)seen, (long long)count);
             goto done;
         }
+        for (int64_t i = 0; i < count; i++) {
+            uint64_t n = sw__rd_uv(&r, "record length");
+            const uint8_t *rec = sw__rd_bytes(&r, (size_t)n, "record");
+            if (!rec) {
+                dberr(d, "snapshot %lld: %s", (long long)id, perr);
+                goto done;
+            }
+            if (sw_unpickler_agent(u, rec, (size_t)n) != SW_OK) {
+                dberr(d, "snapshot %lld: %s", (long long)id, sw_unpickler_errmsg(u));
+                goto done;
+            }
+        }
+        if (r.p != r.end) {
+            dberr(d, "snapshot %lld: stray bytes after the agents of a chunk", (long long)id);
+            goto done;
+        }
+        seen++;
     }
     if (step != SQLITE_DONE) {
         dberr(d, "cannot read agents: %s", sqlite3_errmsg(d->db));
+        goto done;
+    }
+    if (seen != nchunks) {
+        dberr(d, "snapshot %lld: %lld agent chunks of %lld are missing", (long long)id, (long long)(nchunks - seen),
+              (long long)nchunks);
         goto done;
     }
     sw_pickle_section sec = sw_pickle_world_section(sim->w);
@@ -553,8 +627,9 @@ int sw_snapshot_describe_agent(sw_snapshot_db *d, int64_t id, sw_id agent, bool 
     int rc = SW_E_NOTFOUND;
     sw_pickle_schema *sc = NULL;
     char perr[512];
-    if (sqlite3_prepare_v2(d->db, "SELECT s.schema, a.state FROM snapshot s JOIN agent a ON a.rowid >= s.first_row "
-                                  "AND a.rowid < s.first_row + s.agents WHERE s.id = ? AND a.id = ?", -1, &st,
+    if (sqlite3_prepare_v2(d->db, "SELECT s.schema, c.data, a.pos FROM snapshot s JOIN agent a ON a.rowid >= "
+                                  "s.first_row AND a.rowid < s.first_row + s.agents JOIN chunk c ON c.rowid = "
+                                  "s.first_chunk + a.chunk WHERE s.id = ? AND a.id = ?", -1, &st,
                            NULL) != SQLITE_OK) {
         dberr(d, "%s", sqlite3_errmsg(d->db));
         return SW_E_FORMAT;
@@ -565,11 +640,24 @@ int sw_snapshot_describe_agent(sw_snapshot_db *d, int64_t id, sw_id agent, bool 
         dberr(d, "snapshot %lld has no agent with id %llu", (long long)id, (unsigned long long)agent);
         goto done;
     }
-    sc = sw_pickle_schema_parse(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), perr, sizeof perr);
     rc = SW_E_FORMAT;
-    if (!sc || sw_pickle_describe_agent(sc, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), json,
-                                        out, perr, sizeof perr) != SW_OK) {
+    sc = sw_pickle_schema_parse(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), perr, sizeof perr);
+    if (!sc) {
         dberr(d, "snapshot %lld: %s", (long long)id, perr);
+        goto done;
+    }
+    sw__rd r;
+    sw__rd_init(&r, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_bytes(st, 1), "agent chunk", perr, sizeof perr);
+    int64_t pos = sqlite3_column_int64(st, 2);
+    const uint8_t *rec = NULL;
+    uint64_t n = 0;
+    for (int64_t i = 0; i <= pos && !r.bad; i++) {
+        n = sw__rd_uv(&r, "record length");
+        rec = sw__rd_bytes(&r, (size_t)n, "record");
+    }
+    if (r.bad || pos < 0 ||
+        sw_pickle_describe_agent(sc, rec, (size_t)n, json, out, perr, sizeof perr) != SW_OK) {
+        dberr(d, "snapshot %lld: %s", (long long)id, pos < 0 ? "bad agent row" : perr);
         goto done;
     }
     rc = SW_OK;

@@ -7,15 +7,18 @@
  * file is refused with a message. It is plain SQL (docs/snapshots.md):
  *
  *   snapshot(id, tick, taken_at, reason, scenario, engine_version, format,
- *            seed, agents, first_row, save_seconds, schema, state)
+ *            seed, agents, first_row, chunks, first_chunk, save_seconds,
+ *            schema, state)
  *   kind(snapshot, idx, name, agents, color)        -- one row per agent kind
  *   field(snapshot, func, func_name, idx, name, type, offset, def, param)
- *   agent(snapshot, id, kind, x, y, alive, state)   -- one row per tasklet
+ *   agent(snapshot, id, kind, x, y, alive, chunk, pos) -- one row per tasklet
+ *   chunk(snapshot, seq, agents, data)  -- pickled agent records, ~1000 each
  *   agents (a view: agent joined with kind names)
  *
- * The pickled state of each agent (pickle.h) is the `state` blob of its row,
- * beside the columns people query. Loading reads it back into a simulation
- * built, empty, from the scenario stored with the snapshot. */
+ * The pickled state of each agent (pickle.h) is record `pos` of chunk `chunk`
+ * of its snapshot, beside the columns people query. Loading reads the chunks
+ * back into a simulation built, empty, from the scenario stored with the
+ * snapshot. */
 #ifndef SW_SNAPSHOT_H
 #define SW_SNAPSHOT_H
 

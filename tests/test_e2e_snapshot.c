@@ -39,32 +39,42 @@ static char *rows_after(const char *csv_path, unsigned long long after) {
     return out;
 }
 
-/* All agent rows of the latest snapshot in `db`, as one string. */
+/* Append the rows of a query, one line each, to a growing string. */
+static void dump(sqlite3 *h, const char *sql, char **out, size_t *len, size_t *cap) {
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(h));
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        for (int c = 0; c < sqlite3_column_count(st); c++) {
+            const char *v = (const char *)sqlite3_column_text(st, c);
+            size_t need = (v ? strlen(v) : 4) + 4;
+            while (*len + need >= *cap) *out = realloc(*out, *cap *= 2);
+            *len += (size_t)snprintf(*out + *len, *cap - *len, "%s%c", v ? v : "NULL", c + 1 < sqlite3_column_count(st) ? ' ' : '\n');
+        }
+    }
+    sqlite3_finalize(st);
+}
+
+/* The latest snapshot in `db`: its agent rows (id, kind, position) and its
+ * pickled agent records, as one string. */
 static char *final_agents(const char *db, unsigned long long *tick) {
     sqlite3 *h;
     cr_assert_eq(sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL), SQLITE_OK, "%s", db);
-    sqlite3_stmt *st;
-    cr_assert_eq(sqlite3_prepare_v2(h, "SELECT a.id, a.kind, a.x, a.y, a.alive, hex(a.state), s.tick FROM snapshot s "
-                                       "JOIN agent a ON a.rowid >= s.first_row AND a.rowid < s.first_row + s.agents "
-                                       "WHERE s.id = (SELECT max(id) FROM snapshot) ORDER BY a.rowid", -1, &st, NULL),
-                 SQLITE_OK, "%s", sqlite3_errmsg(h));
     size_t cap = 1 << 16, len = 0;
     char *out = malloc(cap);
     out[0] = '\0';
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *hex = (const char *)sqlite3_column_text(st, 5);
-        size_t need = strlen(hex) + 128;
-        if (len + need >= cap) {
-            while (len + need >= cap) cap *= 2;
-            out = realloc(out, cap);
-        }
-        len += (size_t)snprintf(out + len, cap - len, "%lld %d %.17g %.17g %d %s\n", sqlite3_column_int64(st, 0),
-                                sqlite3_column_int(st, 1), sqlite3_column_double(st, 2), sqlite3_column_double(st, 3),
-                                sqlite3_column_int(st, 4), hex);
-        *tick = (unsigned long long)sqlite3_column_int64(st, 6);
-    }
+    dump(h, "SELECT a.id, a.kind, a.x, a.y, a.alive, a.chunk, a.pos FROM snapshot s JOIN agent a ON a.rowid >= "
+            "s.first_row AND a.rowid < s.first_row + s.agents WHERE s.id = (SELECT max(id) FROM snapshot) "
+            "ORDER BY a.rowid", &out, &len, &cap);
+    dump(h, "SELECT c.seq, c.agents, hex(c.data) FROM snapshot s JOIN chunk c ON c.rowid >= s.first_chunk AND "
+            "c.rowid < s.first_chunk + s.chunks WHERE s.id = (SELECT max(id) FROM snapshot) ORDER BY c.rowid",
+         &out, &len, &cap);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(h, "SELECT tick FROM snapshot ORDER BY id DESC LIMIT 1", -1, &st, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    *tick = (unsigned long long)sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     sqlite3_close(h);
+    cr_assert_gt(len, 0);
     return out;
 }
 

@@ -144,13 +144,13 @@ Test(snapshot, bad_files_exit_2_with_a_message) {
     expect_2("truncated", "half.db", "resume %s", q);
 }
 
-/* Flip bit 0 of byte `at` of the `state` blob of one row. */
-static void flip_bit(const char *db, const char *table, const char *where, int at) {
+/* Flip bit 0 of byte `at` of blob column `col` of one row. */
+static void flip_bit(const char *db, const char *table, const char *col, const char *where, int at) {
     sqlite3 *h;
     sqlite3_stmt *st;
     char sql[256];
     cr_assert_eq(sqlite3_open(db, &h), SQLITE_OK);
-    snprintf(sql, sizeof sql, "SELECT state FROM %s WHERE %s", table, where);
+    snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE %s", col, table, where);
     cr_assert_eq(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
     cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
     int n = sqlite3_column_bytes(st, 0);
@@ -159,7 +159,7 @@ static void flip_bit(const char *db, const char *table, const char *where, int a
     memcpy(blob, sqlite3_column_blob(st, 0), (size_t)n);
     sqlite3_finalize(st);
     blob[at] ^= 1;
-    snprintf(sql, sizeof sql, "UPDATE %s SET state = ? WHERE %s", table, where);
+    snprintf(sql, sizeof sql, "UPDATE %s SET %s = ? WHERE %s", table, col, where);
     cr_assert_eq(sqlite3_prepare_v2(h, sql, -1, &st, NULL), SQLITE_OK);
     sqlite3_bind_blob(st, 1, blob, n, SQLITE_TRANSIENT);
     cr_assert_eq(sqlite3_step(st), SQLITE_DONE);
@@ -174,10 +174,10 @@ Test(snapshot, damaged_state_exits_2) {
     snprintf(p, sizeof p, "%s/ws.db", dir);
     make_db(p);
     /* one bit flipped in the middle of an agent's pickled frame */
-    flip_bit(p, "agent", "rowid = 100", 20);
+    flip_bit(p, "chunk", "data", "rowid = 1", 3000);
     expect_2("flipped agent", "damaged", "resume %s", p);
-    flip_bit(p, "agent", "rowid = 100", 20); /* undone */
-    flip_bit(p, "snapshot", "id = 1", 40);
+    flip_bit(p, "chunk", "data", "rowid = 1", 3000); /* undone */
+    flip_bit(p, "snapshot", "state", "id = 1", 40);
     expect_2("damaged state", "damaged", "resume %s", p);
 }
 

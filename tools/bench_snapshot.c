@@ -191,7 +191,7 @@ int sw_bench_snapshot(int argc, char **argv) {
         sqlite3 *h;
         if (sqlite3_open(ours, &h) == SQLITE_OK) {
             sqlite3_stmt *st;
-            if (sqlite3_prepare_v2(h, "SELECT avg(length(state)) FROM agent", -1, &st, NULL) == SQLITE_OK &&
+            if (sqlite3_prepare_v2(h, "SELECT (SELECT sum(length(data)) FROM chunk) * 1.0 / (SELECT count(*) FROM agent)", -1, &st, NULL) == SQLITE_OK &&
                 sqlite3_step(st) == SQLITE_ROW)
                 blob = (int)(sqlite3_column_double(st, 0) + 0.5);
             sqlite3_finalize(st);
