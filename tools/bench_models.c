@@ -288,7 +288,7 @@ int sw_bench_models(int argc, char **argv) {
     printf("\nforest fire, %u x %u cells (%llu trees, density 0.7), burnt to the end:\n", side,
            side, (unsigned long long)fr.trees);
     printf("  construction            %10.1f ms\n", fr.build_ms);
-    printf("  first tick (all trees   %10.1f ms  (each tree runs once to sleep on its cell)\n",
+    printf("  first tick              %10.1f ms  (every tree runs once, to sleep on its cell)\n",
            fr.first_tick_ms);
     printf("  the fire                %10.1f ms  over %llu ticks, %llu trees burnt\n", fr.fire_ms,
            (unsigned long long)fr.ticks, (unsigned long long)fr.burnt);
