@@ -83,7 +83,12 @@ static void fly(sw_tasklet *t, boid *f) {
         x = x < 0 ? x + W : x >= W ? x - W : x;
         y = y < 0 ? y + H : y >= H ? y - H : y;
     }
-    if (sw_world_space_place(w, self, x, y) == SW_OK) sw_world_space_pos(w, self, &f->x, &f->y);
+    if (sw_world_space_place(w, self, x, y) == SW_OK) {
+        sw_world_space_pos(w, self, &f->x, &f->y);
+    } else { /* the wall of a bounded space: bounce off it */
+        if (x < 0 || x >= W) f->vx = -f->vx;
+        if (y < 0 || y >= H) f->vy = -f->vy;
+    }
     sw_world_space_set_heading(w, self, atan2(f->vy, f->vx));
 }
 
