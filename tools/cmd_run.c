@@ -217,7 +217,8 @@ static int run_loop(run_ctx *c) {
     if (c->progress) draw_progress(c, true);
     if (c->status != SW_OK) {
         sw_sched *s = sw_world_sched(sw_sim_world(c->sim));
-        fprintf(stderr, "swarmlet run: %s: %s\n", sw_status_name(c->status), sw_sched_errmsg(s));
+        const char *why = sw_sched_errmsg(s);
+        fprintf(stderr, "swarmlet run: %s\n", why && *why ? why : sw_status_name(c->status));
         const char *report = sw_sched_report(s);
         if (report && *report) fprintf(stderr, "%s%s", report, report[strlen(report) - 1] == '\n' ? "" : "\n");
         return 1;
