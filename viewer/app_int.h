@@ -12,6 +12,8 @@
 typedef struct sw_viewer_snap {
     int64_t id;
     sw_tick tick;
+    char reason[64];    /* "viewer", "every 100 ticks", ... */
+    char taken_at[32];
 } sw_viewer_snap;
 
 struct sw_viewer {

@@ -34,6 +34,8 @@ static void usage(FILE *out) {
             "  --db FILE             where S saves snapshots (default out/NAME.db, or the\n"
             "                        database opened)\n"
             "  --play                start playing at once\n"
+            "  --keys KEYS           press these keys first, one character each (e.g. \"ss\",\n"
+            "                        \"h\", \"L\" for shift+L, \">\" for the right arrow)\n"
             "  --frames N            quit after N frames of the window's loop (with\n"
             "                        --screenshot: the picture of the last one; scripts, CI)\n"
             "  --bench-frames N      render N frames offscreen and print frames per second\n");
@@ -88,7 +90,7 @@ static int bench(sw_viewer *v, int64_t frames) {
 
 int sw_viewer_main(int argc, char **argv) {
     sw_viewer_desc d = {0};
-    const char *shot = NULL;
+    const char *shot = NULL, *keys = NULL;
     int64_t ticks = 0, bench_frames = 0, frames = 0;
     bool play = false, follow = false, has_inspect = false;
     double ix = 0, iy = 0, zoom = 0;
@@ -103,7 +105,8 @@ int sw_viewer_main(int argc, char **argv) {
                      strcmp(a, "--screenshot") == 0 || strcmp(a, "--size") == 0 ||
                      strcmp(a, "--seed") == 0 || strcmp(a, "--db") == 0 ||
                      strcmp(a, "--bench-frames") == 0 || strcmp(a, "--inspect") == 0 ||
-                     strcmp(a, "--zoom") == 0 || strcmp(a, "--frames") == 0;
+                     strcmp(a, "--zoom") == 0 || strcmp(a, "--frames") == 0 ||
+                     strcmp(a, "--keys") == 0;
         if (takes && !val) {
             fprintf(stderr, "swarmlet view: %s needs a value (see swarmlet view --help)\n", a);
             return 2;
@@ -123,6 +126,8 @@ int sw_viewer_main(int argc, char **argv) {
             d.has_seed = true;
         } else if (strcmp(a, "--screenshot") == 0) {
             shot = val;
+        } else if (strcmp(a, "--keys") == 0) {
+            keys = val;
         } else if (strcmp(a, "--db") == 0) {
             d.db = val;
         } else if (strcmp(a, "--size") == 0) {
@@ -202,6 +207,22 @@ int sw_viewer_main(int argc, char **argv) {
         sw_viewer_handle(v, &down);
         sw_viewer_handle(v, &up);
         v->follow = follow && v->sel;
+    }
+    for (const char *k = keys; k && *k; k++) {
+        /* As a person would type them: a key press, and the text it types. */
+        SDL_Event ev = {0};
+        ev.type = SDL_KEYDOWN;
+        char c = *k;
+        ev.key.keysym.sym = c == '>' ? SDLK_RIGHT : c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+        ev.key.keysym.mod = c >= 'A' && c <= 'Z' ? KMOD_LSHIFT : KMOD_NONE;
+        if (c == '\n') ev.key.keysym.sym = SDLK_RETURN;
+        if (c != '?') sw_viewer_handle(v, &ev);
+        else {
+            SDL_Event text = {0};
+            text.type = SDL_TEXTINPUT;
+            text.text.text[0] = '?';
+            sw_viewer_handle(v, &text);
+        }
     }
     if (bench_frames > 0) {
         rc |= bench(v, bench_frames);

@@ -237,9 +237,11 @@ void sw__viewer_draw_panel(sw_viewer *v) {
     int insp_lines = 0;
     for (const char *p = insp; *p; p++) insp_lines += *p == '\n';
     int mlh = sw_text_height(v->mono);
-    int insp_h = *insp ? (insp_lines + 2) * mlh + 8 : 2 * lh;
+    /* Room for a typical inspection is kept whether or not one is shown, so
+     * the plot does not jump when an agent is clicked. */
+    int insp_h = (insp_lines > 12 ? insp_lines : 12) * mlh + lh + 10;
     int plot_h = pr.h - y - insp_h - lh - 8;
-    if (plot_h > pr.h * 45 / 100) plot_h = pr.h * 45 / 100;
+    if (plot_h > pr.h * 60 / 100) plot_h = pr.h * 60 / 100;
     if (plot_h < 120) plot_h = pr.h - y - 4 * mlh - lh > 120 ? 120 : 0;
     if (plot_h > 0) {
         sw_plot_draw(r, v->font, v->sim, (SDL_Rect){pr.x + 6, y, pr.w - 12, plot_h});
@@ -335,7 +337,7 @@ void sw__viewer_draw_overlays(sw_viewer *v) {
     }
     if (v->chooser) {
         int rows = v->nsnaps < 20 ? v->nsnaps : 20;
-        int bw = 360, bh = (rows + 3) * (lh + 3) + 16;
+        int bw = 520, bh = (rows + 3) * (lh + 3) + 16;
         SDL_Rect box = {wr.x + (wr.w - bw) / 2, (wr.h - bh) / 2, bw, bh};
         fill(r, box, 0x0c0d10, 230);
         int y = box.y + 10;
@@ -346,6 +348,8 @@ void sw__viewer_draw_overlays(sw_viewer *v) {
             if (i == v->snap_pick) fill(r, (SDL_Rect){box.x + 8, y - 1, bw - 16, lh + 2}, 0x3a3d46, 255);
             sw_text_drawf(v->font, box.x + 16, y, TEXT, "snapshot %lld   tick %llu",
                           (long long)v->snaps[i].id, (unsigned long long)v->snaps[i].tick);
+            sw_text_drawf(v->font, box.x + 220, y, DIM, "%s  %s", v->snaps[i].reason,
+                          v->snaps[i].taken_at);
             y += lh + 3;
         }
         sw_text_draw(v->font, "up/down choose, Enter loads, Esc cancels", box.x + 16, y + 4, DIM);

@@ -98,10 +98,14 @@ static void chart(SDL_Renderer *r, sw_text *font, const sw_sim *sim, SDL_Rect ar
     size_t rows = sw_sim_stat_rows(sim);
     set_color(r, BG);
     SDL_RenderFillRect(r, &area);
-    sw_text_draw(font, title, area.x + 4, area.y + 2, TITLE);
+    int ly = area.y + 2;
+    if (title) {
+        sw_text_draw(font, title, area.x + 4, ly, TITLE);
+        ly += lh;
+    }
 
     /* Legend: one entry per series with its latest value, wrapped over lines. */
-    int lx = area.x + 4, ly = area.y + 2 + lh;
+    int lx = area.x + 4;
     for (int ci = 0; ci < ncs; ci++) {
         int c = cs[ci];
         char label[160], num[32];
@@ -215,15 +219,52 @@ void sw_plot_draw(SDL_Renderer *r, sw_text *font, const sw_sim *sim, SDL_Rect ar
     int pop[64], npop = 0;
     for (int i = 0; i < nk && npop < 64; i++)
         if (moving == 0 || kinds[i]->place != SW_PLACE_EVERY_CELL) pop[npop++] = 1 + i;
-    if (cols - 1 > nk) {
-        int h1 = area.h / 2;
-        chart(r, font, sim, (SDL_Rect){area.x, area.y, area.w, h1}, "Populations", pop, npop);
-        int st[64], nst = 0;
-        for (int c = 1 + nk; c < cols && nst < 64; c++) st[nst++] = c;
-        chart(r, font, sim, (SDL_Rect){area.x, area.y + h1 + 4, area.w, area.h - h1 - 4},
-              "Statistics", st, nst);
-    } else {
+    if (cols - 1 <= nk) {
         chart(r, font, sim, area, "Populations", pop, npop);
+        return;
+    }
+    /* Declared statistics on very different scales (a 0..1 fraction next to
+     * a count in thousands) would flatten each other: group them by size,
+     * a group spanning at most a factor GROUP_SPAN, one chart per group (at
+     * most three; the rest join the last). */
+    enum { GROUP_SPAN = 20, MAX_GROUPS = 3 };
+    int st[64], nst = 0;
+    double top[64];
+    size_t rows = sw_sim_stat_rows(sim);
+    for (int c = 1 + nk; c < cols && nst < 64; c++) {
+        double m = 0;
+        for (size_t i = 0; i < rows; i++) {
+            double x = fabs(sw_sim_stat_value(sim, i, c));
+            if (x > m && isfinite(x)) m = x;
+        }
+        top[nst] = m;
+        st[nst++] = c;
+    }
+    int group[64] = {0}, ngroups = 0;
+    bool placed[64] = {false};
+    for (int g = 0; g < MAX_GROUPS; g++) {
+        /* Seed the group with the largest series not yet placed. */
+        int seed = -1;
+        for (int i = 0; i < nst; i++)
+            if (!placed[i] && (seed < 0 || top[i] > top[seed])) seed = i;
+        if (seed < 0) break;
+        ngroups++;
+        for (int i = 0; i < nst; i++)
+            if (!placed[i] && (g == MAX_GROUPS - 1 || top[i] * GROUP_SPAN >= top[seed] || top[seed] == 0)) {
+                placed[i] = true;
+                group[i] = g;
+            }
+    }
+    int h1 = area.h * 2 / (2 + ngroups * 2 - (ngroups > 1 ? 1 : 0));
+    chart(r, font, sim, (SDL_Rect){area.x, area.y, area.w, h1}, "Populations", pop, npop);
+    int y = area.y + h1 + 4, hs = (area.h - h1 - 4) / ngroups;
+    for (int g = 0; g < ngroups; g++) {
+        int cs[64], n = 0;
+        for (int i = 0; i < nst; i++)
+            if (group[i] == g) cs[n++] = st[i];
+        chart(r, font, sim, (SDL_Rect){area.x, y, area.w, hs - (g + 1 < ngroups ? 4 : 0)},
+              g == 0 ? "Statistics" : NULL, cs, n);
+        y += hs;
     }
 }
 

@@ -137,7 +137,11 @@ int sw__viewer_list_snaps(sw_viewer *v) {
     free(v->snaps);
     v->snaps = n ? calloc(n, sizeof *v->snaps) : NULL;
     v->nsnaps = v->snaps ? (int)n : 0;
-    for (int i = 0; i < v->nsnaps; i++) v->snaps[i] = (sw_viewer_snap){info[i].id, info[i].tick};
+    for (int i = 0; i < v->nsnaps; i++) {
+        v->snaps[i] = (sw_viewer_snap){.id = info[i].id, .tick = info[i].tick};
+        snprintf(v->snaps[i].reason, sizeof v->snaps[i].reason, "%s", info[i].reason);
+        snprintf(v->snaps[i].taken_at, sizeof v->snaps[i].taken_at, "%s", info[i].taken_at);
+    }
     free(info);
     v->snap_pick = v->nsnaps - 1;  /* the latest */
     if (v->nsnaps == 0) sw__viewer_say(v, "no snapshots yet in %s (S saves one)", v->db);
