@@ -1,8 +1,8 @@
 /* model_util.h - small helpers the built-in models share. Internal to agents/.
  *
- * Walking one random Moore step and finding (or making) a world layer are
- * the same few lines in several models; they live here so each model file
- * reads as its story. */
+ * Walking one random Moore step, finding (or making) a world layer and a
+ * cheap per-agent random stream are the same few lines in several models;
+ * they live here so each model file reads as its story. */
 #ifndef SW_AGENTS_MODEL_UTIL_H
 #define SW_AGENTS_MODEL_UTIL_H
 
@@ -15,22 +15,45 @@ static inline int sw__model_layer(sw_world *w, const char *name, double init) {
     return l >= 0 ? l : sw_world_layer_add(w, name, init);
 }
 
-/* Move (*x, *y) to a uniformly random one of its Moore neighbours: 8 inside
- * the grid or on a torus, fewer at the borders of a bounded grid. Interior
- * cells (the common case) take one draw and no enumeration. */
-static inline void sw__model_moore_step(sw_tasklet *t, const sw_world *w, int32_t *x, int32_t *y) {
+/* A per-agent random stream kept in the agent's frame: the design's
+ * counter-based generator (rng.h), keyed by the seed and the agent's id, with
+ * the key worked out once at spawn rather than at every draw (sw_rand_u64
+ * derives it each time, which was a fifth of wolf-sheep's instructions).
+ * Key and counter are frame fields, so they are pickled and inspected like
+ * any other state. The stream differs from the engine's sw_rand_* stream of
+ * the same agent (a different key), so the two never repeat each other. */
+static inline uint64_t sw__model_rng_key(sw_tasklet *t) {
+    return sw_rng_key(sw_sched_seed(sw_sched_of(t)) ^ 0x6d6f64656c73ULL /* "models" */, sw_self(t));
+}
+static inline uint64_t sw__model_rand(uint64_t key, uint64_t *ctr) {
+    return sw_rng_at(key, (*ctr)++);
+}
+/* Uniform in [0, 1). */
+static inline double sw__model_unit(uint64_t key, uint64_t *ctr) {
+    return sw_rng_unit(sw__model_rand(key, ctr));
+}
+/* Uniform in [0, n) by multiply-shift: exact for powers of two, otherwise
+ * off by at most n / 2^64, far below anything a model can observe. */
+static inline uint64_t sw__model_below(uint64_t r, uint64_t n) {
+    return (uint64_t)(((__uint128_t)r * n) >> 64);
+}
+
+/* Move (*x, *y) to a uniformly random one of its Moore neighbours, chosen by
+ * the random number `r`: 8 inside the grid or on a torus, fewer at the
+ * borders of a bounded grid. */
+static inline void sw__model_moore_step(const sw_world *w, uint64_t r, int32_t *x, int32_t *y) {
     static const int8_t dx[8] = {-1, 0, 1, -1, 1, -1, 0, 1};
     static const int8_t dy[8] = {-1, -1, -1, 0, 0, 1, 1, 1};
     int32_t W = (int32_t)sw_world_width(w), H = (int32_t)sw_world_height(w);
     if (sw_world_topology(w) == SW_TOPO_TORUS) {
-        int k = (int)sw_rand_below(t, 8);
+        int k = (int)sw__model_below(r, 8);
         int32_t nx = *x + dx[k], ny = *y + dy[k];
         *x = nx < 0 ? nx + W : nx >= W ? nx - W : nx;
         *y = ny < 0 ? ny + H : ny >= H ? ny - H : ny;
         return;
     }
-    if (*x > 0 && *y > 0 && *x < W - 1 && *y < H - 1) {
-        int k = (int)sw_rand_below(t, 8);
+    if (*x > 0 && *y > 0 && *x < W - 1 && *y < H - 1) { /* inside: no enumeration */
+        int k = (int)sw__model_below(r, 8);
         *x += dx[k];
         *y += dy[k];
         return;
@@ -41,7 +64,7 @@ static inline void sw__model_moore_step(sw_tasklet *t, const sw_world *w, int32_
         if (nx >= 0 && ny >= 0 && nx < W && ny < H) ok[n++] = k;
     }
     if (n == 0) return; /* a 1x1 world: nowhere to go */
-    int k = ok[sw_rand_below(t, (uint64_t)n)];
+    int k = ok[sw__model_below(r, (uint64_t)n)];
     *x += dx[k];
     *y += dy[k];
 }

@@ -70,7 +70,7 @@ static sw_step person_run(sw_tasklet *t, void *frame) {
         }
         {
             sw_world *w = sw_world_of(t);
-            sw__model_moore_step(t, w, &f->x, &f->y);
+            sw__model_moore_step(w, sw_rand_u64(t), &f->x, &f->y);
             sw_world_place(w, sw_self(t), f->x, f->y);
             if (f->state == SW_SIR_S) {
                 double k = sick_around(w, sw_world_layer_data(w, f->layer), f->x, f->y);

@@ -15,6 +15,9 @@
  * tick t + regrowth. The "grass" layer (1 = grown) is the truth sheep read,
  * and what the viewer draws.
  *
+ * Sheep and wolves draw from a random stream kept in their frame
+ * (model_util.h), which costs a third of sw_rand_u64 per draw.
+ *
  * Newborns are spawned with a delay of one tick, so they first act in the
  * tick after their birth; each kind's run order (rank and shuffling) is set
  * by the builder below or by the scenario's "schedule". */
@@ -30,15 +33,18 @@ typedef struct {
     int32_t x, y;     /* the cell it is on (kept with the world's index) */
     int32_t grass;    /* index of the "grass" layer */
     bool newborn;     /* energy comes from the parent, not from setup */
+    uint64_t rng_key, rng_ctr; /* its random stream (model_util.h) */
 } sheep;
 
 static void sheep_init(sw_tasklet *t, void *frame) {
     sheep *f = frame;
+    f->rng_key = sw__model_rng_key(t);
+    f->rng_ctr = 0;
     if (f->newborn) return; /* a lamb: its parent gave it cell, layer and energy */
     sw_world *w = sw_world_of(t);
     sw_world_cell_of(w, sw_self(t), &f->x, &f->y);
     f->grass = sw__model_layer(w, "grass", 0);
-    f->energy = (double)sw_rand_below(t, (uint64_t)(2 * f->gain));
+    f->energy = (double)sw__model_below(sw__model_rand(f->rng_key, &f->rng_ctr), (uint64_t)(2 * f->gain));
 }
 
 static sw_step sheep_run(sw_tasklet *t, void *frame) {
@@ -46,7 +52,7 @@ static sw_step sheep_run(sw_tasklet *t, void *frame) {
     SW_BEGIN(t, graze);
     for (;;) {
         sw_world *w = sw_world_of(t);
-        sw__model_moore_step(t, w, &f->x, &f->y);
+        sw__model_moore_step(w, sw__model_rand(f->rng_key, &f->rng_ctr), &f->x, &f->y);
         sw_world_place(w, sw_self(t), f->x, f->y);
         f->energy -= 1;
         double *grass = sw_world_layer_data(w, f->grass);
@@ -58,7 +64,7 @@ static sw_step sheep_run(sw_tasklet *t, void *frame) {
             f->energy += f->gain;
         }
         if (f->energy < 0) SW_EXIT(t); /* starved */
-        if (sw_rand_unit(t) < f->reproduce) {
+        if (sw__model_unit(f->rng_key, &f->rng_ctr) < f->reproduce) {
             f->energy /= 2;
             sheep lamb = *f;
             lamb.newborn = true;
@@ -77,6 +83,8 @@ static const sw_field sheep_fields[] = {
     SW_FIELD(sheep, y, SW_T_I32),
     SW_FIELD(sheep, grass, SW_T_I32),
     SW_FIELD(sheep, newborn, SW_T_BOOL),
+    SW_FIELD(sheep, rng_key, SW_T_U64),
+    SW_FIELD(sheep, rng_ctr, SW_T_U64),
     SW_FIELD_END};
 
 const sw_kind sw_kind_sheep = {
@@ -92,13 +100,16 @@ typedef struct {
     double reproduce; /* probability of a cub per tick */
     int32_t x, y;
     bool newborn;
+    uint64_t rng_key, rng_ctr; /* its random stream (model_util.h) */
 } wolf;
 
 static void wolf_init(sw_tasklet *t, void *frame) {
     wolf *f = frame;
+    f->rng_key = sw__model_rng_key(t);
+    f->rng_ctr = 0;
     if (f->newborn) return; /* a cub: its parent gave it cell and energy */
     sw_world_cell_of(sw_world_of(t), sw_self(t), &f->x, &f->y);
-    f->energy = (double)sw_rand_below(t, (uint64_t)(2 * f->gain));
+    f->energy = (double)sw__model_below(sw__model_rand(f->rng_key, &f->rng_ctr), (uint64_t)(2 * f->gain));
 }
 
 static sw_step wolf_run(sw_tasklet *t, void *frame) {
@@ -106,18 +117,18 @@ static sw_step wolf_run(sw_tasklet *t, void *frame) {
     SW_BEGIN(t, prowl);
     for (;;) {
         sw_world *w = sw_world_of(t);
-        sw__model_moore_step(t, w, &f->x, &f->y);
+        sw__model_moore_step(w, sw__model_rand(f->rng_key, &f->rng_ctr), &f->x, &f->y);
         sw_world_place(w, sw_self(t), f->x, f->y);
         f->energy -= 1;
         sw_id prey[256];
         uint32_t n = sw_world_agents_at(w, f->x, f->y, &sw_kind_sheep, prey, 256);
         if (n > 256) n = 256; /* more sheep on one cell than this never happens in practice */
         if (n > 0) {
-            sw_kill(t, prey[sw_rand_below(t, n)]);
+            sw_kill(t, prey[sw__model_below(sw__model_rand(f->rng_key, &f->rng_ctr), n)]);
             f->energy += f->gain;
         }
         if (f->energy < 0) SW_EXIT(t);
-        if (sw_rand_unit(t) < f->reproduce) {
+        if (sw__model_unit(f->rng_key, &f->rng_ctr) < f->reproduce) {
             f->energy /= 2;
             wolf cub = *f;
             cub.newborn = true;
@@ -135,6 +146,8 @@ static const sw_field wolf_fields[] = {
     SW_FIELD(wolf, x, SW_T_I32),
     SW_FIELD(wolf, y, SW_T_I32),
     SW_FIELD(wolf, newborn, SW_T_BOOL),
+    SW_FIELD(wolf, rng_key, SW_T_U64),
+    SW_FIELD(wolf, rng_ctr, SW_T_U64),
     SW_FIELD_END};
 
 const sw_kind sw_kind_wolf = {
