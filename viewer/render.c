@@ -285,6 +285,12 @@ static int paint_range(void *arg) {
 static void paint_agents(sw_viewer *v) {
     sw_sched *s = sw_world_sched(sw_sim_world(v->sim));
     uint32_t limit = sw_sched_slot_limit(s);
+    /* A world of nothing but ground agents (ten million trees) has nothing
+     * to paint over its layer: skip the pass over them. */
+    uint32_t ground = 0;
+    for (int i = 0; i < v->nkinds; i++)
+        if (v->kind_patch[i]) ground += sw_sched_count_kind(s, i);
+    if (ground == sw_sched_count(s)) return;
     size_t n = (size_t)v->tex_w * (size_t)v->tex_h;
     const char *one = getenv("SW_VIEWER_ONE_THREAD");
     if (limit >= PARALLEL_AGENTS && SDL_GetCPUCount() > 1 && !(one && *one == '1')) {
