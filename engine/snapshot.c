@@ -173,7 +173,7 @@ sw_snapshot_db *sw_snapshot_open(const char *path, sw_snapshot_mode mode, char *
     }
     if (d->writable && (!exec(d, "PRAGMA journal_mode=WAL") || !exec(d, "PRAGMA synchronous=NORMAL")))
         goto fail;
-    exec(d, "PRAGMA cache_size=-65536");
+    exec(d, "PRAGMA cache_size=-16384"); /* 16 MiB: saves append, loads stream */
     return d;
 fail:
     snprintf(err, errlen, "%s", d->errmsg);
@@ -259,6 +259,7 @@ static bool save_agents(sw_snapshot_db *d, int64_t id, int64_t first, int64_t fi
     uint64_t n = 0;
     int64_t seq = 0;
     uint32_t in_chunk = 0;
+    sqlite3_bind_int64(st, 2, id); /* bindings outlive sqlite3_reset */
     for (uint32_t slot = 0; ok && slot < s->ntasks; slot++) {
         rec.len = 0;
         int r = sw_pickle_save_agent(s, slot, &rec);
@@ -270,7 +271,6 @@ static bool save_agents(sw_snapshot_db *d, int64_t id, int64_t first, int64_t fi
         if (r == 0) continue;
         const struct sw__task *k = &s->tasks[slot];
         sqlite3_bind_int64(st, 1, first + (int64_t)n);
-        sqlite3_bind_int64(st, 2, id);
         sqlite3_bind_int64(st, 3, (int64_t)sw_handle_make(slot, k->gen));
         sqlite3_bind_int(st, 4, k->kind);
         double x, y;
