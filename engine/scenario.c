@@ -37,6 +37,13 @@ typedef struct pctx {
 /* Paths are built on the stack as the walk descends; this bounds them. */
 #define PATH_MAX_LEN 256
 
+/* Messages are one line: names quoted from the file may hold control
+ * characters (a key "a\nb" is valid JSON), so those are shown as '?'. */
+static void one_line(char *s) {
+    for (; s && *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f) *s = '?';
+}
+
 static bool fail(pctx *p, const char *path, const char *fmt, ...) {
     if (!p->err || !p->errlen) return false;
     int n = snprintf(p->err, p->errlen, "%s: %s: ", p->origin, path);
@@ -46,6 +53,7 @@ static bool fail(pctx *p, const char *path, const char *fmt, ...) {
         vsnprintf(p->err + n, p->errlen - (size_t)n, fmt, ap);
         va_end(ap);
     }
+    one_line(p->err);
     return false;
 }
 
@@ -983,11 +991,15 @@ sw_scenario *sw_scenario_parse(const char *json, size_t len, const char *origin,
             if (at >= len)
                 snprintf(err, errlen, "%s:%d:%d: not valid JSON: the text ends too early (an unclosed "
                          "string, array or object?)", p.origin, line, col);
-            else
-                snprintf(err, errlen, "%s:%d:%d: %s near '%.20s'", p.origin, line, col, why,
-                         json[at] ? json + at : "\\0");
-            /* keep the message on one line */
-            for (char *c = err; *c; c++) if (*c == '\n' || *c == '\r' || *c == '\t') *c = ' ';
+            else {
+                /* the text need not be NUL-terminated: copy what is shown */
+                char near[21];
+                size_t k = 0;
+                for (; k < 20 && at + k < len; k++) near[k] = json[at + k];
+                near[k] = '\0';
+                snprintf(err, errlen, "%s:%d:%d: %s near '%s'", p.origin, line, col, why, near);
+            }
+            one_line(err);
         }
         return NULL;
     }
@@ -1007,8 +1019,7 @@ sw_scenario *sw_scenario_parse(const char *json, size_t len, const char *origin,
     return sc;
 }
 
-sw_scenario *sw_scenario_load(const char *path, const sw_kind *const *kinds, char *err, size_t errlen) {
-    if (err && errlen) err[0] = '\0';
+static sw_scenario *load_file(const char *path, const sw_kind *const *kinds, char *err, size_t errlen) {
     struct stat st;
     if (stat(path, &st) != 0) {
         if (err && errlen) snprintf(err, errlen, "%s: cannot open the scenario: %s", path, strerror(errno));
@@ -1056,6 +1067,13 @@ sw_scenario *sw_scenario_load(const char *path, const sw_kind *const *kinds, cha
     }
     sw_scenario *sc = sw_scenario_parse(buf, len, path, kinds, err, errlen);
     free(buf);
+    return sc;
+}
+
+sw_scenario *sw_scenario_load(const char *path, const sw_kind *const *kinds, char *err, size_t errlen) {
+    if (err && errlen) err[0] = '\0';
+    sw_scenario *sc = load_file(path, kinds, err, errlen);
+    if (!sc && err && errlen) one_line(err);
     return sc;
 }
 
