@@ -629,7 +629,8 @@ int sw_snapshot_describe_agent(sw_snapshot_db *d, int64_t id, sw_id agent, bool 
     char perr[512];
     if (sqlite3_prepare_v2(d->db, "SELECT s.schema, c.data, a.pos FROM snapshot s JOIN agent a ON a.rowid >= "
                                   "s.first_row AND a.rowid < s.first_row + s.agents JOIN chunk c ON c.rowid = "
-                                  "s.first_chunk + a.chunk WHERE s.id = ? AND a.id = ?", -1, &st,
+                                  "s.first_chunk + a.chunk WHERE s.id = ?1 AND (a.id = ?2 OR "
+                                  "(?2 < 4294967296 AND (a.id & 4294967295) = ?2))", -1, &st,
                            NULL) != SQLITE_OK) {
         dberr(d, "%s", sqlite3_errmsg(d->db));
         return SW_E_FORMAT;
@@ -664,5 +665,83 @@ int sw_snapshot_describe_agent(sw_snapshot_db *d, int64_t id, sw_id agent, bool 
 done:
     sw_pickle_schema_free(sc);
     sqlite3_finalize(st);
+    return rc;
+}
+
+int sw_snapshot_census_of(sw_snapshot_db *d, int64_t id, sw_snapshot_census **out, size_t *n) {
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    char perr[512];
+    sw_pickle_schema *sc = NULL;
+    int rc = SW_E_FORMAT;
+    if (sqlite3_prepare_v2(d->db, "SELECT schema FROM snapshot WHERE id = ?", -1, &st, NULL) != SQLITE_OK) {
+        dberr(d, "%s", sqlite3_errmsg(d->db));
+        return SW_E_FORMAT;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        sc = sw_pickle_schema_parse(sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), perr, sizeof perr);
+    else
+        snprintf(perr, sizeof perr, "no such snapshot");
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!sc) {
+        dberr(d, "snapshot %lld: %s", (long long)id, perr);
+        return SW_E_FORMAT;
+    }
+    sw_snapshot_census *c = calloc(sc->nkinds ? sc->nkinds : 1, sizeof *c);
+    if (!c) {
+        dberr(d, "out of memory");
+        goto done;
+    }
+    for (uint32_t k = 0; k < sc->nkinds; k++) snprintf(c[k].kind, sizeof c[k].kind, "%s", sc->kinds[k].name);
+    if (sqlite3_prepare_v2(d->db, "SELECT c.data, c.agents FROM snapshot s JOIN chunk c ON c.rowid >= s.first_chunk "
+                                  "AND c.rowid < s.first_chunk + s.chunks WHERE s.id = ? ORDER BY c.rowid", -1, &st,
+                           NULL) != SQLITE_OK) {
+        dberr(d, "%s", sqlite3_errmsg(d->db));
+        goto done;
+    }
+    sqlite3_bind_int64(st, 1, id);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        sw__rd r;
+        sw__rd_init(&r, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0), "agent chunk", perr,
+                    sizeof perr);
+        for (int64_t i = 0, cnt = sqlite3_column_int64(st, 1); i < cnt && !r.bad; i++) {
+            uint64_t len = sw__rd_uv(&r, "record length");
+            const uint8_t *rec = sw__rd_bytes(&r, (size_t)len, "record");
+            if (!rec) break;
+            sw__rd q;
+            sw__rd_init(&q, rec, (size_t)len, "agent record", perr, sizeof perr);
+            uint64_t kind = sw__rd_uv(&q, "kind");
+            sw__rd_uv(&q, "slot");
+            sw__rd_uv(&q, "generation");
+            uint8_t state = sw__rd_u8(&q, "state");
+            if (q.bad || kind >= sc->nkinds) {
+                r.bad = true;
+                snprintf(perr, sizeof perr, "a damaged agent record");
+                break;
+            }
+            switch ((sw_task_state)state) {
+            case SW_TASK_RUNNABLE: c[kind].runnable++; break;
+            case SW_TASK_SLEEPING: c[kind].sleeping++; break;
+            case SW_TASK_RECV: c[kind].receiving++; break;
+            case SW_TASK_SEND: c[kind].sending++; break;
+            default: c[kind].killed++; break;
+            }
+        }
+        if (r.bad) {
+            dberr(d, "snapshot %lld: %s", (long long)id, perr);
+            goto done;
+        }
+    }
+    *out = c;
+    *n = sc->nkinds;
+    c = NULL;
+    rc = SW_OK;
+done:
+    free(c);
+    sqlite3_finalize(st);
+    sw_pickle_schema_free(sc);
     return rc;
 }

@@ -91,8 +91,20 @@ int sw_snapshot_load(sw_snapshot_db *db, int64_t id, sw_sim *sim, const sw_pickl
 sw_sim *sw_snapshot_resume(sw_snapshot_db *db, int64_t id, int64_t tick, sw_tick ticks,
                            const sw_pickle_env *env, sw_scenario **scenario, char *err, size_t errlen);
 
+/* Agents of one kind in a snapshot, by what their tasklets are doing. */
+typedef struct sw_snapshot_census {
+    char kind[64];
+    uint64_t runnable, sleeping, receiving, sending, killed;
+} sw_snapshot_census;
+
+/* Count a snapshot's agents by kind and tasklet state, decoding the records
+ * without the agents' code: *out (free() it) gets one entry per kind. SW_OK
+ * or a status with a message. */
+int sw_snapshot_census_of(sw_snapshot_db *db, int64_t id, sw_snapshot_census **out, size_t *n);
+
 /* One agent of a snapshot, described without its code (see
- * sw_pickle_describe_agent), appended to `out`. SW_E_NOTFOUND if absent. */
+ * sw_pickle_describe_agent), appended to `out`. `agent` is its id, or its
+ * slot (any number below 2^32). SW_E_NOTFOUND if absent. */
 int sw_snapshot_describe_agent(sw_snapshot_db *db, int64_t id, sw_id agent, bool json, sw_pickle_buf *out);
 
 #endif

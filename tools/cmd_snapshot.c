@@ -13,6 +13,8 @@
 #include "registry.h"
 #include "snapshot.h"
 
+#include <cjson/cJSON.h>
+
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -355,7 +357,7 @@ int sw_cmd_resume(int argc, char **argv) {
         rc = 1;
     }
     if (fclose(csv) != 0 && rc == 0) rc = 1;
-    rc = sw_cli_snap_end(snap, rc, true);
+    rc = sw_cli_snap_end(snap, rc, sw_sim_now(sim) > from); /* a final one, unless nothing ran */
     if (rc == 0)
         printf("%s: resumed at tick %llu (loaded in %.3f s), ran to tick %llu in %.3f s\nstatistics: %s\n",
                sw_scenario_name(sc), (unsigned long long)from, tload, (unsigned long long)sw_sim_now(sim),
@@ -409,6 +411,60 @@ static void inspect_usage(FILE *out) {
                  "wakes), decoded from the schema stored in the snapshot, without the agent's code.\n"
                  "An agent ID is the full id or its slot number (as `#12` in listings).\n"
                  "Exit status: 0, or 2 for a missing or wrong file, snapshot or agent.\n");
+}
+
+/* The world summary: the snapshot, the scenario's world, agents by kind and
+ * by what their tasklets are doing. */
+static int inspect_summary(sw_snapshot_db *db, int64_t id, bool json) {
+    sw_snapshot_info *list = NULL, *me = NULL;
+    size_t n = 0, nk = 0;
+    sw_snapshot_census *census = NULL;
+    if (sw_snapshot_list(db, &list, &n) != SW_OK || sw_snapshot_census_of(db, id, &census, &nk) != SW_OK) {
+        fprintf(stderr, "swarmlet inspect: %s\n", sw_snapshot_errmsg(db));
+        free(list);
+        return 2;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (list[i].id == id) me = &list[i];
+    char *text = sw_snapshot_scenario(db, id);
+    cJSON *sc = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(sc, "name");
+    const cJSON *world = cJSON_GetObjectItemCaseSensitive(sc, "world");
+    const cJSON *wd = cJSON_GetObjectItemCaseSensitive(world, "width"), *ht = cJSON_GetObjectItemCaseSensitive(world, "height");
+    const cJSON *topo = cJSON_GetObjectItemCaseSensitive(world, "topology");
+    const char *nm = cJSON_IsString(name) ? name->valuestring : "?";
+    const char *tp = cJSON_IsString(topo) ? topo->valuestring : "bounded";
+    int w = cJSON_IsNumber(wd) ? wd->valueint : 0, h = cJSON_IsNumber(ht) ? ht->valueint : 0;
+    if (!me) {
+        fprintf(stderr, "swarmlet inspect: snapshot %lld vanished\n", (long long)id);
+    } else if (json) {
+        printf("{\"snapshot\": %lld, \"tick\": %llu, \"taken_at\": \"%s\", \"reason\": \"%s\", \"scenario\": \"%s\", "
+               "\"world\": {\"width\": %d, \"height\": %d, \"topology\": \"%s\"}, \"agents\": %llu, \"kinds\": [",
+               (long long)me->id, (unsigned long long)me->tick, me->taken_at, me->reason, nm, w, h, tp,
+               (unsigned long long)me->agents);
+        for (size_t k = 0; k < nk; k++)
+            printf("%s{\"kind\": \"%s\", \"runnable\": %llu, \"sleeping\": %llu, \"receiving\": %llu, "
+                   "\"sending\": %llu, \"killed\": %llu}", k ? ", " : "", census[k].kind,
+                   (unsigned long long)census[k].runnable, (unsigned long long)census[k].sleeping,
+                   (unsigned long long)census[k].receiving, (unsigned long long)census[k].sending,
+                   (unsigned long long)census[k].killed);
+        printf("]}\n");
+    } else {
+        printf("snapshot %lld of \"%s\" at tick %llu (%s, %s UTC), Swarmlet %s\n", (long long)me->id, nm,
+               (unsigned long long)me->tick, me->reason, me->taken_at, me->engine_version);
+        printf("world: %dx%d %s\nagents: %llu\n", w, h, tp, (unsigned long long)me->agents);
+        printf("  %-16s %9s %9s %9s %9s %9s\n", "kind", "runnable", "sleeping", "receiving", "sending", "killed");
+        for (size_t k = 0; k < nk; k++)
+            printf("  %-16s %9llu %9llu %9llu %9llu %9llu\n", census[k].kind, (unsigned long long)census[k].runnable,
+                   (unsigned long long)census[k].sleeping, (unsigned long long)census[k].receiving,
+                   (unsigned long long)census[k].sending, (unsigned long long)census[k].killed);
+        printf("one agent: swarmlet inspect %s --snapshot %lld --agent ID\n", sw_snapshot_path(db), (long long)me->id);
+    }
+    cJSON_Delete(sc);
+    free(list);
+    free(census);
+    return me ? 0 : 2;
 }
 
 int sw_cmd_inspect(int argc, char **argv) {
@@ -470,46 +526,18 @@ int sw_cmd_inspect(int argc, char **argv) {
     }
     if (has_agent) {
         sw_pickle_buf out = {0};
-        sw_id aid = agent;
-        if (agent <= UINT32_MAX) aid = 0; /* a slot: find its current id below */
-        int r = SW_E_NOTFOUND;
-        if (aid) r = sw_snapshot_describe_agent(db, found, aid, json, &out);
-        if (r != SW_OK && agent <= UINT32_MAX) {
-            /* try generations of that slot: ids are gen << 32 | slot */
-            for (uint64_t gen = 1; gen < 4096 && r != SW_OK; gen++)
-                r = sw_snapshot_describe_agent(db, found, (gen << 32) | agent, json, &out);
-        }
+        int r = sw_snapshot_describe_agent(db, found, agent, json, &out);
         if (r != SW_OK) {
             fprintf(stderr, "swarmlet inspect: %s: snapshot %lld has no agent %llu\n", dbpath, (long long)found,
                     (unsigned long long)agent);
             rc = 2;
         } else {
             fwrite(out.data, 1, out.len, stdout);
-            printf("\n");
+            if (json) printf("\n");
         }
         sw_pickle_buf_fini(&out);
     } else {
-        sw_snapshot_info *list;
-        size_t n;
-        if (sw_snapshot_list(db, &list, &n) != SW_OK) {
-            fprintf(stderr, "swarmlet inspect: %s\n", sw_snapshot_errmsg(db));
-            rc = 2;
-        } else {
-            for (size_t i = 0; i < n; i++) {
-                if (list[i].id != found) continue;
-                if (json)
-                    printf("{\"snapshot\": %lld, \"tick\": %llu, \"taken_at\": \"%s\", \"reason\": \"%s\", "
-                           "\"agents\": %llu, \"engine_version\": \"%s\"}\n", (long long)list[i].id,
-                           (unsigned long long)list[i].tick, list[i].taken_at, list[i].reason,
-                           (unsigned long long)list[i].agents, list[i].engine_version);
-                else
-                    printf("snapshot %lld at tick %llu (%s, %s), Swarmlet %s\nagents: %llu (%s)\n",
-                           (long long)list[i].id, (unsigned long long)list[i].tick, list[i].reason,
-                           list[i].taken_at, list[i].engine_version, (unsigned long long)list[i].agents,
-                           list[i].kinds);
-            }
-            free(list);
-        }
+        rc = inspect_summary(db, found, json);
     }
     sw_snapshot_close(db);
     return rc;
