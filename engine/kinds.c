@@ -87,8 +87,11 @@ int sw_sched_add_func(sw_sched *s, const sw_func *fn) {
 
 int sw_sched_add_kind(sw_sched *s, const sw_kind *kind) {
     if (!kind || !kind->name || !kind->run) return SW_E_INVALID;
-    for (int i = 0; i < s->nkinds; i++) {
+    /* every spawn comes through here: the pointers first, names only for a
+       descriptor not seen before */
+    for (int i = 0; i < s->nkinds; i++)
         if (s->kinds[i].kind == kind) return i;
+    for (int i = 0; i < s->nkinds; i++) {
         if (strcmp(s->kinds[i].kind->name, kind->name) == 0) {
             sw__errf(s, "an agent kind named \"%s\" is already registered", kind->name);
             return SW_E_INVALID;
