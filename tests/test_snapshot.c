@@ -295,3 +295,32 @@ Test(snapshot, kill_9_mid_write_keeps_earlier_snapshots) {
     cr_assert_eq(rc, 0, "%s", out);
     free(out);
 }
+
+Test(snapshot, snapshots_and_inspect_show_the_population) {
+    const char *dir = sw_test_dir("inspect");
+    char p[1200];
+    snprintf(p, sizeof p, "%s/ws.db", dir);
+    make_db(p);
+    char *out = NULL;
+    int rc = sw_test_sh(&out, "%s snapshots %s", SW_BINARY, p);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "test") && strstr(out, "grass 1600"), "%s", out);
+    free(out);
+    rc = sw_test_sh(&out, "%s inspect %s", SW_BINARY, p);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "at tick 30") && strstr(out, "world: 40x40") && strstr(out, "sheep"), "%s", out);
+    free(out);
+    rc = sw_test_sh(&out, "%s inspect %s --json", SW_BINARY, p);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "\"tick\": 30") && strstr(out, "\"kind\": \"wolf\""), "%s", out);
+    free(out);
+    /* slot 0 is the first grass tuft (the scenario places grass first) */
+    rc = sw_test_sh(&out, "%s inspect %s --agent 0 --json", SW_BINARY, p);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "\"kind\": \"grass\"") && strstr(out, "\"frames\": [{\"function\": \"grass\""), "%s", out);
+    free(out);
+    rc = sw_test_sh(&out, "%s inspect %s --agent 99999", SW_BINARY, p);
+    cr_assert_eq(rc, 2, "%s", out);
+    cr_assert(strstr(out, "no agent 99999"), "%s", out);
+    free(out);
+}
