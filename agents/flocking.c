@@ -52,8 +52,11 @@ static void fly(sw_tasklet *t, boid *f) {
     if (n > BOID_NEAR_MAX) n = BOID_NEAR_MAX;
     double cx = 0, cy = 0, sx = 0, sy = 0, mx = 0, my = 0, sep2 = f->separation * f->separation;
     uint32_t count = 0;
+    /* in a world of birds only (the usual case) every neighbour is a bird,
+       and checking each one's kind can be skipped */
+    bool only_birds = sw_sched_count(s) == sw_sched_count_kind(s, sw_sched_kind_index(s, &sw_kind_boid));
     for (uint32_t i = 0; i < n; i++) {
-        if (near[i] == self || sw_sched_kind_of(s, near[i]) != &sw_kind_boid) continue;
+        if (near[i] == self || (!only_birds && sw_sched_kind_of(s, near[i]) != &sw_kind_boid)) continue;
         const boid *o = sw_sched_frame(s, near[i]);
         double dx = o->x - f->x, dy = o->y - f->y; /* heading to it */
         if (torus) {
