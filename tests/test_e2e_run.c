@@ -181,6 +181,26 @@ Test(e2e_run, a_deadlock_exits_1_with_the_schedulers_report) {
     free(csv);
 }
 
+Test(e2e_run, a_terminal_gets_a_progress_line_and_quiet_silences_it) {
+    const char *dir = setup("progress");
+    if (sw_test_sh(NULL, "command -v script") != 0) {
+        cr_log_warn("no script(1): cannot give the run a terminal");
+        return;
+    }
+    char *out = NULL;
+    /* script(1) runs the command on a pseudo-terminal, so isatty(2) holds */
+    int rc = sw_test_sh(&out, "cd '%s' && script -qfec \"'%s' run walkers.json --out t\" /dev/null", dir, SW_BINARY);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "\rtick ") != NULL, "%s", out);
+    cr_assert(strstr(out, "/40  ") != NULL && strstr(out, " ticks/s  population ") != NULL &&
+              strstr(out, "  ETA ") != NULL, "%s", out);
+    free(out);
+    rc = sw_test_sh(&out, "cd '%s' && script -qfec \"'%s' run walkers.json --out t --quiet\" /dev/null", dir, SW_BINARY);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "\rtick ") == NULL, "%s", out);
+    free(out);
+}
+
 Test(e2e_run, plot_needs_the_viewer) {
     const char *dir = setup("plot");
 #ifdef SW_HAVE_VIEWER

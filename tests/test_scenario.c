@@ -186,6 +186,7 @@ Test(scenario, unknown_keys_suggest_the_nearest_valid_one) {
                  "$.agents[0]: unknown key \"cuont\" (did you mean \"count\"?");
     expect_error(with("\"events\": [{\"tick\": 1, \"channel\": \"c\", \"mesage\": {}}]"), "did you mean \"message\"?");
     expect_error(with("\"seed\": 1, \"seed\": 2"), "$: key \"seed\" appears twice");
+    expect_error(with("\"a\\nb\\u0001\": 1"), "$: unknown key \"a?b?\"");
 }
 
 Test(scenario, wrong_types_say_what_was_expected) {

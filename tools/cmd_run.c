@@ -130,7 +130,7 @@ static int parse_args(int argc, char **argv, run_opts *o) {
         }
         if (a[0] == '-' && a[1]) {
             fprintf(stderr, "swarmlet run: unknown option \"%s\" (options: --ticks, --seed, --out, --quiet, "
-                            "--plot, --help)\n", a);
+                            "--plot, --snapshot-every, --help)\n", a);
             return 2;
         }
         if (o->scenario) {
