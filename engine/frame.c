@@ -31,18 +31,25 @@ sw__frame *sw__frame_new(sw_sched *s, int fn) {
         f = s->pool[cls];
         memcpy(&s->pool[cls], f, sizeof(void *));
     } else {
+        /* Frames of 16, 32 or 64 bytes (or multiples of 64) start on their
+           own size within a cache line, so that a frame never straddles two
+           lines: a sparse tick wakes tasklets in no particular order, and a
+           straddling frame costs a second miss. */
         size_t need = cls * 16;
-        if (s->slab_left < need) {
+        size_t align = need % 64 == 0 ? 64 : (need & (need - 1)) == 0 ? need : 16;
+        size_t pad = (align - (uintptr_t)s->slab_cur % align) % align;
+        if (s->slab_left < need + pad) {
             char *slab = sw__alloc(s, NULL, SLAB_BYTES);
             if (!slab) return NULL;
             memcpy(slab, &s->slabs, sizeof(void *));
             s->slabs = slab;
             s->slab_cur = slab + 16;
             s->slab_left = SLAB_BYTES - 16;
+            pad = (align - (uintptr_t)s->slab_cur % align) % align;
         }
-        f = (sw__frame *)s->slab_cur;
-        s->slab_cur += need;
-        s->slab_left -= need;
+        f = (sw__frame *)(s->slab_cur + pad);
+        s->slab_cur += need + pad;
+        s->slab_left -= need + pad;
     }
     memset(f, 0, cls * 16);
     s->frames++;

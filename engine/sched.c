@@ -880,7 +880,10 @@ int sw_sched_step(sw_sched *s) {
         if (s->ready_pos + SW__PREFETCH_TASK < s->ready.n) {
             uint32_t ahead = s->ready.items[s->ready_pos + SW__PREFETCH_TASK];
             uint32_t near = s->ready.items[s->ready_pos + SW__PREFETCH_FRAME];
-            if (ahead != SW__TOMB) __builtin_prefetch(&s->tasks[ahead], 1);
+            if (ahead != SW__TOMB) { /* a 48-byte record may straddle two lines */
+                __builtin_prefetch(&s->tasks[ahead], 1);
+                __builtin_prefetch((char *)&s->tasks[ahead + 1] - 1, 1);
+            }
             if (near != SW__TOMB) __builtin_prefetch(s->tasks[near].top, 1);
         }
         run_task(s, slot);
