@@ -97,6 +97,16 @@ sw_cli_snap *sw_cli_snap_begin(sw_sim *sim, const char *dir, uint64_t every, con
 static bool snap_now(sw_cli_snap *c, const char *reason) {
     char err[1200];
     if (!c->db) {
+        if (strcmp(c->cmd, "run") == 0) {
+            /* one database per run: a new run replaces the last one's, as it
+               replaces its stats.csv (resume appends to its own) */
+            char side[4300];
+            unlink(c->path);
+            snprintf(side, sizeof side, "%s-wal", c->path);
+            unlink(side);
+            snprintf(side, sizeof side, "%s-shm", c->path);
+            unlink(side);
+        }
         c->db = sw_snapshot_open(c->path, SW_SNAPSHOT_CREATE, err, sizeof err);
         if (!c->db) {
             fprintf(stderr, "\nswarmlet %s: cannot write snapshots: %s\n", c->cmd, err);
