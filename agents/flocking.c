@@ -51,19 +51,25 @@ static void fly(sw_tasklet *t, boid *f) {
     uint32_t n = sw_world_space_near(w, f->x, f->y, f->visual, near, BOID_NEAR_MAX);
     if (n > BOID_NEAR_MAX) n = BOID_NEAR_MAX;
     double cx = 0, cy = 0, sx = 0, sy = 0, mx = 0, my = 0, sep2 = f->separation * f->separation;
-    uint32_t count = 0;
     /* in a world of birds only (the usual case) every neighbour is a bird,
        and checking each one's kind can be skipped */
     bool only_birds = sw_sched_count(s) == sw_sched_count_kind(s, sw_sched_kind_index(s, &sw_kind_boid));
+    /* first find the neighbours' frames, then steer in a loop without calls
+       (a call in the loop would spill the six running sums every time) */
+    const boid *other[BOID_NEAR_MAX];
+    uint32_t count = 0;
     for (uint32_t i = 0; i < n; i++) {
         if (near[i] == self || (!only_birds && sw_sched_kind_of(s, near[i]) != &sw_kind_boid)) continue;
-        const boid *o = sw_sched_frame(s, near[i]);
-        double dx = o->x - f->x, dy = o->y - f->y; /* heading to it */
+        other[count++] = sw_sched_frame(s, near[i]);
+    }
+    double fx = f->x, fy = f->y;
+    for (uint32_t i = 0; i < count; i++) {
+        const boid *o = other[i];
+        double dx = o->x - fx, dy = o->y - fy; /* heading to it */
         if (torus) {
             dx = min_image(dx, W);
             dy = min_image(dy, H);
         }
-        count++;
         cx += dx;
         cy += dy;
         if (dx * dx + dy * dy < sep2) {
