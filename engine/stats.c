@@ -12,6 +12,7 @@
  * NaN, Inf and -Inf for the non-finite values pandas and R both read. */
 #include "scenario_int.h"
 #include "sim_int.h"
+#include "sched_int.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -75,14 +76,30 @@ int sw__sim_stats_record(sw_sim *sim) {
         any_fields |= reads_fields(&sc->stats[j]);
     }
     if (any_fields) {
-        for (sw_id id = sw_sched_next(sim->s, SW_ID_NONE); id != SW_ID_NONE; id = sw_sched_next(sim->s, id)) {
-            const sw_kind *k = sw_sched_kind_of(sim->s, id);
-            const void *frame = NULL;
-            for (int j = 0; j < sc->nstats; j++) {
+        /* One pass over the scheduler's task table (sched_int.h) rather than
+           through sw_sched_next/_kind_of/_frame, which re-validate the handle
+           at every call: with a million agents this pass is the whole cost
+           of a statistics row. */
+        const sw_sched *s = sim->s;
+        int skind[256];
+        int nst = sc->nstats < 256 ? sc->nstats : 256;
+        for (int j = 0; j < nst; j++)
+            skind[j] = reads_fields(&sc->stats[j]) ? sim->kind_index[sc->stats[j].kind] : -1;
+        for (uint32_t slot = 0; slot < s->ntasks; slot++) {
+            const struct sw__task *k = &s->tasks[slot];
+            /* frames are scattered over the heap: ask for one a little ahead */
+            if (slot + 16 < s->ntasks) __builtin_prefetch(s->tasks[slot + 16].top);
+            if (k->state == SW_TASK_FREE || k->state == SW_TASK_ZOMBIE) continue;
+            const char *frame = NULL;
+            for (int j = 0; j < nst; j++) {
+                if (skind[j] != (int)k->kind) continue;
                 const sw__stat_spec *st = &sc->stats[j];
-                if (!reads_fields(st) || sc->kinds[st->kind] != k) continue;
-                if (!frame) frame = sw_sched_frame(sim->s, id);
-                if (!frame) break;
+                if (!frame) {
+                    const sw__frame *f = k->top;
+                    while (f && f->parent) f = f->parent;
+                    if (!f) break;
+                    frame = (const char *)(f + 1);
+                }
                 double v = sw_field_get_number(st->field, frame);
                 if (st->op == SW__OP_COUNT) {
                     /* count the agents whose field equals the value, or is
