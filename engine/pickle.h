@@ -102,7 +102,9 @@ void sw_unpickler_free(sw_unpickler *u);
 int sw_pickle_save(const sw_sched *s, const sw_pickle_section *sections, int nsections,
                    sw_pickle_buf *out, char *err, size_t errlen);
 /* Load a buffer made by sw_pickle_save into `target` (see sw_unpickler_new).
- * SW_OK, or SW_E_FORMAT / SW_E_NOTFOUND / SW_E_NOMEM with a message. */
+ * SW_OK, or SW_E_FORMAT / SW_E_NOMEM with a message. After a failure the
+ * scheduler is empty and usable; a world whose section was given may still
+ * index agents that are gone, so free it (the snapshot store always does). */
 int sw_pickle_load(sw_sched *target, const sw_pickle_env *env, const sw_pickle_section *sections,
                    int nsections, const void *data, size_t len, char *err, size_t errlen);
 

@@ -485,3 +485,47 @@ Test(pickle, describe_agent_without_code) {
     sw_pickle_buf_fini(&out);
     sw_sched_free(a);
 }
+
+/* ---- out of memory ------------------------------------------------------------------------ */
+
+typedef struct {
+    long left; /* allocations still allowed; < 0: unlimited */
+} budget;
+
+static void *failing_alloc(void *ud, void *p, size_t n) {
+    budget *b = ud;
+    if (n == 0) {
+        free(p);
+        return NULL;
+    }
+    if (b->left == 0) return NULL;
+    if (b->left > 0) b->left--;
+    return realloc(p, n);
+}
+
+Test(pickle, loading_survives_every_allocation_failure) {
+    sw_pickle_buf p = zoo_pickle_after(30);
+    char err[512];
+    int ok = 0, failed = 0;
+    for (long n = 0; n < 400; n++) {
+        budget b = {-1};
+        sw_sched *s = sw_sched_new(&(sw_sched_desc){.seed = 5, .alloc = failing_alloc, .alloc_ud = &b});
+        cr_assert(s);
+        b.left = n;
+        int rc = sw_pickle_load(s, &zoo_env, NULL, 0, p.data, p.len, err, sizeof err);
+        b.left = -1;
+        if (rc == SW_OK) {
+            ok++;
+            cr_assert_eq(sw_sched_run(s, 10), SW_OK, "after a load that needed %ld allocations", n);
+        } else {
+            failed++;
+            cr_assert_eq(sw_sched_count(s), 0);
+            cr_assert_eq(sw_sched_step(s), SW_OK, "a failed load leaves a usable scheduler");
+        }
+        sw_sched_free(s);
+        if (ok) break; /* every count below this one failed cleanly */
+    }
+    cr_assert_gt(failed, 3, "loading made too few allocations to test");
+    cr_assert_eq(ok, 1, "loading never succeeded within the budget");
+    sw_pickle_buf_fini(&p);
+}
