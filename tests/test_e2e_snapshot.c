@@ -229,3 +229,37 @@ Test(e2e_snapshot, sigint_snapshots_and_resumes_exactly) {
     free(got);
     free(want);
 }
+
+Test(e2e_snapshot, sigterm_snapshots_too) {
+    char base[1024], scen[1024], cmd[8192];
+    snprintf(base, sizeof base, "%s", sw_test_dir("sigterm"));
+    snprintf(scen, sizeof scen, "%s/scenarios/sir.json", SW_SOURCE_DIR);
+    snprintf(cmd, sizeof cmd, "%s run %s --ticks 100000000 --out %s/run -q > %s/out.txt 2>&1 & pid=$!; "
+                              "sleep 0.5; kill -TERM $pid; wait $pid; echo $? > %s/rc.txt",
+             SW_BINARY, scen, base, base, base);
+    cr_assert_eq(system(cmd), 0);
+    char path[1200];
+    snprintf(path, sizeof path, "%s/rc.txt", base);
+    char *rc = sw_test_slurp(path, NULL);
+    snprintf(path, sizeof path, "%s/out.txt", base);
+    char *out = sw_test_slurp(path, NULL);
+    cr_assert(rc && out);
+    cr_assert_eq(atoi(rc), 0, "exit status %s after SIGTERM: %s", rc, out);
+    cr_assert(strstr(out, "terminated at tick"), "%s", out);
+    free(rc);
+    free(out);
+    char *o = NULL;
+    int st = sw_test_sh(&o, "%s snapshots %s/run/sir.db", SW_BINARY, base);
+    cr_assert_eq(st, 0, "%s", o);
+    cr_assert(strstr(o, "terminated"), "%s", o);
+    free(o);
+}
+
+Test(e2e_snapshot, bench_snapshot_runs) {
+    char *out = NULL;
+    int rc = sw_test_sh(&out, "%s bench snapshot --agents 5000 --quick --json --dir %s", SW_BINARY, sw_test_dir("bench"));
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "\"save_s\"") && strstr(out, "\"sqlite_insert_s\"") && strstr(out, "\"load_overhead\""),
+              "%s", out);
+    free(out);
+}
