@@ -676,6 +676,38 @@ Test(viewer, real_window_under_xvfb) {
     SDL_FreeSurface(s);
 }
 
+/* SDL's offscreen video driver (EGL, no X server): the same picture as the
+ * software renderer, as far as flat colours go. */
+Test(viewer, offscreen_driver_screenshot) {
+    const char *path = scenario("fire", FIRE_JSON);
+    char png[1100];
+    snprintf(png, sizeof png, "%s.png", path);
+    char *out = NULL;
+    /* LSan reports EGL's own leaks, not ours: see TOOLCHAIN.md. */
+    int rc = sw_test_sh(&out, "env -u DISPLAY SDL_VIDEODRIVER=offscreen ASAN_OPTIONS=detect_leaks=0 "
+                              "%s view %s --screenshot %s --ticks 12 --size 800x500",
+                        SW_BINARY, path, png);
+    if (rc != 0 && strstr(out, "offscreen not available")) {
+        free(out);
+        cr_skip_test("this SDL has no offscreen driver");
+    }
+    cr_assert_eq(rc, 0, "%s", out);
+    free(out);
+    SDL_Surface *s = IMG_Load(png);
+    cr_assert(s, "%s", IMG_GetError());
+    SDL_Surface *c = SDL_ConvertSurfaceFormat(s, SDL_PIXELFORMAT_ARGB8888, 0);
+    int fire = 0, green = 0;
+    for (int y = 0; y < c->h; y++)
+        for (int x = 0; x < c->w; x++) {
+            fire += px(c, x, y) == 0xff5a14;
+            green += px(c, x, y) == 0x2e8b3a;
+        }
+    cr_assert_gt(fire, 20, "no burning trees drawn");
+    cr_assert_gt(green, 20000, "no green forest drawn");
+    SDL_FreeSurface(c);
+    SDL_FreeSurface(s);
+}
+
 Test(viewer, every_scenario_renders) {
     char *list = NULL;
     sw_test_sh(&list, "ls %s/scenarios/*.json 2>/dev/null", SW_SOURCE_DIR);
