@@ -83,8 +83,9 @@ bool sw__rd_name(sw__rd *r, char *out, const char *field) {
         return false;
     }
     for (uint64_t i = 0; i < n; i++) {
-        if (q[i] < 0x20 || q[i] == 0x7f) {
-            sw__rd_fail(r, "%s contains a control byte", field);
+        if (q[i] < 0x20 || q[i] == 0x7f || q[i] == '"' || q[i] == '\\') {
+            /* names are identifiers; this keeps them safe to quote in JSON */
+            sw__rd_fail(r, "%s contains a control byte, a quote or a backslash", field);
             return false;
         }
     }

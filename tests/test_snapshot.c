@@ -312,7 +312,7 @@ Test(snapshot, snapshots_and_inspect_show_the_population) {
     free(out);
     rc = sw_test_sh(&out, "%s inspect %s --json", SW_BINARY, p);
     cr_assert_eq(rc, 0, "%s", out);
-    cr_assert(strstr(out, "\"tick\": 30") && strstr(out, "\"kind\": \"wolf\""), "%s", out);
+    cr_assert(strstr(out, "\"tick\":30") && strstr(out, "\"kind\":\"wolf\""), "%s", out);
     free(out);
     /* slot 0 is the first grass tuft (the scenario places grass first) */
     rc = sw_test_sh(&out, "%s inspect %s --agent 0 --json", SW_BINARY, p);

@@ -449,17 +449,32 @@ static int inspect_summary(sw_snapshot_db *db, int64_t id, bool json) {
     if (!me) {
         fprintf(stderr, "swarmlet inspect: snapshot %lld vanished\n", (long long)id);
     } else if (json) {
-        printf("{\"snapshot\": %lld, \"tick\": %llu, \"taken_at\": \"%s\", \"reason\": \"%s\", \"scenario\": \"%s\", "
-               "\"world\": {\"width\": %d, \"height\": %d, \"topology\": \"%s\"}, \"agents\": %llu, \"kinds\": [",
-               (long long)me->id, (unsigned long long)me->tick, me->taken_at, me->reason, nm, w, h, tp,
-               (unsigned long long)me->agents);
-        for (size_t k = 0; k < nk; k++)
-            printf("%s{\"kind\": \"%s\", \"runnable\": %llu, \"sleeping\": %llu, \"receiving\": %llu, "
-                   "\"sending\": %llu, \"killed\": %llu}", k ? ", " : "", census[k].kind,
-                   (unsigned long long)census[k].runnable, (unsigned long long)census[k].sleeping,
-                   (unsigned long long)census[k].receiving, (unsigned long long)census[k].sending,
-                   (unsigned long long)census[k].killed);
-        printf("]}\n");
+        cJSON *o = cJSON_CreateObject(), *wo = cJSON_CreateObject(), *ks = cJSON_CreateArray();
+        cJSON_AddNumberToObject(o, "snapshot", (double)me->id);
+        cJSON_AddNumberToObject(o, "tick", (double)me->tick);
+        cJSON_AddStringToObject(o, "taken_at", me->taken_at);
+        cJSON_AddStringToObject(o, "reason", me->reason);
+        cJSON_AddStringToObject(o, "scenario", nm);
+        cJSON_AddNumberToObject(wo, "width", w);
+        cJSON_AddNumberToObject(wo, "height", h);
+        cJSON_AddStringToObject(wo, "topology", tp);
+        cJSON_AddItemToObject(o, "world", wo);
+        cJSON_AddNumberToObject(o, "agents", (double)me->agents);
+        for (size_t k = 0; k < nk; k++) {
+            cJSON *e = cJSON_CreateObject();
+            cJSON_AddStringToObject(e, "kind", census[k].kind);
+            cJSON_AddNumberToObject(e, "runnable", (double)census[k].runnable);
+            cJSON_AddNumberToObject(e, "sleeping", (double)census[k].sleeping);
+            cJSON_AddNumberToObject(e, "receiving", (double)census[k].receiving);
+            cJSON_AddNumberToObject(e, "sending", (double)census[k].sending);
+            cJSON_AddNumberToObject(e, "killed", (double)census[k].killed);
+            cJSON_AddItemToArray(ks, e);
+        }
+        cJSON_AddItemToObject(o, "kinds", ks);
+        char *text_out = cJSON_PrintUnformatted(o);
+        if (text_out) printf("%s\n", text_out);
+        free(text_out);
+        cJSON_Delete(o);
     } else {
         printf("snapshot %lld of \"%s\" at tick %llu (%s, %s UTC), Swarmlet %s\n", (long long)me->id, nm,
                (unsigned long long)me->tick, me->reason, me->taken_at, me->engine_version);
