@@ -87,7 +87,7 @@ struct sw_scenario {
 /* The most cells and agents a scenario may ask for: past these a run would
  * not fit in memory, and it is kinder to say so than to start swapping. */
 #define SW__MAX_CELLS (1ull << 28)
-#define SW__MAX_AGENTS 100000000ull
+#define SW__MAX_AGENTS 50000000ull
 /* Integers are exact in JSON numbers (doubles) up to 2^53. */
 #define SW__MAX_EXACT 9007199254740992.0
 

@@ -227,8 +227,8 @@ Test(scenario, worlds_and_populations_too_big_for_memory_are_refused) {
                  "\"world\": {\"width\": 1048576, \"height\": 1048576}}",
                  "$.world: a 1048576x1048576 world has", "too many to fit in memory");
     expect_error(with("\"agents\": [{\"kind\": \"sheep\", \"count\": 1e12}]"), "$.agents[0].count:", "out of range");
-    expect_error(with("\"agents\": [{\"kind\": \"sheep\", \"count\": 60000000}, {\"kind\": \"wolf\", \"count\": 60000000}]"),
-                 "$.agents[1].count: the scenario asks for 120000000 agents in all, too many");
+    expect_error(with("\"agents\": [{\"kind\": \"sheep\", \"count\": 30000000}, {\"kind\": \"wolf\", \"count\": 30000000}]"),
+                 "$.agents[1].count: the scenario asks for 60000000 agents in all, too many");
     expect_error("{\"format\": 1, \"name\": \"t\", \"description\": \"d\", "
                  "\"world\": {\"width\": 100000, \"height\": 100000, \"space_cell\": 0.001}}", "$.world", "too many");
 }
