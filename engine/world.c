@@ -605,6 +605,7 @@ int64_t sw_world_populate(sw_world *w, const sw_kind *kind, const void *params, 
         return made;
     case SW_PLACE_CELL_UNIQUE: {
         uint64_t free_cells = w->ncells - w->occupied;
+        if (count == 0) return 0; /* nothing to place, even on a full grid */
         if (count > free_cells) {
             errf(w, "%llu %s agents need distinct cells but only %llu of %u cells are free",
                  (unsigned long long)count, kind->name, (unsigned long long)free_cells, w->ncells);

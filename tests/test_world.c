@@ -405,6 +405,7 @@ Test(world, populate_modes_place_as_asked) {
     cr_assert_eq(sw_world_populate(w, &idle, NULL, 50, SW_PLACE_CELL_UNIQUE, 0, 2), 50);
     cr_assert_eq(sw_world_occupied_cells(w), 200, "unique cells fill the grid exactly");
     cr_assert_eq(sw_world_populate(w, &idle, NULL, 1, SW_PLACE_CELL_UNIQUE, 0, 3), SW_E_FULL);
+    cr_assert_eq(sw_world_populate(w, &idle, NULL, 0, SW_PLACE_CELL_UNIQUE, 0, 3), 0, "none asked, none placed");
     cr_assert(strstr(sw_world_errmsg(w), "distinct cells") != NULL);
     sw_world_free(w);
 
