@@ -225,4 +225,63 @@ int sw__pfunc_field_at(const sw__pfunc *fn, uint32_t offset);
  * offset (only when no field starts there). */
 uint64_t sw__pk_ref_code(const sw_func *fn, uint32_t ref);
 
+/* ---- the unpickler's insides (pickle_load.c, pickle_state.c) ---------------------- */
+
+typedef struct copy_op {
+    uint32_t src, dst, size;
+} copy_op;
+
+typedef struct plan {
+    int target;          /* target function index, or -1: missing in the code */
+    bool raw;            /* same layout: copy the frame bytes as they are */
+    uint32_t ncopy;
+    copy_op *copy;
+    int32_t *field_dst;  /* snapshot field -> target offset, or -1 if dropped */
+    int32_t *pc_map;     /* snapshot resume point -> target one, or -1 */
+} plan;
+
+typedef struct tslot {
+    uint32_t slot;
+    uint64_t wake;
+} tslot;
+
+struct sw_unpickler {
+    sw_sched *s;
+    sw_pickle_schema *sc;
+    plan *plans;
+    int *kind_map;
+    bool finished;
+    char err[768];
+
+    uint32_t ntasks;
+    uint8_t *mark;       /* per slot: bit 1 tasklet, 2 free, 4 queued/timed, 8 in batch */
+    uint64_t nagents, got;
+
+    uint32_t nfree, *free_slot, *free_gen;
+    uint32_t nready, *ready;
+    uint32_t nwheel, *wheel_slot;
+    uint64_t *wheel_wake;
+    uint32_t novf;
+    tslot *ovf;
+    uint32_t *wait_off;  /* per channel: start of its waiters in `waiters` */
+    uint32_t nwaiters, *waiters;
+    uint32_t nchanfree, *chanfree;
+    int64_t *rank;
+    uint8_t *random;
+    uint32_t nkind_settings;
+
+    uint8_t *extra;        /* a copy of the sections after SCHD */
+    size_t extra_len;
+};
+
+void sw__unpickler_fail(sw_unpickler *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Read the "SCHD" section into the target and the unpickler's lists. */
+bool sw__unpickler_read_sched(sw_unpickler *u, sw__rd *r);
+/* Check the records and the state against each other and link queues,
+ * timers and free lists. SW_OK or a status with the message in u->err. */
+int sw__unpickler_link(sw_unpickler *u);
+/* Discard a scheduler's tasklets, channels and timers, keeping its registry,
+ * hooks and context. */
+void sw__sched_clear_dynamic(sw_sched *s);
+
 #endif
