@@ -288,6 +288,7 @@ int sw_cmd_run(int argc, char **argv) {
     if (!sim) {
         fprintf(stderr, "swarmlet run: %s\n", err);
         fclose(csv);
+        remove(csv_path); /* no run, no statistics: leave no empty file behind */
         sw_scenario_free(sc);
         /* the loader has checked what it can; what is left is out of memory
            or agents that do not fit where the scenario puts them */
