@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-
 void sw__unpickler_fail(sw_unpickler *u, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
