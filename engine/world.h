@@ -66,7 +66,10 @@ bool sw_world_wrap(const sw_world *w, int32_t *x, int32_t *y);
 static inline uint32_t sw_world_cell_index(const sw_world *w, int32_t x, int32_t y);
 /* The cells around (x, y) within `radius` (Chebyshev for Moore, Manhattan for
  * von Neumann), not (x, y) itself, in row-major order of offsets, wrapped on a
- * torus and clipped on a bounded grid (so fewer at borders). Writes up to
+ * torus and clipped on a bounded grid (so fewer at borders). Each cell comes
+ * once: on a torus smaller than the neighbourhood, a cell is reached at its
+ * minimum-image offset only, and the centre is never its own neighbour (a 1x1
+ * torus has none). A centre off a bounded grid has no neighbours. Writes up to
  * `cap` cells as x,y pairs into xy[2*i], xy[2*i+1]; returns how many exist. */
 uint32_t sw_world_cells_around(const sw_world *w, int32_t x, int32_t y, sw_neighborhood nb,
                                int radius, int32_t *xy, uint32_t cap);
@@ -109,8 +112,8 @@ bool sw_world_space_pos(const sw_world *w, sw_id id, double *x, double *y);
 void sw_world_space_set_heading(sw_world *w, sw_id id, double heading);
 double sw_world_space_heading(const sw_world *w, sw_id id);
 /* The agents within Euclidean distance `r` of (x, y) (minimum image when
- * periodic), in bucket order then arrival order: up to `cap` written to
- * `out`; returns how many there are. */
+ * periodic), in bucket order (row-major bucket index) then arrival order: up
+ * to `cap` written to `out`; returns how many there are. */
 uint32_t sw_world_space_near(const sw_world *w, double x, double y, double r, sw_id *out,
                              uint32_t cap);
 /* The shortest displacement from (x1, y1) to (x2, y2) (minimum image). */
