@@ -233,6 +233,7 @@ Test(world, neighbourhood_order_is_row_major_and_clipped_at_borders) {
     /* a huge radius is clipped to the grid, not iterated */
     cr_assert_eq(sw_world_cells_around(w, 2, 2, SW_MOORE, 1 << 30, NULL, 0), 19);
     cr_assert_eq(sw_world_cells_around(w, 2, 2, SW_MOORE, -1, xy, 8), 0);
+    cr_assert_eq(sw_world_cells_around(w, -1, 2, SW_MOORE, 1, xy, 8), 0, "a centre off the grid");
     sw_world_free(w);
     w = mk(5, 5, SW_TOPO_TORUS);
     cr_assert_eq(sw_world_cells_around(w, 0, 0, SW_MOORE, 1, xy, 8), 8);
