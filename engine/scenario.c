@@ -488,8 +488,9 @@ static bool parse_agent(pctx *p, int index, const cJSON *v, uint64_t *total, uin
         }
         *unique_cells += a->count;
     } else if (a->place == SW_PLACE_EVERY_CELL) {
-        if (cv) return fail(p, path, "\"count\" is not valid with \"place\": \"every_cell\" (use \"density\": "
-                            "the chance that each cell gets one)");
+        if (cv) return fail(p, path, "\"count\" is not valid with \"place\": \"every_cell\"%s%s%s (use \"density\": "
+                            "the chance that each cell gets one, or another \"place\")",
+                            pv ? "" : " (kind \"", pv ? "" : k->name, pv ? "" : "\"'s default placement)");
         if (!get_number(p, path, v, "density", false, false, 0, 1, 1.0, &a->density)) return false;
         if (!(a->density > 0)) {
             subpath(sub, path, "density");
