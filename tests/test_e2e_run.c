@@ -181,6 +181,22 @@ Test(e2e_run, a_deadlock_exits_1_with_the_schedulers_report) {
     free(csv);
 }
 
+Test(e2e_run, a_runaway_agent_exits_1_with_the_watchdogs_report) {
+    const char *dir = setup("watchdog");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/spin.json", dir);
+    cr_assert_eq(sw_test_write(path,
+        "{\"format\": 1, \"name\": \"spin\", \"description\": \"an agent that never sleeps\", \"ticks\": 5,"
+        " \"world\": {\"width\": 3, \"height\": 3, \"watchdog\": 1000},"
+        " \"agents\": [{\"kind\": \"probe_spinner\", \"count\": 1}]}"), 0);
+    char *out = NULL;
+    int rc = sw_test_sh(&out, "cd '%s' && '%s' run spin.json --out o", dir, SW_BINARY);
+    cr_assert_eq(rc, 1, "%s", out);
+    cr_assert(strstr(out, "swarmlet run: watchdog: a probe_spinner ran too long") != NULL, "%s", out);
+    cr_assert(strstr(out, "probe_spinner #0") != NULL, "the report names it:\n%s", out);
+    free(out);
+}
+
 Test(e2e_run, a_terminal_gets_a_progress_line_and_quiet_silences_it) {
     const char *dir = setup("progress");
     if (sw_test_sh(NULL, "command -v script") != 0) {

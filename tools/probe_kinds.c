@@ -11,7 +11,9 @@
  * - probe_listener: sleeps on the named channel "probe" (declare it in the
  *   scenario) and counts the messages it hears, adding their tag.
  * - probe_waiter: waits for a message in its own mailbox, which nobody
- *   sends: a scenario with one deadlocks, which shows the deadlock report. */
+ *   sends: a scenario with one deadlocks, which shows the deadlock report.
+ * - probe_spinner: yields forever without ever sleeping, so its tick never
+ *   ends: the watchdog stops it, which shows the watchdog report. */
 #include "probe_kinds.h"
 
 typedef struct {
@@ -107,7 +109,29 @@ const sw_kind sw_probe_waiter = {.name = "probe_waiter", .frame_size = sizeof(wa
                                  .doc = "waits for a letter nobody sends: shows the deadlock report",
                                  .color = 0xe15759, .place = SW_PLACE_NONE};
 
-const sw_kind *const sw_probe_kinds[] = {&sw_probe_walker, &sw_probe_listener, &sw_probe_waiter, NULL};
+typedef struct {
+    int64_t spins;
+} spinner;
+
+static sw_step spinner_run(sw_tasklet *t, void *frame) {
+    spinner *f = frame;
+    SW_BEGIN(t, spin);
+    for (;;) {
+        f->spins++;
+        SW_YIELD(t, spin);
+    }
+    SW_END(t);
+}
+
+static const sw_field spinner_fields[] = {SW_FIELD(spinner, spins, SW_T_I64), SW_FIELD_END};
+
+const sw_kind sw_probe_spinner = {.name = "probe_spinner", .frame_size = sizeof(spinner),
+                                  .fields = spinner_fields, .run = spinner_run,
+                                  .doc = "yields forever within one tick: shows the watchdog report",
+                                  .color = 0x76b7b2, .place = SW_PLACE_NONE};
+
+const sw_kind *const sw_probe_kinds[] = {&sw_probe_walker, &sw_probe_listener, &sw_probe_waiter,
+                                         &sw_probe_spinner, NULL};
 
 const sw_kind *const *sw_cli_kinds(void) {
     static const sw_kind *all[256];

@@ -7,7 +7,7 @@
 #include "registry.h"
 #include "swarmlet.h"
 
-extern const sw_kind sw_probe_walker, sw_probe_listener, sw_probe_waiter;
+extern const sw_kind sw_probe_walker, sw_probe_listener, sw_probe_waiter, sw_probe_spinner;
 /* NULL-terminated. */
 extern const sw_kind *const sw_probe_kinds[];
 
