@@ -27,9 +27,12 @@ static void show(const sw_kind *k, bool fields) {
     if (nparams == 0) printf("  parameters: none\n");
     else printf("  parameters:\n");
     for (const sw_field *f = k->fields; f && f->name; f++)
-        if (f->param)
-            printf("    %-18s %-5s default %-10.10g %s\n", f->name, sw_type_name(f->type), f->def,
-                   f->doc ? f->doc : "");
+        if (f->param) {
+            char def[32];
+            if (f->type == SW_T_BOOL) snprintf(def, sizeof def, "%s", f->def != 0 ? "true" : "false");
+            else snprintf(def, sizeof def, "%.10g", f->def);
+            printf("    %-18s %-5s default %-10s %s\n", f->name, sw_type_name(f->type), def, f->doc ? f->doc : "");
+        }
     if (fields) {
         printf("  state:\n");
         for (const sw_field *f = k->fields; f && f->name; f++)
