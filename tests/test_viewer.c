@@ -266,6 +266,57 @@ Test(viewer, space_plays_and_pauses_arrow_steps) {
     sw_viewer_close(v);
 }
 
+/* Slow ticks run on a worker thread while the window keeps drawing; the
+ * result is the same simulation, and the same picture, as stepping inline. */
+Test(viewer, slow_ticks_step_on_a_worker_with_the_same_result) {
+    setenv("SW_VIEWER_ASYNC_MS", "0", 1);  /* every tick counts as slow */
+    const char *path = scenario("fire", FIRE_JSON);
+    sw_viewer *v = open_at(path, NULL, 1000, 700);
+    key(v, SDLK_SPACE, 0);
+    for (int i = 0; i < 40; i++) {
+        sw_viewer_frame(v);
+        if (i == 20) {
+            /* Camera events while it may be stepping: handled at once. */
+            SDL_Event ev = {0};
+            ev.type = SDL_MOUSEWHEEL;
+            ev.wheel.y = 1;
+            SDL_PushEvent(&ev);
+            sw_viewer_poll(v);
+        }
+    }
+    key(v, SDLK_SPACE, 0);   /* pause: the batch in flight completes */
+    key(v, SDLK_f, 0);
+    sw_tick t = now(v);      /* settles */
+    cr_assert(t >= 2 && t <= 40, "tick %llu after 40 frames", (unsigned long long)t);
+    SDL_Surface *a = sw_viewer_capture(v);
+    unsetenv("SW_VIEWER_ASYNC_MS");
+
+    sw_viewer *w = open_at(path, NULL, 1000, 700);
+    sw_viewer_step(w, (int64_t)t);
+    SDL_Surface *b = sw_viewer_capture(w);
+    SDL_Rect wr = sw_viewer_world_rect(v);
+    long diff = 0;
+    for (int y = 0; y < wr.h - 40; y++)
+        for (int x = 0; x < wr.w; x++) diff += px(a, x, y) != px(b, x, y);
+    cr_assert_eq(diff, 0, "%ld pixels differ from the inline run at tick %llu", diff,
+                 (unsigned long long)t);
+    SDL_FreeSurface(a);
+    SDL_FreeSurface(b);
+    sw_viewer_close(w);
+    sw_viewer_close(v);
+}
+
+Test(viewer, quitting_while_a_tick_is_computed) {
+    setenv("SW_VIEWER_ASYNC_MS", "0", 1);
+    sw_viewer *v = open_at(scenario("fire", FIRE_JSON), NULL, 800, 600);
+    key(v, SDLK_SPACE, 0);
+    for (int i = 0; i < 5; i++) sw_viewer_frame(v);
+    key(v, SDLK_q, 0);
+    cr_assert(sw_viewer_quitting(v));
+    sw_viewer_close(v);  /* waits for the worker */
+    unsetenv("SW_VIEWER_ASYNC_MS");
+}
+
 Test(viewer, click_inspects_an_agent_live) {
     sw_viewer *v = open_at(scenario("fire", FIRE_JSON), NULL, 1000, 700);
     sw_world *w = sw_sim_world(sw_viewer_sim(v));

@@ -94,7 +94,10 @@ static void center_on(sw_viewer *v, double wx, double wy) {
 
 /* ---- state ------------------------------------------------------------------------ */
 
-sw_sim *sw_viewer_sim(const sw_viewer *v) { return v->sim; }
+sw_sim *sw_viewer_sim(const sw_viewer *v) {
+    sw__viewer_settle((sw_viewer *)v); /* the caller is about to use the engine */
+    return v->sim;
+}
 bool sw_viewer_playing(const sw_viewer *v) { return v->playing; }
 bool sw_viewer_quitting(const sw_viewer *v) { return v->quitting; }
 double sw_viewer_speed(const sw_viewer *v) { return speeds[v->speed]; }
@@ -103,9 +106,13 @@ int64_t sw_viewer_selected_cell(const sw_viewer *v) { return v->sel_cell; }
 const char *sw_viewer_message(const sw_viewer *v) { return v->msg; }
 const char *sw_viewer_db(const sw_viewer *v) { return v->db; }
 bool sw_viewer_help_shown(const sw_viewer *v) { return v->help; }
-const char *sw_viewer_inspector_text(sw_viewer *v) { return sw__viewer_inspect(v); }
+const char *sw_viewer_inspector_text(sw_viewer *v) {
+    sw__viewer_settle(v);
+    return sw__viewer_inspect(v);
+}
 
 int sw_viewer_step(sw_viewer *v, int64_t n) {
+    sw__viewer_settle(v);
     int rc = SW_OK;
     for (int64_t i = 0; i < n; i++) {
         rc = sw_sim_step(v->sim);
@@ -134,8 +141,10 @@ void sw__viewer_swap_sim(sw_viewer *v, sw_sim *sim) {
     sw_world *old = v->sim ? sw_sim_world(v->sim) : NULL;
     bool same = old && sw_world_width(old) == sw_world_width(sw_sim_world(sim)) &&
                 sw_world_height(old) == sw_world_height(sw_sim_world(sim));
+    sw__viewer_settle(v);
     sw_sim_free(v->sim);
     v->sim = sim;
+    v->async = false; /* measured again on the new world */
     v->tex_dirty = true; /* a new sim may reuse the old one's address */
     v->nkinds = 0;
     v->last_rc = SW_OK;
@@ -309,7 +318,22 @@ static void key_down(sw_viewer *v, const SDL_KeyboardEvent *k) {
     }
 }
 
+/* Events the window thread may handle while the worker steps: the camera,
+ * the help, pause, speed and quitting. Everything else waits for the tick. */
+static bool needs_engine(const sw_viewer *v, const SDL_Event *ev) {
+    if (ev->type == SDL_MOUSEBUTTONUP) return v->down && !v->dragged;  /* a click inspects */
+    if (ev->type != SDL_KEYDOWN) return false;
+    switch (ev->key.keysym.sym) {
+    case SDLK_SPACE: case SDLK_h: case SDLK_q: case SDLK_ESCAPE: case SDLK_f:
+    case SDLK_EQUALS: case SDLK_PLUS: case SDLK_KP_PLUS: case SDLK_MINUS: case SDLK_KP_MINUS:
+        return false;
+    case SDLK_UP: case SDLK_DOWN: return false;
+    default: return true;
+    }
+}
+
 bool sw_viewer_handle(sw_viewer *v, const SDL_Event *ev) {
+    if (v->busy && needs_engine(v, ev)) sw__viewer_settle(v);
     SDL_Rect wr = sw_viewer_world_rect(v);
     switch (ev->type) {
     case SDL_QUIT: v->quitting = true; break;
@@ -376,21 +400,45 @@ bool sw_viewer_poll(sw_viewer *v) {
 
 /* ---- frames ------------------------------------------------------------------------------------ */
 
+void sw__viewer_after_steps(sw_viewer *v) {
+    sw_tick end = sw_sim_end(v->sim);
+    if (sw_sim_now(v->sim) == end && !v->at_end && v->playing) {
+        v->playing = false;
+        v->at_end = true;
+        sw__viewer_say(v, "reached the scenario's last tick (%llu); space plays on",
+                       (unsigned long long)end);
+    }
+}
+
+/* Ticks slower than this (ms) move stepping to the worker thread. */
+static uint64_t async_ms(void) {
+    const char *e = getenv("SW_VIEWER_ASYNC_MS");
+    return e && *e ? (uint64_t)strtoull(e, NULL, 10) : 25;
+}
+
 static void advance(sw_viewer *v) {
+    if (v->busy) {
+        if (!sw__viewer_async_done(v)) return;
+        sw__viewer_settle(v);
+    }
     if (!v->playing) return;
     v->tick_credit += speeds[v->speed];
     int64_t n = (int64_t)v->tick_credit;
     v->tick_credit -= (double)n;
-    uint64_t t0 = SDL_GetTicks64();
-    sw_tick end = sw_sim_end(v->sim);
+    if (n <= 0) return;
+    if (v->async) {
+        /* Ticks are slow: one per batch, a batch per frame at most, so that
+         * pausing or any action waits for one tick, never for a thousand. */
+        v->tick_credit = 0;
+        sw__viewer_async_start(v, 1);
+        return;
+    }
+    uint64_t t0 = SDL_GetTicks64(), limit = async_ms();
     for (int64_t i = 0; i < n && v->playing; i++) {
+        uint64_t s0 = SDL_GetTicks64();
         if (sw_viewer_step(v, 1) != SW_OK) break;
-        if (sw_sim_now(v->sim) == end && !v->at_end) {
-            v->playing = false;
-            v->at_end = true;
-            sw__viewer_say(v, "reached the scenario's last tick (%llu); space plays on",
-                           (unsigned long long)end);
-        }
+        if (SDL_GetTicks64() - s0 >= limit) v->async = true;
+        sw__viewer_after_steps(v);
         if (SDL_GetTicks64() - t0 > STEP_BUDGET_MS) {
             v->tick_credit = 0;
             break;
@@ -403,7 +451,7 @@ static void update_rates(sw_viewer *v) {
     v->rate_frames++;
     if (now - v->rate_t0 >= 500) {
         double dt = (double)(now - v->rate_t0) / 1000.0;
-        sw_tick t = sw_sim_now(v->sim);
+        sw_tick t = v->shown_tick; /* not the engine's: it may be stepping */
         v->tps = t >= v->rate_tick0 ? (double)(t - v->rate_tick0) / dt : 0;
         v->fps = (double)v->rate_frames / dt;
         v->rate_t0 = now;
@@ -413,6 +461,10 @@ static void update_rates(sw_viewer *v) {
 }
 
 void sw_viewer_render(sw_viewer *v) {
+    if (v->busy) {
+        sw__viewer_render_cached(v);
+        return;
+    }
     sw_world *w = sw_sim_world(v->sim);
     if (v->follow && v->sel) {
         int32_t x, y;
@@ -420,10 +472,13 @@ void sw_viewer_render(sw_viewer *v) {
         if (sw_world_cell_of(w, v->sel, &x, &y)) center_on(v, x + 0.5, y + 0.5);
         else if (sw_world_space_pos(w, v->sel, &px, &py)) center_on(v, px, py);
     }
+    bool rt = sw__viewer_rt_begin(v);
     SDL_SetRenderDrawColor(v->ren, 0x15, 0x16, 0x1a, 255);
     SDL_RenderClear(v->ren);
     sw__viewer_draw_world(v);
     sw__viewer_draw_panel(v);
+    if (rt) sw__viewer_rt_end(v);
+    v->shown_tick = sw_sim_now(v->sim);
     sw__viewer_draw_overlays(v);
 }
 
@@ -435,6 +490,7 @@ void sw_viewer_frame(sw_viewer *v) {
 }
 
 SDL_Surface *sw_viewer_capture(sw_viewer *v) {
+    sw__viewer_settle(v);
     SDL_GetRendererOutputSize(v->ren, &v->w, &v->h);
     sw_viewer_render(v);
     /* Read back before SDL_RenderPresent: after it the back buffer's content
@@ -571,6 +627,7 @@ sw_viewer *sw_viewer_open(const sw_viewer_desc *desc, char *err, size_t errlen, 
 
 void sw_viewer_close(sw_viewer *v) {
     if (!v) return;
+    sw__viewer_async_fini(v); /* the worker first: it may be mid-tick */
     bool sdl = v->win != NULL || SDL_WasInit(SDL_INIT_VIDEO);
     sw_text_free(v->font);
     sw_text_free(v->bold);

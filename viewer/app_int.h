@@ -99,6 +99,22 @@ struct sw_viewer {
 
     char msg[512];
     uint64_t msg_at;
+
+    /* Stepping on a worker thread (async.c), for worlds whose ticks are too
+     * slow to compute between two frames. While `busy`, the window thread
+     * touches nothing of the engine: it redraws from frame_rt, the last full
+     * frame, moved and scaled to the current camera. */
+    bool async;               /* ticks are slow: step on the worker */
+    bool busy;                /* the worker is stepping */
+    SDL_Thread *worker;
+    SDL_atomic_t job_done;
+    int64_t job_n, job_stepped;
+    int job_rc;
+    uint64_t job_t0;
+    SDL_Texture *frame_rt;    /* the last full frame (async only) */
+    int rt_w, rt_h;
+    double rt_zoom, rt_camx, rt_camy;
+    sw_tick shown_tick;       /* the tick the last full frame showed */
 };
 
 /* render.c */
@@ -117,6 +133,24 @@ const char *sw__viewer_inspect(sw_viewer *v);
  * scenario afterwards if it changed. */
 void sw__viewer_swap_sim(sw_viewer *v, sw_sim *sim);
 void sw__viewer_say(sw_viewer *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* async.c */
+/* Run n ticks on the worker thread (the caller checked !busy). */
+void sw__viewer_async_start(sw_viewer *v, int64_t n);
+/* If the worker is stepping, wait for it and take its results (status,
+ * end of the run, messages). Every call that reads or changes the engine
+ * settles first. */
+void sw__viewer_settle(sw_viewer *v);
+/* The worker finished (without waiting). */
+bool sw__viewer_async_done(sw_viewer *v);
+/* Draw while busy: the last full frame under the current camera. */
+void sw__viewer_render_cached(sw_viewer *v);
+/* After a full frame: keep it for sw__viewer_render_cached (async only). */
+bool sw__viewer_rt_begin(sw_viewer *v);
+void sw__viewer_rt_end(sw_viewer *v);
+void sw__viewer_async_fini(sw_viewer *v);
+/* Bookkeeping after ticks were stepped (either way): the end of the run. */
+void sw__viewer_after_steps(sw_viewer *v);
+
 /* snap.c: snapshots (no-ops saying so until the snapshot module exists). */
 int sw__viewer_save(sw_viewer *v);
 int sw__viewer_load(sw_viewer *v, int64_t id);

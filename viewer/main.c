@@ -240,6 +240,7 @@ int sw_viewer_main(int argc, char **argv) {
     } else if (frames > 0) {
         v->playing = play;
         for (int64_t i = 0; i < frames && sw_viewer_poll(v); i++) sw_viewer_frame(v);
+        sw__viewer_settle(v);
         if (shot && sw_viewer_screenshot(v, shot, err, sizeof err) != SW_OK) {
             fprintf(stderr, "swarmlet view: %s\n", err);
             rc = 1;

@@ -300,7 +300,7 @@ void sw__viewer_draw_overlays(sw_viewer *v) {
         /* Too narrow for the side panel: the essentials over the world. */
         char line[160];
         snprintf(line, sizeof line, "%s  tick %llu  %s", sw_scenario_name(v->sc),
-                 (unsigned long long)sw_sim_now(v->sim),
+                 (unsigned long long)v->shown_tick, /* no engine call: it may be stepping */
                  v->last_rc != SW_OK ? "stopped" : v->playing ? "playing" : "paused");
         fill(r, (SDL_Rect){4, 4, sw_text_width(v->font, line) + 12, lh + 6}, 0x000000, 170);
         sw_text_draw(v->font, line, 10, 7, TEXT);
