@@ -1,6 +1,7 @@
 /* app_int.h - the viewer's state, shared by its files (app.c: events and
  * control; render.c: the world; panel.c: HUD, inspector, overlays; snap.c:
- * snapshots). Not API: tests use app.h. */
+ * snapshots; async.c: slow ticks on a worker thread; plot.c, text.c).
+ * Not API: tests use app.h. */
 #ifndef SW_VIEWER_APP_INT_H
 #define SW_VIEWER_APP_INT_H
 
