@@ -300,3 +300,31 @@ Test(tasklet, hot_structures_keep_their_size) {
     cr_assert_eq(sizeof(sw_msg), 32);
     cr_assert_eq(sizeof(sw_value), 8);
 }
+
+/* Frames of 16, 32 and 64 bytes (header included) never straddle a cache
+ * line, whatever was carved before them. */
+typedef struct { int64_t a; } f8;
+typedef struct { int64_t a[2]; } f16;
+typedef struct { int64_t a[6]; } f48;
+static sw_step plain_run(sw_tasklet *t, void *frame) {
+    (void)frame;
+    SW_BEGIN(t, nap);
+    SW_SLEEP(t, nap, 5);
+    SW_END(t);
+}
+static const sw_kind k8 = {.name = "k8", .frame_size = sizeof(f8), .run = plain_run};
+static const sw_kind k16 = {.name = "k16", .frame_size = sizeof(f16), .run = plain_run};
+static const sw_kind k48 = {.name = "k48", .frame_size = sizeof(f48), .run = plain_run};
+
+Test(tasklet, small_frames_stay_within_a_cache_line) {
+    sw_sched *s = world();
+    const sw_kind *kinds[] = {&k8, &k16, &k48, &big_kind};
+    for (int i = 0; i < 3000; i++) {
+        const sw_kind *k = kinds[(i * 7) % 4];
+        sw_id id = sw_sched_spawn(s, k, NULL, 0);
+        uintptr_t at = (uintptr_t)sw_sched_frame(s, id) - sizeof(sw__frame);
+        size_t size = sizeof(sw__frame) + k->frame_size;
+        if (size <= 64) cr_assert_eq(at / 64, (at + size - 1) / 64, "a %zu-byte frame straddles a line", size);
+    }
+    sw_sched_free(s);
+}
