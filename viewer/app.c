@@ -145,6 +145,7 @@ void sw__viewer_swap_sim(sw_viewer *v, sw_sim *sim) {
     sw_sim_free(v->sim);
     v->sim = sim;
     v->async = false; /* measured again on the new world */
+    v->sim_gen++;
     v->tex_dirty = true; /* a new sim may reuse the old one's address */
     v->nkinds = 0;
     v->last_rc = SW_OK;
@@ -633,6 +634,7 @@ void sw_viewer_close(sw_viewer *v) {
     sw_text_free(v->bold);
     sw_text_free(v->mono);
     if (v->tex) SDL_DestroyTexture(v->tex);
+    if (v->plot_tex) SDL_DestroyTexture(v->plot_tex);
     if (v->ren) SDL_DestroyRenderer(v->ren);
     if (v->win) SDL_DestroyWindow(v->win);
     if (sdl) {

@@ -116,6 +116,13 @@ struct sw_viewer {
     int rt_w, rt_h;
     double rt_zoom, rt_camx, rt_camy;
     sw_tick shown_tick;       /* the tick the last full frame showed */
+
+    /* The live plot, redrawn only when a row was added (panel.c). */
+    SDL_Texture *plot_tex;
+    int plot_w, plot_h;
+    size_t plot_rows;
+    uint64_t plot_gen;
+    uint64_t sim_gen;         /* bumped whenever the simulation is replaced */
 };
 
 /* render.c */

@@ -181,6 +181,37 @@ const char *sw__viewer_inspect(sw_viewer *v) {
 
 /* ---- the side panel ------------------------------------------------------------------------ */
 
+/* The plot reads every row of the statistics: with a long run that is worth
+ * doing once per tick, not once per frame. It is kept in a texture and
+ * redrawn when a row was added, the simulation replaced or the size changed. */
+static void draw_plot(sw_viewer *v, SDL_Rect area) {
+    SDL_Renderer *r = v->ren;
+    if (!v->plot_tex || v->plot_w != area.w || v->plot_h != area.h) {
+        if (v->plot_tex) SDL_DestroyTexture(v->plot_tex);
+        v->plot_tex = SDL_CreateTexture(r, SDL_PIXELFORMAT_ARGB8888, SDL_TEXTUREACCESS_TARGET, area.w, area.h);
+        if (v->plot_tex) SDL_SetTextureBlendMode(v->plot_tex, SDL_BLENDMODE_NONE);
+        v->plot_w = area.w;
+        v->plot_h = area.h;
+        v->plot_rows = (size_t)-1;
+    }
+    size_t rows = sw_sim_stat_rows(v->sim);
+    if (!v->plot_tex) {
+        sw_plot_draw(r, v->font, v->sim, area);
+        return;
+    }
+    if (rows != v->plot_rows || v->plot_gen != v->sim_gen) {
+        SDL_Texture *prev = SDL_GetRenderTarget(r);
+        SDL_SetRenderTarget(r, v->plot_tex);
+        SDL_SetRenderDrawColor(r, (PANEL_BG >> 16) & 255, (PANEL_BG >> 8) & 255, PANEL_BG & 255, 255);
+        SDL_RenderClear(r);
+        sw_plot_draw(r, v->font, v->sim, (SDL_Rect){0, 0, area.w, area.h});
+        SDL_SetRenderTarget(r, prev);
+        v->plot_rows = rows;
+        v->plot_gen = v->sim_gen;
+    }
+    SDL_RenderCopy(r, v->plot_tex, NULL, &area);
+}
+
 static void fmt_rate(char *buf, size_t n, double r) {
     if (r >= 1e6) snprintf(buf, n, "%.2fM", r / 1e6);
     else if (r >= 1e4) snprintf(buf, n, "%.1fk", r / 1e3);
@@ -244,7 +275,7 @@ void sw__viewer_draw_panel(sw_viewer *v) {
     if (plot_h > pr.h * 60 / 100) plot_h = pr.h * 60 / 100;
     if (plot_h < 120) plot_h = pr.h - y - 4 * mlh - lh > 120 ? 120 : 0;
     if (plot_h > 0) {
-        sw_plot_draw(r, v->font, v->sim, (SDL_Rect){pr.x + 6, y, pr.w - 12, plot_h});
+        draw_plot(v, (SDL_Rect){pr.x + 6, y, pr.w - 12, plot_h});
         y += plot_h + 8;
     }
     fill(r, (SDL_Rect){pr.x + 8, y, pr.w - 16, 1}, RULE, 255);
