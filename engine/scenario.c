@@ -249,13 +249,16 @@ static int kind_slot(sw_scenario *sc, const sw_kind *k) {
     if (rank) sc->rank = rank;
     bool *rnd = realloc(sc->random, (size_t)n * sizeof *rnd);
     if (rnd) sc->random = rnd;
-    if (!colors || !has || !rank || !rnd) return -1;
+    sw_mark *marks = realloc(sc->marks, (size_t)n * sizeof *marks);
+    if (marks) sc->marks = marks;
+    if (!colors || !has || !rank || !rnd || !marks) return -1;
     kinds[sc->nkinds] = k;
     kinds[n] = NULL;
     colors[sc->nkinds] = 0;
     has[sc->nkinds] = false;
     rank[sc->nkinds] = -1;
     rnd[sc->nkinds] = false;
+    marks[sc->nkinds] = SW_MARK_DEFAULT;
     sc->nkinds = n;
     return n - 1;
 }
@@ -403,6 +406,25 @@ static bool parse_color(pctx *p, const char *path, const cJSON *v, uint32_t *out
     return true;
 }
 
+/* The values of "mark", indexed by sw_mark (SW_MARK_DEFAULT is not one). */
+static const char *const mark_names[] = {"default", "square", "disc", "arrow", "dot", "none"};
+#define NMARKS ((int)(sizeof mark_names / sizeof *mark_names))
+
+static bool parse_mark(pctx *p, const char *path, const cJSON *v, sw_mark *out) {
+    const char *valid = "valid: \"arrow\", \"disc\", \"dot\", \"none\", \"square\"";
+    if (!cJSON_IsString(v)) return fail(p, path, "expected a mark name (a string), got %s (%s)", type_desc(v), valid);
+    for (int i = 1; i < NMARKS; i++)
+        if (strcmp(v->valuestring, mark_names[i]) == 0) {
+            *out = (sw_mark)i;
+            return true;
+        }
+    if (strcmp(v->valuestring, mark_names[0]) == 0)
+        return fail(p, path, "unknown mark \"default\" (leave \"mark\" out for the viewer's choice; %s)", valid);
+    const char *near = closest(v->valuestring, mark_names + 1, NMARKS - 1);
+    return fail(p, path, "unknown mark \"%.64s\" (%s%s%s%s)", v->valuestring, near ? "did you mean \"" : "",
+                near ? near : "", near ? "\"? " : "", valid);
+}
+
 static const struct { const char *name; sw_place place; bool at; } place_names[] = {
     {"none", SW_PLACE_NONE, false},       {"cell", SW_PLACE_CELL, false},
     {"cell_unique", SW_PLACE_CELL_UNIQUE, false}, {"every_cell", SW_PLACE_EVERY_CELL, false},
@@ -410,7 +432,8 @@ static const struct { const char *name; sw_place place; bool at; } place_names[]
 };
 
 static bool parse_agent(pctx *p, int index, const cJSON *v, uint64_t *total, uint64_t *unique_cells) {
-    static const char *const keys[] = {"kind", "count", "params", "place", "density", "at", "color", NULL};
+    static const char *const keys[] = {"kind", "count", "params", "place", "density", "at", "color", "mark",
+                                       NULL};
     char path[PATH_MAX_LEN], sub[PATH_MAX_LEN];
     indexpath(path, "$.agents", index);
     if (!check_object(p, path, v, keys)) return false;
@@ -541,6 +564,16 @@ static bool parse_agent(pctx *p, int index, const cJSON *v, uint64_t *total, uin
                         k->name, sc->colors[a->kind]);
         sc->colors[a->kind] = rgb;
         sc->has_color[a->kind] = true;
+    }
+    const cJSON *mv = cJSON_GetObjectItemCaseSensitive(v, "mark");
+    if (mv) {
+        sw_mark mark = SW_MARK_DEFAULT;
+        subpath(sub, path, "mark");
+        if (!parse_mark(p, sub, mv, &mark)) return false;
+        if (sc->marks[a->kind] != SW_MARK_DEFAULT && sc->marks[a->kind] != mark)
+            return fail(p, sub, "kind \"%s\" already has another mark (\"%s\"); give each kind one mark",
+                        k->name, mark_names[sc->marks[a->kind]]);
+        sc->marks[a->kind] = mark;
     }
     return true;
 }
@@ -1097,6 +1130,7 @@ void sw_scenario_free(sw_scenario *sc) {
     free(sc->has_color);
     free(sc->rank);
     free(sc->random);
+    free(sc->marks);
     free(sc->name);
     free(sc->description);
     free(sc->origin);
@@ -1143,14 +1177,56 @@ const char *sw_scenario_json(const sw_scenario *sc) {
 
 const sw_kind *const *sw_scenario_kinds(const sw_scenario *sc) { return sc->kinds; }
 
+/* Colours closer than this (distance in RGB) are hard to tell apart at a
+ * glance, the more so on small marks. */
+#define NEAR_COLOR 80
+
+static bool colors_near(uint32_t a, uint32_t b) {
+    int dr = (int)((a >> 16) & 255) - (int)((b >> 16) & 255);
+    int dg = (int)((a >> 8) & 255) - (int)((b >> 8) & 255);
+    int db = (int)(a & 255) - (int)(b & 255);
+    return dr * dr + dg * dg + db * db < NEAR_COLOR * NEAR_COLOR;
+}
+
 uint32_t sw_scenario_kind_color(const sw_scenario *sc, const sw_kind *kind) {
-    static const uint32_t palette[] = {0x4e79a7, 0xf28e2b, 0xe15759, 0x76b7b2,
-                                       0x59a14f, 0xedc948, 0xb07aa1, 0xff9da7};
-    for (int i = 0; i < sc->nkinds; i++)
-        if (sc->kinds[i] == kind) {
-            if (sc->has_color[i]) return sc->colors[i];
-            if (kind->color) return kind->color;
-            return palette[i % 8];
+    /* Tableau's ten colours without grey and brown (close to dark ground),
+     * ordered so that each is as far as can be from those before it: the
+     * first few kinds, the usual case, get the most distinct colours. */
+    static const uint32_t palette[] = {0x4e79a7, 0xf28e2b, 0x59a14f, 0xff9da7,
+                                       0xb07aa1, 0x76b7b2, 0xe15759, 0xedc948};
+    enum { NPAL = sizeof palette / sizeof *palette };
+    int self = -1;
+    for (int i = 0; i < sc->nkinds && self < 0; i++)
+        if (sc->kinds[i] == kind) self = i;
+    if (self < 0) return kind && kind->color ? kind->color : palette[0];
+    if (sc->has_color[self]) return sc->colors[self];
+    if (kind->color) return kind->color;
+    /* A palette colour: the kinds before this one without a colour of their
+     * own took the first ones; skip those and any palette colour close to a
+     * colour some kind of the scenario gives itself, so that two kinds are
+     * never drawn alike by default. */
+    int earlier = 0;
+    for (int i = 0; i < self; i++)
+        if (!sc->has_color[i] && !sc->kinds[i]->color) earlier++;
+    int seen = 0;
+    for (int j = 0; j < NPAL; j++) {
+        bool taken = false;
+        for (int i = 0; i < sc->nkinds && !taken; i++) {
+            uint32_t c = sc->has_color[i] ? sc->colors[i] : sc->kinds[i]->color;
+            taken = (sc->has_color[i] || sc->kinds[i]->color) && colors_near(palette[j], c);
         }
-    return kind && kind->color ? kind->color : palette[0];
+        if (!taken && seen++ == earlier) return palette[j];
+    }
+    /* More kinds than distinct palette colours: cycle. */
+    return palette[(unsigned)earlier % NPAL];
+}
+
+sw_mark sw_scenario_kind_mark(const sw_scenario *sc, const sw_kind *kind) {
+    for (int i = 0; sc && i < sc->nkinds; i++)
+        if (sc->kinds[i] == kind) return sc->marks[i];
+    return SW_MARK_DEFAULT;
+}
+
+const char *sw_mark_name(sw_mark mark) {
+    return (int)mark >= 0 && (int)mark < NMARKS ? mark_names[mark] : "default";
 }

@@ -49,8 +49,30 @@ const char *sw_scenario_json(const sw_scenario *sc);
 /* The kinds the scenario uses, NULL-terminated (viewer colours, snapshots). */
 const sw_kind *const *sw_scenario_kinds(const sw_scenario *sc);
 /* The viewer's colour for a kind: the scenario's "color" for it, else the
- * kind's own, else a default from a fixed palette. 0xRRGGBB. */
+ * kind's own, else a default from a fixed palette, skipping palette colours
+ * close to another kind's of the scenario so that kinds stay distinct.
+ * 0xRRGGBB. */
 uint32_t sw_scenario_kind_color(const sw_scenario *sc, const sw_kind *kind);
+
+/* How the viewer draws a kind's agents when zoomed in ("mark" in the
+ * scenario's agents entry). SW_MARK_DEFAULT: the viewer chooses from the
+ * placement (squares for one-per-cell kinds, discs for kinds sharing cells,
+ * arrows in continuous space). SW_MARK_NONE: not drawn as agents at all
+ * (a layer shows them). */
+typedef enum sw_mark {
+    SW_MARK_DEFAULT = 0,
+    SW_MARK_SQUARE,
+    SW_MARK_DISC,
+    SW_MARK_ARROW,
+    SW_MARK_DOT,
+    SW_MARK_NONE,
+} sw_mark;
+
+/* The scenario's "mark" for a kind, or SW_MARK_DEFAULT when it gives none. */
+sw_mark sw_scenario_kind_mark(const sw_scenario *sc, const sw_kind *kind);
+/* The name a mark has in a scenario ("square", ...; "default" for
+ * SW_MARK_DEFAULT). */
+const char *sw_mark_name(sw_mark mark);
 
 /* ---- simulations ----------------------------------------------------------- */
 

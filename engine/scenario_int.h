@@ -65,6 +65,7 @@ struct sw_scenario {
     int nagent_kinds;        /* the first nagent_kinds come from `agents` */
     uint32_t *colors;        /* per kind: 0xRRGGBB, valid where has_color */
     bool *has_color;
+    sw_mark *marks;          /* per kind: the scenario's "mark", or SW_MARK_DEFAULT */
     int *rank;               /* per kind: place in schedule.order, or -1 */
     bool *random;            /* per kind: shuffled each tick */
     bool ordered;            /* schedule.order given */

@@ -2,6 +2,7 @@
  * fills in, and one clear message for every mistake a person can make. */
 #include <criterion/criterion.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "scenario.h"
@@ -373,4 +374,105 @@ Test(scenario, errors_fit_a_small_buffer_and_a_null_one) {
     cr_assert_eq(strlen(small), sizeof small - 1);
     cr_assert_null(sw_scenario_parse("{", 1, "x.json", kinds, NULL, 0));
     cr_assert_null(sw_scenario_parse(with("\"tick\": 1"), strlen(with("\"tick\": 1")), "x", kinds, NULL, 0));
+}
+
+/* ---- marks and colours for the viewer ------------------------------------------------------ */
+
+Test(scenario, marks_parse_and_round_trip) {
+    sw_scenario *sc = parse(with("\"agents\": [{\"kind\": \"sheep\", \"count\": 2, \"mark\": \"square\"},"
+                                 " {\"kind\": \"wolf\", \"count\": 1, \"mark\": \"none\"},"
+                                 " {\"kind\": \"sheep\", \"count\": 1, \"mark\": \"square\"},"
+                                 " {\"kind\": \"grass\", \"place\": \"every_cell\"}]"));
+    cr_assert_not_null(sc, "%s", err);
+    cr_assert_eq(sw_scenario_kind_mark(sc, &sheep), SW_MARK_SQUARE);
+    cr_assert_eq(sw_scenario_kind_mark(sc, &wolf), SW_MARK_NONE);
+    cr_assert_eq(sw_scenario_kind_mark(sc, &grass), SW_MARK_DEFAULT, "unset: the viewer chooses");
+    /* Kept in the canonical JSON, and read back the same. */
+    const char *json = sw_scenario_json(sc);
+    cr_assert(strstr(json, "\"mark\":\"square\"") && strstr(json, "\"mark\":\"none\""), "%s", json);
+    sw_scenario *back = sw_scenario_parse(json, strlen(json), "snapshot", kinds, err, sizeof err);
+    cr_assert_not_null(back, "%s", err);
+    cr_assert_eq(sw_scenario_kind_mark(back, &sheep), SW_MARK_SQUARE);
+    cr_assert_eq(sw_scenario_kind_mark(back, &wolf), SW_MARK_NONE);
+    cr_assert_eq(sw_scenario_kind_mark(back, &grass), SW_MARK_DEFAULT);
+    cr_assert_str_eq(sw_scenario_json(back), json);
+    sw_scenario_free(back);
+    sw_scenario_free(sc);
+
+    /* Every documented value, by name. */
+    static const char *const names[] = {"square", "disc", "arrow", "dot", "none"};
+    static const sw_mark marks[] = {SW_MARK_SQUARE, SW_MARK_DISC, SW_MARK_ARROW, SW_MARK_DOT, SW_MARK_NONE};
+    for (int i = 0; i < 5; i++) {
+        char extra[256];
+        snprintf(extra, sizeof extra, "\"agents\": [{\"kind\": \"wolf\", \"count\": 1, \"mark\": \"%s\"}]", names[i]);
+        sc = parse(with(extra));
+        cr_assert_not_null(sc, "%s: %s", names[i], err);
+        cr_assert_eq(sw_scenario_kind_mark(sc, &wolf), marks[i], "%s", names[i]);
+        cr_assert_str_eq(sw_mark_name(marks[i]), names[i]);
+        cr_assert_eq(sw_scenario_kind_mark(sc, &sheep), SW_MARK_DEFAULT, "a kind not in the scenario");
+        sw_scenario_free(sc);
+    }
+    cr_assert_str_eq(sw_mark_name(SW_MARK_DEFAULT), "default");
+}
+
+Test(scenario, marks_are_checked) {
+    expect_error(with("\"agents\": [{\"kind\": \"sheep\", \"count\": 1, \"mark\": \"sqare\"}]"),
+                 "x.json: $.agents[0].mark: unknown mark \"sqare\" (did you mean \"square\"? "
+                 "valid: \"arrow\", \"disc\", \"dot\", \"none\", \"square\")");
+    expect_error(with("\"agents\": [{\"kind\": \"sheep\", \"count\": 1, \"mark\": \"triangle\"}]"),
+                 "$.agents[0].mark: unknown mark \"triangle\" (valid: \"arrow\", \"disc\", \"dot\", \"none\", \"square\")");
+    expect_error(with("\"agents\": [{\"kind\": \"sheep\", \"count\": 1, \"mark\": \"Disc\"}]"),
+                 "unknown mark \"Disc\" (did you mean \"disc\"?");
+    expect_error(with("\"agents\": [{\"kind\": \"sheep\", \"count\": 1, \"mark\": \"default\"}]"),
+                 "unknown mark \"default\"", "(leave \"mark\" out for the viewer's choice; valid:");
+    expect_error(with("\"agents\": [{\"kind\": \"sheep\", \"count\": 1, \"mark\": 3}]"),
+                 "$.agents[0].mark: expected a mark name (a string), got a number (valid: \"arrow\",");
+    expect_error(with("\"agents\": [{\"kind\": \"sheep\", \"count\": 1, \"mark\": null}]"),
+                 "$.agents[0].mark: expected a mark name (a string), got null");
+    expect_error(with("\"agents\": [{\"kind\": \"sheep\", \"count\": 1, \"mrak\": \"disc\"}]"),
+                 "$.agents[0]: unknown key \"mrak\" (did you mean \"mark\"?");
+    expect_error(with("\"agents\": [{\"kind\": \"sheep\", \"count\": 1, \"mark\": \"disc\"},"
+                      " {\"kind\": \"sheep\", \"count\": 1, \"mark\": \"dot\"}]"),
+                 "$.agents[1].mark: kind \"sheep\" already has another mark (\"disc\"); give each kind one mark");
+    expect_error(with("\"agents\": [{\"kind\": \"sheep\", \"count\": 1, \"mark\": \"disc\", \"mark\": \"dot\"}]"),
+                 "$.agents[0]: key \"mark\" appears twice");
+}
+
+/* `swarmlet run` refuses a bad mark like any other mistake: exit 2, one line. */
+Test(scenario, a_bad_mark_exits_2_from_the_command_line) {
+    const char *dir = sw_test_dir("scenario_mark_cli");
+    cr_assert_not_null(dir);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/bad.json", dir);
+    cr_assert_eq(sw_test_write(path, "{\"format\": 1, \"name\": \"bad\", \"description\": \"d\","
+                                     " \"world\": {\"width\": 5, \"height\": 5},"
+                                     " \"agents\": [{\"kind\": \"sheep\", \"count\": 3, \"mark\": \"circle\"}]}"), 0);
+    char *out = NULL;
+    int rc = sw_test_sh(&out, "%s run %s --out %s/out -q", SW_BINARY, path, dir);
+    cr_assert_eq(rc, 2, "%s", out);
+    cr_assert(strstr(out, "bad.json: $.agents[0].mark: unknown mark \"circle\" (valid: \"arrow\", \"disc\", "
+                          "\"dot\", \"none\", \"square\")"), "%s", out);
+    free(out);
+}
+
+Test(scenario, default_colours_are_distinct_from_each_other_and_from_given_ones) {
+    /* wolf and grass have no colour of their own: two different palette
+     * colours, neither close to the sheep's own nor to a scenario colour. */
+    sw_scenario *sc = parse(with("\"agents\": [{\"kind\": \"sheep\", \"count\": 1},"
+                                 " {\"kind\": \"wolf\", \"count\": 1}, {\"kind\": \"grass\"}]"));
+    cr_assert_not_null(sc, "%s", err);
+    uint32_t w = sw_scenario_kind_color(sc, &wolf), g = sw_scenario_kind_color(sc, &grass);
+    cr_assert_neq(w, g);
+    cr_assert_neq(w, 0);
+    cr_assert_neq(g, 0);
+    sw_scenario_free(sc);
+    /* The scenario gives the wolf the palette's first colour (near enough):
+     * the grass does not get it too. */
+    sc = parse(with("\"agents\": [{\"kind\": \"wolf\", \"count\": 1, \"color\": \"#4e79a8\"},"
+                    " {\"kind\": \"grass\"}]"));
+    cr_assert_not_null(sc, "%s", err);
+    g = sw_scenario_kind_color(sc, &grass);
+    int dr = (int)(g >> 16) - 0x4e, dg = (int)((g >> 8) & 255) - 0x79, db = (int)(g & 255) - 0xa8;
+    cr_assert_gt(dr * dr + dg * dg + db * db, 80 * 80, "grass #%06x is too close to the wolf's #4e79a8", g);
+    sw_scenario_free(sc);
 }

@@ -233,6 +233,113 @@ Test(viewer, continuous_agents_are_drawn_as_arrows) {
     sw_viewer_close(v);
 }
 
+/* ---- marks ------------------------------------------------------------------------------ */
+
+/* One magenta sheep alone on cell (5, 4), drawn with `mark` (NULL: the
+ * viewer's default), zoomed in. What its cell looks like: magenta pixels in
+ * the cell, and whether a point near the cell's corner, its centre, and points
+ * a third of a cell right and left of the centre are magenta. */
+typedef struct mark_shot {
+    double zoom;
+    int pixels, world_pixels;
+    bool corner, centre, right, left;
+} mark_shot;
+
+static mark_shot shoot_mark(const char *mark) {
+    char json[1024], m[64] = "";
+    if (mark) snprintf(m, sizeof m, ", \"mark\": \"%s\"", mark);
+    snprintf(json, sizeof json,
+             "{\"format\": 1, \"name\": \"mark\", \"description\": \"d\", \"world\": {\"width\": 12, \"height\": 8},"
+             " \"agents\": [{\"kind\": \"sheep\", \"at\": [[5, 4]], \"color\": \"#ff00ff\"%s}]}", m);
+    sw_viewer *v = open_at(scenario("mark", json), NULL, 900, 600);
+    mark_shot r = {.zoom = sw_viewer_zoom(v)};
+    cr_assert_geq(r.zoom, 16, "expected marks, zoomed in (zoom %.1f)", r.zoom);
+    SDL_Surface *s = sw_viewer_capture(v);
+    cr_assert(s);
+    float ax, ay;
+    sw_viewer_world_to_screen(v, 5, 4, &ax, &ay);
+    int z = (int)r.zoom;
+    for (int y = (int)ay; y < (int)ay + z; y++)
+        for (int x = (int)ax; x < (int)ax + z; x++) r.pixels += px(s, x, y) == 0xff00ff;
+    SDL_Rect wr = sw_viewer_world_rect(v);
+    for (int y = wr.y; y < wr.y + wr.h; y++)
+        for (int x = wr.x; x < wr.x + wr.w; x++) r.world_pixels += px(s, x, y) == 0xff00ff;
+    int cx = (int)(ax + r.zoom / 2), cy = (int)(ay + r.zoom / 2), third = (int)(r.zoom / 3);
+    r.corner = px(s, (int)(ax + r.zoom * 0.1), (int)(ay + r.zoom * 0.1)) == 0xff00ff;
+    r.centre = px(s, cx, cy) == 0xff00ff;
+    r.right = px(s, cx + third, cy) == 0xff00ff;
+    r.left = px(s, cx - third, cy) == 0xff00ff;
+    SDL_FreeSurface(s);
+    sw_viewer_close(v);
+    return r;
+}
+
+Test(viewer, the_scenarios_mark_chooses_the_shape) {
+    mark_shot def = shoot_mark(NULL), disc = shoot_mark("disc"), square = shoot_mark("square");
+    mark_shot dot = shoot_mark("dot"), arrow = shoot_mark("arrow"), none = shoot_mark("none");
+    double z2 = def.zoom * def.zoom;
+    cr_log_info("zoom %.1f: square %d, disc %d, dot %d, arrow %d, none %d pixels", def.zoom, square.pixels,
+                disc.pixels, dot.pixels, arrow.pixels, none.world_pixels);
+    /* Unset: a kind that shares cells is a disc, exactly as "disc" draws it. */
+    cr_assert_eq(def.pixels, disc.pixels);
+    cr_assert_eq(def.world_pixels, def.pixels, "the mark stays inside its cell");
+    /* A square of 0.88 of the cell's side covers 77% of it and reaches its
+     * corners; the disc (an octagon of radius 0.4) about 45%, and not the
+     * corners; a dot less than a tenth; the arrow (tip radius 0.45, pointing
+     * along +x for a grid kind without a heading field) about 17%. */
+    cr_assert(square.pixels > 0.72 * z2 && square.pixels < 0.82 * z2, "square: %d px at zoom %.1f",
+              square.pixels, square.zoom);
+    cr_assert(disc.pixels > 0.40 * z2 && disc.pixels < 0.50 * z2, "disc: %d px", disc.pixels);
+    cr_assert(dot.pixels > 0.05 * z2 && dot.pixels < 0.13 * z2, "dot: %d px", dot.pixels);
+    cr_assert(arrow.pixels > 0.13 * z2 && arrow.pixels < 0.21 * z2, "arrow: %d px", arrow.pixels);
+    cr_assert(square.corner && !disc.corner && !dot.corner && !arrow.corner);
+    cr_assert(square.centre && disc.centre && dot.centre && arrow.centre);
+    cr_assert(!dot.right && !dot.left, "a dot is small");
+    cr_assert(arrow.right && !arrow.left, "the arrow points to +x");
+    /* "none": the kind is not drawn at all. */
+    cr_assert_eq(none.world_pixels, 0, "%d pixels of a kind marked none", none.world_pixels);
+}
+
+Test(viewer, a_kind_marked_none_is_not_drawn_zoomed_out_either) {
+    sw_viewer *v = open_at(scenario("none_out",
+        "{\"format\": 1, \"name\": \"ws\", \"description\": \"d\", \"seed\": 9, \"ticks\": 10,"
+        " \"world\": {\"width\": 400, \"height\": 300},"
+        " \"agents\": [{\"kind\": \"sheep\", \"count\": 3000, \"mark\": \"none\", \"color\": \"#ff00ff\"},"
+        " {\"kind\": \"wolf\", \"count\": 1000, \"color\": \"#ff0000\"}]}"), NULL, 1280, 800);
+    cr_assert_lt(sw_viewer_zoom(v), 4.0, "expected the zoomed-out path");
+    SDL_Surface *s = sw_viewer_capture(v);
+    SDL_Rect wr = sw_viewer_world_rect(v);
+    long sheep = 0, wolves = 0;
+    for (int y = wr.y; y < wr.y + wr.h; y++)
+        for (int x = wr.x; x < wr.x + wr.w; x++) {
+            sheep += px(s, x, y) == 0xff00ff;
+            wolves += px(s, x, y) == 0xff0000;
+        }
+    cr_assert_eq(sheep, 0);
+    cr_assert_gt(wolves, 500);
+    SDL_FreeSurface(s);
+    sw_viewer_close(v);
+}
+
+Test(viewer, wolves_and_sheep_in_distinct_colours) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/scenarios/wolf_sheep.json", SW_SOURCE_DIR);
+    sw_viewer *v = open_at(path, "/nonexistent/x.db", 1280, 800);
+    cr_assert_geq(sw_viewer_zoom(v), 4.0);
+    SDL_Surface *s = sw_viewer_capture(v);
+    SDL_Rect wr = sw_viewer_world_rect(v);
+    long sheep = 0, wolves = 0;
+    for (int y = wr.y; y < wr.y + wr.h; y++)
+        for (int x = wr.x; x < wr.x + wr.w; x++) {
+            sheep += px(s, x, y) == 0xf2f2f2;
+            wolves += px(s, x, y) == 0xd04040;
+        }
+    cr_assert_gt(sheep, 1000);
+    cr_assert_gt(wolves, 1000, "the wolves' red (#d04040) from the scenario");
+    SDL_FreeSurface(s);
+    sw_viewer_close(v);
+}
+
 /* ---- controls ------------------------------------------------------------------------ */
 
 Test(viewer, space_plays_and_pauses_arrow_steps) {
@@ -668,6 +775,17 @@ Test(viewer, cli_screenshot_without_a_display) {
 
     rc = sw_test_sh(&out, "%s view %s/nope.json --screenshot %s", SW_BINARY, SW_TEST_TMP, png);
     cr_assert_eq(rc, 2, "%s", out);
+    free(out);
+    /* A bad mark is a bad scenario: one line naming it, exit 2. */
+    char bad_mark[1100];
+    snprintf(bad_mark, sizeof bad_mark, "%s.mark.json", path);
+    cr_assert_eq(sw_test_write(bad_mark, "{\"format\": 1, \"name\": \"m\", \"description\": \"d\","
+                                         " \"world\": {\"width\": 5, \"height\": 5},"
+                                         " \"agents\": [{\"kind\": \"sheep\", \"count\": 1, \"mark\": \"squares\"}]}"), 0);
+    rc = sw_test_sh(&out, "%s view %s --screenshot %s", SW_BINARY, bad_mark, png);
+    cr_assert_eq(rc, 2, "%s", out);
+    cr_assert(strstr(out, "$.agents[0].mark: unknown mark \"squares\" (did you mean \"square\"? valid: "
+                          "\"arrow\", \"disc\", \"dot\", \"none\", \"square\")"), "%s", out);
     free(out);
     rc = sw_test_sh(&out, "%s view %s --size big", SW_BINARY, path);
     cr_assert_eq(rc, 2, "%s", out);

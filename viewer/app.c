@@ -191,8 +191,12 @@ static void inspect_at(sw_viewer *v, int sx, int sy) {
         if (n > 256) n = 256;
         sw_id best = SW_ID_NONE;
         double bd = INFINITY;
+        sw__viewer_sync_kinds(v);
         for (uint32_t i = 0; i < n; i++) {
             double px, py, dx, dy;
+            /* Kinds the scenario does not draw ("mark": "none") are not
+             * picked from empty-looking space. */
+            if (sw__viewer_is_patch(v, sw_sched_kind_of(sw_world_sched(w), near[i]))) continue;
             sw_world_space_pos(w, near[i], &px, &py);
             sw_world_space_delta(w, wx, wy, px, py, &dx, &dy);
             if (dx * dx + dy * dy < bd) {

@@ -86,6 +86,8 @@ struct sw_viewer {
     const sw_kind *kinds[SW_VIEWER_MAX_KINDS];
     uint32_t kind_rgb[SW_VIEWER_MAX_KINDS];
     bool kind_patch[SW_VIEWER_MAX_KINDS];             /* drawn by the layer, not as agents */
+    sw_mark kind_mark[SW_VIEWER_MAX_KINDS];           /* the scenario's "mark", or SW_MARK_DEFAULT */
+    const sw_field *kind_heading[SW_VIEWER_MAX_KINDS]; /* a grid kind's "heading" field, for arrows */
     const sw_field *kind_state[SW_VIEWER_MAX_KINDS];  /* colours by this field, or NULL */
     uint32_t state_lut[SW_VIEWER_MAX_KINDS][16];      /* its colours, value - default + 4 */
 

@@ -10,9 +10,11 @@
  *   whatever the number of agents: a million agents cost a few milliseconds
  *   and not a million draw calls.
  * - Zoomed in, the texture carries only the layer, and the agents in view
- *   are drawn as marks (squares, discs, arrows pointing along their
+ *   are drawn as marks (squares, discs, dots, arrows pointing along their
  *   heading) batched into a single SDL_RenderGeometry call. Several agents
- *   on one cell share it in a small sub-grid, in arrival order.
+ *   on one cell share it in a small sub-grid, in arrival order. A kind's
+ *   mark is the scenario's "mark" for it, else chosen from its placement
+ *   (see mark_of); "none" leaves its agents undrawn on both paths.
  * The world is read only through the engine's public API. */
 #include "app_int.h"
 
@@ -70,6 +72,13 @@ static const sw_field *state_field(const sw_kind *k) {
     return NULL;
 }
 
+/* A numeric "heading" field (radians, 0 = +x, counter-clockwise, as the
+ * engine's continuous-space heading): what an arrow on a grid points along. */
+static const sw_field *heading_field(const sw_kind *k) {
+    const sw_field *f = k && k->fields ? sw_fields_find(k->fields, "heading") : NULL;
+    return f && (f->type == SW_T_F64 || f->type == SW_T_F32) ? f : NULL;
+}
+
 static uint32_t state_color(uint32_t base, double def, double val);
 
 void sw__viewer_sync_kinds(sw_viewer *v) {
@@ -82,10 +91,16 @@ void sw__viewer_sync_kinds(sw_viewer *v) {
         const sw_kind *k = sw_sched_kind_at(s, i);
         v->kinds[i] = k;
         v->kind_rgb[i] = sw_scenario_kind_color(v->sc, k) & 0xffffff;
+        v->kind_mark[i] = sw_scenario_kind_mark(v->sc, k);
+        v->kind_heading[i] = heading_field(k);
         /* A kind with one agent on every cell (trees, grass) is the ground
          * itself: the model mirrors its state in a layer, which is drawn, and
-         * drawing the agents on top would hide it. */
-        v->kind_patch[i] = k->place == SW_PLACE_EVERY_CELL && sw_world_layer_count(w) > 0;
+         * drawing the agents on top would hide it. The scenario may say
+         * otherwise: "mark": "none" hides any kind, and any other mark draws
+         * even a ground kind. */
+        v->kind_patch[i] = v->kind_mark[i] == SW_MARK_NONE ||
+                           (v->kind_mark[i] == SW_MARK_DEFAULT && k->place == SW_PLACE_EVERY_CELL &&
+                            sw_world_layer_count(w) > 0);
         v->kind_state[i] = state_field(k);
         if (v->kind_state[i])
             for (int j = 0; j < 16; j++)
@@ -141,6 +156,28 @@ static uint32_t agent_color(const sw_viewer *v, sw_sched *s, sw_id id, const sw_
 bool sw__viewer_is_patch(const sw_viewer *v, const sw_kind *k) {
     int i = kind_index(v, k);
     return i >= 0 && v->kind_patch[i];
+}
+
+/* The mark a kind's agents are drawn with when zoomed in: the scenario's,
+ * else squares for kinds with one agent per cell, arrows in continuous
+ * space, discs for kinds that share cells. */
+static sw_mark mark_of(const sw_viewer *v, const sw_kind *k, bool in_space) {
+    int i = kind_index(v, k);
+    if (i >= 0 && v->kind_mark[i] != SW_MARK_DEFAULT) return v->kind_mark[i];
+    if (in_space) return SW_MARK_ARROW;
+    if (k && (k->place == SW_PLACE_CELL_UNIQUE || k->place == SW_PLACE_EVERY_CELL)) return SW_MARK_SQUARE;
+    return SW_MARK_DISC;
+}
+
+/* The heading an arrow on a grid cell points along: the kind's "heading"
+ * field, else along +x. */
+static double grid_heading(const sw_viewer *v, sw_sched *s, sw_id id, const sw_kind *k) {
+    int i = kind_index(v, k);
+    const sw_field *f = i >= 0 ? v->kind_heading[i] : NULL;
+    const char *frame = f ? sw_sched_frame(s, id) : NULL;
+    if (!frame) return 0;
+    double h = f->type == SW_T_F64 ? *(const double *)(frame + f->offset) : *(const float *)(frame + f->offset);
+    return isfinite(h) ? h : 0;
 }
 
 void sw__viewer_fit(sw_viewer *v) {
@@ -357,6 +394,36 @@ static void push_arrow(sw_viewer *v, float cx, float cy, float r, double heading
     push_tri(v, tip, notch, rt, rgb);
 }
 
+/* One agent's mark centred on (cx, cy), `size` pixels across its slot. */
+static void push_mark(sw_viewer *v, sw_mark mark, float cx, float cy, float size, double heading,
+                      uint32_t c) {
+    /* A thin ring in a contrasting shade keeps dark agents (wolves) visible
+     * on dark ground and light ones on light grass. */
+    uint32_t ring = luma(c) < 110 ? 0xa8acb4 : 0x101114;
+    switch (mark) {
+    case SW_MARK_SQUARE:
+        push_square(v, cx, cy, size * 0.44f, c);
+        break;
+    case SW_MARK_DOT: {
+        float r = fmaxf(size * 0.18f, 1.5f);
+        if (size >= 6) push_disc(v, cx, cy, r + 1, ring);
+        push_disc(v, cx, cy, r, c);
+        break;
+    }
+    case SW_MARK_ARROW:
+        push_arrow(v, cx, cy, size * 0.45f, heading, c);
+        break;
+    case SW_MARK_NONE:
+        break;
+    case SW_MARK_DISC:
+    case SW_MARK_DEFAULT:
+    default:
+        if (size >= 6) push_disc(v, cx, cy, size * 0.4f + 1, ring);
+        push_disc(v, cx, cy, size * 0.4f, c);
+        break;
+    }
+}
+
 static void visible_cells(const sw_viewer *v, int *x0, int *y0, int *x1, int *y1) {
     sw_world *w = sw_sim_world(v->sim);
     SDL_Rect wr = sw_viewer_world_rect(v);
@@ -391,31 +458,35 @@ static void draw_marks(sw_viewer *v) {
                 sw_viewer_world_to_screen(v, x, y, &sx, &sy);
                 float cx = sx + sub * ((float)(i % (uint32_t)g) + 0.5f);
                 float cy = sy + sub * ((float)(i / (uint32_t)g) + 0.5f);
-                uint32_t c = agent_color(v, s, ids[i], k);
-                /* A thin ring in a contrasting shade keeps dark agents (wolves)
-                 * visible on dark ground and light ones on light grass. */
-                uint32_t ring = luma(c) < 110 ? 0xa8acb4 : 0x101114;
-                if (k && (k->place == SW_PLACE_CELL_UNIQUE || k->place == SW_PLACE_EVERY_CELL)) {
-                    push_square(v, cx, cy, sub * 0.44f, c);
-                } else {
-                    if (sub >= 6) push_disc(v, cx, cy, sub * 0.4f + 1, ring);
-                    push_disc(v, cx, cy, sub * 0.4f, c);
-                }
+                sw_mark mark = mark_of(v, k, false);
+                push_mark(v, mark, cx, cy, sub, mark == SW_MARK_ARROW ? grid_heading(v, s, ids[i], k) : 0,
+                          agent_color(v, s, ids[i], k));
             }
         }
-    /* Continuous space: cull by position. */
+    /* Continuous space: cull by position. An arrow is drawn a little larger
+     * than the point it stands for, at least 4 pixels from centre to tip. */
     uint32_t limit = sw_sched_slot_limit(s);
     if (sw_world_space_count(w) > 0) {
         float r = fmaxf(z * 0.6f, 4.0f);
+        const sw_kind *last = NULL;
+        sw_mark mark = SW_MARK_ARROW;
         for (uint32_t slot = 0; slot < limit; slot++) {
             sw_id id = sw_sched_id_at(s, slot);
             double px, py;
             if (!id || !sw_world_space_pos(w, id, &px, &py)) continue;
             if (px < x0 - 1 || px > x1 + 1 || py < y0 - 1 || py > y1 + 1) continue;
+            const sw_kind *k = sw_sched_kind_of(s, id);
+            if (k != last) {
+                last = k;
+                mark = mark_of(v, k, true);
+            }
+            if (mark == SW_MARK_NONE) continue;
             float sx, sy;
             sw_viewer_world_to_screen(v, px, py, &sx, &sy);
-            push_arrow(v, sx, sy, r, sw_world_space_heading(w, id),
-                       agent_color(v, s, id, sw_sched_kind_of(s, id)));
+            uint32_t c = agent_color(v, s, id, k);
+            /* Other marks fill the slot such an arrow would (tip at r). */
+            if (mark == SW_MARK_ARROW) push_arrow(v, sx, sy, r, sw_world_space_heading(w, id), c);
+            else push_mark(v, mark, sx, sy, r / 0.45f, 0, c);
         }
     }
     if (v->nverts) SDL_RenderGeometry(v->ren, NULL, v->verts, (int)v->nverts, NULL, 0);
