@@ -17,7 +17,7 @@
 #define BOID_NEAR_MAX 4096 /* neighbours considered per bird and tick */
 
 typedef struct {
-    double x, y; /* a copy of its place in the world's space, for neighbours to read */
+    double x, y; /* a copy of its place in the world's space (its own query point) */
     double vx, vy;
     double speed, separation, visual;
     double cohere, separate, match; /* the three steering factors */
@@ -32,44 +32,22 @@ static void boid_init(sw_tasklet *t, void *frame) {
     sw_world_space_set_heading(sw_world_of(t), sw_self(t), atan2(f->vy, f->vx));
 }
 
-/* The minimum-image displacement along an axis of length n. */
-static inline double min_image(double d, double n) {
-    if (d > n / 2) return d - n;
-    if (d < -n / 2) return d + n;
-    return d;
-}
-
-/* One bird's step: steer by its neighbours, then fly. Neighbours' positions
- * and velocities are read from their frames (one lookup each), and the
- * minimum image is computed here, so the world is asked once per bird. */
+/* One bird's step: steer by its neighbours, then fly. The world's
+ * near-query hands over each neighbour's minimum-image offset and frame (for
+ * its velocity), so the world is asked once per bird. */
 static void fly(sw_tasklet *t, boid *f) {
     sw_world *w = sw_world_of(t);
-    sw_sched *s = sw_sched_of(t);
-    sw_id self = sw_self(t), near[BOID_NEAR_MAX];
-    double W = sw_world_width(w), H = sw_world_height(w);
-    bool torus = sw_world_topology(w) == SW_TOPO_TORUS;
-    uint32_t n = sw_world_space_near(w, f->x, f->y, f->visual, near, BOID_NEAR_MAX);
+    sw_id self = sw_self(t);
+    sw_space_hit near[BOID_NEAR_MAX];
+    uint32_t n = sw_world_space_near_hits(w, f->x, f->y, f->visual, &sw_kind_boid, near,
+                                          BOID_NEAR_MAX);
     if (n > BOID_NEAR_MAX) n = BOID_NEAR_MAX;
     double cx = 0, cy = 0, sx = 0, sy = 0, mx = 0, my = 0, sep2 = f->separation * f->separation;
-    /* in a world of birds only (the usual case) every neighbour is a bird,
-       and checking each one's kind can be skipped */
-    bool only_birds = sw_sched_count(s) == sw_sched_count_kind(s, sw_sched_kind_index(s, &sw_kind_boid));
-    /* first find the neighbours' frames, then steer in a loop without calls
-       (a call in the loop would spill the six running sums every time) */
-    const boid *other[BOID_NEAR_MAX];
     uint32_t count = 0;
     for (uint32_t i = 0; i < n; i++) {
-        if (near[i] == self || (!only_birds && sw_sched_kind_of(s, near[i]) != &sw_kind_boid)) continue;
-        other[count++] = sw_sched_frame(s, near[i]);
-    }
-    double fx = f->x, fy = f->y;
-    for (uint32_t i = 0; i < count; i++) {
-        const boid *o = other[i];
-        double dx = o->x - fx, dy = o->y - fy; /* heading to it */
-        if (torus) {
-            dx = min_image(dx, W);
-            dy = min_image(dy, H);
-        }
+        if (near[i].id == self) continue;
+        const boid *o = near[i].frame;
+        double dx = near[i].dx, dy = near[i].dy; /* heading to it */
         cx += dx;
         cy += dy;
         if (dx * dx + dy * dy < sep2) {
@@ -78,6 +56,7 @@ static void fly(sw_tasklet *t, boid *f) {
         }
         mx += o->vx;
         my += o->vy;
+        count++;
     }
     double k = 1.0 / (count > 0 ? count : 1);
     f->vx += (cx * f->cohere + sx * f->separate + mx * f->match) * k;
@@ -87,13 +66,14 @@ static void fly(sw_tasklet *t, boid *f) {
         f->vx /= norm;
         f->vy /= norm;
     }
+    double W = sw_world_width(w), H = sw_world_height(w);
     double x = f->x + f->vx * f->speed, y = f->y + f->vy * f->speed;
-    if (torus) { /* wrapped as the world wraps it, so the copy stays exact */
+    if (sw_world_topology(w) == SW_TOPO_TORUS) { /* wrapped as the world wraps it */
         x = x < 0 ? x + W : x >= W ? x - W : x;
         y = y < 0 ? y + H : y >= H ? y - H : y;
     }
     if (sw_world_space_place(w, self, x, y) == SW_OK) {
-        sw_world_space_pos(w, self, &f->x, &f->y);
+        sw_world_space_pos(w, self, &f->x, &f->y); /* the world's copy, exactly */
     } else { /* the wall of a bounded space: bounce off it */
         if (x < 0 || x >= W) f->vx = -f->vx;
         if (y < 0 || y >= H) f->vy = -f->vy;

@@ -69,9 +69,15 @@ int sw__world_reserve(sw_world *w, uint32_t slots) {
     return SW_OK;
 }
 
+/* The per-slot arrays cover `slot` (the spawn hook has made them, so the
+ * call is the rare case). */
+static inline int reserve_slot(sw_world *w, uint32_t slot) {
+    return __builtin_expect(slot < w->slotcap, 1) ? SW_OK : sw__world_reserve(w, slot + 1);
+}
+
 /* ---- grid lists ------------------------------------------------------------- */
 
-static void cell_unlink(sw_world *w, uint32_t slot) {
+static inline void cell_unlink(sw_world *w, uint32_t slot) {
     if (w->gx[slot] < 0) return;
     uint32_t c = sw_world_cell_index(w, w->gx[slot], w->gy[slot]);
     uint32_t n = w->gnext[slot], p = w->gprev[slot];
@@ -82,7 +88,7 @@ static void cell_unlink(sw_world *w, uint32_t slot) {
     w->gnext[slot] = w->gprev[slot] = SW__NIL;
 }
 
-static void cell_link(sw_world *w, uint32_t slot, int32_t x, int32_t y) {
+static inline void cell_link(sw_world *w, uint32_t slot, int32_t x, int32_t y) {
     uint32_t c = sw_world_cell_index(w, x, y);
     w->gx[slot] = x;
     w->gy[slot] = y;
@@ -95,14 +101,14 @@ static void cell_link(sw_world *w, uint32_t slot, int32_t x, int32_t y) {
 
 /* ---- continuous-space lists --------------------------------------------------- */
 
-static uint32_t bucket_of(const sw_world *w, double x, double y) {
+static inline uint32_t bucket_of(const sw_world *w, double x, double y) {
     uint32_t bx = (uint32_t)(x / w->bsize), by = (uint32_t)(y / w->bsize);
     if (bx >= w->bw) bx = w->bw - 1;
     if (by >= w->bh) by = w->bh - 1;
     return by * w->bw + bx;
 }
 
-static void space_unlink(sw_world *w, uint32_t slot) {
+static inline void space_unlink(sw_world *w, uint32_t slot) {
     uint32_t b = w->sbucket[slot];
     if (b == SW__NIL) return;
     uint32_t n = w->snext[slot], p = w->sprev[slot];
@@ -112,7 +118,7 @@ static void space_unlink(sw_world *w, uint32_t slot) {
     w->nspace--;
 }
 
-static void space_link(sw_world *w, uint32_t slot, double x, double y) {
+static inline void space_link(sw_world *w, uint32_t slot, double x, double y) {
     uint32_t b = bucket_of(w, x, y);
     w->sx[slot] = x;
     w->sy[slot] = y;
@@ -132,9 +138,9 @@ static void on_spawn(sw_sched *s, sw_id id, void *ud) {
     (void)s;
     int pending = w->pending;
     w->pending = 0;
-    if (sw__world_reserve(w, slot + 1) != SW_OK) return;
+    if (reserve_slot(w, slot) != SW_OK) return;
     if (pending == 1) cell_link(w, slot, w->px, w->py);
-    if (pending == 2) space_link(w, slot, w->pfx, w->pfy);
+    else if (pending == 2) space_link(w, slot, w->pfx, w->pfy);
     w->heading[slot] = 0;
 }
 
@@ -225,18 +231,23 @@ int sw_world_step(sw_world *w) { return sw_sched_step(w->s); }
 /* ---- cells ------------------------------------------------------------------------- */
 
 static int32_t wrap1(int64_t v, uint32_t n) {
+    if ((uint64_t)v < n) return (int32_t)v; /* already on the torus: no division */
     int64_t m = v % (int64_t)n;
     return (int32_t)(m < 0 ? m + n : m);
 }
 
-bool sw_world_wrap(const sw_world *w, int32_t *x, int32_t *y) {
+/* sw_world_wrap, inline for the hot paths of this file. (Width and height
+ * are at most INT32_MAX, so the unsigned compare also rejects negatives.) */
+static inline bool cell_wrap(const sw_world *w, int32_t *x, int32_t *y) {
     if (w->d.topology == SW_TOPO_TORUS) {
         *x = wrap1(*x, w->d.width);
         *y = wrap1(*y, w->d.height);
         return true;
     }
-    return *x >= 0 && *y >= 0 && (uint32_t)*x < w->d.width && (uint32_t)*y < w->d.height;
+    return (uint32_t)*x < w->d.width && (uint32_t)*y < w->d.height;
 }
+
+bool sw_world_wrap(const sw_world *w, int32_t *x, int32_t *y) { return cell_wrap(w, x, y); }
 
 /* The offsets along one axis of length n that a neighbourhood of `radius`
  * around coordinate c visits, as [*lo, *hi]. On a torus narrower than the
@@ -273,7 +284,7 @@ static void offset_range(const sw_world *w, int64_t c, int radius, uint32_t n, i
                 if ((nb) == SW_VON_NEUMANN && llabs(dx_) + llabs(dy_) > (radius)) continue;   \
                 int32_t cx = (int32_t)(((x) + dx_) % (int64_t)(w)->d.width);                  \
                 int32_t cy = (int32_t)(((y) + dy_) % (int64_t)(w)->d.height);                 \
-                if (!sw_world_wrap(w, &cx, &cy)) continue;                                    \
+                if (!cell_wrap(w, &cx, &cy)) continue;                                        \
                 BODY                                                                          \
             }                                                                                 \
         }                                                                                     \
@@ -282,7 +293,7 @@ static void offset_range(const sw_world *w, int64_t c, int radius, uint32_t n, i
 uint32_t sw_world_cells_around(const sw_world *w, int32_t x, int32_t y, sw_neighborhood nb,
                                int radius, int32_t *xy, uint32_t cap) {
     uint32_t n = 0;
-    if (radius < 0 || !sw_world_wrap(w, &x, &y)) return 0;
+    if (radius < 0 || !cell_wrap(w, &x, &y)) return 0;
     SW__FOR_NEIGHBOURS(w, x, y, nb, radius, false, {
         if (n < cap) {
             xy[2 * n] = cx;
@@ -295,8 +306,9 @@ uint32_t sw_world_cells_around(const sw_world *w, int32_t x, int32_t y, sw_neigh
 
 /* ---- agents on the grid --------------------------------------------------------------- */
 
-static bool slot_of(const sw_world *w, sw_id id, uint32_t *slot) {
-    if (!sw_sched_alive(w->s, id)) return false;
+/* The slot of a live agent (sw_sched_alive, inline). */
+static inline bool slot_of(const sw_world *w, sw_id id, uint32_t *slot) {
+    if (!sw__task_get(w->s, id)) return false;
     *slot = sw_handle_slot(id);
     return true;
 }
@@ -304,8 +316,8 @@ static bool slot_of(const sw_world *w, sw_id id, uint32_t *slot) {
 int sw_world_place(sw_world *w, sw_id id, int32_t x, int32_t y) {
     uint32_t slot;
     if (!slot_of(w, id, &slot)) return SW_E_STALE;
-    if (!sw_world_wrap(w, &x, &y)) return SW_E_INVALID;
-    if (sw__world_reserve(w, slot + 1) != SW_OK) return SW_E_NOMEM;
+    if (!cell_wrap(w, &x, &y)) return SW_E_INVALID;
+    if (reserve_slot(w, slot) != SW_OK) return SW_E_NOMEM;
     cell_unlink(w, slot);
     cell_link(w, slot, x, y);
     return SW_OK;
@@ -327,15 +339,34 @@ bool sw_world_cell_of(const sw_world *w, sw_id id, int32_t *x, int32_t *y) {
 }
 
 uint32_t sw_world_count_at(const sw_world *w, int32_t x, int32_t y) {
-    if (!sw_world_wrap(w, &x, &y)) return 0;
+    if (!cell_wrap(w, &x, &y)) return 0;
     return w->cell_count[sw_world_cell_index(w, x, y)];
 }
 
-static uint32_t list_cell(const sw_world *w, uint32_t c, const sw_kind *kind, sw_id *out,
-                          uint32_t cap, uint32_t n) {
+/* The scheduler's index of `kind`, for comparing with a tasklet's: -1 for
+ * any kind (NULL), -2 for a kind never registered (no agent is of it). */
+static inline int kind_filter(const sw_world *w, const sw_kind *kind) {
+    if (!kind) return -1;
+    int ki = sw_sched_kind_index(w->s, kind);
+    return ki >= 0 ? ki : -2;
+}
+
+/* The id of the agent in `slot` if it is alive and of kind `ki` (as
+ * kind_filter gives it), else SW_ID_NONE (sw_sched_id_at and
+ * sw_sched_kind_of, inline). */
+static inline sw_id id_of_kind(const sw_sched *s, uint32_t slot, int ki) {
+    const struct sw__task *k = &s->tasks[slot];
+    if (k->state == SW_TASK_FREE || k->state == SW_TASK_ZOMBIE) return SW_ID_NONE;
+    if (ki != -1 && k->kind != ki) return SW_ID_NONE;
+    return sw_handle_make(slot, k->gen);
+}
+
+static uint32_t list_cell(const sw_world *w, uint32_t c, int ki, sw_id *out, uint32_t cap,
+                          uint32_t n) {
+    if (ki == -2) return n;
     for (uint32_t slot = w->cell_head[c]; slot != SW__NIL; slot = w->gnext[slot]) {
-        sw_id id = sw_sched_id_at(w->s, slot);
-        if (kind && sw_sched_kind_of(w->s, id) != kind) continue;
+        sw_id id = id_of_kind(w->s, slot, ki);
+        if (ki != -1 && !id) continue; /* with no filter, even a dead slot is listed */
         if (n < cap) out[n] = id;
         n++;
     }
@@ -344,17 +375,18 @@ static uint32_t list_cell(const sw_world *w, uint32_t c, const sw_kind *kind, sw
 
 uint32_t sw_world_agents_at(const sw_world *w, int32_t x, int32_t y, const sw_kind *kind,
                             sw_id *out, uint32_t cap) {
-    if (!sw_world_wrap(w, &x, &y)) return 0;
-    return list_cell(w, sw_world_cell_index(w, x, y), kind, out, cap, 0);
+    if (!cell_wrap(w, &x, &y)) return 0;
+    return list_cell(w, sw_world_cell_index(w, x, y), kind_filter(w, kind), out, cap, 0);
 }
 
 uint32_t sw_world_agents_around(const sw_world *w, int32_t x, int32_t y, sw_neighborhood nb,
                                 int radius, bool include_center, const sw_kind *kind,
                                 sw_id *out, uint32_t cap) {
     uint32_t n = 0;
-    if (radius < 0 || !sw_world_wrap(w, &x, &y)) return 0;
+    if (radius < 0 || !cell_wrap(w, &x, &y)) return 0;
+    int ki = kind_filter(w, kind);
     SW__FOR_NEIGHBOURS(w, x, y, nb, radius, include_center, {
-        n = list_cell(w, sw_world_cell_index(w, cx, cy), kind, out, cap, n);
+        n = list_cell(w, sw_world_cell_index(w, cx, cy), ki, out, cap, n);
     });
     return n;
 }
@@ -391,7 +423,7 @@ bool sw_world_random_empty_cell(sw_world *w, sw_tasklet *t, int32_t *x, int32_t 
 
 /* ---- continuous space ------------------------------------------------------------------- */
 
-static bool space_wrap(const sw_world *w, double *x, double *y) {
+static bool space_wrap_slow(const sw_world *w, double *x, double *y) {
     if (!isfinite(*x) || !isfinite(*y)) return false;
     double W = w->d.width, H = w->d.height;
     if (w->d.topology == SW_TOPO_TORUS) {
@@ -406,12 +438,20 @@ static bool space_wrap(const sw_world *w, double *x, double *y) {
     return *x >= 0 && *y >= 0 && *x < W && *y < H;
 }
 
+/* Wrap a point into a periodic space; false if it is outside a bounded one
+ * or not finite. A point already inside (the usual case) is left as it is,
+ * which is what fmod would do with it, without the fmod. */
+static inline bool space_wrap(const sw_world *w, double *x, double *y) {
+    if (*x >= 0 && *y >= 0 && *x < (double)w->d.width && *y < (double)w->d.height) return true;
+    return space_wrap_slow(w, x, y);
+}
+
 int sw_world_space_place(sw_world *w, sw_id id, double x, double y) {
     uint32_t slot;
     if (!slot_of(w, id, &slot)) return SW_E_STALE;
     if (!space_wrap(w, &x, &y)) return SW_E_INVALID;
-    if (sw__world_reserve(w, slot + 1) != SW_OK) return SW_E_NOMEM;
-    if (w->sbucket[slot] != SW__NIL && w->sbucket[slot] == bucket_of(w, x, y)) {
+    if (reserve_slot(w, slot) != SW_OK) return SW_E_NOMEM;
+    if (w->sbucket[slot] == bucket_of(w, x, y)) {
         w->sx[slot] = x; /* same bucket: keep its place in the list */
         w->sy[slot] = y;
         return SW_OK;
@@ -458,77 +498,124 @@ void sw_world_space_delta(const sw_world *w, double x1, double y1, double x2, do
     *dy = ddy;
 }
 
+/* The bucket of coordinate v >= 0 along an axis of nb buckets of size bs
+ * (floor(v / bs), clamped; truncating is flooring here, and needs no call). */
+static inline uint32_t bucket_at(double v, double bs, uint32_t nb) {
+    double q = v / bs;
+    return q >= nb ? nb - 1 : (uint32_t)q;
+}
+
 /* The buckets along one axis that can hold points within r of coordinate c:
  * up to two ranges [a[i], b[i]], ascending. On a torus the query interval is
  * wrapped in coordinates, not in bucket numbers: the last bucket may be
  * narrower than the others, so counting buckets across the seam would miss
- * points. Returns how many ranges. */
-static int bucket_ranges(double c, double r, double extent, double bs, uint32_t nb, bool torus,
-                         uint32_t a[2], uint32_t b[2]) {
+ * points. Returns how many ranges. *seam is set when a point found may lie
+ * across the seam, so that its offset needs the minimum image: the points
+ * of buckets [a, b] lie within r + bs (plus rounding) of c, which is nearer
+ * than half the extent when r + 2 bs is. */
+static inline int bucket_ranges(double c, double r, double extent, double bs, uint32_t nb,
+                                bool torus, uint32_t a[2], uint32_t b[2], bool *seam) {
     double lo = c - r, hi = c + r;
+    *seam = torus;
     if (torus) {
         if (2 * r >= extent) {
             a[0] = 0;
             b[0] = nb - 1;
             return 1;
         }
-        double pieces[2][2];
-        int np = 0;
-        if (lo < 0) {
-            pieces[np][0] = 0; pieces[np][1] = hi; np++;
-            pieces[np][0] = lo + extent; pieces[np][1] = extent; np++;
-        } else if (hi >= extent) {
-            pieces[np][0] = 0; pieces[np][1] = hi - extent; np++;
-            pieces[np][0] = lo; pieces[np][1] = extent; np++;
-        } else {
-            pieces[np][0] = lo; pieces[np][1] = hi; np++;
+        if (lo >= 0 && hi < extent) { /* the usual case: not across the seam */
+            a[0] = bucket_at(lo, bs, nb);
+            b[0] = bucket_at(hi, bs, nb);
+            *seam = !(r + 2 * bs < extent / 2);
+            return 1;
         }
-        int n = 0;
-        for (int i = 0; i < np; i++) {
-            double fa = floor(pieces[i][0] / bs), fb = floor(pieces[i][1] / bs);
-            uint32_t ba = fa < 0 ? 0 : fa >= nb ? nb - 1 : (uint32_t)fa;
-            uint32_t bb = fb < 0 ? 0 : fb >= nb ? nb - 1 : (uint32_t)fb;
-            if (n > 0 && ba <= b[n - 1] + 1) { /* overlapping or touching: merge */
-                if (bb > b[n - 1]) b[n - 1] = bb;
-                continue;
-            }
-            a[n] = ba;
-            b[n] = bb;
-            n++;
+        /* across the seam: [0, hi'] and [lo', extent], merged when they meet */
+        double p0 = lo < 0 ? hi : hi - extent, p1 = lo < 0 ? lo + extent : lo;
+        a[0] = 0;
+        b[0] = p0 < 0 ? 0 : bucket_at(p0, bs, nb);
+        uint32_t a1 = p1 < 0 ? 0 : bucket_at(p1, bs, nb), b1 = bucket_at(extent, bs, nb);
+        if (a1 <= b[0] + 1) { /* overlapping or touching: merge */
+            if (b1 > b[0]) b[0] = b1;
+            return 1;
         }
-        return n;
+        a[1] = a1;
+        b[1] = b1;
+        return 2;
     }
     if (hi < 0 || lo >= extent) return 0;
-    double fa = floor((lo < 0 ? 0 : lo) / bs), fb = floor((hi >= extent ? extent : hi) / bs);
-    a[0] = fa >= nb ? nb - 1 : (uint32_t)fa;
-    b[0] = fb >= nb ? nb - 1 : (uint32_t)fb;
+    a[0] = bucket_at(lo < 0 ? 0 : lo, bs, nb);
+    b[0] = bucket_at(hi >= extent ? extent : hi, bs, nb);
     return 1;
 }
 
-uint32_t sw_world_space_near(const sw_world *w, double x, double y, double r, sw_id *out,
-                             uint32_t cap) {
+/* The one scan behind both near-queries: the agents within r of (x, y), in
+ * bucket order then arrival order, written as ids (`ids`) or as hits with
+ * offsets and frames (`hits`, only those of kind `ki`, see kind_filter).
+ * Inlined into each query, and the loop into each case, so that the unused
+ * branches disappear. (A bucket list holds live agents only: the death hook
+ * takes them off.) */
+static inline __attribute__((always_inline)) uint32_t
+scan_buckets(const sw_world *w, double x, double y, double r2, int ki, bool wrap, int nx,
+             const uint32_t *ax, const uint32_t *bx, int ny, const uint32_t *ay,
+             const uint32_t *by, sw_id *ids, sw_space_hit *hits, uint32_t cap) {
+    /* the minimum image exactly as sw_world_space_delta takes it */
+    const double W = w->d.width, H = w->d.height, hw = W / 2, hh = H / 2;
+    const double *px = w->sx, *py = w->sy;
+    const uint32_t *next = w->snext, *head = w->bucket_head;
+    const struct sw__task *tasks = w->s->tasks;
     uint32_t n = 0;
-    if (!(r >= 0) || !isfinite(x) || !isfinite(y)) return 0;
-    bool torus = w->d.topology == SW_TOPO_TORUS;
-    if (torus && !space_wrap(w, &x, &y)) return 0;
-    uint32_t ax[2], bx[2], ay[2], by[2];
-    int nx = bucket_ranges(x, r, w->d.width, w->bsize, w->bw, torus, ax, bx);
-    int ny = bucket_ranges(y, r, w->d.height, w->bsize, w->bh, torus, ay, by);
-    double r2 = r * r;
     for (int j = 0; j < ny; j++)
         for (uint32_t cy = ay[j]; cy <= by[j]; cy++)
             for (int i = 0; i < nx; i++)
                 for (uint32_t cx = ax[i]; cx <= bx[i]; cx++) {
-                    uint32_t b = cy * w->bw + cx;
-                    for (uint32_t slot = w->bucket_head[b]; slot != SW__NIL; slot = w->snext[slot]) {
-                        double dx, dy;
-                        sw_world_space_delta(w, x, y, w->sx[slot], w->sy[slot], &dx, &dy);
+                    for (uint32_t slot = head[cy * w->bw + cx]; slot != SW__NIL; slot = next[slot]) {
+                        double dx = px[slot] - x, dy = py[slot] - y;
+                        if (wrap) {
+                            if (dx > hw) dx -= W; else if (dx < -hw) dx += W;
+                            if (dy > hh) dy -= H; else if (dy < -hh) dy += H;
+                        }
                         if (dx * dx + dy * dy > r2) continue;
-                        if (n < cap) out[n] = sw_sched_id_at(w->s, slot);
+                        if (ids) {
+                            if (n < cap) ids[n] = id_of_kind(w->s, slot, -1);
+                            n++;
+                            continue;
+                        }
+                        const struct sw__task *k = &tasks[slot];
+                        if (ki != -1 && k->kind != ki) continue;
+                        if (n < cap) {
+                            const sw__frame *f = k->top;
+                            while (f->parent) f = f->parent;
+                            hits[n] = (sw_space_hit){sw_handle_make(slot, k->gen), dx, dy,
+                                                     (void *)(f + 1)};
+                        }
                         n++;
                     }
                 }
     return n;
+}
+
+static inline __attribute__((always_inline)) uint32_t
+space_scan(const sw_world *w, double x, double y, double r, int ki, sw_id *ids,
+           sw_space_hit *hits, uint32_t cap) {
+    if (!(r >= 0) || !isfinite(x) || !isfinite(y) || ki == -2) return 0;
+    bool torus = w->d.topology == SW_TOPO_TORUS, seamx, seamy;
+    if (torus && !space_wrap(w, &x, &y)) return 0;
+    uint32_t ax[2], bx[2], ay[2], by[2];
+    int nx = bucket_ranges(x, r, w->d.width, w->bsize, w->bw, torus, ax, bx, &seamx);
+    int ny = bucket_ranges(y, r, w->d.height, w->bsize, w->bh, torus, ay, by, &seamy);
+    if (seamx || seamy)
+        return scan_buckets(w, x, y, r * r, ki, true, nx, ax, bx, ny, ay, by, ids, hits, cap);
+    return scan_buckets(w, x, y, r * r, ki, false, nx, ax, bx, ny, ay, by, ids, hits, cap);
+}
+
+uint32_t sw_world_space_near(const sw_world *w, double x, double y, double r, sw_id *out,
+                             uint32_t cap) {
+    return space_scan(w, x, y, r, -1, out, NULL, cap);
+}
+
+uint32_t sw_world_space_near_hits(const sw_world *w, double x, double y, double r,
+                                  const sw_kind *kind, sw_space_hit *out, uint32_t cap) {
+    return space_scan(w, x, y, r, kind_filter(w, kind), NULL, out, cap);
 }
 
 uint32_t sw_world_space_count(const sw_world *w) { return w->nspace; }
@@ -537,7 +624,7 @@ uint32_t sw_world_space_count(const sw_world *w) { return w->nspace; }
 
 sw_id sw_world_spawn_at(sw_world *w, const sw_kind *kind, const void *params, int32_t x,
                         int32_t y, sw_tick delay) {
-    if (!sw_world_wrap(w, &x, &y)) {
+    if (!cell_wrap(w, &x, &y)) {
         errf(w, "cell (%d, %d) is outside the %ux%u world", x, y, w->d.width, w->d.height);
         return SW_ID_NONE;
     }
@@ -552,7 +639,7 @@ sw_id sw_world_spawn_at(sw_world *w, const sw_kind *kind, const void *params, in
 sw_id sw_spawn_at(sw_tasklet *t, const sw_kind *kind, const void *params, int32_t x, int32_t y,
                   sw_tick delay) {
     sw_world *w = sw_world_of(t);
-    if (!sw_world_wrap(w, &x, &y)) return SW_ID_NONE;
+    if (!cell_wrap(w, &x, &y)) return SW_ID_NONE;
     w->pending = 1;
     w->px = x;
     w->py = y;
@@ -691,12 +778,12 @@ double *sw_world_layer_data(sw_world *w, int i) {
 /* ---- channels by key ---------------------------------------------------------------------- */
 
 sw_chan sw_world_cell_chan_peek(const sw_world *w, int32_t x, int32_t y) {
-    if (!w->cell_chan || !sw_world_wrap(w, &x, &y)) return SW_CHAN_NONE;
+    if (!w->cell_chan || !cell_wrap(w, &x, &y)) return SW_CHAN_NONE;
     return w->cell_chan[sw_world_cell_index(w, x, y)];
 }
 
 sw_chan sw_world_cell_chan(sw_world *w, int32_t x, int32_t y) {
-    if (!sw_world_wrap(w, &x, &y)) return SW_CHAN_NONE;
+    if (!cell_wrap(w, &x, &y)) return SW_CHAN_NONE;
     if (!w->cell_chan) {
         w->cell_chan = calloc(w->ncells, sizeof *w->cell_chan);
         if (!w->cell_chan) return SW_CHAN_NONE;

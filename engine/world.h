@@ -116,6 +116,20 @@ double sw_world_space_heading(const sw_world *w, sw_id id);
  * to `cap` written to `out`; returns how many there are. */
 uint32_t sw_world_space_near(const sw_world *w, double x, double y, double r, sw_id *out,
                              uint32_t cap);
+/* An agent found by sw_world_space_near_hits: its id, its displacement from
+ * the query point (the minimum image when periodic, exactly as
+ * sw_world_space_delta gives it) and its root frame (as sw_sched_frame: the
+ * agent's fields; valid until that agent spawns, calls, returns or dies). */
+typedef struct sw_space_hit {
+    sw_id id;
+    double dx, dy;
+    void *frame;
+} sw_space_hit;
+/* sw_world_space_near for agents of `kind` only (NULL: any), each with its
+ * offset and frame: the same agents in the same order, without a lookup per
+ * agent afterwards. Up to `cap` written to `out`; returns how many there are. */
+uint32_t sw_world_space_near_hits(const sw_world *w, double x, double y, double r,
+                                  const sw_kind *kind, sw_space_hit *out, uint32_t cap);
 /* The shortest displacement from (x1, y1) to (x2, y2) (minimum image). */
 void sw_world_space_delta(const sw_world *w, double x1, double y1, double x2, double y2,
                           double *dx, double *dy);
