@@ -222,7 +222,7 @@ static const sw_kind *find_known(const pctx *p, const char *name) {
 }
 
 static bool unknown_kind(pctx *p, const char *path, const char *name) {
-    const char *names[64];
+    const char *names[64] = {0};
     size_t n = 0;
     for (size_t i = 0; p->known && p->known[i] && n < 64; i++) names[n++] = p->known[i]->name;
     char list[1024];
