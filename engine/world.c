@@ -77,24 +77,29 @@ static inline int reserve_slot(sw_world *w, uint32_t slot) {
 
 /* ---- grid lists ------------------------------------------------------------- */
 
-static inline void cell_unlink(sw_world *w, uint32_t slot) {
-    if (w->gx[slot] < 0) return;
-    uint32_t c = sw_world_cell_index(w, w->gx[slot], w->gy[slot]);
+/* Take `slot` out of its cell's list, leaving its own fields as they were. */
+static inline void cell_detach(sw_world *w, uint32_t slot) {
+    uint32_t c = (uint32_t)w->gy[slot] * w->d.width + (uint32_t)w->gx[slot];
     uint32_t n = w->gnext[slot], p = w->gprev[slot];
     if (p == SW__NIL) w->cell_head[c] = n; else w->gnext[p] = n;
     if (n == SW__NIL) w->cell_tail[c] = p; else w->gprev[n] = p;
     if (--w->cell_count[c] == 0) w->occupied--;
+}
+
+static inline void cell_unlink(sw_world *w, uint32_t slot) {
+    if (w->gx[slot] < 0) return;
+    cell_detach(w, slot);
     w->gx[slot] = w->gy[slot] = -1;
     w->gnext[slot] = w->gprev[slot] = SW__NIL;
 }
 
 static inline void cell_link(sw_world *w, uint32_t slot, int32_t x, int32_t y) {
-    uint32_t c = sw_world_cell_index(w, x, y);
+    uint32_t c = (uint32_t)y * w->d.width + (uint32_t)x, tail = w->cell_tail[c];
     w->gx[slot] = x;
     w->gy[slot] = y;
     w->gnext[slot] = SW__NIL;
-    w->gprev[slot] = w->cell_tail[c];
-    if (w->cell_tail[c] == SW__NIL) w->cell_head[c] = slot; else w->gnext[w->cell_tail[c]] = slot;
+    w->gprev[slot] = tail;
+    if (tail == SW__NIL) w->cell_head[c] = slot; else w->gnext[tail] = slot;
     w->cell_tail[c] = slot;
     if (w->cell_count[c]++ == 0) w->occupied++;
 }
@@ -318,7 +323,7 @@ int sw_world_place(sw_world *w, sw_id id, int32_t x, int32_t y) {
     if (!slot_of(w, id, &slot)) return SW_E_STALE;
     if (!cell_wrap(w, &x, &y)) return SW_E_INVALID;
     if (reserve_slot(w, slot) != SW_OK) return SW_E_NOMEM;
-    cell_unlink(w, slot);
+    if (w->gx[slot] >= 0) cell_detach(w, slot); /* cell_link sets all it cleared */
     cell_link(w, slot, x, y);
     return SW_OK;
 }
