@@ -44,8 +44,9 @@ static inline uint64_t sw__model_below(uint64_t r, uint64_t n) {
 static inline void sw__model_moore_step(const sw_world *w, uint64_t r, int32_t *x, int32_t *y) {
     static const int8_t dx[8] = {-1, 0, 1, -1, 1, -1, 0, 1};
     static const int8_t dy[8] = {-1, -1, -1, 0, 0, 1, 1, 1};
-    int32_t W = (int32_t)sw_world_width(w), H = (int32_t)sw_world_height(w);
-    if (sw_world_topology(w) == SW_TOPO_TORUS) {
+    const sw_world_desc *d = sw_world_desc_of(w);
+    int32_t W = (int32_t)d->width, H = (int32_t)d->height;
+    if (d->topology == SW_TOPO_TORUS) {
         int k = (int)sw__model_below(r, 8);
         int32_t nx = *x + dx[k], ny = *y + dy[k];
         *x = nx < 0 ? nx + W : nx >= W ? nx - W : nx;

@@ -88,10 +88,11 @@ static inline void count_rows(const double *g, int32_t W, int32_t y0, int32_t y1
 /* Count the alike neighbours of the resident on (x, y); store its mood. */
 static void look_around(sw_world *w, resident *f) {
     const double *g = sw_world_layer_data(w, f->layer);
-    int32_t W = (int32_t)sw_world_width(w), H = (int32_t)sw_world_height(w);
+    const sw_world_desc *d = sw_world_desc_of(w);
+    int32_t W = (int32_t)d->width, H = (int32_t)d->height;
     int32_t r = f->radius, same = 0, all = 0;
     double mine = f->group;
-    if (sw_world_topology(w) == SW_TOPO_TORUS || 2 * r + 1 > W || 2 * r + 1 > H) {
+    if (d->topology == SW_TOPO_TORUS || 2 * r + 1 > W || 2 * r + 1 > H) {
         for (int32_t dy = -r; dy <= r; dy++) {
             for (int32_t dx = -r; dx <= r; dx++) {
                 int32_t x = f->x + dx, y = f->y + dy;

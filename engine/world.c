@@ -10,6 +10,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,9 @@ static void errf(sw_world *w, const char *fmt, ...) {
     vsnprintf(w->errmsg, sizeof w->errmsg, fmt, ap);
     va_end(ap);
 }
+
+/* sw_world_desc_of (world.h) reads the description at the start of a world */
+_Static_assert(offsetof(struct sw_world, d) == 0, "a world must begin with its description");
 
 const char *sw_world_errmsg(const sw_world *w) { return w ? w->errmsg : "no world"; }
 

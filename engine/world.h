@@ -64,6 +64,8 @@ int sw_world_step(sw_world *w);
 bool sw_world_wrap(const sw_world *w, int32_t *x, int32_t *y);
 /* The cell index y*width+x of a valid cell. */
 static inline uint32_t sw_world_cell_index(const sw_world *w, int32_t x, int32_t y);
+/* The world's description, inline (below). */
+static inline const sw_world_desc *sw_world_desc_of(const sw_world *w);
 /* The cells around (x, y) within `radius` (Chebyshev for Moore, Manhattan for
  * von Neumann), not (x, y) itself, in row-major order of offsets, wrapped on a
  * torus and clipped on a bounded grid (so fewer at borders). Each cell comes
@@ -196,8 +198,15 @@ static inline sw_chan sw_mailbox(sw_tasklet *t, sw_id id) {
     return sw_world_mailbox(sw_world_of(t), id);
 }
 
+/* The description the world runs with (its size, topology, seed, ... after
+ * defaults), read inline: a world begins with it (world.c checks), so hot
+ * agent code can ask for its size without a call. Read-only. */
+static inline const sw_world_desc *sw_world_desc_of(const sw_world *w) {
+    return (const sw_world_desc *)(const void *)w;
+}
+
 static inline uint32_t sw_world_cell_index(const sw_world *w, int32_t x, int32_t y) {
-    return (uint32_t)y * sw_world_width(w) + (uint32_t)x;
+    return (uint32_t)y * sw_world_desc_of(w)->width + (uint32_t)x;
 }
 
 #endif
