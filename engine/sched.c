@@ -119,6 +119,8 @@ void sw_sched_free(sw_sched *s) {
     sw__chans_free_all(s);
     for (uint32_t i = 0; i < SW__WHEEL; i++) vec_free(s, &s->wheel[i]);
     vec_free(s, &s->ready);
+    sw__alloc(s, s->order_buf, 0);
+    sw__alloc(s, s->order_aux, 0);
     sw__alloc(s, s->ovf, 0);
     sw__alloc(s, s->tasks, 0);
     sw__alloc(s, s->kinds, 0);
@@ -712,26 +714,106 @@ static inline void run_task(sw_sched *s, uint32_t slot) {
 
 void sw__run_now(sw_sched *s, uint32_t slot) { run_task(s, slot); }
 
+/* Grow-only scratch of the ordering pass (kept across ticks: no allocation
+ * per tick once the batches stop growing). */
+static bool order_aux(sw_sched *s, size_t bytes) {
+    if (bytes <= s->order_auxcap) return true;
+    size_t cap = s->order_auxcap ? s->order_auxcap : 1024;
+    while (cap < bytes) cap *= 2;
+    void *p = sw__alloc(s, s->order_aux, cap);
+    if (!p) return false;
+    s->order_aux = p;
+    s->order_auxcap = cap;
+    return true;
+}
+
+static bool order_out(sw_sched *s, uint32_t n) {
+    if (n <= s->order_cap) return true;
+    uint32_t cap = s->order_cap ? s->order_cap : 64;
+    while (cap < n) cap = cap > UINT32_MAX / 2 ? n : cap * 2;
+    uint32_t *p = sw__alloc(s, s->order_buf, (size_t)cap * sizeof *p);
+    if (!p) return false;
+    s->order_buf = p;
+    s->order_cap = cap;
+    return true;
+}
+
+static int cmp_int(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* Fisher-Yates over the m places pos[0..m) of items (pos NULL: the places
+ * 0..m), walking from the last back and swapping each with an earlier place
+ * chosen uniformly, from the tick's stream at counter *ctr. */
+static void shuffle_places(uint32_t *items, const uint32_t *pos, uint32_t m, uint64_t key, uint64_t *ctr) {
+    for (uint32_t i = m - 1; i > 0; i--) {
+        uint64_t x = sw_rng_at(key, (*ctr)++);
+        uint32_t j = (uint32_t)(((__uint128_t)x * (i + 1)) >> 64);
+        uint32_t pi = pos ? pos[i] : i, pj = pos ? pos[j] : j;
+        uint32_t a = items[pi];
+        items[pi] = items[pj];
+        items[pj] = a;
+    }
+}
+
+/* A kind's ordering word: its rank's index among the distinct ranks, and: */
+#define ORDER_RANDOM 0x80000000u /* its places are shuffled */
+#define ORDER_RECORD 0x40000000u /* this tick, it shares a rank with fixed places */
+#define ORDER_GROUP 0x3fffffffu
+
 /* Put the batch in activation order: by kind rank (stable), and shuffled
- * among the places held by kinds that ask for a random order. */
+ * among the places held by kinds that ask for a random order: within each
+ * rank, in increasing rank order, a Fisher-Yates over the sub-sequence of
+ * places held by random kinds, all from one stream keyed by the tick.
+ *
+ * One pass over the batch drops the dead entries, counts each kind's
+ * entries and notes each entry's kind; a second, over those notes, scatters
+ * the entries by rank into a buffer that then becomes the batch (a counting
+ * sort: stable), recording where the random places fell when a rank mixes
+ * random and fixed kinds. No tasklet is touched after the first pass, and
+ * the scratch is kept on the scheduler. */
 static void order_batch(sw_sched *s) {
     sw__vec32 *r = &s->ready;
     /* gather what was woken between ticks and in tick-start hooks (the
-       intrusive FIFO) behind the timers into the one array to order */
-    uint32_t extra = 0;
-    for (uint32_t slot = s->back_head; slot != SW__NIL; slot = s->tasks[slot].next) extra++;
-    if (extra) {
-        if (!vec_reserve(s, r, r->n + extra)) {
+       intrusive FIFO) behind the timers into the one array to order; out of
+       memory, the rest stay queued behind it, in the same order */
+    for (uint32_t slot = s->back_head; slot != SW__NIL;) {
+        uint32_t next = s->tasks[slot].next;
+        if (!vec_push(s, r, slot)) {
+            s->back_head = slot;
             sw__errf(s, "out of memory ordering the tick's wake-ups");
             s->error = SW_E_NOMEM;
             return; /* they run unordered this tick */
         }
-        for (uint32_t slot = s->back_head; slot != SW__NIL; slot = s->tasks[slot].next)
-            r->items[r->n++] = slot;
-        s->back_head = s->back_tail = SW__NIL;
+        slot = next;
     }
+    s->back_head = s->back_tail = SW__NIL;
+    uint32_t rp = s->ready_pos, total = r->n - rp;
+    int nk = s->nkinds;
+    /* scratch: per kind its ordering word, rank, count and next place; per
+       rank its count, random count, next place and next random place; per
+       entry its place if random and its kind */
+    size_t tab = (size_t)nk * 8 * sizeof(uint32_t);
+    bool scratch = order_aux(s, tab + (size_t)total * (sizeof(uint32_t) + sizeof(uint16_t)));
+    uint32_t *kinfo = NULL, *cntk = NULL, *offk = NULL, *cnt = NULL, *rcnt = NULL, *off = NULL,
+             *poff = NULL, *pos = NULL;
+    uint16_t *keys = NULL;
+    if (scratch) {
+        kinfo = s->order_aux;
+        cntk = kinfo + 2 * (size_t)nk;
+        offk = cntk + nk;
+        cnt = offk + nk;
+        rcnt = cnt + nk;
+        off = rcnt + nk;
+        poff = off + nk;
+        pos = poff + nk;
+        keys = (uint16_t *)(pos + total);
+        memset(cntk, 0, (size_t)nk * sizeof *cntk);
+    }
+    uint32_t *items = r->items + rp;
     uint32_t n = 0;
-    for (uint32_t i = s->ready_pos; i < r->n; i++) {
+    for (uint32_t i = rp; i < r->n; i++) {
         uint32_t slot = r->items[i];
         if (slot == SW__TOMB) {
             s->armed += s->ready_lazy; /* see fire_timers */
@@ -743,78 +825,117 @@ static void order_batch(sw_sched *s) {
             continue;
         }
         if (k->state == SW_TASK_SLEEPING) k->state = SW_TASK_RUNNABLE;
-        r->items[s->ready_pos + n++] = slot;
+        items[n] = slot;
+        if (scratch) {
+            keys[n] = k->kind;
+            cntk[k->kind]++;
+        }
+        n++;
     }
-    r->n = s->ready_pos + n;
+    r->n = rp + n;
     s->ready_lazy = false;
     if (n < 2) return;
-    uint32_t *items = r->items + s->ready_pos;
-    /* stable insertion by rank over runs: ranks are few, so sort kinds first */
-    int nk = s->nkinds;
-    bool any_rank = false;
-    for (int i = 0; i < nk; i++) any_rank |= s->kinds[i].rank != 0;
-    if (any_rank) {
-        uint32_t *tmp = sw__alloc(s, NULL, (size_t)n * sizeof *tmp);
-        if (!tmp) {
-            sw__errf(s, "out of memory ordering the tick's wake-ups");
-            s->error = SW_E_NOMEM;
+    if (!scratch) {
+        sw__errf(s, "out of memory ordering the tick's wake-ups");
+        s->error = SW_E_NOMEM;
+        return;
+    }
+    /* the distinct ranks in increasing order, each kind's index among them,
+       and the counts per rank */
+    int *rk = (int *)(kinfo + nk);
+    for (int i = 0; i < nk; i++) rk[i] = s->kinds[i].rank;
+    if (nk > 16) {
+        qsort(rk, (size_t)nk, sizeof *rk, cmp_int);
+    } else {
+        for (int i = 1; i < nk; i++) {
+            int v = rk[i], j = i;
+            for (; j > 0 && rk[j - 1] > v; j--) rk[j] = rk[j - 1];
+            rk[j] = v;
+        }
+    }
+    uint32_t nr = 0;
+    for (int i = 0; i < nk; i++)
+        if (nr == 0 || rk[nr - 1] != rk[i]) rk[nr++] = rk[i];
+    memset(cnt, 0, (size_t)nr * sizeof *cnt);
+    memset(rcnt, 0, (size_t)nr * sizeof *rcnt);
+    bool any_random = false, kind_per_rank = true;
+    for (int i = 0; i < nk; i++) {
+        uint32_t lo = 0, hi = nr - 1;
+        while (lo < hi) {
+            uint32_t mid = (lo + hi) / 2;
+            if (rk[mid] < s->kinds[i].rank) lo = mid + 1; else hi = mid;
+        }
+        bool rnd = s->kinds[i].random || s->d.random_order;
+        kinfo[i] = lo | (rnd ? ORDER_RANDOM : 0);
+        if (!cntk[i]) continue;
+        kind_per_rank &= cnt[lo] == 0;
+        cnt[lo] += cntk[i];
+        if (rnd) {
+            rcnt[lo] += cntk[i];
+            any_random = true;
+        }
+    }
+    uint64_t key = any_random ? sw_rng_key(s->d.seed, 0x0dde5eed00000000ULL ^ s->now) : 0, ctr = 0;
+    uint32_t g0 = kinfo[keys[0]] & ORDER_GROUP;
+    if (cnt[g0] == n) { /* one rank: nothing to sort */
+        uint32_t m = rcnt[g0];
+        if (m < 2) return;
+        if (m == n) {
+            shuffle_places(items, NULL, m, key, &ctr);
             return;
         }
-        uint32_t w = 0;
-        int last = INT32_MIN;
-        for (;;) { /* each distinct rank in increasing order */
-            int rank = INT32_MAX;
-            bool found = false;
-            for (int i = 0; i < nk; i++) {
-                int kr = s->kinds[i].rank;
-                if (kr > last && kr <= rank) { rank = kr; found = true; }
-            }
-            if (!found) break;
-            for (uint32_t i = 0; i < n; i++)
-                if (s->kinds[s->tasks[items[i]].kind].rank == rank) tmp[w++] = items[i];
-            if (rank == INT32_MAX) break;
-            last = rank;
-        }
-        memcpy(items, tmp, (size_t)n * sizeof *tmp);
-        sw__alloc(s, tmp, 0);
+        uint32_t q = 0;
+        for (uint32_t i = 0; i < n; i++)
+            if (kinfo[keys[i]] & ORDER_RANDOM) pos[q++] = i;
+        shuffle_places(items, pos, m, key, &ctr);
+        return;
     }
-    /* shuffle within each rank the places of random kinds (Fisher-Yates over
-     * the sub-sequence), with a stream keyed by the tick */
-    uint64_t key = sw_rng_key(s->d.seed, 0x0dde5eed00000000ULL ^ s->now), ctr = 0;
-    uint32_t start = 0;
-    while (start < n) {
-        int rank = s->kinds[s->tasks[items[start]].kind].rank;
-        uint32_t end = start;
-        while (end < n && s->kinds[s->tasks[items[end]].kind].rank == rank) end++;
-        uint32_t m = 0; /* compact positions of random kinds to the front of tmp-less walk */
-        for (uint32_t i = start; i < end; i++) {
-            const sw__kindent *ke = &s->kinds[s->tasks[items[i]].kind];
-            if (ke->random || s->d.random_order) m++;
+    if (!order_out(s, n)) {
+        sw__errf(s, "out of memory ordering the tick's wake-ups");
+        s->error = SW_E_NOMEM;
+        return;
+    }
+    uint32_t *out = s->order_buf;
+    for (uint32_t g = 0, o = 0, p = 0; g < nr; g++) {
+        off[g] = o;
+        poff[g] = p;
+        o += cnt[g];
+        p += rcnt[g];
+    }
+    if (kind_per_rank) {
+        /* the common case (one kind per rank): each kind's places are one
+           run, wholly random or wholly fixed */
+        for (int i = 0; i < nk; i++) offk[i] = off[kinfo[i] & ORDER_GROUP];
+        for (uint32_t i = 0; i < n; i++) out[offk[keys[i]]++] = items[i];
+    } else {
+        for (int i = 0; i < nk; i++) {
+            uint32_t g = kinfo[i] & ORDER_GROUP;
+            if ((kinfo[i] & ORDER_RANDOM) && rcnt[g] != cnt[g]) kinfo[i] |= ORDER_RECORD;
         }
-        if (m > 1) {
-            /* walk positions j (random ones) from the last back, swapping with an
-               earlier random position chosen uniformly */
-            uint32_t *pos = sw__alloc(s, NULL, (size_t)m * sizeof *pos);
-            if (!pos) {
-                sw__errf(s, "out of memory ordering the tick's wake-ups");
-                s->error = SW_E_NOMEM;
-                return;
-            }
-            uint32_t q = 0;
-            for (uint32_t i = start; i < end; i++) {
-                const sw__kindent *ke = &s->kinds[s->tasks[items[i]].kind];
-                if (ke->random || s->d.random_order) pos[q++] = i;
-            }
-            for (uint32_t i = m - 1; i > 0; i--) {
-                uint64_t x = sw_rng_at(key, ctr++);
-                uint32_t j = (uint32_t)(((__uint128_t)x * (i + 1)) >> 64);
-                uint32_t a = items[pos[i]];
-                items[pos[i]] = items[pos[j]];
-                items[pos[j]] = a;
-            }
-            sw__alloc(s, pos, 0);
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t kv = kinfo[keys[i]], g = kv & ORDER_GROUP, d = off[g]++;
+            out[d] = items[i];
+            if (kv & ORDER_RECORD) pos[poff[g]++] = d;
         }
-        start = end;
+    }
+    if (any_random) {
+        for (uint32_t g = 0, o = 0, p = 0; g < nr; o += cnt[g], p += rcnt[g], g++) {
+            uint32_t m = rcnt[g];
+            if (m < 2) continue;
+            if (m == cnt[g])
+                shuffle_places(out + o, NULL, m, key, &ctr);
+            else
+                shuffle_places(out, pos + p, m, key, &ctr);
+        }
+    }
+    if (rp == 0) { /* the output becomes the batch, and the batch's array the scratch */
+        uint32_t *old = r->items, oldcap = r->cap;
+        r->items = out;
+        r->cap = s->order_cap;
+        s->order_buf = old;
+        s->order_cap = oldcap;
+    } else {
+        memcpy(items, out, (size_t)n * sizeof *out);
     }
 }
 

@@ -100,6 +100,10 @@ struct sw_sched {
     bool nested;        /* a handoff is running the woken tasklet inline */
     uint32_t front;     /* stack of tasklets to run next (switches) */
     uint32_t back_head, back_tail;
+    uint32_t *order_buf; /* the ordering pass's output, swapped with the batch */
+    uint32_t order_cap;
+    void *order_aux;     /* its per-entry kinds and positions, per-rank tables */
+    size_t order_auxcap; /* bytes */
 
     uint64_t blocked_hard; /* tasklets blocked on non-event channels */
     int64_t hold;
