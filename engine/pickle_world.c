@@ -35,7 +35,7 @@ static int save_world(const sw_sched *s, void *ud, sw_pickle_buf *b, char *err, 
     for (uint32_t c = 0; ok && c < w->ncells; c++) {
         if (!w->cell_count[c]) continue;
         ok = sw__pk_uv(b, c) && sw__pk_uv(b, w->cell_count[c]);
-        for (uint32_t i = w->cell_head[c]; ok && i != SW__NIL; i = w->gnext[i]) ok = sw__pk_uv(b, i);
+        for (uint32_t i = w->cell_head[c]; ok && i != SW__NIL; i = w->g[i].next) ok = sw__pk_uv(b, i);
     }
     uint32_t nb = w->bw * w->bh;
     n = 0;
@@ -116,8 +116,8 @@ static int load_world(sw_sched *s, void *ud, const uint8_t *data, size_t len, ch
         return SW_E_NOMEM;
     }
     for (uint32_t i = 0; i < old_cap; i++) {
-        w->gx[i] = w->gy[i] = -1;
-        w->gnext[i] = w->gprev[i] = SW__NIL;
+        w->g[i].x = w->g[i].y = -1;
+        w->g[i].next = w->g[i].prev = SW__NIL;
         w->sx[i] = w->sy[i] = w->heading[i] = 0;
         w->sbucket[i] = w->snext[i] = w->sprev[i] = SW__NIL;
         w->mailbox[i] = SW_CHAN_NONE;
@@ -147,16 +147,16 @@ static int load_world(sw_sched *s, void *ud, const uint8_t *data, size_t len, ch
         for (uint64_t j = 0; j < cnt && !r.bad; j++) {
             uint32_t slot = (uint32_t)sw__rd_uvmax(&r, s->ntasks ? s->ntasks - 1 : 0, "agent in a cell");
             if (r.bad) break;
-            if (!sw_sched_id_at(s, slot) || w->gx[slot] >= 0) {
+            if (!sw_sched_id_at(s, slot) || w->g[slot].x >= 0) {
                 sw__rd_fail(&r, "slot %u is on a cell but is not a live agent, or is on two", slot);
                 break;
             }
             /* cell_link, inlined: world.c keeps it static */
-            w->gx[slot] = x;
-            w->gy[slot] = y;
-            w->gnext[slot] = SW__NIL;
-            w->gprev[slot] = w->cell_tail[c];
-            if (w->cell_tail[c] == SW__NIL) w->cell_head[c] = slot; else w->gnext[w->cell_tail[c]] = slot;
+            w->g[slot].x = x;
+            w->g[slot].y = y;
+            w->g[slot].next = SW__NIL;
+            w->g[slot].prev = w->cell_tail[c];
+            if (w->cell_tail[c] == SW__NIL) w->cell_head[c] = slot; else w->g[w->cell_tail[c]].next = slot;
             w->cell_tail[c] = slot;
             if (w->cell_count[c]++ == 0) w->occupied++;
         }
@@ -264,9 +264,9 @@ sw_pickle_section sw_pickle_world_section(sw_world *w) {
 
 bool sw_pickle_world_pos(const sw_world *w, uint32_t slot, double *x, double *y) {
     if (slot >= w->slotcap) return false;
-    if (w->gx[slot] >= 0) {
-        *x = w->gx[slot];
-        *y = w->gy[slot];
+    if (w->g[slot].x >= 0) {
+        *x = w->g[slot].x;
+        *y = w->g[slot].y;
         return true;
     }
     if (w->sbucket[slot] != SW__NIL) {

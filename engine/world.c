@@ -35,14 +35,8 @@ int sw__world_reserve(sw_world *w, uint32_t slots) {
     if (slots <= w->slotcap) return SW_OK;
     uint32_t cap = w->slotcap ? w->slotcap : 1024;
     while (cap < slots) cap = cap > UINT32_MAX / 2 ? slots : cap * 2;
-    int32_t *gx = grow(w->gx, cap, sizeof *gx);
-    if (gx) w->gx = gx;
-    int32_t *gy = grow(w->gy, cap, sizeof *gy);
-    if (gy) w->gy = gy;
-    uint32_t *gn = grow(w->gnext, cap, sizeof *gn);
-    if (gn) w->gnext = gn;
-    uint32_t *gp = grow(w->gprev, cap, sizeof *gp);
-    if (gp) w->gprev = gp;
+    sw__gslot *g = grow(w->g, cap, sizeof *g);
+    if (g) w->g = g;
     double *sx = grow(w->sx, cap, sizeof *sx);
     if (sx) w->sx = sx;
     double *sy = grow(w->sy, cap, sizeof *sy);
@@ -57,14 +51,14 @@ int sw__world_reserve(sw_world *w, uint32_t slots) {
     if (sp) w->sprev = sp;
     sw_chan *mb = grow(w->mailbox, cap, sizeof *mb);
     if (mb) w->mailbox = mb;
-    if (!gx || !gy || !gn || !gp || !sx || !sy || !hd || !sb || !sn || !sp || !mb) {
+    if (!g || !sx || !sy || !hd || !sb || !sn || !sp || !mb) {
         errf(w, "out of memory for %u agents", slots);
         return SW_E_NOMEM;
     }
     for (uint32_t i = w->slotcap; i < cap; i++) {
-        w->gx[i] = -1;
-        w->gy[i] = -1;
-        w->gnext[i] = w->gprev[i] = SW__NIL;
+        w->g[i].x = -1;
+        w->g[i].y = -1;
+        w->g[i].next = w->g[i].prev = SW__NIL;
         w->sx[i] = w->sy[i] = w->heading[i] = 0;
         w->sbucket[i] = w->snext[i] = w->sprev[i] = SW__NIL;
         w->mailbox[i] = SW_CHAN_NONE;
@@ -83,27 +77,27 @@ static inline int reserve_slot(sw_world *w, uint32_t slot) {
 
 /* Take `slot` out of its cell's list, leaving its own fields as they were. */
 static inline void cell_detach(sw_world *w, uint32_t slot) {
-    uint32_t c = (uint32_t)w->gy[slot] * w->d.width + (uint32_t)w->gx[slot];
-    uint32_t n = w->gnext[slot], p = w->gprev[slot];
-    if (p == SW__NIL) w->cell_head[c] = n; else w->gnext[p] = n;
-    if (n == SW__NIL) w->cell_tail[c] = p; else w->gprev[n] = p;
+    uint32_t c = (uint32_t)w->g[slot].y * w->d.width + (uint32_t)w->g[slot].x;
+    uint32_t n = w->g[slot].next, p = w->g[slot].prev;
+    if (p == SW__NIL) w->cell_head[c] = n; else w->g[p].next = n;
+    if (n == SW__NIL) w->cell_tail[c] = p; else w->g[n].prev = p;
     if (--w->cell_count[c] == 0) w->occupied--;
 }
 
 static inline void cell_unlink(sw_world *w, uint32_t slot) {
-    if (w->gx[slot] < 0) return;
+    if (w->g[slot].x < 0) return;
     cell_detach(w, slot);
-    w->gx[slot] = w->gy[slot] = -1;
-    w->gnext[slot] = w->gprev[slot] = SW__NIL;
+    w->g[slot].x = w->g[slot].y = -1;
+    w->g[slot].next = w->g[slot].prev = SW__NIL;
 }
 
 static inline void cell_link(sw_world *w, uint32_t slot, int32_t x, int32_t y) {
     uint32_t c = (uint32_t)y * w->d.width + (uint32_t)x, tail = w->cell_tail[c];
-    w->gx[slot] = x;
-    w->gy[slot] = y;
-    w->gnext[slot] = SW__NIL;
-    w->gprev[slot] = tail;
-    if (tail == SW__NIL) w->cell_head[c] = slot; else w->gnext[tail] = slot;
+    w->g[slot].x = x;
+    w->g[slot].y = y;
+    w->g[slot].next = SW__NIL;
+    w->g[slot].prev = tail;
+    if (tail == SW__NIL) w->cell_head[c] = slot; else w->g[tail].next = slot;
     w->cell_tail[c] = slot;
     if (w->cell_count[c]++ == 0) w->occupied++;
 }
@@ -213,7 +207,7 @@ sw_world *sw_world_new(const sw_world_desc *desc) {
 void sw_world_free(sw_world *w) {
     if (!w) return;
     sw_sched_free(w->s);
-    free(w->gx); free(w->gy); free(w->gnext); free(w->gprev);
+    free(w->g);
     free(w->sx); free(w->sy); free(w->heading);
     free(w->sbucket); free(w->snext); free(w->sprev); free(w->mailbox);
     free(w->cell_head); free(w->cell_tail); free(w->cell_count); free(w->cell_chan);
@@ -327,7 +321,7 @@ int sw_world_place(sw_world *w, sw_id id, int32_t x, int32_t y) {
     if (!slot_of(w, id, &slot)) return SW_E_STALE;
     if (!cell_wrap(w, &x, &y)) return SW_E_INVALID;
     if (reserve_slot(w, slot) != SW_OK) return SW_E_NOMEM;
-    if (w->gx[slot] >= 0) cell_detach(w, slot); /* cell_link sets all it cleared */
+    if (w->g[slot].x >= 0) cell_detach(w, slot); /* cell_link sets all it cleared */
     cell_link(w, slot, x, y);
     return SW_OK;
 }
@@ -341,9 +335,9 @@ int sw_world_unplace(sw_world *w, sw_id id) {
 
 bool sw_world_cell_of(const sw_world *w, sw_id id, int32_t *x, int32_t *y) {
     uint32_t slot;
-    if (!slot_of(w, id, &slot) || slot >= w->slotcap || w->gx[slot] < 0) return false;
-    if (x) *x = w->gx[slot];
-    if (y) *y = w->gy[slot];
+    if (!slot_of(w, id, &slot) || slot >= w->slotcap || w->g[slot].x < 0) return false;
+    if (x) *x = w->g[slot].x;
+    if (y) *y = w->g[slot].y;
     return true;
 }
 
@@ -373,7 +367,7 @@ static inline sw_id id_of_kind(const sw_sched *s, uint32_t slot, int ki) {
 static uint32_t list_cell(const sw_world *w, uint32_t c, int ki, sw_id *out, uint32_t cap,
                           uint32_t n) {
     if (ki == -2) return n;
-    for (uint32_t slot = w->cell_head[c]; slot != SW__NIL; slot = w->gnext[slot]) {
+    for (uint32_t slot = w->cell_head[c]; slot != SW__NIL; slot = w->g[slot].next) {
         sw_id id = id_of_kind(w->s, slot, ki);
         if (ki != -1 && !id) continue; /* with no filter, even a dead slot is listed */
         if (n < cap) out[n] = id;
@@ -624,7 +618,11 @@ uint32_t sw_world_space_near(const sw_world *w, double x, double y, double r, sw
 
 uint32_t sw_world_space_near_hits(const sw_world *w, double x, double y, double r,
                                   const sw_kind *kind, sw_space_hit *out, uint32_t cap) {
-    return space_scan(w, x, y, r, kind_filter(w, kind), NULL, out, cap);
+    int ki = kind_filter(w, kind);
+    /* every live agent of that kind (the usual case, a world of birds): no
+       agent found needs its kind checked */
+    if (ki >= 0 && w->s->kinds[ki].live == w->s->live) ki = -1;
+    return space_scan(w, x, y, r, ki, NULL, out, cap);
 }
 
 uint32_t sw_world_space_count(const sw_world *w) { return w->nspace; }

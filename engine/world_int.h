@@ -17,6 +17,13 @@ typedef struct sw__named {
     sw_chan ch;
 } sw__named;
 
+/* Where an agent is on the grid, and its neighbours in the cell's list (one
+ * record per slot, so a move touches one cache line of it). */
+typedef struct sw__gslot {
+    int32_t x, y;        /* x < 0: not on the grid */
+    uint32_t next, prev; /* the cell's list, in arrival order */
+} sw__gslot;
+
 struct sw_world {
     sw_world_desc d;
     sw_sched *s;
@@ -25,8 +32,7 @@ struct sw_world {
 
     /* per slot */
     uint32_t slotcap;
-    int32_t *gx, *gy;          /* grid cell; gx < 0: not on the grid */
-    uint32_t *gnext, *gprev;   /* the cell's list, in arrival order */
+    sw__gslot *g;              /* grid cell and the cell's list, in arrival order */
     double *sx, *sy, *heading; /* continuous space */
     uint32_t *sbucket;         /* bucket, or SW__NIL: not in space */
     uint32_t *snext, *sprev;   /* the bucket's list, in arrival order */
