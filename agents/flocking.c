@@ -78,7 +78,7 @@ static void fly(sw_tasklet *t, boid *f) {
         if (x < 0 || x >= W) f->vx = -f->vx;
         if (y < 0 || y >= H) f->vy = -f->vy;
     }
-    sw_world_space_set_heading(w, self, atan2(f->vy, f->vx));
+    sw_world_space_set_direction(w, self, f->vx, f->vy); /* the heading, when the viewer asks */
 }
 
 static sw_step boid_run(sw_tasklet *t, void *frame) {

@@ -50,10 +50,10 @@ static int save_world(const sw_sched *s, void *ud, sw_pickle_buf *b, char *err, 
             ok = sw__pk_uv(b, i) && sw__pk_f64(b, w->sx[i]) && sw__pk_f64(b, w->sy[i]);
     }
     n = 0;
-    for (uint32_t i = 0; i < limit; i++) n += w->heading[i] != 0 && sw_sched_id_at(s, i);
+    for (uint32_t i = 0; i < limit; i++) n += sw__world_heading(w, i) != 0 && sw_sched_id_at(s, i);
     ok = ok && sw__pk_uv(b, n);
     for (uint32_t i = 0; ok && i < limit; i++)
-        if (w->heading[i] != 0 && sw_sched_id_at(s, i)) ok = sw__pk_uv(b, i) && sw__pk_f64(b, w->heading[i]);
+        if (sw__world_heading(w, i) != 0 && sw_sched_id_at(s, i)) ok = sw__pk_uv(b, i) && sw__pk_f64(b, sw__world_heading(w, i));
     n = 0;
     for (uint32_t i = 0; i < limit; i++) n += w->mailbox[i] != SW_CHAN_NONE;
     ok = ok && sw__pk_uv(b, n);
@@ -203,7 +203,7 @@ static int load_world(sw_sched *s, void *ud, const uint8_t *data, size_t len, ch
     for (uint64_t i = 0; i < n && !r.bad; i++) {
         uint32_t slot = (uint32_t)sw__rd_uvmax(&r, s->ntasks ? s->ntasks - 1 : 0, "heading slot");
         double h = sw__rd_f64(&r, "heading");
-        if (!r.bad) w->heading[slot] = h;
+        if (!r.bad) sw__world_set_heading(w, slot, h);
     }
     n = sw__rd_uvmax(&r, s->ntasks, "mailbox count");
     for (uint64_t i = 0; i < n && !r.bad; i++) {

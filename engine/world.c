@@ -43,6 +43,10 @@ int sw__world_reserve(sw_world *w, uint32_t slots) {
     if (sy) w->sy = sy;
     double *hd = grow(w->heading, cap, sizeof *hd);
     if (hd) w->heading = hd;
+    double *hx = grow(w->hdx, cap, sizeof *hx);
+    if (hx) w->hdx = hx;
+    double *hy = grow(w->hdy, cap, sizeof *hy);
+    if (hy) w->hdy = hy;
     uint32_t *sb = grow(w->sbucket, cap, sizeof *sb);
     if (sb) w->sbucket = sb;
     uint32_t *sn = grow(w->snext, cap, sizeof *sn);
@@ -51,7 +55,7 @@ int sw__world_reserve(sw_world *w, uint32_t slots) {
     if (sp) w->sprev = sp;
     sw_chan *mb = grow(w->mailbox, cap, sizeof *mb);
     if (mb) w->mailbox = mb;
-    if (!g || !sx || !sy || !hd || !sb || !sn || !sp || !mb) {
+    if (!g || !sx || !sy || !hd || !hx || !hy || !sb || !sn || !sp || !mb) {
         errf(w, "out of memory for %u agents", slots);
         return SW_E_NOMEM;
     }
@@ -60,6 +64,7 @@ int sw__world_reserve(sw_world *w, uint32_t slots) {
         w->g[i].y = -1;
         w->g[i].next = w->g[i].prev = SW__NIL;
         w->sx[i] = w->sy[i] = w->heading[i] = 0;
+        w->hdx[i] = w->hdy[i] = NAN;
         w->sbucket[i] = w->snext[i] = w->sprev[i] = SW__NIL;
         w->mailbox[i] = SW_CHAN_NONE;
     }
@@ -208,7 +213,7 @@ void sw_world_free(sw_world *w) {
     if (!w) return;
     sw_sched_free(w->s);
     free(w->g);
-    free(w->sx); free(w->sy); free(w->heading);
+    free(w->sx); free(w->sy); free(w->heading); free(w->hdx); free(w->hdy);
     free(w->sbucket); free(w->snext); free(w->sprev); free(w->mailbox);
     free(w->cell_head); free(w->cell_tail); free(w->cell_count); free(w->cell_chan);
     free(w->bucket_head); free(w->bucket_tail);
@@ -479,14 +484,32 @@ bool sw_world_space_pos(const sw_world *w, sw_id id, double *x, double *y) {
     return true;
 }
 
+double sw__world_heading(const sw_world *w, uint32_t slot) {
+    double h = w->heading[slot];
+    return isnan(h) ? atan2(w->hdy[slot], w->hdx[slot]) : h;
+}
+
+void sw__world_set_heading(sw_world *w, uint32_t slot, double heading) {
+    w->heading[slot] = heading;
+    if (isnan(heading)) w->hdx[slot] = w->hdy[slot] = NAN; /* read back as NaN */
+}
+
 void sw_world_space_set_heading(sw_world *w, sw_id id, double heading) {
     uint32_t slot;
-    if (slot_of(w, id, &slot) && slot < w->slotcap) w->heading[slot] = heading;
+    if (slot_of(w, id, &slot) && slot < w->slotcap) sw__world_set_heading(w, slot, heading);
+}
+
+void sw_world_space_set_direction(sw_world *w, sw_id id, double dx, double dy) {
+    uint32_t slot;
+    if (!slot_of(w, id, &slot) || slot >= w->slotcap) return;
+    w->heading[slot] = NAN; /* marks the direction as the heading to work out */
+    w->hdx[slot] = dx;
+    w->hdy[slot] = dy;
 }
 
 double sw_world_space_heading(const sw_world *w, sw_id id) {
     uint32_t slot;
-    return slot_of(w, id, &slot) && slot < w->slotcap ? w->heading[slot] : 0.0;
+    return slot_of(w, id, &slot) && slot < w->slotcap ? sw__world_heading(w, slot) : 0.0;
 }
 
 void sw_world_space_delta(const sw_world *w, double x1, double y1, double x2, double y2,
@@ -569,9 +592,10 @@ scan_buckets(const sw_world *w, double x, double y, double r2, int ki, bool wrap
     uint32_t n = 0;
     for (int j = 0; j < ny; j++)
         for (uint32_t cy = ay[j]; cy <= by[j]; cy++)
-            for (int i = 0; i < nx; i++)
-                for (uint32_t cx = ax[i]; cx <= bx[i]; cx++) {
-                    for (uint32_t slot = head[cy * w->bw + cx]; slot != SW__NIL; slot = next[slot]) {
+            for (int i = 0; i < nx; i++) {
+                const uint32_t *row = head + (size_t)cy * w->bw;
+                for (uint32_t cx = ax[i], cx1 = bx[i]; cx <= cx1; cx++) {
+                    for (uint32_t slot = row[cx]; slot != SW__NIL; slot = next[slot]) {
                         double dx = px[slot] - x, dy = py[slot] - y;
                         if (wrap) {
                             if (dx > hw) dx -= W; else if (dx < -hw) dx += W;
@@ -594,6 +618,7 @@ scan_buckets(const sw_world *w, double x, double y, double r2, int ki, bool wrap
                         n++;
                     }
                 }
+            }
     return n;
 }
 

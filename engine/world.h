@@ -113,6 +113,10 @@ bool sw_world_space_pos(const sw_world *w, sw_id id, double *x, double *y);
 /* The heading (radians, 0 = +x, counter-clockwise) the viewer draws. */
 void sw_world_space_set_heading(sw_world *w, sw_id id, double heading);
 double sw_world_space_heading(const sw_world *w, sw_id id);
+/* Set the heading as a direction: sw_world_space_heading then answers
+ * atan2(dy, dx), worked out only when somebody asks (the viewer, a
+ * snapshot), so an agent that turns every tick pays no atan2 for it. */
+void sw_world_space_set_direction(sw_world *w, sw_id id, double dx, double dy);
 /* The agents within Euclidean distance `r` of (x, y) (minimum image when
  * periodic), in bucket order (row-major bucket index) then arrival order: up
  * to `cap` written to `out`; returns how many there are. */

@@ -33,7 +33,8 @@ struct sw_world {
     /* per slot */
     uint32_t slotcap;
     sw__gslot *g;              /* grid cell and the cell's list, in arrival order */
-    double *sx, *sy, *heading; /* continuous space */
+    double *sx, *sy, *heading; /* continuous space; heading NaN: atan2(hdy, hdx) */
+    double *hdx, *hdy;         /* the direction given for the heading, worked out when read */
     uint32_t *sbucket;         /* bucket, or SW__NIL: not in space */
     uint32_t *snext, *sprev;   /* the bucket's list, in arrival order */
     sw_chan *mailbox;          /* SW_CHAN_NONE until asked for */
@@ -63,5 +64,10 @@ struct sw_world {
 
 /* Make the per-slot arrays cover `slots` slots. */
 int sw__world_reserve(sw_world *w, uint32_t slots);
+/* The heading of `slot` (radians), worked out from its direction if it was
+ * given as one; and setting it as a number (what the pickler saves and
+ * loads). */
+double sw__world_heading(const sw_world *w, uint32_t slot);
+void sw__world_set_heading(sw_world *w, uint32_t slot, double heading);
 
 #endif
