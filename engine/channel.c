@@ -183,6 +183,7 @@ static sw_step run_woken_now(sw_sched *s, sw_tasklet *t, uint32_t woken) {
     struct sw__task *k = &s->tasks[me]; /* the table may have moved */
     t->task = k;                        /* t is the scheduler's one view */
     t->slot = me;
+    t->keyed = 0;                       /* the woken's key is in it now */
     if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
     if (s->front != front0) {
         /* the woken switched to others in turn: they run first and this

@@ -429,7 +429,7 @@ static sw_id spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick
     if (s->on_spawn) s->on_spawn(s, id, s->spawn_ud);
     if (kind->init && sw__task_get(s, id)) {
         /* hooks may have spawned and moved the table; init may kill it */
-        sw_tasklet view = {s, &s->tasks[slot], slot, s->d.context};
+        sw_tasklet view = {.sched = s, .task = &s->tasks[slot], .slot = slot, .context = s->d.context};
         kind->init(&view, frame);
     }
     return id;
@@ -530,8 +530,16 @@ int sw_status(const sw_tasklet *t) { return t->task->status; }
 void *sw_context(const sw_tasklet *t) { return t->context; }
 void *sw_root_frame(const sw_tasklet *t) { return root_frame(t->task) + 1; }
 
+/* The key (two SplitMix64 rounds) is worked out at the first draw after the
+ * view was handed to this tasklet, then kept in the view: a draw is one round. */
+static __attribute__((noinline)) uint64_t rand_key(sw_tasklet *t) {
+    t->rng_key = sw_rng_key(t->sched->d.seed, sw_self(t));
+    t->keyed = 1;
+    return t->rng_key;
+}
+
 uint64_t sw_rand_u64(sw_tasklet *t) {
-    uint64_t key = sw_rng_key(t->sched->d.seed, sw_self(t));
+    uint64_t key = __builtin_expect(t->keyed, 1) ? t->rng_key : rand_key(t);
     return sw_rng_at(key, t->task->rng++);
 }
 
@@ -698,6 +706,7 @@ static inline void run_task(sw_sched *s, uint32_t slot) {
     sw_tasklet *t = &s->cur;
     t->task = k;
     t->slot = slot;
+    t->keyed = 0;
     k->state = SW_TASK_RUNNING;
     for (;;) {
         if (!sw__spin_check(s, k, slot)) break;

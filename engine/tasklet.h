@@ -225,7 +225,9 @@ struct sw_tasklet {
     sw_sched *sched;
     struct sw__task *task; /* the scheduler's record of the running tasklet */
     uint32_t slot;
+    uint32_t keyed;        /* rng_key is this tasklet's (cleared whenever the view changes hands) */
     void *context;
+    uint64_t rng_key;      /* its random-number key, worked out at its first draw */
 };
 
 struct sw__task {

@@ -128,3 +128,82 @@ Test(rng, counter_is_per_agent_state) {
     cr_assert_neq(sw_sched_rand(s, 1, 0), sw_sched_rand(s, 1, 1));
     sw_sched_free(s);
 }
+
+/* The key is worked out once per resume and kept in the running view, which
+ * the scheduler hands from tasklet to tasklet: every draw must still be the
+ * drawing tasklet's own number, across an inline handoff (the receiver runs
+ * on the sender's view and gives it back), a spawn whose init draws, a
+ * nested call, and a slot reused by a new tasklet within one tick. */
+enum { KEYED_SEED = 31 };
+static int g_checked;
+typedef struct { sw_chan ch; int32_t role, rounds; uint64_t ctr; sw_msg m; sw_value got; } keyed;
+static const sw_kind keyed_kind;
+
+static void draw_checked(sw_tasklet *t, uint64_t *ctr) {
+    uint64_t x = sw_rand_u64(t);
+    cr_assert_eq(x, sw_rng_at(sw_rng_key(KEYED_SEED, sw_self(t)), (*ctr)++), "draw %llu of id %llu",
+                 (unsigned long long)*ctr - 1, (unsigned long long)sw_self(t));
+    g_checked++;
+}
+
+static void keyed_init(sw_tasklet *t, void *frame) {
+    keyed *f = frame;
+    draw_checked(t, &f->ctr);
+    draw_checked(t, &f->ctr);
+}
+
+typedef struct { int32_t n; uint64_t ctr; } keyed_callee;
+static sw_step keyed_callee_run(sw_tasklet *t, void *frame) {
+    keyed_callee *f = frame;
+    SW_BEGIN(t, nap);
+    /* the callee draws from its tasklet's stream: the counter is per tasklet */
+    f->ctr = sw_root_frame(t) ? ((keyed *)sw_root_frame(t))->ctr : 0;
+    draw_checked(t, &f->ctr);
+    SW_SLEEP(t, nap, 1);
+    draw_checked(t, &f->ctr);
+    ((keyed *)sw_root_frame(t))->ctr = f->ctr;
+    SW_RETURN(t, ((sw_value){.i = f->n}));
+    SW_END(t);
+}
+static const sw_func keyed_callee_func = {.name = "keyed_callee", .run = keyed_callee_run,
+                                          .frame_size = sizeof(keyed_callee)};
+
+static sw_step keyed_run(sw_tasklet *t, void *frame) {
+    keyed *f = frame;
+    SW_BEGIN(t, put, get, call, nap);
+    for (; f->rounds > 0; f->rounds--) {
+        draw_checked(t, &f->ctr);
+        if (f->role == 0) {
+            f->m.i = f->rounds;
+            SW_SEND(t, put, f->ch, &f->m); /* the receiver runs inline, on this view */
+            draw_checked(t, &f->ctr);
+            sw_spawn(t, &keyed_kind, &(keyed){.role = 2, .rounds = 1}, 0); /* init draws */
+            draw_checked(t, &f->ctr);
+        } else if (f->role == 1) {
+            SW_RECV(t, get, f->ch, &f->m);
+            draw_checked(t, &f->ctr);
+        } else {
+            SW_CALL(t, call, &keyed_callee_func, &(keyed_callee){.n = 1}, &f->got);
+            draw_checked(t, &f->ctr);
+        }
+        draw_checked(t, &f->ctr);
+        if (f->role != 2) SW_SLEEP(t, nap, 1);
+    }
+    SW_END(t); /* role 2 exits here: its slot is reused by the next spawn */
+}
+static const sw_kind keyed_kind = {.name = "keyed", .frame_size = sizeof(keyed), .init = keyed_init,
+                                   .run = keyed_run};
+
+Test(rng, cached_key_follows_the_running_tasklet) {
+    sw_sched *s = sw_sched_new(&(sw_sched_desc){.seed = KEYED_SEED});
+    sw_chan ch = sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_RENDEZVOUS});
+    cr_assert_eq(sw_chan_preference(s, ch), SW_PREFER_RECEIVER);
+    g_checked = 0;
+    sw_sched_spawn(s, &keyed_kind, &(keyed){.ch = ch, .role = 1, .rounds = 8}, 0);
+    sw_sched_spawn(s, &keyed_kind, &(keyed){.ch = ch, .role = 0, .rounds = 8}, 0);
+    cr_assert_eq(sw_sched_run(s, 20), SW_OK);
+    cr_assert_eq(sw_sched_count(s), 0);
+    /* 2 in each init; sender 4 a round, receiver 3; 8 spawns, 5 in their run */
+    cr_assert_eq(g_checked, 2 * 2 + 8 * 4 + 8 * 3 + 8 * (2 + 5), "%d draws", g_checked);
+    sw_sched_free(s);
+}
