@@ -219,6 +219,32 @@ static inline sw_step wake(sw_sched *s, sw_tasklet *t, sw__chan *c, uint32_t slo
 }
 
 
+/* A send on an event channel: every waiter gets the message and joins the
+ * back of the run queue, in the order they began to wait. The wait queue is
+ * already linked in that order through `next`, the run queue's link, so it
+ * is spliced onto the run queue whole; each waiter is touched once, for its
+ * message and state (its record, then its frame: the misses of a wake-up). */
+static inline __attribute__((always_inline)) void wake_all(sw_sched *s, sw__chan *c, const sw_msg *msg) {
+    uint32_t head = c->head;
+    if (head == SW__NIL) return;
+    for (uint32_t slot = head; slot != SW__NIL;) {
+        struct sw__task *w = &s->tasks[slot];
+        sw__frame *f = w->top;
+        slot = w->next;
+        *(sw_msg *)((char *)(f + 1) + f->ref) = *msg;
+        f->ref = SW__NO_REF;
+        w->status = SW_OK;
+        w->state = SW_TASK_RUNNABLE;
+    }
+    if (s->back_tail == SW__NIL)
+        s->back_head = head;
+    else
+        s->tasks[s->back_tail].next = head;
+    s->back_tail = c->tail;
+    c->head = c->tail = SW__NIL;
+    c->balance = 0; /* sends never wait on an event channel */
+}
+
 /* ---- operations ------------------------------------------------------------------ */
 
 /* SW_SEND after the common checks, every case. Out of line: sw__send keeps
@@ -231,12 +257,7 @@ static __attribute__((noinline)) sw_step send_any(sw_sched *s, sw_tasklet *t, st
     }
     k->status = SW_OK;
     if (c->kind == SW_CHAN_EVENT) {
-        while (c->head != SW__NIL) {
-            uint32_t r = dequeue(s, c);
-            *frame_ref(&s->tasks[r]) = *msg;
-            c->balance++;
-            wake(s, NULL, c, r, true);
-        }
+        wake_all(s, c, msg);
         return SW_STEP_CONTINUE;
     }
     if (c->balance < 0) { /* a receiver waits: hand over directly */
@@ -343,12 +364,7 @@ int sw_chan_post(sw_sched *s, sw_chan ch, const sw_msg *msg) {
     if (!c) return SW_E_STALE;
     if (c->closed) return SW_E_CLOSED;
     if (c->kind == SW_CHAN_EVENT) {
-        while (c->head != SW__NIL) {
-            uint32_t r = dequeue(s, c);
-            *frame_ref(&s->tasks[r]) = *msg;
-            c->balance++;
-            wake(s, NULL, c, r, true);
-        }
+        wake_all(s, c, msg);
         return SW_OK;
     }
     if (c->balance < 0) {
