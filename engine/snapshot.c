@@ -1,10 +1,12 @@
 /* snapshot.c - the SQLite store of snapshots.
  *
- * A save is one IMMEDIATE transaction on a WAL database: the snapshot row
- * (with the pickled schema and state), its kind and field rows, one lean
- * agent row per tasklet (id, kind, position: what people query), and the
- * agents' pickled records packed in chunks of up to SW__CHUNK_AGENTS, each
- * agent row saying which chunk and place hold its record. Chunks, not a blob
+ * A save is one IMMEDIATE transaction on a WAL database: its kind and field
+ * rows, one lean agent row per tasklet (id, kind, position: what people
+ * query), the agents' pickled records packed in chunks of up to
+ * SW__CHUNK_AGENTS, each agent row saying which chunk and place hold its
+ * record, and last the snapshot row (with the pickled schema and state), whose
+ * counts are known by then, so that its large blobs are written once. Agent
+ * rows go in many to a statement (see save_agents). Chunks, not a blob
  * per row, because a row costs SQLite about a microsecond whatever it holds:
  * loading reads a thousand chunks instead of a million rows, and needs no
  * agent row at all. The agents are pickled one at a time into one reused
@@ -29,6 +31,7 @@
 
 #define SW__CHUNK_AGENTS 1024
 #define SW__CHUNK_BYTES (256u * 1024u)
+#define SW__PAGE_SIZE "65536" /* for new databases */
 
 struct sw_snapshot_db {
     sqlite3 *db;
@@ -131,7 +134,8 @@ sw_snapshot_db *sw_snapshot_open(const char *path, sw_snapshot_mode mode, char *
         dberr(d, "not a regular file");
         goto fail;
     }
-    int flags = mode == SW_SNAPSHOT_CREATE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+    int flags = SQLITE_OPEN_NOMUTEX; /* a handle is used by one thread at a time */
+    flags |= mode == SW_SNAPSHOT_CREATE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
                 : mode == SW_SNAPSHOT_WRITE ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
     if (sqlite3_open_v2(path, &d->db, flags, NULL) != SQLITE_OK) {
         dberr(d, "cannot open: %s", d->db ? sqlite3_errmsg(d->db) : "out of memory");
@@ -151,7 +155,11 @@ sw_snapshot_db *sw_snapshot_open(const char *path, sw_snapshot_mode mode, char *
         char sql[256];
         snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d;",
                  SW_SNAPSHOT_APP_ID, SW_SNAPSHOT_SCHEMA);
-        if (!exec(d, "PRAGMA journal_mode=WAL") || !exec(d, sql) || !exec(d, schema_sql)) goto fail;
+        /* large pages: a snapshot is mostly long runs of rows and blobs, and
+           SQLite spends less per row and per byte on them */
+        if (!exec(d, "PRAGMA page_size=" SW__PAGE_SIZE) || !exec(d, "PRAGMA journal_mode=WAL") || !exec(d, sql) ||
+            !exec(d, schema_sql))
+            goto fail;
         app = SW_SNAPSHOT_APP_ID;
         ver = SW_SNAPSHOT_SCHEMA;
     }
@@ -243,48 +251,131 @@ static bool flush_chunk(sw_snapshot_db *d, sqlite3_stmt *cs, int64_t id, int64_t
     return step_done(d, cs);
 }
 
+/* Agent rows go in SW__ROWS_PER_INSERT at a time: one statement per row
+ * would cost SQLite a cursor opened, a seek from the root and a statement
+ * halted for each. SQLite numbers them (max(rowid) + 1 each, so they are
+ * consecutive: checked at the end). The snapshot id is parameter 1 of every
+ * row, bound once. */
+#define SW__ROWS_PER_INSERT 64
+#define SW__AGENT_PARAMS 7 /* per row, beside the snapshot */
+
+typedef struct agent_row {
+    sw_id id;
+    double x, y;
+    int64_t chunk;
+    uint32_t pos;
+    uint16_t kind;
+    bool placed, alive;
+} agent_row;
+
+static sqlite3_stmt *prepare_agent_insert(sw_snapshot_db *d, int rows) {
+    size_t cap = 64 + (size_t)rows * 64;
+    char *sql = malloc(cap);
+    if (!sql) {
+        dberr(d, "out of memory");
+        return NULL;
+    }
+    size_t n = (size_t)snprintf(sql, cap, "INSERT INTO agent(snapshot, id, kind, x, y, alive, chunk, pos) VALUES");
+    for (int r = 0; r < rows; r++) {
+        int p = 2 + r * SW__AGENT_PARAMS;
+        n += (size_t)snprintf(sql + n, cap - n, "%s(?1,?%d,?%d,?%d,?%d,?%d,?%d,?%d)", r ? "," : "", p, p + 1,
+                              p + 2, p + 3, p + 4, p + 5, p + 6);
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(d->db, sql, (int)n + 1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        dberr(d, "%s", sqlite3_errmsg(d->db));
+        st = NULL;
+    }
+    free(sql);
+    return st;
+}
+
+static bool insert_rows(sw_snapshot_db *d, sqlite3_stmt *st, const agent_row *rows, int n) {
+    for (int r = 0; r < n; r++) {
+        const agent_row *a = &rows[r];
+        int p = 2 + r * SW__AGENT_PARAMS;
+        sqlite3_bind_int64(st, p, (int64_t)a->id);
+        sqlite3_bind_int(st, p + 1, a->kind);
+        if (a->placed) {
+            sqlite3_bind_double(st, p + 2, a->x);
+            sqlite3_bind_double(st, p + 3, a->y);
+        } else {
+            sqlite3_bind_null(st, p + 2);
+            sqlite3_bind_null(st, p + 3);
+        }
+        sqlite3_bind_int(st, p + 4, a->alive);
+        sqlite3_bind_int64(st, p + 5, a->chunk);
+        sqlite3_bind_int(st, p + 6, (int)a->pos);
+    }
+    return step_done(d, st);
+}
+
+/* The last rows, fewer than a full statement. */
+static bool insert_tail(sw_snapshot_db *d, int64_t id, const agent_row *rows, int n) {
+    sqlite3_stmt *st = prepare_agent_insert(d, n);
+    if (!st) return false;
+    sqlite3_bind_int64(st, 1, id);
+    bool ok = insert_rows(d, st, rows, n);
+    sqlite3_finalize(st);
+    return ok;
+}
+
 static bool save_agents(sw_snapshot_db *d, int64_t id, int64_t first, int64_t first_chunk, const sw_sched *s,
                         const sw_world *w, uint64_t *count, uint64_t *nchunks) {
-    sqlite3_stmt *st = NULL, *cs = NULL;
-    if (sqlite3_prepare_v2(d->db, "INSERT INTO agent(rowid, snapshot, id, kind, x, y, alive, chunk, pos) "
-                                  "VALUES(?,?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_prepare_v2(d->db, "INSERT INTO chunk(rowid, snapshot, seq, agents, data) VALUES(?,?,?,?,?)", -1,
+    sqlite3_stmt *st = prepare_agent_insert(d, SW__ROWS_PER_INSERT), *cs = NULL;
+    if (!st) return false;
+    if (sqlite3_prepare_v2(d->db, "INSERT INTO chunk(rowid, snapshot, seq, agents, data) VALUES(?,?,?,?,?)", -1,
                            &cs, NULL) != SQLITE_OK) {
         dberr(d, "%s", sqlite3_errmsg(d->db));
         sqlite3_finalize(st);
         return false;
     }
-    sw_pickle_buf buf = {0}, rec = {0};
+    sqlite3_bind_int64(st, 1, id); /* bindings outlive sqlite3_reset */
+    agent_row rows[SW__ROWS_PER_INSERT];
+    int nrows = 0;
+    int64_t last = 0;
+    sw_pickle_buf buf = {0};
     bool ok = true;
     uint64_t n = 0;
     int64_t seq = 0;
     uint32_t in_chunk = 0;
-    sqlite3_bind_int64(st, 2, id); /* bindings outlive sqlite3_reset */
     for (uint32_t slot = 0; ok && slot < s->ntasks; slot++) {
-        rec.len = 0;
-        int r = sw_pickle_save_agent(s, slot, &rec);
-        if (r < 0 || (r == 1 && (!sw__pk_uv(&buf, rec.len) || !sw__pk_bytes(&buf, rec.data, rec.len)))) {
-            dberr(d, "out of memory pickling an agent");
-            ok = false;
-            break;
-        }
-        if (r == 0) continue;
         const struct sw__task *k = &s->tasks[slot];
-        sqlite3_bind_int64(st, 1, first + (int64_t)n);
-        sqlite3_bind_int64(st, 3, (int64_t)sw_handle_make(slot, k->gen));
-        sqlite3_bind_int(st, 4, k->kind);
-        double x, y;
-        if (w && sw_pickle_world_pos(w, slot, &x, &y)) {
-            sqlite3_bind_double(st, 5, x);
-            sqlite3_bind_double(st, 6, y);
+        if (k->state == SW_TASK_FREE) continue;
+        /* the record goes straight into the chunk after its length, which
+           takes one byte unless the record is 128 bytes or more */
+        size_t at = buf.len;
+        if (!sw__pk_reserve(&buf, 1)) goto oom;
+        buf.len++;
+        int r = sw_pickle_save_agent(s, slot, &buf);
+        if (r != 1) goto oom;
+        size_t len = buf.len - at - 1;
+        if (len < 0x80) {
+            buf.data[at] = (uint8_t)len;
         } else {
-            sqlite3_bind_null(st, 5);
-            sqlite3_bind_null(st, 6);
+            uint8_t pre[10];
+            size_t np = 0;
+            for (size_t v = len; ; v >>= 7) {
+                pre[np++] = (uint8_t)(v >= 0x80 ? (v & 0x7f) | 0x80 : v);
+                if (v < 0x80) break;
+            }
+            if (!sw__pk_reserve(&buf, np - 1)) goto oom;
+            memmove(buf.data + at + np, buf.data + at + 1, len);
+            memcpy(buf.data + at, pre, np);
+            buf.len += np - 1;
         }
-        sqlite3_bind_int(st, 7, k->state != SW_TASK_ZOMBIE);
-        sqlite3_bind_int64(st, 8, seq);
-        sqlite3_bind_int(st, 9, (int)in_chunk);
-        ok = step_done(d, st);
+        agent_row *a = &rows[nrows++];
+        a->id = sw_handle_make(slot, k->gen);
+        a->kind = k->kind;
+        a->placed = w && sw_pickle_world_pos(w, slot, &a->x, &a->y);
+        a->alive = k->state != SW_TASK_ZOMBIE;
+        a->chunk = seq;
+        a->pos = in_chunk;
+        if (nrows == SW__ROWS_PER_INSERT) {
+            ok = insert_rows(d, st, rows, nrows);
+            last = sqlite3_last_insert_rowid(d->db);
+            nrows = 0;
+        }
         n++;
         if (++in_chunk == SW__CHUNK_AGENTS || buf.len >= SW__CHUNK_BYTES) {
             ok = ok && flush_chunk(d, cs, id, first_chunk + seq, seq, in_chunk, &buf);
@@ -297,9 +388,22 @@ static bool save_agents(sw_snapshot_db *d, int64_t id, int64_t first, int64_t fi
         ok = flush_chunk(d, cs, id, first_chunk + seq, seq, in_chunk, &buf);
         seq++;
     }
+    if (ok && nrows) {
+        ok = insert_tail(d, id, rows, nrows);
+        last = sqlite3_last_insert_rowid(d->db);
+    }
+    if (ok && n && last != first + (int64_t)n - 1) {
+        /* cannot happen while max(rowid) + n fits in 63 bits */
+        dberr(d, "the agent rows did not get consecutive row ids");
+        ok = false;
+    }
+    if (0) {
+    oom:
+        dberr(d, "out of memory pickling an agent");
+        ok = false;
+    }
     sqlite3_finalize(st);
     sqlite3_finalize(cs);
-    sw_pickle_buf_fini(&rec);
     sw_pickle_buf_fini(&buf);
     *count = n;
     *nchunks = (uint64_t)seq;
@@ -331,54 +435,50 @@ int64_t sw_snapshot_save(sw_snapshot_db *d, const sw_sim *sim, const char *reaso
     char when[32];
     gmtime_r(&now, &tmv);
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tmv);
-    int64_t id = SW_E_IO;
+    int64_t id = 0;
     sqlite3_stmt *st = NULL;
     bool ok = exec(d, "BEGIN IMMEDIATE");
     bool began = ok;
     bool got;
+    /* the new rows' ids, known before any is written: the snapshot row goes
+       in last, whole, so that its large blobs are written once (an UPDATE
+       at the end would rewrite them) */
     int64_t first = ok ? pragma_int(d, "SELECT coalesce(max(rowid), 0) + 1 FROM agent", &got) : 0;
     ok = ok && got;
     int64_t first_chunk = ok ? pragma_int(d, "SELECT coalesce(max(rowid), 0) + 1 FROM chunk", &got) : 0;
     ok = ok && got;
-    if (ok && sqlite3_prepare_v2(d->db, "INSERT INTO snapshot(tick, taken_at, reason, scenario, engine_version, "
-                                        "format, seed, agents, first_row, chunks, first_chunk, schema, state) "
-                                        "VALUES(?,?,?,?,?,?,?,0,?,0,?,?,?)", -1, &st, NULL) != SQLITE_OK) {
+    if (ok) id = pragma_int(d, "SELECT coalesce(max(id), 0) + 1 FROM snapshot", &got);
+    ok = ok && got;
+    uint64_t count = 0, nchunks = 0;
+    ok = ok && save_tables(d, id, s) && save_agents(d, id, first, first_chunk, s, w, &count, &nchunks);
+    if (ok && sqlite3_prepare_v2(d->db, "INSERT INTO snapshot(id, tick, taken_at, reason, scenario, engine_version, "
+                                        "format, seed, agents, first_row, chunks, first_chunk, save_seconds, "
+                                        "schema, state) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st,
+                                 NULL) != SQLITE_OK) {
         dberr(d, "%s", sqlite3_errmsg(d->db));
         ok = false;
     }
     if (ok) {
-        sqlite3_bind_int64(st, 1, (int64_t)s->now);
-        sqlite3_bind_text(st, 2, when, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 3, reason ? reason : "", -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 4, sw_scenario_json(sim->sc), -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 5, SW_VERSION, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 6, SW_PICKLE_FORMAT);
-        sqlite3_bind_int64(st, 7, (int64_t)s->d.seed);
-        sqlite3_bind_int64(st, 8, first);
-        sqlite3_bind_int64(st, 9, first_chunk);
-        sqlite3_bind_blob64(st, 10, schema.data, schema.len, SQLITE_STATIC);
-        sqlite3_bind_blob64(st, 11, state.data, state.len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, (int64_t)s->now);
+        sqlite3_bind_text(st, 3, when, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, reason ? reason : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, sw_scenario_json(sim->sc), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 6, SW_VERSION, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 7, SW_PICKLE_FORMAT);
+        sqlite3_bind_int64(st, 8, (int64_t)s->d.seed);
+        sqlite3_bind_int64(st, 9, (int64_t)count);
+        sqlite3_bind_int64(st, 10, first);
+        sqlite3_bind_int64(st, 11, (int64_t)nchunks);
+        sqlite3_bind_int64(st, 12, first_chunk);
+        sqlite3_bind_double(st, 13, mono() - t0);
+        sqlite3_bind_blob64(st, 14, schema.data, schema.len, SQLITE_STATIC);
+        sqlite3_bind_blob64(st, 15, state.data, state.len, SQLITE_STATIC);
         ok = step_done(d, st);
-        id = sqlite3_last_insert_rowid(d->db);
     }
     sqlite3_finalize(st);
-    st = NULL;
     sw_pickle_buf_fini(&schema);
     sw_pickle_buf_fini(&state);
-    uint64_t count = 0, nchunks = 0;
-    ok = ok && save_tables(d, id, s) && save_agents(d, id, first, first_chunk, s, w, &count, &nchunks);
-    if (ok && sqlite3_prepare_v2(d->db, "UPDATE snapshot SET agents = ?, chunks = ?, save_seconds = ? WHERE id = ?",
-                                 -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, (int64_t)count);
-        sqlite3_bind_int64(st, 2, (int64_t)nchunks);
-        sqlite3_bind_double(st, 3, mono() - t0);
-        sqlite3_bind_int64(st, 4, id);
-        ok = step_done(d, st);
-    } else if (ok) {
-        dberr(d, "%s", sqlite3_errmsg(d->db));
-        ok = false;
-    }
-    sqlite3_finalize(st);
     ok = ok && exec(d, "COMMIT");
     if (!ok) {
         if (began) sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
