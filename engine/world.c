@@ -43,9 +43,10 @@ int sw__world_reserve(sw_world *w, uint32_t slots) {
     if (sy) w->sy = sy;
     double *hd = grow(w->heading, cap, sizeof *hd);
     if (hd) w->heading = hd;
-    double *hx = grow(w->hdx, cap, sizeof *hx);
+    /* directions only once somebody gives one (sw_world_space_set_direction) */
+    double *hx = w->hdx ? grow(w->hdx, cap, sizeof *hx) : NULL;
     if (hx) w->hdx = hx;
-    double *hy = grow(w->hdy, cap, sizeof *hy);
+    double *hy = w->hdy ? grow(w->hdy, cap, sizeof *hy) : NULL;
     if (hy) w->hdy = hy;
     uint32_t *sb = grow(w->sbucket, cap, sizeof *sb);
     if (sb) w->sbucket = sb;
@@ -55,7 +56,7 @@ int sw__world_reserve(sw_world *w, uint32_t slots) {
     if (sp) w->sprev = sp;
     sw_chan *mb = grow(w->mailbox, cap, sizeof *mb);
     if (mb) w->mailbox = mb;
-    if (!g || !sx || !sy || !hd || !hx || !hy || !sb || !sn || !sp || !mb) {
+    if (!g || !sx || !sy || !hd || (w->hdx && !hx) || (w->hdy && !hy) || !sb || !sn || !sp || !mb) {
         errf(w, "out of memory for %u agents", slots);
         return SW_E_NOMEM;
     }
@@ -64,10 +65,10 @@ int sw__world_reserve(sw_world *w, uint32_t slots) {
         w->g[i].y = -1;
         w->g[i].next = w->g[i].prev = SW__NIL;
         w->sx[i] = w->sy[i] = w->heading[i] = 0;
-        w->hdx[i] = w->hdy[i] = NAN;
         w->sbucket[i] = w->snext[i] = w->sprev[i] = SW__NIL;
         w->mailbox[i] = SW_CHAN_NONE;
     }
+    for (uint32_t i = w->slotcap; w->hdx && i < cap; i++) w->hdx[i] = w->hdy[i] = NAN;
     w->slotcap = cap;
     return SW_OK;
 }
@@ -486,12 +487,12 @@ bool sw_world_space_pos(const sw_world *w, sw_id id, double *x, double *y) {
 
 double sw__world_heading(const sw_world *w, uint32_t slot) {
     double h = w->heading[slot];
-    return isnan(h) ? atan2(w->hdy[slot], w->hdx[slot]) : h;
+    return isnan(h) && w->hdx ? atan2(w->hdy[slot], w->hdx[slot]) : h;
 }
 
 void sw__world_set_heading(sw_world *w, uint32_t slot, double heading) {
     w->heading[slot] = heading;
-    if (isnan(heading)) w->hdx[slot] = w->hdy[slot] = NAN; /* read back as NaN */
+    if (isnan(heading) && w->hdx) w->hdx[slot] = w->hdy[slot] = NAN; /* read back as NaN */
 }
 
 void sw_world_space_set_heading(sw_world *w, sw_id id, double heading) {
@@ -499,9 +500,28 @@ void sw_world_space_set_heading(sw_world *w, sw_id id, double heading) {
     if (slot_of(w, id, &slot) && slot < w->slotcap) sw__world_set_heading(w, slot, heading);
 }
 
+/* The per-slot directions, made on the first sw_world_space_set_direction
+ * (a world nobody gives one to does without them). */
+static bool directions_make(sw_world *w) {
+    w->hdx = malloc((size_t)w->slotcap * sizeof *w->hdx);
+    w->hdy = malloc((size_t)w->slotcap * sizeof *w->hdy);
+    if (!w->hdx || !w->hdy) {
+        free(w->hdx);
+        free(w->hdy);
+        w->hdx = w->hdy = NULL;
+        return false;
+    }
+    for (uint32_t i = 0; i < w->slotcap; i++) w->hdx[i] = w->hdy[i] = NAN;
+    return true;
+}
+
 void sw_world_space_set_direction(sw_world *w, sw_id id, double dx, double dy) {
     uint32_t slot;
     if (!slot_of(w, id, &slot) || slot >= w->slotcap) return;
+    if (!w->hdx && !directions_make(w)) { /* out of memory: the heading now */
+        w->heading[slot] = atan2(dy, dx);
+        return;
+    }
     w->heading[slot] = NAN; /* marks the direction as the heading to work out */
     w->hdx[slot] = dx;
     w->hdy[slot] = dy;

@@ -34,7 +34,8 @@ struct sw_world {
     uint32_t slotcap;
     sw__gslot *g;              /* grid cell and the cell's list, in arrival order */
     double *sx, *sy, *heading; /* continuous space; heading NaN: atan2(hdy, hdx) */
-    double *hdx, *hdy;         /* the direction given for the heading, worked out when read */
+    double *hdx, *hdy;         /* the direction given for the heading, worked out when
+                                  read; NULL until the first direction is given */
     uint32_t *sbucket;         /* bucket, or SW__NIL: not in space */
     uint32_t *snext, *sprev;   /* the bucket's list, in arrival order */
     sw_chan *mailbox;          /* SW_CHAN_NONE until asked for */
