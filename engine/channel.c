@@ -178,7 +178,7 @@ static inline __attribute__((always_inline)) sw_step block(sw_sched *s, sw_taskl
 static sw_step run_woken_now(sw_sched *s, sw_tasklet *t, uint32_t woken) {
     uint32_t me = t->slot, front0 = s->front;
     s->nested = true;
-    sw__run_now(s, woken);
+    sw__run_task(s, woken);
     s->nested = false;
     struct sw__task *k = &s->tasks[me]; /* the table may have moved */
     t->task = k;                        /* t is the scheduler's one view */
@@ -196,7 +196,7 @@ static sw_step run_woken_now(sw_sched *s, sw_tasklet *t, uint32_t woken) {
         return SW_STEP_SWITCH;
     }
     /* resumed, as the scheduler would have counted it */
-    if (!sw__spin_check(s, k, me)) return SW_STEP_FAIL;
+    SW__SPIN_OR_FAIL(s, k, me);
     s->resumes++;
     return SW_STEP_CONTINUE;
 }
@@ -285,7 +285,7 @@ sw_step sw__send(sw_tasklet *t, sw_chan ch, const sw_msg *msg) {
     if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
     /* count the operation first: a loop sending to a closed or stale channel
        never suspends either, and must not hang the tick */
-    if (!sw__spin_check(s, k, t->slot)) return SW_STEP_FAIL;
+    SW__SPIN_OR_FAIL(s, k, t->slot);
     sw__chan *c = sw__chan_get(s, ch);
     if (!c) {
         k->status = SW_E_STALE;
@@ -342,7 +342,7 @@ sw_step sw__recv(sw_tasklet *t, sw_chan ch, sw_msg *dst) {
     sw_sched *s = t->sched;
     struct sw__task *k = t->task;
     if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
-    if (!sw__spin_check(s, k, t->slot)) return SW_STEP_FAIL;
+    SW__SPIN_OR_FAIL(s, k, t->slot);
     sw__chan *c = sw__chan_get(s, ch);
     if (!c) {
         k->status = SW_E_STALE;

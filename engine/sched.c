@@ -356,7 +356,7 @@ static void task_destroy(sw_sched *s, uint32_t slot) {
     struct sw__task *k = &s->tasks[slot];
     if (k->state == SW_TASK_RUNNING) {
         /* killed itself: its function is still running on its frames, which
-           run_task reclaims when it returns */
+           sw__run_task reclaims when it returns */
         k->state = SW_TASK_ZOMBIE;
         s->live--;
         s->kinds[k->kind].live--;
@@ -571,6 +571,11 @@ bool sw__spin_fail(sw_sched *s, struct sw__task *k, uint32_t slot) {
     return false;
 }
 
+sw_step sw__spin_fail_step(sw_sched *s, struct sw__task *k, uint32_t slot) {
+    sw__spin_fail(s, k, slot);
+    return SW_STEP_FAIL;
+}
+
 sw_step sw__yield(sw_tasklet *t) {
     sw_sched *s = t->sched;
     if (t->task->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
@@ -617,7 +622,7 @@ sw_step sw__call(sw_tasklet *t, const sw_func *fn, const void *args, sw_value *r
     sw_sched *s = t->sched;
     struct sw__task *k = t->task;
     if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
-    if (!sw__spin_check(s, k, t->slot)) return SW_STEP_FAIL;
+    SW__SPIN_OR_FAIL(s, k, t->slot);
     int fi = fn ? sw__func_index(s, fn) : SW_E_INVALID;
     if (fi < 0) {
         sw__errf(s, "SW_CALL of a function that cannot be registered: %s", s->errmsg);
@@ -694,34 +699,10 @@ static void task_gone(sw_sched *s, uint32_t slot) {
     slot_free(s, slot);
 }
 
-/* Run one tasklet until it suspends, exits or fails. This and the loop in
- * sw_sched_step are the hottest code in the engine: a channel handoff is two
- * trips through here, so it keeps to a few loads and one indirect call. */
-static inline void run_task(sw_sched *s, uint32_t slot) {
-    struct sw__task *k = &s->tasks[slot];
-    if (__builtin_expect(k->state == SW_TASK_ZOMBIE, 0)) {
-        slot_free(s, slot);
-        return;
-    }
-    sw_tasklet *t = &s->cur;
-    t->task = k;
-    t->slot = slot;
-    t->keyed = 0;
-    k->state = SW_TASK_RUNNING;
-    for (;;) {
-        if (!sw__spin_check(s, k, slot)) break;
-        s->resumes++;
-        sw__frame *f = k->top;
-        sw_step r = s->funcs[f->fn].run(t, f + 1);
-        k = t->task; /* spawning may have moved the table */
-        if (__builtin_expect(k->state == SW_TASK_ZOMBIE, 0)) break;
-        if (r == SW_STEP_WAIT || r == SW_STEP_SWITCH) return;
-        if (r != SW_STEP_CALL && r != SW_STEP_RETURN) break; /* EXIT, FAIL, or no SW_END */
-    }
-    task_gone(s, slot);
-}
-
-void sw__run_now(sw_sched *s, uint32_t slot) { run_task(s, slot); }
+/* The cold ends of sw__run_task (sched_int.h): a tasklet killed while queued,
+ * and one that exited, failed or was killed while running. */
+void sw__run_zombie(sw_sched *s, uint32_t slot) { slot_free(s, slot); }
+void sw__run_gone(sw_sched *s, uint32_t slot) { task_gone(s, slot); }
 
 /* Grow-only scratch of the ordering pass (kept across ticks: no allocation
  * per tick once the batches stop growing). */
@@ -1016,7 +997,7 @@ int sw_sched_step(sw_sched *s) {
             }
             if (near != SW__TOMB) __builtin_prefetch(s->tasks[near].top, 1);
         }
-        run_task(s, slot);
+        sw__run_task(s, slot);
     }
     s->cur.task = NULL;
     s->in_run = false;

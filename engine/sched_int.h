@@ -135,11 +135,14 @@ enum { SW__ST_FREE = SW_TASK_FREE };
 void *sw__alloc(sw_sched *s, void *p, size_t n);
 void sw__errf(sw_sched *s, const char *fmt, ...);
 void sw__reportf(sw_sched *s, const char *fmt, ...);
-/* Run tasklet `slot` until it suspends, exits or fails (the run loop's body;
- * channel handoffs call it to run the woken side at once). */
-void sw__run_now(sw_sched *s, uint32_t slot);
+/* The cold ends of sw__run_task, out of line. */
+void sw__run_zombie(sw_sched *s, uint32_t slot);
+void sw__run_gone(sw_sched *s, uint32_t slot);
 /* The watchdog's report, when sw__spin_check finds the limit passed. */
 bool sw__spin_fail(sw_sched *s, struct sw__task *k, uint32_t slot);
+/* The same, as an operation's result: SW_STEP_FAIL (a tail call, so that the
+ * operations' fast paths need no stack frame). */
+sw_step sw__spin_fail_step(sw_sched *s, struct sw__task *k, uint32_t slot);
 int sw__func_index(sw_sched *s, const sw_func *fn);
 /* frames (frame.c) */
 sw__frame *sw__frame_new(sw_sched *s, int fn);
@@ -187,12 +190,49 @@ static inline bool sw__spin_check(sw_sched *s, struct sw__task *k, uint32_t slot
     return sw__spin_fail(s, k, slot);
 }
 
+/* Count one operation of the running tasklet; past the watchdog's limit,
+ * return SW_STEP_FAIL (with a report) from the calling operation. */
+#define SW__SPIN_OR_FAIL(s, k, slot)                                  \
+    do {                                                              \
+        if (__builtin_expect(++(k)->spin > (s)->d.watchdog, 0))       \
+            return sw__spin_fail_step((s), (k), (slot));              \
+    } while (0)
+
 static inline struct sw__task *sw__task_get(const sw_sched *s, sw_id id) {
     uint32_t slot = sw_handle_slot(id);
     if (slot >= s->ntasks) return NULL;
     struct sw__task *k = &s->tasks[slot];
     if (k->gen != sw_handle_gen(id) || k->state == SW_TASK_FREE || k->state == SW_TASK_ZOMBIE) return NULL;
     return k;
+}
+
+/* Run tasklet `slot` until it suspends, exits or fails: the run loop's body,
+ * and what a channel handoff runs inline for the woken side. This and the
+ * loop in sw_sched_step are the hottest code in the engine: a channel
+ * handoff is two trips through here, so it keeps to a few loads and one
+ * indirect call, inline in both places. */
+static inline __attribute__((always_inline)) void sw__run_task(sw_sched *s, uint32_t slot) {
+    struct sw__task *k = &s->tasks[slot];
+    if (__builtin_expect(k->state == SW_TASK_ZOMBIE, 0)) {
+        sw__run_zombie(s, slot); /* killed while queued: never runs */
+        return;
+    }
+    sw_tasklet *t = &s->cur;
+    t->task = k;
+    t->slot = slot;
+    t->keyed = 0;
+    k->state = SW_TASK_RUNNING;
+    for (;;) {
+        if (!sw__spin_check(s, k, slot)) break;
+        s->resumes++;
+        sw__frame *f = k->top;
+        sw_step r = s->funcs[f->fn].run(t, f + 1);
+        k = t->task; /* spawning may have moved the table */
+        if (__builtin_expect(k->state == SW_TASK_ZOMBIE, 0)) break;
+        if (__builtin_expect(r == SW_STEP_WAIT || r == SW_STEP_SWITCH, 1)) return;
+        if (r != SW_STEP_CALL && r != SW_STEP_RETURN) break; /* EXIT, FAIL, or no SW_END */
+    }
+    sw__run_gone(s, slot);
 }
 
 #endif
