@@ -203,17 +203,34 @@ static int run_fire(uint32_t side, fire_result *out) {
 /* ---- output ------------------------------------------------------------------------------ */
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: swarmlet bench models [--json] [--quick] [--runs N]\n\n"
+    fprintf(f, "usage: swarmlet bench models [--json] [--quick] [--runs N] [--only KEYS]\n\n"
                "Times wolf-sheep, flocking and Schelling (small and large, as in the ABM\n"
                "framework comparison: median of N seeded runs, default 100), beside the\n"
                "published Agents.jl and Ark.jl figures, then burns a 10,000,000-cell forest.\n"
                "  --json     one JSON object keyed by figure\n"
                "  --quick    3 runs and a 1,000,000-cell forest (a smoke test)\n"
-               "  --runs N   seeded runs per configuration\n");
+               "  --runs N   seeded runs per configuration\n"
+               "  --only K   only the figures whose key contains one of the comma-separated\n"
+               "             words (e.g. wolf_sheep_large,flocking; forest_fire_10m: the big\n"
+               "             forest), to re-measure a few on their own\n");
+}
+
+/* Whether `key` contains one of the comma-separated words of `only` (NULL:
+ * everything). */
+static bool selected(const char *only, const char *key) {
+    if (!only) return true;
+    for (const char *p = only; *p;) {
+        size_t n = strcspn(p, ",");
+        for (const char *k = key; n && *k; k++)
+            if (strncmp(k, p, n) == 0) return true;
+        p += n + (p[n] == ',');
+    }
+    return false;
 }
 
 int sw_bench_models(int argc, char **argv) {
     bool json = false, quick = false;
+    const char *only = NULL;
     int runs = 100;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) {
@@ -229,6 +246,8 @@ int sw_bench_models(int argc, char **argv) {
                 return 2;
             }
             runs = (int)v;
+        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+            only = argv[++i];
         } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
@@ -248,6 +267,7 @@ int sw_bench_models(int argc, char **argv) {
                "steps ms", "agent-steps/s", "Agents.jl", "ratio", "Ark.jl", "ratio");
     if (!json) printf("%-18s\n", "  seeded runs)");
     for (int i = 0; i < NCONFIGS; i++) {
+        if (!selected(only, configs[i].key)) continue;
         if (run_config(&configs[i], runs, &res[i])) return 1;
         if (!json && configs[i].agents_jl > 0) {
             printf("%-18s %10.3f %10.3f %14.3g %8.1f ms %6.1fx %6.1f ms %6.1fx\n", configs[i].label,
@@ -261,12 +281,14 @@ int sw_bench_models(int argc, char **argv) {
         fflush(stdout);
     }
     fire_result fr;
-    if (run_fire(side, &fr)) return 1;
+    bool fire = selected(only, fkey);
+    if (fire && run_fire(side, &fr)) return 1;
 
     if (json) {
         printf("{\"runs\": %d", runs);
         for (int i = 0; i < NCONFIGS; i++) {
             const char *k = configs[i].key;
+            if (!selected(only, k)) continue;
             printf(", \"%s_ms\": %.4f, \"%s_steps_ms\": %.4f, \"%s_agent_steps_per_s\": %.0f", k,
                    res[i].total_ms, k, res[i].steps_ms, k, res[i].agent_steps_per_s);
             if (configs[i].agents_jl > 0)
@@ -274,6 +296,10 @@ int sw_bench_models(int argc, char **argv) {
                        "\"%s_vs_ark_jl\": %.2f",
                        k, configs[i].agents_jl, k, configs[i].ark_jl, k,
                        configs[i].agents_jl / res[i].total_ms, k, configs[i].ark_jl / res[i].total_ms);
+        }
+        if (!fire) {
+            printf("}\n");
+            return 0;
         }
         printf(", \"%s_cells\": %llu, \"%s_trees\": %llu, \"%s_build_ms\": %.1f, "
                "\"%s_first_tick_ms\": %.1f, \"%s_ms\": %.1f, \"%s_ticks\": %llu, "
@@ -285,6 +311,7 @@ int sw_bench_models(int argc, char **argv) {
         printf("}\n");
         return 0;
     }
+    if (!fire) return 0;
     printf("\nforest fire, %u x %u cells (%llu trees, density 0.7), burnt to the end:\n", side,
            side, (unsigned long long)fr.trees);
     printf("  construction            %10.1f ms\n", fr.build_ms);
