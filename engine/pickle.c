@@ -74,6 +74,8 @@ void sw__rd_fail(sw__rd *r, const char *fmt, ...) {
     va_end(ap);
 }
 
+uint64_t sw__rd_uv_slow(sw__rd *r, const char *field) { return sw__rd_uv_inline(r, field); }
+
 bool sw__rd_name(sw__rd *r, char *out, const char *field) {
     uint64_t n = sw__rd_uvmax(r, SW__PK_MAX_NAME, field);
     const uint8_t *q = sw__rd_bytes(r, (size_t)n, field);
@@ -430,13 +432,25 @@ int sw_pickle_save_state(const sw_sched *s, const sw_pickle_section *sections, i
 
 /* ---- agents ----------------------------------------------------------------------------- */
 
+/* Unchecked writing into room reserved beforehand. */
+static inline uint8_t *put_uv(uint8_t *p, uint64_t x) {
+    while (x >= 0x80) {
+        *p++ = (uint8_t)(x | 0x80);
+        x >>= 7;
+    }
+    *p++ = (uint8_t)x;
+    return p;
+}
+
 int sw_pickle_save_agent(const sw_sched *s, uint32_t slot, sw_pickle_buf *out) {
     if (slot >= s->ntasks) return 0;
     const struct sw__task *k = &s->tasks[slot];
     if (k->state == SW_TASK_FREE) return 0;
-    /* frames root first: walk the chain into a small array */
+    /* frames root first: walk the chain into a small array, adding up the
+       room the record needs (so that writing it checks nothing) */
     const sw__frame *chain[64], **fr = chain;
     uint32_t depth = 0, cap = 64;
+    size_t need = 9 * 10 + 4;
     for (const sw__frame *f = k->top; f; f = f->parent) {
         if (depth == cap) {
             const sw__frame **bigger = malloc(2 * (size_t)cap * sizeof *bigger);
@@ -450,23 +464,39 @@ int sw_pickle_save_agent(const sw_sched *s, uint32_t slot, sw_pickle_buf *out) {
             cap *= 2;
         }
         fr[depth++] = f;
+        need += 3 * 10 + s->funcs[f->fn].fn->frame_size;
+    }
+    if (out->cap - out->len < need && !sw__pk_reserve(out, need)) {
+        if (fr != chain) free(fr);
+        return SW_E_NOMEM;
     }
     uint64_t wait = (k->state == SW_TASK_SLEEPING || k->state == SW_TASK_RECV ||
                      k->state == SW_TASK_SEND) ? k->wait : 0;
     size_t start = out->len;
-    bool ok = sw__pk_uv(out, k->kind) && sw__pk_uv(out, slot) && sw__pk_uv(out, k->gen) &&
-              sw__pk_u8(out, k->state) && sw__pk_u8(out, (uint8_t)k->status) &&
-              sw__pk_uv(out, k->spin) && sw__pk_uv(out, k->rng) && sw__pk_uv(out, wait) &&
-              sw__pk_uv(out, depth);
-    for (uint32_t i = depth; ok && i-- > 0;) {
+    uint8_t *p = out->data + start;
+    p = put_uv(p, k->kind);
+    p = put_uv(p, slot);
+    p = put_uv(p, k->gen);
+    *p++ = k->state;
+    *p++ = (uint8_t)k->status;
+    p = put_uv(p, k->spin);
+    p = put_uv(p, k->rng);
+    p = put_uv(p, wait);
+    p = put_uv(p, depth);
+    for (uint32_t i = depth; i-- > 0;) {
         const sw__frame *f = fr[i];
         const sw_func *fn = s->funcs[f->fn].fn;
-        ok = sw__pk_uv(out, f->fn) && sw__pk_uv(out, f->pc) &&
-             sw__pk_uv(out, sw__pk_ref_code(fn, f->ref)) && sw__pk_bytes(out, f + 1, fn->frame_size);
+        p = put_uv(p, f->fn);
+        p = put_uv(p, f->pc);
+        p = put_uv(p, sw__pk_ref_code(fn, f->ref));
+        memcpy(p, f + 1, fn->frame_size);
+        p += fn->frame_size;
     }
     if (fr != chain) free(fr);
-    ok = ok && sw__pk_seal(out, start);
-    return ok ? 1 : SW_E_NOMEM;
+    uint32_t sum = sw__pk_sum(out->data + start, (size_t)(p - (out->data + start)));
+    memcpy(p, &sum, 4);
+    out->len = (size_t)(p + 4 - out->data);
+    return 1;
 }
 
 /* ---- one buffer ---------------------------------------------------------------------------- */

@@ -65,6 +65,8 @@ static inline bool sw__pk_str(sw_pickle_buf *b, const char *s) {
 
 static inline uint32_t sw__pk_sum(const uint8_t *p, size_t n) {
     uint64_t h = 0x9ae16a3b2f90404fULL ^ n;
+    const uint8_t *end = p + n;
+    bool whole = n >= 8;
     while (n >= 8) {
         uint64_t w;
         memcpy(&w, p, 8);
@@ -73,8 +75,16 @@ static inline uint32_t sw__pk_sum(const uint8_t *p, size_t n) {
         p += 8;
         n -= 8;
     }
+    /* the last 0..7 bytes as a little-endian number (a memcpy of a variable
+       size is a call): the top of the word that ends the data, if there is
+       one */
     uint64_t w = 0;
-    memcpy(&w, p, n);
+    if (whole && n) {
+        memcpy(&w, end - 8, 8);
+        w >>= 8 * (8 - n);
+    } else {
+        for (size_t i = 0; i < n; i++) w |= (uint64_t)p[i] << (8 * i);
+    }
     h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
     h ^= h >> 32;
     return (uint32_t)h;
@@ -129,7 +139,34 @@ static inline const uint8_t *sw__rd_bytes(sw__rd *r, size_t n, const char *field
     return q;
 }
 
+/* The general case of sw__rd_uv (pickle.c). */
+uint64_t sw__rd_uv_slow(sw__rd *r, const char *field);
+
+/* A varint. Away from the end (10 bytes left, the longest a varint can be)
+ * the first nine bytes need no bounds check; the rest, a tenth byte, an
+ * error or the end, take the general path. */
 static inline uint64_t sw__rd_uv(sw__rd *r, const char *field) {
+    const uint8_t *p = r->p;
+    if (__builtin_expect(!r->bad && r->end - p >= 10, 1)) {
+        uint64_t x = p[0];
+        if (x < 0x80) {
+            r->p = p + 1;
+            return x;
+        }
+        x &= 0x7f;
+        for (unsigned i = 1; i < 9; i++) {
+            uint64_t c = p[i];
+            x |= (c & 0x7f) << (7 * i);
+            if (c < 0x80) {
+                r->p = p + i + 1;
+                return x;
+            }
+        }
+    }
+    return sw__rd_uv_slow(r, field);
+}
+
+static inline uint64_t sw__rd_uv_inline(sw__rd *r, const char *field) {
     uint64_t x = 0;
     for (unsigned shift = 0; !r->bad; shift += 7) {
         if (r->p == r->end) {

@@ -23,6 +23,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+static inline uint8_t *put_uv32(uint8_t *p, uint32_t x) {
+    while (x >= 0x80) {
+        *p++ = (uint8_t)(x | 0x80);
+        x >>= 7;
+    }
+    *p++ = (uint8_t)x;
+    return p;
+}
+
 static int save_world(const sw_sched *s, void *ud, sw_pickle_buf *b, char *err, size_t errlen) {
     const sw_world *w = ud;
     bool ok = sw__pk_uv(b, w->d.width) && sw__pk_uv(b, w->d.height) &&
@@ -32,11 +41,19 @@ static int save_world(const sw_sched *s, void *ud, sw_pickle_buf *b, char *err, 
     uint64_t n = 0;
     for (uint32_t c = 0; c < w->ncells; c++) n += w->cell_count[c] > 0;
     ok = ok && sw__pk_uv(b, n);
+    /* room for every occupied cell's index and count and every slot (5
+       bytes each at most), reserved once: the lists are written unchecked */
+    uint64_t listed = 0;
+    for (uint32_t c = 0; c < w->ncells; c++) listed += w->cell_count[c];
+    ok = ok && listed <= s->ntasks && sw__pk_reserve(b, 5 * (2 * n + listed));
+    uint8_t *p = ok ? b->data + b->len : NULL;
     for (uint32_t c = 0; ok && c < w->ncells; c++) {
         if (!w->cell_count[c]) continue;
-        ok = sw__pk_uv(b, c) && sw__pk_uv(b, w->cell_count[c]);
-        for (uint32_t i = w->cell_head[c]; ok && i != SW__NIL; i = w->g[i].next) ok = sw__pk_uv(b, i);
+        p = put_uv32(p, c);
+        p = put_uv32(p, w->cell_count[c]);
+        for (uint32_t i = w->cell_head[c]; i != SW__NIL; i = w->g[i].next) p = put_uv32(p, i);
     }
+    if (ok) b->len = (size_t)(p - b->data);
     uint32_t nb = w->bw * w->bh;
     n = 0;
     for (uint32_t k = 0; k < nb; k++) n += w->bucket_head[k] != SW__NIL;
@@ -147,8 +164,8 @@ static int load_world(sw_sched *s, void *ud, const uint8_t *data, size_t len, ch
         for (uint64_t j = 0; j < cnt && !r.bad; j++) {
             uint32_t slot = (uint32_t)sw__rd_uvmax(&r, s->ntasks ? s->ntasks - 1 : 0, "agent in a cell");
             if (r.bad) break;
-            if (!sw_sched_id_at(s, slot) || w->g[slot].x >= 0) {
-                sw__rd_fail(&r, "slot %u is on a cell but is not a live agent, or is on two", slot);
+            if (w->g[slot].x >= 0) {
+                sw__rd_fail(&r, "slot %u is on two cells", slot);
                 break;
             }
             /* cell_link, inlined: world.c keeps it static */
@@ -160,6 +177,13 @@ static int load_world(sw_sched *s, void *ud, const uint8_t *data, size_t len, ch
             w->cell_tail[c] = slot;
             if (w->cell_count[c]++ == 0) w->occupied++;
         }
+    }
+    /* that each is a live agent, checked in slot order: the cells list
+       them in no particular order, and a random walk through the tasklet
+       table would miss the cache at every agent */
+    for (uint32_t slot = 0; !r.bad && slot < s->ntasks; slot++) {
+        if (w->g[slot].x >= 0 && !sw_sched_id_at(s, slot))
+            sw__rd_fail(&r, "slot %u is on a cell but is not a live agent", slot);
     }
     uint32_t nbk = w->bw * w->bh;
     n = sw__rd_uvmax(&r, nbk, "space bucket count");

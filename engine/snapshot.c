@@ -29,8 +29,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define SW__CHUNK_AGENTS 1024
-#define SW__CHUNK_BYTES (256u * 1024u)
+#define SW__CHUNK_AGENTS 4096
+#define SW__CHUNK_BYTES (1024u * 1024u)
 #define SW__PAGE_SIZE "65536" /* for new databases */
 
 struct sw_snapshot_db {
@@ -254,16 +254,17 @@ static bool flush_chunk(sw_snapshot_db *d, sqlite3_stmt *cs, int64_t id, int64_t
 /* Agent rows go in SW__ROWS_PER_INSERT at a time: one statement per row
  * would cost SQLite a cursor opened, a seek from the root and a statement
  * halted for each. SQLite numbers them (max(rowid) + 1 each, so they are
- * consecutive: checked at the end). The snapshot id is parameter 1 of every
- * row, bound once. */
+ * consecutive: checked at the end). A statement's rows are consecutive
+ * records of one chunk (chunks end on statement boundaries), so the snapshot
+ * (?1), the chunk (?2) and the first row's place in it (?3) are bound once
+ * per statement and each row binds only its own five values. */
 #define SW__ROWS_PER_INSERT 64
-#define SW__AGENT_PARAMS 7 /* per row, beside the snapshot */
+#define SW__AGENT_PARAMS 5 /* per row */
+_Static_assert(SW__CHUNK_AGENTS % SW__ROWS_PER_INSERT == 0, "chunks end on statement boundaries");
 
 typedef struct agent_row {
     sw_id id;
     double x, y;
-    int64_t chunk;
-    uint32_t pos;
     uint16_t kind;
     bool placed, alive;
 } agent_row;
@@ -277,9 +278,9 @@ static sqlite3_stmt *prepare_agent_insert(sw_snapshot_db *d, int rows) {
     }
     size_t n = (size_t)snprintf(sql, cap, "INSERT INTO agent(snapshot, id, kind, x, y, alive, chunk, pos) VALUES");
     for (int r = 0; r < rows; r++) {
-        int p = 2 + r * SW__AGENT_PARAMS;
-        n += (size_t)snprintf(sql + n, cap - n, "%s(?1,?%d,?%d,?%d,?%d,?%d,?%d,?%d)", r ? "," : "", p, p + 1,
-                              p + 2, p + 3, p + 4, p + 5, p + 6);
+        int p = 4 + r * SW__AGENT_PARAMS;
+        n += (size_t)snprintf(sql + n, cap - n, "%s(?1,?%d,?%d,?%d,?%d,?%d,?2,?3+%d)", r ? "," : "", p, p + 1,
+                              p + 2, p + 3, p + 4, r);
     }
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v3(d->db, sql, (int)n + 1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
@@ -290,10 +291,14 @@ static sqlite3_stmt *prepare_agent_insert(sw_snapshot_db *d, int rows) {
     return st;
 }
 
-static bool insert_rows(sw_snapshot_db *d, sqlite3_stmt *st, const agent_row *rows, int n) {
+/* Insert `n` rows (a statement made for n) of chunk `chunk` from place `pos`. */
+static bool insert_rows(sw_snapshot_db *d, sqlite3_stmt *st, int64_t chunk, uint32_t pos, const agent_row *rows,
+                        int n) {
+    sqlite3_bind_int64(st, 2, chunk);
+    sqlite3_bind_int64(st, 3, pos);
     for (int r = 0; r < n; r++) {
         const agent_row *a = &rows[r];
-        int p = 2 + r * SW__AGENT_PARAMS;
+        int p = 4 + r * SW__AGENT_PARAMS;
         sqlite3_bind_int64(st, p, (int64_t)a->id);
         sqlite3_bind_int(st, p + 1, a->kind);
         if (a->placed) {
@@ -304,18 +309,16 @@ static bool insert_rows(sw_snapshot_db *d, sqlite3_stmt *st, const agent_row *ro
             sqlite3_bind_null(st, p + 3);
         }
         sqlite3_bind_int(st, p + 4, a->alive);
-        sqlite3_bind_int64(st, p + 5, a->chunk);
-        sqlite3_bind_int(st, p + 6, (int)a->pos);
     }
     return step_done(d, st);
 }
 
 /* The last rows, fewer than a full statement. */
-static bool insert_tail(sw_snapshot_db *d, int64_t id, const agent_row *rows, int n) {
+static bool insert_tail(sw_snapshot_db *d, int64_t id, int64_t chunk, uint32_t pos, const agent_row *rows, int n) {
     sqlite3_stmt *st = prepare_agent_insert(d, n);
     if (!st) return false;
     sqlite3_bind_int64(st, 1, id);
-    bool ok = insert_rows(d, st, rows, n);
+    bool ok = insert_rows(d, st, chunk, pos, rows, n);
     sqlite3_finalize(st);
     return ok;
 }
@@ -369,28 +372,26 @@ static bool save_agents(sw_snapshot_db *d, int64_t id, int64_t first, int64_t fi
         a->kind = k->kind;
         a->placed = w && sw_pickle_world_pos(w, slot, &a->x, &a->y);
         a->alive = k->state != SW_TASK_ZOMBIE;
-        a->chunk = seq;
-        a->pos = in_chunk;
-        if (nrows == SW__ROWS_PER_INSERT) {
-            ok = insert_rows(d, st, rows, nrows);
-            last = sqlite3_last_insert_rowid(d->db);
-            nrows = 0;
-        }
         n++;
-        if (++in_chunk == SW__CHUNK_AGENTS || buf.len >= SW__CHUNK_BYTES) {
-            ok = ok && flush_chunk(d, cs, id, first_chunk + seq, seq, in_chunk, &buf);
+        in_chunk++;
+        if (nrows < SW__ROWS_PER_INSERT) continue;
+        ok = insert_rows(d, st, seq, in_chunk - (uint32_t)nrows, rows, nrows);
+        last = sqlite3_last_insert_rowid(d->db);
+        nrows = 0;
+        if (ok && (in_chunk == SW__CHUNK_AGENTS || buf.len >= SW__CHUNK_BYTES)) {
+            ok = flush_chunk(d, cs, id, first_chunk + seq, seq, in_chunk, &buf);
             seq++;
             in_chunk = 0;
             buf.len = 0;
         }
     }
+    if (ok && nrows) {
+        ok = insert_tail(d, id, seq, in_chunk - (uint32_t)nrows, rows, nrows);
+        last = sqlite3_last_insert_rowid(d->db);
+    }
     if (ok && in_chunk) {
         ok = flush_chunk(d, cs, id, first_chunk + seq, seq, in_chunk, &buf);
         seq++;
-    }
-    if (ok && nrows) {
-        ok = insert_tail(d, id, rows, nrows);
-        last = sqlite3_last_insert_rowid(d->db);
     }
     if (ok && n && last != first + (int64_t)n - 1) {
         /* cannot happen while max(rowid) + n fits in 63 bits */
