@@ -532,27 +532,39 @@ void *sw_root_frame(const sw_tasklet *t) { return root_frame(t->task) + 1; }
 
 /* The key (two SplitMix64 rounds) is worked out at the first draw after the
  * view was handed to this tasklet, then kept in the view: a draw is one round. */
-static __attribute__((noinline)) uint64_t rand_key(sw_tasklet *t) {
-    t->rng_key = sw_rng_key(t->sched->d.seed, sw_self(t));
-    t->keyed = 1;
-    return t->rng_key;
-}
-
-uint64_t sw_rand_u64(sw_tasklet *t) {
-    uint64_t key = __builtin_expect(t->keyed, 1) ? t->rng_key : rand_key(t);
+static inline __attribute__((always_inline)) uint64_t rand_next(sw_tasklet *t) {
+    uint64_t key;
+    if (__builtin_expect(t->keyed, 0)) {
+        key = t->rng_key;
+    } else {
+        key = sw_rng_key(t->sched->d.seed, sw_self(t));
+        t->rng_key = key;
+        t->keyed = 1;
+    }
     return sw_rng_at(key, t->task->rng++);
 }
 
-double sw_rand_unit(sw_tasklet *t) { return sw_rng_unit(sw_rand_u64(t)); }
+uint64_t sw_rand_u64(sw_tasklet *t) { return rand_next(t); }
+
+double sw_rand_unit(sw_tasklet *t) { return sw_rng_unit(rand_next(t)); }
+
+/* Lemire's nearly divisionless method: a draw whose low half is below
+ * 2^64 mod n is biased and drawn again. That test needs a division, and only
+ * draws with a low half below n can fail it: rarely, so out of line. */
+static __attribute__((noinline)) uint64_t rand_below_slow(sw_tasklet *t, uint64_t n, __uint128_t m) {
+    uint64_t threshold = (0 - n) % n;
+    while ((uint64_t)m < threshold) {
+        m = (__uint128_t)rand_next(t) * n;
+        if ((uint64_t)m >= n) break;
+    }
+    return (uint64_t)(m >> 64);
+}
 
 uint64_t sw_rand_below(sw_tasklet *t, uint64_t n) {
     if (n == 0) return 0;
-    /* Lemire's nearly divisionless method: reject the few biased draws. */
-    for (;;) {
-        __uint128_t m = (__uint128_t)sw_rand_u64(t) * n;
-        uint64_t lo = (uint64_t)m;
-        if (lo >= n || lo >= (0 - n) % n) return (uint64_t)(m >> 64);
-    }
+    __uint128_t m = (__uint128_t)rand_next(t) * n;
+    if (__builtin_expect((uint64_t)m >= n, 1)) return (uint64_t)(m >> 64);
+    return rand_below_slow(t, n, m);
 }
 
 /* Past the watchdog's limit (see sw__spin_check): the tasklet is reported,
@@ -929,29 +941,6 @@ static void order_batch(sw_sched *s) {
     }
 }
 
-static uint32_t next_runnable(sw_sched *s) {
-    if (s->front != SW__NIL) {
-        uint32_t slot = s->front;
-        s->front = s->tasks[slot].next;
-        return slot;
-    }
-    while (s->ready_pos < s->ready.n) {
-        uint32_t slot = s->ready.items[s->ready_pos++];
-        if (__builtin_expect(slot == SW__TOMB, 0)) {
-            s->armed += s->ready_lazy;
-            continue;
-        }
-        return slot;
-    }
-    if (s->back_head != SW__NIL) {
-        uint32_t slot = s->back_head;
-        s->back_head = s->tasks[slot].next;
-        if (s->back_head == SW__NIL) s->back_tail = SW__NIL;
-        return slot;
-    }
-    return SW__NIL;
-}
-
 static void report_blocked(sw_sched *s) {
     sw__reportf(s, "deadlock at tick %llu: %llu tasklet(s) blocked on channels that nothing can wake\n",
                 (unsigned long long)s->now, (unsigned long long)s->blocked_hard);
@@ -982,20 +971,41 @@ int sw_sched_step(sw_sched *s) {
     for (int i = 0; i < s->nstart; i++) s->start_hooks[i].fn(s, s->start_hooks[i].ud);
     if (s->ordered) order_batch(s);
     s->in_run = true;
+    /* The run queue, in order: the run-next stack, the batch, the FIFO of
+       tasklets woken during the tick. The batch's array and length do not
+       change during the run phase (cancelled timers become tombstones in
+       place), so the loop keeps them in registers. */
+    const uint32_t *items = s->ready.items;
+    uint32_t pos = s->ready_pos, n = s->ready.n;
     for (;;) {
-        uint32_t slot = next_runnable(s);
-        if (slot == SW__NIL) break;
-        /* prefetch ahead in the batch, in two stages: the tasklets of a sparse
-           tick are scattered across a large table, and each frame's address
-           is known only once its tasklet has arrived */
-        if (s->ready_pos + SW__PREFETCH_TASK < s->ready.n) {
-            uint32_t ahead = s->ready.items[s->ready_pos + SW__PREFETCH_TASK];
-            uint32_t near = s->ready.items[s->ready_pos + SW__PREFETCH_FRAME];
-            if (ahead != SW__TOMB) { /* a 48-byte record may straddle two lines */
-                __builtin_prefetch(&s->tasks[ahead], 1);
-                __builtin_prefetch((char *)&s->tasks[ahead + 1] - 1, 1);
+        uint32_t slot;
+        if (__builtin_expect(s->front != SW__NIL, 0)) {
+            slot = s->front;
+            s->front = s->tasks[slot].next;
+        } else if (pos < n) {
+            slot = items[pos++];
+            s->ready_pos = pos;
+            /* prefetch ahead in the batch, in two stages: the tasklets of a
+               sparse tick are scattered across a large table, and each
+               frame's address is known only once its tasklet has arrived */
+            if (pos + SW__PREFETCH_TASK < n) {
+                uint32_t ahead = items[pos + SW__PREFETCH_TASK], near = items[pos + SW__PREFETCH_FRAME];
+                if (ahead != SW__TOMB) { /* a 48-byte record may straddle two lines */
+                    __builtin_prefetch(&s->tasks[ahead], 1);
+                    __builtin_prefetch((char *)&s->tasks[ahead + 1] - 1, 1);
+                }
+                if (near != SW__TOMB) __builtin_prefetch(s->tasks[near].top, 1);
             }
-            if (near != SW__TOMB) __builtin_prefetch(s->tasks[near].top, 1);
+            if (__builtin_expect(slot == SW__TOMB, 0)) {
+                s->armed += s->ready_lazy; /* see fire_timers */
+                continue;
+            }
+        } else if (s->back_head != SW__NIL) {
+            slot = s->back_head;
+            s->back_head = s->tasks[slot].next;
+            if (s->back_head == SW__NIL) s->back_tail = SW__NIL;
+        } else {
+            break;
         }
         sw__run_task(s, slot);
     }
