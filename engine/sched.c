@@ -385,9 +385,15 @@ static void task_destroy(sw_sched *s, uint32_t slot) {
     if (!queued) slot_free(s, slot);
 }
 
-static sw_id spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick delay) {
-    int ki = sw_sched_add_kind(s, kind);
-    if (ki < 0) return SW_ID_NONE;
+/* `hint`: a kind index likely to be `kind`'s (the spawner's own kind, or the
+ * last spawned), checked before the registry's search. */
+static sw_id spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick delay, uint32_t hint) {
+    int ki = (int)hint;
+    if (!(hint < (uint32_t)s->nkinds && s->kinds[hint].kind == kind)) {
+        ki = sw_sched_add_kind(s, kind);
+        if (ki < 0) return SW_ID_NONE;
+        s->spawn_hint = (uint32_t)ki;
+    }
     uint32_t slot = slot_alloc(s);
     if (slot == SW__NIL) {
         sw__errf(s, "out of memory spawning a %s", kind->name);
@@ -437,13 +443,14 @@ static sw_id spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick
 
 sw_id sw_sched_spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick delay) {
     if (!s || !kind) return SW_ID_NONE;
-    return spawn(s, kind, params, delay);
+    return spawn(s, kind, params, delay, s->spawn_hint);
 }
 
 sw_id sw_spawn(sw_tasklet *t, const sw_kind *kind, const void *params, sw_tick delay) {
     sw_sched *s = t->sched;
     uint32_t cur = t->slot;
-    sw_id id = spawn(s, kind, params, delay);
+    uint32_t own = t->task->kind;
+    sw_id id = spawn(s, kind, params, delay, s->kinds[own].kind == kind ? own : s->spawn_hint);
     t->task = &s->tasks[cur]; /* the table may have moved */
     return id;
 }

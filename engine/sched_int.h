@@ -82,6 +82,7 @@ struct sw_sched {
 
     sw__kindent *kinds;
     int nkinds, kindcap;
+    uint32_t spawn_hint;  /* kind index of the last spawn that searched the registry */
     sw__funcent *funcs;
     int nfuncs, funccap;
 
