@@ -29,8 +29,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#define SW__CHUNK_AGENTS 4096
-#define SW__CHUNK_BYTES (1024u * 1024u)
+#define SW__CHUNK_AGENTS 16384
+#define SW__CHUNK_BYTES (2048u * 1024u)
 #define SW__PAGE_SIZE "65536" /* for new databases */
 
 struct sw_snapshot_db {

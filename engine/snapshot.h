@@ -12,7 +12,7 @@
  *   kind(snapshot, idx, name, agents, color)        -- one row per agent kind
  *   field(snapshot, func, func_name, idx, name, type, offset, def, param)
  *   agent(snapshot, id, kind, x, y, alive, chunk, pos) -- one row per tasklet
- *   chunk(snapshot, seq, agents, data)  -- pickled agent records, ~1000 each
+ *   chunk(snapshot, seq, agents, data)  -- pickled agent records, 16,384 each
  *   agents (a view: agent joined with kind names)
  *
  * The pickled state of each agent (pickle.h) is record `pos` of chunk `chunk`
