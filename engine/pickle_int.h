@@ -307,11 +307,17 @@ struct sw_unpickler {
     uint8_t *random;
     uint32_t nkind_settings;
 
-    uint8_t *extra;        /* a copy of the sections after SCHD */
+    uint8_t *extra;        /* the sections after SCHD: a copy, or the caller's */
     size_t extra_len;
+    bool extra_owned;
 };
 
 void sw__unpickler_fail(sw_unpickler *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* sw_unpickler_new; with `borrow`, `state` must stay where it is until
+ * sw_unpickler_finish has returned (no copy of the world's bytes is made). */
+sw_unpickler *sw__unpickler_new(sw_sched *target, const sw_pickle_env *env, const void *schema,
+                                size_t schema_len, const void *state, size_t state_len, uint64_t nagents,
+                                bool borrow, char *err, size_t errlen);
 /* Read the "SCHD" section into the target and the unpickler's lists. */
 bool sw__unpickler_read_sched(sw_unpickler *u, sw__rd *r);
 /* Check the records and the state against each other and link queues,

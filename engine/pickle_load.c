@@ -188,6 +188,12 @@ static bool map_schema(sw_unpickler *u, const sw_pickle_env *env) {
 sw_unpickler *sw_unpickler_new(sw_sched *target, const sw_pickle_env *env, const void *schema,
                                size_t schema_len, const void *state, size_t state_len,
                                uint64_t nagents, char *err, size_t errlen) {
+    return sw__unpickler_new(target, env, schema, schema_len, state, state_len, nagents, false, err, errlen);
+}
+
+sw_unpickler *sw__unpickler_new(sw_sched *target, const sw_pickle_env *env, const void *schema,
+                                size_t schema_len, const void *state, size_t state_len, uint64_t nagents,
+                                bool borrow, char *err, size_t errlen) {
     sw_unpickler *u = calloc(1, sizeof *u);
     if (!u) {
         snprintf(err, errlen, "out of memory");
@@ -214,12 +220,13 @@ sw_unpickler *sw_unpickler_new(sw_sched *target, const sw_pickle_env *env, const
     /* the extra sections are loaded by sw_unpickler_finish, after the
        caller may have let go of `state`: keep a copy */
     u->extra_len = sw__rd_left(&r);
-    u->extra = malloc(u->extra_len ? u->extra_len : 1);
+    u->extra_owned = !borrow;
+    u->extra = borrow ? (uint8_t *)r.p : malloc(u->extra_len ? u->extra_len : 1);
     if (!u->extra) {
         sw__unpickler_fail(u, "out of memory");
         goto fail;
     }
-    memcpy(u->extra, r.p, u->extra_len);
+    if (!borrow) memcpy(u->extra, r.p, u->extra_len);
     sw__rd_init(&r, body, (size_t)n, "snapshot scheduler state", u->err, sizeof u->err);
     if (nagents > UINT32_MAX) {
         sw__unpickler_fail(u, "%llu tasklets is more than a scheduler holds", (unsigned long long)nagents);
@@ -481,6 +488,6 @@ void sw_unpickler_free(sw_unpickler *u) {
     free(u->chanfree);
     free(u->rank);
     free(u->random);
-    free(u->extra);
+    if (u->extra_owned) free(u->extra);
     free(u);
 }

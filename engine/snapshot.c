@@ -584,7 +584,7 @@ char *sw_snapshot_scenario(sw_snapshot_db *d, int64_t id) {
 }
 
 int sw_snapshot_load(sw_snapshot_db *d, int64_t id, sw_sim *sim, const sw_pickle_env *env) {
-    sqlite3_stmt *st = NULL;
+    sqlite3_stmt *st = NULL, *row = NULL;
     int rc = SW_E_FORMAT;
     sw_unpickler *u = NULL;
     char perr[768];
@@ -610,10 +610,12 @@ int sw_snapshot_load(sw_snapshot_db *d, int64_t id, sw_sim *sim, const sw_pickle
         dberr(d, "snapshot %lld: bad agent count or chunk range", (long long)id);
         goto done;
     }
-    u = sw_unpickler_new(sim->s, env, sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4),
-                         sqlite3_column_blob(st, 5), (size_t)sqlite3_column_bytes(st, 5), (uint64_t)nagents,
-                         perr, sizeof perr);
-    sqlite3_finalize(st);
+    /* the state stays in the snapshot row's statement, left open until
+       the unpickler is done with it */
+    u = sw__unpickler_new(sim->s, env, sqlite3_column_blob(st, 4), (size_t)sqlite3_column_bytes(st, 4),
+                          sqlite3_column_blob(st, 5), (size_t)sqlite3_column_bytes(st, 5), (uint64_t)nagents, true,
+                          perr, sizeof perr);
+    row = st;
     st = NULL;
     if (!u) {
         dberr(d, "snapshot %lld: %s", (long long)id, perr);
@@ -682,6 +684,7 @@ int sw_snapshot_load(sw_snapshot_db *d, int64_t id, sw_sim *sim, const sw_pickle
 done:
     sqlite3_finalize(st);
     sw_unpickler_free(u);
+    sqlite3_finalize(row);
     return rc;
 }
 
