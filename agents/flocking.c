@@ -8,8 +8,10 @@
  * earlier ones, as in the comparison.
  *
  * A bird's position lives in the world's continuous space (whose bucket
- * index answers "who is near"); its velocity lives in its frame, which the
- * other birds read. The heading is given to the world for the viewer. */
+ * index answers "who is near", with each neighbour's offset and frame); its
+ * velocity lives in its frame, which the other birds read. The velocity is
+ * also given to the world as the bird's direction, whose heading (atan2) the
+ * world works out only when the viewer asks. */
 #include "models.h"
 
 #include <math.h>
