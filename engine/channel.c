@@ -178,7 +178,25 @@ static inline __attribute__((always_inline)) sw_step block(sw_sched *s, sw_taskl
 static sw_step run_woken_now(sw_sched *s, sw_tasklet *t, uint32_t woken) {
     uint32_t me = t->slot, front0 = s->front;
     s->nested = true;
-    sw__run_task(s, woken);
+    /* sw__run_task, less its check for a zombie: the woken was waiting on a
+       channel a moment ago, and killing it would have taken it off */
+    struct sw__task *w = &s->tasks[woken];
+    t->task = w;
+    t->slot = woken;
+    t->keyed = 0;
+    w->state = SW_TASK_RUNNING;
+    for (;;) {
+        if (!sw__spin_check(s, w, woken)) break;
+        s->resumes++;
+        sw__frame *f = w->top;
+        sw_step r = s->funcs[f->fn].run(t, f + 1);
+        w = t->task; /* spawning may have moved the table */
+        if (__builtin_expect(w->state == SW_TASK_ZOMBIE, 0)) break;
+        if (__builtin_expect(r == SW_STEP_WAIT || r == SW_STEP_SWITCH, 1)) goto back;
+        if (r != SW_STEP_CALL && r != SW_STEP_RETURN) break; /* EXIT, FAIL, or no SW_END */
+    }
+    sw__run_gone(s, t->slot); /* the view still names the woken */
+back:
     s->nested = false;
     struct sw__task *k = &s->tasks[me]; /* the table may have moved */
     t->task = k;                        /* t is the scheduler's one view */
