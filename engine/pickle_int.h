@@ -296,8 +296,10 @@ struct sw_unpickler {
 
     uint32_t nfree, *free_slot, *free_gen;
     uint32_t nready, *ready;
-    uint32_t nwheel, *wheel_slot;
-    uint64_t *wheel_wake;
+    uint32_t nwheel, *wheel_slot; /* the wheel's slots, bucket after bucket */
+    uint32_t nbuckets;
+    uint64_t bucket_wake[SW__WHEEL];
+    uint32_t bucket_n[SW__WHEEL];
     uint32_t novf;
     tslot *ovf;
     uint32_t *wait_off;  /* per channel: start of its waiters in `waiters` */

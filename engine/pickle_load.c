@@ -481,7 +481,6 @@ void sw_unpickler_free(sw_unpickler *u) {
     free(u->free_gen);
     free(u->ready);
     free(u->wheel_slot);
-    free(u->wheel_wake);
     free(u->ovf);
     free(u->wait_off);
     free(u->waiters);

@@ -102,23 +102,22 @@ bool sw__unpickler_read_sched(sw_unpickler *u, sw__rd *r) {
         }
         last = d;
         total += (size_t)cnt;
+        u->bucket_wake[u->nbuckets] = s->now + d;
+        u->bucket_n[u->nbuckets++] = (uint32_t)cnt;
         for (uint64_t i = 0; i < cnt && !r->bad; i++) sw__rd_uv(r, "timer slot");
     }
     if (r->bad) return false;
     r->p = save;
     u->wheel_slot = malloc((total ? total : 1) * sizeof *u->wheel_slot);
-    u->wheel_wake = malloc((total ? total : 1) * sizeof *u->wheel_wake);
-    if (!u->wheel_slot || !u->wheel_wake) {
+    if (!u->wheel_slot) {
         sw__rd_fail(r, "out of memory");
         return false;
     }
     for (uint64_t b = 0; b < nb && !r->bad; b++) {
-        uint64_t d = sw__rd_uv(r, "timer distance");
+        sw__rd_uv(r, "timer distance");
         uint64_t cnt = sw__rd_uv(r, "timer bucket size");
-        for (uint64_t i = 0; i < cnt && !r->bad; i++) {
-            u->wheel_wake[u->nwheel] = s->now + d;
+        for (uint64_t i = 0; i < cnt && !r->bad; i++)
             u->wheel_slot[u->nwheel++] = (uint32_t)sw__rd_uvmax(r, ntasks ? ntasks - 1 : 0, "timer slot");
-        }
     }
     n = sw__rd_uv(r, "overflow timer count");
     if (!r->bad && n > sw__rd_left(r) / 2) sw__rd_fail(r, "overflow timer count past the end");
@@ -326,10 +325,36 @@ int sw__unpickler_link(sw_unpickler *u) {
         else s->tasks[s->back_tail].next = slot;
         s->back_tail = slot;
     }
+    /* the wheel's buckets, each made once with its size (they arrive
+       empty from sw__sched_clear_dynamic) */
+    for (uint32_t b = 0; b < u->nbuckets; b++) {
+        sw__vec32 *v = &s->wheel[u->bucket_wake[b] & SW__WHEEL_MASK];
+        if (v->cap < u->bucket_n[b]) {
+            uint32_t *items = sw__alloc(s, v->items, (size_t)u->bucket_n[b] * sizeof *items);
+            if (!items) goto oom;
+            v->items = items;
+            v->cap = u->bucket_n[b];
+        }
+    }
+    uint32_t bucket = 0, left = u->nbuckets ? u->bucket_n[0] : 0;
     for (uint32_t i = 0; i < u->nwheel + u->novf; i++) {
         bool ovf = i >= u->nwheel;
-        uint32_t slot = ovf ? u->ovf[i - u->nwheel].slot : u->wheel_slot[i];
-        uint64_t wake = ovf ? u->ovf[i - u->nwheel].wake : u->wheel_wake[i];
+        uint32_t slot;
+        uint64_t wake;
+        if (!ovf) {
+            while (!left) left = u->bucket_n[++bucket];
+            left--;
+            slot = u->wheel_slot[i];
+            wake = u->bucket_wake[bucket];
+            /* the slots are in no order: fetch ahead */
+            if (i + 8 < u->nwheel) {
+                __builtin_prefetch(&s->tasks[u->wheel_slot[i + 8]]);
+                __builtin_prefetch(&mark[u->wheel_slot[i + 8]]);
+            }
+        } else {
+            slot = u->ovf[i - u->nwheel].slot;
+            wake = u->ovf[i - u->nwheel].wake;
+        }
         struct sw__task *k = &s->tasks[slot];
         if (!(mark[slot] & 1) || (mark[slot] & 4) || k->state != SW_TASK_SLEEPING || k->wait != wake) {
             failf(u, "slot %u has a timer for tick %llu but is %s", slot, (unsigned long long)wake,
