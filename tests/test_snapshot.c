@@ -324,3 +324,65 @@ Test(snapshot, snapshots_and_inspect_show_the_population) {
     cr_assert(strstr(out, "no agent 99999"), "%s", out);
     free(out);
 }
+
+/* ---- many agents: several chunks, statements of rows and a tail ------------------ */
+
+Test(snapshot, many_agents_span_chunks_and_load_back) {
+    const char *dir = sw_test_dir("chunks");
+    char path[1200], err[1024];
+    snprintf(path, sizeof path, "%s/sir.db", dir);
+    /* 40,001 agents: three chunks of records, and a last statement of rows
+       shorter than the others */
+    const char *json = "{\"format\": 1, \"name\": \"chunks\", \"description\": \"chunks\", \"seed\": 7,"
+                       " \"ticks\": 10, \"world\": {\"width\": 201, \"height\": 201, \"topology\": \"torus\"},"
+                       " \"layers\": [{\"name\": \"infected\", \"init\": 0}],"
+                       " \"agents\": [{\"kind\": \"person\", \"count\": 40001, \"place\": \"cell\"}]}";
+    sw_scenario *sc = sw_scenario_parse(json, strlen(json), "test", sw_agents_kinds, err, sizeof err);
+    cr_assert(sc, "%s", err);
+    sw_sim *sim = sw_sim_new(sc, 0, err, sizeof err);
+    cr_assert(sim, "%s", err);
+    sw_sim_step(sim);
+    sw_snapshot_db *db = sw_snapshot_open(path, SW_SNAPSHOT_CREATE, err, sizeof err);
+    cr_assert(db, "%s", err);
+    cr_assert_eq(sw_snapshot_save(db, sim, "first"), 1, "%s", sw_snapshot_errmsg(db));
+    sw_sim_step(sim);
+    cr_assert_eq(sw_snapshot_save(db, sim, "second"), 2, "%s", sw_snapshot_errmsg(db));
+    /* rows numbered consecutively after the first snapshot's, each saying
+       where its record is: record i of the snapshot is record i % n of chunk
+       i / n, n being the first chunk's size */
+    char *out = NULL;
+    int rc = sw_test_sh(&out, "sqlite3 '%s' \"SELECT s.id, s.agents, s.chunks, s.first_row,"
+                              " (SELECT count(*) FROM agent a WHERE a.snapshot = s.id),"
+                              " (SELECT max(rowid) - min(rowid) + 1 FROM agent a WHERE a.snapshot = s.id),"
+                              " (SELECT sum(agents) FROM chunk c WHERE c.snapshot = s.id),"
+                              " (SELECT count(*) FROM agent a WHERE a.snapshot = s.id AND"
+                              "  (a.chunk != (a.rowid - s.first_row) / (SELECT agents FROM chunk c WHERE c.rowid = s.first_chunk)"
+                              "   OR a.pos != (a.rowid - s.first_row) %% (SELECT agents FROM chunk c WHERE c.rowid = s.first_chunk)))"
+                              " FROM snapshot s ORDER BY s.id; PRAGMA integrity_check;\"", path);
+    cr_assert_eq(rc, 0, "%s", out);
+    cr_assert(strstr(out, "1|40001|3|1|40001|40001|40001|0\n2|40001|3|40002|40001|40001|40001|0\nok"), "%s", out);
+    free(out);
+    /* an agent of the last chunk, described from its row */
+    sw_pickle_buf d = {0};
+    cr_assert_eq(sw_snapshot_describe_agent(db, 2, 40000, true, &d), SW_OK, "%s", sw_snapshot_errmsg(db));
+    cr_assert(d.len && strstr((const char *)d.data, "person"), "%.*s", (int)d.len, (const char *)d.data);
+    sw_pickle_buf_fini(&d);
+    /* both load back, the second as the simulation is now */
+    for (int64_t id = 1; id <= 2; id++) {
+        sw_sim *back = sw_sim_new(sc, SW_SIM_EMPTY, err, sizeof err);
+        cr_assert(back, "%s", err);
+        cr_assert_eq(sw_snapshot_load(db, id, back, &env), SW_OK, "%s", sw_snapshot_errmsg(db));
+        cr_assert_eq(sw_sim_now(back), (sw_tick)id);
+        if (id == 2) {
+            sw_pickle_buf a = pickle_sim(sim), b = pickle_sim(back);
+            cr_assert_eq(a.len, b.len);
+            cr_assert(memcmp(a.data, b.data, a.len) == 0, "the loaded simulation pickles differently");
+            sw_pickle_buf_fini(&a);
+            sw_pickle_buf_fini(&b);
+        }
+        sw_sim_free(back);
+    }
+    sw_snapshot_close(db);
+    sw_sim_free(sim);
+    sw_scenario_free(sc);
+}
