@@ -106,6 +106,24 @@ static sw_chan read_chan(sw__rd *r, const sw_sched *s, bool allow_none, const ch
     return h;
 }
 
+/* Where the reader that runs ahead through the cell lists is. */
+typedef struct ahead_pos {
+    uint64_t cells, in_cell; /* cells not yet begun, slots left in this one */
+} ahead_pos;
+
+static inline void ahead_step(sw__rd *a, ahead_pos *ap, const sw_world *w) {
+    while (!ap->in_cell) {
+        if (!ap->cells || a->bad) return;
+        ap->cells--;
+        sw__rd_uv(a, "cell");
+        ap->in_cell = sw__rd_uv(a, "count");
+    }
+    if (a->bad) return;
+    uint64_t slot = sw__rd_uv(a, "slot");
+    ap->in_cell--;
+    if (slot < w->slotcap) __builtin_prefetch(&w->g[slot], 1);
+}
+
 static int load_world(sw_sched *s, void *ud, const uint8_t *data, size_t len, char *err, size_t errlen) {
     sw_world *w = ud;
     sw__rd r;
@@ -154,6 +172,13 @@ static int load_world(sw_sched *s, void *ud, const uint8_t *data, size_t len, ch
 
     uint64_t n = sw__rd_uvmax(&r, w->ncells, "occupied cell count");
     uint64_t last = 0;
+    /* the slots come in cell order, so their records are written in no
+       order: a second reader runs some slots ahead (unchecked: the main one
+       checks) and fetches the records they will write */
+    sw__rd ahead;
+    sw__rd_init(&ahead, r.p, sw__rd_left(&r), NULL, NULL, 0);
+    ahead_pos ap = {n, 0};
+    for (int i = 0; i < 16; i++) ahead_step(&ahead, &ap, w);
     for (uint64_t i = 0; i < n && !r.bad; i++) {
         uint64_t c = sw__rd_uvmax(&r, w->ncells - 1, "cell");
         uint64_t cnt = sw__rd_uvmax(&r, s->ntasks, "agents in a cell");
@@ -167,6 +192,7 @@ static int load_world(sw_sched *s, void *ud, const uint8_t *data, size_t len, ch
         for (uint64_t j = 0; j < cnt && !r.bad; j++) {
             uint32_t slot = (uint32_t)sw__rd_uvmax(&r, s->ntasks ? s->ntasks - 1 : 0, "agent in a cell");
             if (r.bad) break;
+            ahead_step(&ahead, &ap, w);
             if (w->g[slot].x >= 0) {
                 sw__rd_fail(&r, "slot %u is on two cells", slot);
                 break;
