@@ -178,8 +178,13 @@ bool sw__timer_arm(sw_sched *s, uint32_t slot, sw_tick wake) {
     struct sw__task *k = &s->tasks[slot];
     if (wake - s->now < SW__WHEEL) {
         sw__vec32 *b = &s->wheel[wake & SW__WHEEL_MASK];
-        if (!vec_push(s, b, slot)) return false;
-        k->pos = b->n - 1;
+        if (__builtin_expect(b->n < b->cap, 1)) { /* as in sw__sleep */
+            k->pos = b->n;
+            b->items[b->n++] = slot;
+        } else {
+            if (!vec_push(s, b, slot)) return false;
+            k->pos = b->n - 1;
+        }
     } else {
         if (s->novf == s->ovfcap) {
             uint32_t cap = s->ovfcap ? s->ovfcap * 2 : 64;
