@@ -39,7 +39,8 @@ typedef enum {
 /* Open a snapshot database. NULL with a message in err ("PATH: no such
  * file", "PATH: not an SQLite database", "PATH: an SQLite database, but not
  * Swarmlet snapshots", "made by a newer Swarmlet", ...). Close with
- * sw_snapshot_close. */
+ * sw_snapshot_close. A handle is used by one thread at a time (it is opened
+ * without SQLite's mutexes); distinct handles may be used at once. */
 sw_snapshot_db *sw_snapshot_open(const char *path, sw_snapshot_mode mode, char *err, size_t errlen);
 /* Close (checkpointing the WAL). NULL does nothing. */
 void sw_snapshot_close(sw_snapshot_db *db);
