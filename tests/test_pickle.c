@@ -529,3 +529,69 @@ Test(pickle, loading_survives_every_allocation_failure) {
     cr_assert_eq(ok, 1, "loading never succeeded within the budget");
     sw_pickle_buf_fini(&p);
 }
+
+/* ---- the byte helpers ------------------------------------------------------------ */
+
+/* The checksum as first written (word by word, the tail through memcpy): the
+ * fast tail must give the same sums, or old snapshots would read as damaged. */
+static uint32_t reference_sum(const uint8_t *p, size_t n) {
+    uint64_t h = 0x9ae16a3b2f90404fULL ^ n;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+        h ^= h >> 29;
+        p += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, p, n);
+    h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+    h ^= h >> 32;
+    return (uint32_t)h;
+}
+
+Test(pickle, checksum_is_the_same_for_every_length) {
+    uint8_t buf[80];
+    for (size_t i = 0; i < sizeof buf; i++) buf[i] = (uint8_t)(i * 37 + 11);
+    for (size_t start = 0; start < 8; start++)
+        for (size_t n = 0; start + n <= sizeof buf; n++)
+            cr_assert_eq(sw__pk_sum(buf + start, n), reference_sum(buf + start, n), "start %zu length %zu", start, n);
+}
+
+/* Varints of every length read back the same near the end of the buffer (the
+ * checked path) and away from it (the unchecked one); one cut short, or past
+ * 64 bits, is an error either way. */
+Test(pickle, varints_read_back_at_every_distance_from_the_end) {
+    const uint64_t values[] = {0, 1, 127, 128, 300, 16383, 16384, 1u << 21, 0xffffffffu, 1ull << 35,
+                               1ull << 56, 1ull << 63, UINT64_MAX};
+    for (size_t v = 0; v < sizeof values / sizeof *values; v++) {
+        for (size_t pad = 0; pad < 14; pad++) {
+            sw_pickle_buf b = {0};
+            cr_assert(sw__pk_uv(&b, values[v]));
+            size_t len = b.len;
+            for (size_t i = 0; i < pad; i++) cr_assert(sw__pk_u8(&b, 0x55));
+            sw__rd r;
+            char err[128];
+            sw__rd_init(&r, b.data, b.len, "test", err, sizeof err);
+            cr_assert_eq(sw__rd_uv(&r, "value"), values[v]);
+            cr_assert(!r.bad);
+            cr_assert_eq((size_t)(r.p - r.start), len);
+            sw__rd_init(&r, b.data, len - 1, "test", err, sizeof err); /* cut short */
+            sw__rd_uv(&r, "value");
+            cr_assert(r.bad || len == 1, "value %llu", (unsigned long long)values[v]);
+            sw_pickle_buf_fini(&b);
+        }
+    }
+    uint8_t big[16];
+    memset(big, 0xff, 9);
+    big[9] = 0x02; /* bit 64 */
+    memset(big + 10, 0, 6);
+    for (size_t n = 10; n <= sizeof big; n++) {
+        sw__rd r;
+        char err[128];
+        sw__rd_init(&r, big, n, "test", err, sizeof err);
+        sw__rd_uv(&r, "value");
+        cr_assert(r.bad && strstr(err, "too large"), "%s", err);
+    }
+}
