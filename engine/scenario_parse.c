@@ -380,13 +380,42 @@ static bool parse_agent(sw__pctx *p, int index, const cJSON *v, uint64_t *total,
     return true;
 }
 
+/* The optional array root.key, at most `max` entries (`what` names them in
+ * the message): *out is NULL and *n 0 when the key is absent. */
+static bool get_list(sw__pctx *p, const cJSON *root, const char *key, int max, const char *what,
+                     const cJSON **out, int *n) {
+    char path[SW__PATH_MAX];
+    sw__scn_subpath(path, "$", key);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, key);
+    *out = NULL;
+    *n = 0;
+    if (!v) return true;
+    if (!cJSON_IsArray(v)) return sw__scn_fail(p, path, "expected an array, got %s", sw__scn_type_desc(v));
+    int k = cJSON_GetArraySize(v);
+    if (k > max) return sw__scn_fail(p, path, "too many %s (%d; at most %d)", what, k, max);
+    *out = v;
+    *n = k;
+    return true;
+}
+
+/* The required "name" of the list entry `c` at `path`, a valid name (`loose`
+ * as sw__scn_check_name); its own path is left in sub. NULL on failure. */
+static const cJSON *entry_name(sw__pctx *p, const char *path, const cJSON *c, bool loose, char *sub) {
+    const cJSON *nm = cJSON_GetObjectItemCaseSensitive(c, "name");
+    sw__scn_subpath(sub, path, "name");
+    if (!nm) {
+        sw__scn_fail(p, path, "missing required key \"name\"");
+        return NULL;
+    }
+    return sw__scn_check_name(p, sub, nm, loose) ? nm : NULL;
+}
+
 static bool parse_agents(sw__pctx *p, const cJSON *root) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "agents");
+    const cJSON *v;
+    int n;
+    if (!get_list(p, root, "agents", 4096, "entries", &v, &n)) return false;
     if (!v) return sw__scn_fail(p, "$", "missing required key \"agents\" (a list such as [{\"kind\": \"...\", \"count\": 10}])");
-    if (!cJSON_IsArray(v)) return sw__scn_fail(p, "$.agents", "expected an array, got %s", sw__scn_type_desc(v));
-    int n = cJSON_GetArraySize(v);
     if (n == 0) return sw__scn_fail(p, "$.agents", "must list at least one kind of agent");
-    if (n > 4096) return sw__scn_fail(p, "$.agents", "too many entries (%d; at most 4096)", n);
     p->sc->agents = calloc((size_t)n, sizeof *p->sc->agents);
     if (!p->sc->agents) return oom(p, "$.agents");
     p->sc->nagents = n;
@@ -443,11 +472,10 @@ static bool parse_schedule(sw__pctx *p, const cJSON *root) {
 static bool parse_layers(sw__pctx *p, const cJSON *root) {
     static const char *const keys[] = {"name", "init", NULL};
     sw_scenario *sc = p->sc;
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "layers");
+    const cJSON *v;
+    int n;
+    if (!get_list(p, root, "layers", 64, "layers", &v, &n)) return false;
     if (!v) return true;
-    if (!cJSON_IsArray(v)) return sw__scn_fail(p, "$.layers", "expected an array, got %s", sw__scn_type_desc(v));
-    int n = cJSON_GetArraySize(v);
-    if (n > 64) return sw__scn_fail(p, "$.layers", "too many layers (%d; at most 64)", n);
     sc->layers = calloc((size_t)(n ? n : 1), sizeof *sc->layers);
     if (!sc->layers) return oom(p, "$.layers");
     int i = 0;
@@ -455,10 +483,8 @@ static bool parse_layers(sw__pctx *p, const cJSON *root) {
         char path[SW__PATH_MAX], sub[SW__PATH_MAX];
         sw__scn_indexpath(path, "$.layers", i);
         if (!sw__scn_check_object(p, path, c, keys)) return false;
-        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(c, "name");
-        sw__scn_subpath(sub, path, "name");
-        if (!nm) return sw__scn_fail(p, path, "missing required key \"name\"");
-        if (!sw__scn_check_name(p, sub, nm, false)) return false;
+        const cJSON *nm = entry_name(p, path, c, false, sub);
+        if (!nm) return false;
         for (int j = 0; j < i; j++)
             if (strcmp(sc->layers[j].name, nm->valuestring) == 0)
                 return sw__scn_fail(p, sub, "a layer named \"%s\" is already declared", nm->valuestring);
@@ -474,11 +500,10 @@ static bool parse_layers(sw__pctx *p, const cJSON *root) {
 static bool parse_channels(sw__pctx *p, const cJSON *root) {
     static const char *const keys[] = {"name", "kind", "capacity", "preference", NULL};
     sw_scenario *sc = p->sc;
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "channels");
+    const cJSON *v;
+    int n;
+    if (!get_list(p, root, "channels", 1024, "channels", &v, &n)) return false;
     if (!v) return true;
-    if (!cJSON_IsArray(v)) return sw__scn_fail(p, "$.channels", "expected an array, got %s", sw__scn_type_desc(v));
-    int n = cJSON_GetArraySize(v);
-    if (n > 1024) return sw__scn_fail(p, "$.channels", "too many channels (%d; at most 1024)", n);
     sc->chans = calloc((size_t)(n ? n : 1), sizeof *sc->chans);
     if (!sc->chans) return oom(p, "$.channels");
     int i = 0;
@@ -486,10 +511,8 @@ static bool parse_channels(sw__pctx *p, const cJSON *root) {
         char path[SW__PATH_MAX], sub[SW__PATH_MAX];
         sw__scn_indexpath(path, "$.channels", i);
         if (!sw__scn_check_object(p, path, c, keys)) return false;
-        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(c, "name");
-        sw__scn_subpath(sub, path, "name");
-        if (!nm) return sw__scn_fail(p, path, "missing required key \"name\"");
-        if (!sw__scn_check_name(p, sub, nm, false)) return false;
+        const cJSON *nm = entry_name(p, path, c, false, sub);
+        if (!nm) return false;
         for (int j = 0; j < i; j++)
             if (strcmp(sc->chans[j].name, nm->valuestring) == 0)
                 return sw__scn_fail(p, sub, "a channel named \"%s\" is already declared", nm->valuestring);
@@ -536,11 +559,10 @@ static bool parse_events(sw__pctx *p, const cJSON *root) {
     static const char *const keys[] = {"tick", "channel", "message", NULL};
     static const char *const msg_keys[] = {"tag", "i", "x", "y", NULL};
     sw_scenario *sc = p->sc;
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "events");
+    const cJSON *v;
+    int n;
+    if (!get_list(p, root, "events", 1000000, "events", &v, &n)) return false;
     if (!v) return true;
-    if (!cJSON_IsArray(v)) return sw__scn_fail(p, "$.events", "expected an array, got %s", sw__scn_type_desc(v));
-    int n = cJSON_GetArraySize(v);
-    if (n > 1000000) return sw__scn_fail(p, "$.events", "too many events (%d; at most 1000000)", n);
     sc->events = calloc((size_t)(n ? n : 1), sizeof *sc->events);
     if (!sc->events) return oom(p, "$.events");
     int i = 0;
@@ -600,10 +622,8 @@ static bool parse_stat(sw__pctx *p, int i, const cJSON *c) {
     sw__scn_indexpath(path, "$.stats", i);
     st->kind = st->layer = -1;
     if (!sw__scn_check_object(p, path, c, keys)) return false;
-    const cJSON *nm = cJSON_GetObjectItemCaseSensitive(c, "name");
-    sw__scn_subpath(sub, path, "name");
-    if (!nm) return sw__scn_fail(p, path, "missing required key \"name\"");
-    if (!sw__scn_check_name(p, sub, nm, true)) return false;
+    const cJSON *nm = entry_name(p, path, c, true, sub);
+    if (!nm) return false;
     if (strcmp(nm->valuestring, "tick") == 0)
         return sw__scn_fail(p, sub, "\"tick\" is the name of the first column; choose another name");
     for (int j = 0; j < i; j++)
@@ -693,11 +713,10 @@ static bool parse_stat(sw__pctx *p, int i, const cJSON *c) {
 
 static bool parse_stats(sw__pctx *p, const cJSON *root) {
     sw_scenario *sc = p->sc;
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(root, "stats");
+    const cJSON *v;
+    int n;
+    if (!get_list(p, root, "stats", 256, "statistics", &v, &n)) return false;
     if (!v) return true;
-    if (!cJSON_IsArray(v)) return sw__scn_fail(p, "$.stats", "expected an array, got %s", sw__scn_type_desc(v));
-    int n = cJSON_GetArraySize(v);
-    if (n > 256) return sw__scn_fail(p, "$.stats", "too many statistics (%d; at most 256)", n);
     sc->stats = calloc((size_t)(n ? n : 1), sizeof *sc->stats);
     if (!sc->stats) return oom(p, "$.stats");
     int i = 0;
