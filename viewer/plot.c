@@ -4,10 +4,10 @@
  * the scenario's declared statistics. Populations and declared statistics
  * usually live on different scales (a few hundred wolves, a 0..1 fraction of
  * burnt trees), so they get one chart each, stacked. A chart scales its y
- * axis to a "nice" bound above the largest value shown and its x axis to the
- * ticks recorded. When there are more rows than pixel columns, each column
- * draws the min-max envelope of its rows, so a long run costs a fixed amount
- * of drawing and spikes are never lost between samples.
+ * axis to "nice" bounds around 0 and the values shown (below 0 too) and its
+ * x axis to the ticks recorded. When there are more rows than pixel columns,
+ * each column draws the min-max envelope of its rows, so a long run costs a
+ * fixed amount of drawing and spikes are never lost between samples.
  *
  * sw_viewer_plot_png draws with a software renderer into a plain surface:
  * no window and no display are needed, and SDL's video subsystem is never
@@ -91,6 +91,43 @@ static void fmt_num(char *buf, size_t n, double v) {
     else snprintf(buf, n, "%.3g", v);
 }
 
+/* The legend of the columns cs[0..ncs): one entry per series with its latest
+ * value, wrapped over lines `w` pixels wide starting at (x, y). Draws only
+ * when `draw`; returns the number of lines, so a caller can measure first. */
+static int legend(SDL_Renderer *r, sw_text *font, const sw_sim *sim, int x, int y, int w,
+                  const int *cs, int ncs, bool draw) {
+    int lh = sw_text_height(font), lines = 1, lx = x;
+    size_t rows = sw_sim_stat_rows(sim);
+    for (int ci = 0; ci < ncs; ci++) {
+        int c = cs[ci];
+        char label[160], num[32];
+        fmt_num(num, sizeof num, rows ? sw_sim_stat_value(sim, rows - 1, c) : 0);
+        snprintf(label, sizeof label, "%s %s", sw_sim_stat_name(sim, c), num);
+        int ew = 14 + sw_text_width(font, label) + 12;
+        if (lx + ew > x + w && lx > x) {
+            lx = x;
+            y += lh;
+            lines++;
+        }
+        if (draw) {
+            set_color(r, sw_plot_color(sim, c));
+            SDL_RenderFillRect(r, &(SDL_Rect){lx, y + lh / 2 - 4, 10, 8});
+            sw_text_draw(font, label, lx + 14, y, LABEL);
+        }
+        lx += ew;
+    }
+    return lines;
+}
+
+/* The height a chart needs besides its plotting box: the title, the legend's
+ * lines and the room chart() leaves around the box for the tick labels. */
+static int chart_overhead(sw_text *font, const sw_sim *sim, int w, const char *title,
+                          const int *cs, int ncs) {
+    int lh = sw_text_height(font);
+    return 2 + (title ? lh : 0) + legend(NULL, font, sim, 0, 0, w - 4, cs, ncs, false) * lh + 2 +
+           2 * lh;
+}
+
 /* One chart of the columns cs[0..ncs) in `area`. */
 static void chart(SDL_Renderer *r, sw_text *font, const sw_sim *sim, SDL_Rect area,
                   const char *title, const int *cs, int ncs) {
@@ -103,49 +140,46 @@ static void chart(SDL_Renderer *r, sw_text *font, const sw_sim *sim, SDL_Rect ar
         sw_text_draw(font, title, area.x + 4, ly, TITLE);
         ly += lh;
     }
+    ly += legend(r, font, sim, area.x + 4, ly, area.w - 4, cs, ncs, true) * lh + 2;
 
-    /* Legend: one entry per series with its latest value, wrapped over lines. */
-    int lx = area.x + 4;
-    for (int ci = 0; ci < ncs; ci++) {
-        int c = cs[ci];
-        char label[160], num[32];
-        fmt_num(num, sizeof num, rows ? sw_sim_stat_value(sim, rows - 1, c) : 0);
-        snprintf(label, sizeof label, "%s %s", sw_sim_stat_name(sim, c), num);
-        int w = 14 + sw_text_width(font, label) + 12;
-        if (lx + w > area.x + area.w && lx > area.x + 4) {
-            lx = area.x + 4;
-            ly += lh;
-        }
-        set_color(r, sw_plot_color(sim, c));
-        SDL_RenderFillRect(r, &(SDL_Rect){lx, ly + lh / 2 - 4, 10, 8});
-        sw_text_draw(font, label, lx + 14, ly, LABEL);
-        lx += w;
-    }
-    ly += lh + 2;
-
-    double ymax = 0;
+    /* The y axis spans the values shown and 0, rounded out to nice steps:
+     * counts and fractions start at 0, and a series of negative values
+     * (a mean velocity) gets the part of the axis below 0. */
+    double ymin = 0, ymax = 0;
     for (size_t i = 0; i < rows; i++)
         for (int ci = 0; ci < ncs; ci++) {
             double v = sw_sim_stat_value(sim, i, cs[ci]);
-            if (v > ymax && isfinite(v)) ymax = v;
+            if (!isfinite(v)) continue;
+            if (v > ymax) ymax = v;
+            if (v < ymin) ymin = v;
         }
-    double step = nice_step((ymax > 0 ? ymax : 1) / 4);
-    double ytop = step * ceil((ymax > 0 ? ymax : 1) / step);
+    if (!(ymax > ymin)) ymax = ymin + 1;
+    double step = nice_step((ymax - ymin) / 4);
+    /* Tick k is at k * step, for k in kbot..ktop; the slack keeps a value
+     * that is a multiple of the step up to rounding from adding a tick. */
+    double kbot = floor(ymin / step + 1e-9), ktop = ceil(ymax / step - 1e-9);
+    if (ktop <= kbot) ktop = kbot + 1;
+    double ybot = kbot * step, ytop = ktop * step;
     double t0 = rows ? sw_sim_stat_value(sim, 0, 0) : 0;
     double t1 = rows ? sw_sim_stat_value(sim, rows - 1, 0) : 0;
     if (t1 < t0 + 10) t1 = t0 + 10;
 
     /* The plotting box, leaving room for y labels on the left, x below. */
     char ylab[32];
-    fmt_num(ylab, sizeof ylab, ytop);
-    int left = sw_text_width(font, ylab) + 10;
+    int left = 0;
+    for (double k = kbot; k <= ktop; k++) {
+        fmt_num(ylab, sizeof ylab, k * step + 0.0);
+        int tw = sw_text_width(font, ylab);
+        if (tw > left) left = tw;
+    }
+    left += 10;
     SDL_Rect box = {area.x + left, ly + lh / 2, area.w - left - 8, area.y + area.h - ly - 2 * lh};
     if (box.w < 20 || box.h < 20) return;
-    for (double y = 0; y <= ytop + step / 2; y += step) {
-        int py = box.y + box.h - (int)lround(y / ytop * box.h);
+    for (double k = kbot; k <= ktop; k++) {
+        int py = box.y + box.h - (int)lround((k - kbot) / (ktop - kbot) * box.h);
         set_color(r, GRID);
         SDL_RenderDrawLine(r, box.x, py, box.x + box.w - 1, py);
-        fmt_num(ylab, sizeof ylab, y);
+        fmt_num(ylab, sizeof ylab, k * step + 0.0);
         sw_text_draw(font, ylab, box.x - 6 - sw_text_width(font, ylab), py - lh / 2, LABEL);
     }
     char xl[32];
@@ -158,7 +192,8 @@ static void chart(SDL_Renderer *r, sw_text *font, const sw_sim *sim, SDL_Rect ar
     if (rows == 0) return;
 
     SDL_RenderSetClipRect(r, &(SDL_Rect){box.x, box.y - 1, box.w, box.h + 2});
-    double sx = (box.w - 1) / (t1 - t0), sy = (box.h - 1) / ytop;
+    double sx = (box.w - 1) / (t1 - t0), sy = (box.h - 1) / (ytop - ybot);
+    /* The pixel row of the axis' bottom; a value v is drawn at base - (v - ybot) * sy. */
     int base = box.y + box.h - 1;
     for (int ci = 0; ci < ncs; ci++) {
         int c = cs[ci];
@@ -169,7 +204,7 @@ static void chart(SDL_Renderer *r, sw_text *font, const sw_sim *sim, SDL_Rect ar
             for (size_t i = 0; i < rows; i++) {
                 double v = sw_sim_stat_value(sim, i, c);
                 pts[n++] = (SDL_FPoint){(float)(box.x + (sw_sim_stat_value(sim, i, 0) - t0) * sx),
-                                        (float)(base - (isfinite(v) ? v : 0) * sy)};
+                                        (float)(base - ((isfinite(v) ? v : 0) - ybot) * sy)};
                 if (n == 512) {
                     SDL_RenderDrawLinesF(r, pts, n);
                     pts[0] = pts[n - 1];
@@ -192,15 +227,15 @@ static void chart(SDL_Renderer *r, sw_text *font, const sw_sim *sim, SDL_Rect ar
                     i++;
                 }
                 if (lo > hi) continue;
-                float ylo = (float)(base - lo * sy), yhi = (float)(base - hi * sy);
+                float ylo = (float)(base - (lo - ybot) * sy), yhi = (float)(base - (hi - ybot) * sy);
                 if (prev_lo >= 0) {
                     /* Bridge the gap so the curve stays connected. */
                     if (yhi > prev_lo) yhi = prev_lo;
                     if (ylo < prev_hi) ylo = prev_hi;
                 }
                 SDL_RenderDrawLineF(r, (float)(box.x + px), ylo, (float)(box.x + px), yhi);
-                prev_lo = (float)(base - lo * sy);
-                prev_hi = (float)(base - hi * sy);
+                prev_lo = (float)(base - (lo - ybot) * sy);
+                prev_hi = (float)(base - (hi - ybot) * sy);
             }
         }
     }
@@ -255,16 +290,30 @@ void sw_plot_draw(SDL_Renderer *r, sw_text *font, const sw_sim *sim, SDL_Rect ar
                 group[i] = g;
             }
     }
-    int h1 = area.h * 2 / (2 + ngroups * 2 - (ngroups > 1 ? 1 : 0));
-    chart(r, font, sim, (SDL_Rect){area.x, area.y, area.w, h1}, "Populations", pop, npop);
-    int y = area.y + h1 + 4, hs = (area.h - h1 - 4) / ngroups;
+    /* Each chart needs its title, legend (wrapped over as many lines as it
+     * takes) and tick labels; the plotting boxes share what is left, the
+     * populations' box weighing 2 and the statistics' boxes 2 * ngroups - 1
+     * (2 for a single group) between them. */
+    int cs[MAX_GROUPS][64], ncs[MAX_GROUPS] = {0};
+    for (int i = 0; i < nst; i++) cs[group[i]][ncs[group[i]]++] = st[i];
+    int over[1 + MAX_GROUPS], total_over = 0;
+    over[0] = chart_overhead(font, sim, area.w, "Populations", pop, npop);
+    for (int g = 0; g < ngroups; g++)
+        over[1 + g] = chart_overhead(font, sim, area.w, g == 0 ? "Statistics" : NULL, cs[g], ncs[g]);
+    for (int g = 0; g <= ngroups; g++) total_over += over[g];
+    int boxes = area.h - 4 * ngroups - total_over;
+    if (boxes < 0) boxes = 0;
+    int wstat = ngroups > 1 ? 2 * ngroups - 1 : 2;
+    int b1 = boxes * 2 / (2 + wstat), bs = (boxes - b1) / ngroups;
+    chart(r, font, sim, (SDL_Rect){area.x, area.y, area.w, over[0] + b1}, "Populations", pop, npop);
+    int y = area.y + over[0] + b1 + 4;
     for (int g = 0; g < ngroups; g++) {
-        int cs[64], n = 0;
-        for (int i = 0; i < nst; i++)
-            if (group[i] == g) cs[n++] = st[i];
-        chart(r, font, sim, (SDL_Rect){area.x, y, area.w, hs - (g + 1 < ngroups ? 4 : 0)},
-              g == 0 ? "Statistics" : NULL, cs, n);
-        y += hs;
+        int h = over[1 + g] + bs;
+        if (g + 1 == ngroups) h = area.y + area.h - y;  /* the rounding's leftovers */
+        if (h < 0) h = 0;
+        chart(r, font, sim, (SDL_Rect){area.x, y, area.w, h}, g == 0 ? "Statistics" : NULL, cs[g],
+              ncs[g]);
+        y += h + 4;
     }
 }
 
