@@ -55,13 +55,15 @@ static sw_step sheep_run(sw_tasklet *t, void *frame) {
     for (;;) {
         sw_world *w = sw_world_of(t);
         sw__model_moore_step(w, sw__model_rand(f->rng_key, &f->rng_ctr), &f->x, &f->y);
-        sw_world_place(w, sw_self(t), f->x, f->y);
-        f->energy -= 1;
         double *grass = sw_world_layer_data(w, f->grass);
         uint32_t c = sw_world_cell_index(w, f->x, f->y);
-        if (grass && grass[c] >= 1) {
+        bool grown = grass && grass[c] >= 1;
+        sw_chan ch = grown ? sw_world_cell_chan_peek(w, f->x, f->y) : SW_CHAN_NONE;
+        if (ch) sw_chan_prefetch(sw_sched_of(t), ch); /* it is woken below: fetch it during the move */
+        sw_world_place(w, sw_self(t), f->x, f->y);
+        f->energy -= 1;
+        if (grown) {
             grass[c] = 0; /* eaten: wake the grass so it starts regrowing */
-            sw_chan ch = sw_world_cell_chan_peek(w, f->x, f->y);
             if (ch) sw_chan_post(sw_sched_of(t), ch, &(sw_msg){.tag = 1, .who = sw_self(t)});
             f->energy += f->gain;
         }

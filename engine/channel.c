@@ -377,6 +377,11 @@ sw_step sw__recv(sw_tasklet *t, sw_chan ch, sw_msg *dst) {
     return recv_any(s, t, k, c, ch, dst);
 }
 
+void sw_chan_prefetch(const sw_sched *s, sw_chan ch) {
+    uint32_t slot = sw_handle_slot(ch);
+    if (slot < s->nchans) __builtin_prefetch(&s->chans[slot], 1);
+}
+
 int sw_chan_post(sw_sched *s, sw_chan ch, const sw_msg *msg) {
     sw__chan *c = sw__chan_get(s, ch);
     if (!c) return SW_E_STALE;

@@ -69,6 +69,10 @@ uint64_t sw_chan_key(const sw_sched *s, sw_chan ch);
  * (no receiver on a rendezvous channel, a full buffer). Woken tasklets go to
  * the back of the run queue. */
 int sw_chan_post(sw_sched *s, sw_chan ch, const sw_msg *msg);
+/* A hint, with no effect on behaviour: start bringing channel `ch`'s record
+ * into the cache, ahead of a post or receive that is coming soon (one whose
+ * channel is found early and used after other work). */
+void sw_chan_prefetch(const sw_sched *s, sw_chan ch);
 
 /* The tasklets waiting on a channel, in queue order: up to `cap` ids are
  * written to `out`; returns how many are waiting. */
