@@ -49,6 +49,11 @@ static void sheep_init(sw_tasklet *t, void *frame) {
     f->energy = (double)sw__model_below(sw__model_rand(f->rng_key, &f->rng_ctr), (uint64_t)(2 * f->gain));
 }
 
+/* Tell the grass of channel `ch` (if any) that it was eaten. */
+static void wake_grass(sw_tasklet *t, sw_chan ch) {
+    if (ch) sw_chan_post(sw_sched_of(t), ch, &(sw_msg){.tag = 1, .who = sw_self(t)});
+}
+
 static sw_step sheep_run(sw_tasklet *t, void *frame) {
     sheep *f = frame;
     SW_BEGIN(t, graze);
@@ -57,23 +62,31 @@ static sw_step sheep_run(sw_tasklet *t, void *frame) {
         sw__model_moore_step(w, sw__model_rand(f->rng_key, &f->rng_ctr), &f->x, &f->y);
         double *grass = sw_world_layer_data(w, f->grass);
         uint32_t c = sw_world_cell_index(w, f->x, f->y);
+        sw_chan eaten = SW_CHAN_NONE;
         bool grown = grass && grass[c] >= 1;
-        sw_chan ch = grown ? sw_world_cell_chan_peek(w, f->x, f->y) : SW_CHAN_NONE;
-        if (ch) sw_chan_prefetch(sw_sched_of(t), ch); /* it is woken below: fetch it during the move */
+        if (grown) {
+            /* the grass is woken at the end of the step (nothing in between
+               looks at it): its channel is a cache miss, fetched meanwhile */
+            eaten = sw_world_cell_chan_peek(w, f->x, f->y);
+            if (eaten) sw_chan_prefetch(sw_sched_of(t), eaten);
+        }
         sw_world_place(w, sw_self(t), f->x, f->y);
         f->energy -= 1;
         if (grown) {
-            grass[c] = 0; /* eaten: wake the grass so it starts regrowing */
-            if (ch) sw_chan_post(sw_sched_of(t), ch, &(sw_msg){.tag = 1, .who = sw_self(t)});
+            grass[c] = 0; /* eaten: the grass will start regrowing */
             f->energy += f->gain;
         }
-        if (f->energy < 0) SW_EXIT(t); /* starved */
+        if (f->energy < 0) {
+            wake_grass(t, eaten);
+            SW_EXIT(t); /* starved */
+        }
         if (sw__model_unit(f->rng_key, &f->rng_ctr) < f->reproduce) {
             f->energy /= 2;
             sheep lamb = *f;
             lamb.newborn = true;
             sw_spawn_at(t, &sw_kind_sheep, &lamb, f->x, f->y, 1);
         }
+        wake_grass(t, eaten);
         SW_SLEEP(t, graze, 1);
     }
     SW_END(t);
