@@ -265,18 +265,6 @@ bool sw__unpickler_read_sched(sw_unpickler *u, sw__rd *r) {
 }
 /* ---- putting it together ---------------------------------------------------------------- */
 
-static bool vec_push(sw_sched *s, sw__vec32 *v, uint32_t x) {
-    if (v->n == v->cap) {
-        uint32_t cap = v->cap ? v->cap * 2 : 64;
-        uint32_t *items = sw__alloc(s, v->items, (size_t)cap * sizeof *items);
-        if (!items) return false;
-        v->items = items;
-        v->cap = cap;
-    }
-    v->items[v->n++] = x;
-    return true;
-}
-
 static const char *state_of(const sw_sched *s, uint32_t slot) {
     return sw_task_state_name((sw_task_state)s->tasks[slot].state);
 }
@@ -366,7 +354,7 @@ int sw__unpickler_link(sw_unpickler *u) {
         if (!ovf) {
             sw__vec32 *b = &s->wheel[wake & SW__WHEEL_MASK];
             k->pos = b->n;
-            if (!vec_push(s, b, slot)) goto oom;
+            if (!sw__vec_push(s, b, slot)) goto oom;
         } else {
             if (s->novf == s->ovfcap) {
                 uint32_t ocap = s->ovfcap ? s->ovfcap * 2 : 64;

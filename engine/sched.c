@@ -77,7 +77,7 @@ void sw__reportf(sw_sched *s, const char *fmt, ...) {
 const char *sw_sched_errmsg(const sw_sched *s) { return s ? s->errmsg : "no scheduler"; }
 const char *sw_sched_report(const sw_sched *s) { return s->report ? s->report : ""; }
 
-static bool vec_push(sw_sched *s, sw__vec32 *v, uint32_t x) {
+bool sw__vec_push(sw_sched *s, sw__vec32 *v, uint32_t x) {
     if (v->n == v->cap) {
         uint32_t cap = v->cap ? v->cap * 2 : 64;
         uint32_t *items = sw__alloc(s, v->items, (size_t)cap * sizeof *items);
@@ -182,7 +182,7 @@ bool sw__timer_arm(sw_sched *s, uint32_t slot, sw_tick wake) {
             k->pos = b->n;
             b->items[b->n++] = slot;
         } else {
-            if (!vec_push(s, b, slot)) return false;
+            if (!sw__vec_push(s, b, slot)) return false;
             k->pos = b->n - 1;
         }
     } else {
@@ -794,7 +794,7 @@ static void order_batch(sw_sched *s) {
        memory, the rest stay queued behind it, in the same order */
     for (uint32_t slot = s->back_head; slot != SW__NIL;) {
         uint32_t next = s->tasks[slot].next;
-        if (!vec_push(s, r, slot)) {
+        if (!sw__vec_push(s, r, slot)) {
             s->back_head = slot;
             sw__errf(s, "out of memory ordering the tick's wake-ups");
             s->error = SW_E_NOMEM;

@@ -134,6 +134,8 @@ enum { SW__ST_FREE = SW_TASK_FREE };
 
 /* internal helpers (sched.c) */
 void *sw__alloc(sw_sched *s, void *p, size_t n);
+/* Append x to v, doubling its room when full; false when out of memory. */
+bool sw__vec_push(sw_sched *s, sw__vec32 *v, uint32_t x);
 void sw__errf(sw_sched *s, const char *fmt, ...);
 void sw__reportf(sw_sched *s, const char *fmt, ...);
 /* The cold ends of sw__run_task, out of line. */
