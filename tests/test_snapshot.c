@@ -34,13 +34,13 @@ static sw_pickle_buf pickle_sim(const sw_sim *sim) {
     return b;
 }
 
-/* A database with one wolf-sheep snapshot at tick 30. */
-static void make_db(const char *path) {
-    sw_scenario *sc = scenario("wolf_sheep", 100);
+/* Run `sc` for `ticks` ticks, save one snapshot to a new database at `path`,
+ * and free the simulation and `sc`. */
+static void save_after(const char *path, sw_scenario *sc, int ticks) {
     char err[1024];
     sw_sim *sim = sw_sim_new(sc, 0, err, sizeof err);
     cr_assert(sim, "%s", err);
-    for (int i = 0; i < 30; i++) sw_sim_step(sim);
+    for (int i = 0; i < ticks; i++) sw_sim_step(sim);
     sw_snapshot_db *db = sw_snapshot_open(path, SW_SNAPSHOT_CREATE, err, sizeof err);
     cr_assert(db, "%s", err);
     cr_assert_gt(sw_snapshot_save(db, sim, "test"), 0, "%s", sw_snapshot_errmsg(db));
@@ -48,6 +48,9 @@ static void make_db(const char *path) {
     sw_sim_free(sim);
     sw_scenario_free(sc);
 }
+
+/* A database with one wolf-sheep snapshot at tick 30. */
+static void make_db(const char *path) { save_after(path, scenario("wolf_sheep", 100), 30); }
 
 Test(snapshot, save_then_resume_is_the_same_simulation) {
     const char *dir = sw_test_dir("roundtrip");
@@ -214,15 +217,7 @@ static void db_with(const char *path, const sw_kind *kind) {
                                 "\"agents\": [{\"kind\": \"%s\", \"count\": 5, \"place\": \"cell\"}]}", kind->name);
     sw_scenario *sc = sw_scenario_parse(json, strlen(json), "test", kinds, err, sizeof err);
     cr_assert(sc, "%s", err);
-    sw_sim *sim = sw_sim_new(sc, 0, err, sizeof err);
-    cr_assert(sim, "%s", err);
-    for (int i = 0; i < 5; i++) sw_sim_step(sim);
-    sw_snapshot_db *db = sw_snapshot_open(path, SW_SNAPSHOT_CREATE, err, sizeof err);
-    cr_assert(db, "%s", err);
-    cr_assert_gt(sw_snapshot_save(db, sim, "test"), 0, "%s", sw_snapshot_errmsg(db));
-    sw_snapshot_close(db);
-    sw_sim_free(sim);
-    sw_scenario_free(sc);
+    save_after(path, sc, 5);
 }
 
 Test(snapshot, code_lacking_a_kind_or_resume_point_exits_2) {

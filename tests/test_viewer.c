@@ -145,6 +145,17 @@ Test(viewer, fire_front_is_drawn_where_the_fire_is) {
     sw_viewer_close(v);
 }
 
+/* Count the world's pixels of colour `ca` into *na and of colour `cb` into *nb. */
+static void count_two(SDL_Surface *s, SDL_Rect wr, uint32_t ca, long *na, uint32_t cb, long *nb) {
+    *na = *nb = 0;
+    for (int y = wr.y; y < wr.y + wr.h; y++)
+        for (int x = wr.x; x < wr.x + wr.w; x++) {
+            uint32_t c = px(s, x, y);
+            *na += c == ca;
+            *nb += c == cb;
+        }
+}
+
 Test(viewer, kinds_are_drawn_in_their_colours_and_proportions) {
     /* Zoomed out (a texel per cell): three sheep to one wolf, no grass. */
     sw_viewer *v = open_at(scenario("flock_ws",
@@ -155,13 +166,8 @@ Test(viewer, kinds_are_drawn_in_their_colours_and_proportions) {
     cr_assert_lt(sw_viewer_zoom(v), 4.0, "expected the zoomed-out path");
     SDL_Surface *s = sw_viewer_capture(v);
     SDL_Rect wr = sw_viewer_world_rect(v);
-    long sheep = 0, wolves = 0;
-    for (int y = wr.y; y < wr.y + wr.h; y++)
-        for (int x = wr.x; x < wr.x + wr.w; x++) {
-            uint32_t c = px(s, x, y);
-            sheep += c == 0xf2f2f2;
-            wolves += c == 0xff0000;   /* the scenario's colour beats the kind's */
-        }
+    long sheep, wolves;
+    count_two(s, wr, 0xf2f2f2, &sheep, 0xff0000, &wolves); /* the scenario's colour beats the kind's */
     double z = sw_viewer_zoom(v);
     cr_assert_gt(wolves, 0);
     double ratio = (double)sheep / (double)wolves;
@@ -309,12 +315,8 @@ Test(viewer, a_kind_marked_none_is_not_drawn_zoomed_out_either) {
     cr_assert_lt(sw_viewer_zoom(v), 4.0, "expected the zoomed-out path");
     SDL_Surface *s = sw_viewer_capture(v);
     SDL_Rect wr = sw_viewer_world_rect(v);
-    long sheep = 0, wolves = 0;
-    for (int y = wr.y; y < wr.y + wr.h; y++)
-        for (int x = wr.x; x < wr.x + wr.w; x++) {
-            sheep += px(s, x, y) == 0xff00ff;
-            wolves += px(s, x, y) == 0xff0000;
-        }
+    long sheep, wolves;
+    count_two(s, wr, 0xff00ff, &sheep, 0xff0000, &wolves);
     cr_assert_eq(sheep, 0);
     cr_assert_gt(wolves, 500);
     SDL_FreeSurface(s);
@@ -899,6 +901,7 @@ Test(viewer, every_scenario_renders) {
     }
     free(list);
     cr_log_info("rendered %d scenarios", n);
+    cr_assert_gt(n, 0, "no scenarios/*.json found: nothing was checked");
 }
 
 #else
