@@ -674,56 +674,59 @@ uint32_t sw_world_space_count(const sw_world *w) { return w->nspace; }
 
 /* ---- spawning ----------------------------------------------------------------------------- */
 
-sw_id sw_world_spawn_at(sw_world *w, const sw_kind *kind, const void *params, int32_t x,
-                        int32_t y, sw_tick delay) {
-    if (!cell_wrap(w, &x, &y)) {
-        errf(w, "cell (%d, %d) is outside the %ux%u world", x, y, w->d.width, w->d.height);
-        return SW_ID_NONE;
-    }
-    w->pending = 1;
-    w->px = x;
-    w->py = y;
-    sw_id id = sw_sched_spawn(w->s, kind, params, delay);
+/* Spawn with the placement `pending` (1: the cell px, py; 2: the point
+ * pfx, pfy) for the spawn hook to make: from tasklet `t`, or from outside
+ * the run when it is NULL. */
+static sw_id spawn_placed(sw_world *w, sw_tasklet *t, int pending, const sw_kind *kind,
+                          const void *params, sw_tick delay) {
+    w->pending = pending;
+    sw_id id = t ? sw_spawn(t, kind, params, delay) : sw_sched_spawn(w->s, kind, params, delay);
     w->pending = 0;
     return id;
+}
+
+/* sw_world_spawn_at (t NULL: says why it failed) and sw_spawn_at. */
+static sw_id spawn_at_cell(sw_world *w, sw_tasklet *t, const sw_kind *kind, const void *params,
+                           int32_t x, int32_t y, sw_tick delay) {
+    if (!cell_wrap(w, &x, &y)) {
+        if (!t) errf(w, "cell (%d, %d) is outside the %ux%u world", x, y, w->d.width, w->d.height);
+        return SW_ID_NONE;
+    }
+    w->px = x;
+    w->py = y;
+    return spawn_placed(w, t, 1, kind, params, delay);
+}
+
+/* sw_world_spawn_at_point (t NULL: says why it failed) and sw_spawn_at_point. */
+static sw_id spawn_at_point(sw_world *w, sw_tasklet *t, const sw_kind *kind, const void *params,
+                            double x, double y, sw_tick delay) {
+    if (!space_wrap(w, &x, &y)) {
+        if (!t) errf(w, "point (%g, %g) is outside the %ux%u space", x, y, w->d.width, w->d.height);
+        return SW_ID_NONE;
+    }
+    w->pfx = x;
+    w->pfy = y;
+    return spawn_placed(w, t, 2, kind, params, delay);
+}
+
+sw_id sw_world_spawn_at(sw_world *w, const sw_kind *kind, const void *params, int32_t x,
+                        int32_t y, sw_tick delay) {
+    return spawn_at_cell(w, NULL, kind, params, x, y, delay);
 }
 
 sw_id sw_spawn_at(sw_tasklet *t, const sw_kind *kind, const void *params, int32_t x, int32_t y,
                   sw_tick delay) {
-    sw_world *w = sw_world_of(t);
-    if (!cell_wrap(w, &x, &y)) return SW_ID_NONE;
-    w->pending = 1;
-    w->px = x;
-    w->py = y;
-    sw_id id = sw_spawn(t, kind, params, delay);
-    w->pending = 0;
-    return id;
+    return spawn_at_cell(sw_world_of(t), t, kind, params, x, y, delay);
 }
 
 sw_id sw_world_spawn_at_point(sw_world *w, const sw_kind *kind, const void *params, double x,
                               double y, sw_tick delay) {
-    if (!space_wrap(w, &x, &y)) {
-        errf(w, "point (%g, %g) is outside the %ux%u space", x, y, w->d.width, w->d.height);
-        return SW_ID_NONE;
-    }
-    w->pending = 2;
-    w->pfx = x;
-    w->pfy = y;
-    sw_id id = sw_sched_spawn(w->s, kind, params, delay);
-    w->pending = 0;
-    return id;
+    return spawn_at_point(w, NULL, kind, params, x, y, delay);
 }
 
 sw_id sw_spawn_at_point(sw_tasklet *t, const sw_kind *kind, const void *params, double x,
                         double y, sw_tick delay) {
-    sw_world *w = sw_world_of(t);
-    if (!space_wrap(w, &x, &y)) return SW_ID_NONE;
-    w->pending = 2;
-    w->pfx = x;
-    w->pfy = y;
-    sw_id id = sw_spawn(t, kind, params, delay);
-    w->pending = 0;
-    return id;
+    return spawn_at_point(sw_world_of(t), t, kind, params, x, y, delay);
 }
 
 int64_t sw_world_populate(sw_world *w, const sw_kind *kind, const void *params, uint64_t count,
