@@ -10,6 +10,7 @@
  * libdill are quoted from their own published measurements, not re-run here.
  * `--quick` shrinks every count (a smoke test of the command, not a timing). */
 #include "bench.h"
+#include "cli.h"
 #include "swarmlet.h"
 
 #include <stdio.h>
@@ -17,12 +18,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static long rss_bytes(void) {
     long pages = 0, resident = 0;
@@ -49,9 +44,9 @@ static uint64_t (*volatile g_ops[4])(uint64_t) = {op0, op1, op2, op3};
 
 static double floor_call_ns(uint64_t n) {
     uint64_t x = 1;
-    double t0 = now_s();
+    double t0 = sw_cli_seconds();
     for (uint64_t i = 0; i < n; i++) x = g_ops[i & 3](x);
-    double dt = now_s() - t0;
+    double dt = sw_cli_seconds() - t0;
     if (x == 42) puts(""); /* keep the loop */
     return dt * 1e9 / (double)n;
 }
@@ -86,9 +81,9 @@ static double bench_handoff(int64_t n) {
     sw_chan ch = sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_RENDEZVOUS});
     sw_sched_spawn(s, &receiver_kind, &(pingpong){.ch = ch, .n = n}, 0);
     sw_sched_spawn(s, &sender_kind, &(pingpong){.ch = ch, .n = n}, 0);
-    double t0 = now_s();
+    double t0 = sw_cli_seconds();
     if (sw_sched_step(s) != SW_OK || sw_sched_count(s) != 0) die(s, "handoff");
-    double dt = now_s() - t0;
+    double dt = sw_cli_seconds() - t0;
     sw_sched_free(s);
     return dt * 1e9 / (double)n;
 }
@@ -121,9 +116,9 @@ static double bench_spawn(int64_t n) {
     /* a warm-up round grows the tables, as a running simulation has */
     for (int round = 0; round < 2; round++) {
         sw_sched_spawn(s, &spawner_kind, &(spawner){.n = n}, 0);
-        double t0 = now_s();
+        double t0 = sw_cli_seconds();
         if (sw_sched_step(s) != SW_OK || sw_sched_count(s) != 0) die(s, "spawn");
-        double dt = now_s() - t0;
+        double dt = sw_cli_seconds() - t0;
         if (round == 1) {
             sw_sched_free(s);
             return dt * 1e9 / (double)n;
@@ -202,12 +197,12 @@ static double bench_ticks(const sw_kind *kind, int64_t n, int warm, int ticks) {
         if (!sw_sched_spawn(s, kind, NULL, 0)) die(s, kind->name);
     if (sw_sched_run(s, (sw_tick)warm) != SW_OK) die(s, kind->name);
     uint64_t wakes = 0;
-    double t0 = now_s();
+    double t0 = sw_cli_seconds();
     for (int i = 0; i < ticks; i++) {
         if (sw_sched_step(s) != SW_OK) die(s, kind->name);
         wakes += sw_sched_resumes(s);
     }
-    double dt = now_s() - t0;
+    double dt = sw_cli_seconds() - t0;
     sw_sched_free(s);
     return (double)wakes / dt;
 }

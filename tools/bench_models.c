@@ -18,18 +18,13 @@
  * nothing. `--quick` runs 3 seeds and a 1,000,000-cell forest: a smoke test
  * of the command, not a measurement. */
 #include "bench.h"
+#include "cli.h"
 #include "models.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
@@ -104,14 +99,14 @@ static int run_config(const config *c, int runs, result *out) {
     double *rate = malloc((size_t)runs * sizeof *rate);
     int rc = 0;
     for (int r = 0; r < runs && total && steps && rate; r++) {
-        double t0 = now_ms();
+        double t0 = (sw_cli_seconds() * 1e3);
         sw_world *w = c->build((uint64_t)r + 1);
         if (!w) {
             fprintf(stderr, "swarmlet bench models: %s: out of memory\n", c->label);
             rc = 1;
             break;
         }
-        double t1 = now_ms();
+        double t1 = (sw_cli_seconds() * 1e3);
         uint64_t resumed = 0;
         for (int i = 0; i < c->ticks; i++) {
             int st = sw_world_step(w);
@@ -123,7 +118,7 @@ static int run_config(const config *c, int runs, result *out) {
             }
             resumed += sw_sched_resumes(sw_world_sched(w));
         }
-        double t2 = now_ms();
+        double t2 = (sw_cli_seconds() * 1e3);
         sw_world_free(w); /* not timed: the comparison does not time teardown */
         if (rc) break;
         total[r] = t2 - t0;
@@ -160,7 +155,7 @@ static const uint64_t band_lo[FIRE_BANDS] = {0, 1, 100, 1000, 3000, 10000};
 static int run_fire(uint32_t side, fire_result *out) {
     memset(out, 0, sizeof *out);
     out->side = side;
-    double t0 = now_ms();
+    double t0 = (sw_cli_seconds() * 1e3);
     sw_world *w = sw_forest_fire_new(&(sw_forest_fire_desc){.width = side, .height = side,
                                                             .density = 0.7, .seed = 1});
     if (!w) {
@@ -168,16 +163,16 @@ static int run_fire(uint32_t side, fire_result *out) {
         return 1;
     }
     sw_sched *s = sw_world_sched(w);
-    double t1 = now_ms();
+    double t1 = (sw_cli_seconds() * 1e3);
     out->trees = sw_sched_count(s);
     out->build_ms = t1 - t0;
     sw_world_step(w); /* every tree runs once, to sleep on its cell */
-    double t2 = now_ms();
+    double t2 = (sw_cli_seconds() * 1e3);
     out->first_tick_ms = t2 - t1;
     for (;;) {
-        double a = now_ms();
+        double a = (sw_cli_seconds() * 1e3);
         int rc = sw_world_step(w);
-        double b = now_ms();
+        double b = (sw_cli_seconds() * 1e3);
         uint64_t n = sw_sched_resumes(s);
         if (rc != SW_OK) {
             fprintf(stderr, "swarmlet bench models: forest fire: %s\n", sw_sched_errmsg(s));

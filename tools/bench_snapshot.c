@@ -17,6 +17,7 @@
  * figure is the median of 3 rounds (--rounds N, up to 9; 1 with --quick, which
  * also uses 100,000 agents: a smoke test of the command, not a measurement). */
 #include "bench.h"
+#include "cli.h"
 #include "registry.h"
 #include "snapshot.h"
 
@@ -28,12 +29,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static double rss_mb(void) { /* current resident set, from /proc */
     FILE *f = fopen("/proc/self/statm", "r");
@@ -69,7 +64,7 @@ static double median(double *v, int n) {
 #define ROWS 64
 static double base_write(const char *path, uint64_t n, int blob) {
     unlink(path);
-    double t0 = now_s();
+    double t0 = sw_cli_seconds();
     sqlite3 *db;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) !=
         SQLITE_OK)
@@ -116,11 +111,11 @@ static double base_write(const char *path, uint64_t n, int blob) {
     sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
     sqlite3_close(db);
     free(data);
-    return now_s() - t0;
+    return sw_cli_seconds() - t0;
 }
 
 static double base_read(const char *path, uint64_t n) {
-    double t0 = now_s();
+    double t0 = sw_cli_seconds();
     sqlite3 *db;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) return -1;
     sqlite3_stmt *st;
@@ -140,7 +135,7 @@ static double base_read(const char *path, uint64_t n) {
     sqlite3_close(db);
     if (sum == 42) fprintf(stderr, " "); /* keep the loop */
     if (rows != n) return -1;
-    return now_s() - t0;
+    return sw_cli_seconds() - t0;
 }
 
 static void usage(FILE *out) {
@@ -159,7 +154,10 @@ int sw_bench_snapshot(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) json = true;
         else if (strcmp(argv[i], "--quick") == 0) quick = true;
-        else if (strcmp(argv[i], "--agents") == 0 && i + 1 < argc) { agents = strtoull(argv[++i], NULL, 10); set = true; }
+        else if (strcmp(argv[i], "--agents") == 0 && i + 1 < argc) {
+            if (!sw_cli_parse_count(argv[++i], &agents)) { usage(stderr); return 2; }
+            set = true;
+        }
         else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) dir = argv[++i];
         else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) rounds = atoi(argv[++i]);
         else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) { usage(stdout); return 0; }
@@ -211,7 +209,7 @@ int sw_bench_snapshot(int argc, char **argv) {
         unlink(ours);
         snprintf(wal, sizeof wal, "%s-wal", ours);
         unlink(wal);
-        double t0 = now_s();
+        double t0 = sw_cli_seconds();
         sw_snapshot_db *db = sw_snapshot_open(ours, SW_SNAPSHOT_CREATE, err, sizeof err);
         int64_t id = db ? sw_snapshot_save(db, sim, "bench") : 0;
         if (id <= 0) {
@@ -221,7 +219,7 @@ int sw_bench_snapshot(int argc, char **argv) {
             break;
         }
         sw_snapshot_close(db);
-        ws[r] = now_s() - t0;
+        ws[r] = sw_cli_seconds() - t0;
         if (r == 0) peak_after = peak_mb(); /* later rounds have also loaded a copy */
         sqlite3 *h;
         if (sqlite3_open(ours, &h) == SQLITE_OK) {
@@ -237,14 +235,14 @@ int sw_bench_snapshot(int argc, char **argv) {
         bw[r] = base_write(base, agents, blob > 0 ? blob : 1);
         /* load into a fresh empty simulation */
         sw_sim *empty = sw_sim_new(sc, SW_SIM_EMPTY, err, sizeof err);
-        t0 = now_s(); /* open, load, close: as the baseline's read */
+        t0 = sw_cli_seconds(); /* open, load, close: as the baseline's read */
         db = sw_snapshot_open(ours, SW_SNAPSHOT_READ, err, sizeof err);
         if (!empty || !db || sw_snapshot_load(db, id, empty, &env) != SW_OK) {
             fprintf(stderr, "swarmlet bench snapshot: %s\n", db ? sw_snapshot_errmsg(db) : err);
             rc = 1;
         }
         sw_snapshot_close(db);
-        ls[r] = now_s() - t0;
+        ls[r] = sw_cli_seconds() - t0;
         sw_sim_free(empty);
         br[r] = base_read(base, agents);
     }

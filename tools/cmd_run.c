@@ -65,22 +65,6 @@ static void usage(FILE *out) {
             "Scenario format: docs/scenarios.md. Agent kinds: swarmlet kinds.\n");
 }
 
-static double wall_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* A whole decimal number from 0 to 2^53, nothing else. */
-static bool parse_count(const char *s, uint64_t *out) {
-    if (!s || !*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 16) return false;
-    errno = 0;
-    unsigned long long v = strtoull(s, NULL, 10);
-    if (errno || v > (1ull << 53)) return false;
-    *out = v;
-    return true;
-}
-
 /* 0 ok, 1 --help shown, 2 usage error (message printed). */
 static int parse_args(int argc, char **argv, run_opts *o) {
     for (int i = 1; i < argc; i++) {
@@ -112,7 +96,7 @@ static int parse_args(int argc, char **argv, run_opts *o) {
         if (flag) {
             if (strcmp(flag, "--ticks") == 0 || strcmp(flag, "--seed") == 0) {
                 uint64_t v;
-                if (!parse_count(val, &v)) {
+                if (!sw_cli_parse_count(val, &v)) {
                     fprintf(stderr, "swarmlet run: %s: \"%s\" is not a whole number from 0 to 2^53\n", flag, val);
                     return 2;
                 }
@@ -178,7 +162,7 @@ static void format_duration(double s, char *buf, size_t cap) {
 
 static void draw_progress(run_ctx *c, bool last) {
     sw_tick now = sw_sim_now(c->sim), end = sw_sim_end(c->sim);
-    double el = wall_now() - c->t0;
+    double el = sw_cli_seconds() - c->t0;
     double rate = el > 0 ? (double)now / el : 0;
     char eta[32];
     format_duration(rate > 0 ? (double)(end - now) / rate : -1, eta, sizeof eta);
@@ -207,7 +191,7 @@ static int run_loop(run_ctx *c) {
         if (sr < 0) return 1;
         if (sr) break;
         if (c->progress) {
-            double t = wall_now();
+            double t = sw_cli_seconds();
             if (t >= next_draw) {
                 draw_progress(c, false);
                 next_draw = t + 0.1;
@@ -295,7 +279,7 @@ int sw_cmd_run(int argc, char **argv) {
         return strstr(err, "out of memory") ? 1 : 2;
     }
     run_ctx c = {.sim = sim, .csv = csv, .csv_path = csv_path,
-                 .progress = !o.quiet && isatty(2), .t0 = wall_now(),
+                 .progress = !o.quiet && isatty(2), .t0 = sw_cli_seconds(),
                  .snap = sw_cli_snap_begin(sim, dir, snap_every, "run")};
     int rc = 0;
     if (sw_sim_stats_write_csv(sim, csv, 0, true) != SW_OK) {
@@ -303,7 +287,7 @@ int sw_cmd_run(int argc, char **argv) {
         rc = 1;
     }
     if (rc == 0) rc = run_loop(&c);
-    double secs = wall_now() - c.t0;
+    double secs = sw_cli_seconds() - c.t0;
     if (fclose(csv) != 0 && rc == 0) {
         fprintf(stderr, "swarmlet run: %s: write failed: %s\n", csv_path, strerror(errno));
         rc = 1;

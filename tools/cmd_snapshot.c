@@ -39,15 +39,6 @@ struct sw_cli_snap {
     bool interrupted, failed;
 };
 
-static bool parse_u64(const char *s, uint64_t *out) {
-    if (!s || !*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 16) return false;
-    errno = 0;
-    unsigned long long v = strtoull(s, NULL, 10);
-    if (errno || v > (1ull << 53)) return false;
-    *out = v;
-    return true;
-}
-
 int sw_cli_snap_args(int *argc, char **argv, const char *cmd, uint64_t *every) {
     *every = 0;
     int w = 1;
@@ -65,7 +56,7 @@ int sw_cli_snap_args(int *argc, char **argv, const char *cmd, uint64_t *every) {
             argv[w++] = argv[i];
             continue;
         }
-        if (!parse_u64(val, every) || *every == 0) {
+        if (!sw_cli_parse_count(val, every) || *every == 0) {
             fprintf(stderr, "swarmlet %s: --snapshot-every: \"%s\" is not a whole number of ticks from 1 to 2^53\n",
                     cmd, val);
             return 2;
@@ -187,12 +178,6 @@ static const char *flag_value(int argc, char **argv, int *i, const char *flag, b
     return NULL;
 }
 
-static double wall(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* ---- swarmlet resume ------------------------------------------------------------------ */
 
 static void resume_usage(FILE *out) {
@@ -266,13 +251,13 @@ int sw_cmd_resume(int argc, char **argv) {
         if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {
             quiet = true;
         } else if ((v = flag_value(argc, argv, &i, "--snapshot", &bad)) || bad) {
-            if (bad || !parse_u64(v, &num) || num == 0) goto badval;
+            if (bad || !sw_cli_parse_count(v, &num) || num == 0) goto badval;
             id = (int64_t)num;
         } else if ((v = flag_value(argc, argv, &i, "--tick", &bad)) || bad) {
-            if (bad || !parse_u64(v, &num)) goto badval;
+            if (bad || !sw_cli_parse_count(v, &num)) goto badval;
             tick = (int64_t)num;
         } else if ((v = flag_value(argc, argv, &i, "--ticks", &bad)) || bad) {
-            if (bad || !parse_u64(v, &num) || num == 0) goto badval;
+            if (bad || !sw_cli_parse_count(v, &num) || num == 0) goto badval;
             ticks = num;
         } else if ((v = flag_value(argc, argv, &i, "--out", &bad)) || bad) {
             if (bad || !*v) goto badval;
@@ -308,14 +293,14 @@ int sw_cmd_resume(int argc, char **argv) {
         return 2;
     }
     sw_scenario *sc = NULL;
-    double t0 = wall();
+    double t0 = sw_cli_seconds();
     sw_sim *sim = sw_snapshot_resume(db, id, tick, ticks, cli_env(), &sc, err, sizeof err);
     sw_snapshot_close(db);
     if (!sim) {
         fprintf(stderr, "swarmlet resume: %s\n", err);
         return 2;
     }
-    double tload = wall() - t0;
+    double tload = sw_cli_seconds() - t0;
     sw_tick from = sw_sim_now(sim);
     char dir[4096], csv_path[4200];
     if (out) {
@@ -371,7 +356,7 @@ int sw_cmd_resume(int argc, char **argv) {
     if (rc == 0)
         printf("%s: resumed at tick %llu (loaded in %.3f s), ran to tick %llu in %.3f s\nstatistics: %s\n",
                sw_scenario_name(sc), (unsigned long long)from, tload, (unsigned long long)sw_sim_now(sim),
-               wall() - t0, csv_path);
+               sw_cli_seconds() - t0, csv_path);
     sw_sim_free(sim);
     sw_scenario_free(sc);
     return rc;
@@ -508,7 +493,7 @@ int sw_cmd_inspect(int argc, char **argv) {
             json = true;
         } else if ((v = flag_value(argc, argv, &i, "--snapshot", &bad)) || bad) {
             uint64_t num;
-            if (bad || !parse_u64(v, &num) || !num) goto badval;
+            if (bad || !sw_cli_parse_count(v, &num) || !num) goto badval;
             id = (int64_t)num;
         } else if ((v = flag_value(argc, argv, &i, "--agent", &bad)) || bad) {
             if (bad) goto badval;
