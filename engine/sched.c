@@ -990,7 +990,7 @@ static sw__woken heap_pop(sw_sched *s) {
 /* Sort what joined the FIFO during the turn just ended: the woken of random
  * kinds take their turn by key (this tick or the next); the rest keep the
  * FIFO behind the batch. */
-static __attribute__((noinline)) void triage(sw_sched *s) {
+static void triage(sw_sched *s) {
     uint32_t slot = s->back_head;
     s->back_head = s->back_tail = SW__NIL;
     uint64_t turn = s->epoch << 1;
@@ -1045,6 +1045,45 @@ static void keyed_begin(sw_sched *s, uint32_t base, const uint32_t *gend, const 
     s->kw_rng = sw_rng_key(s->d.seed, 0x776f6b656e000000ULL ^ s->now);
     s->later_head = s->later_tail = s->def_head = s->def_tail = SW__NIL;
     s->nheap = 0;
+}
+
+/* Drop the batch's dead entries (tombstones, zombies) in place, mark the
+ * lazily fired runnable, and note each entry's kind and the count per kind
+ * (keys NULL: no scratch). Returns the entries left. The restrict pointers
+ * tell the compiler that the stores cannot change what the loop reads, so it
+ * keeps everything in registers. */
+static uint32_t gather_batch(sw_sched *s, uint32_t *restrict items, uint32_t total, uint16_t *restrict keys,
+                             uint32_t *restrict cntk) {
+    struct sw__task *tasks = s->tasks;
+    uint32_t n = 0, tombs = 0;
+    for (uint32_t i = 0; i < total; i++) {
+        uint32_t slot = items[i];
+        if (slot == SW__TOMB) {
+            tombs++;
+            continue;
+        }
+        struct sw__task *k = &tasks[slot];
+        if (k->state == SW_TASK_ZOMBIE) {
+            slot_free(s, slot);
+            continue;
+        }
+        if (k->state == SW_TASK_SLEEPING) k->state = SW_TASK_RUNNABLE;
+        items[n] = slot;
+        if (keys) {
+            uint16_t kind = k->kind;
+            keys[n] = kind;
+            cntk[kind]++;
+        }
+        n++;
+    }
+    if (s->ready_lazy) s->armed += tombs; /* see fire_timers */
+    return n;
+}
+
+/* The counting sort's scatter, one run per kind (restrict: as above). */
+static void scatter_by_kind(uint32_t *restrict out, uint32_t *restrict offk, const uint16_t *restrict keys,
+                            const uint32_t *restrict items, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++) out[offk[keys[i]]++] = items[i];
 }
 
 /* Put the batch in activation order: by kind rank (stable), and shuffled
@@ -1102,26 +1141,7 @@ static void order_batch(sw_sched *s) {
         memset(cntk, 0, (size_t)nk * sizeof *cntk);
     }
     uint32_t *items = r->items + rp;
-    uint32_t n = 0;
-    for (uint32_t i = rp; i < r->n; i++) {
-        uint32_t slot = r->items[i];
-        if (slot == SW__TOMB) {
-            s->armed += s->ready_lazy; /* see fire_timers */
-            continue;
-        }
-        struct sw__task *k = &s->tasks[slot];
-        if (k->state == SW_TASK_ZOMBIE) {
-            slot_free(s, slot);
-            continue;
-        }
-        if (k->state == SW_TASK_SLEEPING) k->state = SW_TASK_RUNNABLE;
-        items[n] = slot;
-        if (scratch) {
-            keys[n] = k->kind;
-            cntk[k->kind]++;
-        }
-        n++;
-    }
+    uint32_t n = gather_batch(s, items, total, keys, cntk);
     r->n = rp + n;
     s->ready_lazy = false;
     if (!scratch) {
@@ -1180,7 +1200,7 @@ static void order_batch(sw_sched *s) {
         /* the common case (one kind per rank): each kind's places are one
            run, wholly random or wholly fixed */
         for (int i = 0; i < nk; i++) offk[i] = off[kw[i] & ORDER_GROUP];
-        for (uint32_t i = 0; i < n; i++) out[offk[keys[i]]++] = items[i];
+        scatter_by_kind(out, offk, keys, items, n);
     } else {
         for (int i = 0; i < nk; i++) {
             uint32_t g = kw[i] & ORDER_GROUP;
@@ -1233,13 +1253,22 @@ static void report_blocked(sw_sched *s) {
     }
 }
 
+/* Where the run loop stops prefetching: SW__PREFETCH_TASK places before the
+ * batch's end; at once when the tasklet table is small enough to stay in the
+ * cache, where the prefetches would be only instructions and loads (a third
+ * of the scheduler's own work per resume in wolf-sheep small). */
+static uint32_t prefetch_end(const sw_sched *s, uint32_t n) {
+    if (s->ntasks < SW__PREFETCH_MIN_SLOTS || n <= SW__PREFETCH_TASK) return 0;
+    return n - SW__PREFETCH_TASK;
+}
+
 /* The run phase of a keyed tick (see "keys"): the run-next stack, then the
  * batch merged by key with the woken that take their turn in this tick, then
  * the FIFO of the rest. What joined the FIFO during a turn is sorted out
  * before the next turn starts, against the key of the turn that woke it. */
 static void run_keyed(sw_sched *s) {
     const uint32_t *items = s->ready.items;
-    uint32_t pos = s->ready_pos, n = s->ready.n;
+    uint32_t pos = s->ready_pos, n = s->ready.n, pf_end = prefetch_end(s, n);
     uint64_t turn = s->epoch << 1;
     for (;;) {
         uint32_t slot;
@@ -1259,7 +1288,7 @@ static void run_keyed(sw_sched *s) {
             } else if (pos < n) {
                 slot = items[pos++];
                 s->ready_pos = pos;
-                if (pos + SW__PREFETCH_TASK < n) {
+                if (pos < pf_end) {
                     uint32_t ahead = items[pos + SW__PREFETCH_TASK], near = items[pos + SW__PREFETCH_FRAME];
                     __builtin_prefetch(&s->tasks[ahead], 1);
                     __builtin_prefetch((char *)&s->tasks[ahead + 1] - 1, 1);
@@ -1304,7 +1333,7 @@ int sw_sched_step(sw_sched *s) {
        change during the run phase (cancelled timers become tombstones in
        place), so the loop keeps them in registers. */
     const uint32_t *items = s->ready.items;
-    uint32_t pos = s->ready_pos, n = s->ready.n;
+    uint32_t pos = s->ready_pos, n = s->ready.n, pf_end = prefetch_end(s, n);
     for (;;) {
         uint32_t slot;
         if (__builtin_expect(s->front != SW__NIL, 0)) {
@@ -1316,7 +1345,7 @@ int sw_sched_step(sw_sched *s) {
             /* prefetch ahead in the batch, in two stages: the tasklets of a
                sparse tick are scattered across a large table, and each
                frame's address is known only once its tasklet has arrived */
-            if (pos + SW__PREFETCH_TASK < n) {
+            if (pos < pf_end) {
                 uint32_t ahead = items[pos + SW__PREFETCH_TASK], near = items[pos + SW__PREFETCH_FRAME];
                 if (ahead != SW__TOMB) { /* a 48-byte record may straddle two lines */
                     __builtin_prefetch(&s->tasks[ahead], 1);

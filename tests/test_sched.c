@@ -334,6 +334,38 @@ Test(sched, activation_by_kind_rank) {
     sw_sched_free(s);
 }
 
+/* The ordering pass keeps each kind's place between ticks: a rank or flag set
+ * between ticks, and a kind first seen mid-run, must still be obeyed. */
+Test(sched, activation_follows_rank_changes_between_ticks) {
+    sw_sched *s = sw_sched_new(NULL);
+    for (int i = 0; i < 2; i++) {
+        sw_sched_spawn(s, &sheep_kind, &(orderer){i}, 0);
+        sw_sched_spawn(s, &wolf_kind, &(orderer){i}, 0);
+    }
+    g_trace[0] = '\0';
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(g_trace, "s0 w0 s1 w1");
+    cr_assert_eq(sw_sched_set_kind_rank(s, &wolf_kind, -1), SW_OK);
+    g_trace[0] = '\0';
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(g_trace, "w0 w1 s0 s1");
+    sw_sched_spawn(s, &heron_kind, &(waiter){.mode = 0, .ch = sw_chan_new(s, &(sw_chan_desc){0})}, 0);
+    cr_assert_eq(sw_sched_set_kind_rank(s, &heron_kind, -2), SW_OK);
+    cr_assert_eq(sw_sched_set_kind_rank(s, &sheep_kind, -3), SW_OK);
+    g_trace[0] = '\0';
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(g_trace, "s0 s1 w0 w1");
+    cr_assert_eq(sw_sched_set_kind_random(s, &wolf_kind, true), SW_OK);
+    cr_assert_eq(sw_sched_set_kind_rank(s, &wolf_kind, 0), SW_OK);
+    for (int i = 2; i < 30; i++) sw_sched_spawn(s, &wolf_kind, &(orderer){i}, 0);
+    cr_assert_eq(sw_sched_step(s), SW_OK); /* the newcomers join the sleepers' rhythm */
+    g_trace[0] = '\0';
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert(strncmp(g_trace, "s0 s1 w", 7) == 0, "%s", g_trace);
+    cr_assert(strstr(g_trace, "w0 w1 w2 w3 w4 w5") == NULL, "the wolves were not shuffled: %s", g_trace);
+    sw_sched_free(s);
+}
+
 enum { FLOCK = 40, ORDER_TICKS = 4 };
 
 static void random_orders(uint64_t seed, int out[ORDER_TICKS][FLOCK]) {
