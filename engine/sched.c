@@ -21,7 +21,10 @@
  * the woken tasklet inline, pushes it and then the current one), the batch
  * woken at the start of the tick, and a FIFO of tasklets woken during the
  * tick -- which between ticks also holds the spawned and the woken, so that
- * waking never allocates; the next tick orders them into the batch.
+ * waking never allocates; the next tick orders them into the batch. When a
+ * kind has a random order, the run loop sorts what joined the FIFO after
+ * each turn: the woken of random kinds take a keyed turn, merged into the
+ * batch or put off to the next tick (see "keys").
  *
  * Expected load: millions of tasklets, most asleep or blocked; per tick, a
  * few wake-ups each for a fraction of them. The run loop, sw__sleep and the
@@ -932,14 +935,14 @@ static bool key_before(uint32_t g, double z, uint32_t slot, uint32_t g2, double 
 
 /* Whether a tasklet of rank group g and key z comes after the turn in progress. */
 static bool after_current(sw_sched *s, uint32_t g, double z, uint32_t slot) {
-    switch (s->cur_src) {
-    case SW__CUR_START: return true;
-    case SW__CUR_END: return false;
-    case SW__CUR_WOKEN: return key_before(s->cur_g, s->cur_z, s->cur_slot, g, z, slot);
-    default:
-        cursor_to(s, s->ready_pos - 1 - s->kb_base);
-        return key_before(s->kc_g, s->kc_z, s->kc_slot, g, z, slot);
-    }
+    if (s->cur_src == SW__CUR_END) return false;
+    /* a woken tasklet's turn, until the batch moves on (the run loop leaves
+       cur_src alone for the batch's turns, to save a store a turn) */
+    if (s->cur_src == SW__CUR_WOKEN && s->woken_at == s->ready_pos)
+        return key_before(s->cur_g, s->cur_z, s->cur_slot, g, z, slot);
+    if (s->ready_pos == s->kb_base) return true; /* no turn yet */
+    cursor_to(s, s->ready_pos - 1 - s->kb_base);
+    return key_before(s->kc_g, s->kc_z, s->kc_slot, g, z, slot);
 }
 
 /* Whether the first woken of the heap runs before the batch's place p: in an
@@ -987,6 +990,18 @@ static sw__woken heap_pop(sw_sched *s) {
     return top;
 }
 
+/* Mark the batch's tasklets that have had their turn since the last call: done
+ * when a tasklet of a random kind is woken (only then is it asked), so that
+ * the run loop marks none (a spawned tasklet in a slot freed by the batch
+ * keeps its own mark). */
+static void mark_batch_run(sw_sched *s) {
+    uint64_t turn = s->epoch << 1;
+    const uint32_t *items = s->ready.items;
+    for (uint32_t i = s->kb_marked; i < s->ready_pos; i++)
+        if (s->marks[items[i]] != (turn | 1)) s->marks[items[i]] = turn;
+    s->kb_marked = s->ready_pos;
+}
+
 /* Sort what joined the FIFO during the turn just ended: the woken of random
  * kinds take their turn by key (this tick or the next); the rest keep the
  * FIFO behind the batch. */
@@ -1000,7 +1015,11 @@ static void triage(sw_sched *s) {
         uint32_t w = (int)k->kind < s->kcache_n ? s->kword[k->kind] : 0;
         if (k->state != SW_TASK_RUNNABLE || !(w & ORDER_RANDOM) || slot >= s->markcap) {
             list_append(s, &s->later_head, &s->later_tail, slot);
-        } else if (s->marks[slot] == (turn | 1)) { /* spawned or yielded */
+            slot = next;
+            continue;
+        }
+        if (s->kb_marked != s->ready_pos) mark_batch_run(s);
+        if (s->marks[slot] == (turn | 1)) { /* spawned or yielded */
             s->marks[slot] = turn;
             list_append(s, &s->later_head, &s->later_tail, slot);
         } else if (s->marks[slot] == turn) { /* had its turn */
@@ -1033,8 +1052,8 @@ static void keyed_begin(sw_sched *s, uint32_t base, const uint32_t *gend, const 
     }
     s->keyed = true;
     s->epoch++;
-    s->cur_src = SW__CUR_START;
-    s->kb_base = base;
+    s->cur_src = SW__CUR_BATCH;
+    s->kb_base = s->kb_marked = base;
     s->kb_gend = gend;
     s->kb_grc = grc;
     s->kb_rpos = rpos;
@@ -1269,19 +1288,24 @@ static uint32_t prefetch_end(const sw_sched *s, uint32_t n) {
 static void run_keyed(sw_sched *s) {
     const uint32_t *items = s->ready.items;
     uint32_t pos = s->ready_pos, n = s->ready.n, pf_end = prefetch_end(s, n);
-    uint64_t turn = s->epoch << 1;
+    uint32_t nheap = 0; /* s->nheap, which changes only here and in the triage */
     for (;;) {
         uint32_t slot;
         if (__builtin_expect(s->front != SW__NIL, 0)) {
             slot = s->front;
             s->front = s->tasks[slot].next;
-            if (slot < s->markcap) s->marks[slot] = turn;
+            if (slot < s->markcap) s->marks[slot] = s->epoch << 1;
         } else {
-            if (s->back_head != SW__NIL) triage(s);
-            if (s->nheap && (pos == n || woken_first(s, pos - s->kb_base))) {
+            if (s->back_head != SW__NIL) {
+                triage(s);
+                nheap = s->nheap;
+            }
+            if (nheap && (pos == n || woken_first(s, pos - s->kb_base))) {
                 sw__woken w = heap_pop(s);
+                nheap--;
                 slot = w.slot;
                 s->cur_src = SW__CUR_WOKEN;
+                s->woken_at = pos;
                 s->cur_g = w.g;
                 s->cur_z = w.z;
                 s->cur_slot = w.slot;
@@ -1294,8 +1318,6 @@ static void run_keyed(sw_sched *s) {
                     __builtin_prefetch((char *)&s->tasks[ahead + 1] - 1, 1);
                     __builtin_prefetch(s->tasks[near].top, 1);
                 }
-                s->cur_src = SW__CUR_BATCH;
-                s->marks[slot] = turn; /* the batch was ordered: no tombstones, slots below markcap */
             } else if (s->later_head != SW__NIL) {
                 slot = s->later_head;
                 s->later_head = s->tasks[slot].next;

@@ -74,7 +74,7 @@ typedef struct sw__woken {
     uint32_t g, slot;
 } sw__woken;
 
-enum { SW__CUR_START, SW__CUR_BATCH, SW__CUR_WOKEN, SW__CUR_END };
+enum { SW__CUR_BATCH, SW__CUR_WOKEN, SW__CUR_END };
 
 typedef struct sw__hook {
     sw_hook_fn fn;
@@ -130,8 +130,10 @@ struct sw_sched {
     /* keyed activation of the woken in a tick of a random kind (sched.c,
        "keys"): valid in the run phase of a tick with `keyed` set */
     bool keyed;
-    uint8_t cur_src;     /* whose turn it is: SW__CUR_* */
+    uint8_t cur_src;     /* whose turn it is: SW__CUR_* (see after_current) */
     uint32_t kb_base;    /* the batch's first place in `ready` */
+    uint32_t kb_marked;  /* the batch's places below this are marked (see mark_batch_run) */
+    uint32_t woken_at;   /* ready_pos when the last woken tasklet's turn began */
     const uint32_t *kb_gend, *kb_grc, *kb_rpos; /* per rank group: end, random count; random places */
     uint32_t kc_pos, kc_g, kc_k, kc_rbase, kc_slot; /* the key cursor over the batch */
     bool kc_rnd;

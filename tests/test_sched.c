@@ -839,6 +839,9 @@ static const sw_kind poller_kind = {.name = "poller", .frame_size = sizeof(polle
                                     .run = poller_run};
 static const sw_kind dozer_kind = {.name = "dozer", .frame_size = sizeof(dozer), .fields = dozer_fields,
                                    .run = dozer_run};
+/* pollers of a FIFO kind, for ranks shared by random and fixed places */
+static const sw_kind stayer_kind = {.name = "stayer", .frame_size = sizeof(poller), .fields = poller_fields,
+                                    .run = poller_run};
 
 static void act_start(sw_sched *s, void *ud) {
     (void)s, (void)ud;
@@ -913,6 +916,38 @@ Test(sched, woken_never_take_two_turns_in_a_tick) {
     /* woken by the first poller, it runs in this tick unless its key is the lowest */
     double rate = (double)g_act.same / g_act.trials;
     cr_assert(rate > 0.9 && rate < 0.99, "same-tick rate %.3f, want about %.3f", rate, (double)POLLED / (POLLED + 1));
+}
+
+/* Rank first: a dozer of a later rank than the poller that wakes it always
+ * takes its turn in this tick (after the pollers); of an earlier rank, never. */
+Test(sched, woken_of_random_kinds_keep_their_rank) {
+    int rank[2] = {1, -1};
+    for (int r = 0; r < 2; r++) {
+        memset(&g_act, 0, sizeof g_act);
+        sw_sched *s = activation_world(3, true, SW_CHAN_EVENT, 1, 1);
+        cr_assert_eq(sw_sched_set_kind_rank(s, &dozer_kind, rank[r]), SW_OK);
+        cr_assert_eq(sw_sched_run(s, 200), SW_OK);
+        sw_sched_free(s);
+        cr_assert_eq(g_act.trials, 100);
+        cr_assert_eq(g_act.twice, 0);
+        cr_assert_eq(g_act.same, r == 0 ? 100 : 0, "rank %d: %d of 100 in the same tick", rank[r], g_act.same);
+        cr_assert_eq(g_act.after, 0);
+    }
+}
+
+/* A rank shared with a FIFO kind: the woken still take their turn by key
+ * among the random places, never twice, sometimes in this tick and
+ * sometimes in the next. */
+Test(sched, woken_in_a_rank_shared_with_a_fifo_kind) {
+    memset(&g_act, 0, sizeof g_act);
+    sw_sched *s = activation_world(4, true, SW_CHAN_EVENT, 1, 1);
+    sw_chan ch = ((poller *)sw_sched_frame(s, sw_sched_next(s, sw_sched_next(s, SW_ID_NONE))))->ch;
+    for (int i = 0; i < POLLED / 2; i++) sw_sched_spawn(s, &stayer_kind, &(poller){ch, 0}, 0);
+    cr_assert_eq(sw_sched_run(s, 1000), SW_OK);
+    sw_sched_free(s);
+    cr_assert_eq(g_act.twice, 0);
+    double rate = (double)g_act.same / g_act.trials;
+    cr_assert(rate > 0.3 && rate < 0.7, "same-tick rate %.3f", rate);
 }
 
 Test(sched, woken_of_fifo_kinds_run_behind_the_batch) {
