@@ -1273,13 +1273,10 @@ static void report_blocked(sw_sched *s) {
 }
 
 /* Where the run loop stops prefetching: SW__PREFETCH_TASK places before the
- * batch's end; at once when the tasklet table is small enough to stay in the
- * cache, where the prefetches would be only instructions and loads (a third
- * of the scheduler's own work per resume in wolf-sheep small). */
-static uint32_t prefetch_end(const sw_sched *s, uint32_t n) {
-    if (s->ntasks < SW__PREFETCH_MIN_SLOTS || n <= SW__PREFETCH_TASK) return 0;
-    return n - SW__PREFETCH_TASK;
-}
+ * batch's end. (Not prefetching at all for tables that fit in the cache saves
+ * instructions but measured slower on wolf-sheep small: the frames, in their
+ * slabs, are not all in L1.) */
+static uint32_t prefetch_end(uint32_t n) { return n > SW__PREFETCH_TASK ? n - SW__PREFETCH_TASK : 0; }
 
 /* The run phase of a keyed tick (see "keys"): the run-next stack, then the
  * batch merged by key with the woken that take their turn in this tick, then
@@ -1287,7 +1284,7 @@ static uint32_t prefetch_end(const sw_sched *s, uint32_t n) {
  * before the next turn starts, against the key of the turn that woke it. */
 static void run_keyed(sw_sched *s) {
     const uint32_t *items = s->ready.items;
-    uint32_t pos = s->ready_pos, n = s->ready.n, pf_end = prefetch_end(s, n);
+    uint32_t pos = s->ready_pos, n = s->ready.n, pf_end = prefetch_end(n);
     uint32_t nheap = 0; /* s->nheap, which changes only here and in the triage */
     for (;;) {
         uint32_t slot;
@@ -1355,7 +1352,7 @@ int sw_sched_step(sw_sched *s) {
        change during the run phase (cancelled timers become tombstones in
        place), so the loop keeps them in registers. */
     const uint32_t *items = s->ready.items;
-    uint32_t pos = s->ready_pos, n = s->ready.n, pf_end = prefetch_end(s, n);
+    uint32_t pos = s->ready_pos, n = s->ready.n, pf_end = prefetch_end(n);
     for (;;) {
         uint32_t slot;
         if (__builtin_expect(s->front != SW__NIL, 0)) {

@@ -20,9 +20,6 @@
 #ifndef SW__PREFETCH_FRAME        /* and its frame (tuned with bench micro) */
 #define SW__PREFETCH_FRAME 8
 #endif
-#ifndef SW__PREFETCH_MIN_SLOTS    /* no prefetching below this many slots (~200 KiB) */
-#define SW__PREFETCH_MIN_SLOTS 4096
-#endif
 
 typedef struct sw__vec32 {
     uint32_t *items;
