@@ -111,7 +111,7 @@ sw_sched *sw_sched_new(const sw_sched_desc *desc) {
     s->free_head = SW__NIL;
     s->chan_free = SW__NIL;
     s->front = s->back_head = s->back_tail = SW__NIL;
-    s->later_head = s->later_tail = s->def_head = s->def_tail = SW__NIL;
+    s->def_head = s->def_tail = SW__NIL;
     s->kcache_n = -1;
     s->cur.sched = s;
     s->cur.context = d.context;
@@ -1002,27 +1002,36 @@ static void mark_batch_run(sw_sched *s) {
     s->kb_marked = s->ready_pos;
 }
 
-/* Sort what joined the FIFO during the turn just ended: the woken of random
- * kinds take their turn by key (this tick or the next); the rest keep the
- * FIFO behind the batch. */
+/* Sort what joined the FIFO during the turn just ended (the entries after
+ * back_seen): the woken of random kinds leave it, to take their turn by key
+ * (this tick or the next); the rest stay, to run behind the batch in FIFO
+ * order, without being moved or copied. */
 static void triage(sw_sched *s) {
-    uint32_t slot = s->back_head;
-    s->back_head = s->back_tail = SW__NIL;
     uint64_t turn = s->epoch << 1;
+    uint32_t prev = s->back_seen, slot = prev == SW__NIL ? s->back_head : s->tasks[prev].next;
     while (slot != SW__NIL) {
         struct sw__task *k = &s->tasks[slot];
         uint32_t next = k->next;
         uint32_t w = (int)k->kind < s->kcache_n ? s->kword[k->kind] : 0;
         if (k->state != SW_TASK_RUNNABLE || !(w & ORDER_RANDOM) || slot >= s->markcap) {
-            list_append(s, &s->later_head, &s->later_tail, slot);
+            prev = slot; /* stays */
             slot = next;
             continue;
         }
         if (s->kb_marked != s->ready_pos) mark_batch_run(s);
-        if (s->marks[slot] == (turn | 1)) { /* spawned or yielded */
+        if (s->marks[slot] == (turn | 1)) { /* spawned or yielded: stays */
             s->marks[slot] = turn;
-            list_append(s, &s->later_head, &s->later_tail, slot);
-        } else if (s->marks[slot] == turn) { /* had its turn */
+            prev = slot;
+            slot = next;
+            continue;
+        }
+        /* leaves the FIFO */
+        if (prev == SW__NIL)
+            s->back_head = next;
+        else
+            s->tasks[prev].next = next;
+        if (s->back_tail == slot) s->back_tail = prev;
+        if (s->marks[slot] == turn) { /* had its turn */
             list_append(s, &s->def_head, &s->def_tail, slot);
         } else {
             s->marks[slot] = turn;
@@ -1033,11 +1042,12 @@ static void triage(sw_sched *s) {
             } else if (!heap_push(s, (sw__woken){z, g, slot})) {
                 sw__errf(s, "out of memory ordering the tick's wake-ups");
                 s->error = SW_E_NOMEM;
-                list_append(s, &s->later_head, &s->later_tail, slot); /* runs unordered */
+                list_append(s, &s->def_head, &s->def_tail, slot); /* the next tick, then */
             }
         }
         slot = next;
     }
+    s->back_seen = prev;
 }
 
 /* Start a keyed run phase over the batch ready[base..), laid out in rank
@@ -1062,7 +1072,7 @@ static void keyed_begin(sw_sched *s, uint32_t base, const uint32_t *gend, const 
     s->kc_z = 0;
     s->kb_rng = sw_rng_key(s->d.seed, 0x6b65797300000000ULL ^ s->now);
     s->kw_rng = sw_rng_key(s->d.seed, 0x776f6b656e000000ULL ^ s->now);
-    s->later_head = s->later_tail = s->def_head = s->def_tail = SW__NIL;
+    s->def_head = s->def_tail = s->back_seen = SW__NIL;
     s->nheap = 0;
 }
 
@@ -1293,7 +1303,7 @@ static void run_keyed(sw_sched *s) {
             s->front = s->tasks[slot].next;
             if (slot < s->markcap) s->marks[slot] = s->epoch << 1;
         } else {
-            if (s->back_head != SW__NIL) {
+            if (s->back_tail != s->back_seen) {
                 triage(s);
                 nheap = s->nheap;
             }
@@ -1315,10 +1325,11 @@ static void run_keyed(sw_sched *s) {
                     __builtin_prefetch((char *)&s->tasks[ahead + 1] - 1, 1);
                     __builtin_prefetch(s->tasks[near].top, 1);
                 }
-            } else if (s->later_head != SW__NIL) {
-                slot = s->later_head;
-                s->later_head = s->tasks[slot].next;
-                if (s->later_head == SW__NIL) s->later_tail = SW__NIL;
+            } else if (s->back_head != SW__NIL) { /* all sorted out: FIFO kinds, spawned, yielded */
+                slot = s->back_head;
+                s->back_head = s->tasks[slot].next;
+                if (s->back_head == SW__NIL) s->back_tail = SW__NIL;
+                if (slot == s->back_seen) s->back_seen = SW__NIL;
                 s->cur_src = SW__CUR_END;
             } else {
                 break;

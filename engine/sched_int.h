@@ -140,7 +140,7 @@ struct sw_sched {
     double cur_z;
     struct sw__woken *heap;             /* woken to run this tick, by key */
     uint32_t nheap, heapcap;
-    uint32_t later_head, later_tail;    /* run after the batch (FIFO kinds, spawned, yielded) */
+    uint32_t back_seen;                 /* the FIFO's last entry sorted out so far (see triage) */
     uint32_t def_head, def_tail;        /* woken too late: the next tick's batch */
     uint64_t *marks;                    /* per slot: epoch*2 (had its turn) | 1 (stays FIFO) */
     uint32_t markcap;
