@@ -29,6 +29,7 @@
 #include "sched_int.h"
 #include "rng.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +108,8 @@ sw_sched *sw_sched_new(const sw_sched_desc *desc) {
     s->free_head = SW__NIL;
     s->chan_free = SW__NIL;
     s->front = s->back_head = s->back_tail = SW__NIL;
+    s->later_head = s->later_tail = s->def_head = s->def_tail = SW__NIL;
+    s->kcache_n = -1;
     s->cur.sched = s;
     s->cur.context = d.context;
     s->ordered = d.random_order;
@@ -121,6 +124,10 @@ void sw_sched_free(sw_sched *s) {
     vec_free(s, &s->ready);
     sw__alloc(s, s->order_buf, 0);
     sw__alloc(s, s->order_aux, 0);
+    sw__alloc(s, s->kword, 0);
+    sw__alloc(s, s->krank, 0);
+    sw__alloc(s, s->heap, 0);
+    sw__alloc(s, s->marks, 0);
     sw__alloc(s, s->ovf, 0);
     sw__alloc(s, s->tasks, 0);
     sw__alloc(s, s->kinds, 0);
@@ -159,6 +166,8 @@ int sw_sched_on_tick_end(sw_sched *s, sw_hook_fn fn, void *ud) {
 /* ---- the run queue -------------------------------------------------------- */
 
 /* sw__make_runnable and sw__push_front are inline, in sched_int.h. */
+
+static void mark_fifo(sw_sched *s, uint32_t slot); /* see "keys" */
 
 /* ---- timers --------------------------------------------------------------- */
 
@@ -427,6 +436,7 @@ static sw_id spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick
        before any side effect, and so that init may kill or inspect it */
     if (delay == 0) {
         sw__make_runnable(s, slot);
+        mark_fifo(s, slot);
     } else if (!sw__timer_arm(s, slot, s->now + delay)) {
         k->top = NULL;
         sw__frame_free(s, f);
@@ -604,6 +614,7 @@ sw_step sw__yield(sw_tasklet *t) {
     sw_sched *s = t->sched;
     if (t->task->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
     sw__make_runnable(s, t->slot);
+    mark_fifo(s, t->slot);
     return SW_STEP_WAIT;
 }
 
@@ -776,6 +787,266 @@ static void shuffle_places(uint32_t *items, const uint32_t *pos, uint32_t m, uin
 #define ORDER_RECORD 0x40000000u /* this tick, it shares a rank with fixed places */
 #define ORDER_GROUP 0x3fffffffu
 
+/* ---- the per-kind cache of the ordering pass ------------------------------------
+ * Each kind's ordering word depends only on the kinds' ranks and random flags,
+ * which change rarely (when a kind is added or set), so it is kept from tick to
+ * tick: a tick checks the cache against the kinds (a few words) instead of
+ * sorting the ranks again. */
+
+static bool kind_random(const sw_sched *s, int i) { return s->kinds[i].random || s->d.random_order; }
+
+static bool kcache_fresh(const sw_sched *s) {
+    if (s->kcache_n != s->nkinds || s->kcache_all != s->d.random_order) return false;
+    for (int i = 0; i < s->nkinds; i++)
+        if (s->krank[i] != s->kinds[i].rank || ((s->kword[i] & ORDER_RANDOM) != 0) != kind_random(s, i))
+            return false;
+    return true;
+}
+
+/* Rebuild the cache; false, with the old one dropped, when out of memory. */
+static bool kcache_build(sw_sched *s) {
+    int nk = s->nkinds;
+    size_t cap = nk ? (size_t)nk : 1;
+    s->kcache_n = -1;
+    uint32_t *w = sw__alloc(s, s->kword, cap * sizeof *w);
+    if (w) s->kword = w;
+    int *rk = sw__alloc(s, s->krank, 2 * cap * sizeof *rk); /* the ranks, then the distinct ranks */
+    if (rk) s->krank = rk;
+    if (!w || !rk) return false;
+    int *d = rk + cap;
+    for (int i = 0; i < nk; i++) d[i] = rk[i] = s->kinds[i].rank;
+    if (nk > 16) {
+        qsort(d, (size_t)nk, sizeof *d, cmp_int);
+    } else {
+        for (int i = 1; i < nk; i++) {
+            int v = d[i], j = i;
+            for (; j > 0 && d[j - 1] > v; j--) d[j] = d[j - 1];
+            d[j] = v;
+        }
+    }
+    uint32_t nr = 0;
+    for (int i = 0; i < nk; i++)
+        if (nr == 0 || d[nr - 1] != d[i]) d[nr++] = d[i];
+    s->any_random = false;
+    for (int i = 0; i < nk; i++) {
+        uint32_t lo = 0, hi = nr - 1;
+        while (lo < hi) {
+            uint32_t mid = (lo + hi) / 2;
+            if (d[mid] < rk[i]) lo = mid + 1; else hi = mid;
+        }
+        w[i] = lo | (kind_random(s, i) ? ORDER_RANDOM : 0);
+        s->any_random |= kind_random(s, i);
+    }
+    s->nranks = nr;
+    s->kcache_n = nk;
+    s->kcache_all = s->d.random_order;
+    return true;
+}
+
+/* ---- keys: the activation of the woken in random kinds ---------------------------
+ * The model: every tasklet of a random kind draws, each tick, an independent
+ * key, and the tick runs them by (rank group, key). The batch (the runnable at
+ * the start of the run phase) is shuffled by Fisher-Yates as before; its keys
+ * are the sorted keys of that many draws, handed out in the shuffled order,
+ * which is the same joint law as sorting independent keys (the ranks of
+ * independent keys are a uniform permutation, independent of their sorted
+ * values). Keys are exponential, z = -ln(U), so the sorted ones come one after
+ * the other (Renyi): z(k) = z(k-1) + E(k) / (m - k + 1) over m places. They are
+ * computed only in a tick that needs them, and only up to the place running.
+ *
+ * A tasklet of a random kind woken during the run phase (by a channel) draws
+ * its own key, from a stream keyed by the seed and the tick, at its id; if
+ * that comes after the key of the turn in progress, it takes its turn in this
+ * tick, merged into the batch by key (through a heap); otherwise it joins the
+ * next tick's batch. One that has had its turn this tick joins the next tick's
+ * batch: no tasklet takes two turns in a tick through a wake-up. Spawned and
+ * yielding tasklets and FIFO kinds keep the FIFO behind the batch. */
+
+static double open_unit(uint64_t x) { return ((double)(x >> 11) + 0.5) * 0x1.0p-53; } /* (0, 1) */
+
+/* Grow the per-slot marks to cover `need` slots (zeroed: no mark). */
+static bool marks_fit(sw_sched *s, uint32_t need) {
+    if (need <= s->markcap) return true;
+    uint32_t cap = s->markcap ? s->markcap : 64;
+    while (cap < need) cap = cap > UINT32_MAX / 2 ? need : cap * 2;
+    if (cap < s->taskcap) cap = s->taskcap;
+    uint64_t *m = sw__alloc(s, s->marks, (size_t)cap * sizeof *m);
+    if (!m) return false;
+    memset(m + s->markcap, 0, (size_t)(cap - s->markcap) * sizeof *m);
+    s->marks = m;
+    s->markcap = cap;
+    return true;
+}
+
+/* A tasklet that joins the FIFO in the run phase of a keyed tick (spawned or
+ * yielding) stays there: marked so that the triage lets it through. */
+static void mark_fifo(sw_sched *s, uint32_t slot) {
+    if (!s->keyed || !s->in_run) return;
+    if (marks_fit(s, slot + 1)) {
+        s->marks[slot] = s->epoch << 1 | 1;
+    } else { /* it runs in this tick all the same, behind the batch */
+        sw__errf(s, "out of memory ordering the tick's wake-ups");
+        s->error = SW_E_NOMEM;
+    }
+}
+
+static void list_append(sw_sched *s, uint32_t *head, uint32_t *tail, uint32_t slot) {
+    s->tasks[slot].next = SW__NIL;
+    if (*tail == SW__NIL)
+        *head = slot;
+    else
+        s->tasks[*tail].next = slot;
+    *tail = slot;
+}
+
+/* Advance the key cursor over the batch through place p (relative to the
+ * batch's start): afterwards kc_g is p's rank group, kc_rnd whether p is a
+ * random place, and kc_z, kc_slot the key and slot of the last random place
+ * of that group up to p (0 when none). */
+static void cursor_to(sw_sched *s, uint32_t p) {
+    const uint32_t *items = s->ready.items + s->kb_base;
+    while (s->kc_pos <= p) {
+        uint32_t q = s->kc_pos++;
+        while (q >= s->kb_gend[s->kc_g]) {
+            s->kc_rbase += s->kb_grc[s->kc_g++];
+            s->kc_k = 0;
+            s->kc_z = 0;
+            s->kc_slot = 0;
+        }
+        uint32_t g = s->kc_g, m = s->kb_grc[g], start = g ? s->kb_gend[g - 1] : 0;
+        s->kc_rnd = m == s->kb_gend[g] - start ||
+                    (m && s->kc_k < m && s->kb_rpos[s->kc_rbase + s->kc_k] == q);
+        if (!s->kc_rnd) continue;
+        s->kc_k++;
+        double e = -log(open_unit(sw_rng_at(s->kb_rng, (uint64_t)g << 32 | s->kc_k)));
+        s->kc_z += e / (double)(m - s->kc_k + 1);
+        s->kc_slot = items[q];
+    }
+}
+
+static bool key_before(uint32_t g, double z, uint32_t slot, uint32_t g2, double z2, uint32_t slot2) {
+    if (g != g2) return g < g2;
+    if (z != z2) return z < z2;
+    return slot < slot2;
+}
+
+/* Whether a tasklet of rank group g and key z comes after the turn in progress. */
+static bool after_current(sw_sched *s, uint32_t g, double z, uint32_t slot) {
+    switch (s->cur_src) {
+    case SW__CUR_START: return true;
+    case SW__CUR_END: return false;
+    case SW__CUR_WOKEN: return key_before(s->cur_g, s->cur_z, s->cur_slot, g, z, slot);
+    default:
+        cursor_to(s, s->ready_pos - 1 - s->kb_base);
+        return key_before(s->kc_g, s->kc_z, s->kc_slot, g, z, slot);
+    }
+}
+
+/* Whether the first woken of the heap runs before the batch's place p: in an
+ * earlier rank group, or in p's group before p's key. A fixed place (a FIFO
+ * kind sharing the rank) keeps its place: the woken wait for the next random
+ * place or the end of their group. */
+static bool woken_first(sw_sched *s, uint32_t p) {
+    cursor_to(s, p);
+    const sw__woken *h = &s->heap[0];
+    if (h->g != s->kc_g) return h->g < s->kc_g;
+    return s->kc_rnd && key_before(h->g, h->z, h->slot, s->kc_g, s->kc_z, s->kc_slot);
+}
+
+static bool heap_less(const sw__woken *a, const sw__woken *b) { return key_before(a->g, a->z, a->slot, b->g, b->z, b->slot); }
+
+static bool heap_push(sw_sched *s, sw__woken w) {
+    if (s->nheap == s->heapcap) {
+        uint32_t cap = s->heapcap ? s->heapcap * 2 : 64;
+        sw__woken *h = sw__alloc(s, s->heap, (size_t)cap * sizeof *h);
+        if (!h) return false;
+        s->heap = h;
+        s->heapcap = cap;
+    }
+    uint32_t i = s->nheap++;
+    while (i > 0 && heap_less(&w, &s->heap[(i - 1) / 2])) {
+        s->heap[i] = s->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    s->heap[i] = w;
+    return true;
+}
+
+static sw__woken heap_pop(sw_sched *s) {
+    sw__woken top = s->heap[0], last = s->heap[--s->nheap];
+    uint32_t i = 0, n = s->nheap;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= n) break;
+        if (c + 1 < n && heap_less(&s->heap[c + 1], &s->heap[c])) c++;
+        if (!heap_less(&s->heap[c], &last)) break;
+        s->heap[i] = s->heap[c];
+        i = c;
+    }
+    if (n) s->heap[i] = last;
+    return top;
+}
+
+/* Sort what joined the FIFO during the turn just ended: the woken of random
+ * kinds take their turn by key (this tick or the next); the rest keep the
+ * FIFO behind the batch. */
+static __attribute__((noinline)) void triage(sw_sched *s) {
+    uint32_t slot = s->back_head;
+    s->back_head = s->back_tail = SW__NIL;
+    uint64_t turn = s->epoch << 1;
+    while (slot != SW__NIL) {
+        struct sw__task *k = &s->tasks[slot];
+        uint32_t next = k->next;
+        uint32_t w = (int)k->kind < s->kcache_n ? s->kword[k->kind] : 0;
+        if (k->state != SW_TASK_RUNNABLE || !(w & ORDER_RANDOM) || slot >= s->markcap) {
+            list_append(s, &s->later_head, &s->later_tail, slot);
+        } else if (s->marks[slot] == (turn | 1)) { /* spawned or yielded */
+            s->marks[slot] = turn;
+            list_append(s, &s->later_head, &s->later_tail, slot);
+        } else if (s->marks[slot] == turn) { /* had its turn */
+            list_append(s, &s->def_head, &s->def_tail, slot);
+        } else {
+            s->marks[slot] = turn;
+            double z = -log(open_unit(sw_rng_at(s->kw_rng, sw_handle_make(slot, k->gen))));
+            uint32_t g = w & ORDER_GROUP;
+            if (!after_current(s, g, z, slot)) {
+                list_append(s, &s->def_head, &s->def_tail, slot);
+            } else if (!heap_push(s, (sw__woken){z, g, slot})) {
+                sw__errf(s, "out of memory ordering the tick's wake-ups");
+                s->error = SW_E_NOMEM;
+                list_append(s, &s->later_head, &s->later_tail, slot); /* runs unordered */
+            }
+        }
+        slot = next;
+    }
+}
+
+/* Start a keyed run phase over the batch ready[base..), laid out in rank
+ * groups (gend: each group's end, grc: its random places, rpos: the random
+ * places of groups that mix random and fixed kinds, in order). */
+static void keyed_begin(sw_sched *s, uint32_t base, const uint32_t *gend, const uint32_t *grc,
+                        const uint32_t *rpos) {
+    if (!marks_fit(s, s->ntasks)) {
+        sw__errf(s, "out of memory ordering the tick's wake-ups");
+        s->error = SW_E_NOMEM;
+        return; /* the woken run unordered this tick */
+    }
+    s->keyed = true;
+    s->epoch++;
+    s->cur_src = SW__CUR_START;
+    s->kb_base = base;
+    s->kb_gend = gend;
+    s->kb_grc = grc;
+    s->kb_rpos = rpos;
+    s->kc_pos = s->kc_g = s->kc_k = s->kc_rbase = s->kc_slot = 0;
+    s->kc_rnd = false;
+    s->kc_z = 0;
+    s->kb_rng = sw_rng_key(s->d.seed, 0x6b65797300000000ULL ^ s->now);
+    s->kw_rng = sw_rng_key(s->d.seed, 0x776f6b656e000000ULL ^ s->now);
+    s->later_head = s->later_tail = s->def_head = s->def_tail = SW__NIL;
+    s->nheap = 0;
+}
+
 /* Put the batch in activation order: by kind rank (stable), and shuffled
  * among the places held by kinds that ask for a random order: within each
  * rank, in increasing rank order, a Fisher-Yates over the sub-sequence of
@@ -786,9 +1057,11 @@ static void shuffle_places(uint32_t *items, const uint32_t *pos, uint32_t m, uin
  * the entries by rank into a buffer that then becomes the batch (a counting
  * sort: stable), recording where the random places fell when a rank mixes
  * random and fixed kinds. No tasklet is touched after the first pass, and
- * the scratch is kept on the scheduler. */
+ * the scratch is kept on the scheduler. The rank groups and random places
+ * stay in the scratch through the run phase, for the keys. */
 static void order_batch(sw_sched *s) {
     sw__vec32 *r = &s->ready;
+    s->keyed = false;
     /* gather what was woken between ticks and in tick-start hooks (the
        intrusive FIFO) behind the timers into the one array to order; out of
        memory, the rest stay queued behind it, in the same order */
@@ -805,23 +1078,26 @@ static void order_batch(sw_sched *s) {
     s->back_head = s->back_tail = SW__NIL;
     uint32_t rp = s->ready_pos, total = r->n - rp;
     int nk = s->nkinds;
-    /* scratch: per kind its ordering word, rank, count and next place; per
-       rank its count, random count, next place and next random place; per
-       entry its place if random and its kind */
-    size_t tab = (size_t)nk * 8 * sizeof(uint32_t);
-    bool scratch = order_aux(s, tab + (size_t)total * (sizeof(uint32_t) + sizeof(uint16_t)));
-    uint32_t *kinfo = NULL, *cntk = NULL, *offk = NULL, *cnt = NULL, *rcnt = NULL, *off = NULL,
-             *poff = NULL, *pos = NULL;
+    bool cached = kcache_fresh(s) || kcache_build(s);
+    uint32_t nr = s->nranks;
+    /* scratch: per kind its count, next place and ordering word of this
+       tick; per rank group its count, random count, next place, next random
+       place and end; per entry its place if random and its kind */
+    size_t tab = ((size_t)nk * 3 + (size_t)nr * 5) * sizeof(uint32_t);
+    bool scratch = cached && order_aux(s, tab + (size_t)total * (sizeof(uint32_t) + sizeof(uint16_t)));
+    uint32_t *cntk = NULL, *offk = NULL, *kinfo = NULL, *cnt = NULL, *rcnt = NULL, *off = NULL,
+             *poff = NULL, *gend = NULL, *pos = NULL;
     uint16_t *keys = NULL;
     if (scratch) {
-        kinfo = s->order_aux;
-        cntk = kinfo + 2 * (size_t)nk;
+        cntk = s->order_aux;
         offk = cntk + nk;
-        cnt = offk + nk;
-        rcnt = cnt + nk;
-        off = rcnt + nk;
-        poff = off + nk;
-        pos = poff + nk;
+        kinfo = offk + nk;
+        cnt = kinfo + nk;
+        rcnt = cnt + nr;
+        off = rcnt + nr;
+        poff = off + nr;
+        gend = poff + nr;
+        pos = gend + nr;
         keys = (uint16_t *)(pos + total);
         memset(cntk, 0, (size_t)nk * sizeof *cntk);
     }
@@ -848,65 +1124,49 @@ static void order_batch(sw_sched *s) {
     }
     r->n = rp + n;
     s->ready_lazy = false;
-    if (n < 2) return;
     if (!scratch) {
-        sw__errf(s, "out of memory ordering the tick's wake-ups");
-        s->error = SW_E_NOMEM;
+        if (n >= 2 || (cached && s->any_random)) {
+            sw__errf(s, "out of memory ordering the tick's wake-ups");
+            s->error = SW_E_NOMEM;
+        }
         return;
     }
-    /* the distinct ranks in increasing order, each kind's index among them,
-       and the counts per rank */
-    int *rk = (int *)(kinfo + nk);
-    for (int i = 0; i < nk; i++) rk[i] = s->kinds[i].rank;
-    if (nk > 16) {
-        qsort(rk, (size_t)nk, sizeof *rk, cmp_int);
-    } else {
-        for (int i = 1; i < nk; i++) {
-            int v = rk[i], j = i;
-            for (; j > 0 && rk[j - 1] > v; j--) rk[j] = rk[j - 1];
-            rk[j] = v;
-        }
-    }
-    uint32_t nr = 0;
-    for (int i = 0; i < nk; i++)
-        if (nr == 0 || rk[nr - 1] != rk[i]) rk[nr++] = rk[i];
+    /* the counts per rank group */
+    const uint32_t *kw = s->kword;
     memset(cnt, 0, (size_t)nr * sizeof *cnt);
     memset(rcnt, 0, (size_t)nr * sizeof *rcnt);
     bool any_random = false, kind_per_rank = true;
     for (int i = 0; i < nk; i++) {
-        uint32_t lo = 0, hi = nr - 1;
-        while (lo < hi) {
-            uint32_t mid = (lo + hi) / 2;
-            if (rk[mid] < s->kinds[i].rank) lo = mid + 1; else hi = mid;
-        }
-        bool rnd = s->kinds[i].random || s->d.random_order;
-        kinfo[i] = lo | (rnd ? ORDER_RANDOM : 0);
         if (!cntk[i]) continue;
-        kind_per_rank &= cnt[lo] == 0;
-        cnt[lo] += cntk[i];
-        if (rnd) {
-            rcnt[lo] += cntk[i];
+        uint32_t g = kw[i] & ORDER_GROUP;
+        kind_per_rank &= cnt[g] == 0;
+        cnt[g] += cntk[i];
+        if (kw[i] & ORDER_RANDOM) {
+            rcnt[g] += cntk[i];
             any_random = true;
         }
     }
+    for (uint32_t g = 0, o = 0; g < nr; g++) gend[g] = o += cnt[g];
+    if (s->any_random) keyed_begin(s, rp, gend, rcnt, pos);
+    if (n == 0) return;
     uint64_t key = any_random ? sw_rng_key(s->d.seed, 0x0dde5eed00000000ULL ^ s->now) : 0, ctr = 0;
-    uint32_t g0 = kinfo[keys[0]] & ORDER_GROUP;
+    uint32_t g0 = kw[keys[0]] & ORDER_GROUP;
     if (cnt[g0] == n) { /* one rank: nothing to sort */
         uint32_t m = rcnt[g0];
-        if (m < 2) return;
-        if (m == n) {
-            shuffle_places(items, NULL, m, key, &ctr);
+        if (m == 0 || m == n) {
+            if (m >= 2) shuffle_places(items, NULL, m, key, &ctr);
             return;
         }
         uint32_t q = 0;
         for (uint32_t i = 0; i < n; i++)
-            if (kinfo[keys[i]] & ORDER_RANDOM) pos[q++] = i;
-        shuffle_places(items, pos, m, key, &ctr);
+            if (kw[keys[i]] & ORDER_RANDOM) pos[q++] = i;
+        if (m >= 2) shuffle_places(items, pos, m, key, &ctr);
         return;
     }
     if (!order_out(s, n)) {
         sw__errf(s, "out of memory ordering the tick's wake-ups");
         s->error = SW_E_NOMEM;
+        s->keyed = false; /* the layout does not match the batch */
         return;
     }
     uint32_t *out = s->order_buf;
@@ -919,12 +1179,12 @@ static void order_batch(sw_sched *s) {
     if (kind_per_rank) {
         /* the common case (one kind per rank): each kind's places are one
            run, wholly random or wholly fixed */
-        for (int i = 0; i < nk; i++) offk[i] = off[kinfo[i] & ORDER_GROUP];
+        for (int i = 0; i < nk; i++) offk[i] = off[kw[i] & ORDER_GROUP];
         for (uint32_t i = 0; i < n; i++) out[offk[keys[i]]++] = items[i];
     } else {
         for (int i = 0; i < nk; i++) {
-            uint32_t g = kinfo[i] & ORDER_GROUP;
-            if ((kinfo[i] & ORDER_RANDOM) && rcnt[g] != cnt[g]) kinfo[i] |= ORDER_RECORD;
+            uint32_t g = kw[i] & ORDER_GROUP;
+            kinfo[i] = kw[i] | ((kw[i] & ORDER_RANDOM) && rcnt[g] != cnt[g] ? ORDER_RECORD : 0);
         }
         for (uint32_t i = 0; i < n; i++) {
             uint32_t kv = kinfo[keys[i]], g = kv & ORDER_GROUP, d = off[g]++;
@@ -973,6 +1233,58 @@ static void report_blocked(sw_sched *s) {
     }
 }
 
+/* The run phase of a keyed tick (see "keys"): the run-next stack, then the
+ * batch merged by key with the woken that take their turn in this tick, then
+ * the FIFO of the rest. What joined the FIFO during a turn is sorted out
+ * before the next turn starts, against the key of the turn that woke it. */
+static void run_keyed(sw_sched *s) {
+    const uint32_t *items = s->ready.items;
+    uint32_t pos = s->ready_pos, n = s->ready.n;
+    uint64_t turn = s->epoch << 1;
+    for (;;) {
+        uint32_t slot;
+        if (__builtin_expect(s->front != SW__NIL, 0)) {
+            slot = s->front;
+            s->front = s->tasks[slot].next;
+            if (slot < s->markcap) s->marks[slot] = turn;
+        } else {
+            if (s->back_head != SW__NIL) triage(s);
+            if (s->nheap && (pos == n || woken_first(s, pos - s->kb_base))) {
+                sw__woken w = heap_pop(s);
+                slot = w.slot;
+                s->cur_src = SW__CUR_WOKEN;
+                s->cur_g = w.g;
+                s->cur_z = w.z;
+                s->cur_slot = w.slot;
+            } else if (pos < n) {
+                slot = items[pos++];
+                s->ready_pos = pos;
+                if (pos + SW__PREFETCH_TASK < n) {
+                    uint32_t ahead = items[pos + SW__PREFETCH_TASK], near = items[pos + SW__PREFETCH_FRAME];
+                    __builtin_prefetch(&s->tasks[ahead], 1);
+                    __builtin_prefetch((char *)&s->tasks[ahead + 1] - 1, 1);
+                    __builtin_prefetch(s->tasks[near].top, 1);
+                }
+                s->cur_src = SW__CUR_BATCH;
+                s->marks[slot] = turn; /* the batch was ordered: no tombstones, slots below markcap */
+            } else if (s->later_head != SW__NIL) {
+                slot = s->later_head;
+                s->later_head = s->tasks[slot].next;
+                if (s->later_head == SW__NIL) s->later_tail = SW__NIL;
+                s->cur_src = SW__CUR_END;
+            } else {
+                break;
+            }
+        }
+        sw__run_task(s, slot);
+    }
+    /* the woken that come too late: the next tick's batch, as wake-ups
+       between ticks are (and as a snapshot saves them) */
+    s->back_head = s->def_head;
+    s->back_tail = s->def_tail;
+    s->def_head = s->def_tail = SW__NIL;
+}
+
 int sw_sched_step(sw_sched *s) {
     s->report_len = 0;
     if (s->report) s->report[0] = '\0';
@@ -983,6 +1295,10 @@ int sw_sched_step(sw_sched *s) {
     for (int i = 0; i < s->nstart; i++) s->start_hooks[i].fn(s, s->start_hooks[i].ud);
     if (s->ordered) order_batch(s);
     s->in_run = true;
+    if (s->keyed) {
+        run_keyed(s);
+        goto done;
+    }
     /* The run queue, in order: the run-next stack, the batch, the FIFO of
        tasklets woken during the tick. The batch's array and length do not
        change during the run phase (cancelled timers become tombstones in
@@ -1021,6 +1337,8 @@ int sw_sched_step(sw_sched *s) {
         }
         sw__run_task(s, slot);
     }
+done:
+    s->keyed = false;
     s->cur.task = NULL;
     s->in_run = false;
     s->ready.n = 0;

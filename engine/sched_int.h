@@ -64,6 +64,15 @@ typedef struct sw__kindent {
     uint32_t live;
 } sw__kindent;
 
+/* A tasklet woken during a tick that takes its turn later in the tick: its
+ * rank group and key (see sched.c, "keys"). */
+typedef struct sw__woken {
+    double z;
+    uint32_t g, slot;
+} sw__woken;
+
+enum { SW__CUR_START, SW__CUR_BATCH, SW__CUR_WOKEN, SW__CUR_END };
+
 typedef struct sw__hook {
     sw_hook_fn fn;
     void *ud;
@@ -105,6 +114,35 @@ struct sw_sched {
     uint32_t order_cap;
     void *order_aux;     /* its per-entry kinds and positions, per-rank tables */
     size_t order_auxcap; /* bytes */
+
+    /* the ordering pass's per-kind cache (see order_batch), checked each
+       tick against the kinds' ranks and flags, rebuilt when they differ */
+    uint32_t *kword;     /* per kind: its rank's index among the distinct ranks | random */
+    int *krank;          /* per kind: the rank it was cached with */
+    int kcache_n;        /* kinds cached (-1: none) */
+    uint32_t nranks;     /* distinct ranks */
+    bool kcache_all;     /* d.random_order when cached */
+    bool any_random;     /* some kind is random: keyed activation (below) */
+
+    /* keyed activation of the woken in a tick of a random kind (sched.c,
+       "keys"): valid in the run phase of a tick with `keyed` set */
+    bool keyed;
+    uint8_t cur_src;     /* whose turn it is: SW__CUR_* */
+    uint32_t kb_base;    /* the batch's first place in `ready` */
+    const uint32_t *kb_gend, *kb_grc, *kb_rpos; /* per rank group: end, random count; random places */
+    uint32_t kc_pos, kc_g, kc_k, kc_rbase, kc_slot; /* the key cursor over the batch */
+    bool kc_rnd;
+    double kc_z;
+    uint64_t kb_rng, kw_rng;            /* this tick's streams: batch keys, woken keys */
+    uint32_t cur_g, cur_slot;           /* the key of a woken tasklet whose turn it is */
+    double cur_z;
+    struct sw__woken *heap;             /* woken to run this tick, by key */
+    uint32_t nheap, heapcap;
+    uint32_t later_head, later_tail;    /* run after the batch (FIFO kinds, spawned, yielded) */
+    uint32_t def_head, def_tail;        /* woken too late: the next tick's batch */
+    uint64_t *marks;                    /* per slot: epoch*2 (had its turn) | 1 (stays FIFO) */
+    uint32_t markcap;
+    uint64_t epoch;                     /* keyed run phases so far */
 
     uint64_t blocked_hard; /* tasklets blocked on non-event channels */
     int64_t hold;

@@ -3,8 +3,10 @@
  * spawning and killing, stale handles, a million tasklets, and a sweep that
  * fails every allocation in turn. */
 #include <criterion/criterion.h>
+#include "pickle.h"
 #include "swarmlet.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -546,10 +548,12 @@ Test(sched, same_seed_same_trace) {
     cr_assert_neq(h[0], h[2], "another seed gave the same run");
 }
 
-/* The workload above with one seed, pinned (see activation_orders_pinned). */
+/* The workload above with one seed, pinned (see activation_orders_pinned).
+ * Re-pinned when the woken of random kinds (chaos2) began to take keyed
+ * turns (see woken_of_random_kind_take_their_keyed_turn). */
 Test(sched, chaos_trace_pinned) {
     cr_assert_eq(chaos_world(&(sw_sched_desc){.seed = 5}, 700, true, NULL), SW_OK);
-    cr_assert_eq(g_hash, 0xd7559b0d85ca5a3bULL);
+    cr_assert_eq(g_hash, 0x6aa3b6db7a201200ULL, "%#llx", (unsigned long long)g_hash);
 }
 
 /* ---- spawning, killing, stale handles -------------------------------------------------- */
@@ -747,4 +751,207 @@ Test(sched, allocation_failure_sweep) {
         cr_assert_eq(a.live, 0, "allocation %ld: %ld blocks leaked", n, a.live);
     }
     cr_assert_gt(failures, 0);
+}
+
+/* ---- random activation of the woken ------------------------------------------------
+ * POLLED tasklets of a random kind take a turn every tick (they sleep one
+ * tick); on even ticks the posters among them post to a channel on which
+ * dozers (also of a random kind, or both kinds FIFO) wait. In the model the
+ * scheduler promises, every tasklet of a random kind has a uniform key per
+ * tick, so a dozer woken by the poller at place p of the order takes its turn
+ * in this tick with probability 1 - p / (POLLED + 1), and then has on average
+ * (POLLED - p) / 2 pollers after it. */
+
+enum { POLLED = 20 };
+typedef struct { sw_chan ch; int32_t poster; } poller;
+typedef struct { sw_chan ch; sw_msg m; int32_t runs; } dozer;
+
+static struct {
+    int turns, post_at, dozer_runs, dozer_turn; /* this tick */
+    int trials, same, twice, bin_trials[2], bin_same[2];
+    double expect, bin_expect[2], after, expect_after;
+    uint64_t hash;
+} g_act;
+
+static sw_step poller_run(sw_tasklet *t, void *frame) {
+    poller *f = frame;
+    SW_BEGIN(t, nap);
+    for (;;) {
+        g_act.turns++;
+        if (f->poster && sw_now(t) % 2 == 0) {
+            if (!g_act.post_at) g_act.post_at = g_act.turns;
+            sw_chan_post(sw_sched_of(t), f->ch, &(sw_msg){.i = g_act.turns});
+        }
+        SW_SLEEP(t, nap, 1);
+    }
+    SW_END(t);
+}
+
+static sw_step dozer_run(sw_tasklet *t, void *frame) {
+    dozer *f = frame;
+    SW_BEGIN(t, wait);
+    for (;;) {
+        SW_RECV(t, wait, f->ch, &f->m);
+        g_act.dozer_runs++;
+        g_act.dozer_turn = g_act.turns;
+        g_act.hash = (g_act.hash ^ sw_now(t) << 24 ^ (uint64_t)g_act.turns << 12 ^ sw_self(t)) * 0x100000001b3ULL;
+        f->runs++;
+    }
+    SW_END(t);
+}
+static const sw_field poller_fields[] = {SW_FIELD(poller, ch, SW_T_CHAN), SW_FIELD(poller, poster, SW_T_I32),
+                                         SW_FIELD_END};
+static const sw_field dozer_fields[] = {SW_FIELD(dozer, ch, SW_T_CHAN), SW_FIELD(dozer, m, SW_T_MSG),
+                                        SW_FIELD(dozer, runs, SW_T_I32), SW_FIELD_END};
+static const sw_kind poller_kind = {.name = "poller", .frame_size = sizeof(poller), .fields = poller_fields,
+                                    .run = poller_run};
+static const sw_kind dozer_kind = {.name = "dozer", .frame_size = sizeof(dozer), .fields = dozer_fields,
+                                   .run = dozer_run};
+
+static void act_start(sw_sched *s, void *ud) {
+    (void)s, (void)ud;
+    g_act.turns = g_act.post_at = g_act.dozer_runs = 0;
+}
+
+static void act_end(sw_sched *s, void *ud) {
+    (void)s, (void)ud;
+    if (g_act.dozer_runs > 1) g_act.twice++;
+    if (!g_act.post_at) return;
+    double p = g_act.post_at, e = 1 - p / (POLLED + 1);
+    int bin = g_act.post_at > POLLED / 2;
+    g_act.trials++;
+    g_act.expect += e;
+    g_act.bin_trials[bin]++;
+    g_act.bin_expect[bin] += e;
+    if (!g_act.dozer_runs) return;
+    g_act.same++;
+    g_act.bin_same[bin]++;
+    g_act.after += POLLED - g_act.dozer_turn;
+    g_act.expect_after += (POLLED - p) / 2;
+}
+
+static sw_sched *activation_world(uint64_t seed, bool random, sw_chan_kind ck, int posters, int dozers) {
+    sw_sched *s = sw_sched_new(&(sw_sched_desc){.seed = seed});
+    cr_assert(s);
+    if (random) {
+        cr_assert_eq(sw_sched_set_kind_random(s, &poller_kind, true), SW_OK);
+        cr_assert_eq(sw_sched_set_kind_random(s, &dozer_kind, true), SW_OK);
+    }
+    sw_chan ch = sw_chan_new(s, &(sw_chan_desc){.kind = ck});
+    for (int i = 0; i < dozers; i++) sw_sched_spawn(s, &dozer_kind, &(dozer){.ch = ch}, 0);
+    for (int i = 0; i < POLLED; i++) sw_sched_spawn(s, &poller_kind, &(poller){ch, i < posters}, 0);
+    sw_sched_on_tick_start(s, act_start, NULL);
+    sw_sched_on_tick_end(s, act_end, NULL);
+    return s;
+}
+
+/* Run the world over several seeds, accumulating in g_act. */
+static void activation_trials(bool random, sw_chan_kind ck, int posters, int ticks) {
+    memset(&g_act, 0, sizeof g_act);
+    for (uint64_t seed = 1; seed <= 4; seed++) {
+        sw_sched *s = activation_world(seed, random, ck, posters, 1);
+        cr_assert_eq(sw_sched_run(s, (sw_tick)ticks), SW_OK, "%s", sw_sched_errmsg(s));
+        sw_sched_free(s);
+    }
+    cr_assert_gt(g_act.trials, ticks, "too few trials to test anything");
+}
+
+static void assert_keyed_activation(sw_chan_kind ck) {
+    activation_trials(true, ck, 1, 1000);
+    cr_assert_eq(g_act.twice, 0, "a woken tasklet took two turns in a tick");
+    double rate = (double)g_act.same / g_act.trials, want = g_act.expect / g_act.trials;
+    cr_assert(fabs(rate - want) < 0.05, "woken ran in the same tick %.3f of the time, want %.3f", rate, want);
+    for (int b = 0; b < 2; b++) {
+        double r = (double)g_act.bin_same[b] / g_act.bin_trials[b], w = g_act.bin_expect[b] / g_act.bin_trials[b];
+        cr_assert(fabs(r - w) < 0.08, "%s half of the order: rate %.3f, want %.3f", b ? "late" : "early", r, w);
+    }
+    /* merged into the order, not queued behind it */
+    double after = g_act.after / g_act.same, want_after = g_act.expect_after / g_act.same;
+    cr_assert(fabs(after - want_after) < 1.0, "pollers after the woken: %.2f, want %.2f", after, want_after);
+}
+
+Test(sched, woken_of_random_kind_take_their_keyed_turn) {
+    assert_keyed_activation(SW_CHAN_RENDEZVOUS); /* one receiver woken */
+    assert_keyed_activation(SW_CHAN_EVENT);      /* every waiter woken at once */
+}
+
+Test(sched, woken_never_take_two_turns_in_a_tick) {
+    activation_trials(true, SW_CHAN_EVENT, POLLED, 600); /* every poller wakes the dozer */
+    cr_assert_eq(g_act.twice, 0, "a woken tasklet took two turns in a tick");
+    /* woken by the first poller, it runs in this tick unless its key is the lowest */
+    double rate = (double)g_act.same / g_act.trials;
+    cr_assert(rate > 0.9 && rate < 0.99, "same-tick rate %.3f, want about %.3f", rate, (double)POLLED / (POLLED + 1));
+}
+
+Test(sched, woken_of_fifo_kinds_run_behind_the_batch) {
+    activation_trials(false, SW_CHAN_EVENT, 1, 300);
+    cr_assert_eq(g_act.same, g_act.trials, "a woken tasklet of a FIFO kind waited for the next tick");
+    cr_assert_eq(g_act.after, 0, "a woken tasklet of a FIFO kind ran before the batch ended");
+    activation_trials(false, SW_CHAN_EVENT, POLLED, 300);
+    cr_assert_eq(g_act.same, g_act.trials);
+}
+
+static uint64_t activation_hash(uint64_t seed) {
+    memset(&g_act, 0, sizeof g_act);
+    g_act.hash = 0xcbf29ce484222325ULL;
+    sw_sched *s = activation_world(seed, true, SW_CHAN_EVENT, 3, 4);
+    cr_assert_eq(sw_sched_run(s, 300), SW_OK);
+    sw_sched_free(s);
+    return g_act.hash;
+}
+
+Test(sched, keyed_activation_is_deterministic) {
+    uint64_t a = activation_hash(8), b = activation_hash(8), c = activation_hash(9);
+    cr_assert_eq(a, b, "one seed, two runs, two orders");
+    cr_assert_neq(a, c, "another seed, the same order");
+}
+
+/* A snapshot between ticks holds the woken that were put off to the next
+ * tick (they are runnable): the resumed run must go on identically. */
+static sw_pickle_buf act_pickle(const sw_sched *s) {
+    sw_pickle_buf b = {0};
+    char err[256];
+    cr_assert_eq(sw_pickle_save(s, NULL, 0, &b, err, sizeof err), SW_OK, "%s", err);
+    return b;
+}
+
+Test(sched, snapshot_with_put_off_woken_resumes_identically) {
+    static const sw_kind *const kinds[] = {&poller_kind, &dozer_kind, NULL};
+    static const sw_pickle_env env = {kinds, NULL};
+    sw_sched *a = activation_world(21, true, SW_CHAN_EVENT, 2, 6);
+    int put_off = 0;
+    for (int i = 0; i < 200 && put_off < 2; i++) {
+        cr_assert_eq(sw_sched_step(a), SW_OK);
+        /* on an even tick, a dozer that did not run was put off */
+        put_off = 0;
+        for (sw_id id = sw_sched_next(a, SW_ID_NONE); id; id = sw_sched_next(a, id)) {
+            sw_task_info info;
+            cr_assert_eq(sw_sched_inspect(a, id, &info), SW_OK);
+            put_off += sw_sched_kind_of(a, id) == &dozer_kind && info.state == SW_TASK_RUNNABLE;
+        }
+    }
+    cr_assert_geq(put_off, 2, "no dozer was put off to the next tick: nothing to test");
+    sw_pickle_buf pa = act_pickle(a);
+    sw_sched *b = sw_sched_new(&(sw_sched_desc){.seed = 5});
+    cr_assert_eq(sw_sched_set_kind_random(b, &poller_kind, false), SW_OK); /* the snapshot sets them */
+    sw_sched_on_tick_start(b, act_start, NULL);
+    sw_sched_on_tick_end(b, act_end, NULL);
+    char err[512];
+    cr_assert_eq(sw_pickle_load(b, &env, NULL, 0, pa.data, pa.len, err, sizeof err), SW_OK, "%s", err);
+    sw_pickle_buf_fini(&pa);
+    for (int tick = 0; tick < 100; tick++) {
+        g_act.hash = 1;
+        cr_assert_eq(sw_sched_step(a), SW_OK);
+        uint64_t ha = g_act.hash;
+        g_act.hash = 1;
+        cr_assert_eq(sw_sched_step(b), SW_OK);
+        cr_assert_eq(g_act.hash, ha, "tick %d: the dozers ran otherwise", tick);
+        sw_pickle_buf x = act_pickle(a), y = act_pickle(b);
+        cr_assert_eq(x.len, y.len);
+        cr_assert(memcmp(x.data, y.data, x.len) == 0, "tick %d: the pickles differ", tick);
+        sw_pickle_buf_fini(&x);
+        sw_pickle_buf_fini(&y);
+    }
+    sw_sched_free(a);
+    sw_sched_free(b);
 }
