@@ -5,7 +5,10 @@
  * declared statistics in order. A row is computed after its tick has run, in
  * one pass over the live agents (only when some statistic reads a field) and
  * one pass over each layer a statistic names; every sum is taken in slot or
- * cell order, so the same run gives the same bits.
+ * cell order, so the same run gives the same bits. Before an agent's fields
+ * are read, its kind's `refresh` hook (if any) brings derived fields up to
+ * date: agents that sleep through changes around them still report values
+ * as of this tick.
  *
  * Numbers are printed as integers when integral, else in the shortest form
  * that reads back to the same double (at most 17 significant digits), with
