@@ -356,40 +356,57 @@ static __attribute__((noinline)) void wake(sw_world *w, int32_t x, int32_t y) {
                      &(sw_msg){.tag = WAKE_TAG, .i = (int32_t)sw_world_cell_index(w, x, y)});
 }
 
-/* recount's common case in one pass over the clipped square: both counts
- * move together, and a departure wakes as it goes (each cell is seen once,
- * so its count is final when it is looked at). Plain loops on restrict
- * pointers: at 9 or 25 cells, the compiler's vector versions of these loops
- * cost more in checks than they save. */
-static void recount_square(sw_world *w, const double *restrict grp, double *restrict all,
-                           double *restrict same, const double *restrict need, int32_t x,
-                           int32_t y, int32_t r, int32_t g, double delta) {
-    const sw_world_desc *d = sw_world_desc_of(w);
-    int32_t W = (int32_t)d->width, H = (int32_t)d->height;
-    int32_t x0 = x - r < 0 ? 0 : x - r, x1 = x + r >= W ? W - 1 : x + r;
-    int32_t y0 = y - r < 0 ? 0 : y - r, y1 = y + r >= H ? H - 1 : y + r;
-    if (delta > 0) {
-        for (int32_t cy = y0; cy <= y1; cy++) {
-            size_t row = (size_t)cy * (size_t)W;
-            for (int32_t cx = x0; cx <= x1; cx++) {
-                all[row + (size_t)cx] += 1;
-                same[row + (size_t)cx] += 1;
-            }
-        }
-        return;
-    }
-    double gg = g;
+/* recount_square's rows, `span` cells each: inline, so that the
+ * comparison's widths (3 and 5) get fully unrolled loops. */
+static inline __attribute__((always_inline)) void recount_rows(
+    sw_world *w, const double *restrict grp, double *restrict all, double *restrict same,
+    const double *restrict need, int32_t W, int32_t x0, int32_t y0, int32_t y1, int32_t span,
+    double gg, bool leaving) {
     for (int32_t cy = y0; cy <= y1; cy++) {
-        size_t row = (size_t)cy * (size_t)W;
-        for (int32_t cx = x0; cx <= x1; cx++) {
-            size_t c = row + (size_t)cx;
+        size_t row = (size_t)cy * (size_t)W + (size_t)x0;
+        for (int32_t i = 0; i < span; i++) {
+            size_t c = row + (size_t)i;
+            if (!leaving) {
+                all[c] += 1;
+                same[c] += 1;
+                continue;
+            }
             all[c] -= 1;
             double n = same[c] -= 1;
             /* asleep means it was happy: same - 1 >= need before this -1,
                so it is unhappy now exactly when same == need (the awake,
                already unhappy ones are below that and left alone) */
-            if (__builtin_expect(n == need[c], 0) && grp[c] == gg) wake(w, cx, cy);
+            if (__builtin_expect(n == need[c], 0) && grp[c] == gg) wake(w, x0 + i, cy);
         }
+    }
+}
+
+/* recount's common case in one pass over the clipped square: both counts
+ * move together, and a departure wakes as it goes (each cell is seen once,
+ * so its count is final when it is looked at). */
+static void recount_square(sw_world *w, const double *grp, double *all, double *same,
+                           const double *need, int32_t x, int32_t y, int32_t r, int32_t g,
+                           bool leaving) {
+    const sw_world_desc *d = sw_world_desc_of(w);
+    int32_t W = (int32_t)d->width, H = (int32_t)d->height;
+    int32_t x0 = x - r < 0 ? 0 : x - r, x1 = x + r >= W ? W - 1 : x + r;
+    int32_t y0 = y - r < 0 ? 0 : y - r, y1 = y + r >= H ? H - 1 : y + r;
+    int32_t span = x1 - x0 + 1;
+    double gg = g;
+    if (leaving) {
+        if (span == 3)
+            recount_rows(w, grp, all, same, need, W, x0, y0, y1, 3, gg, true);
+        else if (span == 5)
+            recount_rows(w, grp, all, same, need, W, x0, y0, y1, 5, gg, true);
+        else
+            recount_rows(w, grp, all, same, need, W, x0, y0, y1, span, gg, true);
+    } else {
+        if (span == 3)
+            recount_rows(w, grp, all, same, need, W, x0, y0, y1, 3, gg, false);
+        else if (span == 5)
+            recount_rows(w, grp, all, same, need, W, x0, y0, y1, 5, gg, false);
+        else
+            recount_rows(w, grp, all, same, need, W, x0, y0, y1, span, gg, false);
     }
 }
 
@@ -401,7 +418,7 @@ static void recount(sw_world *w, resident *f, double delta) {
     double *all = sw_world_layer_data(w, f->near_all), *same = sw_world_layer_data(w, f->near_same);
     const double *need = sw_world_layer_data(w, f->need);
     if (plain_square(w, f->radius)) {
-        recount_square(w, grp, all, same, need, f->x, f->y, f->radius, f->group, delta);
+        recount_square(w, grp, all, same, need, f->x, f->y, f->radius, f->group, delta < 0);
     } else {
         add_around(w, all, f->x, f->y, f->radius, delta);
         add_around(w, same, f->x, f->y, f->radius, delta);
