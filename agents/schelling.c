@@ -267,38 +267,32 @@ static bool count_all(sw_world *w, int group_layer, int l, int32_t r, int32_t g)
             }
         return true;
     }
-    /* along each row, then down each column, over buffers padded with r
-       zeros on each side: regular loops with no clipping (counts are small
-       integers: the sums are exact in any order) */
-    size_t PW = (size_t)W + 2 * (size_t)r, PH = (size_t)H + 2 * (size_t)r;
-    double *pad = calloc(PW > PH ? PW : PH, sizeof *pad);
-    double *rows = calloc(PH * (size_t)W, sizeof *rows);
-    if (!pad || !rows) {
-        free(pad);
-        free(rows);
-        return false;
-    }
+    /* down each column into the layer, then along each row in place through
+       one row padded with r zeros on each side: regular loops, no clipping
+       inside them, and no grid-sized scratch (counts are small integers: the
+       sums are exact in any order) */
+    double *pad = calloc((size_t)W + 2 * (size_t)r, sizeof *pad);
+    if (!pad) return false;
     double gg = g;
     for (int32_t y = 0; y < H; y++) {
-        const double *in = grp + (size_t)y * (size_t)W;
-        for (int32_t x = 0; x < W; x++) pad[r + x] = g == 0 ? in[x] != 0 : in[x] == gg;
-        double *out = rows + ((size_t)y + (size_t)r) * (size_t)W;
+        double *out = cnt + (size_t)y * (size_t)W;
+        int32_t y0 = y - r < 0 ? 0 : y - r, y1 = y + r >= H ? H - 1 : y + r;
+        memset(out, 0, (size_t)W * sizeof *out);
+        for (int32_t yy = y0; yy <= y1; yy++) {
+            const double *in = grp + (size_t)yy * (size_t)W;
+            if (g == 0)
+                for (int32_t x = 0; x < W; x++) out[x] += in[x] != 0;
+            else
+                for (int32_t x = 0; x < W; x++) out[x] += in[x] == gg;
+        }
+        memcpy(pad + r, out, (size_t)W * sizeof *out);
         for (int32_t x = 0; x < W; x++) {
             double sum = 0;
             for (int32_t k = 0; k <= 2 * r; k++) sum += pad[x + k];
             out[x] = sum;
         }
     }
-    for (int32_t y = 0; y < H; y++) {
-        double *out = cnt + (size_t)y * (size_t)W;
-        memcpy(out, rows + (size_t)y * (size_t)W, (size_t)W * sizeof *out);
-        for (int32_t k = 1; k <= 2 * r; k++) {
-            const double *in = rows + ((size_t)y + (size_t)k) * (size_t)W;
-            for (int32_t x = 0; x < W; x++) out[x] += in[x];
-        }
-    }
     free(pad);
-    free(rows);
     return true;
 }
 
