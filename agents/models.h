@@ -55,7 +55,10 @@ const double *sw_forest_fire_layer(sw_world *w);
 
 /* ---- Schelling segregation (schelling.c) ------------------------------------ */
 
-extern const sw_kind sw_kind_resident; /* moves away while unhappy */
+extern const sw_kind sw_kind_resident; /* moves away while unhappy, sleeps while happy */
+/* The same resident looking around every tick instead of sleeping: the
+ * reference the sleeping one is tested against (not in the scenario registry). */
+extern const sw_kind sw_kind_resident_polled;
 
 typedef struct sw_schelling_desc {
     uint32_t size;      /* the grid is size x size (default 40) */
@@ -63,11 +66,13 @@ typedef struct sw_schelling_desc {
     int32_t radius;     /* Chebyshev radius (default 1) */
     int32_t min_same;   /* happy with at least this many alike (default 3) */
     uint64_t seed;
+    bool polled;        /* residents of sw_kind_resident_polled (the reference) */
 } sw_schelling_desc;
 
 sw_world *sw_schelling_new(const sw_schelling_desc *desc);
-/* Mean over residents of the fraction of their neighbours in their own group
- * (residents with no neighbour count as 1), and the number unhappy. */
+/* Mean over residents (of either kind) of the fraction of their neighbours in
+ * their own group (residents with no neighbour count as 1), and the number
+ * unhappy, counted afresh from the "group" layer as of now. */
 double sw_schelling_segregation(sw_world *w, uint32_t *unhappy);
 
 /* ---- flocking / boids (flocking.c) --------------------------------------------- */

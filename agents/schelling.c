@@ -1,4 +1,5 @@
-/* schelling.c - Schelling's segregation model.
+/* schelling.c - Schelling's segregation model, with residents that sleep
+ * while they are happy.
  *
  * The comparison's model (docs/models.md): residents of two groups on a
  * bounded grid, at most one per cell. Each tick, in a fresh random order,
@@ -6,22 +7,56 @@
  * `radius`; with at least `min_same` it is happy and stays, else it moves to
  * a uniformly random empty cell.
  *
- * Who lives where is mirrored in the "group" layer (0: empty, else the
- * resident's group), kept exact by the residents as they move: counting
- * alike neighbours then reads (2r+1)^2 numbers instead of walking agents. */
+ * Polling every resident every tick costs a neighbourhood count each, yet
+ * after the first ticks nearly everyone is happy and stays happy: a
+ * resident's count of alike neighbours can only fall when an alike
+ * neighbour leaves (arrivals only raise it, the other group's moves do not
+ * touch it). So a happy resident sleeps on its cell's event channel, and
+ * the mover whose departure takes it below its minimum posts there; an
+ * unhappy one stays scheduled every tick and tries to move, as before. With
+ * woken tasklets taking their turn where a polled one would (the scheduler's
+ * random order), it is the same model, at the cost of the moves alone.
+ *
+ * What it takes, all in world layers (so snapshots stay data-only):
+ * - "group": who lives where (0: empty, else the resident's group);
+ * - per radius r in use, counts kept exact by every arrival and departure:
+ *   "schelling_r<r>_all" (residents within r of each cell, the cell's own
+ *   included), "schelling_r<r>_g<g>" (those of group g), and
+ *   "schelling_r<r>_need" (the min_same of the resident of radius r on the
+ *   cell, 0 on other cells: 0 is never "below", so it is never woken).
+ * A check is then one load, and a mover knows, cell by cell, exactly which
+ * alike neighbours its departure took below their minimum. Residents of
+ * different radii may share a world: each move updates the counts of every
+ * radius in use. A sleeping resident's `happy` and `alike` fields go stale
+ * as its neighbours move; the kind's refresh hook recomputes them from the
+ * counts (one load each) before statistics read them.
+ *
+ * sw_kind_resident_polled is the same resident polling every tick (the
+ * model as first written): the reference the tests hold the sleeping one
+ * to, in distribution. */
 #include "models.h"
 #include "model_util.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
-    int32_t group;    /* 1 or 2 */
+    int32_t group;    /* 1 or more */
     int32_t radius;   /* Chebyshev radius of the neighbourhood */
     int32_t min_same; /* happy with at least this many alike neighbours */
     bool happy;
     double alike;     /* fraction of its neighbours in its group (1 with none) */
-    int32_t x, y, layer;
+    int32_t x, y, layer;          /* its cell; the "group" layer */
+    int32_t near_all, near_same;  /* its radius's count layers: all, its group */
+    int32_t need;                 /* its radius's "need" layer */
+    int32_t layers_seen;          /* layers the world had when it last looked */
+    bool mixed;                   /* other radii are in use (their counts too) */
+    bool bulk;                    /* its builder counts it in, with everyone at once */
+    sw_chan chan;                 /* its cell's channel, where it sleeps */
+    sw_msg news;                  /* what woke it */
 } resident;
+
+enum { WAKE_TAG = 1 }; /* the message a mover posts: "an alike neighbour left" */
 
 /* Two cells of the layer as four 32-bit halves (GCC/Clang vector extension:
  * one SSE2 register; a comparison gives -1 in each lane where it holds). */
@@ -126,6 +161,323 @@ static void look_around(sw_world *w, resident *f) {
     f->alike = all > 0 ? (double)same / all : 1.0;
 }
 
+
+/* ---- the count layers ----------------------------------------------------------- */
+
+/* Add `delta` to `cnt` on every cell within Chebyshev radius r of (x, y):
+ * the cells, with the same multiplicity (a torus smaller than the square
+ * repeats some), whose neighbourhood as look_around reads it holds (x, y),
+ * the square being symmetric. */
+static void add_around(const sw_world *w, double *cnt, int32_t x, int32_t y, int32_t r,
+                       double delta) {
+    const sw_world_desc *d = sw_world_desc_of(w);
+    int32_t W = (int32_t)d->width, H = (int32_t)d->height;
+    if (d->topology == SW_TOPO_TORUS || 2 * r + 1 > W || 2 * r + 1 > H) {
+        for (int32_t dy = -r; dy <= r; dy++) {
+            for (int32_t dx = -r; dx <= r; dx++) {
+                int32_t cx = x + dx, cy = y + dy;
+                if (sw_world_wrap(w, &cx, &cy)) cnt[sw_world_cell_index(w, cx, cy)] += delta;
+            }
+        }
+        return;
+    }
+    int32_t x0 = x - r < 0 ? 0 : x - r, x1 = x + r >= W ? W - 1 : x + r;
+    int32_t y0 = y - r < 0 ? 0 : y - r, y1 = y + r >= H ? H - 1 : y + r;
+    for (int32_t cy = y0; cy <= y1; cy++) {
+        double *row = cnt + (size_t)cy * (size_t)W;
+        for (int32_t cx = x0; cx <= x1; cx++) row[cx] += delta;
+    }
+}
+
+/* Whether the grid is bounded and holds the whole square around any cell
+ * once: then a neighbourhood is a clipped rectangle of rows. */
+static bool plain_square(const sw_world *w, int32_t r) {
+    const sw_world_desc *d = sw_world_desc_of(w);
+    return d->topology != SW_TOPO_TORUS && 2 * r + 1 <= (int32_t)d->width &&
+           2 * r + 1 <= (int32_t)d->height;
+}
+
+/* Append the decimal digits of v >= 0 to buf at *n. */
+static void put_uint(char *buf, size_t *n, int32_t v) {
+    char d[12];
+    int k = 0;
+    do d[k++] = (char)('0' + v % 10); while ((v /= 10) > 0);
+    while (k) buf[(*n)++] = d[--k];
+}
+
+/* "schelling_r<r>_all" (g = 0), "schelling_r<r>_g<g>" (g > 0) or
+ * "schelling_r<r>_need" (g < 0); buf holds at least 48 bytes. By hand: a
+ * scenario's 8000 residents each look three up at spawn. */
+static void count_layer_name(char *buf, int32_t r, int32_t g) {
+    static const char prefix[] = "schelling_r";
+    size_t n = sizeof prefix - 1;
+    memcpy(buf, prefix, n);
+    put_uint(buf, &n, r);
+    const char *tail = g == 0 ? "_all" : g < 0 ? "_need" : "_g";
+    size_t tn = strlen(tail);
+    memcpy(buf + n, tail, tn);
+    n += tn;
+    if (g > 0) put_uint(buf, &n, g);
+    buf[n] = '\0';
+}
+
+/* Read decimal digits (no sign, at least one) at *p into *v. */
+static bool get_uint(const char **p, int32_t *v) {
+    const char *q = *p;
+    int64_t x = 0;
+    while (*q >= '0' && *q <= '9' && x <= INT32_MAX) x = x * 10 + (*q++ - '0');
+    if (q == *p || x > INT32_MAX) return false;
+    *v = (int32_t)x;
+    *p = q;
+    return true;
+}
+
+/* Read a count layer's name back: its radius and group (0: all, -1: need). */
+static bool count_layer_parse(const char *name, int32_t *r, int32_t *g) {
+    if (strncmp(name, "schelling_r", 11) != 0) return false;
+    const char *p = name + 11;
+    if (!get_uint(&p, r)) return false;
+    if (strcmp(p, "_all") == 0) {
+        *g = 0;
+        return true;
+    }
+    if (strcmp(p, "_need") == 0) {
+        *g = -1;
+        return true;
+    }
+    if (strncmp(p, "_g", 2) != 0) return false;
+    p += 2;
+    return get_uint(&p, g) && *g > 0 && *p == '\0';
+}
+
+/* Set count layer `l` (radius r, group g > 0 or 0 for all) from the
+ * "group" layer: a box sum, rows then columns, where the square is plain;
+ * else each resident's square. False when out of memory. */
+static bool count_all(sw_world *w, int group_layer, int l, int32_t r, int32_t g) {
+    const double *grp = sw_world_layer_data(w, group_layer);
+    double *cnt = sw_world_layer_data(w, l);
+    int32_t W = (int32_t)sw_world_width(w), H = (int32_t)sw_world_height(w);
+    size_t n = (size_t)W * (size_t)H;
+    if (!plain_square(w, r)) {
+        memset(cnt, 0, n * sizeof *cnt);
+        for (int32_t y = 0; y < H; y++)
+            for (int32_t x = 0; x < W; x++) {
+                double v = grp[(size_t)y * (size_t)W + (size_t)x];
+                if (g == 0 ? v != 0 : v == g) add_around(w, cnt, x, y, r, 1);
+            }
+        return true;
+    }
+    /* down each column into the layer, then along each row in place through
+       one row padded with r zeros on each side: regular loops, no clipping
+       inside them, and no grid-sized scratch (counts are small integers: the
+       sums are exact in any order) */
+    double *pad = calloc((size_t)W + 2 * (size_t)r, sizeof *pad);
+    if (!pad) return false;
+    double gg = g;
+    for (int32_t y = 0; y < H; y++) {
+        double *out = cnt + (size_t)y * (size_t)W;
+        int32_t y0 = y - r < 0 ? 0 : y - r, y1 = y + r >= H ? H - 1 : y + r;
+        memset(out, 0, (size_t)W * sizeof *out);
+        for (int32_t yy = y0; yy <= y1; yy++) {
+            const double *in = grp + (size_t)yy * (size_t)W;
+            if (g == 0)
+                for (int32_t x = 0; x < W; x++) out[x] += in[x] != 0;
+            else
+                for (int32_t x = 0; x < W; x++) out[x] += in[x] == gg;
+        }
+        memcpy(pad + r, out, (size_t)W * sizeof *out);
+        for (int32_t x = 0; x < W; x++) {
+            double sum = 0;
+            for (int32_t k = 0; k <= 2 * r; k++) sum += pad[x + k];
+            out[x] = sum;
+        }
+    }
+    free(pad);
+    return true;
+}
+
+/* The count layer of radius r for group g (0: all, -1: need), made on first
+ * request from who lives where now (the "group" layer; the "need" layer
+ * starts empty and is filled by arrivals). Negative when out of memory. */
+static int count_layer(sw_world *w, int group_layer, int32_t r, int32_t g) {
+    char name[48];
+    count_layer_name(name, r, g);
+    int l = sw_world_layer_find(w, name);
+    if (l >= 0 || (l = sw_world_layer_add(w, name, 0)) < 0 || g < 0) return l;
+    return count_all(w, group_layer, l, r, g) ? l : SW_E_NOMEM;
+}
+
+/* Whether residents of a radius other than its own share the world (looked
+ * up again only when the world has gained layers since it last looked). */
+static bool other_radii(const sw_world *w, resident *f) {
+    int n = sw_world_layer_count(w);
+    if (n != f->layers_seen) {
+        f->layers_seen = n;
+        f->mixed = false;
+        for (int i = 0; i < n; i++) {
+            int32_t r, g;
+            if (count_layer_parse(sw_world_layer_name(w, i), &r, &g) && r != f->radius) f->mixed = true;
+        }
+    }
+    return f->mixed;
+}
+
+/* After a resident of group g left (x, y): wake each resident of radius r
+ * around it that is now below its minimum (those still above it, and the
+ * other group, cannot have changed their minds). Posting finds nobody when
+ * the resident is awake already (unhappy, or woken earlier this tick). */
+static void wake_around(sw_world *w, const double *grp, const double *same, const double *need,
+                        int32_t x, int32_t y, int32_t r, int32_t g) {
+    sw_sched *s = sw_world_sched(w);
+    for (int32_t dy = -r; dy <= r; dy++) {
+        for (int32_t dx = -r; dx <= r; dx++) {
+            int32_t cx = x + dx, cy = y + dy;
+            if (!sw_world_wrap(w, &cx, &cy)) continue;
+            uint32_t c = sw_world_cell_index(w, cx, cy);
+            if (grp[c] != g || same[c] - 1 >= need[c]) continue;
+            sw_chan ch = sw_world_cell_chan_peek(w, cx, cy);
+            if (ch) sw_chan_post(s, ch, &(sw_msg){.tag = WAKE_TAG, .i = (int32_t)c});
+        }
+    }
+}
+
+/* Post "an alike neighbour left" on cell (x, y)'s channel: it wakes the
+ * resident asleep there, if any. */
+static __attribute__((noinline)) void wake(sw_world *w, int32_t x, int32_t y) {
+    sw_chan ch = sw_world_cell_chan_peek(w, x, y);
+    if (ch)
+        sw_chan_post(sw_world_sched(w), ch,
+                     &(sw_msg){.tag = WAKE_TAG, .i = (int32_t)sw_world_cell_index(w, x, y)});
+}
+
+/* recount_square's rows, `span` cells each: inline, so that the
+ * comparison's widths (3 and 5) get fully unrolled loops. */
+static inline __attribute__((always_inline)) void recount_rows(
+    sw_world *w, const double *restrict grp, double *restrict all, double *restrict same,
+    const double *restrict need, int32_t W, int32_t x0, int32_t y0, int32_t y1, int32_t span,
+    double gg, bool leaving) {
+    for (int32_t cy = y0; cy <= y1; cy++) {
+        size_t row = (size_t)cy * (size_t)W + (size_t)x0;
+        for (int32_t i = 0; i < span; i++) {
+            size_t c = row + (size_t)i;
+            if (!leaving) {
+                all[c] += 1;
+                same[c] += 1;
+                continue;
+            }
+            all[c] -= 1;
+            double n = same[c] -= 1;
+            /* asleep means it was happy: same - 1 >= need before this -1,
+               so it is unhappy now exactly when same == need (the awake,
+               already unhappy ones are below that and left alone) */
+            if (__builtin_expect(n == need[c], 0) && grp[c] == gg) wake(w, x0 + i, cy);
+        }
+    }
+}
+
+/* recount's common case in one pass over the clipped square: both counts
+ * move together, and a departure wakes as it goes (each cell is seen once,
+ * so its count is final when it is looked at). */
+static void recount_square(sw_world *w, const double *grp, double *all, double *same,
+                           const double *need, int32_t x, int32_t y, int32_t r, int32_t g,
+                           bool leaving) {
+    const sw_world_desc *d = sw_world_desc_of(w);
+    int32_t W = (int32_t)d->width, H = (int32_t)d->height;
+    int32_t x0 = x - r < 0 ? 0 : x - r, x1 = x + r >= W ? W - 1 : x + r;
+    int32_t y0 = y - r < 0 ? 0 : y - r, y1 = y + r >= H ? H - 1 : y + r;
+    int32_t span = x1 - x0 + 1;
+    double gg = g;
+    if (leaving) {
+        if (span == 3)
+            recount_rows(w, grp, all, same, need, W, x0, y0, y1, 3, gg, true);
+        else if (span == 5)
+            recount_rows(w, grp, all, same, need, W, x0, y0, y1, 5, gg, true);
+        else
+            recount_rows(w, grp, all, same, need, W, x0, y0, y1, span, gg, true);
+    } else {
+        if (span == 3)
+            recount_rows(w, grp, all, same, need, W, x0, y0, y1, 3, gg, false);
+        else if (span == 5)
+            recount_rows(w, grp, all, same, need, W, x0, y0, y1, 5, gg, false);
+        else
+            recount_rows(w, grp, all, same, need, W, x0, y0, y1, span, gg, false);
+    }
+}
+
+/* Count a resident arriving on (delta +1) or leaving (-1) its cell in the
+ * layers of every radius in use; a departure wakes whom it concerns. The
+ * "group" and "need" layers are the caller's. */
+static void recount(sw_world *w, resident *f, double delta) {
+    const double *grp = sw_world_layer_data(w, f->layer);
+    double *all = sw_world_layer_data(w, f->near_all), *same = sw_world_layer_data(w, f->near_same);
+    const double *need = sw_world_layer_data(w, f->need);
+    if (plain_square(w, f->radius)) {
+        recount_square(w, grp, all, same, need, f->x, f->y, f->radius, f->group, delta < 0);
+    } else {
+        add_around(w, all, f->x, f->y, f->radius, delta);
+        add_around(w, same, f->x, f->y, f->radius, delta);
+        if (delta < 0) wake_around(w, grp, same, need, f->x, f->y, f->radius, f->group);
+    }
+    if (!other_radii(w, f)) return;
+    int n = sw_world_layer_count(w);
+    for (int i = 0; i < n; i++) {
+        int32_t r, g;
+        if (!count_layer_parse(sw_world_layer_name(w, i), &r, &g) || r == f->radius) continue;
+        if (g != 0 && g != f->group) continue;
+        double *cnt = sw_world_layer_data(w, i);
+        add_around(w, cnt, f->x, f->y, r, delta);
+        if (g == 0 || delta > 0) continue;
+        char name[48];
+        count_layer_name(name, r, -1);
+        int nl = sw_world_layer_find(w, name);
+        if (nl >= 0) wake_around(w, grp, cnt, sw_world_layer_data(w, nl), f->x, f->y, r, g);
+    }
+}
+
+static void arrive(sw_world *w, resident *f) {
+    uint32_t c = sw_world_cell_index(w, f->x, f->y);
+    sw_world_layer_data(w, f->layer)[c] = f->group;
+    sw_world_layer_data(w, f->need)[c] = f->min_same;
+    recount(w, f, +1);
+}
+
+static void leave(sw_world *w, resident *f) {
+    uint32_t c = sw_world_cell_index(w, f->x, f->y);
+    sw_world_layer_data(w, f->layer)[c] = 0;
+    sw_world_layer_data(w, f->need)[c] = 0;
+    recount(w, f, -1);
+}
+
+/* Whether it is happy where it lives now, from its count (one load). */
+static bool content(sw_world *w, const resident *f) {
+    /* the count includes the resident itself */
+    return sw_world_layer_data(w, f->near_same)[sw_world_cell_index(w, f->x, f->y)] - 1 >= f->min_same;
+}
+
+/* Its mood where it lives now, from the counts: what look_around finds. */
+static void mood(sw_world *w, resident *f) {
+    uint32_t c = sw_world_cell_index(w, f->x, f->y);
+    /* the counts include the resident itself */
+    double same = sw_world_layer_data(w, f->near_same)[c] - 1;
+    double all = sw_world_layer_data(w, f->near_all)[c] - 1;
+    f->happy = same >= f->min_same;
+    f->alike = all > 0 ? same / all : 1.0;
+}
+
+/* Move to a uniformly random empty cell, if there is one. */
+static bool move_away(sw_tasklet *t, sw_world *w, resident *f) {
+    int32_t x, y;
+    if (!sw_world_random_empty_cell(w, t, &x, &y)) return false;
+    leave(w, f);
+    sw_world_place(w, sw_self(t), x, y);
+    f->x = x;
+    f->y = y;
+    arrive(w, f);
+    return true;
+}
+
+/* ---- the residents ---------------------------------------------------------------- */
+
 static void resident_init(sw_tasklet *t, void *frame) {
     resident *f = frame;
     sw_world *w = sw_world_of(t);
@@ -133,38 +485,85 @@ static void resident_init(sw_tasklet *t, void *frame) {
     int32_t most = (int32_t)(sw_world_width(w) > sw_world_height(w) ? sw_world_width(w) : sw_world_height(w));
     if (f->radius < 0) f->radius = 0;
     if (f->radius > most) f->radius = most;
-    f->layer = sw__model_layer(w, "group", 0);
-    if (f->layer < 0 || !sw_world_cell_of(w, sw_self(t), &f->x, &f->y)) {
+    /* group 0 would read as an empty cell: such a resident cannot take part */
+    if (f->group < 1 || !sw_world_cell_of(w, sw_self(t), &f->x, &f->y)) {
         f->layer = -1;
         return;
     }
-    sw_world_layer_data(w, f->layer)[sw_world_cell_index(w, f->x, f->y)] = f->group;
+    /* sw_schelling_new hands over the layers it made (with the layer count
+       then, which scenarios cannot set: internal state): else look them up */
+    if (f->layers_seen < 1 || f->layers_seen != sw_world_layer_count(w)) {
+        f->layer = sw__model_layer(w, "group", 0);
+        f->near_all = f->layer < 0 ? -1 : count_layer(w, f->layer, f->radius, 0);
+        f->near_same = f->layer < 0 ? -1 : count_layer(w, f->layer, f->radius, f->group);
+        f->need = f->layer < 0 ? -1 : count_layer(w, f->layer, f->radius, -1);
+        f->layers_seen = -1; /* other radii: looked for at the first move */
+    }
+    if (f->layer < 0 || f->near_all < 0 || f->near_same < 0 || f->need < 0) {
+        f->layer = -1; /* out of memory: it leaves at once */
+        return;
+    }
+    if (f->bulk) {
+        /* only its cell now: sw_schelling_new counts everyone at once after
+           placing them (a box sum per layer instead of a square per resident) */
+        f->bulk = false;
+        uint32_t c = sw_world_cell_index(w, f->x, f->y);
+        sw_world_layer_data(w, f->layer)[c] = f->group;
+        sw_world_layer_data(w, f->need)[c] = f->min_same;
+        return;
+    }
+    arrive(w, f);
+}
+
+/* Statistics read `happy` and `alike` as of now, slept through or not. */
+static void resident_refresh(sw_sched *s, sw_id id, void *frame) {
+    (void)id;
+    resident *f = frame;
+    if (f->layer >= 0) mood(sw_world_of_sched(s), f);
 }
 
 static sw_step resident_run(sw_tasklet *t, void *frame) {
     resident *f = frame;
-    SW_BEGIN(t, settle);
+    SW_BEGIN(t, settle, rest);
     if (f->layer < 0) SW_EXIT(t);
     for (;;) {
-        sw_world *w = sw_world_of(t);
-        look_around(w, f);
-        int32_t x, y;
-        if (!f->happy && sw_world_random_empty_cell(w, t, &x, &y)) {
-            double *g = sw_world_layer_data(w, f->layer);
-            g[sw_world_cell_index(w, f->x, f->y)] = 0;
-            g[sw_world_cell_index(w, x, y)] = f->group;
-            sw_world_place(w, sw_self(t), x, y);
-            f->x = x;
-            f->y = y;
-            look_around(w, f); /* its mood where it now lives, for the statistics */
+        {
+            sw_world *w = sw_world_of(t);
+            /* `alike` is left to the refresh hook: only statistics read it */
+            f->happy = content(w, f);
+            if (!f->happy && move_away(t, w, f)) f->happy = content(w, f);
+        }
+        if (f->happy) {
+            /* asleep until an alike neighbour's departure may have made it
+               unhappy; then it looks again at its turn */
+            f->chan = sw_cell_chan(t, f->x, f->y);
+            if (f->chan != SW_CHAN_NONE) {
+                SW_RECV(t, rest, f->chan, &f->news);
+                if (sw_status(t) == SW_OK) continue;
+            }
+            /* no channel to sleep on (out of memory, or closed by someone
+               else): poll, as the reference does */
         }
         SW_SLEEP(t, settle, 1);
     }
     SW_END(t);
 }
 
+static sw_step polled_run(sw_tasklet *t, void *frame) {
+    resident *f = frame;
+    SW_BEGIN(t, settle);
+    if (f->layer < 0) SW_EXIT(t);
+    for (;;) {
+        sw_world *w = sw_world_of(t);
+        look_around(w, f);
+        if (!f->happy && move_away(t, w, f)) look_around(w, f);
+        SW_SLEEP(t, settle, 1);
+    }
+    SW_END(t);
+}
+
 static const sw_field resident_fields[] = {
-    SW_PARAM(resident, group, SW_T_I32, 1, "its group (1 or 2)"),
+    SW_PARAM(resident, group, SW_T_I32, 1, "its group (1 or 2; any number >= 1)"),
     SW_PARAM(resident, radius, SW_T_I32, 1, "Chebyshev radius of its neighbourhood"),
     SW_PARAM(resident, min_same, SW_T_I32, 3, "alike neighbours it needs to be happy"),
     SW_FIELD(resident, happy, SW_T_BOOL),
@@ -172,12 +571,39 @@ static const sw_field resident_fields[] = {
     SW_FIELD(resident, x, SW_T_I32),
     SW_FIELD(resident, y, SW_T_I32),
     SW_FIELD(resident, layer, SW_T_I32),
+    SW_FIELD(resident, near_all, SW_T_I32),
+    SW_FIELD(resident, near_same, SW_T_I32),
+    SW_FIELD(resident, need, SW_T_I32),
+    SW_FIELD(resident, layers_seen, SW_T_I32),
+    SW_FIELD(resident, mixed, SW_T_BOOL),
+    SW_FIELD(resident, bulk, SW_T_BOOL),
+    SW_FIELD(resident, chan, SW_T_CHAN),
+    SW_FIELD(resident, news, SW_T_MSG),
     SW_FIELD_END};
 
 const sw_kind sw_kind_resident = {
     .name = "resident", .frame_size = sizeof(resident), .fields = resident_fields,
-    .init = resident_init, .run = resident_run, .color = 0xd9534f, .place = SW_PLACE_CELL_UNIQUE,
-    .doc = "moves to a random empty cell while too few neighbours are alike (Schelling)"};
+    .init = resident_init, .run = resident_run, .refresh = resident_refresh, .color = 0xd9534f,
+    .place = SW_PLACE_CELL_UNIQUE,
+    .doc = "moves to a random empty cell while too few neighbours are alike, sleeps while "
+           "happy (Schelling)"};
+
+const sw_kind sw_kind_resident_polled = {
+    .name = "resident_polled", .frame_size = sizeof(resident), .fields = resident_fields,
+    .init = resident_init, .run = polled_run, .refresh = resident_refresh, .color = 0xd9534f,
+    .place = SW_PLACE_CELL_UNIQUE,
+    .doc = "the Schelling resident polling its neighbourhood every tick (the reference)"};
+
+/* A new count layer, all zeros: for a world with nobody in it yet. */
+static int add_count_layer(sw_world *w, int32_t r, int32_t g) {
+    char name[48];
+    count_layer_name(name, r, g);
+    return sw_world_layer_add(w, name, 0);
+}
+
+static bool is_resident(const sw_kind *k) {
+    return k == &sw_kind_resident || k == &sw_kind_resident_polled;
+}
 
 sw_world *sw_schelling_new(const sw_schelling_desc *desc) {
     sw_schelling_desc d = desc ? *desc : (sw_schelling_desc){0};
@@ -185,16 +611,34 @@ sw_world *sw_schelling_new(const sw_schelling_desc *desc) {
     if (!d.agents) d.agents = 1000;
     if (!d.radius) d.radius = 1;
     if (!d.min_same) d.min_same = 3;
+    const sw_kind *kind = d.polled ? &sw_kind_resident_polled : &sw_kind_resident;
     sw_world *w = sw_world_new(&(sw_world_desc){.width = d.size, .height = d.size, .seed = d.seed});
     if (!w) return NULL;
-    sw_sched_set_kind_random(sw_world_sched(w), &sw_kind_resident, true);
+    sw_sched_set_kind_random(sw_world_sched(w), kind, true);
+    /* the layers, made here once rather than looked up by every resident */
     resident one = {.group = 1, .radius = d.radius, .min_same = d.min_same};
     resident two = one;
     two.group = 2;
-    if (sw_world_layer_add(w, "group", 0) < 0 ||
-        sw_world_populate(w, &sw_kind_resident, &one, d.agents / 2, SW_PLACE_CELL_UNIQUE, 0, 1) < 0 ||
-        sw_world_populate(w, &sw_kind_resident, &two, d.agents - d.agents / 2, SW_PLACE_CELL_UNIQUE,
-                          0, 2) < 0) {
+    int32_t most = (int32_t)d.size;
+    int32_t r = d.radius < 0 ? 0 : d.radius > most ? most : d.radius;
+    one.layer = two.layer = sw_world_layer_add(w, "group", 0);
+    if (one.layer >= 0) {
+        one.near_all = two.near_all = add_count_layer(w, r, 0);
+        one.need = two.need = add_count_layer(w, r, -1);
+        one.near_same = add_count_layer(w, r, 1);
+        two.near_same = add_count_layer(w, r, 2);
+        one.layers_seen = two.layers_seen = sw_world_layer_count(w);
+        one.bulk = two.bulk = true;
+    }
+    if (one.layer < 0 || one.near_all < 0 || one.need < 0 || one.near_same < 0 || two.near_same < 0 ||
+        sw_world_populate(w, kind, &one, d.agents / 2, SW_PLACE_CELL_UNIQUE, 0, 1) < 0 ||
+        sw_world_populate(w, kind, &two, d.agents - d.agents / 2, SW_PLACE_CELL_UNIQUE, 0, 2) < 0) {
+        sw_world_free(w);
+        return NULL;
+    }
+    /* everyone is placed: now their counts */
+    if (!count_all(w, one.layer, one.near_all, r, 0) || !count_all(w, one.layer, one.near_same, r, 1) ||
+        !count_all(w, one.layer, two.near_same, r, 2)) {
         sw_world_free(w);
         return NULL;
     }
@@ -206,10 +650,10 @@ double sw_schelling_segregation(sw_world *w, uint32_t *unhappy) {
     double sum = 0;
     uint32_t n = 0, sad = 0;
     for (sw_id id = sw_sched_next(s, SW_ID_NONE); id; id = sw_sched_next(s, id)) {
-        if (sw_sched_kind_of(s, id) != &sw_kind_resident) continue;
+        if (!is_resident(sw_sched_kind_of(s, id))) continue;
         resident r = *(resident *)sw_sched_frame(s, id);
         if (r.layer < 0) continue;
-        look_around(w, &r);
+        look_around(w, &r); /* from the "group" layer: not from the counts */
         sum += r.alike;
         sad += !r.happy;
         n++;

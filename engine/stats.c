@@ -5,7 +5,10 @@
  * declared statistics in order. A row is computed after its tick has run, in
  * one pass over the live agents (only when some statistic reads a field) and
  * one pass over each layer a statistic names; every sum is taken in slot or
- * cell order, so the same run gives the same bits.
+ * cell order, so the same run gives the same bits. Before an agent's fields
+ * are read, its kind's `refresh` hook (if any) brings derived fields up to
+ * date: agents that sleep through changes around them still report values
+ * as of this tick.
  *
  * Numbers are printed as integers when integral, else in the shortest form
  * that reads back to the same double (at most 17 significant digits), with
@@ -109,10 +112,13 @@ int sw__sim_stats_record(sw_sim *sim) {
                 if (skind[j] != (int)k->kind) continue;
                 const sw__stat_spec *st = &sc->stats[j];
                 if (!frame) {
-                    const sw__frame *f = k->top;
+                    sw__frame *f = k->top;
                     while (f && f->parent) f = f->parent;
                     if (!f) break;
                     frame = (const char *)(f + 1);
+                    /* fields as of now, for agents that slept through changes */
+                    const sw_kind *kind = s->kinds[k->kind].kind;
+                    if (kind->refresh) kind->refresh(sim->s, sw_handle_make(slot, k->gen), f + 1);
                 }
                 double v = read_field(st->field, frame);
                 if (st->op == SW__OP_COUNT) {

@@ -86,6 +86,12 @@ typedef struct sw_kind {
     const char *doc;        /* one line for `swarmlet kinds` and the docs */
     uint32_t color;         /* 0xRRGGBB for the viewer (0: a default) */
     sw_place place;         /* default placement by the scenario loader */
+    /* Optional: bring fields that derive from the world up to date before
+     * the frame is read from outside (statistics). A kind whose agents sleep
+     * while their surroundings change sets it, so that what is read means
+     * "as of now" without the agents waking up to recompute it. It must not
+     * change anything but derived fields of this frame. */
+    void (*refresh)(sw_sched *s, sw_id id, void *frame);
 } sw_kind;
 
 /* ---- inside a resumable function --------------------------------------- */
