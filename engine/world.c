@@ -83,29 +83,21 @@ static inline int reserve_slot(sw_world *w, uint32_t slot) {
 
 /* Take `slot` out of its cell's list, leaving its own fields as they were. */
 static inline void cell_detach(sw_world *w, uint32_t slot) {
-    uint32_t c = (uint32_t)w->g[slot].y * w->d.width + (uint32_t)w->g[slot].x;
-    uint32_t n = w->g[slot].next, p = w->g[slot].prev;
-    if (p == SW__NIL) w->cell_head[c] = n; else w->g[p].next = n;
-    if (n == SW__NIL) w->cell_tail[c] = p; else w->g[n].prev = p;
-    if (--w->cell_count[c] == 0) w->occupied--;
+    const sw__gslot g = w->g[slot];
+    sw__cell *cl = &w->cells[(uint32_t)g.y * w->d.width + (uint32_t)g.x];
+    if (g.prev == SW__NIL) cl->head = g.next; else w->g[g.prev].next = g.next;
+    if (g.next == SW__NIL) cl->tail = g.prev; else w->g[g.next].prev = g.prev;
+    if (--cl->count == 0) w->occupied--;
 }
 
 static inline void cell_unlink(sw_world *w, uint32_t slot) {
     if (w->g[slot].x < 0) return;
     cell_detach(w, slot);
-    w->g[slot].x = w->g[slot].y = -1;
-    w->g[slot].next = w->g[slot].prev = SW__NIL;
+    w->g[slot] = (sw__gslot){-1, -1, SW__NIL, SW__NIL};
 }
 
 static inline void cell_link(sw_world *w, uint32_t slot, int32_t x, int32_t y) {
-    uint32_t c = (uint32_t)y * w->d.width + (uint32_t)x, tail = w->cell_tail[c];
-    w->g[slot].x = x;
-    w->g[slot].y = y;
-    w->g[slot].next = SW__NIL;
-    w->g[slot].prev = tail;
-    if (tail == SW__NIL) w->cell_head[c] = slot; else w->g[tail].next = slot;
-    w->cell_tail[c] = slot;
-    if (w->cell_count[c]++ == 0) w->occupied++;
+    sw__cell_link(w, slot, x, y, (uint32_t)y * w->d.width + (uint32_t)x);
 }
 
 /* ---- continuous-space lists --------------------------------------------------- */
@@ -181,9 +173,7 @@ sw_world *sw_world_new(const sw_world_desc *desc) {
     w->ncells = d.width * d.height;
     w->s = sw_sched_new(&(sw_sched_desc){.seed = d.seed, .watchdog = d.watchdog,
                                          .random_order = d.random_order, .context = w});
-    w->cell_head = malloc((size_t)w->ncells * sizeof *w->cell_head);
-    w->cell_tail = malloc((size_t)w->ncells * sizeof *w->cell_tail);
-    w->cell_count = calloc(w->ncells, sizeof *w->cell_count);
+    w->cells = malloc((size_t)w->ncells * sizeof *w->cells);
     /* a tiny bucket size would make more buckets than memory: cap them at
        2^26 by widening the buckets (queries stay exact, only slower) */
     while (ceil(d.width / d.space_cell) * ceil(d.height / d.space_cell) > (double)(1 << 26))
@@ -196,13 +186,12 @@ sw_world *sw_world_new(const sw_world_desc *desc) {
     if (w->bh < 1) w->bh = 1;
     w->bucket_head = malloc((size_t)w->bw * w->bh * sizeof *w->bucket_head);
     w->bucket_tail = malloc((size_t)w->bw * w->bh * sizeof *w->bucket_tail);
-    if (!w->s || !w->cell_head || !w->cell_tail || !w->cell_count || !w->bucket_head ||
+    if (!w->s || !w->cells || !w->bucket_head ||
         !w->bucket_tail || sw__world_reserve(w, 1024) != SW_OK) {
         sw_world_free(w);
         return NULL;
     }
-    memset(w->cell_head, 0xff, (size_t)w->ncells * sizeof *w->cell_head);
-    memset(w->cell_tail, 0xff, (size_t)w->ncells * sizeof *w->cell_tail);
+    for (uint32_t c = 0; c < w->ncells; c++) w->cells[c] = (sw__cell){SW__NIL, SW__NIL, 0, 0};
     memset(w->bucket_head, 0xff, (size_t)w->bw * w->bh * sizeof *w->bucket_head);
     memset(w->bucket_tail, 0xff, (size_t)w->bw * w->bh * sizeof *w->bucket_tail);
     sw_sched_on_spawn(w->s, on_spawn, w);
@@ -216,7 +205,7 @@ void sw_world_free(sw_world *w) {
     free(w->g);
     free(w->sx); free(w->sy); free(w->heading); free(w->hdx); free(w->hdy);
     free(w->sbucket); free(w->snext); free(w->sprev); free(w->mailbox);
-    free(w->cell_head); free(w->cell_tail); free(w->cell_count); free(w->cell_chan);
+    free(w->cells); free(w->cell_chan);
     free(w->bucket_head); free(w->bucket_tail);
     for (int i = 0; i < w->nlayers; i++) {
         free(w->layers[i].name);
@@ -349,7 +338,7 @@ bool sw_world_cell_of(const sw_world *w, sw_id id, int32_t *x, int32_t *y) {
 
 uint32_t sw_world_count_at(const sw_world *w, int32_t x, int32_t y) {
     if (!cell_wrap(w, &x, &y)) return 0;
-    return w->cell_count[sw_world_cell_index(w, x, y)];
+    return w->cells[sw_world_cell_index(w, x, y)].count;
 }
 
 /* The scheduler's index of `kind`, for comparing with a tasklet's: -1 for
@@ -373,7 +362,7 @@ static inline sw_id id_of_kind(const sw_sched *s, uint32_t slot, int ki) {
 static uint32_t list_cell(const sw_world *w, uint32_t c, int ki, sw_id *out, uint32_t cap,
                           uint32_t n) {
     if (ki == -2) return n;
-    for (uint32_t slot = w->cell_head[c]; slot != SW__NIL; slot = w->g[slot].next) {
+    for (uint32_t slot = w->cells[c].head; slot != SW__NIL; slot = w->g[slot].next) {
         sw_id id = id_of_kind(w->s, slot, ki);
         if (ki != -1 && !id) continue; /* with no filter, even a dead slot is listed */
         if (n < cap) out[n] = id;
@@ -411,7 +400,7 @@ bool sw_world_random_empty_cell(sw_world *w, sw_tasklet *t, int32_t *x, int32_t 
     for (int tries = 0; tries < 64; tries++) {
         uint64_t r = t ? sw_rand_u64(t) : sw_rng_at(key, w->rng_ctr++);
         uint32_t c = (uint32_t)(((__uint128_t)r * w->ncells) >> 64);
-        if (w->cell_count[c] == 0) {
+        if (w->cells[c].count == 0) {
             *x = (int32_t)(c % w->d.width);
             *y = (int32_t)(c / w->d.width);
             return true;
@@ -420,7 +409,7 @@ bool sw_world_random_empty_cell(sw_world *w, sw_tasklet *t, int32_t *x, int32_t 
     uint64_t r = t ? sw_rand_u64(t) : sw_rng_at(key, w->rng_ctr++);
     uint32_t k = (uint32_t)(((__uint128_t)r * empty) >> 64);
     for (uint32_t c = 0; c < w->ncells; c++) {
-        if (w->cell_count[c] != 0) continue;
+        if (w->cells[c].count != 0) continue;
         if (k-- == 0) {
             *x = (int32_t)(c % w->d.width);
             *y = (int32_t)(c / w->d.width);
@@ -758,7 +747,7 @@ int64_t sw_world_populate(sw_world *w, const sw_kind *kind, const void *params, 
         if (!cells) return SW_E_NOMEM;
         uint32_t nf = 0;
         for (uint32_t c = 0; c < w->ncells; c++)
-            if (w->cell_count[c] == 0) cells[nf++] = c;
+            if (w->cells[c].count == 0) cells[nf++] = c;
         for (uint64_t i = 0; i < count; i++, made++) {
             uint32_t j = (uint32_t)(i + DRAW_BELOW(nf - i));
             uint32_t c = cells[j];

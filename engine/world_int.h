@@ -24,6 +24,15 @@ typedef struct sw__gslot {
     uint32_t next, prev; /* the cell's list, in arrival order */
 } sw__gslot;
 
+/* A cell's list of agents: its ends and its length side by side, so that a
+ * move touches one record of the cell it leaves and one of the cell it joins
+ * (16 bytes: a record never straddles two cache lines). */
+typedef struct sw__cell {
+    uint32_t head, tail; /* SW__NIL when empty */
+    uint32_t count;
+    uint32_t spare_;
+} sw__cell;
+
 struct sw_world {
     sw_world_desc d;
     sw_sched *s;
@@ -41,7 +50,7 @@ struct sw_world {
     sw_chan *mailbox;          /* SW_CHAN_NONE until asked for */
 
     /* per cell */
-    uint32_t *cell_head, *cell_tail, *cell_count;
+    sw__cell *cells;
     uint32_t occupied;
     sw_chan *cell_chan;        /* allocated on the first cell channel */
 
@@ -62,6 +71,16 @@ struct sw_world {
     double pfx, pfy;
     uint64_t rng_ctr;          /* counter of the world's own random stream */
 };
+
+/* Append `slot` to the list of cell (x, y) (index c), which it is not on. */
+static inline void sw__cell_link(sw_world *w, uint32_t slot, int32_t x, int32_t y, uint32_t c) {
+    sw__cell *cl = &w->cells[c];
+    uint32_t tail = cl->tail;
+    w->g[slot] = (sw__gslot){x, y, SW__NIL, tail};
+    if (tail == SW__NIL) cl->head = slot; else w->g[tail].next = slot;
+    cl->tail = slot;
+    if (cl->count++ == 0) w->occupied++;
+}
 
 /* Make the per-slot arrays cover `slots` slots. */
 int sw__world_reserve(sw_world *w, uint32_t slots);
