@@ -70,7 +70,7 @@ static sw_step sheep_run(sw_tasklet *t, void *frame) {
             eaten = sw_world_cell_chan_peek(w, f->x, f->y);
             if (eaten) sw_chan_prefetch(sw_sched_of(t), eaten);
         }
-        sw_world_place(w, sw_self(t), f->x, f->y);
+        sw_move_to(t, f->x, f->y);
         f->energy -= 1;
         if (grown) {
             grass[c] = 0; /* eaten: the grass will start regrowing */
@@ -135,7 +135,7 @@ static sw_step wolf_run(sw_tasklet *t, void *frame) {
     for (;;) {
         sw_world *w = sw_world_of(t);
         sw__model_moore_step(w, sw__model_rand(f->rng_key, &f->rng_ctr), &f->x, &f->y);
-        sw_world_place(w, sw_self(t), f->x, f->y);
+        sw_move_to(t, f->x, f->y);
         f->energy -= 1;
         sw_id prey[256];
         uint32_t n = 0;

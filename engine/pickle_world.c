@@ -39,22 +39,23 @@ static int save_world(const sw_sched *s, void *ud, sw_pickle_buf *b, char *err, 
               sw__pk_f64(b, w->bsize) && sw__pk_u64(b, w->rng_ctr) && sw__pk_uv(b, s->ntasks);
     uint32_t limit = s->ntasks < w->slotcap ? s->ntasks : w->slotcap;
     uint64_t n = 0;
-    for (uint32_t c = 0; c < w->ncells; c++) n += w->cells[c].count > 0;
+    for (uint32_t c = 0; c < w->ncells; c++) n += sw__cell_count(w, c) > 0;
     ok = ok && sw__pk_uv(b, n);
     /* room for every occupied cell's index and count and every slot (5
        bytes each at most), reserved once: the lists are written unchecked */
     uint64_t listed = 0;
-    for (uint32_t c = 0; c < w->ncells; c++) listed += w->cells[c].count;
+    for (uint32_t c = 0; c < w->ncells; c++) listed += sw__cell_count(w, c);
     ok = ok && listed <= s->ntasks && sw__pk_reserve(b, 5 * (2 * n + listed));
     uint8_t *p = ok ? b->data + b->len : NULL;
     for (uint32_t c = 0; ok && c < w->ncells; c++) {
         /* the heads are in cell order, their slots in no order: fetch the
            record of a head some cells ahead while writing this one */
-        if (c + 16 < w->ncells && w->cells[c + 16].head != SW__NIL) __builtin_prefetch(&w->g[w->cells[c + 16].head]);
-        if (!w->cells[c].count) continue;
+        if (c + 16 < w->ncells) __builtin_prefetch(sw__node(w, sw__cell_first(w, c + 16)));
+        uint32_t end = sw__cell_id(w, c);
+        if (!sw__cell_count(w, c)) continue;
         p = put_uv32(p, c);
-        p = put_uv32(p, w->cells[c].count);
-        for (uint32_t i = w->cells[c].head; i != SW__NIL; i = w->g[i].next) p = put_uv32(p, i);
+        p = put_uv32(p, sw__cell_count(w, c));
+        for (uint32_t i = sw__cell_first(w, c); i != end; i = w->g[i].next) p = put_uv32(p, i);
     }
     if (ok) b->len = (size_t)(p - b->data);
     uint32_t nb = w->bw * w->bh;
@@ -160,7 +161,7 @@ static int load_world(sw_sched *s, void *ud, const uint8_t *data, size_t len, ch
         w->sbucket[i] = w->snext[i] = w->sprev[i] = SW__NIL;
         w->mailbox[i] = SW_CHAN_NONE;
     }
-    for (uint32_t c = 0; c < w->ncells; c++) w->cells[c] = (sw__cell){SW__NIL, SW__NIL, 0, 0};
+    sw__world_clear_cells(w);
     memset(w->bucket_head, 0xff, (size_t)w->bw * w->bh * sizeof *w->bucket_head);
     memset(w->bucket_tail, 0xff, (size_t)w->bw * w->bh * sizeof *w->bucket_tail);
     if (w->cell_chan) memset(w->cell_chan, 0, (size_t)w->ncells * sizeof *w->cell_chan);

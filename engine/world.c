@@ -35,8 +35,16 @@ int sw__world_reserve(sw_world *w, uint32_t slots) {
     if (slots <= w->slotcap) return SW_OK;
     uint32_t cap = w->slotcap ? w->slotcap : 1024;
     while (cap < slots) cap = cap > UINT32_MAX / 2 ? slots : cap * 2;
-    sw__gslot *g = grow(w->g, cap, sizeof *g);
-    if (g) w->g = g;
+    /* node numbers are int32 (the cells' are negative): the agents' too */
+    if (cap > (uint32_t)INT32_MAX) cap = slots;
+    if (slots > (uint32_t)INT32_MAX) {
+        errf(w, "too many agents for the grid (%u)", slots);
+        return SW_E_NOMEM;
+    }
+    /* the cells' list nodes, then the agents', in one block */
+    sw__gslot *base = w->g ? w->g - w->ncells : NULL;
+    sw__gslot *g = grow(base, (size_t)w->ncells + cap, sizeof *g);
+    if (g) w->g = g + w->ncells;
     double *sx = grow(w->sx, cap, sizeof *sx);
     if (sx) w->sx = sx;
     double *sy = grow(w->sy, cap, sizeof *sy);
@@ -61,9 +69,7 @@ int sw__world_reserve(sw_world *w, uint32_t slots) {
         return SW_E_NOMEM;
     }
     for (uint32_t i = w->slotcap; i < cap; i++) {
-        w->g[i].x = -1;
-        w->g[i].y = -1;
-        w->g[i].next = w->g[i].prev = SW__NIL;
+        w->g[i] = (sw__gslot){-1, -1, SW__NIL, SW__NIL};
         w->sx[i] = w->sy[i] = w->heading[i] = 0;
         w->sbucket[i] = w->snext[i] = w->sprev[i] = SW__NIL;
         w->mailbox[i] = SW_CHAN_NONE;
@@ -71,6 +77,14 @@ int sw__world_reserve(sw_world *w, uint32_t slots) {
     for (uint32_t i = w->slotcap; w->hdx && i < cap; i++) w->hdx[i] = w->hdy[i] = NAN;
     w->slotcap = cap;
     return SW_OK;
+}
+
+void sw__world_clear_cells(sw_world *w) {
+    for (uint32_t c = 0; c < w->ncells; c++) {
+        uint32_t id = sw__cell_id(w, c);
+        *sw__node(w, id) = (sw__gslot){0, 0, id, id};
+    }
+    w->occupied = 0;
 }
 
 /* The per-slot arrays cover `slot` (the spawn hook has made them, so the
@@ -84,10 +98,10 @@ static inline int reserve_slot(sw_world *w, uint32_t slot) {
 /* Take `slot` out of its cell's list, leaving its own fields as they were. */
 static inline void cell_detach(sw_world *w, uint32_t slot) {
     const sw__gslot g = w->g[slot];
-    sw__cell *cl = &w->cells[(uint32_t)g.y * w->d.width + (uint32_t)g.x];
-    if (g.prev == SW__NIL) cl->head = g.next; else w->g[g.prev].next = g.next;
-    if (g.next == SW__NIL) cl->tail = g.prev; else w->g[g.next].prev = g.prev;
-    if (--cl->count == 0) w->occupied--;
+    sw__node(w, g.prev)->next = g.next;
+    sw__node(w, g.next)->prev = g.prev;
+    sw__gslot *cell = sw__node(w, sw__cell_id(w, (uint32_t)g.y * w->d.width + (uint32_t)g.x));
+    w->occupied -= --cell->x == 0;
 }
 
 static inline void cell_unlink(sw_world *w, uint32_t slot) {
@@ -165,15 +179,13 @@ sw_world *sw_world_new(const sw_world_desc *desc) {
     if (!d.height) d.height = 1;
     if (!(d.space_cell > 0) || !isfinite(d.space_cell)) d.space_cell = 1.0;
     if (!d.mailbox_capacity) d.mailbox_capacity = 64;
-    if ((uint64_t)d.width * d.height > UINT32_MAX - 1 || d.width > INT32_MAX || d.height > INT32_MAX)
-        return NULL;
+    if ((uint64_t)d.width * d.height > INT32_MAX) return NULL; /* see sw__gslot */
     sw_world *w = calloc(1, sizeof *w);
     if (!w) return NULL;
     w->d = d;
     w->ncells = d.width * d.height;
     w->s = sw_sched_new(&(sw_sched_desc){.seed = d.seed, .watchdog = d.watchdog,
                                          .random_order = d.random_order, .context = w});
-    w->cells = malloc((size_t)w->ncells * sizeof *w->cells);
     /* a tiny bucket size would make more buckets than memory: cap them at
        2^26 by widening the buckets (queries stay exact, only slower) */
     while (ceil(d.width / d.space_cell) * ceil(d.height / d.space_cell) > (double)(1 << 26))
@@ -186,12 +198,12 @@ sw_world *sw_world_new(const sw_world_desc *desc) {
     if (w->bh < 1) w->bh = 1;
     w->bucket_head = malloc((size_t)w->bw * w->bh * sizeof *w->bucket_head);
     w->bucket_tail = malloc((size_t)w->bw * w->bh * sizeof *w->bucket_tail);
-    if (!w->s || !w->cells || !w->bucket_head ||
+    if (!w->s || !w->bucket_head ||
         !w->bucket_tail || sw__world_reserve(w, 1024) != SW_OK) {
         sw_world_free(w);
         return NULL;
     }
-    for (uint32_t c = 0; c < w->ncells; c++) w->cells[c] = (sw__cell){SW__NIL, SW__NIL, 0, 0};
+    sw__world_clear_cells(w);
     memset(w->bucket_head, 0xff, (size_t)w->bw * w->bh * sizeof *w->bucket_head);
     memset(w->bucket_tail, 0xff, (size_t)w->bw * w->bh * sizeof *w->bucket_tail);
     sw_sched_on_spawn(w->s, on_spawn, w);
@@ -202,10 +214,10 @@ sw_world *sw_world_new(const sw_world_desc *desc) {
 void sw_world_free(sw_world *w) {
     if (!w) return;
     sw_sched_free(w->s);
-    free(w->g);
+    if (w->g) free(w->g - w->ncells);
     free(w->sx); free(w->sy); free(w->heading); free(w->hdx); free(w->hdy);
     free(w->sbucket); free(w->snext); free(w->sprev); free(w->mailbox);
-    free(w->cells); free(w->cell_chan);
+    free(w->cell_chan);
     free(w->bucket_head); free(w->bucket_tail);
     for (int i = 0; i < w->nlayers; i++) {
         free(w->layers[i].name);
@@ -321,6 +333,17 @@ int sw_world_place(sw_world *w, sw_id id, int32_t x, int32_t y) {
     return SW_OK;
 }
 
+int sw_move_to(sw_tasklet *t, int32_t x, int32_t y) {
+    sw_world *w = sw_world_of(t);
+    uint32_t slot = t->slot;
+    if (__builtin_expect(t->task->state == SW_TASK_ZOMBIE, 0)) return SW_E_STALE;
+    if (!cell_wrap(w, &x, &y)) return SW_E_INVALID;
+    if (reserve_slot(w, slot) != SW_OK) return SW_E_NOMEM;
+    if (w->g[slot].x >= 0) cell_detach(w, slot); /* cell_link sets all it cleared */
+    cell_link(w, slot, x, y);
+    return SW_OK;
+}
+
 int sw_world_unplace(sw_world *w, sw_id id) {
     uint32_t slot;
     if (!slot_of(w, id, &slot)) return SW_E_STALE;
@@ -338,7 +361,7 @@ bool sw_world_cell_of(const sw_world *w, sw_id id, int32_t *x, int32_t *y) {
 
 uint32_t sw_world_count_at(const sw_world *w, int32_t x, int32_t y) {
     if (!cell_wrap(w, &x, &y)) return 0;
-    return w->cells[sw_world_cell_index(w, x, y)].count;
+    return sw__cell_count(w, sw_world_cell_index(w, x, y));
 }
 
 /* The scheduler's index of `kind`, for comparing with a tasklet's: -1 for
@@ -362,7 +385,8 @@ static inline sw_id id_of_kind(const sw_sched *s, uint32_t slot, int ki) {
 static uint32_t list_cell(const sw_world *w, uint32_t c, int ki, sw_id *out, uint32_t cap,
                           uint32_t n) {
     if (ki == -2) return n;
-    for (uint32_t slot = w->cells[c].head; slot != SW__NIL; slot = w->g[slot].next) {
+    for (uint32_t slot = sw__cell_first(w, c), end = sw__cell_id(w, c); slot != end;
+         slot = w->g[slot].next) {
         sw_id id = id_of_kind(w->s, slot, ki);
         if (ki != -1 && !id) continue; /* with no filter, even a dead slot is listed */
         if (n < cap) out[n] = id;
@@ -400,7 +424,7 @@ bool sw_world_random_empty_cell(sw_world *w, sw_tasklet *t, int32_t *x, int32_t 
     for (int tries = 0; tries < 64; tries++) {
         uint64_t r = t ? sw_rand_u64(t) : sw_rng_at(key, w->rng_ctr++);
         uint32_t c = (uint32_t)(((__uint128_t)r * w->ncells) >> 64);
-        if (w->cells[c].count == 0) {
+        if (sw__cell_count(w, c) == 0) {
             *x = (int32_t)(c % w->d.width);
             *y = (int32_t)(c / w->d.width);
             return true;
@@ -409,7 +433,7 @@ bool sw_world_random_empty_cell(sw_world *w, sw_tasklet *t, int32_t *x, int32_t 
     uint64_t r = t ? sw_rand_u64(t) : sw_rng_at(key, w->rng_ctr++);
     uint32_t k = (uint32_t)(((__uint128_t)r * empty) >> 64);
     for (uint32_t c = 0; c < w->ncells; c++) {
-        if (w->cells[c].count != 0) continue;
+        if (sw__cell_count(w, c) != 0) continue;
         if (k-- == 0) {
             *x = (int32_t)(c % w->d.width);
             *y = (int32_t)(c / w->d.width);
@@ -747,7 +771,7 @@ int64_t sw_world_populate(sw_world *w, const sw_kind *kind, const void *params, 
         if (!cells) return SW_E_NOMEM;
         uint32_t nf = 0;
         for (uint32_t c = 0; c < w->ncells; c++)
-            if (w->cells[c].count == 0) cells[nf++] = c;
+            if (sw__cell_count(w, c) == 0) cells[nf++] = c;
         for (uint64_t i = 0; i < count; i++, made++) {
             uint32_t j = (uint32_t)(i + DRAW_BELOW(nf - i));
             uint32_t c = cells[j];

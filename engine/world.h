@@ -38,7 +38,7 @@ typedef struct sw_world_desc {
 } sw_world_desc;
 
 /* Create an empty world at tick 0 with its own scheduler. NULL when out of
- * memory or when width*height does not fit in 32 bits. */
+ * memory or when width*height does not fit in 31 bits. */
 sw_world *sw_world_new(const sw_world_desc *desc);
 /* Free the world, its scheduler and everything in them. NULL does nothing. */
 void sw_world_free(sw_world *w);
@@ -82,6 +82,10 @@ uint32_t sw_world_cells_around(const sw_world *w, int32_t x, int32_t y, sw_neigh
  * cell's list). SW_E_STALE for a dead agent, SW_E_INVALID off a bounded grid
  * (a torus wraps). */
 int sw_world_place(sw_world *w, sw_id id, int32_t x, int32_t y);
+/* Put the running agent on cell (x, y), or move it there: sw_world_place
+ * for itself, without looking its id up (agent code moving every tick).
+ * SW_E_STALE once it has killed itself, SW_E_INVALID off a bounded grid. */
+int sw_move_to(sw_tasklet *t, int32_t x, int32_t y);
 /* Take an agent off the grid. */
 int sw_world_unplace(sw_world *w, sw_id id);
 /* Where an agent is on the grid; false if it is not on it. */

@@ -17,21 +17,18 @@ typedef struct sw__named {
     sw_chan ch;
 } sw__named;
 
-/* Where an agent is on the grid, and its neighbours in the cell's list (one
- * record per slot, so a move touches one cache line of it). */
+/* A node of the grid's lists: an agent's (one per slot: where it is and its
+ * neighbours in the cell's list, so a move touches one cache line of it),
+ * or a cell's. Each cell's list is circular through the cell's own node,
+ * which holds the cell's head (next), tail (prev) and agent count (x): a
+ * move then has no "first or last in its list?" to branch on (a coin toss
+ * on a crowded grid, so a mispredicted branch each time). Links are node
+ * numbers: an agent's slot, or for cell c, c - ncells (negative as int32:
+ * the cells' nodes sit just before the agents', see sw__world_reserve). */
 typedef struct sw__gslot {
-    int32_t x, y;        /* x < 0: not on the grid */
-    uint32_t next, prev; /* the cell's list, in arrival order */
+    int32_t x, y;        /* agent: its cell (x < 0: not on the grid); cell: x = count */
+    uint32_t next, prev; /* the cell's list, in arrival order (SW__NIL: not on one) */
 } sw__gslot;
-
-/* A cell's list of agents: its ends and its length side by side, so that a
- * move touches one record of the cell it leaves and one of the cell it joins
- * (16 bytes: a record never straddles two cache lines). */
-typedef struct sw__cell {
-    uint32_t head, tail; /* SW__NIL when empty */
-    uint32_t count;
-    uint32_t spare_;
-} sw__cell;
 
 struct sw_world {
     sw_world_desc d;
@@ -41,7 +38,8 @@ struct sw_world {
 
     /* per slot */
     uint32_t slotcap;
-    sw__gslot *g;              /* grid cell and the cell's list, in arrival order */
+    sw__gslot *g;              /* grid cell and the cell's list (the cells' nodes
+                                  come before it, in the same block) */
     double *sx, *sy, *heading; /* continuous space; heading NaN: atan2(hdy, hdx) */
     double *hdx, *hdy;         /* the direction given for the heading, worked out when
                                   read; NULL until the first direction is given */
@@ -50,7 +48,6 @@ struct sw_world {
     sw_chan *mailbox;          /* SW_CHAN_NONE until asked for */
 
     /* per cell */
-    sw__cell *cells;
     uint32_t occupied;
     sw_chan *cell_chan;        /* allocated on the first cell channel */
 
@@ -72,18 +69,33 @@ struct sw_world {
     uint64_t rng_ctr;          /* counter of the world's own random stream */
 };
 
+/* The node number of cell c's list, and its node. */
+static inline uint32_t sw__cell_id(const sw_world *w, uint32_t c) { return c - w->ncells; }
+static inline sw__gslot *sw__node(const sw_world *w, uint32_t n) { return &w->g[(int32_t)n]; }
+static inline uint32_t sw__cell_count(const sw_world *w, uint32_t c) {
+    return (uint32_t)sw__node(w, sw__cell_id(w, c))->x;
+}
+/* The first node of cell c's list: an agent's slot, or the cell's own node
+ * (sw__cell_id) when it is empty; a walk ends when it comes back to it. */
+static inline uint32_t sw__cell_first(const sw_world *w, uint32_t c) {
+    return sw__node(w, sw__cell_id(w, c))->next;
+}
+
 /* Append `slot` to the list of cell (x, y) (index c), which it is not on. */
 static inline void sw__cell_link(sw_world *w, uint32_t slot, int32_t x, int32_t y, uint32_t c) {
-    sw__cell *cl = &w->cells[c];
-    uint32_t tail = cl->tail;
-    w->g[slot] = (sw__gslot){x, y, SW__NIL, tail};
-    if (tail == SW__NIL) cl->head = slot; else w->g[tail].next = slot;
-    cl->tail = slot;
-    if (cl->count++ == 0) w->occupied++;
+    uint32_t id = sw__cell_id(w, c);
+    sw__gslot *cell = sw__node(w, id);
+    uint32_t tail = cell->prev;
+    w->g[slot] = (sw__gslot){x, y, id, tail};
+    sw__node(w, tail)->next = slot;
+    cell->prev = slot;
+    w->occupied += cell->x++ == 0;
 }
 
 /* Make the per-slot arrays cover `slots` slots. */
 int sw__world_reserve(sw_world *w, uint32_t slots);
+/* Empty every cell's list (the agents' nodes are left as they are). */
+void sw__world_clear_cells(sw_world *w);
 /* The heading of `slot` (radians), worked out from its direction if it was
  * given as one; and setting it as a number (what the pickler saves and
  * loads). */
