@@ -137,13 +137,12 @@ static sw_step wolf_run(sw_tasklet *t, void *frame) {
         sw__model_moore_step(w, sw__model_rand(f->rng_key, &f->rng_ctr), &f->x, &f->y);
         sw_move_to(t, f->x, f->y);
         f->energy -= 1;
-        sw_id prey[256];
         uint32_t n = 0;
         if (sw_world_count_at(w, f->x, f->y) > 1) /* not alone: any sheep here? */
-            n = sw_world_agents_at(w, f->x, f->y, &sw_kind_sheep, prey, 256);
-        if (n > 256) n = 256; /* more sheep on one cell than this never happens in practice */
+            n = sw_world_agents_at(w, f->x, f->y, &sw_kind_sheep, NULL, 0);
         if (n > 0) {
-            sw_kill(t, prey[sw__model_below(sw__model_rand(f->rng_key, &f->rng_ctr), n)]);
+            uint32_t i = (uint32_t)sw__model_below(sw__model_rand(f->rng_key, &f->rng_ctr), n);
+            sw_kill(t, sw_world_agent_at(w, f->x, f->y, &sw_kind_sheep, i));
             f->energy += f->gain;
         }
         if (f->energy < 0) SW_EXIT(t);

@@ -155,8 +155,7 @@ static int load_world(sw_sched *s, void *ud, const uint8_t *data, size_t len, ch
         return SW_E_NOMEM;
     }
     for (uint32_t i = 0; i < old_cap; i++) {
-        w->g[i].x = w->g[i].y = -1;
-        w->g[i].next = w->g[i].prev = SW__NIL;
+        w->g[i] = (sw__gslot){SW__NIL, 0, 0, SW__NIL, SW__NIL};
         w->sx[i] = w->sy[i] = w->heading[i] = 0;
         w->sbucket[i] = w->snext[i] = w->sprev[i] = SW__NIL;
         w->mailbox[i] = SW_CHAN_NONE;
@@ -187,23 +186,23 @@ static int load_world(sw_sched *s, void *ud, const uint8_t *data, size_t len, ch
             break;
         }
         last = c;
-        int32_t x = (int32_t)(c % w->d.width), y = (int32_t)(c / w->d.width);
         for (uint64_t j = 0; j < cnt && !r.bad; j++) {
             uint32_t slot = (uint32_t)sw__rd_uvmax(&r, s->ntasks ? s->ntasks - 1 : 0, "agent in a cell");
             if (r.bad) break;
             ahead_step(&ahead, &ap, w);
-            if (w->g[slot].x >= 0) {
+            if (w->g[slot].cell != SW__NIL) {
                 sw__rd_fail(&r, "slot %u is on two cells", slot);
                 break;
             }
-            sw__cell_link(w, slot, x, y, (uint32_t)c);
+            /* (a slot that is no live agent is refused below) */
+            sw__cell_link(w, slot, (uint32_t)c, slot < s->ntasks ? s->tasks[slot].kind : 0);
         }
     }
     /* that each is a live agent, checked in slot order: the cells list
        them in no particular order, and a random walk through the tasklet
        table would miss the cache at every agent */
     for (uint32_t slot = 0; !r.bad && slot < s->ntasks; slot++) {
-        if (w->g[slot].x >= 0 && !sw_sched_id_at(s, slot))
+        if (w->g[slot].cell != SW__NIL && !sw_sched_id_at(s, slot))
             sw__rd_fail(&r, "slot %u is on a cell but is not a live agent", slot);
     }
     uint32_t nbk = w->bw * w->bh;
@@ -309,9 +308,9 @@ sw_pickle_section sw_pickle_world_section(sw_world *w) {
 
 bool sw_pickle_world_pos(const sw_world *w, uint32_t slot, double *x, double *y) {
     if (slot >= w->slotcap) return false;
-    if (w->g[slot].x >= 0) {
-        *x = w->g[slot].x;
-        *y = w->g[slot].y;
+    if (w->g[slot].cell != SW__NIL) {
+        *x = w->g[slot].cell % w->d.width;
+        *y = w->g[slot].cell / w->d.width;
         return true;
     }
     if (w->sbucket[slot] != SW__NIL) {

@@ -69,7 +69,7 @@ int sw__world_reserve(sw_world *w, uint32_t slots) {
         return SW_E_NOMEM;
     }
     for (uint32_t i = w->slotcap; i < cap; i++) {
-        w->g[i] = (sw__gslot){-1, -1, SW__NIL, SW__NIL};
+        w->g[i] = (sw__gslot){SW__NIL, 0, 0, SW__NIL, SW__NIL};
         w->sx[i] = w->sy[i] = w->heading[i] = 0;
         w->sbucket[i] = w->snext[i] = w->sprev[i] = SW__NIL;
         w->mailbox[i] = SW_CHAN_NONE;
@@ -82,7 +82,7 @@ int sw__world_reserve(sw_world *w, uint32_t slots) {
 void sw__world_clear_cells(sw_world *w) {
     for (uint32_t c = 0; c < w->ncells; c++) {
         uint32_t id = sw__cell_id(w, c);
-        *sw__node(w, id) = (sw__gslot){0, 0, id, id};
+        *sw__node(w, id) = (sw__gslot){0, 0, 0, id, id};
     }
     w->occupied = 0;
 }
@@ -100,18 +100,19 @@ static inline void cell_detach(sw_world *w, uint32_t slot) {
     const sw__gslot g = w->g[slot];
     sw__node(w, g.prev)->next = g.next;
     sw__node(w, g.next)->prev = g.prev;
-    sw__gslot *cell = sw__node(w, sw__cell_id(w, (uint32_t)g.y * w->d.width + (uint32_t)g.x));
-    w->occupied -= --cell->x == 0;
+    w->occupied -= --sw__node(w, sw__cell_id(w, g.cell))->cell == 0;
 }
 
 static inline void cell_unlink(sw_world *w, uint32_t slot) {
-    if (w->g[slot].x < 0) return;
+    if (w->g[slot].cell == SW__NIL) return;
     cell_detach(w, slot);
-    w->g[slot] = (sw__gslot){-1, -1, SW__NIL, SW__NIL};
+    w->g[slot] = (sw__gslot){SW__NIL, 0, 0, SW__NIL, SW__NIL};
 }
 
-static inline void cell_link(sw_world *w, uint32_t slot, int32_t x, int32_t y) {
-    sw__cell_link(w, slot, x, y, (uint32_t)y * w->d.width + (uint32_t)x);
+/* Put `slot` on cell (x, y), taking it off its cell first if it is on one. */
+static inline void cell_move(sw_world *w, uint32_t slot, int32_t x, int32_t y, uint16_t kind) {
+    if (w->g[slot].cell != SW__NIL) cell_detach(w, slot); /* linking sets all it cleared */
+    sw__cell_link(w, slot, (uint32_t)y * w->d.width + (uint32_t)x, kind);
 }
 
 /* ---- continuous-space lists --------------------------------------------------- */
@@ -154,7 +155,7 @@ static void on_spawn(sw_sched *s, sw_id id, void *ud) {
     int pending = w->pending;
     w->pending = 0;
     if (reserve_slot(w, slot) != SW_OK) return;
-    if (pending == 1) cell_link(w, slot, w->px, w->py);
+    if (pending == 1) cell_move(w, slot, w->px, w->py, s->tasks[slot].kind);
     else if (pending == 2) space_link(w, slot, w->pfx, w->pfy);
     w->heading[slot] = 0;
 }
@@ -328,8 +329,7 @@ int sw_world_place(sw_world *w, sw_id id, int32_t x, int32_t y) {
     if (!slot_of(w, id, &slot)) return SW_E_STALE;
     if (!cell_wrap(w, &x, &y)) return SW_E_INVALID;
     if (reserve_slot(w, slot) != SW_OK) return SW_E_NOMEM;
-    if (w->g[slot].x >= 0) cell_detach(w, slot); /* cell_link sets all it cleared */
-    cell_link(w, slot, x, y);
+    cell_move(w, slot, x, y, w->s->tasks[slot].kind);
     return SW_OK;
 }
 
@@ -339,8 +339,7 @@ int sw_move_to(sw_tasklet *t, int32_t x, int32_t y) {
     if (__builtin_expect(t->task->state == SW_TASK_ZOMBIE, 0)) return SW_E_STALE;
     if (!cell_wrap(w, &x, &y)) return SW_E_INVALID;
     if (reserve_slot(w, slot) != SW_OK) return SW_E_NOMEM;
-    if (w->g[slot].x >= 0) cell_detach(w, slot); /* cell_link sets all it cleared */
-    cell_link(w, slot, x, y);
+    cell_move(w, slot, x, y, t->task->kind);
     return SW_OK;
 }
 
@@ -353,9 +352,9 @@ int sw_world_unplace(sw_world *w, sw_id id) {
 
 bool sw_world_cell_of(const sw_world *w, sw_id id, int32_t *x, int32_t *y) {
     uint32_t slot;
-    if (!slot_of(w, id, &slot) || slot >= w->slotcap || w->g[slot].x < 0) return false;
-    if (x) *x = w->g[slot].x;
-    if (y) *y = w->g[slot].y;
+    if (!slot_of(w, id, &slot) || slot >= w->slotcap || w->g[slot].cell == SW__NIL) return false;
+    if (x) *x = (int32_t)(w->g[slot].cell % w->d.width);
+    if (y) *y = (int32_t)(w->g[slot].cell / w->d.width);
     return true;
 }
 
@@ -382,14 +381,17 @@ static inline sw_id id_of_kind(const sw_sched *s, uint32_t slot, int ki) {
     return sw_handle_make(slot, k->gen);
 }
 
+/* Cell c's agents of kind `ki` (see kind_filter) appended to out[n..cap),
+ * returning the new n. Only the agents written are looked up in the tasklet
+ * table: the nodes know their kinds, so counting reads the cell's list alone.
+ * (Lists hold live agents only: the death hook takes the dead off.) */
 static uint32_t list_cell(const sw_world *w, uint32_t c, int ki, sw_id *out, uint32_t cap,
                           uint32_t n) {
     if (ki == -2) return n;
     for (uint32_t slot = sw__cell_first(w, c), end = sw__cell_id(w, c); slot != end;
          slot = w->g[slot].next) {
-        sw_id id = id_of_kind(w->s, slot, ki);
-        if (ki != -1 && !id) continue; /* with no filter, even a dead slot is listed */
-        if (n < cap) out[n] = id;
+        if (ki != -1 && w->g[slot].kind != ki) continue;
+        if (n < cap) out[n] = id_of_kind(w->s, slot, -1);
         n++;
     }
     return n;
@@ -399,6 +401,19 @@ uint32_t sw_world_agents_at(const sw_world *w, int32_t x, int32_t y, const sw_ki
                             sw_id *out, uint32_t cap) {
     if (!cell_wrap(w, &x, &y)) return 0;
     return list_cell(w, sw_world_cell_index(w, x, y), kind_filter(w, kind), out, cap, 0);
+}
+
+sw_id sw_world_agent_at(const sw_world *w, int32_t x, int32_t y, const sw_kind *kind,
+                        uint32_t i) {
+    int ki = kind_filter(w, kind);
+    if (ki == -2 || !cell_wrap(w, &x, &y)) return SW_ID_NONE;
+    uint32_t c = sw_world_cell_index(w, x, y);
+    for (uint32_t slot = sw__cell_first(w, c), end = sw__cell_id(w, c); slot != end;
+         slot = w->g[slot].next) {
+        if (ki != -1 && w->g[slot].kind != ki) continue;
+        if (i-- == 0) return id_of_kind(w->s, slot, -1);
+    }
+    return SW_ID_NONE;
 }
 
 uint32_t sw_world_agents_around(const sw_world *w, int32_t x, int32_t y, sw_neighborhood nb,

@@ -93,9 +93,15 @@ bool sw_world_cell_of(const sw_world *w, sw_id id, int32_t *x, int32_t *y);
 /* Number of agents on a cell (0 off a bounded grid). */
 uint32_t sw_world_count_at(const sw_world *w, int32_t x, int32_t y);
 /* The agents on a cell in arrival order, optionally only of `kind` (NULL: any):
- * up to `cap` written to `out`; returns how many there are. */
+ * up to `cap` written to `out`; returns how many there are (with `cap` 0, a
+ * count that reads the cell's list alone). */
 uint32_t sw_world_agents_at(const sw_world *w, int32_t x, int32_t y, const sw_kind *kind,
                             sw_id *out, uint32_t cap);
+/* The i-th (from 0, in arrival order) agent of `kind` (NULL: any) on a cell,
+ * or SW_ID_NONE when it has no more than i of them: picking one of the n
+ * that sw_world_agents_at counts, without listing them all. */
+sw_id sw_world_agent_at(const sw_world *w, int32_t x, int32_t y, const sw_kind *kind,
+                        uint32_t i);
 /* The agents on the cells around (x, y) (as sw_world_cells_around, plus the
  * cell itself when `include_center`), cell by cell in that order. */
 uint32_t sw_world_agents_around(const sw_world *w, int32_t x, int32_t y, sw_neighborhood nb,

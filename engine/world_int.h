@@ -17,16 +17,19 @@ typedef struct sw__named {
     sw_chan ch;
 } sw__named;
 
-/* A node of the grid's lists: an agent's (one per slot: where it is and its
- * neighbours in the cell's list, so a move touches one cache line of it),
- * or a cell's. Each cell's list is circular through the cell's own node,
- * which holds the cell's head (next), tail (prev) and agent count (x): a
- * move then has no "first or last in its list?" to branch on (a coin toss
- * on a crowded grid, so a mispredicted branch each time). Links are node
+/* A node of the grid's lists: an agent's (one per slot: its cell, its kind
+ * and its neighbours in the cell's list, so a move touches one cache line
+ * of it and a search by kind need not read the tasklet table), or a cell's.
+ * Each cell's list is circular through the cell's own node, which holds
+ * the cell's head (next), tail (prev) and agent count (cell): a move then
+ * has no "first or last in its list?" to branch on (a coin toss on a
+ * crowded grid, so a mispredicted branch each time). Links are node
  * numbers: an agent's slot, or for cell c, c - ncells (negative as int32:
  * the cells' nodes sit just before the agents', see sw__world_reserve). */
 typedef struct sw__gslot {
-    int32_t x, y;        /* agent: its cell (x < 0: not on the grid); cell: x = count */
+    uint32_t cell;       /* agent: its cell index (SW__NIL: not on the grid); cell: its count */
+    uint16_t kind;       /* agent: its kind's index in the scheduler */
+    uint16_t spare_;
     uint32_t next, prev; /* the cell's list, in arrival order (SW__NIL: not on one) */
 } sw__gslot;
 
@@ -73,7 +76,7 @@ struct sw_world {
 static inline uint32_t sw__cell_id(const sw_world *w, uint32_t c) { return c - w->ncells; }
 static inline sw__gslot *sw__node(const sw_world *w, uint32_t n) { return &w->g[(int32_t)n]; }
 static inline uint32_t sw__cell_count(const sw_world *w, uint32_t c) {
-    return (uint32_t)sw__node(w, sw__cell_id(w, c))->x;
+    return sw__node(w, sw__cell_id(w, c))->cell;
 }
 /* The first node of cell c's list: an agent's slot, or the cell's own node
  * (sw__cell_id) when it is empty; a walk ends when it comes back to it. */
@@ -81,15 +84,16 @@ static inline uint32_t sw__cell_first(const sw_world *w, uint32_t c) {
     return sw__node(w, sw__cell_id(w, c))->next;
 }
 
-/* Append `slot` to the list of cell (x, y) (index c), which it is not on. */
-static inline void sw__cell_link(sw_world *w, uint32_t slot, int32_t x, int32_t y, uint32_t c) {
+/* Append `slot`, an agent of kind index `kind`, to the list of cell c
+ * (it is on no list). */
+static inline void sw__cell_link(sw_world *w, uint32_t slot, uint32_t c, uint16_t kind) {
     uint32_t id = sw__cell_id(w, c);
     sw__gslot *cell = sw__node(w, id);
     uint32_t tail = cell->prev;
-    w->g[slot] = (sw__gslot){x, y, id, tail};
+    w->g[slot] = (sw__gslot){c, kind, 0, id, tail};
     sw__node(w, tail)->next = slot;
     cell->prev = slot;
-    w->occupied += cell->x++ == 0;
+    w->occupied += cell->cell++ == 0;
 }
 
 /* Make the per-slot arrays cover `slots` slots. */
