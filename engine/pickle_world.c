@@ -255,7 +255,10 @@ static int load_world(sw_sched *s, void *ud, const uint8_t *data, size_t len, ch
         sw_chan ch = read_chan(&r, s, false, "mailbox");
         if (!r.bad && (!sw_sched_id_at(s, slot) || w->mailbox[slot] != SW_CHAN_NONE))
             sw__rd_fail(&r, "mailbox of slot %u, which is not a live agent", slot);
-        if (!r.bad) w->mailbox[slot] = ch;
+        if (!r.bad) {
+            w->mailbox[slot] = ch;
+            w->any_mailbox = true;
+        }
     }
     n = sw__rd_uvmax(&r, w->ncells, "cell channel count");
     if (n && !r.bad && !w->cell_chan) {

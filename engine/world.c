@@ -164,9 +164,13 @@ static void on_death(sw_sched *s, sw_id id, void *ud) {
     sw_world *w = ud;
     uint32_t slot = sw_handle_slot(id);
     if (slot >= w->slotcap) return;
+    /* only the records a world uses: in a grid-only world without mailboxes
+       (wolf-sheep, where a death is as common as a birth) a death reads
+       none of the per-slot arrays of the space and of mailboxes, each a
+       cache miss of its own in a large world */
     cell_unlink(w, slot);
-    space_unlink(w, slot);
-    if (w->mailbox[slot] != SW_CHAN_NONE) {
+    if (w->nspace) space_unlink(w, slot);
+    if (w->any_mailbox && w->mailbox[slot] != SW_CHAN_NONE) {
         sw_chan_free(s, w->mailbox[slot]);
         w->mailbox[slot] = SW_CHAN_NONE;
     }
@@ -880,6 +884,7 @@ sw_chan sw_world_cell_chan(sw_world *w, int32_t x, int32_t y) {
 sw_chan sw_world_mailbox(sw_world *w, sw_id id) {
     uint32_t slot;
     if (!slot_of(w, id, &slot) || sw__world_reserve(w, slot + 1) != SW_OK) return SW_CHAN_NONE;
+    w->any_mailbox = true;
     if (w->mailbox[slot] == SW_CHAN_NONE)
         w->mailbox[slot] = sw_chan_new(w->s, &(sw_chan_desc){.kind = SW_CHAN_BUFFERED,
                                                               .capacity = w->d.mailbox_capacity,

@@ -49,6 +49,7 @@ struct sw_world {
     uint32_t *sbucket;         /* bucket, or SW__NIL: not in space */
     uint32_t *snext, *sprev;   /* the bucket's list, in arrival order */
     sw_chan *mailbox;          /* SW_CHAN_NONE until asked for */
+    bool any_mailbox;          /* some agent has had one (else a death skips `mailbox`) */
 
     /* per cell */
     uint32_t occupied;

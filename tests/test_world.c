@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "swarmlet.h"
+#include "pickle.h"
 
 typedef struct {
     int32_t x, y;
@@ -526,6 +527,40 @@ Test(world, mailboxes_are_buffered_and_freed_when_their_agent_dies) {
     cr_assert_neq(mb2, mb);
     cr_assert_eq(sw_chan_queued(s, mb2), 0, "a fresh, empty mailbox");
     sw_world_free(w);
+}
+
+Test(world, a_pickled_world_keeps_its_cells_by_kind_and_frees_loaded_mailboxes) {
+    sw_world *a = mk(4, 3, SW_TOPO_BOUNDED);
+    sw_id i1 = sw_world_spawn_at(a, &idle, NULL, 2, 1, 0);
+    sw_id o1 = sw_world_spawn_at(a, &other, NULL, 2, 1, 0);
+    sw_id i2 = sw_world_spawn_at(a, &idle, NULL, 2, 1, 0);
+    cr_assert(i1 && o1 && i2);
+    sw_chan mb = sw_world_mailbox(a, o1);
+    cr_assert_neq(mb, SW_CHAN_NONE);
+    sw_pickle_buf buf = {0};
+    char err[256];
+    sw_pickle_section sa = sw_pickle_world_section(a);
+    cr_assert_eq(sw_pickle_save(sw_world_sched(a), &sa, 1, &buf, err, sizeof err), SW_OK, "%s", err);
+
+    sw_world *b = mk(4, 3, SW_TOPO_BOUNDED);
+    const sw_kind *kinds[] = {&idle, &other, NULL};
+    const sw_func *funcs[] = {NULL};
+    sw_pickle_section sb = sw_pickle_world_section(b);
+    cr_assert_eq(sw_pickle_load(sw_world_sched(b), &(sw_pickle_env){kinds, funcs}, &sb, 1, buf.data,
+                                buf.len, err, sizeof err),
+                 SW_OK, "%s", err);
+    sw_id got[4];
+    cr_assert_eq(sw_world_agents_at(b, 2, 1, &idle, got, 4), 2, "kinds survive in the cell's list");
+    cr_assert(got[0] == i1 && got[1] == i2);
+    cr_assert_eq(sw_world_agent_at(b, 2, 1, &other, 0), o1);
+    sw_sched *sb_s = sw_world_sched(b);
+    cr_assert(sw_chan_alive(sb_s, mb), "the mailbox is loaded with its handle");
+    cr_assert_eq(sw_sched_kill(sb_s, o1), SW_OK);
+    cr_assert_not(sw_chan_alive(sb_s, mb), "the loaded mailbox is freed when its agent dies");
+    cr_assert_eq(sw_world_count_at(b, 2, 1), 2);
+    sw_pickle_buf_fini(&buf);
+    sw_world_free(a);
+    sw_world_free(b);
 }
 
 Test(world, named_channels_are_declared_once) {
