@@ -25,11 +25,13 @@ static inline int sw__model_layer(sw_world *w, const char *name, double init) {
 static inline uint64_t sw__model_rng_key(sw_tasklet *t) {
     return sw_rng_key(sw_sched_seed(sw_sched_of(t)) ^ 0x6d6f64656c73ULL /* "models" */, sw_self(t));
 }
-static inline uint64_t sw__model_rand(uint64_t key, uint64_t *ctr) {
-    return sw_rng_at(key, (*ctr)++);
+/* The draw number `ctr` of the stream: callers pass their counter and step
+ * it (f->rng_ctr++), whatever its width. */
+static inline uint64_t sw__model_rand(uint64_t key, uint64_t ctr) {
+    return sw_rng_at(key, ctr);
 }
 /* Uniform in [0, 1). */
-static inline double sw__model_unit(uint64_t key, uint64_t *ctr) {
+static inline double sw__model_unit(uint64_t key, uint64_t ctr) {
     return sw_rng_unit(sw__model_rand(key, ctr));
 }
 /* Uniform in [0, n) by multiply-shift: exact for powers of two, otherwise

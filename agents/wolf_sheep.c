@@ -28,25 +28,31 @@
 
 /* ---- sheep ------------------------------------------------------------------ */
 
+/* 48 bytes: with the frame's header, one cache line (the run loop fetches a
+ * tasklet's frame ahead by its first line). */
 typedef struct {
+    uint64_t rng_key; /* its random stream (model_util.h); in the image a parent
+                         spawns its lamb from, the parent's key: non-zero marks
+                         a newborn (setup and scenario images leave it 0) */
+    uint32_t rng_ctr; /* draws so far (2^32: more than a sheep lives) */
+    int32_t x, y;     /* the cell it is on (kept with the world's index) */
+    int32_t grass;    /* index of the "grass" layer */
     double energy;
     double gain;      /* energy from eating grass */
     double reproduce; /* probability of a lamb per tick */
-    int32_t x, y;     /* the cell it is on (kept with the world's index) */
-    int32_t grass;    /* index of the "grass" layer */
-    bool newborn;     /* energy comes from the parent, not from setup */
-    uint64_t rng_key, rng_ctr; /* its random stream (model_util.h) */
 } sheep;
+_Static_assert(sizeof(sheep) == 48, "with the 16-byte frame header, one cache line");
 
 static void sheep_init(sw_tasklet *t, void *frame) {
     sheep *f = frame;
+    bool newborn = f->rng_key != 0; /* a lamb: its parent gave it cell, layer and energy */
     f->rng_key = sw__model_rng_key(t);
     f->rng_ctr = 0;
-    if (f->newborn) return; /* a lamb: its parent gave it cell, layer and energy */
+    if (newborn) return;
     sw_world *w = sw_world_of(t);
     sw_world_cell_of(w, sw_self(t), &f->x, &f->y);
     f->grass = sw__model_layer(w, "grass", 0);
-    f->energy = (double)sw__model_below(sw__model_rand(f->rng_key, &f->rng_ctr), (uint64_t)(2 * f->gain));
+    f->energy = (double)sw__model_below(sw__model_rand(f->rng_key, f->rng_ctr++), (uint64_t)(2 * f->gain));
 }
 
 /* Tell the grass of channel `ch` (if any) that it was eaten. */
@@ -59,7 +65,7 @@ static sw_step sheep_run(sw_tasklet *t, void *frame) {
     SW_BEGIN(t, graze);
     for (;;) {
         sw_world *w = sw_world_of(t);
-        sw__model_moore_step(w, sw__model_rand(f->rng_key, &f->rng_ctr), &f->x, &f->y);
+        sw__model_moore_step(w, sw__model_rand(f->rng_key, f->rng_ctr++), &f->x, &f->y);
         double *grass = sw_world_layer_data(w, f->grass);
         uint32_t c = sw_world_cell_index(w, f->x, f->y);
         sw_chan eaten = SW_CHAN_NONE;
@@ -80,10 +86,9 @@ static sw_step sheep_run(sw_tasklet *t, void *frame) {
             wake_grass(t, eaten);
             SW_EXIT(t); /* starved */
         }
-        if (sw__model_unit(f->rng_key, &f->rng_ctr) < f->reproduce) {
+        if (sw__model_unit(f->rng_key, f->rng_ctr++) < f->reproduce) {
             f->energy /= 2;
-            sheep lamb = *f;
-            lamb.newborn = true;
+            sheep lamb = *f; /* with the parent's key: a newborn */
             sw_spawn_at(t, &sw_kind_sheep, &lamb, f->x, f->y, 1);
         }
         wake_grass(t, eaten);
@@ -99,9 +104,8 @@ static const sw_field sheep_fields[] = {
     SW_FIELD(sheep, x, SW_T_I32),
     SW_FIELD(sheep, y, SW_T_I32),
     SW_FIELD(sheep, grass, SW_T_I32),
-    SW_FIELD(sheep, newborn, SW_T_BOOL),
     SW_FIELD(sheep, rng_key, SW_T_U64),
-    SW_FIELD(sheep, rng_ctr, SW_T_U64),
+    SW_FIELD(sheep, rng_ctr, SW_T_U32),
     SW_FIELD_END};
 
 const sw_kind sw_kind_sheep = {
@@ -111,22 +115,25 @@ const sw_kind sw_kind_sheep = {
 
 /* ---- wolves ------------------------------------------------------------------ */
 
+/* 48 bytes, as a sheep. */
 typedef struct {
+    uint64_t rng_key; /* its random stream; a parent's in its cub's image (as a sheep's) */
+    uint64_t rng_ctr;
+    int32_t x, y;
     double energy;
     double gain;      /* energy from eating a sheep */
     double reproduce; /* probability of a cub per tick */
-    int32_t x, y;
-    bool newborn;
-    uint64_t rng_key, rng_ctr; /* its random stream (model_util.h) */
 } wolf;
+_Static_assert(sizeof(wolf) == 48, "with the 16-byte frame header, one cache line");
 
 static void wolf_init(sw_tasklet *t, void *frame) {
     wolf *f = frame;
+    bool newborn = f->rng_key != 0; /* a cub: its parent gave it cell and energy */
     f->rng_key = sw__model_rng_key(t);
     f->rng_ctr = 0;
-    if (f->newborn) return; /* a cub: its parent gave it cell and energy */
+    if (newborn) return;
     sw_world_cell_of(sw_world_of(t), sw_self(t), &f->x, &f->y);
-    f->energy = (double)sw__model_below(sw__model_rand(f->rng_key, &f->rng_ctr), (uint64_t)(2 * f->gain));
+    f->energy = (double)sw__model_below(sw__model_rand(f->rng_key, f->rng_ctr++), (uint64_t)(2 * f->gain));
 }
 
 static sw_step wolf_run(sw_tasklet *t, void *frame) {
@@ -134,22 +141,21 @@ static sw_step wolf_run(sw_tasklet *t, void *frame) {
     SW_BEGIN(t, prowl);
     for (;;) {
         sw_world *w = sw_world_of(t);
-        sw__model_moore_step(w, sw__model_rand(f->rng_key, &f->rng_ctr), &f->x, &f->y);
+        sw__model_moore_step(w, sw__model_rand(f->rng_key, f->rng_ctr++), &f->x, &f->y);
         sw_move_to(t, f->x, f->y);
         f->energy -= 1;
         uint32_t n = 0;
         if (sw_world_count_at(w, f->x, f->y) > 1) /* not alone: any sheep here? */
             n = sw_world_agents_at(w, f->x, f->y, &sw_kind_sheep, NULL, 0);
         if (n > 0) {
-            uint32_t i = (uint32_t)sw__model_below(sw__model_rand(f->rng_key, &f->rng_ctr), n);
+            uint32_t i = (uint32_t)sw__model_below(sw__model_rand(f->rng_key, f->rng_ctr++), n);
             sw_kill(t, sw_world_agent_at(w, f->x, f->y, &sw_kind_sheep, i));
             f->energy += f->gain;
         }
         if (f->energy < 0) SW_EXIT(t);
-        if (sw__model_unit(f->rng_key, &f->rng_ctr) < f->reproduce) {
+        if (sw__model_unit(f->rng_key, f->rng_ctr++) < f->reproduce) {
             f->energy /= 2;
-            wolf cub = *f;
-            cub.newborn = true;
+            wolf cub = *f; /* with the parent's key: a newborn */
             sw_spawn_at(t, &sw_kind_wolf, &cub, f->x, f->y, 1);
         }
         SW_SLEEP(t, prowl, 1);
@@ -163,7 +169,6 @@ static const sw_field wolf_fields[] = {
     SW_PARAM(wolf, reproduce, SW_T_F64, 0.1, "probability of a cub each tick"),
     SW_FIELD(wolf, x, SW_T_I32),
     SW_FIELD(wolf, y, SW_T_I32),
-    SW_FIELD(wolf, newborn, SW_T_BOOL),
     SW_FIELD(wolf, rng_key, SW_T_U64),
     SW_FIELD(wolf, rng_ctr, SW_T_U64),
     SW_FIELD_END};
