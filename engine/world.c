@@ -869,6 +869,10 @@ sw_chan sw_world_cell_chan_peek(const sw_world *w, int32_t x, int32_t y) {
     return w->cell_chan[sw_world_cell_index(w, x, y)];
 }
 
+sw_chan sw_world_cell_chan_at(const sw_world *w, uint32_t cell) {
+    return w->cell_chan && cell < w->ncells ? w->cell_chan[cell] : SW_CHAN_NONE;
+}
+
 sw_chan sw_world_cell_chan(sw_world *w, int32_t x, int32_t y) {
     if (!cell_wrap(w, &x, &y)) return SW_CHAN_NONE;
     if (!w->cell_chan) {

@@ -191,6 +191,9 @@ double *sw_world_layer_data(sw_world *w, int layer);
 sw_chan sw_world_cell_chan(sw_world *w, int32_t x, int32_t y);
 /* The cell channel if it exists, without making it. */
 sw_chan sw_world_cell_chan_peek(const sw_world *w, int32_t x, int32_t y);
+/* The same by cell index (sw_world_cell_index; SW_CHAN_NONE past the last
+ * cell): an agent that keeps its cell as an index need not keep the handle. */
+sw_chan sw_world_cell_chan_at(const sw_world *w, uint32_t cell);
 /* An agent's mailbox (buffered), made on first request, freed when it dies. */
 sw_chan sw_world_mailbox(sw_world *w, sw_id id);
 /* Declare a named channel; SW_E_INVALID if the name is taken. */

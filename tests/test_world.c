@@ -491,14 +491,20 @@ Test(world, cell_channels_are_made_lazily_and_only_on_request) {
     sw_world_populate(w, &idle, NULL, 30, SW_PLACE_CELL, 0, 0);
     cr_assert_eq(sw_world_step(w), SW_OK);
     for (int c = 0; c < 64; c++) cr_assert_eq(sw_world_cell_chan_peek(w, c % 8, c / 8), SW_CHAN_NONE);
+    cr_assert_eq(sw_world_cell_chan_at(w, 4 * 8 + 3), SW_CHAN_NONE);
     sw_chan ch = sw_world_cell_chan(w, 3, 4);
     cr_assert_neq(ch, SW_CHAN_NONE);
     cr_assert_eq(sw_world_cell_chan(w, 3, 4), ch, "the same channel every time");
     cr_assert_eq(sw_world_cell_chan_peek(w, 3, 4), ch);
     cr_assert_eq(sw_chan_kind_of(sw_world_sched(w), ch), SW_CHAN_EVENT);
     int made = 0;
-    for (int c = 0; c < 64; c++) made += sw_world_cell_chan_peek(w, c % 8, c / 8) != SW_CHAN_NONE;
+    for (int c = 0; c < 64; c++) {
+        made += sw_world_cell_chan_peek(w, c % 8, c / 8) != SW_CHAN_NONE;
+        cr_assert_eq(sw_world_cell_chan_at(w, (uint32_t)c), sw_world_cell_chan_peek(w, c % 8, c / 8),
+                     "by index as by coordinates");
+    }
     cr_assert_eq(made, 1);
+    cr_assert_eq(sw_world_cell_chan_at(w, 64), SW_CHAN_NONE, "past the last cell");
     cr_assert_eq(sw_world_cell_chan(w, 8, 0), SW_CHAN_NONE, "off a bounded grid");
     cr_assert_eq(sw_world_cell_chan_peek(w, -1, 0), SW_CHAN_NONE);
     sw_world_free(w);
