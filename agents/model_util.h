@@ -25,11 +25,13 @@ static inline int sw__model_layer(sw_world *w, const char *name, double init) {
 static inline uint64_t sw__model_rng_key(sw_tasklet *t) {
     return sw_rng_key(sw_sched_seed(sw_sched_of(t)) ^ 0x6d6f64656c73ULL /* "models" */, sw_self(t));
 }
-static inline uint64_t sw__model_rand(uint64_t key, uint64_t *ctr) {
-    return sw_rng_at(key, (*ctr)++);
+/* The draw number `ctr` of the stream: callers pass their counter and step
+ * it (f->rng_ctr++), whatever its width. */
+static inline uint64_t sw__model_rand(uint64_t key, uint64_t ctr) {
+    return sw_rng_at(key, ctr);
 }
 /* Uniform in [0, 1). */
-static inline double sw__model_unit(uint64_t key, uint64_t *ctr) {
+static inline double sw__model_unit(uint64_t key, uint64_t ctr) {
     return sw_rng_unit(sw__model_rand(key, ctr));
 }
 /* Uniform in [0, n) by multiply-shift: exact for powers of two, otherwise
@@ -40,7 +42,9 @@ static inline uint64_t sw__model_below(uint64_t r, uint64_t n) {
 
 /* Move (*x, *y) to a uniformly random one of its Moore neighbours, chosen by
  * the random number `r`: 8 inside the grid or on a torus, fewer at the
- * borders of a bounded grid. */
+ * borders of a bounded grid. The neighbours are numbered 0..7 in row-major
+ * order of offsets; at a border the ones on the grid keep that order and
+ * `r` picks among them, as if they had been listed. */
 static inline void sw__model_moore_step(const sw_world *w, uint64_t r, int32_t *x, int32_t *y) {
     static const int8_t dx[8] = {-1, 0, 1, -1, 1, -1, 0, 1};
     static const int8_t dy[8] = {-1, -1, -1, 0, 0, 1, 1, 1};
@@ -59,13 +63,17 @@ static inline void sw__model_moore_step(const sw_world *w, uint64_t r, int32_t *
         *y += dy[k];
         return;
     }
-    int ok[8], n = 0;
-    for (int k = 0; k < 8; k++) {
-        int32_t nx = *x + dx[k], ny = *y + dy[k];
-        if (nx >= 0 && ny >= 0 && nx < W && ny < H) ok[n++] = k;
-    }
-    if (n == 0) return; /* a 1x1 world: nowhere to go */
-    int k = ok[sw__model_below(r, (uint64_t)n)];
+    /* at a border: the neighbours still on the grid as a bit set (bit k:
+       neighbour k), then the chosen one's bit */
+    unsigned ok = 0xff;
+    if (*x == 0) ok &= ~0x29u;     /* 0, 3, 5: dx = -1 */
+    if (*x == W - 1) ok &= ~0x94u; /* 2, 4, 7: dx = +1 */
+    if (*y == 0) ok &= ~0x07u;     /* 0, 1, 2: dy = -1 */
+    if (*y == H - 1) ok &= ~0xe0u; /* 5, 6, 7: dy = +1 */
+    if (ok == 0) return; /* a 1x1 world: nowhere to go */
+    for (uint64_t j = sw__model_below(r, (uint64_t)__builtin_popcount(ok)); j > 0; j--)
+        ok &= ok - 1;
+    int k = __builtin_ctz(ok);
     *x += dx[k];
     *y += dy[k];
 }

@@ -28,25 +28,31 @@
 
 /* ---- sheep ------------------------------------------------------------------ */
 
+/* 48 bytes: with the frame's header, one cache line (the run loop fetches a
+ * tasklet's frame ahead by its first line). */
 typedef struct {
+    uint64_t rng_key; /* its random stream (model_util.h); in the image a parent
+                         spawns its lamb from, the parent's key: non-zero marks
+                         a newborn (setup and scenario images leave it 0) */
+    uint32_t rng_ctr; /* draws so far (2^32: more than a sheep lives) */
+    int32_t x, y;     /* the cell it is on (kept with the world's index) */
+    int32_t grass;    /* index of the "grass" layer */
     double energy;
     double gain;      /* energy from eating grass */
     double reproduce; /* probability of a lamb per tick */
-    int32_t x, y;     /* the cell it is on (kept with the world's index) */
-    int32_t grass;    /* index of the "grass" layer */
-    bool newborn;     /* energy comes from the parent, not from setup */
-    uint64_t rng_key, rng_ctr; /* its random stream (model_util.h) */
 } sheep;
+_Static_assert(sizeof(sheep) == 48, "with the 16-byte frame header, one cache line");
 
 static void sheep_init(sw_tasklet *t, void *frame) {
     sheep *f = frame;
+    bool newborn = f->rng_key != 0; /* a lamb: its parent gave it cell, layer and energy */
     f->rng_key = sw__model_rng_key(t);
     f->rng_ctr = 0;
-    if (f->newborn) return; /* a lamb: its parent gave it cell, layer and energy */
+    if (newborn) return;
     sw_world *w = sw_world_of(t);
     sw_world_cell_of(w, sw_self(t), &f->x, &f->y);
     f->grass = sw__model_layer(w, "grass", 0);
-    f->energy = (double)sw__model_below(sw__model_rand(f->rng_key, &f->rng_ctr), (uint64_t)(2 * f->gain));
+    f->energy = (double)sw__model_below(sw__model_rand(f->rng_key, f->rng_ctr++), (uint64_t)(2 * f->gain));
 }
 
 /* Tell the grass of channel `ch` (if any) that it was eaten. */
@@ -59,7 +65,7 @@ static sw_step sheep_run(sw_tasklet *t, void *frame) {
     SW_BEGIN(t, graze);
     for (;;) {
         sw_world *w = sw_world_of(t);
-        sw__model_moore_step(w, sw__model_rand(f->rng_key, &f->rng_ctr), &f->x, &f->y);
+        sw__model_moore_step(w, sw__model_rand(f->rng_key, f->rng_ctr++), &f->x, &f->y);
         double *grass = sw_world_layer_data(w, f->grass);
         uint32_t c = sw_world_cell_index(w, f->x, f->y);
         sw_chan eaten = SW_CHAN_NONE;
@@ -70,7 +76,7 @@ static sw_step sheep_run(sw_tasklet *t, void *frame) {
             eaten = sw_world_cell_chan_peek(w, f->x, f->y);
             if (eaten) sw_chan_prefetch(sw_sched_of(t), eaten);
         }
-        sw_world_place(w, sw_self(t), f->x, f->y);
+        sw_move_to(t, f->x, f->y);
         f->energy -= 1;
         if (grown) {
             grass[c] = 0; /* eaten: the grass will start regrowing */
@@ -80,10 +86,9 @@ static sw_step sheep_run(sw_tasklet *t, void *frame) {
             wake_grass(t, eaten);
             SW_EXIT(t); /* starved */
         }
-        if (sw__model_unit(f->rng_key, &f->rng_ctr) < f->reproduce) {
+        if (sw__model_unit(f->rng_key, f->rng_ctr++) < f->reproduce) {
             f->energy /= 2;
-            sheep lamb = *f;
-            lamb.newborn = true;
+            sheep lamb = *f; /* with the parent's key: a newborn */
             sw_spawn_at(t, &sw_kind_sheep, &lamb, f->x, f->y, 1);
         }
         wake_grass(t, eaten);
@@ -99,9 +104,8 @@ static const sw_field sheep_fields[] = {
     SW_FIELD(sheep, x, SW_T_I32),
     SW_FIELD(sheep, y, SW_T_I32),
     SW_FIELD(sheep, grass, SW_T_I32),
-    SW_FIELD(sheep, newborn, SW_T_BOOL),
     SW_FIELD(sheep, rng_key, SW_T_U64),
-    SW_FIELD(sheep, rng_ctr, SW_T_U64),
+    SW_FIELD(sheep, rng_ctr, SW_T_U32),
     SW_FIELD_END};
 
 const sw_kind sw_kind_sheep = {
@@ -111,22 +115,25 @@ const sw_kind sw_kind_sheep = {
 
 /* ---- wolves ------------------------------------------------------------------ */
 
+/* 48 bytes, as a sheep. */
 typedef struct {
+    uint64_t rng_key; /* its random stream; a parent's in its cub's image (as a sheep's) */
+    uint64_t rng_ctr;
+    int32_t x, y;
     double energy;
     double gain;      /* energy from eating a sheep */
     double reproduce; /* probability of a cub per tick */
-    int32_t x, y;
-    bool newborn;
-    uint64_t rng_key, rng_ctr; /* its random stream (model_util.h) */
 } wolf;
+_Static_assert(sizeof(wolf) == 48, "with the 16-byte frame header, one cache line");
 
 static void wolf_init(sw_tasklet *t, void *frame) {
     wolf *f = frame;
+    bool newborn = f->rng_key != 0; /* a cub: its parent gave it cell and energy */
     f->rng_key = sw__model_rng_key(t);
     f->rng_ctr = 0;
-    if (f->newborn) return; /* a cub: its parent gave it cell and energy */
+    if (newborn) return;
     sw_world_cell_of(sw_world_of(t), sw_self(t), &f->x, &f->y);
-    f->energy = (double)sw__model_below(sw__model_rand(f->rng_key, &f->rng_ctr), (uint64_t)(2 * f->gain));
+    f->energy = (double)sw__model_below(sw__model_rand(f->rng_key, f->rng_ctr++), (uint64_t)(2 * f->gain));
 }
 
 static sw_step wolf_run(sw_tasklet *t, void *frame) {
@@ -134,23 +141,21 @@ static sw_step wolf_run(sw_tasklet *t, void *frame) {
     SW_BEGIN(t, prowl);
     for (;;) {
         sw_world *w = sw_world_of(t);
-        sw__model_moore_step(w, sw__model_rand(f->rng_key, &f->rng_ctr), &f->x, &f->y);
-        sw_world_place(w, sw_self(t), f->x, f->y);
+        sw__model_moore_step(w, sw__model_rand(f->rng_key, f->rng_ctr++), &f->x, &f->y);
+        sw_move_to(t, f->x, f->y);
         f->energy -= 1;
-        sw_id prey[256];
         uint32_t n = 0;
         if (sw_world_count_at(w, f->x, f->y) > 1) /* not alone: any sheep here? */
-            n = sw_world_agents_at(w, f->x, f->y, &sw_kind_sheep, prey, 256);
-        if (n > 256) n = 256; /* more sheep on one cell than this never happens in practice */
+            n = sw_world_agents_at(w, f->x, f->y, &sw_kind_sheep, NULL, 0);
         if (n > 0) {
-            sw_kill(t, prey[sw__model_below(sw__model_rand(f->rng_key, &f->rng_ctr), n)]);
+            uint32_t i = (uint32_t)sw__model_below(sw__model_rand(f->rng_key, f->rng_ctr++), n);
+            sw_kill(t, sw_world_agent_at(w, f->x, f->y, &sw_kind_sheep, i));
             f->energy += f->gain;
         }
         if (f->energy < 0) SW_EXIT(t);
-        if (sw__model_unit(f->rng_key, &f->rng_ctr) < f->reproduce) {
+        if (sw__model_unit(f->rng_key, f->rng_ctr++) < f->reproduce) {
             f->energy /= 2;
-            wolf cub = *f;
-            cub.newborn = true;
+            wolf cub = *f; /* with the parent's key: a newborn */
             sw_spawn_at(t, &sw_kind_wolf, &cub, f->x, f->y, 1);
         }
         SW_SLEEP(t, prowl, 1);
@@ -164,7 +169,6 @@ static const sw_field wolf_fields[] = {
     SW_PARAM(wolf, reproduce, SW_T_F64, 0.1, "probability of a cub each tick"),
     SW_FIELD(wolf, x, SW_T_I32),
     SW_FIELD(wolf, y, SW_T_I32),
-    SW_FIELD(wolf, newborn, SW_T_BOOL),
     SW_FIELD(wolf, rng_key, SW_T_U64),
     SW_FIELD(wolf, rng_ctr, SW_T_U64),
     SW_FIELD_END};
@@ -176,14 +180,17 @@ const sw_kind sw_kind_wolf = {
 
 /* ---- grass --------------------------------------------------------------------- */
 
+/* 48 bytes, as the animals: a sheep's post writes `news` into the line the
+ * run loop fetches when the grass wakes. (Its cell's channel, where sheep
+ * say "eaten", is looked up by the cell's index rather than kept.) */
 typedef struct {
     int32_t regrowth;  /* ticks from eaten to grown */
     int32_t countdown; /* ticks still to grow at the start */
     int32_t layer;     /* index of the "grass" layer */
     int32_t cell;      /* its cell index, or -1 when not on the grid */
-    sw_chan chan;      /* its cell's channel, where sheep say "eaten" */
     sw_msg news;
 } grass;
+_Static_assert(sizeof(grass) == 48, "with the 16-byte frame header, one cache line");
 
 static void grass_init(sw_tasklet *t, void *frame) {
     grass *f = frame;
@@ -194,7 +201,7 @@ static void grass_init(sw_tasklet *t, void *frame) {
     double *g = sw_world_layer_data(w, f->layer);
     if (!g || !sw_world_cell_of(w, sw_self(t), &x, &y)) return;
     f->cell = (int32_t)sw_world_cell_index(w, x, y);
-    f->chan = sw_cell_chan(t, x, y);
+    sw_cell_chan(t, x, y); /* made now: the sheep look for it */
     /* the layer shows the grass; off the cell lists, it does not lengthen
        every wolf's search for sheep */
     sw_world_unplace(w, sw_self(t));
@@ -220,7 +227,8 @@ static sw_step grass_run(sw_tasklet *t, void *frame) {
         SW_SLEEP(t, sprout, (sw_tick)f->countdown);
     for (;;) {
         sw_world_layer_data(sw_world_of(t), f->layer)[f->cell] = 1; /* grown */
-        SW_RECV(t, eaten, f->chan, &f->news);                         /* until a sheep eats it */
+        SW_RECV(t, eaten, sw_world_cell_chan_at(sw_world_of(t), (uint32_t)f->cell),
+                &f->news); /* until a sheep eats it */
         if (sw_status(t) != SW_OK) SW_EXIT(t);
         if (f->regrowth > 0) SW_SLEEP(t, regrow, (sw_tick)f->regrowth);
     }
@@ -232,7 +240,6 @@ static const sw_field grass_fields[] = {
     SW_FIELD(grass, countdown, SW_T_I32),
     SW_FIELD(grass, layer, SW_T_I32),
     SW_FIELD(grass, cell, SW_T_I32),
-    SW_FIELD(grass, chan, SW_T_CHAN),
     SW_FIELD(grass, news, SW_T_MSG),
     SW_FIELD_END};
 

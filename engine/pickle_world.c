@@ -39,22 +39,23 @@ static int save_world(const sw_sched *s, void *ud, sw_pickle_buf *b, char *err, 
               sw__pk_f64(b, w->bsize) && sw__pk_u64(b, w->rng_ctr) && sw__pk_uv(b, s->ntasks);
     uint32_t limit = s->ntasks < w->slotcap ? s->ntasks : w->slotcap;
     uint64_t n = 0;
-    for (uint32_t c = 0; c < w->ncells; c++) n += w->cell_count[c] > 0;
+    for (uint32_t c = 0; c < w->ncells; c++) n += sw__cell_count(w, c) > 0;
     ok = ok && sw__pk_uv(b, n);
     /* room for every occupied cell's index and count and every slot (5
        bytes each at most), reserved once: the lists are written unchecked */
     uint64_t listed = 0;
-    for (uint32_t c = 0; c < w->ncells; c++) listed += w->cell_count[c];
+    for (uint32_t c = 0; c < w->ncells; c++) listed += sw__cell_count(w, c);
     ok = ok && listed <= s->ntasks && sw__pk_reserve(b, 5 * (2 * n + listed));
     uint8_t *p = ok ? b->data + b->len : NULL;
     for (uint32_t c = 0; ok && c < w->ncells; c++) {
         /* the heads are in cell order, their slots in no order: fetch the
            record of a head some cells ahead while writing this one */
-        if (c + 16 < w->ncells && w->cell_head[c + 16] != SW__NIL) __builtin_prefetch(&w->g[w->cell_head[c + 16]]);
-        if (!w->cell_count[c]) continue;
+        if (c + 16 < w->ncells) __builtin_prefetch(sw__node(w, sw__cell_first(w, c + 16)));
+        uint32_t end = sw__cell_id(w, c);
+        if (!sw__cell_count(w, c)) continue;
         p = put_uv32(p, c);
-        p = put_uv32(p, w->cell_count[c]);
-        for (uint32_t i = w->cell_head[c]; i != SW__NIL; i = w->g[i].next) p = put_uv32(p, i);
+        p = put_uv32(p, sw__cell_count(w, c));
+        for (uint32_t i = sw__cell_first(w, c); i != end; i = w->g[i].next) p = put_uv32(p, i);
     }
     if (ok) b->len = (size_t)(p - b->data);
     uint32_t nb = w->bw * w->bh;
@@ -154,15 +155,12 @@ static int load_world(sw_sched *s, void *ud, const uint8_t *data, size_t len, ch
         return SW_E_NOMEM;
     }
     for (uint32_t i = 0; i < old_cap; i++) {
-        w->g[i].x = w->g[i].y = -1;
-        w->g[i].next = w->g[i].prev = SW__NIL;
+        w->g[i] = (sw__gslot){SW__NIL, 0, 0, SW__NIL, SW__NIL};
         w->sx[i] = w->sy[i] = w->heading[i] = 0;
         w->sbucket[i] = w->snext[i] = w->sprev[i] = SW__NIL;
         w->mailbox[i] = SW_CHAN_NONE;
     }
-    memset(w->cell_head, 0xff, (size_t)w->ncells * sizeof *w->cell_head);
-    memset(w->cell_tail, 0xff, (size_t)w->ncells * sizeof *w->cell_tail);
-    memset(w->cell_count, 0, (size_t)w->ncells * sizeof *w->cell_count);
+    sw__world_clear_cells(w);
     memset(w->bucket_head, 0xff, (size_t)w->bw * w->bh * sizeof *w->bucket_head);
     memset(w->bucket_tail, 0xff, (size_t)w->bw * w->bh * sizeof *w->bucket_tail);
     if (w->cell_chan) memset(w->cell_chan, 0, (size_t)w->ncells * sizeof *w->cell_chan);
@@ -188,30 +186,23 @@ static int load_world(sw_sched *s, void *ud, const uint8_t *data, size_t len, ch
             break;
         }
         last = c;
-        int32_t x = (int32_t)(c % w->d.width), y = (int32_t)(c / w->d.width);
         for (uint64_t j = 0; j < cnt && !r.bad; j++) {
             uint32_t slot = (uint32_t)sw__rd_uvmax(&r, s->ntasks ? s->ntasks - 1 : 0, "agent in a cell");
             if (r.bad) break;
             ahead_step(&ahead, &ap, w);
-            if (w->g[slot].x >= 0) {
+            if (w->g[slot].cell != SW__NIL) {
                 sw__rd_fail(&r, "slot %u is on two cells", slot);
                 break;
             }
-            /* cell_link, inlined: world.c keeps it static */
-            w->g[slot].x = x;
-            w->g[slot].y = y;
-            w->g[slot].next = SW__NIL;
-            w->g[slot].prev = w->cell_tail[c];
-            if (w->cell_tail[c] == SW__NIL) w->cell_head[c] = slot; else w->g[w->cell_tail[c]].next = slot;
-            w->cell_tail[c] = slot;
-            if (w->cell_count[c]++ == 0) w->occupied++;
+            /* (a slot that is no live agent is refused below) */
+            sw__cell_link(w, slot, (uint32_t)c, slot < s->ntasks ? s->tasks[slot].kind : 0);
         }
     }
     /* that each is a live agent, checked in slot order: the cells list
        them in no particular order, and a random walk through the tasklet
        table would miss the cache at every agent */
     for (uint32_t slot = 0; !r.bad && slot < s->ntasks; slot++) {
-        if (w->g[slot].x >= 0 && !sw_sched_id_at(s, slot))
+        if (w->g[slot].cell != SW__NIL && !sw_sched_id_at(s, slot))
             sw__rd_fail(&r, "slot %u is on a cell but is not a live agent", slot);
     }
     uint32_t nbk = w->bw * w->bh;
@@ -264,7 +255,10 @@ static int load_world(sw_sched *s, void *ud, const uint8_t *data, size_t len, ch
         sw_chan ch = read_chan(&r, s, false, "mailbox");
         if (!r.bad && (!sw_sched_id_at(s, slot) || w->mailbox[slot] != SW_CHAN_NONE))
             sw__rd_fail(&r, "mailbox of slot %u, which is not a live agent", slot);
-        if (!r.bad) w->mailbox[slot] = ch;
+        if (!r.bad) {
+            w->mailbox[slot] = ch;
+            w->any_mailbox = true;
+        }
     }
     n = sw__rd_uvmax(&r, w->ncells, "cell channel count");
     if (n && !r.bad && !w->cell_chan) {
@@ -317,9 +311,9 @@ sw_pickle_section sw_pickle_world_section(sw_world *w) {
 
 bool sw_pickle_world_pos(const sw_world *w, uint32_t slot, double *x, double *y) {
     if (slot >= w->slotcap) return false;
-    if (w->g[slot].x >= 0) {
-        *x = w->g[slot].x;
-        *y = w->g[slot].y;
+    if (w->g[slot].cell != SW__NIL) {
+        *x = w->g[slot].cell % w->d.width;
+        *y = w->g[slot].cell / w->d.width;
         return true;
     }
     if (w->sbucket[slot] != SW__NIL) {

@@ -35,8 +35,16 @@ int sw__world_reserve(sw_world *w, uint32_t slots) {
     if (slots <= w->slotcap) return SW_OK;
     uint32_t cap = w->slotcap ? w->slotcap : 1024;
     while (cap < slots) cap = cap > UINT32_MAX / 2 ? slots : cap * 2;
-    sw__gslot *g = grow(w->g, cap, sizeof *g);
-    if (g) w->g = g;
+    /* node numbers are int32 (the cells' are negative): the agents' too */
+    if (cap > (uint32_t)INT32_MAX) cap = slots;
+    if (slots > (uint32_t)INT32_MAX) {
+        errf(w, "too many agents for the grid (%u)", slots);
+        return SW_E_NOMEM;
+    }
+    /* the cells' list nodes, then the agents', in one block */
+    sw__gslot *base = w->g ? w->g - w->ncells : NULL;
+    sw__gslot *g = grow(base, (size_t)w->ncells + cap, sizeof *g);
+    if (g) w->g = g + w->ncells;
     double *sx = grow(w->sx, cap, sizeof *sx);
     if (sx) w->sx = sx;
     double *sy = grow(w->sy, cap, sizeof *sy);
@@ -61,9 +69,7 @@ int sw__world_reserve(sw_world *w, uint32_t slots) {
         return SW_E_NOMEM;
     }
     for (uint32_t i = w->slotcap; i < cap; i++) {
-        w->g[i].x = -1;
-        w->g[i].y = -1;
-        w->g[i].next = w->g[i].prev = SW__NIL;
+        w->g[i] = (sw__gslot){SW__NIL, 0, 0, SW__NIL, SW__NIL};
         w->sx[i] = w->sy[i] = w->heading[i] = 0;
         w->sbucket[i] = w->snext[i] = w->sprev[i] = SW__NIL;
         w->mailbox[i] = SW_CHAN_NONE;
@@ -71,6 +77,14 @@ int sw__world_reserve(sw_world *w, uint32_t slots) {
     for (uint32_t i = w->slotcap; w->hdx && i < cap; i++) w->hdx[i] = w->hdy[i] = NAN;
     w->slotcap = cap;
     return SW_OK;
+}
+
+void sw__world_clear_cells(sw_world *w) {
+    for (uint32_t c = 0; c < w->ncells; c++) {
+        uint32_t id = sw__cell_id(w, c);
+        *sw__node(w, id) = (sw__gslot){0, 0, 0, id, id};
+    }
+    w->occupied = 0;
 }
 
 /* The per-slot arrays cover `slot` (the spawn hook has made them, so the
@@ -83,29 +97,22 @@ static inline int reserve_slot(sw_world *w, uint32_t slot) {
 
 /* Take `slot` out of its cell's list, leaving its own fields as they were. */
 static inline void cell_detach(sw_world *w, uint32_t slot) {
-    uint32_t c = (uint32_t)w->g[slot].y * w->d.width + (uint32_t)w->g[slot].x;
-    uint32_t n = w->g[slot].next, p = w->g[slot].prev;
-    if (p == SW__NIL) w->cell_head[c] = n; else w->g[p].next = n;
-    if (n == SW__NIL) w->cell_tail[c] = p; else w->g[n].prev = p;
-    if (--w->cell_count[c] == 0) w->occupied--;
+    const sw__gslot g = w->g[slot];
+    sw__node(w, g.prev)->next = g.next;
+    sw__node(w, g.next)->prev = g.prev;
+    w->occupied -= --sw__node(w, sw__cell_id(w, g.cell))->cell == 0;
 }
 
 static inline void cell_unlink(sw_world *w, uint32_t slot) {
-    if (w->g[slot].x < 0) return;
+    if (w->g[slot].cell == SW__NIL) return;
     cell_detach(w, slot);
-    w->g[slot].x = w->g[slot].y = -1;
-    w->g[slot].next = w->g[slot].prev = SW__NIL;
+    w->g[slot] = (sw__gslot){SW__NIL, 0, 0, SW__NIL, SW__NIL};
 }
 
-static inline void cell_link(sw_world *w, uint32_t slot, int32_t x, int32_t y) {
-    uint32_t c = (uint32_t)y * w->d.width + (uint32_t)x, tail = w->cell_tail[c];
-    w->g[slot].x = x;
-    w->g[slot].y = y;
-    w->g[slot].next = SW__NIL;
-    w->g[slot].prev = tail;
-    if (tail == SW__NIL) w->cell_head[c] = slot; else w->g[tail].next = slot;
-    w->cell_tail[c] = slot;
-    if (w->cell_count[c]++ == 0) w->occupied++;
+/* Put `slot` on cell (x, y), taking it off its cell first if it is on one. */
+static inline void cell_move(sw_world *w, uint32_t slot, int32_t x, int32_t y, uint16_t kind) {
+    if (w->g[slot].cell != SW__NIL) cell_detach(w, slot); /* linking sets all it cleared */
+    sw__cell_link(w, slot, (uint32_t)y * w->d.width + (uint32_t)x, kind);
 }
 
 /* ---- continuous-space lists --------------------------------------------------- */
@@ -148,7 +155,7 @@ static void on_spawn(sw_sched *s, sw_id id, void *ud) {
     int pending = w->pending;
     w->pending = 0;
     if (reserve_slot(w, slot) != SW_OK) return;
-    if (pending == 1) cell_link(w, slot, w->px, w->py);
+    if (pending == 1) cell_move(w, slot, w->px, w->py, s->tasks[slot].kind);
     else if (pending == 2) space_link(w, slot, w->pfx, w->pfy);
     w->heading[slot] = 0;
 }
@@ -157,9 +164,13 @@ static void on_death(sw_sched *s, sw_id id, void *ud) {
     sw_world *w = ud;
     uint32_t slot = sw_handle_slot(id);
     if (slot >= w->slotcap) return;
+    /* only the records a world uses: in a grid-only world without mailboxes
+       (wolf-sheep, where a death is as common as a birth) a death reads
+       none of the per-slot arrays of the space and of mailboxes, each a
+       cache miss of its own in a large world */
     cell_unlink(w, slot);
-    space_unlink(w, slot);
-    if (w->mailbox[slot] != SW_CHAN_NONE) {
+    if (w->nspace) space_unlink(w, slot);
+    if (w->any_mailbox && w->mailbox[slot] != SW_CHAN_NONE) {
         sw_chan_free(s, w->mailbox[slot]);
         w->mailbox[slot] = SW_CHAN_NONE;
     }
@@ -173,17 +184,13 @@ sw_world *sw_world_new(const sw_world_desc *desc) {
     if (!d.height) d.height = 1;
     if (!(d.space_cell > 0) || !isfinite(d.space_cell)) d.space_cell = 1.0;
     if (!d.mailbox_capacity) d.mailbox_capacity = 64;
-    if ((uint64_t)d.width * d.height > UINT32_MAX - 1 || d.width > INT32_MAX || d.height > INT32_MAX)
-        return NULL;
+    if ((uint64_t)d.width * d.height > INT32_MAX) return NULL; /* see sw__gslot */
     sw_world *w = calloc(1, sizeof *w);
     if (!w) return NULL;
     w->d = d;
     w->ncells = d.width * d.height;
     w->s = sw_sched_new(&(sw_sched_desc){.seed = d.seed, .watchdog = d.watchdog,
                                          .random_order = d.random_order, .context = w});
-    w->cell_head = malloc((size_t)w->ncells * sizeof *w->cell_head);
-    w->cell_tail = malloc((size_t)w->ncells * sizeof *w->cell_tail);
-    w->cell_count = calloc(w->ncells, sizeof *w->cell_count);
     /* a tiny bucket size would make more buckets than memory: cap them at
        2^26 by widening the buckets (queries stay exact, only slower) */
     while (ceil(d.width / d.space_cell) * ceil(d.height / d.space_cell) > (double)(1 << 26))
@@ -196,13 +203,12 @@ sw_world *sw_world_new(const sw_world_desc *desc) {
     if (w->bh < 1) w->bh = 1;
     w->bucket_head = malloc((size_t)w->bw * w->bh * sizeof *w->bucket_head);
     w->bucket_tail = malloc((size_t)w->bw * w->bh * sizeof *w->bucket_tail);
-    if (!w->s || !w->cell_head || !w->cell_tail || !w->cell_count || !w->bucket_head ||
+    if (!w->s || !w->bucket_head ||
         !w->bucket_tail || sw__world_reserve(w, 1024) != SW_OK) {
         sw_world_free(w);
         return NULL;
     }
-    memset(w->cell_head, 0xff, (size_t)w->ncells * sizeof *w->cell_head);
-    memset(w->cell_tail, 0xff, (size_t)w->ncells * sizeof *w->cell_tail);
+    sw__world_clear_cells(w);
     memset(w->bucket_head, 0xff, (size_t)w->bw * w->bh * sizeof *w->bucket_head);
     memset(w->bucket_tail, 0xff, (size_t)w->bw * w->bh * sizeof *w->bucket_tail);
     sw_sched_on_spawn(w->s, on_spawn, w);
@@ -213,10 +219,10 @@ sw_world *sw_world_new(const sw_world_desc *desc) {
 void sw_world_free(sw_world *w) {
     if (!w) return;
     sw_sched_free(w->s);
-    free(w->g);
+    if (w->g) free(w->g - w->ncells);
     free(w->sx); free(w->sy); free(w->heading); free(w->hdx); free(w->hdy);
     free(w->sbucket); free(w->snext); free(w->sprev); free(w->mailbox);
-    free(w->cell_head); free(w->cell_tail); free(w->cell_count); free(w->cell_chan);
+    free(w->cell_chan);
     free(w->bucket_head); free(w->bucket_tail);
     for (int i = 0; i < w->nlayers; i++) {
         free(w->layers[i].name);
@@ -327,8 +333,17 @@ int sw_world_place(sw_world *w, sw_id id, int32_t x, int32_t y) {
     if (!slot_of(w, id, &slot)) return SW_E_STALE;
     if (!cell_wrap(w, &x, &y)) return SW_E_INVALID;
     if (reserve_slot(w, slot) != SW_OK) return SW_E_NOMEM;
-    if (w->g[slot].x >= 0) cell_detach(w, slot); /* cell_link sets all it cleared */
-    cell_link(w, slot, x, y);
+    cell_move(w, slot, x, y, w->s->tasks[slot].kind);
+    return SW_OK;
+}
+
+int sw_move_to(sw_tasklet *t, int32_t x, int32_t y) {
+    sw_world *w = sw_world_of(t);
+    uint32_t slot = t->slot;
+    if (__builtin_expect(t->task->state == SW_TASK_ZOMBIE, 0)) return SW_E_STALE;
+    if (!cell_wrap(w, &x, &y)) return SW_E_INVALID;
+    if (reserve_slot(w, slot) != SW_OK) return SW_E_NOMEM;
+    cell_move(w, slot, x, y, t->task->kind);
     return SW_OK;
 }
 
@@ -341,15 +356,15 @@ int sw_world_unplace(sw_world *w, sw_id id) {
 
 bool sw_world_cell_of(const sw_world *w, sw_id id, int32_t *x, int32_t *y) {
     uint32_t slot;
-    if (!slot_of(w, id, &slot) || slot >= w->slotcap || w->g[slot].x < 0) return false;
-    if (x) *x = w->g[slot].x;
-    if (y) *y = w->g[slot].y;
+    if (!slot_of(w, id, &slot) || slot >= w->slotcap || w->g[slot].cell == SW__NIL) return false;
+    if (x) *x = (int32_t)(w->g[slot].cell % w->d.width);
+    if (y) *y = (int32_t)(w->g[slot].cell / w->d.width);
     return true;
 }
 
 uint32_t sw_world_count_at(const sw_world *w, int32_t x, int32_t y) {
     if (!cell_wrap(w, &x, &y)) return 0;
-    return w->cell_count[sw_world_cell_index(w, x, y)];
+    return sw__cell_count(w, sw_world_cell_index(w, x, y));
 }
 
 /* The scheduler's index of `kind`, for comparing with a tasklet's: -1 for
@@ -370,13 +385,17 @@ static inline sw_id id_of_kind(const sw_sched *s, uint32_t slot, int ki) {
     return sw_handle_make(slot, k->gen);
 }
 
+/* Cell c's agents of kind `ki` (see kind_filter) appended to out[n..cap),
+ * returning the new n. Only the agents written are looked up in the tasklet
+ * table: the nodes know their kinds, so counting reads the cell's list alone.
+ * (Lists hold live agents only: the death hook takes the dead off.) */
 static uint32_t list_cell(const sw_world *w, uint32_t c, int ki, sw_id *out, uint32_t cap,
                           uint32_t n) {
     if (ki == -2) return n;
-    for (uint32_t slot = w->cell_head[c]; slot != SW__NIL; slot = w->g[slot].next) {
-        sw_id id = id_of_kind(w->s, slot, ki);
-        if (ki != -1 && !id) continue; /* with no filter, even a dead slot is listed */
-        if (n < cap) out[n] = id;
+    for (uint32_t slot = sw__cell_first(w, c), end = sw__cell_id(w, c); slot != end;
+         slot = w->g[slot].next) {
+        if (ki != -1 && w->g[slot].kind != ki) continue;
+        if (n < cap) out[n] = id_of_kind(w->s, slot, -1);
         n++;
     }
     return n;
@@ -386,6 +405,19 @@ uint32_t sw_world_agents_at(const sw_world *w, int32_t x, int32_t y, const sw_ki
                             sw_id *out, uint32_t cap) {
     if (!cell_wrap(w, &x, &y)) return 0;
     return list_cell(w, sw_world_cell_index(w, x, y), kind_filter(w, kind), out, cap, 0);
+}
+
+sw_id sw_world_agent_at(const sw_world *w, int32_t x, int32_t y, const sw_kind *kind,
+                        uint32_t i) {
+    int ki = kind_filter(w, kind);
+    if (ki == -2 || !cell_wrap(w, &x, &y)) return SW_ID_NONE;
+    uint32_t c = sw_world_cell_index(w, x, y);
+    for (uint32_t slot = sw__cell_first(w, c), end = sw__cell_id(w, c); slot != end;
+         slot = w->g[slot].next) {
+        if (ki != -1 && w->g[slot].kind != ki) continue;
+        if (i-- == 0) return id_of_kind(w->s, slot, -1);
+    }
+    return SW_ID_NONE;
 }
 
 uint32_t sw_world_agents_around(const sw_world *w, int32_t x, int32_t y, sw_neighborhood nb,
@@ -411,7 +443,7 @@ bool sw_world_random_empty_cell(sw_world *w, sw_tasklet *t, int32_t *x, int32_t 
     for (int tries = 0; tries < 64; tries++) {
         uint64_t r = t ? sw_rand_u64(t) : sw_rng_at(key, w->rng_ctr++);
         uint32_t c = (uint32_t)(((__uint128_t)r * w->ncells) >> 64);
-        if (w->cell_count[c] == 0) {
+        if (sw__cell_count(w, c) == 0) {
             *x = (int32_t)(c % w->d.width);
             *y = (int32_t)(c / w->d.width);
             return true;
@@ -420,7 +452,7 @@ bool sw_world_random_empty_cell(sw_world *w, sw_tasklet *t, int32_t *x, int32_t 
     uint64_t r = t ? sw_rand_u64(t) : sw_rng_at(key, w->rng_ctr++);
     uint32_t k = (uint32_t)(((__uint128_t)r * empty) >> 64);
     for (uint32_t c = 0; c < w->ncells; c++) {
-        if (w->cell_count[c] != 0) continue;
+        if (sw__cell_count(w, c) != 0) continue;
         if (k-- == 0) {
             *x = (int32_t)(c % w->d.width);
             *y = (int32_t)(c / w->d.width);
@@ -758,7 +790,7 @@ int64_t sw_world_populate(sw_world *w, const sw_kind *kind, const void *params, 
         if (!cells) return SW_E_NOMEM;
         uint32_t nf = 0;
         for (uint32_t c = 0; c < w->ncells; c++)
-            if (w->cell_count[c] == 0) cells[nf++] = c;
+            if (sw__cell_count(w, c) == 0) cells[nf++] = c;
         for (uint64_t i = 0; i < count; i++, made++) {
             uint32_t j = (uint32_t)(i + DRAW_BELOW(nf - i));
             uint32_t c = cells[j];
@@ -837,6 +869,10 @@ sw_chan sw_world_cell_chan_peek(const sw_world *w, int32_t x, int32_t y) {
     return w->cell_chan[sw_world_cell_index(w, x, y)];
 }
 
+sw_chan sw_world_cell_chan_at(const sw_world *w, uint32_t cell) {
+    return w->cell_chan && cell < w->ncells ? w->cell_chan[cell] : SW_CHAN_NONE;
+}
+
 sw_chan sw_world_cell_chan(sw_world *w, int32_t x, int32_t y) {
     if (!cell_wrap(w, &x, &y)) return SW_CHAN_NONE;
     if (!w->cell_chan) {
@@ -852,6 +888,7 @@ sw_chan sw_world_cell_chan(sw_world *w, int32_t x, int32_t y) {
 sw_chan sw_world_mailbox(sw_world *w, sw_id id) {
     uint32_t slot;
     if (!slot_of(w, id, &slot) || sw__world_reserve(w, slot + 1) != SW_OK) return SW_CHAN_NONE;
+    w->any_mailbox = true;
     if (w->mailbox[slot] == SW_CHAN_NONE)
         w->mailbox[slot] = sw_chan_new(w->s, &(sw_chan_desc){.kind = SW_CHAN_BUFFERED,
                                                               .capacity = w->d.mailbox_capacity,

@@ -38,7 +38,7 @@ typedef struct sw_world_desc {
 } sw_world_desc;
 
 /* Create an empty world at tick 0 with its own scheduler. NULL when out of
- * memory or when width*height does not fit in 32 bits. */
+ * memory or when width*height does not fit in 31 bits. */
 sw_world *sw_world_new(const sw_world_desc *desc);
 /* Free the world, its scheduler and everything in them. NULL does nothing. */
 void sw_world_free(sw_world *w);
@@ -82,6 +82,10 @@ uint32_t sw_world_cells_around(const sw_world *w, int32_t x, int32_t y, sw_neigh
  * cell's list). SW_E_STALE for a dead agent, SW_E_INVALID off a bounded grid
  * (a torus wraps). */
 int sw_world_place(sw_world *w, sw_id id, int32_t x, int32_t y);
+/* Put the running agent on cell (x, y), or move it there: sw_world_place
+ * for itself, without looking its id up (agent code moving every tick).
+ * SW_E_STALE once it has killed itself, SW_E_INVALID off a bounded grid. */
+int sw_move_to(sw_tasklet *t, int32_t x, int32_t y);
 /* Take an agent off the grid. */
 int sw_world_unplace(sw_world *w, sw_id id);
 /* Where an agent is on the grid; false if it is not on it. */
@@ -89,9 +93,15 @@ bool sw_world_cell_of(const sw_world *w, sw_id id, int32_t *x, int32_t *y);
 /* Number of agents on a cell (0 off a bounded grid). */
 uint32_t sw_world_count_at(const sw_world *w, int32_t x, int32_t y);
 /* The agents on a cell in arrival order, optionally only of `kind` (NULL: any):
- * up to `cap` written to `out`; returns how many there are. */
+ * up to `cap` written to `out`; returns how many there are (with `cap` 0, a
+ * count that reads the cell's list alone). */
 uint32_t sw_world_agents_at(const sw_world *w, int32_t x, int32_t y, const sw_kind *kind,
                             sw_id *out, uint32_t cap);
+/* The i-th (from 0, in arrival order) agent of `kind` (NULL: any) on a cell,
+ * or SW_ID_NONE when it has no more than i of them: picking one of the n
+ * that sw_world_agents_at counts, without listing them all. */
+sw_id sw_world_agent_at(const sw_world *w, int32_t x, int32_t y, const sw_kind *kind,
+                        uint32_t i);
 /* The agents on the cells around (x, y) (as sw_world_cells_around, plus the
  * cell itself when `include_center`), cell by cell in that order. */
 uint32_t sw_world_agents_around(const sw_world *w, int32_t x, int32_t y, sw_neighborhood nb,
@@ -181,6 +191,9 @@ double *sw_world_layer_data(sw_world *w, int layer);
 sw_chan sw_world_cell_chan(sw_world *w, int32_t x, int32_t y);
 /* The cell channel if it exists, without making it. */
 sw_chan sw_world_cell_chan_peek(const sw_world *w, int32_t x, int32_t y);
+/* The same by cell index (sw_world_cell_index; SW_CHAN_NONE past the last
+ * cell): an agent that keeps its cell as an index need not keep the handle. */
+sw_chan sw_world_cell_chan_at(const sw_world *w, uint32_t cell);
 /* An agent's mailbox (buffered), made on first request, freed when it dies. */
 sw_chan sw_world_mailbox(sw_world *w, sw_id id);
 /* Declare a named channel; SW_E_INVALID if the name is taken. */

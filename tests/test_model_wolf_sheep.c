@@ -1,10 +1,12 @@
 /* test_model_wolf_sheep.c - wolf-sheep predation behaves as the comparison's
  * model: the species coexist with the default parameters, grass regrows
  * exactly `regrowth` ticks after it is eaten, newborns wait a tick, every
- * animal acts once per tick, and the same seed gives the same run. */
+ * animal acts once per tick, and the same seed gives the same run; and the
+ * random Moore step all the animals take. */
 #include <criterion/criterion.h>
 
 #include "models.h"
+#include "model_util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -154,4 +156,42 @@ Test(wolf_sheep, same_seed_same_run) {
     }
     cr_assert(differs, "another seed gave the very same run");
     sw_world_free(w);
+}
+
+/* The smallest random number that sw__model_below maps to j of n. */
+static uint64_t draw_for(uint64_t j, uint64_t n) {
+    return (uint64_t)((((unsigned __int128)j << 64) + n - 1) / n);
+}
+
+Test(wolf_sheep, moore_step_picks_uniformly_among_the_neighbours_on_the_grid) {
+    /* against the plain enumeration: the neighbours on the grid in row-major
+       order of offsets, the j-th of n chosen by the j-th n-th of the draws */
+    static const int dx[8] = {-1, 0, 1, -1, 1, -1, 0, 1}, dy[8] = {-1, -1, -1, 0, 0, 1, 1, 1};
+    static const uint32_t sizes[][2] = {{1, 1}, {1, 4}, {4, 1}, {2, 2}, {3, 3}, {5, 4}};
+    for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+        uint32_t W = sizes[si][0], H = sizes[si][1];
+        sw_world *w = sw_world_new(&(sw_world_desc){.width = W, .height = H});
+        cr_assert_not_null(w);
+        for (int32_t y = 0; y < (int32_t)H; y++)
+            for (int32_t x = 0; x < (int32_t)W; x++) {
+                int ok[8], n = 0;
+                for (int k = 0; k < 8; k++)
+                    if (x + dx[k] >= 0 && x + dx[k] < (int32_t)W && y + dy[k] >= 0 && y + dy[k] < (int32_t)H)
+                        ok[n++] = k;
+                for (int j = 0; j < (n ? n : 1); j++) {
+                    /* the first and the last draw of each share */
+                    uint64_t lo = n ? draw_for((uint64_t)j, (uint64_t)n) : 0;
+                    uint64_t hi = n && j + 1 < n ? draw_for((uint64_t)j + 1, (uint64_t)n) - 1 : UINT64_MAX;
+                    for (int e = 0; e < 2; e++) {
+                        int32_t nx = x, ny = y;
+                        sw__model_moore_step(w, e ? hi : lo, &nx, &ny);
+                        int32_t wx = n ? x + dx[ok[j]] : x, wy = n ? y + dy[ok[j]] : y;
+                        cr_assert(nx == wx && ny == wy,
+                                  "%ux%u from (%d, %d), choice %d of %d: went to (%d, %d), not (%d, %d)",
+                                  W, H, x, y, j, n, nx, ny, wx, wy);
+                    }
+                }
+            }
+        sw_world_free(w);
+    }
 }

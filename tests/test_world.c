@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "swarmlet.h"
+#include "pickle.h"
 
 typedef struct {
     int32_t x, y;
@@ -59,7 +60,7 @@ Test(world, grid_lists_match_a_reference_through_moves_removals_and_kills) {
     bool alive[RN];
     uint64_t clock = 0;
     for (int i = 0; i < RN; i++) {
-        ids[i] = sw_sched_spawn(s, &idle, NULL, 0);
+        ids[i] = sw_sched_spawn(s, i % 3 ? &idle : &other, NULL, 0); /* lists mix kinds */
         cell[i] = -1;
         alive[i] = true;
     }
@@ -107,6 +108,21 @@ Test(world, grid_lists_match_a_reference_through_moves_removals_and_kills) {
             cr_assert_eq(sw_world_count_at(w, c % RW, c / RW), m);
             for (uint32_t k = 0; k < m; k++)
                 cr_assert_eq(got[k], ids[want[k] >> 48], "cell %d position %u (op %d)", c, k, op);
+            /* by kind: the reference's sub-list of "other", listed, counted
+               (cap 0) and picked one by one */
+            sw_id sub[RN];
+            uint32_t ms = 0;
+            for (uint32_t k = 0; k < m; k++)
+                if ((want[k] >> 48) % 3 == 0) sub[ms++] = ids[want[k] >> 48];
+            cr_assert_eq(sw_world_agents_at(w, c % RW, c / RW, &other, got, RN), ms);
+            cr_assert_eq(sw_world_agents_at(w, c % RW, c / RW, &other, NULL, 0), ms);
+            for (uint32_t k = 0; k < ms; k++) {
+                cr_assert_eq(got[k], sub[k], "cell %d: other #%u (op %d)", c, k, op);
+                cr_assert_eq(sw_world_agent_at(w, c % RW, c / RW, &other, k), sub[k]);
+            }
+            cr_assert_eq(sw_world_agent_at(w, c % RW, c / RW, &other, ms), SW_ID_NONE);
+            for (uint32_t k = 0; k < m; k++)
+                cr_assert_eq(sw_world_agent_at(w, c % RW, c / RW, NULL, k), ids[want[k] >> 48]);
             occupied += m > 0;
         }
         cr_assert_eq(sw_world_occupied_cells(w), occupied);
@@ -475,14 +491,20 @@ Test(world, cell_channels_are_made_lazily_and_only_on_request) {
     sw_world_populate(w, &idle, NULL, 30, SW_PLACE_CELL, 0, 0);
     cr_assert_eq(sw_world_step(w), SW_OK);
     for (int c = 0; c < 64; c++) cr_assert_eq(sw_world_cell_chan_peek(w, c % 8, c / 8), SW_CHAN_NONE);
+    cr_assert_eq(sw_world_cell_chan_at(w, 4 * 8 + 3), SW_CHAN_NONE);
     sw_chan ch = sw_world_cell_chan(w, 3, 4);
     cr_assert_neq(ch, SW_CHAN_NONE);
     cr_assert_eq(sw_world_cell_chan(w, 3, 4), ch, "the same channel every time");
     cr_assert_eq(sw_world_cell_chan_peek(w, 3, 4), ch);
     cr_assert_eq(sw_chan_kind_of(sw_world_sched(w), ch), SW_CHAN_EVENT);
     int made = 0;
-    for (int c = 0; c < 64; c++) made += sw_world_cell_chan_peek(w, c % 8, c / 8) != SW_CHAN_NONE;
+    for (int c = 0; c < 64; c++) {
+        made += sw_world_cell_chan_peek(w, c % 8, c / 8) != SW_CHAN_NONE;
+        cr_assert_eq(sw_world_cell_chan_at(w, (uint32_t)c), sw_world_cell_chan_peek(w, c % 8, c / 8),
+                     "by index as by coordinates");
+    }
     cr_assert_eq(made, 1);
+    cr_assert_eq(sw_world_cell_chan_at(w, 64), SW_CHAN_NONE, "past the last cell");
     cr_assert_eq(sw_world_cell_chan(w, 8, 0), SW_CHAN_NONE, "off a bounded grid");
     cr_assert_eq(sw_world_cell_chan_peek(w, -1, 0), SW_CHAN_NONE);
     sw_world_free(w);
@@ -513,6 +535,40 @@ Test(world, mailboxes_are_buffered_and_freed_when_their_agent_dies) {
     sw_world_free(w);
 }
 
+Test(world, a_pickled_world_keeps_its_cells_by_kind_and_frees_loaded_mailboxes) {
+    sw_world *a = mk(4, 3, SW_TOPO_BOUNDED);
+    sw_id i1 = sw_world_spawn_at(a, &idle, NULL, 2, 1, 0);
+    sw_id o1 = sw_world_spawn_at(a, &other, NULL, 2, 1, 0);
+    sw_id i2 = sw_world_spawn_at(a, &idle, NULL, 2, 1, 0);
+    cr_assert(i1 && o1 && i2);
+    sw_chan mb = sw_world_mailbox(a, o1);
+    cr_assert_neq(mb, SW_CHAN_NONE);
+    sw_pickle_buf buf = {0};
+    char err[256];
+    sw_pickle_section sa = sw_pickle_world_section(a);
+    cr_assert_eq(sw_pickle_save(sw_world_sched(a), &sa, 1, &buf, err, sizeof err), SW_OK, "%s", err);
+
+    sw_world *b = mk(4, 3, SW_TOPO_BOUNDED);
+    const sw_kind *kinds[] = {&idle, &other, NULL};
+    const sw_func *funcs[] = {NULL};
+    sw_pickle_section sb = sw_pickle_world_section(b);
+    cr_assert_eq(sw_pickle_load(sw_world_sched(b), &(sw_pickle_env){kinds, funcs}, &sb, 1, buf.data,
+                                buf.len, err, sizeof err),
+                 SW_OK, "%s", err);
+    sw_id got[4];
+    cr_assert_eq(sw_world_agents_at(b, 2, 1, &idle, got, 4), 2, "kinds survive in the cell's list");
+    cr_assert(got[0] == i1 && got[1] == i2);
+    cr_assert_eq(sw_world_agent_at(b, 2, 1, &other, 0), o1);
+    sw_sched *sb_s = sw_world_sched(b);
+    cr_assert(sw_chan_alive(sb_s, mb), "the mailbox is loaded with its handle");
+    cr_assert_eq(sw_sched_kill(sb_s, o1), SW_OK);
+    cr_assert_not(sw_chan_alive(sb_s, mb), "the loaded mailbox is freed when its agent dies");
+    cr_assert_eq(sw_world_count_at(b, 2, 1), 2);
+    sw_pickle_buf_fini(&buf);
+    sw_world_free(a);
+    sw_world_free(b);
+}
+
 Test(world, named_channels_are_declared_once) {
     sw_world *w = mk(2, 2, SW_TOPO_BOUNDED);
     cr_assert_eq(sw_world_chan(w, "dawn"), SW_CHAN_NONE);
@@ -529,8 +585,69 @@ Test(world, named_channels_are_declared_once) {
     sw_world_free(w);
 }
 
+/* ---- an agent moving itself -------------------------------------------------- */
+
+typedef struct {
+    int32_t steps;
+    int32_t rc_move, rc_off; /* what sw_move_to answered */
+} walker_f;
+static int walker_after_kill = 1; /* its answer once dead (its frame is gone then) */
+
+/* Walks one cell right each tick with sw_move_to, then tries a cell off the
+ * grid, and on its third step kills itself and tries once more. */
+static sw_step walker_run(sw_tasklet *t, void *frame) {
+    walker_f *f = frame;
+    SW_BEGIN(t, walk);
+    for (;;) {
+        int32_t x, y;
+        cr_assert(sw_world_cell_of(sw_world_of(t), sw_self(t), &x, &y));
+        f->rc_move = sw_move_to(t, x + 1, y);
+        f->rc_off = sw_move_to(t, x + 1, -1);
+        if (++f->steps == 3) {
+            sw_kill(t, sw_self(t));
+            walker_after_kill = sw_move_to(t, 0, 0);
+            SW_EXIT(t);
+        }
+        SW_SLEEP(t, walk, 1);
+    }
+    SW_END(t);
+}
+static const sw_kind walker = {.name = "walker", .frame_size = sizeof(walker_f), .run = walker_run};
+
+Test(world, move_to_moves_the_running_agent_to_the_end_of_the_cells_list) {
+    sw_world *w = mk(8, 2, SW_TOPO_BOUNDED);
+    sw_sched *s = sw_world_sched(w);
+    sw_id a = sw_world_spawn_at(w, &walker, NULL, 0, 0, 0);
+    sw_id b = sw_world_spawn_at(w, &idle, NULL, 1, 0, 0);
+    cr_assert(a && b);
+    walker_f *f = sw_sched_frame(s, a);
+    cr_assert_not_null(f);
+    cr_assert_eq(sw_world_step(w), SW_OK);
+    cr_assert_eq(f->rc_move, SW_OK);
+    cr_assert_eq(f->rc_off, SW_E_INVALID, "off a bounded grid: not moved");
+    sw_id got[4];
+    cr_assert_eq(sw_world_agents_at(w, 1, 0, NULL, got, 4), 2);
+    cr_assert_eq(got[0], b);
+    cr_assert_eq(got[1], a, "it joins the end of the cell's list");
+    cr_assert_eq(sw_world_count_at(w, 0, 0), 0);
+    cr_assert_eq(sw_world_occupied_cells(w), 1);
+    cr_assert_eq(sw_world_step(w), SW_OK);
+    cr_assert_eq(sw_world_agents_at(w, 2, 0, NULL, got, 4), 1);
+    cr_assert_eq(got[0], a);
+    cr_assert_eq(sw_world_occupied_cells(w), 2);
+    cr_assert_eq(sw_world_step(w), SW_OK); /* third step: moves, kills itself, tries again */
+    cr_assert_not(sw_sched_alive(s, a));
+    cr_assert_eq(walker_after_kill, SW_E_STALE);
+    cr_assert_eq(sw_world_count_at(w, 3, 0), 0, "the dead walker is off the grid");
+    cr_assert_eq(sw_world_count_at(w, 0, 0), 0, "and did not come back after it died");
+    cr_assert_eq(sw_world_occupied_cells(w), 1);
+    sw_world_free(w);
+}
+
 Test(world, huge_or_degenerate_descriptors_are_refused_or_defaulted) {
     cr_assert_null(sw_world_new(&(sw_world_desc){.width = 1u << 17, .height = 1u << 17}));
+    /* a grid's node numbers are int32 (world_int.h): 2^31 cells are too many */
+    cr_assert_null(sw_world_new(&(sw_world_desc){.width = 1u << 16, .height = 1u << 15}));
     sw_world *w = sw_world_new(NULL);
     cr_assert_not_null(w);
     cr_assert_eq(sw_world_width(w), 1);
