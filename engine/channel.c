@@ -13,6 +13,7 @@
  * (about a fifth fewer instructions per handoff). */
 #include "sched_int.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* ---- table ------------------------------------------------------------------ */
@@ -106,26 +107,27 @@ void sw__chans_free_all(sw_sched *s) {
 
 /* ---- wait queues --------------------------------------------------------------- */
 
-static void enqueue(sw_sched *s, sw__chan *c, uint32_t slot) {
-    struct sw__task *k = &s->tasks[slot];
+/* A rendezvous channel's queue keeps flipping between empty and one waiter:
+ * neither case is the likely one (enqueue and dequeue say so, which lets the
+ * compiler choose the link to set instead of jumping). */
+static inline void enqueue(sw_sched *s, sw__chan *c, struct sw__task *k, uint32_t slot) {
+    uint32_t tail = c->tail;
     k->next = SW__NIL;
-    k->pos = c->tail;
-    if (c->tail == SW__NIL)
-        c->head = slot;
-    else
-        s->tasks[c->tail].next = slot;
+    k->pos = tail;
+    uint32_t *link = __builtin_expect_with_probability(tail == SW__NIL, 1, 0.5) ? &c->head : &s->tasks[tail].next;
+    *link = slot;
     c->tail = slot;
 }
 
-static uint32_t dequeue(sw_sched *s, sw__chan *c) {
+/* Take the first waiter off c; `hard`: c is not an event channel (a
+ * constant where the caller knows it). */
+static inline uint32_t dequeue(sw_sched *s, sw__chan *c, bool hard) {
     uint32_t slot = c->head;
-    struct sw__task *k = &s->tasks[slot];
-    c->head = k->next;
-    if (c->head == SW__NIL)
-        c->tail = SW__NIL;
-    else
-        s->tasks[c->head].pos = SW__NIL;
-    if (c->kind != SW_CHAN_EVENT) s->blocked_hard--;
+    uint32_t next = s->tasks[slot].next;
+    c->head = next;
+    uint32_t *link = __builtin_expect_with_probability(next == SW__NIL, 1, 0.5) ? &c->tail : &s->tasks[next].pos;
+    *link = SW__NIL;
+    if (hard) s->blocked_hard--;
     return slot;
 }
 
@@ -143,6 +145,53 @@ void sw__chan_unlink(sw_sched *s, sw__chan *c, uint32_t slot) {
     if (c->kind != SW_CHAN_EVENT) s->blocked_hard--;
 }
 
+/* A channel record's first 8 bytes (generation, live, kind, preference,
+ * closed) as one word, so that the fast paths of SW_SEND and SW_RECV check a
+ * handle and the channel's whole state with one comparison. */
+_Static_assert(offsetof(sw__chan, live) == 4 && offsetof(sw__chan, kind) == 5 && offsetof(sw__chan, pref) == 6 &&
+                   offsetof(sw__chan, closed) == 7, "the channel header word is gen, live, kind, pref, closed");
+
+static inline uint64_t chan_word(const sw__chan *c) {
+    uint64_t w;
+    memcpy(&w, c, sizeof w);
+    return w;
+}
+
+/* The word of a live, open rendezvous channel of generation `gen`. */
+static inline uint64_t chan_word_of(uint32_t gen, int pref) {
+    struct { uint32_t gen; uint8_t live, kind; int8_t pref; uint8_t closed; } h = {gen, 1, SW_CHAN_RENDEZVOUS, (int8_t)pref, 0};
+    uint64_t w;
+    memcpy(&w, &h, sizeof w);
+    return w;
+}
+
+/* The preference's bits of the word, for a check that ignores them. */
+static inline uint64_t chan_word_pref_bits(void) { return chan_word_of(0, -1) ^ chan_word_of(0, 0); }
+
+/* Copy a message that its sender has likely just written, field by field.
+ * Senders fill a message a field at a time right before SW_SEND, and a CPU
+ * cannot forward a narrow store to a wider load that covers it: copying with
+ * two 16-byte loads would wait for those stores to reach the cache (a stall
+ * of the same order as the whole handoff; measured ~6% of it). Loads of the
+ * fields' own widths are forwarded, and are as good for a message written
+ * whole. The empty asm keeps the compiler from merging them again. */
+#define SW__MSG_COPY_FIELD(dst, msg, type, field)   \
+    do {                                            \
+        type v_;                                    \
+        memcpy(&v_, &(msg)->field, sizeof v_);      \
+        __asm__("" : "+r"(v_));                     \
+        memcpy(&(dst)->field, &v_, sizeof v_);      \
+    } while (0)
+
+static inline void msg_copy(sw_msg *dst, const sw_msg *msg) {
+    SW__MSG_COPY_FIELD(dst, msg, uint32_t, tag);
+    SW__MSG_COPY_FIELD(dst, msg, uint32_t, i);
+    SW__MSG_COPY_FIELD(dst, msg, uint64_t, who);
+    SW__MSG_COPY_FIELD(dst, msg, uint64_t, x);
+    SW__MSG_COPY_FIELD(dst, msg, uint64_t, y);
+}
+_Static_assert(sizeof(sw_msg) == 32, "msg_copy copies every field of a message");
+
 static sw_msg *frame_ref(struct sw__task *k) {
     return (sw_msg *)((char *)(k->top + 1) + k->top->ref);
 }
@@ -155,17 +204,58 @@ static uint32_t ref_of(sw_sched *s, struct sw__task *k, const void *p) {
     return (uint32_t)off;
 }
 
-/* Block the running tasklet on c. */
-static inline __attribute__((always_inline)) sw_step block(sw_sched *s, sw_tasklet *t, sw__chan *c, sw_chan ch, bool sending, uint32_t ref) {
-    struct sw__task *k = t->task;
+/* Block the running tasklet on c; `hard`: c is not an event channel (known
+ * to fast paths, whose callers pass a constant). */
+static inline __attribute__((always_inline)) sw_step block(sw_sched *s, sw_tasklet *t, struct sw__task *k,
+                                                           sw__chan *c, sw_chan ch, bool sending, uint32_t ref,
+                                                           bool hard) {
     k->state = sending ? SW_TASK_SEND : SW_TASK_RECV;
+    k->status = SW_OK;
     k->wait = ch;
     k->spin = 0;
     k->top->ref = ref;
-    enqueue(s, c, t->slot);
+    enqueue(s, c, k, t->slot);
     c->balance += sending ? 1 : -1;
-    if (c->kind != SW_CHAN_EVENT) s->blocked_hard++;
+    if (hard) s->blocked_hard++;
     return SW_STEP_WAIT;
+}
+
+/* The rest of an inline run, for a woken tasklet that did not simply block
+ * (out of line: it called, returned, exited, failed, was killed, or handed
+ * off in turn): finish running it as sw__run_task would, then resume the
+ * caller, or have it follow the tasklets the woken switched to. */
+static __attribute__((noinline)) sw_step run_woken_rest(sw_sched *s, sw_tasklet *t, sw_step r) {
+    sw_tasklet *v = &s->nest;
+    uint32_t woken = v->slot;
+    for (;;) {
+        struct sw__task *w = v->task; /* spawning may have moved the table */
+        if (__builtin_expect(w->state == SW_TASK_ZOMBIE, 0)) break;
+        if (r == SW_STEP_WAIT || r == SW_STEP_SWITCH) goto back;
+        if (r != SW_STEP_CALL && r != SW_STEP_RETURN) break; /* EXIT, FAIL, or no SW_END */
+        if (!sw__spin_check(s, w, woken)) break;
+        s->resumes++;
+        sw__frame *f = w->top;
+        r = s->funcs[f->fn].run(v, f + 1);
+    }
+    sw__run_gone(s, woken);
+    r = SW_STEP_EXIT; /* whatever it returned, it is gone: nobody to switch to */
+back:
+    v->task = NULL;
+    struct sw__task *k = t->task; /* kept up to date if the table moved */
+    if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
+    if (r == SW_STEP_SWITCH) {
+        /* the woken handed off in turn, so it and its partner head the
+           run-next stack (see wake): this tasklet runs right after them,
+           where the run-next stack would have had it */
+        uint32_t me = t->slot;
+        k->state = SW_TASK_RUNNABLE;
+        k->next = s->tasks[woken].next;
+        s->tasks[woken].next = me;
+        return SW_STEP_SWITCH;
+    }
+    SW__SPIN_OR_FAIL(s, k, t->slot);
+    s->resumes++;
+    return SW_STEP_CONTINUE;
 }
 
 /* The handoff's fast path. Switching to the woken tasklet and back means the
@@ -173,48 +263,34 @@ static inline __attribute__((always_inline)) sw_step block(sw_sched *s, sw_taskl
  * suspends, then pops and resumes the current one. Running the woken right
  * here, on this C stack, does the same in the same order without the round
  * trip; one level only, so a chain of handoffs cannot grow the C stack. The
- * current tasklet stays RUNNING meanwhile, so that if the woken kills it, its
- * frames outlive the C function still using them (as for killing oneself). */
-static sw_step run_woken_now(sw_sched *s, sw_tasklet *t, uint32_t woken) {
-    uint32_t me = t->slot, front0 = s->front;
-    s->nested = true;
-    /* sw__run_task, less its check for a zombie: the woken was waiting on a
-       channel a moment ago, and killing it would have taken it off */
-    struct sw__task *w = &s->tasks[woken];
-    t->task = w;
-    t->slot = woken;
-    t->keyed = 0;
+ * woken runs under its own view (s->nest), so the caller's view needs no
+ * saving and restoring, and keeps its random-number key. The current tasklet
+ * stays RUNNING meanwhile, so that if the woken kills it, its frames outlive
+ * the C function still using them (as for killing oneself). This is
+ * sw__run_task, less its check for a zombie (the woken was waiting on a
+ * channel a moment ago, and killing it would have taken it off) and less the
+ * watchdog's check of the woken's first resume: blocking zeroed its count,
+ * and the limit is at least 1. */
+static inline __attribute__((always_inline)) sw_step run_woken_now(sw_sched *s, sw_tasklet *t,
+                                                                   struct sw__task *w, uint32_t woken,
+                                                                   sw__frame *f) {
+    sw_tasklet *v = &s->nest;
+    v->task = w; /* also says that a handoff runs inline now */
+    v->slot = woken;
+    v->keyed = 0;
     w->state = SW_TASK_RUNNING;
-    for (;;) {
-        if (!sw__spin_check(s, w, woken)) break;
-        s->resumes++;
-        sw__frame *f = w->top;
-        sw_step r = s->funcs[f->fn].run(t, f + 1);
-        w = t->task; /* spawning may have moved the table */
-        if (__builtin_expect(w->state == SW_TASK_ZOMBIE, 0)) break;
-        if (__builtin_expect(r == SW_STEP_WAIT || r == SW_STEP_SWITCH, 1)) goto back;
-        if (r != SW_STEP_CALL && r != SW_STEP_RETURN) break; /* EXIT, FAIL, or no SW_END */
-    }
-    sw__run_gone(s, t->slot); /* the view still names the woken */
-back:
-    s->nested = false;
-    struct sw__task *k = &s->tasks[me]; /* the table may have moved */
-    t->task = k;                        /* t is the scheduler's one view */
-    t->slot = me;
-    t->keyed = 0;                       /* the woken's key is in it now */
-    if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
-    if (s->front != front0) {
-        /* the woken switched to others in turn: they run first and this
-           tasklet right after them, where the run-next stack would have had it */
-        uint32_t p = s->front;
-        while (s->tasks[p].next != front0) p = s->tasks[p].next;
-        k->state = SW_TASK_RUNNABLE;
-        k->next = front0;
-        s->tasks[p].next = me;
-        return SW_STEP_SWITCH;
-    }
+    w->spin = 1;
+    s->resumes++;
+    sw_step r = s->funcs[f->fn].run(v, f + 1);
+    s = t->sched; /* fewer registers to keep across the call */
+    /* the common case: the woken blocked again (or slept, or yielded), which
+       it cannot have done after being killed: every operation checks that */
+    if (__builtin_expect(r != SW_STEP_WAIT, 0)) return run_woken_rest(s, t, r);
+    s->nest.task = NULL;
+    struct sw__task *k = t->task; /* kept up to date if the table moved */
+    if (__builtin_expect(k->state == SW_TASK_ZOMBIE, 0)) return SW_STEP_EXIT; /* the woken killed it */
     /* resumed, as the scheduler would have counted it */
-    SW__SPIN_OR_FAIL(s, k, me);
+    SW__SPIN_OR_FAIL(s, k, t->slot);
     s->resumes++;
     return SW_STEP_CONTINUE;
 }
@@ -227,7 +303,7 @@ static inline sw_step wake(sw_sched *s, sw_tasklet *t, sw__chan *c, uint32_t slo
     w->top->ref = SW__NO_REF;
     int prefer_woken = woken_is_receiver ? SW_PREFER_RECEIVER : SW_PREFER_SENDER;
     if (t && c->pref == prefer_woken) {
-        if (!s->nested) return run_woken_now(s, t, slot);
+        if (!s->nest.task) return run_woken_now(s, t, w, slot, w->top);
         sw__push_front(s, t->slot);
         sw__push_front(s, slot);
         return SW_STEP_SWITCH;
@@ -249,7 +325,7 @@ static inline __attribute__((always_inline)) void wake_all(sw_sched *s, sw__chan
         struct sw__task *w = &s->tasks[slot];
         sw__frame *f = w->top;
         slot = w->next;
-        *(sw_msg *)((char *)(f + 1) + f->ref) = *msg;
+        msg_copy((sw_msg *)((char *)(f + 1) + f->ref), msg);
         f->ref = SW__NO_REF;
         w->status = SW_OK;
         w->state = SW_TASK_RUNNABLE;
@@ -279,13 +355,13 @@ static __attribute__((noinline)) sw_step send_any(sw_sched *s, sw_tasklet *t, st
         return SW_STEP_CONTINUE;
     }
     if (c->balance < 0) { /* a receiver waits: hand over directly */
-        uint32_t r = dequeue(s, c);
+        uint32_t r = dequeue(s, c, c->kind != SW_CHAN_EVENT);
         c->balance++;
-        *frame_ref(&s->tasks[r]) = *msg;
+        msg_copy(frame_ref(&s->tasks[r]), msg);
         return wake(s, t, c, r, true);
     }
     if (c->kind == SW_CHAN_BUFFERED && c->count < c->cap) {
-        c->buf[(c->first + c->count++) % c->cap] = *msg;
+        msg_copy(&c->buf[(c->first + c->count++) % c->cap], msg);
         return SW_STEP_CONTINUE;
     }
     uint32_t ref = ref_of(s, k, msg);
@@ -294,7 +370,36 @@ static __attribute__((noinline)) sw_step send_any(sw_sched *s, sw_tasklet *t, st
         s->error = SW_E_INVALID;
         return SW_STEP_FAIL;
     }
-    return block(s, t, c, ch, true, ref);
+    return block(s, t, k, c, ch, true, ref, c->kind != SW_CHAN_EVENT);
+}
+
+/* SW_SEND's common case, a receiver waiting on a rendezvous channel that
+ * prefers receivers (Stackless's default): hand the message over and run the
+ * receiver at once. The caller has counted the operation and checked the
+ * channel's header word (see chan_word). */
+static inline __attribute__((always_inline)) sw_step hand_to_receiver(sw_sched *s, sw_tasklet *t,
+                                                                      struct sw__task *k, sw__chan *c,
+                                                                      const sw_msg *msg) {
+    k->status = SW_OK;
+    uint32_t r = dequeue(s, c, true); /* a rendezvous channel */
+    c->balance++;
+    struct sw__task *w = &s->tasks[r];
+    sw__frame *f = w->top;
+    msg_copy((sw_msg *)((char *)(f + 1) + f->ref), msg);
+    f->ref = SW__NO_REF;
+    w->status = SW_OK;
+    return run_woken_now(s, t, w, r, f);
+}
+
+/* SW_SEND once counted, every case but the one above. */
+static __attribute__((noinline)) sw_step send_checked(sw_sched *s, sw_tasklet *t, sw_chan ch, const sw_msg *msg) {
+    struct sw__task *k = t->task;
+    sw__chan *c = sw__chan_get(s, ch);
+    if (!c) {
+        k->status = SW_E_STALE;
+        return SW_STEP_CONTINUE;
+    }
+    return send_any(s, t, k, c, ch, msg);
 }
 
 sw_step sw__send(sw_tasklet *t, sw_chan ch, const sw_msg *msg) {
@@ -304,21 +409,16 @@ sw_step sw__send(sw_tasklet *t, sw_chan ch, const sw_msg *msg) {
     /* count the operation first: a loop sending to a closed or stale channel
        never suspends either, and must not hang the tick */
     SW__SPIN_OR_FAIL(s, k, t->slot);
-    sw__chan *c = sw__chan_get(s, ch);
-    if (!c) {
-        k->status = SW_E_STALE;
-        return SW_STEP_CONTINUE;
+    uint32_t slot = sw_handle_slot(ch);
+    if (__builtin_expect(slot < s->nchans, 1)) {
+        sw__chan *c = &s->chans[slot];
+        /* live, this handle's, rendezvous, open, preferring receivers, and a
+           receiver waits, outside an inline run */
+        if (__builtin_expect(chan_word(c) == chan_word_of(sw_handle_gen(ch), SW_PREFER_RECEIVER) &&
+                                 c->balance < 0 && !s->nest.task, 1))
+            return hand_to_receiver(s, t, k, c, msg);
     }
-    if (__builtin_expect(c->balance < 0 && c->kind != SW_CHAN_EVENT, 1)) {
-        /* a receiver waits (never on a closed channel): hand over directly;
-           the same steps as in send_any, inline */
-        k->status = SW_OK;
-        uint32_t r = dequeue(s, c);
-        c->balance++;
-        *frame_ref(&s->tasks[r]) = *msg;
-        return wake(s, t, c, r, true);
-    }
-    return send_any(s, t, k, c, ch, msg);
+    return send_checked(s, t, ch, msg);
 }
 
 /* SW_RECV after the common checks, every case (see send_any). */
@@ -330,7 +430,7 @@ static __attribute__((noinline)) sw_step recv_any(sw_sched *s, sw_tasklet *t, st
         c->first = (c->first + 1) % c->cap;
         c->count--;
         if (c->balance > 0) { /* a sender waited for room */
-            uint32_t w = dequeue(s, c);
+            uint32_t w = dequeue(s, c, c->kind != SW_CHAN_EVENT);
             c->balance--;
             c->buf[(c->first + c->count++) % c->cap] = *frame_ref(&s->tasks[w]);
             return wake(s, t, c, w, false);
@@ -338,7 +438,7 @@ static __attribute__((noinline)) sw_step recv_any(sw_sched *s, sw_tasklet *t, st
         return SW_STEP_CONTINUE;
     }
     if (c->balance > 0) { /* a sender waits (rendezvous) */
-        uint32_t w = dequeue(s, c);
+        uint32_t w = dequeue(s, c, c->kind != SW_CHAN_EVENT);
         c->balance--;
         *dst = *frame_ref(&s->tasks[w]);
         return wake(s, t, c, w, false);
@@ -353,7 +453,18 @@ static __attribute__((noinline)) sw_step recv_any(sw_sched *s, sw_tasklet *t, st
         s->error = SW_E_INVALID;
         return SW_STEP_FAIL;
     }
-    return block(s, t, c, ch, false, ref);
+    return block(s, t, k, c, ch, false, ref, c->kind != SW_CHAN_EVENT);
+}
+
+/* SW_RECV once counted, every case but blocking on a rendezvous channel. */
+static __attribute__((noinline)) sw_step recv_checked(sw_sched *s, sw_tasklet *t, sw_chan ch, sw_msg *dst) {
+    struct sw__task *k = t->task;
+    sw__chan *c = sw__chan_get(s, ch);
+    if (!c) {
+        k->status = SW_E_STALE;
+        return SW_STEP_CONTINUE;
+    }
+    return recv_any(s, t, k, c, ch, dst);
 }
 
 sw_step sw__recv(sw_tasklet *t, sw_chan ch, sw_msg *dst) {
@@ -361,20 +472,19 @@ sw_step sw__recv(sw_tasklet *t, sw_chan ch, sw_msg *dst) {
     struct sw__task *k = t->task;
     if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
     SW__SPIN_OR_FAIL(s, k, t->slot);
-    sw__chan *c = sw__chan_get(s, ch);
-    if (!c) {
-        k->status = SW_E_STALE;
-        return SW_STEP_CONTINUE;
-    }
-    if (__builtin_expect(c->kind == SW_CHAN_RENDEZVOUS && c->balance <= 0 && !c->closed, 1)) {
-        /* nobody to take from: block, as recv_any would */
-        uint32_t ref = ref_of(s, k, dst);
-        if (ref != SW__NO_REF) {
-            k->status = SW_OK;
-            return block(s, t, c, ch, false, ref);
+    uint32_t slot = sw_handle_slot(ch);
+    if (__builtin_expect(slot < s->nchans, 1)) {
+        sw__chan *c = &s->chans[slot];
+        /* live, this handle's, rendezvous and open (any preference), and
+           nobody to take from: block, as recv_any would */
+        uint64_t any_pref = chan_word_pref_bits();
+        if (__builtin_expect((chan_word(c) | any_pref) == (chan_word_of(sw_handle_gen(ch), 0) | any_pref) &&
+                                 c->balance <= 0, 1)) {
+            uint32_t ref = ref_of(s, k, dst);
+            if (__builtin_expect(ref != SW__NO_REF, 1)) return block(s, t, k, c, ch, false, ref, true);
         }
     }
-    return recv_any(s, t, k, c, ch, dst);
+    return recv_checked(s, t, ch, dst);
 }
 
 void sw_chan_prefetch(const sw_sched *s, sw_chan ch) {
@@ -391,14 +501,14 @@ int sw_chan_post(sw_sched *s, sw_chan ch, const sw_msg *msg) {
         return SW_OK;
     }
     if (c->balance < 0) {
-        uint32_t r = dequeue(s, c);
+        uint32_t r = dequeue(s, c, c->kind != SW_CHAN_EVENT);
         c->balance++;
-        *frame_ref(&s->tasks[r]) = *msg;
+        msg_copy(frame_ref(&s->tasks[r]), msg);
         wake(s, NULL, c, r, true);
         return SW_OK;
     }
     if (c->kind == SW_CHAN_BUFFERED && c->count < c->cap) {
-        c->buf[(c->first + c->count++) % c->cap] = *msg;
+        msg_copy(&c->buf[(c->first + c->count++) % c->cap], msg);
         return SW_OK;
     }
     return SW_E_FULL;
@@ -409,7 +519,7 @@ int sw_chan_close(sw_sched *s, sw_chan ch) {
     if (!c) return SW_E_STALE;
     c->closed = 1;
     while (c->head != SW__NIL) {
-        uint32_t w = dequeue(s, c);
+        uint32_t w = dequeue(s, c, c->kind != SW_CHAN_EVENT);
         struct sw__task *k = &s->tasks[w];
         k->status = SW_E_CLOSED;
         k->top->ref = SW__NO_REF;
