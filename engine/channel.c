@@ -107,14 +107,14 @@ void sw__chans_free_all(sw_sched *s) {
 
 /* ---- wait queues --------------------------------------------------------------- */
 
-/* A rendezvous channel's queue keeps flipping between empty and one waiter:
- * neither case is the likely one (enqueue and dequeue say so, which lets the
- * compiler choose the link to set instead of jumping). */
+/* The common queue is one waiter at most (a receiver waiting on its mailbox):
+ * enqueue and dequeue expect an empty queue before and after, which keeps
+ * that case free of taken jumps. */
 static inline void enqueue(sw_sched *s, sw__chan *c, struct sw__task *k, uint32_t slot) {
     uint32_t tail = c->tail;
     k->next = SW__NIL;
     k->pos = tail;
-    uint32_t *link = __builtin_expect_with_probability(tail == SW__NIL, 1, 0.5) ? &c->head : &s->tasks[tail].next;
+    uint32_t *link = __builtin_expect(tail == SW__NIL, 1) ? &c->head : &s->tasks[tail].next;
     *link = slot;
     c->tail = slot;
 }
@@ -125,7 +125,7 @@ static inline uint32_t dequeue(sw_sched *s, sw__chan *c, bool hard) {
     uint32_t slot = c->head;
     uint32_t next = s->tasks[slot].next;
     c->head = next;
-    uint32_t *link = __builtin_expect_with_probability(next == SW__NIL, 1, 0.5) ? &c->tail : &s->tasks[next].pos;
+    uint32_t *link = __builtin_expect(next == SW__NIL, 1) ? &c->tail : &s->tasks[next].pos;
     *link = SW__NIL;
     if (hard) s->blocked_hard--;
     return slot;
@@ -157,7 +157,8 @@ static inline uint64_t chan_word(const sw__chan *c) {
     return w;
 }
 
-/* The word of a live, open rendezvous channel of generation `gen`. */
+/* The word of a live, open rendezvous channel of generation `gen` and
+ * preference `pref`. */
 static inline uint64_t chan_word_of(uint32_t gen, int pref) {
     struct { uint32_t gen; uint8_t live, kind; int8_t pref; uint8_t closed; } h = {gen, 1, SW_CHAN_RENDEZVOUS, (int8_t)pref, 0};
     uint64_t w;
@@ -165,8 +166,6 @@ static inline uint64_t chan_word_of(uint32_t gen, int pref) {
     return w;
 }
 
-/* The preference's bits of the word, for a check that ignores them. */
-static inline uint64_t chan_word_pref_bits(void) { return chan_word_of(0, -1) ^ chan_word_of(0, 0); }
 
 /* Copy a message that its sender has likely just written, field by field.
  * Senders fill a message a field at a time right before SW_SEND, and a CPU
@@ -223,10 +222,13 @@ static inline __attribute__((always_inline)) sw_step block(sw_sched *s, sw_taskl
 /* The rest of an inline run, for a woken tasklet that did not simply block
  * (out of line: it called, returned, exited, failed, was killed, or handed
  * off in turn): finish running it as sw__run_task would, then resume the
- * caller, or have it follow the tasklets the woken switched to. */
-static __attribute__((noinline)) sw_step run_woken_rest(sw_sched *s, sw_tasklet *t, sw_step r) {
+ * caller, or have it follow the tasklets the woken switched to.
+ * `resume_counted`: see run_woken_now. */
+static __attribute__((noinline)) sw_step run_woken_rest(sw_sched *s, sw_tasklet *t, sw_step r,
+                                                       bool resume_counted) {
     sw_tasklet *v = &s->nest;
     uint32_t woken = v->slot;
+    s->resumes++; /* its first resume, in run_woken_now */
     for (;;) {
         struct sw__task *w = v->task; /* spawning may have moved the table */
         if (__builtin_expect(w->state == SW_TASK_ZOMBIE, 0)) break;
@@ -251,9 +253,10 @@ back:
         k->state = SW_TASK_RUNNABLE;
         k->next = s->tasks[woken].next;
         s->tasks[woken].next = me;
+        if (resume_counted) k->spin--; /* the scheduler will count it */
         return SW_STEP_SWITCH;
     }
-    SW__SPIN_OR_FAIL(s, k, t->slot);
+    if (!resume_counted) SW__SPIN_OR_FAIL(s, k, t->slot);
     s->resumes++;
     return SW_STEP_CONTINUE;
 }
@@ -270,28 +273,30 @@ back:
  * sw__run_task, less its check for a zombie (the woken was waiting on a
  * channel a moment ago, and killing it would have taken it off) and less the
  * watchdog's check of the woken's first resume: blocking zeroed its count,
- * and the limit is at least 1. */
+ * and the limit is at least 1. `resume_counted`: the caller has already
+ * counted the current tasklet's resume after the handoff towards the
+ * watchdog, having found room for it (the fast path of SW_SEND counts its
+ * operation and that resume with one check). */
 static inline __attribute__((always_inline)) sw_step run_woken_now(sw_sched *s, sw_tasklet *t,
                                                                    struct sw__task *w, uint32_t woken,
-                                                                   sw__frame *f) {
+                                                                   sw__frame *f, bool resume_counted) {
     sw_tasklet *v = &s->nest;
     v->task = w; /* also says that a handoff runs inline now */
     v->slot = woken;
     v->keyed = 0;
     w->state = SW_TASK_RUNNING;
     w->spin = 1;
-    s->resumes++;
     sw_step r = s->funcs[f->fn].run(v, f + 1);
     s = t->sched; /* fewer registers to keep across the call */
     /* the common case: the woken blocked again (or slept, or yielded), which
        it cannot have done after being killed: every operation checks that */
-    if (__builtin_expect(r != SW_STEP_WAIT, 0)) return run_woken_rest(s, t, r);
+    if (__builtin_expect(r != SW_STEP_WAIT, 0)) return run_woken_rest(s, t, r, resume_counted);
     s->nest.task = NULL;
+    s->resumes += 2; /* the woken's and, below, this tasklet's */
     struct sw__task *k = t->task; /* kept up to date if the table moved */
     if (__builtin_expect(k->state == SW_TASK_ZOMBIE, 0)) return SW_STEP_EXIT; /* the woken killed it */
     /* resumed, as the scheduler would have counted it */
-    SW__SPIN_OR_FAIL(s, k, t->slot);
-    s->resumes++;
+    if (!resume_counted) SW__SPIN_OR_FAIL(s, k, t->slot);
     return SW_STEP_CONTINUE;
 }
 
@@ -303,7 +308,7 @@ static inline sw_step wake(sw_sched *s, sw_tasklet *t, sw__chan *c, uint32_t slo
     w->top->ref = SW__NO_REF;
     int prefer_woken = woken_is_receiver ? SW_PREFER_RECEIVER : SW_PREFER_SENDER;
     if (t && c->pref == prefer_woken) {
-        if (!s->nest.task) return run_woken_now(s, t, w, slot, w->top);
+        if (!s->nest.task) return run_woken_now(s, t, w, slot, w->top, false);
         sw__push_front(s, t->slot);
         sw__push_front(s, slot);
         return SW_STEP_SWITCH;
@@ -375,8 +380,8 @@ static __attribute__((noinline)) sw_step send_any(sw_sched *s, sw_tasklet *t, st
 
 /* SW_SEND's common case, a receiver waiting on a rendezvous channel that
  * prefers receivers (Stackless's default): hand the message over and run the
- * receiver at once. The caller has counted the operation and checked the
- * channel's header word (see chan_word). */
+ * receiver at once. The caller has counted the operation and the resume
+ * after it, and checked the channel's header word (see chan_word). */
 static inline __attribute__((always_inline)) sw_step hand_to_receiver(sw_sched *s, sw_tasklet *t,
                                                                       struct sw__task *k, sw__chan *c,
                                                                       const sw_msg *msg) {
@@ -388,7 +393,7 @@ static inline __attribute__((always_inline)) sw_step hand_to_receiver(sw_sched *
     msg_copy((sw_msg *)((char *)(f + 1) + f->ref), msg);
     f->ref = SW__NO_REF;
     w->status = SW_OK;
-    return run_woken_now(s, t, w, r, f);
+    return run_woken_now(s, t, w, r, f, true);
 }
 
 /* SW_SEND once counted, every case but the one above. */
@@ -402,22 +407,27 @@ static __attribute__((noinline)) sw_step send_checked(sw_sched *s, sw_tasklet *t
     return send_any(s, t, k, c, ch, msg);
 }
 
-sw_step sw__send(sw_tasklet *t, sw_chan ch, const sw_msg *msg) {
+sw_step sw__send_at(sw_tasklet *t, int pc, sw_chan ch, const sw_msg *msg) {
     sw_sched *s = t->sched;
     struct sw__task *k = t->task;
+    k->top->pc = (uint16_t)pc;
     if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
-    /* count the operation first: a loop sending to a closed or stale channel
-       never suspends either, and must not hang the tick */
-    SW__SPIN_OR_FAIL(s, k, t->slot);
     uint32_t slot = sw_handle_slot(ch);
-    if (__builtin_expect(slot < s->nchans, 1)) {
+    /* the fast path, where the watchdog has room for this operation and the
+       resume after the handoff, counted together (the limit is at least 1) */
+    if (__builtin_expect(k->spin < s->d.watchdog - 1 && slot < s->nchans, 1)) {
         sw__chan *c = &s->chans[slot];
         /* live, this handle's, rendezvous, open, preferring receivers, and a
            receiver waits, outside an inline run */
         if (__builtin_expect(chan_word(c) == chan_word_of(sw_handle_gen(ch), SW_PREFER_RECEIVER) &&
-                                 c->balance < 0 && !s->nest.task, 1))
+                                 c->balance < 0 && !s->nest.task, 1)) {
+            k->spin += 2;
             return hand_to_receiver(s, t, k, c, msg);
+        }
     }
+    /* count the operation first: a loop sending to a closed or stale channel
+       never suspends either, and must not hang the tick */
+    SW__SPIN_OR_FAIL(s, k, t->slot);
     return send_checked(s, t, ch, msg);
 }
 
@@ -467,25 +477,30 @@ static __attribute__((noinline)) sw_step recv_checked(sw_sched *s, sw_tasklet *t
     return recv_any(s, t, k, c, ch, dst);
 }
 
-sw_step sw__recv(sw_tasklet *t, sw_chan ch, sw_msg *dst) {
+sw_step sw__recv_at(sw_tasklet *t, int pc, sw_chan ch, sw_msg *dst) {
     sw_sched *s = t->sched;
     struct sw__task *k = t->task;
+    k->top->pc = (uint16_t)pc;
     if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
     SW__SPIN_OR_FAIL(s, k, t->slot);
+    /* the fast path: blocking on a rendezvous channel with nobody to take
+       from, as recv_any would; its checks in an order that keeps few values
+       alive at once (any failing one leaves it to recv_any) */
+    uint32_t ref = ref_of(s, k, dst);
     uint32_t slot = sw_handle_slot(ch);
-    if (__builtin_expect(slot < s->nchans, 1)) {
+    if (__builtin_expect(ref != SW__NO_REF && slot < s->nchans, 1)) {
         sw__chan *c = &s->chans[slot];
-        /* live, this handle's, rendezvous and open (any preference), and
-           nobody to take from: block, as recv_any would */
-        uint64_t any_pref = chan_word_pref_bits();
-        if (__builtin_expect((chan_word(c) | any_pref) == (chan_word_of(sw_handle_gen(ch), 0) | any_pref) &&
-                                 c->balance <= 0, 1)) {
-            uint32_t ref = ref_of(s, k, dst);
-            if (__builtin_expect(ref != SW__NO_REF, 1)) return block(s, t, k, c, ch, false, ref, true);
-        }
+        /* live, this handle's, rendezvous, open and of the default
+           preference (others go the long way, to the same effect) */
+        if (__builtin_expect(chan_word(c) == chan_word_of(sw_handle_gen(ch), SW_PREFER_RECEIVER) &&
+                                 c->balance <= 0, 1))
+            return block(s, t, k, c, ch, false, ref, true);
     }
     return recv_checked(s, t, ch, dst);
 }
+
+sw_step sw__recv(sw_tasklet *t, sw_chan ch, sw_msg *dst) { return sw__recv_at(t, sw__pc(t), ch, dst); }
+sw_step sw__send(sw_tasklet *t, sw_chan ch, const sw_msg *msg) { return sw__send_at(t, sw__pc(t), ch, msg); }
 
 void sw_chan_prefetch(const sw_sched *s, sw_chan ch) {
     uint32_t slot = sw_handle_slot(ch);
