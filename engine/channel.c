@@ -145,27 +145,32 @@ void sw__chan_unlink(sw_sched *s, sw__chan *c, uint32_t slot) {
     if (c->kind != SW_CHAN_EVENT) s->blocked_hard--;
 }
 
-/* A channel record's first 8 bytes (generation, live, kind, preference,
- * closed) as one word, so that the fast paths of SW_SEND and SW_RECV check a
- * handle and the channel's whole state with one comparison. */
+/* A channel record's four bytes after its generation (live, kind,
+ * preference, closed) as one number, so that the fast paths of SW_SEND and
+ * SW_RECV check a handle and the channel's state with two comparisons. */
 _Static_assert(offsetof(sw__chan, live) == 4 && offsetof(sw__chan, kind) == 5 && offsetof(sw__chan, pref) == 6 &&
-                   offsetof(sw__chan, closed) == 7, "the channel header word is gen, live, kind, pref, closed");
+                   offsetof(sw__chan, closed) == 7, "the channel's state bytes are live, kind, pref, closed");
 
-static inline uint64_t chan_word(const sw__chan *c) {
-    uint64_t w;
-    memcpy(&w, c, sizeof w);
+static inline uint32_t chan_state(const sw__chan *c) {
+    uint32_t w;
+    memcpy(&w, &c->live, sizeof w);
     return w;
 }
 
-/* The word of a live, open rendezvous channel of generation `gen` and
- * preference `pref`. */
-static inline uint64_t chan_word_of(uint32_t gen, int pref) {
-    struct { uint32_t gen; uint8_t live, kind; int8_t pref; uint8_t closed; } h = {gen, 1, SW_CHAN_RENDEZVOUS, (int8_t)pref, 0};
-    uint64_t w;
+/* The state of a live, open rendezvous channel of preference `pref`. */
+static inline uint32_t chan_state_of(int pref) {
+    struct { uint8_t live, kind; int8_t pref; uint8_t closed; } h = {1, SW_CHAN_RENDEZVOUS, (int8_t)pref, 0};
+    uint32_t w;
     memcpy(&w, &h, sizeof w);
     return w;
 }
 
+/* `ch` names `c` (as sw__chan_get checks, c being ch's slot), a live, open
+ * rendezvous channel of the default preference. */
+static inline bool chan_is_default_rendezvous(const sw__chan *c, sw_chan ch) {
+    return __builtin_expect(c->gen == sw_handle_gen(ch), 1) &&
+           __builtin_expect(chan_state(c) == chan_state_of(SW_PREFER_RECEIVER), 1);
+}
 
 /* Copy a message that its sender has likely just written, field by field.
  * Senders fill a message a field at a time right before SW_SEND, and a CPU
@@ -381,7 +386,7 @@ static __attribute__((noinline)) sw_step send_any(sw_sched *s, sw_tasklet *t, st
 /* SW_SEND's common case, a receiver waiting on a rendezvous channel that
  * prefers receivers (Stackless's default): hand the message over and run the
  * receiver at once. The caller has counted the operation and the resume
- * after it, and checked the channel's header word (see chan_word). */
+ * after it, and checked the channel (chan_is_default_rendezvous). */
 static inline __attribute__((always_inline)) sw_step hand_to_receiver(sw_sched *s, sw_tasklet *t,
                                                                       struct sw__task *k, sw__chan *c,
                                                                       const sw_msg *msg) {
@@ -417,10 +422,9 @@ sw_step sw__send_at(sw_tasklet *t, int pc, sw_chan ch, const sw_msg *msg) {
        resume after the handoff, counted together (the limit is at least 1) */
     if (__builtin_expect(k->spin < s->d.watchdog - 1 && slot < s->nchans, 1)) {
         sw__chan *c = &s->chans[slot];
-        /* live, this handle's, rendezvous, open, preferring receivers, and a
-           receiver waits, outside an inline run */
-        if (__builtin_expect(chan_word(c) == chan_word_of(sw_handle_gen(ch), SW_PREFER_RECEIVER) &&
-                                 c->balance < 0 && !s->nest.task, 1)) {
+        /* a receiver waits, outside an inline run */
+        if (chan_is_default_rendezvous(c, ch) && __builtin_expect(c->balance < 0, 1) &&
+            __builtin_expect(!s->nest.task, 1)) {
             k->spin += 2;
             return hand_to_receiver(s, t, k, c, msg);
         }
@@ -490,10 +494,9 @@ sw_step sw__recv_at(sw_tasklet *t, int pc, sw_chan ch, sw_msg *dst) {
     uint32_t slot = sw_handle_slot(ch);
     if (__builtin_expect(ref != SW__NO_REF && slot < s->nchans, 1)) {
         sw__chan *c = &s->chans[slot];
-        /* live, this handle's, rendezvous, open and of the default
-           preference (others go the long way, to the same effect) */
-        if (__builtin_expect(chan_word(c) == chan_word_of(sw_handle_gen(ch), SW_PREFER_RECEIVER) &&
-                                 c->balance <= 0, 1))
+        /* nobody to take from (other preferences go the long way, to the
+           same effect) */
+        if (chan_is_default_rendezvous(c, ch) && __builtin_expect(c->balance <= 0, 1))
             return block(s, t, k, c, ch, false, ref, true);
     }
     return recv_checked(s, t, ch, dst);
