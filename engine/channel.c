@@ -401,9 +401,11 @@ static inline __attribute__((always_inline)) sw_step hand_to_receiver(sw_sched *
     return run_woken_now(s, t, w, r, f, true);
 }
 
-/* SW_SEND once counted, every case but the one above. */
-static __attribute__((noinline)) sw_step send_checked(sw_sched *s, sw_tasklet *t, sw_chan ch, const sw_msg *msg) {
+/* SW_SEND, every case but the one above, counted first: a loop sending to a
+ * closed or stale channel never suspends either, and must not hang the tick. */
+static __attribute__((noinline)) sw_step send_slow(sw_sched *s, sw_tasklet *t, sw_chan ch, const sw_msg *msg) {
     struct sw__task *k = t->task;
+    SW__SPIN_OR_FAIL(s, k, t->slot);
     sw__chan *c = sw__chan_get(s, ch);
     if (!c) {
         k->status = SW_E_STALE;
@@ -429,10 +431,7 @@ sw_step sw__send_at(sw_tasklet *t, int pc, sw_chan ch, const sw_msg *msg) {
             return hand_to_receiver(s, t, k, c, msg);
         }
     }
-    /* count the operation first: a loop sending to a closed or stale channel
-       never suspends either, and must not hang the tick */
-    SW__SPIN_OR_FAIL(s, k, t->slot);
-    return send_checked(s, t, ch, msg);
+    return send_slow(s, t, ch, msg);
 }
 
 /* SW_RECV after the common checks, every case (see send_any). */
@@ -470,9 +469,10 @@ static __attribute__((noinline)) sw_step recv_any(sw_sched *s, sw_tasklet *t, st
     return block(s, t, k, c, ch, false, ref, c->kind != SW_CHAN_EVENT);
 }
 
-/* SW_RECV once counted, every case but blocking on a rendezvous channel. */
-static __attribute__((noinline)) sw_step recv_checked(sw_sched *s, sw_tasklet *t, sw_chan ch, sw_msg *dst) {
+/* SW_RECV, every case but its fast path (below), counted first. */
+static __attribute__((noinline)) sw_step recv_slow(sw_sched *s, sw_tasklet *t, sw_chan ch, sw_msg *dst) {
     struct sw__task *k = t->task;
+    SW__SPIN_OR_FAIL(s, k, t->slot);
     sw__chan *c = sw__chan_get(s, ch);
     if (!c) {
         k->status = SW_E_STALE;
@@ -486,20 +486,21 @@ sw_step sw__recv_at(sw_tasklet *t, int pc, sw_chan ch, sw_msg *dst) {
     struct sw__task *k = t->task;
     k->top->pc = (uint16_t)pc;
     if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
-    SW__SPIN_OR_FAIL(s, k, t->slot);
     /* the fast path: blocking on a rendezvous channel with nobody to take
-       from, as recv_any would; its checks in an order that keeps few values
-       alive at once (any failing one leaves it to recv_any) */
+       from, as recv_any would, where the watchdog has room for this
+       operation (which blocking then zeroes, so it is not stored); its checks
+       in an order that keeps few values alive at once (any failing one
+       leaves it to recv_any) */
     uint32_t ref = ref_of(s, k, dst);
     uint32_t slot = sw_handle_slot(ch);
-    if (__builtin_expect(ref != SW__NO_REF && slot < s->nchans, 1)) {
+    if (__builtin_expect(ref != SW__NO_REF && slot < s->nchans && k->spin < s->d.watchdog, 1)) {
         sw__chan *c = &s->chans[slot];
         /* nobody to take from (other preferences go the long way, to the
            same effect) */
         if (chan_is_default_rendezvous(c, ch) && __builtin_expect(c->balance <= 0, 1))
             return block(s, t, k, c, ch, false, ref, true);
     }
-    return recv_checked(s, t, ch, dst);
+    return recv_slow(s, t, ch, dst);
 }
 
 sw_step sw__recv(sw_tasklet *t, sw_chan ch, sw_msg *dst) { return sw__recv_at(t, sw__pc(t), ch, dst); }
