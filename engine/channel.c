@@ -246,8 +246,7 @@ static __attribute__((noinline)) sw_step run_woken_rest(sw_sched *s, sw_tasklet 
     }
     sw__run_gone(s, woken);
     r = SW_STEP_EXIT; /* whatever it returned, it is gone: nobody to switch to */
-back:
-    v->task = NULL;
+back:;
     struct sw__task *k = t->task; /* kept up to date if the table moved */
     if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
     if (r == SW_STEP_SWITCH) {
@@ -272,7 +271,8 @@ back:
  * here, on this C stack, does the same in the same order without the round
  * trip; one level only, so a chain of handoffs cannot grow the C stack. The
  * woken runs under its own view (s->nest), so the caller's view needs no
- * saving and restoring, and keeps its random-number key. The current tasklet
+ * saving and restoring, and keeps its random-number key; and a handoff runs
+ * inline exactly when the running view is s->nest (no flag to set and clear). The current tasklet
  * stays RUNNING meanwhile, so that if the woken kills it, its frames outlive
  * the C function still using them (as for killing oneself). This is
  * sw__run_task, less its check for a zombie (the woken was waiting on a
@@ -286,7 +286,7 @@ static inline __attribute__((always_inline)) sw_step run_woken_now(sw_sched *s, 
                                                                    struct sw__task *w, uint32_t woken,
                                                                    sw__frame *f, bool resume_counted) {
     sw_tasklet *v = &s->nest;
-    v->task = w; /* also says that a handoff runs inline now */
+    v->task = w;
     v->slot = woken;
     v->keyed = 0;
     w->state = SW_TASK_RUNNING;
@@ -296,7 +296,6 @@ static inline __attribute__((always_inline)) sw_step run_woken_now(sw_sched *s, 
     /* the common case: the woken blocked again (or slept, or yielded), which
        it cannot have done after being killed: every operation checks that */
     if (__builtin_expect(r != SW_STEP_WAIT, 0)) return run_woken_rest(s, t, r, resume_counted);
-    s->nest.task = NULL;
     s->resumes += 2; /* the woken's and, below, this tasklet's */
     struct sw__task *k = t->task; /* kept up to date if the table moved */
     if (__builtin_expect(k->state == SW_TASK_ZOMBIE, 0)) return SW_STEP_EXIT; /* the woken killed it */
@@ -313,7 +312,7 @@ static inline sw_step wake(sw_sched *s, sw_tasklet *t, sw__chan *c, uint32_t slo
     w->top->ref = SW__NO_REF;
     int prefer_woken = woken_is_receiver ? SW_PREFER_RECEIVER : SW_PREFER_SENDER;
     if (t && c->pref == prefer_woken) {
-        if (!s->nest.task) return run_woken_now(s, t, w, slot, w->top, false);
+        if (t != &s->nest) return run_woken_now(s, t, w, slot, w->top, false);
         sw__push_front(s, t->slot);
         sw__push_front(s, slot);
         return SW_STEP_SWITCH;
@@ -426,7 +425,7 @@ sw_step sw__send_at(sw_tasklet *t, int pc, sw_chan ch, const sw_msg *msg) {
         sw__chan *c = &s->chans[slot];
         /* a receiver waits, outside an inline run */
         if (chan_is_default_rendezvous(c, ch) && __builtin_expect(c->balance < 0, 1) &&
-            __builtin_expect(!s->nest.task, 1)) {
+            __builtin_expect(t != &s->nest, 1)) {
             k->spin += 2;
             return hand_to_receiver(s, t, k, c, msg);
         }

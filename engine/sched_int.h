@@ -125,7 +125,7 @@ struct sw_sched {
 
     sw_tasklet cur;     /* the running tasklet's view */
     sw_tasklet nest;    /* the view of a tasklet a handoff runs inline (channel.c);
-                           its task is NULL when none runs */
+                           meaningful only while it runs */
     char errmsg[512];
     char *report;
     size_t report_len, report_cap;
