@@ -8,9 +8,12 @@
  * receive into lives (`ref`), never a pointer.
  *
  * A handoff to the preferred side (Stackless's default: the receiver) runs
- * the woken tasklet inline, on the current one's C stack, which gives the
- * same order as switching through the scheduler without the round trip
- * (about a fifth fewer instructions per handoff). */
+ * the woken tasklet inline, on the current one's C stack, under a view of its
+ * own, which gives the same order as switching through the scheduler
+ * without the round trip. SW_SEND to a waiting receiver and SW_RECV that
+ * blocks, on a rendezvous channel of the default preference, have fast paths
+ * that do exactly what the general code would (hand_to_receiver, and the
+ * start of sw__recv_at); everything else takes the general path. */
 #include "sched_int.h"
 
 #include <stddef.h>
