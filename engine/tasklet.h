@@ -148,9 +148,9 @@ int sw_kill(sw_tasklet *t, sw_id id);
 /* Receive into *dst (in the frame); blocks until a sender comes. Afterwards
  * sw_status(t) is SW_OK, or SW_E_CLOSED when the channel was closed (or
  * SW_E_STALE when it was freed). */
-#define SW_RECV(t, point, chan, dst) SW__SUSPEND(t, point, sw__recv(t, (chan), (dst)))
+#define SW_RECV(t, point, chan, dst) SW__SUSPEND_AT(point, sw__recv_at(t, sw_pc_##point, (chan), (dst)))
 /* Send *msg (in the frame); blocks while the channel cannot take it. */
-#define SW_SEND(t, point, chan, msg) SW__SUSPEND(t, point, sw__send(t, (chan), (msg)))
+#define SW_SEND(t, point, chan, msg) SW__SUSPEND_AT(point, sw__send_at(t, sw_pc_##point, (chan), (msg)))
 /* Call resumable function `fn` with a frame initialised from `args` (a
  * pointer to an image of the callee's frame, or NULL for zeros); its return
  * value lands in *result (in the frame; NULL to drop it). */
@@ -179,6 +179,19 @@ int sw_kill(sw_tasklet *t, sw_id id);
 #define SW__SUSPEND(t, point, op)                                   \
     do {                                                            \
         sw__set_pc(t, sw_pc_##point);                               \
+        {                                                           \
+            sw_step sw__s = (op);                                   \
+            if (sw__s != SW_STEP_CONTINUE) return sw__s;            \
+        }                                                           \
+        SW__FALLTHROUGH;                                            \
+    case sw_pc_##point:;                                            \
+    } while (0)
+
+/* The same for an operation that records the resume point itself (it has
+ * the frame at hand: one load and store fewer per operation, which counts on
+ * a channel handoff's hot path). */
+#define SW__SUSPEND_AT(point, op)                                   \
+    do {                                                            \
         {                                                           \
             sw_step sw__s = (op);                                   \
             if (sw__s != SW_STEP_CONTINUE) return sw__s;            \
@@ -256,6 +269,11 @@ static inline bool sw__describing(const sw_tasklet *t) { return t == NULL; }
 sw_step sw__describe(const char *const *names, int count);
 sw_step sw__yield(sw_tasklet *t);
 sw_step sw__sleep(sw_tasklet *t, sw_tick n);
+/* SW_RECV and SW_SEND at resume point `pc`, which they record first. */
+sw_step sw__recv_at(sw_tasklet *t, int pc, sw_chan ch, sw_msg *dst);
+sw_step sw__send_at(sw_tasklet *t, int pc, sw_chan ch, const sw_msg *msg);
+/* The same at the resume point already recorded (for callers outside the
+ * macros, such as the pickle fuzzer). */
 sw_step sw__recv(sw_tasklet *t, sw_chan ch, sw_msg *dst);
 sw_step sw__send(sw_tasklet *t, sw_chan ch, const sw_msg *msg);
 sw_step sw__call(sw_tasklet *t, const sw_func *fn, const void *args, sw_value *result);

@@ -485,7 +485,8 @@ Test(channel, queries_on_stale_handles) {
  * C stack; everything it may do must look as if it had been switched to ---- */
 
 /* Receives once on `in`, then (mode 1) kills `victim`, (mode 2) relays what
- * it got on `out`, (mode 3) spawns enough tasklets to move the table. */
+ * it got on `out`, (mode 3) spawns enough tasklets to move the table, (mode
+ * 4) the same from world code, past sw_spawn's care of the caller's view. */
 typedef struct { sw_chan in, out; sw_id victim; int32_t mode; sw_msg m; } relay;
 static sw_step relay_run(sw_tasklet *t, void *frame) {
     relay *f = frame;
@@ -500,6 +501,12 @@ static sw_step relay_run(sw_tasklet *t, void *frame) {
     }
     if (f->mode == 3)
         for (int i = 0; i < 5000; i++) cr_assert_neq(sw_spawn(t, &by_kind, &(by){i}, 3), SW_ID_NONE);
+    if (f->mode == 4) {
+        sw_id me = sw_self(t);
+        for (int i = 0; i < 5000; i++) cr_assert_neq(sw_sched_spawn(sw_sched_of(t), &by_kind, &(by){i}, 3), SW_ID_NONE);
+        cr_assert_eq(sw_self(t), me); /* the view followed the table */
+        cr_assert_eq(sw_status(t), SW_OK);
+    }
     SW_END(t);
 }
 static const sw_kind relay_kind = {.name = "relay", .frame_size = sizeof(relay), .run = relay_run};
@@ -542,4 +549,91 @@ Test(channel, woken_receiver_moves_the_table) {
     cr_assert_str_eq(g_trace, "S1:send5 A:got5 S1:sent5 S1:send6 R2:wait R2:got6 S1:sent6");
     cr_assert_eq(sw_sched_count(s), 5000);
     sw_sched_free(s);
+}
+
+Test(channel, woken_receiver_moves_the_table_from_world_code) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    sw_sched_spawn(s, &relay_kind, &(relay){.in = ch, .mode = 4}, 0);
+    spawn_tx(s, ch, 1, 1, 5);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(g_trace, "S1:send5 A:got5 S1:sent5");
+    cr_assert_eq(sw_sched_count(s), 5000);
+    sw_sched_free(s);
+}
+
+/* ---- a handoff's bookkeeping: random streams and the watchdog ---------------------- */
+
+/* Draws a number, sends it, draws again (trace: the low digits of each draw);
+ * or, as a receiver, draws once per message. */
+typedef struct { sw_chan ch; int32_t sending, n, i; sw_msg m; } dice;
+static sw_step dice_run(sw_tasklet *t, void *frame) {
+    dice *f = frame;
+    SW_BEGIN(t, put, get);
+    for (f->i = 0; f->i < f->n; f->i++) {
+        tr("%c%llu", f->sending ? 'S' : 'R', (unsigned long long)(sw_rand_u64(t) % 1000));
+        if (f->sending)
+            SW_SEND(t, put, f->ch, &f->m);
+        else
+            SW_RECV(t, get, f->ch, &f->m);
+    }
+    SW_END(t);
+}
+static const sw_kind dice_kind = {.name = "dice", .frame_size = sizeof(dice), .run = dice_run};
+
+/* The draws of each tasklet, in its own order, whatever runs when. */
+static void dice_draws(int pref, char *sender, char *receiver, size_t cap) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, pref);
+    sw_sched_spawn(s, &dice_kind, &(dice){.ch = ch, .n = 4}, 0);
+    sw_sched_spawn(s, &dice_kind, &(dice){.ch = ch, .sending = 1, .n = 3}, 0);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    sender[0] = receiver[0] = '\0';
+    for (char *tok = strtok(g_trace, " "); tok; tok = strtok(NULL, " ")) {
+        char *out = tok[0] == 'S' ? sender : receiver;
+        snprintf(out + strlen(out), cap - strlen(out), "%s ", tok);
+    }
+    sw_sched_free(s);
+}
+
+Test(channel, handoff_keeps_each_tasklets_random_stream) {
+    /* the woken runs inline under the default preference, in the back of the
+       queue under none: the same draws either way, so the inline run neither
+       lends its key to the sender nor takes the sender's */
+    char s_inline[256], r_inline[256], s_queued[256], r_queued[256];
+    dice_draws(SW_PREFER_RECEIVER, s_inline, r_inline, sizeof s_inline);
+    dice_draws(SW_PREFER_NEITHER, s_queued, r_queued, sizeof s_queued);
+    cr_assert_str_eq(s_inline, s_queued);
+    cr_assert_str_eq(r_inline, r_queued);
+    cr_assert_neq(strlen(s_inline), 0);
+    cr_assert_neq(strlen(r_inline), 0);
+}
+
+/* A sender in a handoff loop never blocks: each handoff counts its operation
+ * and its resume after the receiver ran, so it passes the watchdog's limit
+ * within a known handoff, before or after that handoff's message. */
+static const char *watchdog_handoffs(uint32_t limit) {
+    trace_reset();
+    sw_sched *s = sw_sched_new(&(sw_sched_desc){.seed = 7, .watchdog = limit});
+    sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    spawn_rx(s, ch, 1, 100);
+    sw_id snd = spawn_tx(s, ch, 1, 100, 0);
+    cr_assert_eq(sw_sched_step(s), SW_E_WATCHDOG);
+    char want[100];
+    snprintf(want, sizeof want, "watchdog: tx #%u", sw_handle_slot(snd));
+    cr_assert(strstr(sw_sched_report(s), want), "%s", sw_sched_report(s));
+    cr_assert_not(sw_sched_alive(s, snd));
+    sw_sched_free(s);
+    const char *last = strrchr(g_trace, ' ');
+    return last ? last + 1 : g_trace;
+}
+
+Test(channel, watchdog_counts_every_handoff_of_a_sender) {
+    /* resumed once (1), then handoff k counts 2k and 2k+1 */
+    cr_assert_str_eq(watchdog_handoffs(10), "R1:wait"); /* 5th resume after its send: over */
+    cr_assert(strstr(g_trace, "R1:got4") && !strstr(g_trace, "S1:sent4"), "%s", g_trace);
+    cr_assert_str_eq(watchdog_handoffs(11), "S1:send5"); /* 6th send: over */
+    cr_assert(strstr(g_trace, "S1:sent4") && !strstr(g_trace, "R1:got5"), "%s", g_trace);
+    cr_assert_str_eq(watchdog_handoffs(12), "R1:wait");
+    cr_assert(strstr(g_trace, "R1:got5") && !strstr(g_trace, "S1:sent5"), "%s", g_trace);
 }
