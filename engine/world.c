@@ -1,10 +1,10 @@
 /* world.c - the grid, the continuous space, layers and keyed channels.
  *
- * Spatial indexes are intrusive doubly linked lists through per-slot arrays:
- * each cell (and each continuous-space bucket) keeps its agents in arrival
- * order, so placing, moving and removing are O(1) and iteration order never
- * depends on an address. The scheduler's spawn and death hooks keep the
- * indexes exact whoever spawns or kills. */
+ * The grid index is intrusive doubly linked lists through per-slot arrays;
+ * the continuous-space index is an array per bucket of positions and slots
+ * (what a near-query reads, contiguous). Both keep their agents in arrival
+ * order, so iteration order never depends on an address. The scheduler's
+ * spawn and death hooks keep the indexes exact whoever spawns or kills. */
 #include "world_int.h"
 #include "rng.h"
 
@@ -37,10 +37,6 @@ int sw__world_reserve(sw_world *w, uint32_t slots) {
     while (cap < slots) cap = cap > UINT32_MAX / 2 ? slots : cap * 2;
     sw__gslot *g = grow(w->g, cap, sizeof *g);
     if (g) w->g = g;
-    double *sx = grow(w->sx, cap, sizeof *sx);
-    if (sx) w->sx = sx;
-    double *sy = grow(w->sy, cap, sizeof *sy);
-    if (sy) w->sy = sy;
     double *hd = grow(w->heading, cap, sizeof *hd);
     if (hd) w->heading = hd;
     /* directions only once somebody gives one (sw_world_space_set_direction) */
@@ -50,13 +46,11 @@ int sw__world_reserve(sw_world *w, uint32_t slots) {
     if (hy) w->hdy = hy;
     uint32_t *sb = grow(w->sbucket, cap, sizeof *sb);
     if (sb) w->sbucket = sb;
-    uint32_t *sn = grow(w->snext, cap, sizeof *sn);
-    if (sn) w->snext = sn;
-    uint32_t *sp = grow(w->sprev, cap, sizeof *sp);
-    if (sp) w->sprev = sp;
+    uint32_t *si = grow(w->sindex, cap, sizeof *si);
+    if (si) w->sindex = si;
     sw_chan *mb = grow(w->mailbox, cap, sizeof *mb);
     if (mb) w->mailbox = mb;
-    if (!g || !sx || !sy || !hd || (w->hdx && !hx) || (w->hdy && !hy) || !sb || !sn || !sp || !mb) {
+    if (!g || !hd || (w->hdx && !hx) || (w->hdy && !hy) || !sb || !si || !mb) {
         errf(w, "out of memory for %u agents", slots);
         return SW_E_NOMEM;
     }
@@ -64,8 +58,8 @@ int sw__world_reserve(sw_world *w, uint32_t slots) {
         w->g[i].x = -1;
         w->g[i].y = -1;
         w->g[i].next = w->g[i].prev = SW__NIL;
-        w->sx[i] = w->sy[i] = w->heading[i] = 0;
-        w->sbucket[i] = w->snext[i] = w->sprev[i] = SW__NIL;
+        w->heading[i] = 0;
+        w->sbucket[i] = w->sindex[i] = SW__NIL;
         w->mailbox[i] = SW_CHAN_NONE;
     }
     for (uint32_t i = w->slotcap; w->hdx && i < cap; i++) w->hdx[i] = w->hdy[i] = NAN;
@@ -108,35 +102,88 @@ static inline void cell_link(sw_world *w, uint32_t slot, int32_t x, int32_t y) {
     if (w->cell_count[c]++ == 0) w->occupied++;
 }
 
-/* ---- continuous-space lists --------------------------------------------------- */
+/* ---- continuous-space buckets ------------------------------------------------- */
 
 static inline uint32_t bucket_of(const sw_world *w, double x, double y) {
-    uint32_t bx = (uint32_t)(x / w->bsize), by = (uint32_t)(y / w->bsize);
-    if (bx >= w->bw) bx = w->bw - 1;
-    if (by >= w->bh) by = w->bh - 1;
-    return by * w->bw + bx;
+    return sw__world_bucket_of(w, x, y);
 }
 
+/* Take `slot` out of its bucket, closing the gap so that the others keep
+ * their arrival order (a bucket holds about as many agents as a query near
+ * it reads, so the shift costs no more than one query). */
 static inline void space_unlink(sw_world *w, uint32_t slot) {
     uint32_t b = w->sbucket[slot];
     if (b == SW__NIL) return;
-    uint32_t n = w->snext[slot], p = w->sprev[slot];
-    if (p == SW__NIL) w->bucket_head[b] = n; else w->snext[p] = n;
-    if (n == SW__NIL) w->bucket_tail[b] = p; else w->sprev[n] = p;
-    w->sbucket[slot] = w->snext[slot] = w->sprev[slot] = SW__NIL;
+    sw__sbucket *bk = &w->buckets[b];
+    for (uint32_t i = w->sindex[slot] + 1; i < bk->n; i++) {
+        bk->p[i - 1] = bk->p[i];
+        w->sindex[bk->p[i].slot] = i - 1;
+    }
+    bk->n--;
+    w->sbucket[slot] = w->sindex[slot] = SW__NIL;
     w->nspace--;
 }
 
-static inline void space_link(sw_world *w, uint32_t slot, double x, double y) {
-    uint32_t b = bucket_of(w, x, y);
-    w->sx[slot] = x;
-    w->sy[slot] = y;
+/* Give bucket `b` room for one more agent (storage on first use, recorded
+ * so that freeing the world finds it without visiting every bucket). */
+static int bucket_grow(sw_world *w, uint32_t b) {
+    sw__sbucket *bk = &w->buckets[b];
+    if (bk->n < bk->cap) return SW_OK;
+    if (!bk->p && w->nbstored == w->bstored_cap) {
+        uint32_t cap = w->bstored_cap ? 2 * w->bstored_cap : 64;
+        uint32_t *st = realloc(w->bstored, (size_t)cap * sizeof *st);
+        if (!st) return SW_E_NOMEM;
+        w->bstored = st;
+        w->bstored_cap = cap;
+    }
+    uint32_t cap = bk->cap ? 2 * bk->cap : 4;
+    sw__spoint *p = realloc(bk->p, (size_t)cap * sizeof *p);
+    if (!p) return SW_E_NOMEM;
+    if (!bk->p) w->bstored[w->nbstored++] = b;
+    bk->p = p;
+    bk->cap = cap;
+    return SW_OK;
+}
+
+int sw__world_space_append(sw_world *w, uint32_t slot, uint32_t b, double x, double y) {
+    if (__builtin_expect(w->buckets[b].n == w->buckets[b].cap, 0) && bucket_grow(w, b) != SW_OK) {
+        errf(w, "out of memory for a space bucket");
+        return SW_E_NOMEM;
+    }
+    sw__sbucket *bk = &w->buckets[b];
+    bk->p[bk->n] = (sw__spoint){x, y, slot, 0};
     w->sbucket[slot] = b;
-    w->snext[slot] = SW__NIL;
-    w->sprev[slot] = w->bucket_tail[b];
-    if (w->bucket_tail[b] == SW__NIL) w->bucket_head[b] = slot; else w->snext[w->bucket_tail[b]] = slot;
-    w->bucket_tail[b] = slot;
+    w->sindex[slot] = bk->n++;
     w->nspace++;
+    return SW_OK;
+}
+
+static inline int space_link(sw_world *w, uint32_t slot, double x, double y) {
+    return sw__world_space_append(w, slot, bucket_of(w, x, y), x, y);
+}
+
+void sw__world_space_clear(sw_world *w) {
+    for (uint32_t i = 0; i < w->nbstored; i++) w->buckets[w->bstored[i]].n = 0;
+    for (uint32_t i = 0; i < w->slotcap; i++) w->sbucket[i] = w->sindex[i] = SW__NIL;
+    w->nspace = 0;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+int sw__world_space_used(const sw_world *w, uint32_t **out, uint32_t *n) {
+    *out = NULL;
+    *n = 0;
+    if (!w->nbstored) return SW_OK;
+    uint32_t *v = malloc((size_t)w->nbstored * sizeof *v);
+    if (!v) return SW_E_NOMEM;
+    for (uint32_t i = 0; i < w->nbstored; i++)
+        if (w->buckets[w->bstored[i]].n) v[(*n)++] = w->bstored[i];
+    qsort(v, *n, sizeof *v, cmp_u32);
+    *out = v;
+    return SW_OK;
 }
 
 /* ---- hooks ---------------------------------------------------------------------- */
@@ -149,7 +196,7 @@ static void on_spawn(sw_sched *s, sw_id id, void *ud) {
     w->pending = 0;
     if (reserve_slot(w, slot) != SW_OK) return;
     if (pending == 1) cell_link(w, slot, w->px, w->py);
-    else if (pending == 2) space_link(w, slot, w->pfx, w->pfy);
+    else if (pending == 2) (void)space_link(w, slot, w->pfx, w->pfy); /* out of memory: not placed */
     w->heading[slot] = 0;
 }
 
@@ -194,17 +241,14 @@ sw_world *sw_world_new(const sw_world_desc *desc) {
     w->bh = (uint32_t)ceil(d.height / d.space_cell);
     if (w->bw < 1) w->bw = 1;
     if (w->bh < 1) w->bh = 1;
-    w->bucket_head = malloc((size_t)w->bw * w->bh * sizeof *w->bucket_head);
-    w->bucket_tail = malloc((size_t)w->bw * w->bh * sizeof *w->bucket_tail);
-    if (!w->s || !w->cell_head || !w->cell_tail || !w->cell_count || !w->bucket_head ||
-        !w->bucket_tail || sw__world_reserve(w, 1024) != SW_OK) {
+    w->buckets = calloc((size_t)w->bw * w->bh, sizeof *w->buckets);
+    if (!w->s || !w->cell_head || !w->cell_tail || !w->cell_count || !w->buckets ||
+        sw__world_reserve(w, 1024) != SW_OK) {
         sw_world_free(w);
         return NULL;
     }
     memset(w->cell_head, 0xff, (size_t)w->ncells * sizeof *w->cell_head);
     memset(w->cell_tail, 0xff, (size_t)w->ncells * sizeof *w->cell_tail);
-    memset(w->bucket_head, 0xff, (size_t)w->bw * w->bh * sizeof *w->bucket_head);
-    memset(w->bucket_tail, 0xff, (size_t)w->bw * w->bh * sizeof *w->bucket_tail);
     sw_sched_on_spawn(w->s, on_spawn, w);
     sw_sched_on_death(w->s, on_death, w);
     return w;
@@ -214,10 +258,11 @@ void sw_world_free(sw_world *w) {
     if (!w) return;
     sw_sched_free(w->s);
     free(w->g);
-    free(w->sx); free(w->sy); free(w->heading); free(w->hdx); free(w->hdy);
-    free(w->sbucket); free(w->snext); free(w->sprev); free(w->mailbox);
+    free(w->heading); free(w->hdx); free(w->hdy);
+    free(w->sbucket); free(w->sindex); free(w->mailbox);
     free(w->cell_head); free(w->cell_tail); free(w->cell_count); free(w->cell_chan);
-    free(w->bucket_head); free(w->bucket_tail);
+    for (uint32_t i = 0; w->buckets && i < w->nbstored; i++) free(w->buckets[w->bstored[i]].p);
+    free(w->buckets); free(w->bstored);
     for (int i = 0; i < w->nlayers; i++) {
         free(w->layers[i].name);
         free(w->layers[i].data);
@@ -460,14 +505,15 @@ int sw_world_space_place(sw_world *w, sw_id id, double x, double y) {
     if (!slot_of(w, id, &slot)) return SW_E_STALE;
     if (!space_wrap(w, &x, &y)) return SW_E_INVALID;
     if (reserve_slot(w, slot) != SW_OK) return SW_E_NOMEM;
-    if (w->sbucket[slot] == bucket_of(w, x, y)) {
-        w->sx[slot] = x; /* same bucket: keep its place in the list */
-        w->sy[slot] = y;
+    uint32_t b = bucket_of(w, x, y);
+    if (w->sbucket[slot] == b) { /* same bucket: keep its place in the order */
+        sw__spoint *p = &w->buckets[b].p[w->sindex[slot]];
+        p->x = x;
+        p->y = y;
         return SW_OK;
     }
     space_unlink(w, slot);
-    space_link(w, slot, x, y);
-    return SW_OK;
+    return sw__world_space_append(w, slot, b, x, y);
 }
 
 int sw_world_space_unplace(sw_world *w, sw_id id) {
@@ -480,8 +526,9 @@ int sw_world_space_unplace(sw_world *w, sw_id id) {
 bool sw_world_space_pos(const sw_world *w, sw_id id, double *x, double *y) {
     uint32_t slot;
     if (!slot_of(w, id, &slot) || slot >= w->slotcap || w->sbucket[slot] == SW__NIL) return false;
-    if (x) *x = w->sx[slot];
-    if (y) *y = w->sy[slot];
+    const sw__spoint *p = &w->buckets[w->sbucket[slot]].p[w->sindex[slot]];
+    if (x) *x = p->x;
+    if (y) *y = p->y;
     return true;
 }
 
@@ -606,17 +653,17 @@ scan_buckets(const sw_world *w, double x, double y, double r2, int ki, bool wrap
              const uint32_t *by, sw_id *ids, sw_space_hit *hits, uint32_t cap) {
     /* the minimum image exactly as sw_world_space_delta takes it */
     const double W = w->d.width, H = w->d.height, hw = W / 2, hh = H / 2;
-    const double *px = w->sx, *py = w->sy;
-    const uint32_t *next = w->snext, *head = w->bucket_head;
     const struct sw__task *tasks = w->s->tasks;
     uint32_t n = 0;
     for (int j = 0; j < ny; j++)
         for (uint32_t cy = ay[j]; cy <= by[j]; cy++)
             for (int i = 0; i < nx; i++) {
-                const uint32_t *row = head + (size_t)cy * w->bw;
+                const sw__sbucket *row = w->buckets + (size_t)cy * w->bw;
                 for (uint32_t cx = ax[i], cx1 = bx[i]; cx <= cx1; cx++) {
-                    for (uint32_t slot = row[cx]; slot != SW__NIL; slot = next[slot]) {
-                        double dx = px[slot] - x, dy = py[slot] - y;
+                    const sw__spoint *p = row[cx].p, *end = p + row[cx].n;
+                    for (; p < end; p++) {
+                        uint32_t slot = p->slot;
+                        double dx = p->x - x, dy = p->y - y;
                         if (wrap) {
                             if (dx > hw) dx -= W; else if (dx < -hw) dx += W;
                             if (dy > hh) dy -= H; else if (dy < -hh) dy += H;
