@@ -641,80 +641,153 @@ static inline int bucket_ranges(double c, double r, double extent, double bs, ui
     return 1;
 }
 
-/* The one scan behind both near-queries: the agents within r of (x, y), in
- * bucket order then arrival order, written as ids (`ids`) or as hits with
- * offsets and frames (`hits`, only those of kind `ki`, see kind_filter).
- * Inlined into each query, and the loop into each case, so that the unused
- * branches disappear. (A bucket list holds live agents only: the death hook
- * takes them off.) */
-static inline __attribute__((always_inline)) uint32_t
-scan_buckets(const sw_world *w, double x, double y, double r2, int ki, bool wrap, int nx,
-             const uint32_t *ax, const uint32_t *bx, int ny, const uint32_t *ay,
-             const uint32_t *by, sw_id *ids, sw_space_hit *hits, uint32_t cap) {
-    /* the minimum image exactly as sw_world_space_delta takes it */
-    const double W = w->d.width, H = w->d.height, hw = W / 2, hh = H / 2;
-    const struct sw__task *tasks = w->s->tasks;
-    uint32_t n = 0;
-    for (int j = 0; j < ny; j++)
-        for (uint32_t cy = ay[j]; cy <= by[j]; cy++)
-            for (int i = 0; i < nx; i++) {
-                const sw__sbucket *row = w->buckets + (size_t)cy * w->bw;
-                for (uint32_t cx = ax[i], cx1 = bx[i]; cx <= cx1; cx++) {
-                    const sw__spoint *p = row[cx].p, *end = p + row[cx].n;
-                    for (; p < end; p++) {
-                        uint32_t slot = p->slot;
-                        double dx = p->x - x, dy = p->y - y;
-                        if (wrap) {
-                            if (dx > hw) dx -= W; else if (dx < -hw) dx += W;
-                            if (dy > hh) dy -= H; else if (dy < -hh) dy += H;
-                        }
-                        if (dx * dx + dy * dy > r2) continue;
-                        if (ids) {
-                            if (n < cap) ids[n] = id_of_kind(w->s, slot, -1);
-                            n++;
-                            continue;
-                        }
-                        const struct sw__task *k = &tasks[slot];
-                        if (ki != -1 && k->kind != ki) continue;
-                        if (n < cap) {
-                            const sw__frame *f = k->top;
-                            while (f->parent) f = f->parent;
-                            hits[n] = (sw_space_hit){sw_handle_make(slot, k->gen), dx, dy,
-                                                     (void *)(f + 1)};
-                        }
-                        n++;
-                    }
-                }
-            }
-    return n;
+/* What one near-query carries through its scan. */
+typedef struct space_query {
+    double x, y, r2;
+    double W, H, hw, hh; /* the minimum image exactly as sw_world_space_delta takes it */
+    int ki;              /* kind filter for hits (see kind_filter) */
+    sw_id *ids;          /* ids out, or NULL: hits out */
+    sw_space_hit *hits;
+    uint32_t cap, n;
+    /* sums instead of a list (sw_world_space_near_sums) */
+    sw_space_sums *sums;
+    double rin2;
+    uint32_t skip; /* a slot never folded in (SW__NIL: none) */
+    size_t pair;
+} space_query;
+
+/* Fold one agent found (slot, its offset, its task) into q->sums. */
+static inline __attribute__((always_inline)) void
+fold_hit(space_query *q, uint32_t slot, double dx, double dy, double d2,
+         const struct sw__task *k) {
+    sw_space_sums *m = q->sums;
+    if (slot == q->skip) return;
+    m->n++;
+    m->dx += dx;
+    m->dy += dy;
+    if (d2 < q->rin2) {
+        m->n_in++;
+        m->dx_in += dx;
+        m->dy_in += dy;
+    }
+    if (q->pair != SW_SPACE_NO_PAIR) {
+        const sw__frame *f = k->top;
+        while (f->parent) f = f->parent;
+        const double *v = (const double *)(const void *)((const char *)(f + 1) + q->pair);
+        m->vx += v[0];
+        m->vy += v[1];
+    }
 }
 
+/* Scan buckets [b, bend) (a run of one row): the agents within r, in
+ * bucket then arrival order, written as ids or as hits with offsets and
+ * frames (only those of kind `ki`). Inlined into each case, so that the
+ * unused branches disappear. (A bucket holds live agents only: the death
+ * hook takes them out.) */
+static inline __attribute__((always_inline)) void
+scan_run(const sw_world *w, space_query *q, const sw__sbucket *b, const sw__sbucket *bend,
+         bool wrap, bool want_ids) {
+    const struct sw__task *tasks = w->s->tasks;
+    const double x = q->x, y = q->y, r2 = q->r2;
+    uint32_t n = q->n;
+    for (; b < bend; b++) {
+        const sw__spoint *p = b->p, *end = p + b->n;
+        for (; p < end; p++) {
+            double dx = p->x - x, dy = p->y - y;
+            if (wrap) {
+                if (dx > q->hw) dx -= q->W; else if (dx < -q->hw) dx += q->W;
+                if (dy > q->hh) dy -= q->H; else if (dy < -q->hh) dy += q->H;
+            }
+            double d2 = dx * dx + dy * dy;
+            if (d2 > r2) continue;
+            uint32_t slot = p->slot;
+            if (want_ids) {
+                if (n < q->cap) q->ids[n] = id_of_kind(w->s, slot, -1);
+                n++;
+                continue;
+            }
+            const struct sw__task *k = &tasks[slot];
+            if (q->ki != -1 && k->kind != q->ki) continue;
+            if (q->sums) {
+                fold_hit(q, slot, dx, dy, d2, k);
+                continue;
+            }
+            if (n < q->cap) {
+                const sw__frame *f = k->top;
+                while (f->parent) f = f->parent;
+                q->hits[n] = (sw_space_hit){sw_handle_make(slot, k->gen), dx, dy, (void *)(f + 1)};
+            }
+            n++;
+        }
+    }
+    q->n = n;
+}
+
+/* The buckets of rows [ay[j], by[j]] and columns [ax[i], bx[i]], row by row
+ * (row-major bucket order), each row's columns as one or two runs. */
+static inline __attribute__((always_inline)) void
+scan_buckets(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const uint32_t *bx,
+             int ny, const uint32_t *ay, const uint32_t *by, bool wrap, bool want_ids) {
+    for (int j = 0; j < ny; j++)
+        for (uint32_t cy = ay[j]; cy <= by[j]; cy++) {
+            const sw__sbucket *row = w->buckets + (size_t)cy * w->bw;
+            scan_run(w, q, row + ax[0], row + bx[0] + 1, wrap, want_ids);
+            if (nx == 2) scan_run(w, q, row + ax[1], row + bx[1] + 1, wrap, want_ids);
+        }
+}
+
+/* Run query `q` (its output, kind filter and fold settings filled in) for
+ * the agents within r of (x, y). */
 static inline __attribute__((always_inline)) uint32_t
-space_scan(const sw_world *w, double x, double y, double r, int ki, sw_id *ids,
-           sw_space_hit *hits, uint32_t cap) {
-    if (!(r >= 0) || !isfinite(x) || !isfinite(y) || ki == -2) return 0;
+space_scan(const sw_world *w, space_query *q, double x, double y, double r) {
+    if (!(r >= 0) || !isfinite(x) || !isfinite(y) || q->ki == -2) return 0;
     bool torus = w->d.topology == SW_TOPO_TORUS, seamx, seamy;
     if (torus && !space_wrap(w, &x, &y)) return 0;
     uint32_t ax[2], bx[2], ay[2], by[2];
     int nx = bucket_ranges(x, r, w->d.width, w->bsize, w->bw, torus, ax, bx, &seamx);
     int ny = bucket_ranges(y, r, w->d.height, w->bsize, w->bh, torus, ay, by, &seamy);
-    if (seamx || seamy)
-        return scan_buckets(w, x, y, r * r, ki, true, nx, ax, bx, ny, ay, by, ids, hits, cap);
-    return scan_buckets(w, x, y, r * r, ki, false, nx, ax, bx, ny, ay, by, ids, hits, cap);
+    if (nx == 0) return 0;
+    q->x = x;
+    q->y = y;
+    q->r2 = r * r;
+    q->W = w->d.width;
+    q->H = w->d.height;
+    q->hw = q->W / 2;
+    q->hh = q->H / 2;
+    bool want_ids = q->ids != NULL;
+    if (seamx || seamy) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, want_ids);
+    else scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, want_ids);
+    return q->n;
+}
+
+/* The kind filter of a hits query: every live agent of that kind (the
+ * usual case, a world of birds) needs no agent found checked. */
+static inline int hits_filter(const sw_world *w, const sw_kind *kind) {
+    int ki = kind_filter(w, kind);
+    return ki >= 0 && w->s->kinds[ki].live == w->s->live ? -1 : ki;
 }
 
 uint32_t sw_world_space_near(const sw_world *w, double x, double y, double r, sw_id *out,
                              uint32_t cap) {
-    return space_scan(w, x, y, r, -1, out, NULL, cap);
+    space_query q = {.ki = -1, .ids = out, .cap = cap, .skip = SW__NIL};
+    return space_scan(w, &q, x, y, r);
 }
 
 uint32_t sw_world_space_near_hits(const sw_world *w, double x, double y, double r,
                                   const sw_kind *kind, sw_space_hit *out, uint32_t cap) {
-    int ki = kind_filter(w, kind);
-    /* every live agent of that kind (the usual case, a world of birds): no
-       agent found needs its kind checked */
-    if (ki >= 0 && w->s->kinds[ki].live == w->s->live) ki = -1;
-    return space_scan(w, x, y, r, ki, NULL, out, cap);
+    space_query q = {.ki = hits_filter(w, kind), .hits = out, .cap = cap, .skip = SW__NIL};
+    return space_scan(w, &q, x, y, r);
+}
+
+uint32_t sw_world_space_near_sums(const sw_world *w, double x, double y, double r, double r_in,
+                                  const sw_kind *kind, sw_id skip, size_t pair,
+                                  sw_space_sums *sums) {
+    *sums = (sw_space_sums){0};
+    space_query q = {.ki = hits_filter(w, kind), .sums = sums, .rin2 = r_in > 0 ? r_in * r_in : 0,
+                     .skip = sw_sched_alive(w->s, skip) ? sw_handle_slot(skip) : SW__NIL,
+                     .pair = pair};
+    space_scan(w, &q, x, y, r);
+    return sums->n;
 }
 
 uint32_t sw_world_space_count(const sw_world *w) { return w->nspace; }
