@@ -654,9 +654,94 @@ typedef struct space_query {
     double rin2;
     uint32_t skip; /* a slot never folded in (SW__NIL: none) */
     size_t pair;
+    uint32_t nfound;  /* slots found whose pair is still to be added */
+    uint32_t *found;  /* SPACE_FOUND of them */
 } space_query;
 
-/* Fold one agent found (slot, its offset, its task) into q->sums. */
+#define SPACE_FOUND 256
+
+enum { SCAN_HITS, SCAN_IDS, SCAN_SUMS };
+
+/* Add the pairs of the agents in q->found to the sums, in the order found
+ * (their frames are read here, together, rather than one per candidate
+ * between the distance tests). */
+static void sums_flush(const sw_world *w, space_query *q) {
+    const struct sw__task *tasks = w->s->tasks;
+    double vx = q->sums->vx, vy = q->sums->vy;
+    for (uint32_t i = 0; i < q->nfound; i++) {
+        const sw__frame *f = tasks[q->found[i]].top;
+        while (f->parent) f = f->parent;
+        const double *v = (const double *)(const void *)((const char *)(f + 1) + q->pair);
+        vx += v[0];
+        vy += v[1];
+    }
+    q->sums->vx = vx;
+    q->sums->vy = vy;
+    q->nfound = 0;
+}
+
+/* Two doubles (an x and a y) worked on together, and the lane masks
+ * (all ones or zeros) their comparisons give: GCC's vector extensions, SSE2
+ * on x86-64 and NEON on arm64, each lane exactly the scalar operation. */
+typedef double v2d __attribute__((vector_size(16)));
+typedef int64_t v2m __attribute__((vector_size(16)));
+
+/* v where mask is all ones, +0 where it is zero. */
+static inline v2d v2_keep(v2d v, v2m mask) { return (v2d)((v2m)v & mask); }
+
+/* Fold buckets [b, bend) into q->sums for a query without a kind filter,
+ * with no branch on the distance test (which goes either way, so a branch
+ * would be mispredicted often): an agent outside adds zeros, which leave
+ * every sum as it was bit for bit (sums start at +0, and s + 0 == s for
+ * every s but -0, which a sum starting at +0 never is), and its slot is
+ * written but not counted. */
+static inline __attribute__((always_inline)) void
+sum_run(const sw_world *w, space_query *q, const sw__sbucket *b, const sw__sbucket *bend,
+        bool wrap) {
+    sw_space_sums *m = q->sums;
+    /* everything in locals: the slots written could alias q's fields */
+    const v2d at = {q->x, q->y}, ext = {q->W, q->H}, half = {q->hw, q->hh};
+    const v2d nhalf = -half;
+    const double r2 = q->r2, rin2 = q->rin2;
+    v2d all = {m->dx, m->dy}, inner = {m->dx_in, m->dy_in};
+    uint32_t n = m->n, nin = m->n_in, skip = q->skip, nfound = q->nfound, *found = q->found;
+    bool pair = q->pair != SW_SPACE_NO_PAIR;
+    for (; b < bend; b++) {
+        const sw__spoint *p = b->p, *end = p + b->n;
+        for (; p < end; p++) {
+            v2d d = (v2d){p->x, p->y} - at;
+            if (wrap) /* as the branches of sw_world_space_delta, without them */
+                d = d - v2_keep(ext, d > half) + v2_keep(ext, d < nhalf);
+            v2d sq = d * d;
+            double d2 = sq[0] + sq[1];
+            int64_t in = -(int64_t)((d2 <= r2) & (p->slot != skip));
+            int64_t inside = in & -(int64_t)(d2 < rin2);
+            all += v2_keep(d, (v2m){in, in});
+            inner += v2_keep(d, (v2m){inside, inside});
+            n -= (uint32_t)in;
+            nin -= (uint32_t)inside;
+            if (pair) {
+                found[nfound] = p->slot;
+                nfound -= (uint32_t)in;
+                if (nfound == SPACE_FOUND) {
+                    q->nfound = nfound;
+                    sums_flush(w, q);
+                    nfound = 0;
+                }
+            }
+        }
+    }
+    m->dx = all[0];
+    m->dy = all[1];
+    m->dx_in = inner[0];
+    m->dy_in = inner[1];
+    m->n = n;
+    m->n_in = nin;
+    q->nfound = nfound;
+}
+
+/* Fold one agent found (slot, its offset, its task) into q->sums: the
+ * branching fold, for a query with a kind filter. */
 static inline __attribute__((always_inline)) void
 fold_hit(space_query *q, uint32_t slot, double dx, double dy, double d2,
          const struct sw__task *k) {
@@ -686,7 +771,12 @@ fold_hit(space_query *q, uint32_t slot, double dx, double dy, double d2,
  * hook takes them out.) */
 static inline __attribute__((always_inline)) void
 scan_run(const sw_world *w, space_query *q, const sw__sbucket *b, const sw__sbucket *bend,
-         bool wrap, bool want_ids) {
+         bool wrap, int mode) {
+    if (mode == SCAN_SUMS) {
+        sum_run(w, q, b, bend, wrap);
+        return;
+    }
+    bool want_ids = mode == SCAN_IDS;
     const struct sw__task *tasks = w->s->tasks;
     const double x = q->x, y = q->y, r2 = q->r2;
     uint32_t n = q->n;
@@ -727,12 +817,12 @@ scan_run(const sw_world *w, space_query *q, const sw__sbucket *b, const sw__sbuc
  * (row-major bucket order), each row's columns as one or two runs. */
 static inline __attribute__((always_inline)) void
 scan_buckets(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const uint32_t *bx,
-             int ny, const uint32_t *ay, const uint32_t *by, bool wrap, bool want_ids) {
+             int ny, const uint32_t *ay, const uint32_t *by, bool wrap, int mode) {
     for (int j = 0; j < ny; j++)
         for (uint32_t cy = ay[j]; cy <= by[j]; cy++) {
             const sw__sbucket *row = w->buckets + (size_t)cy * w->bw;
-            scan_run(w, q, row + ax[0], row + bx[0] + 1, wrap, want_ids);
-            if (nx == 2) scan_run(w, q, row + ax[1], row + bx[1] + 1, wrap, want_ids);
+            scan_run(w, q, row + ax[0], row + bx[0] + 1, wrap, mode);
+            if (nx == 2) scan_run(w, q, row + ax[1], row + bx[1] + 1, wrap, mode);
         }
 }
 
@@ -754,9 +844,16 @@ space_scan(const sw_world *w, space_query *q, double x, double y, double r) {
     q->H = w->d.height;
     q->hw = q->W / 2;
     q->hh = q->H / 2;
-    bool want_ids = q->ids != NULL;
-    if (seamx || seamy) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, want_ids);
-    else scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, want_ids);
+    /* each case its own copy of the loops, so that unused branches vanish */
+    bool wrap = seamx || seamy;
+    int mode = q->ids ? SCAN_IDS : q->sums && q->ki == -1 ? SCAN_SUMS : SCAN_HITS;
+    if (mode == SCAN_IDS && wrap) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, SCAN_IDS);
+    else if (mode == SCAN_IDS) scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, SCAN_IDS);
+    else if (mode == SCAN_SUMS && wrap) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, SCAN_SUMS);
+    else if (mode == SCAN_SUMS) scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, SCAN_SUMS);
+    else if (wrap) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, SCAN_HITS);
+    else scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, SCAN_HITS);
+    if (q->sums && q->nfound) sums_flush(w, q);
     return q->n;
 }
 
@@ -783,7 +880,8 @@ uint32_t sw_world_space_near_sums(const sw_world *w, double x, double y, double 
                                   const sw_kind *kind, sw_id skip, size_t pair,
                                   sw_space_sums *sums) {
     *sums = (sw_space_sums){0};
-    space_query q = {.ki = hits_filter(w, kind), .sums = sums, .rin2 = r_in > 0 ? r_in * r_in : 0,
+    uint32_t found[SPACE_FOUND];
+    space_query q = {.ki = hits_filter(w, kind), .sums = sums, .found = found, .rin2 = r_in > 0 ? r_in * r_in : 0,
                      .skip = sw_sched_alive(w->s, skip) ? sw_handle_slot(skip) : SW__NIL,
                      .pair = pair};
     space_scan(w, &q, x, y, r);
