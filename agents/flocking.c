@@ -106,8 +106,14 @@ sw_world *sw_flocking_new(const sw_flocking_desc *desc) {
     if (!d.size) d.size = 100;
     if (!d.birds) d.birds = 200;
     if (!(d.visual > 0)) d.visual = 5;
+    /* Buckets as wide as the visual range (a query reads 3 x 3 of them on
+       average), or, where birds are sparse, wide enough to hold about two
+       each: a query then reads fewer buckets for a few more birds, which
+       is cheaper (bench models: flocking small) */
+    double cell = sqrt(2.0 * d.size * d.size / d.birds);
     sw_world *w = sw_world_new(&(sw_world_desc){.width = d.size, .height = d.size, .seed = d.seed,
-                                                .topology = SW_TOPO_TORUS, .space_cell = d.visual});
+                                                .topology = SW_TOPO_TORUS,
+                                                .space_cell = cell > d.visual ? cell : d.visual});
     if (!w) return NULL;
     sw_sched_set_kind_random(sw_world_sched(w), &sw_kind_boid, true);
     boid p = {.speed = 1.0, .separation = 1.0, .visual = d.visual,

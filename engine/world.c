@@ -689,48 +689,57 @@ typedef int64_t v2m __attribute__((vector_size(16)));
 /* v where mask is all ones, +0 where it is zero. */
 static inline v2d v2_keep(v2d v, v2m mask) { return (v2d)((v2m)v & mask); }
 
-/* Fold buckets [b, bend) into q->sums for a query without a kind filter,
- * with no branch on the distance test (which goes either way, so a branch
- * would be mispredicted often): an agent outside adds zeros, which leave
- * every sum as it was bit for bit (sums start at +0, and s + 0 == s for
- * every s but -0, which a sum starting at +0 never is), and its slot is
- * written but not counted. */
+/* Fold the buckets of rows [ay[j], by[j]] and columns [ax[i], bx[i]] (in
+ * the order scan_buckets takes them) into q->sums, for a query without a
+ * kind filter. No branch on the distance test, which goes either way (a
+ * branch would often be mispredicted): an agent outside adds zeros, which
+ * leave every sum as it was bit for bit (sums start at +0, and s + 0 == s
+ * for every s but -0, which a sum starting at +0 never is), and its slot is
+ * written but not counted. The sums stay in registers for the whole scan. */
 static inline __attribute__((always_inline)) void
-sum_run(const sw_world *w, space_query *q, const sw__sbucket *b, const sw__sbucket *bend,
-        bool wrap) {
-    sw_space_sums *m = q->sums;
-    /* everything in locals: the slots written could alias q's fields */
+sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const uint32_t *bx,
+         int ny, const uint32_t *ay, const uint32_t *by, bool wrap) {
     const v2d at = {q->x, q->y}, ext = {q->W, q->H}, half = {q->hw, q->hh};
     const v2d nhalf = -half;
     const double r2 = q->r2, rin2 = q->rin2;
-    v2d all = {m->dx, m->dy}, inner = {m->dx_in, m->dy_in};
-    uint32_t n = m->n, nin = m->n_in, skip = q->skip, nfound = q->nfound, *found = q->found;
+    v2d all = {0, 0}, inner = {0, 0};
+    uint32_t n = 0, nin = 0, skip = q->skip, nfound = 0;
+    uint32_t *restrict found = q->found; /* written only here: no reloads after each write */
     bool pair = q->pair != SW_SPACE_NO_PAIR;
-    for (; b < bend; b++) {
-        const sw__spoint *p = b->p, *end = p + b->n;
-        for (; p < end; p++) {
-            v2d d = (v2d){p->x, p->y} - at;
-            if (wrap) /* as the branches of sw_world_space_delta, without them */
-                d = d - v2_keep(ext, d > half) + v2_keep(ext, d < nhalf);
-            v2d sq = d * d;
-            double d2 = sq[0] + sq[1];
-            int64_t in = -(int64_t)((d2 <= r2) & (p->slot != skip));
-            int64_t inside = in & -(int64_t)(d2 < rin2);
-            all += v2_keep(d, (v2m){in, in});
-            inner += v2_keep(d, (v2m){inside, inside});
-            n -= (uint32_t)in;
-            nin -= (uint32_t)inside;
-            if (pair) {
-                found[nfound] = p->slot;
-                nfound -= (uint32_t)in;
-                if (nfound == SPACE_FOUND) {
-                    q->nfound = nfound;
-                    sums_flush(w, q);
-                    nfound = 0;
+    const sw__sbucket *buckets = w->buckets;
+    const size_t bw = w->bw;
+    for (int j = 0; j < ny; j++)
+        for (uint32_t cy = ay[j], cy1 = by[j]; cy <= cy1; cy++)
+            for (int i = 0; i < nx; i++) {
+                const sw__sbucket *b = buckets + cy * bw + ax[i];
+                const sw__sbucket *bend = buckets + cy * bw + bx[i] + 1;
+                for (; b < bend; b++) {
+                    const sw__spoint *p = b->p, *end = p + b->n;
+                    for (; p < end; p++) {
+                        v2d d = (v2d){p->x, p->y} - at;
+                        if (wrap) /* as the branches of sw_world_space_delta, without them */
+                            d = d - v2_keep(ext, d > half) + v2_keep(ext, d < nhalf);
+                        v2d sq = d * d;
+                        double d2 = sq[0] + sq[1];
+                        int64_t in = -(int64_t)((d2 <= r2) & (p->slot != skip));
+                        int64_t inside = in & -(int64_t)(d2 < rin2);
+                        all += v2_keep(d, (v2m){in, in});
+                        inner += v2_keep(d, (v2m){inside, inside});
+                        n -= (uint32_t)in;
+                        nin -= (uint32_t)inside;
+                        if (pair) {
+                            found[nfound] = p->slot;
+                            nfound -= (uint32_t)in;
+                            if (nfound == SPACE_FOUND) {
+                                q->nfound = nfound;
+                                sums_flush(w, q);
+                                nfound = 0;
+                            }
+                        }
+                    }
                 }
             }
-        }
-    }
+    sw_space_sums *m = q->sums;
     m->dx = all[0];
     m->dy = all[1];
     m->dx_in = inner[0];
@@ -772,10 +781,6 @@ fold_hit(space_query *q, uint32_t slot, double dx, double dy, double d2,
 static inline __attribute__((always_inline)) void
 scan_run(const sw_world *w, space_query *q, const sw__sbucket *b, const sw__sbucket *bend,
          bool wrap, int mode) {
-    if (mode == SCAN_SUMS) {
-        sum_run(w, q, b, bend, wrap);
-        return;
-    }
     bool want_ids = mode == SCAN_IDS;
     const struct sw__task *tasks = w->s->tasks;
     const double x = q->x, y = q->y, r2 = q->r2;
@@ -849,8 +854,8 @@ space_scan(const sw_world *w, space_query *q, double x, double y, double r) {
     int mode = q->ids ? SCAN_IDS : q->sums && q->ki == -1 ? SCAN_SUMS : SCAN_HITS;
     if (mode == SCAN_IDS && wrap) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, SCAN_IDS);
     else if (mode == SCAN_IDS) scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, SCAN_IDS);
-    else if (mode == SCAN_SUMS && wrap) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, SCAN_SUMS);
-    else if (mode == SCAN_SUMS) scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, SCAN_SUMS);
+    else if (mode == SCAN_SUMS && wrap) sum_scan(w, q, nx, ax, bx, ny, ay, by, true);
+    else if (mode == SCAN_SUMS) sum_scan(w, q, nx, ax, bx, ny, ay, by, false);
     else if (wrap) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, SCAN_HITS);
     else scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, SCAN_HITS);
     if (q->sums && q->nfound) sums_flush(w, q);
