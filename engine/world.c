@@ -669,6 +669,7 @@ static void sums_flush(const sw_world *w, space_query *q) {
     const struct sw__task *tasks = w->s->tasks;
     double vx = q->sums->vx, vy = q->sums->vy;
     for (uint32_t i = 0; i < q->nfound; i++) {
+        if (q->found[i] == q->skip) continue; /* found at the point, not wanted */
         const sw__frame *f = tasks[q->found[i]].top;
         while (f->parent) f = f->parent;
         const double *v = (const double *)(const void *)((const char *)(f + 1) + q->pair);
@@ -691,19 +692,22 @@ static inline v2d v2_keep(v2d v, v2m mask) { return (v2d)((v2m)v & mask); }
 
 /* Fold the buckets of rows [ay[j], by[j]] and columns [ax[i], bx[i]] (in
  * the order scan_buckets takes them) into q->sums, for a query without a
- * kind filter. No branch on the distance test, which goes either way (a
- * branch would often be mispredicted): an agent outside adds zeros, which
- * leave every sum as it was bit for bit (sums start at +0, and s + 0 == s
- * for every s but -0, which a sum starting at +0 never is), and its slot is
- * written but not counted. The sums stay in registers for the whole scan. */
+ * kind filter whose skipped agent, if any, sits at the query point. No
+ * branch on the distance test, which goes either way (a branch would often
+ * be mispredicted): an agent outside adds zeros, which leave every sum as it
+ * was bit for bit (sums start at +0, and s + 0 == s for every s but -0,
+ * which a sum starting at +0 never is), and its slot is written but not
+ * counted. The skipped agent is folded in like the others, adding zeros to
+ * the sums, and taken back out of the counts after (and of the pairs, by
+ * sums_flush). The sums stay in registers for the whole scan. */
 static inline __attribute__((always_inline)) void
 sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const uint32_t *bx,
          int ny, const uint32_t *ay, const uint32_t *by, bool wrap) {
     const v2d at = {q->x, q->y}, ext = {q->W, q->H}, half = {q->hw, q->hh};
     const v2d nhalf = -half;
-    const double r2 = q->r2, rin2 = q->rin2;
+    const v2d r2 = {q->r2, q->r2}, rin2 = {q->rin2, q->rin2};
     v2d all = {0, 0}, inner = {0, 0};
-    uint32_t n = 0, nin = 0, skip = q->skip, nfound = 0;
+    uint32_t n = 0, nin = 0, nfound = 0;
     uint32_t *restrict found = q->found; /* written only here: no reloads after each write */
     bool pair = q->pair != SW_SPACE_NO_PAIR;
     const sw__sbucket *buckets = w->buckets;
@@ -720,16 +724,16 @@ sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const ui
                         if (wrap) /* as the branches of sw_world_space_delta, without them */
                             d = d - v2_keep(ext, d > half) + v2_keep(ext, d < nhalf);
                         v2d sq = d * d;
-                        double d2 = sq[0] + sq[1];
-                        int64_t in = -(int64_t)((d2 <= r2) & (p->slot != skip));
-                        int64_t inside = in & -(int64_t)(d2 < rin2);
-                        all += v2_keep(d, (v2m){in, in});
-                        inner += v2_keep(d, (v2m){inside, inside});
-                        n -= (uint32_t)in;
-                        nin -= (uint32_t)inside;
+                        /* dx*dx + dy*dy in both lanes (the same sum either way round) */
+                        v2d d2 = sq + __builtin_shufflevector(sq, sq, 1, 0);
+                        v2m in = (v2m)(d2 <= r2), inside = in & (v2m)(d2 < rin2);
+                        all += v2_keep(d, in);
+                        inner += v2_keep(d, inside);
+                        n -= (uint32_t)in[0];
+                        nin -= (uint32_t)inside[0];
                         if (pair) {
                             found[nfound] = p->slot;
-                            nfound -= (uint32_t)in;
+                            nfound -= (uint32_t)in[0];
                             if (nfound == SPACE_FOUND) {
                                 q->nfound = nfound;
                                 sums_flush(w, q);
@@ -744,8 +748,9 @@ sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const ui
     m->dy = all[1];
     m->dx_in = inner[0];
     m->dy_in = inner[1];
-    m->n = n;
-    m->n_in = nin;
+    bool skipped = q->skip != SW__NIL; /* at the point: within r, and within r_in if r_in > 0 */
+    m->n = n - skipped;
+    m->n_in = nin - (skipped && q->rin2 > 0);
     q->nfound = nfound;
 }
 
@@ -831,6 +836,18 @@ scan_buckets(const sw_world *w, space_query *q, int nx, const uint32_t *ax, cons
         }
 }
 
+/* Whether the agent a sums query skips is nowhere in space (then forgotten)
+ * or at the query point (as sum_scan needs it). */
+static inline bool skip_at(const sw_world *w, space_query *q) {
+    if (q->skip == SW__NIL) return true;
+    if (q->skip >= w->slotcap || w->sbucket[q->skip] == SW__NIL) {
+        q->skip = SW__NIL;
+        return true;
+    }
+    const sw__spoint *p = &w->buckets[w->sbucket[q->skip]].p[w->sindex[q->skip]];
+    return p->x == q->x && p->y == q->y;
+}
+
 /* Run query `q` (its output, kind filter and fold settings filled in) for
  * the agents within r of (x, y). */
 static inline __attribute__((always_inline)) uint32_t
@@ -851,7 +868,7 @@ space_scan(const sw_world *w, space_query *q, double x, double y, double r) {
     q->hh = q->H / 2;
     /* each case its own copy of the loops, so that unused branches vanish */
     bool wrap = seamx || seamy;
-    int mode = q->ids ? SCAN_IDS : q->sums && q->ki == -1 ? SCAN_SUMS : SCAN_HITS;
+    int mode = q->ids ? SCAN_IDS : q->sums && q->ki == -1 && skip_at(w, q) ? SCAN_SUMS : SCAN_HITS;
     if (mode == SCAN_IDS && wrap) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, SCAN_IDS);
     else if (mode == SCAN_IDS) scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, SCAN_IDS);
     else if (mode == SCAN_SUMS && wrap) sum_scan(w, q, nx, ax, bx, ny, ay, by, true);
