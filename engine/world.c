@@ -196,7 +196,7 @@ static void on_spawn(sw_sched *s, sw_id id, void *ud) {
     w->pending = 0;
     if (reserve_slot(w, slot) != SW_OK) return;
     if (pending == 1) cell_link(w, slot, w->px, w->py);
-    else if (pending == 2) (void)space_link(w, slot, w->pfx, w->pfy); /* out of memory: not placed */
+    else if (pending == 2) (void)space_link(w, slot, w->pfx, w->pfy); /* no memory: unplaced */
     w->heading[slot] = 0;
 }
 
@@ -660,7 +660,7 @@ typedef struct space_query {
 
 #define SPACE_FOUND 256
 
-enum { SCAN_HITS, SCAN_IDS, SCAN_SUMS };
+enum { SCAN_HITS, SCAN_IDS, SCAN_SUMS }; /* what a query makes of the agents it finds */
 
 /* Add the pairs of the agents in q->found to the sums, in the order found
  * (their frames are read here, together, rather than one per candidate
@@ -779,14 +779,13 @@ fold_hit(space_query *q, uint32_t slot, double dx, double dy, double d2,
 }
 
 /* Scan buckets [b, bend) (a run of one row): the agents within r, in
- * bucket then arrival order, written as ids or as hits with offsets and
- * frames (only those of kind `ki`). Inlined into each case, so that the
- * unused branches disappear. (A bucket holds live agents only: the death
- * hook takes them out.) */
+ * bucket then arrival order, written as ids, or (only those of kind `ki`)
+ * as hits with offsets and frames or folded into q->sums by fold_hit.
+ * Inlined into each case, so that the unused branches disappear. (A bucket
+ * holds live agents only: the death hook takes them out.) */
 static inline __attribute__((always_inline)) void
 scan_run(const sw_world *w, space_query *q, const sw__sbucket *b, const sw__sbucket *bend,
-         bool wrap, int mode) {
-    bool want_ids = mode == SCAN_IDS;
+         bool wrap, bool want_ids) {
     const struct sw__task *tasks = w->s->tasks;
     const double x = q->x, y = q->y, r2 = q->r2;
     uint32_t n = q->n;
@@ -827,12 +826,12 @@ scan_run(const sw_world *w, space_query *q, const sw__sbucket *b, const sw__sbuc
  * (row-major bucket order), each row's columns as one or two runs. */
 static inline __attribute__((always_inline)) void
 scan_buckets(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const uint32_t *bx,
-             int ny, const uint32_t *ay, const uint32_t *by, bool wrap, int mode) {
+             int ny, const uint32_t *ay, const uint32_t *by, bool wrap, bool want_ids) {
     for (int j = 0; j < ny; j++)
         for (uint32_t cy = ay[j]; cy <= by[j]; cy++) {
             const sw__sbucket *row = w->buckets + (size_t)cy * w->bw;
-            scan_run(w, q, row + ax[0], row + bx[0] + 1, wrap, mode);
-            if (nx == 2) scan_run(w, q, row + ax[1], row + bx[1] + 1, wrap, mode);
+            scan_run(w, q, row + ax[0], row + bx[0] + 1, wrap, want_ids);
+            if (nx == 2) scan_run(w, q, row + ax[1], row + bx[1] + 1, wrap, want_ids);
         }
 }
 
@@ -869,12 +868,12 @@ space_scan(const sw_world *w, space_query *q, double x, double y, double r) {
     /* each case its own copy of the loops, so that unused branches vanish */
     bool wrap = seamx || seamy;
     int mode = q->ids ? SCAN_IDS : q->sums && q->ki == -1 && skip_at(w, q) ? SCAN_SUMS : SCAN_HITS;
-    if (mode == SCAN_IDS && wrap) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, SCAN_IDS);
-    else if (mode == SCAN_IDS) scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, SCAN_IDS);
+    if (mode == SCAN_IDS && wrap) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, true);
+    else if (mode == SCAN_IDS) scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, true);
     else if (mode == SCAN_SUMS && wrap) sum_scan(w, q, nx, ax, bx, ny, ay, by, true);
     else if (mode == SCAN_SUMS) sum_scan(w, q, nx, ax, bx, ny, ay, by, false);
-    else if (wrap) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, SCAN_HITS);
-    else scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, SCAN_HITS);
+    else if (wrap) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, false);
+    else scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, false);
     if (q->sums && q->nfound) sums_flush(w, q);
     return q->n;
 }
@@ -903,9 +902,9 @@ uint32_t sw_world_space_near_sums(const sw_world *w, double x, double y, double 
                                   sw_space_sums *sums) {
     *sums = (sw_space_sums){0};
     uint32_t found[SPACE_FOUND];
-    space_query q = {.ki = hits_filter(w, kind), .sums = sums, .found = found, .rin2 = r_in > 0 ? r_in * r_in : 0,
-                     .skip = sw_sched_alive(w->s, skip) ? sw_handle_slot(skip) : SW__NIL,
-                     .pair = pair};
+    space_query q = {.ki = hits_filter(w, kind), .sums = sums, .found = found,
+                     .rin2 = r_in > 0 ? r_in * r_in : 0, .pair = pair,
+                     .skip = sw_sched_alive(w->s, skip) ? sw_handle_slot(skip) : SW__NIL};
     space_scan(w, &q, x, y, r);
     return sums->n;
 }
