@@ -124,11 +124,31 @@ static inline void space_unlink(sw_world *w, uint32_t slot) {
     w->nspace--;
 }
 
+/* Free the storage of the empty buckets. Agents wandering over a fine
+ * index would otherwise leave storage in every bucket they ever visited;
+ * sweeping when the buckets with storage outnumber twice the agents in
+ * space (which fill at most that many) keeps it in proportion, at a cost
+ * spread over the many new buckets between two sweeps. */
+static void buckets_sweep(sw_world *w) {
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < w->nbstored; i++) {
+        sw__sbucket *bk = &w->buckets[w->bstored[i]];
+        if (bk->n) {
+            w->bstored[kept++] = w->bstored[i];
+            continue;
+        }
+        free(bk->p);
+        *bk = (sw__sbucket){0};
+    }
+    w->nbstored = kept;
+}
+
 /* Give bucket `b` room for one more agent (storage on first use, recorded
  * so that freeing the world finds it without visiting every bucket). */
 static int bucket_grow(sw_world *w, uint32_t b) {
     sw__sbucket *bk = &w->buckets[b];
     if (bk->n < bk->cap) return SW_OK;
+    if (!bk->p && w->nbstored >= 2 * ((uint64_t)w->nspace + 64)) buckets_sweep(w);
     if (!bk->p && w->nbstored == w->bstored_cap) {
         uint32_t cap = w->bstored_cap ? 2 * w->bstored_cap : 64;
         uint32_t *st = realloc(w->bstored, (size_t)cap * sizeof *st);
@@ -136,6 +156,7 @@ static int bucket_grow(sw_world *w, uint32_t b) {
         w->bstored = st;
         w->bstored_cap = cap;
     }
+    if (bk->cap > UINT32_MAX / 2) return SW_E_NOMEM;
     uint32_t cap = bk->cap ? 2 * bk->cap : 4;
     sw__spoint *p = realloc(bk->p, (size_t)cap * sizeof *p);
     if (!p) return SW_E_NOMEM;

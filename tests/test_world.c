@@ -476,6 +476,32 @@ Test(world, space_buckets_keep_arrival_order_through_moves_and_deaths) {
     sw_world_free(w);
 }
 
+Test(world, space_an_agent_wandering_over_a_fine_index_keeps_its_place) {
+    /* 10,000 buckets visited one after another (their storage is swept as
+       they empty): the index stays exact */
+    sw_world *w = sw_world_new(&(sw_world_desc){.width = 100, .height = 100, .space_cell = 1});
+    sw_id a = sw_world_spawn_at_point(w, &mover, NULL, 0.5, 0.5, 0);
+    sw_id b = sw_world_spawn_at_point(w, &mover, NULL, 50.5, 50.5, 0);
+    for (int i = 0; i < 10000; i++) {
+        double x = i % 100 + 0.5, y = i / 100 + 0.5;
+        cr_assert_eq(sw_world_space_place(w, a, x, y), SW_OK);
+        sw_id got[3];
+        uint32_t n = sw_world_space_near(w, x, y, 0.1, got, 3);
+        if (i == 5050) { /* on b's point, after it in its bucket */
+            cr_assert_eq(n, 2);
+            cr_assert(got[0] == b && got[1] == a);
+        } else {
+            cr_assert_eq(n, 1, "step %d: %u found", i, n);
+            cr_assert_eq(got[0], a);
+        }
+    }
+    double x, y;
+    cr_assert(sw_world_space_pos(w, b, &x, &y));
+    cr_assert(x == 50.5 && y == 50.5);
+    cr_assert_eq(sw_world_space_count(w), 2);
+    sw_world_free(w);
+}
+
 Test(world, space_wraps_on_a_torus_and_rejects_points_off_a_bounded_space) {
     sw_world *w = mk(10, 10, SW_TOPO_TORUS);
     sw_id a = sw_world_spawn_at_point(w, &idle, NULL, -0.5, 10.25, 0);
