@@ -15,8 +15,7 @@
 #include "models.h"
 
 #include <math.h>
-
-#define BOID_NEAR_MAX 4096 /* neighbours considered per bird and tick */
+#include <stddef.h>
 
 typedef struct {
     double x, y; /* a copy of its place in the world's space (its own query point) */
@@ -34,48 +33,39 @@ static void boid_init(sw_tasklet *t, void *frame) {
     sw_world_space_set_heading(sw_world_of(t), sw_self(t), atan2(f->vy, f->vx));
 }
 
-/* One bird's step: steer by its neighbours, then fly. The world's
- * near-query hands over each neighbour's minimum-image offset and frame (for
- * its velocity), so the world is asked once per bird. */
+/* One bird's step: steer by its neighbours, then fly. The world folds the
+ * neighbours' offsets (all, and those closer than the separation) and
+ * velocities (read from their frames) into sums in one pass over its
+ * index: the same sums, in the same order, as a loop over the list of
+ * neighbours would make. */
 static void fly(sw_tasklet *t, boid *f) {
     sw_world *w = sw_world_of(t);
     sw_id self = sw_self(t);
-    sw_space_hit near[BOID_NEAR_MAX];
-    uint32_t n = sw_world_space_near_hits(w, f->x, f->y, f->visual, &sw_kind_boid, near,
-                                          BOID_NEAR_MAX);
-    if (n > BOID_NEAR_MAX) n = BOID_NEAR_MAX;
-    double cx = 0, cy = 0, sx = 0, sy = 0, mx = 0, my = 0, sep2 = f->separation * f->separation;
-    uint32_t count = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        if (near[i].id == self) continue;
-        const boid *o = near[i].frame;
-        double dx = near[i].dx, dy = near[i].dy; /* heading to it */
-        cx += dx;
-        cy += dy;
-        if (dx * dx + dy * dy < sep2) {
-            sx -= dx;
-            sy -= dy;
-        }
-        mx += o->vx;
-        my += o->vy;
-        count++;
-    }
-    double k = 1.0 / (count > 0 ? count : 1);
-    f->vx += (cx * f->cohere + sx * f->separate + mx * f->match) * k;
-    f->vy += (cy * f->cohere + sy * f->separate + my * f->match) * k;
+    sw_space_sums m;
+    sw_world_space_near_sums(w, f->x, f->y, f->visual, f->separation, &sw_kind_boid, self,
+                             offsetof(boid, vx), &m);
+    /* cohere = sum of headings, separate = minus the sum of those closer
+       than the separation, match = sum of velocities */
+    double k = 1.0 / (m.n > 0 ? m.n : 1);
+    f->vx += (m.dx * f->cohere + -m.dx_in * f->separate + m.vx * f->match) * k;
+    f->vy += (m.dy * f->cohere + -m.dy_in * f->separate + m.vy * f->match) * k;
     double norm = sqrt(f->vx * f->vx + f->vy * f->vy);
     if (norm > 0) {
         f->vx /= norm;
         f->vy /= norm;
     }
-    double W = sw_world_width(w), H = sw_world_height(w);
+    const sw_world_desc *d = sw_world_desc_of(w);
+    double W = d->width, H = d->height;
     double x = f->x + f->vx * f->speed, y = f->y + f->vy * f->speed;
-    if (sw_world_topology(w) == SW_TOPO_TORUS) { /* wrapped as the world wraps it */
+    if (d->topology == SW_TOPO_TORUS) { /* wrapped as the world wraps it */
         x = x < 0 ? x + W : x >= W ? x - W : x;
         y = y < 0 ? y + H : y >= H ? y - H : y;
     }
     if (sw_world_space_place(w, self, x, y) == SW_OK) {
-        sw_world_space_pos(w, self, &f->x, &f->y); /* the world's copy, exactly */
+        f->x = x; /* the world keeps a point inside as it is... */
+        f->y = y;
+        if (!(x >= 0 && x < W && y >= 0 && y < H)) /* ...and wraps one rounded onto the edge */
+            sw_world_space_pos(w, self, &f->x, &f->y);
     } else { /* the wall of a bounded space: bounce off it */
         if (x < 0 || x >= W) f->vx = -f->vx;
         if (y < 0 || y >= H) f->vy = -f->vy;
@@ -116,8 +106,14 @@ sw_world *sw_flocking_new(const sw_flocking_desc *desc) {
     if (!d.size) d.size = 100;
     if (!d.birds) d.birds = 200;
     if (!(d.visual > 0)) d.visual = 5;
+    /* Buckets as wide as the visual range (a query reads 3 x 3 of them on
+       average), or, where birds are sparse, wide enough to hold about two
+       each: a query then reads fewer buckets for a few more birds, which
+       is cheaper (bench models: flocking small) */
+    double cell = sqrt(2.0 * d.size * d.size / d.birds);
     sw_world *w = sw_world_new(&(sw_world_desc){.width = d.size, .height = d.size, .seed = d.seed,
-                                                .topology = SW_TOPO_TORUS, .space_cell = d.visual});
+                                                .topology = SW_TOPO_TORUS,
+                                                .space_cell = cell > d.visual ? cell : d.visual});
     if (!w) return NULL;
     sw_sched_set_kind_random(sw_world_sched(w), &sw_kind_boid, true);
     boid p = {.speed = 1.0, .separation = 1.0, .visual = d.visual,

@@ -58,18 +58,21 @@ static int save_world(const sw_sched *s, void *ud, sw_pickle_buf *b, char *err, 
         for (uint32_t i = sw__cell_first(w, c); i != end; i = w->g[i].next) p = put_uv32(p, i);
     }
     if (ok) b->len = (size_t)(p - b->data);
-    uint32_t nb = w->bw * w->bh;
-    n = 0;
-    for (uint32_t k = 0; k < nb; k++) n += w->bucket_head[k] != SW__NIL;
-    ok = ok && sw__pk_uv(b, n);
-    for (uint32_t k = 0; ok && k < nb; k++) {
-        if (w->bucket_head[k] == SW__NIL) continue;
-        uint64_t cnt = 0;
-        for (uint32_t i = w->bucket_head[k]; i != SW__NIL; i = w->snext[i]) cnt++;
-        ok = sw__pk_uv(b, k) && sw__pk_uv(b, cnt);
-        for (uint32_t i = w->bucket_head[k]; ok && i != SW__NIL; i = w->snext[i])
-            ok = sw__pk_uv(b, i) && sw__pk_f64(b, w->sx[i]) && sw__pk_f64(b, w->sy[i]);
+    /* the buckets in ascending order, found among those with storage
+       rather than by visiting every bucket of a fine index */
+    uint32_t *used = NULL, nused = 0;
+    if (ok && sw__world_space_used(w, &used, &nused) != SW_OK) {
+        snprintf(err, errlen, "out of memory listing the space buckets");
+        return SW_E_NOMEM;
     }
+    ok = ok && sw__pk_uv(b, nused);
+    for (uint32_t u = 0; ok && u < nused; u++) {
+        const sw__sbucket *bk = &w->buckets[used[u]];
+        ok = sw__pk_uv(b, used[u]) && sw__pk_uv(b, bk->n);
+        for (uint32_t i = 0; ok && i < bk->n; i++)
+            ok = sw__pk_uv(b, bk->p[i].slot) && sw__pk_f64(b, bk->p[i].x) && sw__pk_f64(b, bk->p[i].y);
+    }
+    free(used);
     n = 0;
     for (uint32_t i = 0; i < limit; i++) n += sw__world_heading(w, i) != 0 && sw_sched_id_at(s, i);
     ok = ok && sw__pk_uv(b, n);
@@ -156,15 +159,13 @@ static int load_world(sw_sched *s, void *ud, const uint8_t *data, size_t len, ch
     }
     for (uint32_t i = 0; i < old_cap; i++) {
         w->g[i] = (sw__gslot){SW__NIL, 0, 0, SW__NIL, SW__NIL};
-        w->sx[i] = w->sy[i] = w->heading[i] = 0;
-        w->sbucket[i] = w->snext[i] = w->sprev[i] = SW__NIL;
+        w->heading[i] = 0;
         w->mailbox[i] = SW_CHAN_NONE;
     }
     sw__world_clear_cells(w);
-    memset(w->bucket_head, 0xff, (size_t)w->bw * w->bh * sizeof *w->bucket_head);
-    memset(w->bucket_tail, 0xff, (size_t)w->bw * w->bh * sizeof *w->bucket_tail);
+    sw__world_space_clear(w);
     if (w->cell_chan) memset(w->cell_chan, 0, (size_t)w->ncells * sizeof *w->cell_chan);
-    w->occupied = w->nspace = 0;
+    w->occupied = 0;
     w->pending = 0;
     w->rng_ctr = rng;
 
@@ -226,21 +227,14 @@ static int load_world(sw_sched *s, void *ud, const uint8_t *data, size_t len, ch
                 sw__rd_fail(&r, "slot %u in space is not a live agent, is there twice, or lies outside", slot);
                 break;
             }
-            uint32_t bx = (uint32_t)(x / w->bsize), by = (uint32_t)(y / w->bsize);
-            if (bx >= w->bw) bx = w->bw - 1;
-            if (by >= w->bh) by = w->bh - 1;
-            if (by * w->bw + bx != k) {
+            if (sw__world_bucket_of(w, x, y) != k) {
                 sw__rd_fail(&r, "slot %u is listed in a bucket its position is not in", slot);
                 break;
             }
-            w->sx[slot] = x;
-            w->sy[slot] = y;
-            w->sbucket[slot] = (uint32_t)k;
-            w->snext[slot] = SW__NIL;
-            w->sprev[slot] = w->bucket_tail[k];
-            if (w->bucket_tail[k] == SW__NIL) w->bucket_head[k] = slot; else w->snext[w->bucket_tail[k]] = slot;
-            w->bucket_tail[k] = slot;
-            w->nspace++;
+            if (sw__world_space_append(w, slot, (uint32_t)k, x, y) != SW_OK) {
+                snprintf(err, errlen, "out of memory for the space buckets");
+                return SW_E_NOMEM;
+            }
         }
     }
     n = sw__rd_uvmax(&r, s->ntasks, "heading count");
@@ -317,8 +311,9 @@ bool sw_pickle_world_pos(const sw_world *w, uint32_t slot, double *x, double *y)
         return true;
     }
     if (w->sbucket[slot] != SW__NIL) {
-        *x = w->sx[slot];
-        *y = w->sy[slot];
+        const sw__spoint *p = &w->buckets[w->sbucket[slot]].p[w->sindex[slot]];
+        *x = p->x;
+        *y = p->y;
         return true;
     }
     return false;

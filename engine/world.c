@@ -1,10 +1,10 @@
 /* world.c - the grid, the continuous space, layers and keyed channels.
  *
- * Spatial indexes are intrusive doubly linked lists through per-slot arrays:
- * each cell (and each continuous-space bucket) keeps its agents in arrival
- * order, so placing, moving and removing are O(1) and iteration order never
- * depends on an address. The scheduler's spawn and death hooks keep the
- * indexes exact whoever spawns or kills. */
+ * The grid index is intrusive doubly linked lists through per-slot arrays;
+ * the continuous-space index is an array per bucket of positions and slots
+ * (what a near-query reads, contiguous). Both keep their agents in arrival
+ * order, so iteration order never depends on an address. The scheduler's
+ * spawn and death hooks keep the indexes exact whoever spawns or kills. */
 #include "world_int.h"
 #include "rng.h"
 
@@ -45,10 +45,6 @@ int sw__world_reserve(sw_world *w, uint32_t slots) {
     sw__gslot *base = w->g ? w->g - w->ncells : NULL;
     sw__gslot *g = grow(base, (size_t)w->ncells + cap, sizeof *g);
     if (g) w->g = g + w->ncells;
-    double *sx = grow(w->sx, cap, sizeof *sx);
-    if (sx) w->sx = sx;
-    double *sy = grow(w->sy, cap, sizeof *sy);
-    if (sy) w->sy = sy;
     double *hd = grow(w->heading, cap, sizeof *hd);
     if (hd) w->heading = hd;
     /* directions only once somebody gives one (sw_world_space_set_direction) */
@@ -58,20 +54,18 @@ int sw__world_reserve(sw_world *w, uint32_t slots) {
     if (hy) w->hdy = hy;
     uint32_t *sb = grow(w->sbucket, cap, sizeof *sb);
     if (sb) w->sbucket = sb;
-    uint32_t *sn = grow(w->snext, cap, sizeof *sn);
-    if (sn) w->snext = sn;
-    uint32_t *sp = grow(w->sprev, cap, sizeof *sp);
-    if (sp) w->sprev = sp;
+    uint32_t *si = grow(w->sindex, cap, sizeof *si);
+    if (si) w->sindex = si;
     sw_chan *mb = grow(w->mailbox, cap, sizeof *mb);
     if (mb) w->mailbox = mb;
-    if (!g || !sx || !sy || !hd || (w->hdx && !hx) || (w->hdy && !hy) || !sb || !sn || !sp || !mb) {
+    if (!g || !hd || (w->hdx && !hx) || (w->hdy && !hy) || !sb || !si || !mb) {
         errf(w, "out of memory for %u agents", slots);
         return SW_E_NOMEM;
     }
     for (uint32_t i = w->slotcap; i < cap; i++) {
         w->g[i] = (sw__gslot){SW__NIL, 0, 0, SW__NIL, SW__NIL};
-        w->sx[i] = w->sy[i] = w->heading[i] = 0;
-        w->sbucket[i] = w->snext[i] = w->sprev[i] = SW__NIL;
+        w->heading[i] = 0;
+        w->sbucket[i] = w->sindex[i] = SW__NIL;
         w->mailbox[i] = SW_CHAN_NONE;
     }
     for (uint32_t i = w->slotcap; w->hdx && i < cap; i++) w->hdx[i] = w->hdy[i] = NAN;
@@ -115,35 +109,109 @@ static inline void cell_move(sw_world *w, uint32_t slot, int32_t x, int32_t y, u
     sw__cell_link(w, slot, (uint32_t)y * w->d.width + (uint32_t)x, kind);
 }
 
-/* ---- continuous-space lists --------------------------------------------------- */
+/* ---- continuous-space buckets ------------------------------------------------- */
 
 static inline uint32_t bucket_of(const sw_world *w, double x, double y) {
-    uint32_t bx = (uint32_t)(x / w->bsize), by = (uint32_t)(y / w->bsize);
-    if (bx >= w->bw) bx = w->bw - 1;
-    if (by >= w->bh) by = w->bh - 1;
-    return by * w->bw + bx;
+    return sw__world_bucket_of(w, x, y);
 }
 
+/* Take `slot` out of its bucket, closing the gap so that the others keep
+ * their arrival order (a bucket holds about as many agents as a query near
+ * it reads, so the shift costs no more than one query). */
 static inline void space_unlink(sw_world *w, uint32_t slot) {
     uint32_t b = w->sbucket[slot];
     if (b == SW__NIL) return;
-    uint32_t n = w->snext[slot], p = w->sprev[slot];
-    if (p == SW__NIL) w->bucket_head[b] = n; else w->snext[p] = n;
-    if (n == SW__NIL) w->bucket_tail[b] = p; else w->sprev[n] = p;
-    w->sbucket[slot] = w->snext[slot] = w->sprev[slot] = SW__NIL;
+    sw__sbucket *bk = &w->buckets[b];
+    for (uint32_t i = w->sindex[slot] + 1; i < bk->n; i++) {
+        bk->p[i - 1] = bk->p[i];
+        w->sindex[bk->p[i].slot] = i - 1;
+    }
+    bk->n--;
+    w->sbucket[slot] = w->sindex[slot] = SW__NIL;
     w->nspace--;
 }
 
-static inline void space_link(sw_world *w, uint32_t slot, double x, double y) {
-    uint32_t b = bucket_of(w, x, y);
-    w->sx[slot] = x;
-    w->sy[slot] = y;
+/* Free the storage of the empty buckets. Agents wandering over a fine
+ * index would otherwise leave storage in every bucket they ever visited;
+ * sweeping when the buckets with storage outnumber twice the agents in
+ * space (which fill at most that many) keeps it in proportion, at a cost
+ * spread over the many new buckets between two sweeps. */
+static void buckets_sweep(sw_world *w) {
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < w->nbstored; i++) {
+        sw__sbucket *bk = &w->buckets[w->bstored[i]];
+        if (bk->n) {
+            w->bstored[kept++] = w->bstored[i];
+            continue;
+        }
+        free(bk->p);
+        *bk = (sw__sbucket){0};
+    }
+    w->nbstored = kept;
+}
+
+/* Give bucket `b` room for one more agent (storage on first use, recorded
+ * so that freeing the world finds it without visiting every bucket). */
+static int bucket_grow(sw_world *w, uint32_t b) {
+    sw__sbucket *bk = &w->buckets[b];
+    if (bk->n < bk->cap) return SW_OK;
+    if (!bk->p && w->nbstored >= 2 * ((uint64_t)w->nspace + 64)) buckets_sweep(w);
+    if (!bk->p && w->nbstored == w->bstored_cap) {
+        uint32_t cap = w->bstored_cap ? 2 * w->bstored_cap : 64;
+        uint32_t *st = realloc(w->bstored, (size_t)cap * sizeof *st);
+        if (!st) return SW_E_NOMEM;
+        w->bstored = st;
+        w->bstored_cap = cap;
+    }
+    if (bk->cap > UINT32_MAX / 2) return SW_E_NOMEM;
+    uint32_t cap = bk->cap ? 2 * bk->cap : 4;
+    sw__spoint *p = realloc(bk->p, (size_t)cap * sizeof *p);
+    if (!p) return SW_E_NOMEM;
+    if (!bk->p) w->bstored[w->nbstored++] = b;
+    bk->p = p;
+    bk->cap = cap;
+    return SW_OK;
+}
+
+int sw__world_space_append(sw_world *w, uint32_t slot, uint32_t b, double x, double y) {
+    if (__builtin_expect(w->buckets[b].n == w->buckets[b].cap, 0) && bucket_grow(w, b) != SW_OK) {
+        errf(w, "out of memory for a space bucket");
+        return SW_E_NOMEM;
+    }
+    sw__sbucket *bk = &w->buckets[b];
+    bk->p[bk->n] = (sw__spoint){x, y, slot, 0};
     w->sbucket[slot] = b;
-    w->snext[slot] = SW__NIL;
-    w->sprev[slot] = w->bucket_tail[b];
-    if (w->bucket_tail[b] == SW__NIL) w->bucket_head[b] = slot; else w->snext[w->bucket_tail[b]] = slot;
-    w->bucket_tail[b] = slot;
+    w->sindex[slot] = bk->n++;
     w->nspace++;
+    return SW_OK;
+}
+
+static inline int space_link(sw_world *w, uint32_t slot, double x, double y) {
+    return sw__world_space_append(w, slot, bucket_of(w, x, y), x, y);
+}
+
+void sw__world_space_clear(sw_world *w) {
+    for (uint32_t i = 0; i < w->nbstored; i++) w->buckets[w->bstored[i]].n = 0;
+    for (uint32_t i = 0; i < w->slotcap; i++) w->sbucket[i] = w->sindex[i] = SW__NIL;
+    w->nspace = 0;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+int sw__world_space_used(const sw_world *w, uint32_t **out, uint32_t *n) {
+    *out = NULL;
+    *n = 0;
+    if (!w->nbstored) return SW_OK;
+    uint32_t *v = malloc((size_t)w->nbstored * sizeof *v);
+    if (!v) return SW_E_NOMEM;
+    for (uint32_t i = 0; i < w->nbstored; i++)
+        if (w->buckets[w->bstored[i]].n) v[(*n)++] = w->bstored[i];
+    qsort(v, *n, sizeof *v, cmp_u32);
+    *out = v;
+    return SW_OK;
 }
 
 /* ---- hooks ---------------------------------------------------------------------- */
@@ -156,7 +224,7 @@ static void on_spawn(sw_sched *s, sw_id id, void *ud) {
     w->pending = 0;
     if (reserve_slot(w, slot) != SW_OK) return;
     if (pending == 1) cell_move(w, slot, w->px, w->py, s->tasks[slot].kind);
-    else if (pending == 2) space_link(w, slot, w->pfx, w->pfy);
+    else if (pending == 2) (void)space_link(w, slot, w->pfx, w->pfy); /* no memory: unplaced */
     w->heading[slot] = 0;
 }
 
@@ -201,16 +269,12 @@ sw_world *sw_world_new(const sw_world_desc *desc) {
     w->bh = (uint32_t)ceil(d.height / d.space_cell);
     if (w->bw < 1) w->bw = 1;
     if (w->bh < 1) w->bh = 1;
-    w->bucket_head = malloc((size_t)w->bw * w->bh * sizeof *w->bucket_head);
-    w->bucket_tail = malloc((size_t)w->bw * w->bh * sizeof *w->bucket_tail);
-    if (!w->s || !w->bucket_head ||
-        !w->bucket_tail || sw__world_reserve(w, 1024) != SW_OK) {
+    w->buckets = calloc((size_t)w->bw * w->bh, sizeof *w->buckets);
+    if (!w->s || !w->buckets || sw__world_reserve(w, 1024) != SW_OK) {
         sw_world_free(w);
         return NULL;
     }
     sw__world_clear_cells(w);
-    memset(w->bucket_head, 0xff, (size_t)w->bw * w->bh * sizeof *w->bucket_head);
-    memset(w->bucket_tail, 0xff, (size_t)w->bw * w->bh * sizeof *w->bucket_tail);
     sw_sched_on_spawn(w->s, on_spawn, w);
     sw_sched_on_death(w->s, on_death, w);
     return w;
@@ -220,10 +284,11 @@ void sw_world_free(sw_world *w) {
     if (!w) return;
     sw_sched_free(w->s);
     if (w->g) free(w->g - w->ncells);
-    free(w->sx); free(w->sy); free(w->heading); free(w->hdx); free(w->hdy);
-    free(w->sbucket); free(w->snext); free(w->sprev); free(w->mailbox);
+    free(w->heading); free(w->hdx); free(w->hdy);
+    free(w->sbucket); free(w->sindex); free(w->mailbox);
     free(w->cell_chan);
-    free(w->bucket_head); free(w->bucket_tail);
+    for (uint32_t i = 0; w->buckets && i < w->nbstored; i++) free(w->buckets[w->bstored[i]].p);
+    free(w->buckets); free(w->bstored);
     for (int i = 0; i < w->nlayers; i++) {
         free(w->layers[i].name);
         free(w->layers[i].data);
@@ -492,14 +557,15 @@ int sw_world_space_place(sw_world *w, sw_id id, double x, double y) {
     if (!slot_of(w, id, &slot)) return SW_E_STALE;
     if (!space_wrap(w, &x, &y)) return SW_E_INVALID;
     if (reserve_slot(w, slot) != SW_OK) return SW_E_NOMEM;
-    if (w->sbucket[slot] == bucket_of(w, x, y)) {
-        w->sx[slot] = x; /* same bucket: keep its place in the list */
-        w->sy[slot] = y;
+    uint32_t b = bucket_of(w, x, y);
+    if (w->sbucket[slot] == b) { /* same bucket: keep its place in the order */
+        sw__spoint *p = &w->buckets[b].p[w->sindex[slot]];
+        p->x = x;
+        p->y = y;
         return SW_OK;
     }
     space_unlink(w, slot);
-    space_link(w, slot, x, y);
-    return SW_OK;
+    return sw__world_space_append(w, slot, b, x, y);
 }
 
 int sw_world_space_unplace(sw_world *w, sw_id id) {
@@ -512,8 +578,9 @@ int sw_world_space_unplace(sw_world *w, sw_id id) {
 bool sw_world_space_pos(const sw_world *w, sw_id id, double *x, double *y) {
     uint32_t slot;
     if (!slot_of(w, id, &slot) || slot >= w->slotcap || w->sbucket[slot] == SW__NIL) return false;
-    if (x) *x = w->sx[slot];
-    if (y) *y = w->sy[slot];
+    const sw__spoint *p = &w->buckets[w->sbucket[slot]].p[w->sindex[slot]];
+    if (x) *x = p->x;
+    if (y) *y = p->y;
     return true;
 }
 
@@ -626,80 +693,272 @@ static inline int bucket_ranges(double c, double r, double extent, double bs, ui
     return 1;
 }
 
-/* The one scan behind both near-queries: the agents within r of (x, y), in
- * bucket order then arrival order, written as ids (`ids`) or as hits with
- * offsets and frames (`hits`, only those of kind `ki`, see kind_filter).
- * Inlined into each query, and the loop into each case, so that the unused
- * branches disappear. (A bucket list holds live agents only: the death hook
- * takes them off.) */
-static inline __attribute__((always_inline)) uint32_t
-scan_buckets(const sw_world *w, double x, double y, double r2, int ki, bool wrap, int nx,
-             const uint32_t *ax, const uint32_t *bx, int ny, const uint32_t *ay,
-             const uint32_t *by, sw_id *ids, sw_space_hit *hits, uint32_t cap) {
-    /* the minimum image exactly as sw_world_space_delta takes it */
-    const double W = w->d.width, H = w->d.height, hw = W / 2, hh = H / 2;
-    const double *px = w->sx, *py = w->sy;
-    const uint32_t *next = w->snext, *head = w->bucket_head;
+/* What one near-query carries through its scan. */
+typedef struct space_query {
+    double x, y, r2;
+    double W, H, hw, hh; /* the minimum image exactly as sw_world_space_delta takes it */
+    int ki;              /* kind filter for hits (see kind_filter) */
+    sw_id *ids;          /* ids out, or NULL: hits out */
+    sw_space_hit *hits;
+    uint32_t cap, n;
+    /* sums instead of a list (sw_world_space_near_sums) */
+    sw_space_sums *sums;
+    double rin2;
+    uint32_t skip; /* a slot never folded in (SW__NIL: none) */
+    size_t pair;
+    uint32_t nfound;  /* slots found whose pair is still to be added */
+    uint32_t *found;  /* SPACE_FOUND of them */
+} space_query;
+
+#define SPACE_FOUND 256
+
+enum { SCAN_HITS, SCAN_IDS, SCAN_SUMS }; /* what a query makes of the agents it finds */
+
+/* Add the pairs of the agents in q->found to the sums, in the order found
+ * (their frames are read here, together, rather than one per candidate
+ * between the distance tests). */
+static void sums_flush(const sw_world *w, space_query *q) {
     const struct sw__task *tasks = w->s->tasks;
-    uint32_t n = 0;
+    double vx = q->sums->vx, vy = q->sums->vy;
+    for (uint32_t i = 0; i < q->nfound; i++) {
+        if (q->found[i] == q->skip) continue; /* found at the point, not wanted */
+        const sw__frame *f = tasks[q->found[i]].top;
+        while (f->parent) f = f->parent;
+        const double *v = (const double *)(const void *)((const char *)(f + 1) + q->pair);
+        vx += v[0];
+        vy += v[1];
+    }
+    q->sums->vx = vx;
+    q->sums->vy = vy;
+    q->nfound = 0;
+}
+
+/* Two doubles (an x and a y) worked on together, and the lane masks
+ * (all ones or zeros) their comparisons give: GCC's vector extensions, SSE2
+ * on x86-64 and NEON on arm64, each lane exactly the scalar operation. */
+typedef double v2d __attribute__((vector_size(16)));
+typedef int64_t v2m __attribute__((vector_size(16)));
+
+/* v where mask is all ones, +0 where it is zero. */
+static inline v2d v2_keep(v2d v, v2m mask) { return (v2d)((v2m)v & mask); }
+
+/* Fold the buckets of rows [ay[j], by[j]] and columns [ax[i], bx[i]] (in
+ * the order scan_buckets takes them) into q->sums, for a query without a
+ * kind filter whose skipped agent, if any, sits at the query point. No
+ * branch on the distance test, which goes either way (a branch would often
+ * be mispredicted): an agent outside adds zeros, which leave every sum as it
+ * was bit for bit (sums start at +0, and s + 0 == s for every s but -0,
+ * which a sum starting at +0 never is), and its slot is written but not
+ * counted. The skipped agent is folded in like the others, adding zeros to
+ * the sums, and taken back out of the counts after (and of the pairs, by
+ * sums_flush). The sums stay in registers for the whole scan. */
+static inline __attribute__((always_inline)) void
+sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const uint32_t *bx,
+         int ny, const uint32_t *ay, const uint32_t *by, bool wrap) {
+    const v2d at = {q->x, q->y}, ext = {q->W, q->H}, half = {q->hw, q->hh};
+    const v2d nhalf = -half;
+    const v2d r2 = {q->r2, q->r2}, rin2 = {q->rin2, q->rin2};
+    v2d all = {0, 0}, inner = {0, 0};
+    uint32_t n = 0, nin = 0, nfound = 0;
+    uint32_t *restrict found = q->found; /* written only here: no reloads after each write */
+    bool pair = q->pair != SW_SPACE_NO_PAIR;
+    const sw__sbucket *buckets = w->buckets;
+    const size_t bw = w->bw;
     for (int j = 0; j < ny; j++)
-        for (uint32_t cy = ay[j]; cy <= by[j]; cy++)
+        for (uint32_t cy = ay[j], cy1 = by[j]; cy <= cy1; cy++)
             for (int i = 0; i < nx; i++) {
-                const uint32_t *row = head + (size_t)cy * w->bw;
-                for (uint32_t cx = ax[i], cx1 = bx[i]; cx <= cx1; cx++) {
-                    for (uint32_t slot = row[cx]; slot != SW__NIL; slot = next[slot]) {
-                        double dx = px[slot] - x, dy = py[slot] - y;
-                        if (wrap) {
-                            if (dx > hw) dx -= W; else if (dx < -hw) dx += W;
-                            if (dy > hh) dy -= H; else if (dy < -hh) dy += H;
+                const sw__sbucket *b = buckets + cy * bw + ax[i];
+                const sw__sbucket *bend = buckets + cy * bw + bx[i] + 1;
+                for (; b < bend; b++) {
+                    const sw__spoint *p = b->p, *end = p + b->n;
+                    for (; p < end; p++) {
+                        v2d d = (v2d){p->x, p->y} - at;
+                        if (wrap) /* as the branches of sw_world_space_delta, without them */
+                            d = d - v2_keep(ext, d > half) + v2_keep(ext, d < nhalf);
+                        v2d sq = d * d;
+                        /* dx*dx + dy*dy in both lanes (the same sum either way round) */
+                        v2d d2 = sq + __builtin_shufflevector(sq, sq, 1, 0);
+                        v2m in = (v2m)(d2 <= r2), inside = in & (v2m)(d2 < rin2);
+                        all += v2_keep(d, in);
+                        inner += v2_keep(d, inside);
+                        n -= (uint32_t)in[0];
+                        nin -= (uint32_t)inside[0];
+                        if (pair) {
+                            found[nfound] = p->slot;
+                            nfound -= (uint32_t)in[0];
+                            if (nfound == SPACE_FOUND) {
+                                q->nfound = nfound;
+                                sums_flush(w, q);
+                                nfound = 0;
+                            }
                         }
-                        if (dx * dx + dy * dy > r2) continue;
-                        if (ids) {
-                            if (n < cap) ids[n] = id_of_kind(w->s, slot, -1);
-                            n++;
-                            continue;
-                        }
-                        const struct sw__task *k = &tasks[slot];
-                        if (ki != -1 && k->kind != ki) continue;
-                        if (n < cap) {
-                            const sw__frame *f = k->top;
-                            while (f->parent) f = f->parent;
-                            hits[n] = (sw_space_hit){sw_handle_make(slot, k->gen), dx, dy,
-                                                     (void *)(f + 1)};
-                        }
-                        n++;
                     }
                 }
             }
-    return n;
+    sw_space_sums *m = q->sums;
+    m->dx = all[0];
+    m->dy = all[1];
+    m->dx_in = inner[0];
+    m->dy_in = inner[1];
+    bool skipped = q->skip != SW__NIL; /* at the point: within r, and within r_in if r_in > 0 */
+    m->n = n - skipped;
+    m->n_in = nin - (skipped && q->rin2 > 0);
+    q->nfound = nfound;
 }
 
+/* Fold one agent found (slot, its offset, its task) into q->sums: the
+ * branching fold, for a query with a kind filter. */
+static inline __attribute__((always_inline)) void
+fold_hit(space_query *q, uint32_t slot, double dx, double dy, double d2,
+         const struct sw__task *k) {
+    sw_space_sums *m = q->sums;
+    if (slot == q->skip) return;
+    m->n++;
+    m->dx += dx;
+    m->dy += dy;
+    if (d2 < q->rin2) {
+        m->n_in++;
+        m->dx_in += dx;
+        m->dy_in += dy;
+    }
+    if (q->pair != SW_SPACE_NO_PAIR) {
+        const sw__frame *f = k->top;
+        while (f->parent) f = f->parent;
+        const double *v = (const double *)(const void *)((const char *)(f + 1) + q->pair);
+        m->vx += v[0];
+        m->vy += v[1];
+    }
+}
+
+/* Scan buckets [b, bend) (a run of one row): the agents within r, in
+ * bucket then arrival order, written as ids, or (only those of kind `ki`)
+ * as hits with offsets and frames or folded into q->sums by fold_hit.
+ * Inlined into each case, so that the unused branches disappear. (A bucket
+ * holds live agents only: the death hook takes them out.) */
+static inline __attribute__((always_inline)) void
+scan_run(const sw_world *w, space_query *q, const sw__sbucket *b, const sw__sbucket *bend,
+         bool wrap, bool want_ids) {
+    const struct sw__task *tasks = w->s->tasks;
+    const double x = q->x, y = q->y, r2 = q->r2;
+    uint32_t n = q->n;
+    for (; b < bend; b++) {
+        const sw__spoint *p = b->p, *end = p + b->n;
+        for (; p < end; p++) {
+            double dx = p->x - x, dy = p->y - y;
+            if (wrap) {
+                if (dx > q->hw) dx -= q->W; else if (dx < -q->hw) dx += q->W;
+                if (dy > q->hh) dy -= q->H; else if (dy < -q->hh) dy += q->H;
+            }
+            double d2 = dx * dx + dy * dy;
+            if (d2 > r2) continue;
+            uint32_t slot = p->slot;
+            if (want_ids) {
+                if (n < q->cap) q->ids[n] = id_of_kind(w->s, slot, -1);
+                n++;
+                continue;
+            }
+            const struct sw__task *k = &tasks[slot];
+            if (q->ki != -1 && k->kind != q->ki) continue;
+            if (q->sums) {
+                fold_hit(q, slot, dx, dy, d2, k);
+                continue;
+            }
+            if (n < q->cap) {
+                const sw__frame *f = k->top;
+                while (f->parent) f = f->parent;
+                q->hits[n] = (sw_space_hit){sw_handle_make(slot, k->gen), dx, dy, (void *)(f + 1)};
+            }
+            n++;
+        }
+    }
+    q->n = n;
+}
+
+/* The buckets of rows [ay[j], by[j]] and columns [ax[i], bx[i]], row by row
+ * (row-major bucket order), each row's columns as one or two runs. */
+static inline __attribute__((always_inline)) void
+scan_buckets(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const uint32_t *bx,
+             int ny, const uint32_t *ay, const uint32_t *by, bool wrap, bool want_ids) {
+    for (int j = 0; j < ny; j++)
+        for (uint32_t cy = ay[j]; cy <= by[j]; cy++) {
+            const sw__sbucket *row = w->buckets + (size_t)cy * w->bw;
+            scan_run(w, q, row + ax[0], row + bx[0] + 1, wrap, want_ids);
+            if (nx == 2) scan_run(w, q, row + ax[1], row + bx[1] + 1, wrap, want_ids);
+        }
+}
+
+/* Whether the agent a sums query skips is nowhere in space (then forgotten)
+ * or at the query point (as sum_scan needs it). */
+static inline bool skip_at(const sw_world *w, space_query *q) {
+    if (q->skip == SW__NIL) return true;
+    if (q->skip >= w->slotcap || w->sbucket[q->skip] == SW__NIL) {
+        q->skip = SW__NIL;
+        return true;
+    }
+    const sw__spoint *p = &w->buckets[w->sbucket[q->skip]].p[w->sindex[q->skip]];
+    return p->x == q->x && p->y == q->y;
+}
+
+/* Run query `q` (its output, kind filter and fold settings filled in) for
+ * the agents within r of (x, y). */
 static inline __attribute__((always_inline)) uint32_t
-space_scan(const sw_world *w, double x, double y, double r, int ki, sw_id *ids,
-           sw_space_hit *hits, uint32_t cap) {
-    if (!(r >= 0) || !isfinite(x) || !isfinite(y) || ki == -2) return 0;
+space_scan(const sw_world *w, space_query *q, double x, double y, double r) {
+    if (!(r >= 0) || !isfinite(x) || !isfinite(y) || q->ki == -2) return 0;
     bool torus = w->d.topology == SW_TOPO_TORUS, seamx, seamy;
     if (torus && !space_wrap(w, &x, &y)) return 0;
     uint32_t ax[2], bx[2], ay[2], by[2];
     int nx = bucket_ranges(x, r, w->d.width, w->bsize, w->bw, torus, ax, bx, &seamx);
     int ny = bucket_ranges(y, r, w->d.height, w->bsize, w->bh, torus, ay, by, &seamy);
-    if (seamx || seamy)
-        return scan_buckets(w, x, y, r * r, ki, true, nx, ax, bx, ny, ay, by, ids, hits, cap);
-    return scan_buckets(w, x, y, r * r, ki, false, nx, ax, bx, ny, ay, by, ids, hits, cap);
+    if (nx == 0) return 0;
+    q->x = x;
+    q->y = y;
+    q->r2 = r * r;
+    q->W = w->d.width;
+    q->H = w->d.height;
+    q->hw = q->W / 2;
+    q->hh = q->H / 2;
+    /* each case its own copy of the loops, so that unused branches vanish */
+    bool wrap = seamx || seamy;
+    int mode = q->ids ? SCAN_IDS : q->sums && q->ki == -1 && skip_at(w, q) ? SCAN_SUMS : SCAN_HITS;
+    if (mode == SCAN_IDS && wrap) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, true);
+    else if (mode == SCAN_IDS) scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, true);
+    else if (mode == SCAN_SUMS && wrap) sum_scan(w, q, nx, ax, bx, ny, ay, by, true);
+    else if (mode == SCAN_SUMS) sum_scan(w, q, nx, ax, bx, ny, ay, by, false);
+    else if (wrap) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, false);
+    else scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, false);
+    if (q->sums && q->nfound) sums_flush(w, q);
+    return q->n;
+}
+
+/* The kind filter of a hits query: every live agent of that kind (the
+ * usual case, a world of birds) needs no agent found checked. */
+static inline int hits_filter(const sw_world *w, const sw_kind *kind) {
+    int ki = kind_filter(w, kind);
+    return ki >= 0 && w->s->kinds[ki].live == w->s->live ? -1 : ki;
 }
 
 uint32_t sw_world_space_near(const sw_world *w, double x, double y, double r, sw_id *out,
                              uint32_t cap) {
-    return space_scan(w, x, y, r, -1, out, NULL, cap);
+    space_query q = {.ki = -1, .ids = out, .cap = cap, .skip = SW__NIL};
+    return space_scan(w, &q, x, y, r);
 }
 
 uint32_t sw_world_space_near_hits(const sw_world *w, double x, double y, double r,
                                   const sw_kind *kind, sw_space_hit *out, uint32_t cap) {
-    int ki = kind_filter(w, kind);
-    /* every live agent of that kind (the usual case, a world of birds): no
-       agent found needs its kind checked */
-    if (ki >= 0 && w->s->kinds[ki].live == w->s->live) ki = -1;
-    return space_scan(w, x, y, r, ki, NULL, out, cap);
+    space_query q = {.ki = hits_filter(w, kind), .hits = out, .cap = cap, .skip = SW__NIL};
+    return space_scan(w, &q, x, y, r);
+}
+
+uint32_t sw_world_space_near_sums(const sw_world *w, double x, double y, double r, double r_in,
+                                  const sw_kind *kind, sw_id skip, size_t pair,
+                                  sw_space_sums *sums) {
+    *sums = (sw_space_sums){0};
+    uint32_t found[SPACE_FOUND];
+    space_query q = {.ki = hits_filter(w, kind), .sums = sums, .found = found,
+                     .rin2 = r_in > 0 ? r_in * r_in : 0, .pair = pair,
+                     .skip = sw_sched_alive(w->s, skip) ? sw_handle_slot(skip) : SW__NIL};
+    space_scan(w, &q, x, y, r);
+    return sums->n;
 }
 
 uint32_t sw_world_space_count(const sw_world *w) { return w->nspace; }

@@ -6,7 +6,10 @@
  * - Per-cell numeric layers (grass, heat, ...): plain arrays of doubles.
  * - A continuous 2-D space over the same extent ([0,width) x [0,height),
  *   periodic when the grid is a torus) with a bucket index for neighbour
- *   queries, and a heading per agent for drawing.
+ *   queries (each bucket an array of its agents' positions, in arrival
+ *   order), and a heading per agent for drawing. Queries list the agents
+ *   near a point (sw_world_space_near, _near_hits) or fold them into sums
+ *   (sw_world_space_near_sums).
  * - Channels by key: one event channel per cell, made on first request (a
  *   cell nobody listens on has none); one buffered mailbox per agent, made on
  *   first request and freed when the agent dies; named channels declared by
@@ -146,6 +149,27 @@ typedef struct sw_space_hit {
  * agent afterwards. Up to `cap` written to `out`; returns how many there are. */
 uint32_t sw_world_space_near_hits(const sw_world *w, double x, double y, double r,
                                   const sw_kind *kind, sw_space_hit *out, uint32_t cap);
+/* What sw_world_space_near_sums folds over the agents near a point. */
+typedef struct sw_space_sums {
+    uint32_t n;       /* agents within r */
+    double dx, dy;    /* the sum of their offsets from the point */
+    uint32_t n_in;    /* those strictly closer than r_in */
+    double dx_in, dy_in; /* the sum of their offsets */
+    double vx, vy;    /* the sum of their pair of fields at `pair` (below) */
+} sw_space_sums;
+/* Fold the agents of sw_world_space_near_hits(w, x, y, r, kind, ...) but
+ * `skip` (an id, or SW_ID_NONE) into sums, without listing them: what
+ * steering rules such as boids' need, in one pass over the index. Offsets
+ * are taken and added exactly as near_hits gives them, in its order, so the
+ * sums are bit for bit those of a loop over its hits. r_in <= 0 (or NaN):
+ * none is inside. `pair` is the byte offset in each agent's root frame of
+ * two consecutive doubles (a velocity, say) to sum, or SW_SPACE_NO_PAIR.
+ * Fastest without a kind filter (or when every live agent is of that kind)
+ * and with `skip` at (x, y) or not in space. Returns sums->n. */
+#define SW_SPACE_NO_PAIR ((size_t)-1)
+uint32_t sw_world_space_near_sums(const sw_world *w, double x, double y, double r, double r_in,
+                                  const sw_kind *kind, sw_id skip, size_t pair,
+                                  sw_space_sums *sums);
 /* The shortest displacement from (x1, y1) to (x2, y2) (minimum image). */
 void sw_world_space_delta(const sw_world *w, double x1, double y1, double x2, double y2,
                           double *dx, double *dy);

@@ -2,6 +2,8 @@
  * placement, layers and channels by key, each against a simple reference. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -344,6 +346,176 @@ Test(world, space_near_matches_brute_force_with_periodic_minimum_image) {
                 (void)s;
                 sw_world_free(w);
             }
+}
+
+/* ---- near-queries: hits, sums and bucket order ---------------------------------------- */
+
+typedef struct {
+    double vx, vy; /* a pair for sw_world_space_near_sums to add up */
+} mover_f;
+
+static const sw_field mover_fields[] = {SW_FIELD(mover_f, vx, SW_T_F64),
+                                        SW_FIELD(mover_f, vy, SW_T_F64), SW_FIELD_END};
+static const sw_kind mover = {.name = "mover", .frame_size = sizeof(mover_f), .fields = mover_fields,
+                              .run = idle_run};
+static const sw_kind mover2 = {.name = "mover2", .frame_size = sizeof(mover_f),
+                               .fields = mover_fields, .run = idle_run};
+
+/* The sums near_sums gives, made the slow way: a loop over near_hits. */
+static sw_space_sums sums_by_hits(sw_world *w, double x, double y, double r, double r_in,
+                                  const sw_kind *kind, sw_id skip) {
+    static sw_space_hit hits[512];
+    uint32_t n = sw_world_space_near_hits(w, x, y, r, kind, hits, 512);
+    cr_assert_leq(n, 512);
+    sw_space_sums m = {0};
+    for (uint32_t i = 0; i < n; i++) {
+        if (hits[i].id == skip) continue;
+        const mover_f *f = hits[i].frame;
+        m.n++;
+        m.dx += hits[i].dx;
+        m.dy += hits[i].dy;
+        if (hits[i].dx * hits[i].dx + hits[i].dy * hits[i].dy < r_in * r_in) {
+            m.n_in++;
+            m.dx_in += hits[i].dx;
+            m.dy_in += hits[i].dy;
+        }
+        m.vx += f->vx;
+        m.vy += f->vy;
+    }
+    return m;
+}
+
+static void assert_same_sums(sw_space_sums a, sw_space_sums b, const char *what) {
+    cr_assert_eq(a.n, b.n, "%s: %u found, %u by hits", what, a.n, b.n);
+    cr_assert_eq(a.n_in, b.n_in, "%s: %u inside, %u by hits", what, a.n_in, b.n_in);
+    /* bit for bit: the same additions in the same order */
+    cr_assert(a.dx == b.dx && a.dy == b.dy, "%s: offsets %.17g,%.17g vs %.17g,%.17g", what,
+              a.dx, a.dy, b.dx, b.dy);
+    cr_assert(a.dx_in == b.dx_in && a.dy_in == b.dy_in, "%s: inner offsets differ", what);
+    cr_assert(a.vx == b.vx && a.vy == b.vy, "%s: pairs %.17g,%.17g vs %.17g,%.17g", what, a.vx,
+              a.vy, b.vx, b.vy);
+}
+
+Test(world, space_near_sums_are_those_of_a_loop_over_near_hits) {
+    static const double cells[] = {0.7, 2.0, 5.0, 30.0};
+    uint64_t r = 5;
+    for (int topo = 0; topo < 2; topo++)
+        for (int mixed = 0; mixed < 2; mixed++) /* a second kind: the filtered fold */
+            for (size_t ci = 0; ci < 4; ci++) {
+                const uint32_t W = 20, H = 13;
+                sw_world *w = sw_world_new(&(sw_world_desc){.width = W, .height = H,
+                                                            .topology = (sw_topology)topo,
+                                                            .space_cell = cells[ci]});
+                enum { N = 300 };
+                sw_id ids[N];
+                for (int i = 0; i < N; i++) {
+                    mover_f p = {2 * urand(&r) - 1, 2 * urand(&r) - 1};
+                    const sw_kind *k = mixed && i % 3 == 0 ? &mover2 : &mover;
+                    ids[i] = sw_world_spawn_at_point(w, k, &p, urand(&r) * W, urand(&r) * H, 0);
+                    cr_assert_neq(ids[i], SW_ID_NONE);
+                }
+                for (int i = 0; i < N; i += 4) /* moves and a death: buckets change */
+                    cr_assert_eq(sw_world_space_place(w, ids[i], urand(&r) * W, urand(&r) * H), SW_OK);
+                cr_assert_eq(sw_sched_kill(sw_world_sched(w), ids[7]), SW_OK);
+                for (int q = 0; q < 60; q++) {
+                    double rad = q % 5 == 0 ? 9.0 : 0.5 + 4 * urand(&r), rin = q % 7 == 0 ? 0 : 1.0;
+                    sw_id skip = q % 4 == 3 ? SW_ID_NONE : ids[8 + q];
+                    double x, y;
+                    if (q % 4 == 0) { /* the usual query: an agent's neighbours, at its point */
+                        cr_assert(sw_world_space_pos(w, skip, &x, &y));
+                    } else { /* elsewhere, the skipped agent too */
+                        x = urand(&r) * W;
+                        y = urand(&r) * H;
+                    }
+                    sw_space_sums got;
+                    uint32_t n = sw_world_space_near_sums(w, x, y, rad, rin, &mover, skip,
+                                                          offsetof(mover_f, vx), &got);
+                    cr_assert_eq(n, got.n);
+                    char what[160];
+                    snprintf(what, sizeof what, "%s%s bucket %g r=%g at (%g,%g)",
+                             topo ? "torus" : "bounded", mixed ? " mixed" : "", cells[ci], rad, x, y);
+                    assert_same_sums(got, sums_by_hits(w, x, y, rad, rin, &mover, skip), what);
+                    if (q == 0) /* and some are found at all */
+                        cr_assert_gt(got.n + sw_world_space_near_sums(w, x, y, 9, 1, NULL, SW_ID_NONE,
+                                                                      SW_SPACE_NO_PAIR, &got), 0);
+                }
+                sw_world_free(w);
+            }
+}
+
+Test(world, space_near_sums_without_a_pair_or_an_inner_radius) {
+    sw_world *w = sw_world_new(&(sw_world_desc){.width = 10, .height = 10, .space_cell = 2});
+    mover_f p = {1, 2};
+    sw_id a = sw_world_spawn_at_point(w, &mover, &p, 5, 5, 0);
+    sw_world_spawn_at_point(w, &mover, &p, 5.5, 5, 0);
+    sw_world_spawn_at_point(w, &mover, &p, 7, 5, 0);
+    sw_space_sums m;
+    cr_assert_eq(sw_world_space_near_sums(w, 5, 5, 2, 1, NULL, a, SW_SPACE_NO_PAIR, &m), 2);
+    cr_assert_eq(m.n_in, 1);
+    cr_assert_float_eq(m.dx, 2.5, 0);
+    cr_assert_float_eq(m.dx_in, 0.5, 0);
+    cr_assert(m.vx == 0 && m.vy == 0, "no pair asked for, none added");
+    cr_assert_eq(sw_world_space_near_sums(w, 5, 5, 2, -1, &mover, SW_ID_NONE,
+                                          offsetof(mover_f, vx), &m), 3);
+    cr_assert_eq(m.n_in, 0, "a negative inner radius has nothing inside");
+    cr_assert(m.vx == 3 && m.vy == 6);
+    cr_assert_eq(sw_world_space_near_sums(w, 5, 5, NAN, 1, NULL, SW_ID_NONE, SW_SPACE_NO_PAIR, &m), 0);
+    cr_assert_eq(sw_world_space_near_sums(w, 5, 5, 2, 1, &idle, SW_ID_NONE, SW_SPACE_NO_PAIR, &m), 0,
+                 "a kind with no agents");
+    sw_world_free(w);
+}
+
+Test(world, space_buckets_keep_arrival_order_through_moves_and_deaths) {
+    sw_world *w = sw_world_new(&(sw_world_desc){.width = 10, .height = 10, .space_cell = 5});
+    sw_id id[5];
+    for (int i = 0; i < 5; i++) id[i] = sw_world_spawn_at_point(w, &mover, NULL, 1 + 0.5 * i, 1, 0);
+    cr_assert_eq(sw_world_space_place(w, id[1], 3.9, 1.2), SW_OK); /* same bucket: keeps its place */
+    cr_assert_eq(sw_world_space_place(w, id[2], 8, 8), SW_OK);     /* leaves */
+    cr_assert_eq(sw_sched_kill(sw_world_sched(w), id[3]), SW_OK);
+    cr_assert_eq(sw_world_space_place(w, id[2], 2, 2), SW_OK);     /* comes back last */
+    sw_id got[8], want[] = {id[0], id[1], id[4], id[2]};
+    cr_assert_eq(sw_world_space_near(w, 2, 2, 4, got, 8), 4);
+    cr_assert_arr_eq(got, want, sizeof want);
+    double x, y;
+    cr_assert(sw_world_space_pos(w, id[1], &x, &y));
+    cr_assert(x == 3.9 && y == 1.2);
+    cr_assert(sw_world_space_pos(w, id[4], &x, &y));
+    cr_assert(x == 3 && y == 1, "moved down the bucket, its place is still its own");
+    /* many in one bucket: the array grows and shrinks, order kept */
+    sw_id many[100];
+    for (int i = 0; i < 100; i++) many[i] = sw_world_spawn_at_point(w, &mover, NULL, 6 + i * 0.03, 6, 0);
+    for (int i = 0; i < 100; i += 2) cr_assert_eq(sw_world_space_unplace(w, many[i]), SW_OK);
+    sw_id near[100];
+    cr_assert_eq(sw_world_space_near(w, 7.5, 6, 1.6, near, 100), 50);
+    for (int i = 0; i < 50; i++) cr_assert_eq(near[i], many[2 * i + 1]);
+    cr_assert_eq(sw_world_space_count(w), 54);
+    sw_world_free(w);
+}
+
+Test(world, space_an_agent_wandering_over_a_fine_index_keeps_its_place) {
+    /* 10,000 buckets visited one after another (their storage is swept as
+       they empty): the index stays exact */
+    sw_world *w = sw_world_new(&(sw_world_desc){.width = 100, .height = 100, .space_cell = 1});
+    sw_id a = sw_world_spawn_at_point(w, &mover, NULL, 0.5, 0.5, 0);
+    sw_id b = sw_world_spawn_at_point(w, &mover, NULL, 50.5, 50.5, 0);
+    for (int i = 0; i < 10000; i++) {
+        double x = i % 100 + 0.5, y = i / 100 + 0.5;
+        cr_assert_eq(sw_world_space_place(w, a, x, y), SW_OK);
+        sw_id got[3];
+        uint32_t n = sw_world_space_near(w, x, y, 0.1, got, 3);
+        if (i == 5050) { /* on b's point, after it in its bucket */
+            cr_assert_eq(n, 2);
+            cr_assert(got[0] == b && got[1] == a);
+        } else {
+            cr_assert_eq(n, 1, "step %d: %u found", i, n);
+            cr_assert_eq(got[0], a);
+        }
+    }
+    double x, y;
+    cr_assert(sw_world_space_pos(w, b, &x, &y));
+    cr_assert(x == 50.5 && y == 50.5);
+    cr_assert_eq(sw_world_space_count(w), 2);
+    sw_world_free(w);
 }
 
 Test(world, space_wraps_on_a_torus_and_rejects_points_off_a_bounded_space) {
