@@ -176,20 +176,9 @@ int sw_kill(sw_tasklet *t, sw_id id);
 #define SW__FALLTHROUGH ((void)0)
 #endif
 
-#define SW__SUSPEND(t, point, op)                                   \
-    do {                                                            \
-        sw__set_pc(t, sw_pc_##point);                               \
-        {                                                           \
-            sw_step sw__s = (op);                                   \
-            if (sw__s != SW_STEP_CONTINUE) return sw__s;            \
-        }                                                           \
-        SW__FALLTHROUGH;                                            \
-    case sw_pc_##point:;                                            \
-    } while (0)
-
-/* The same for an operation that records the resume point itself (it has
- * the frame at hand: one load and store fewer per operation, which counts on
- * a channel handoff's hot path). */
+/* Suspend with operation `op`, which records the resume point itself (it
+ * has the frame at hand: one load and store fewer per operation, which counts
+ * on a channel handoff's hot path). */
 #define SW__SUSPEND_AT(point, op)                                   \
     do {                                                            \
         {                                                           \
@@ -199,6 +188,9 @@ int sw_kill(sw_tasklet *t, sw_id id);
         SW__FALLTHROUGH;                                            \
     case sw_pc_##point:;                                            \
     } while (0)
+
+/* The same for an operation that does not: the point is recorded first. */
+#define SW__SUSPEND(t, point, op) SW__SUSPEND_AT(point, (sw__set_pc(t, sw_pc_##point), (op)))
 
 #define SW__PC_ENUM(p) sw_pc_##p,
 #define SW__PC_STR(p) #p,
