@@ -296,6 +296,53 @@ static bool count_all(sw_world *w, int group_layer, int l, int32_t r, int32_t g)
     return true;
 }
 
+/* The three count layers of a town of groups 1 and 2 (all, g1, g2) from the
+ * "group" layer at once, for sw_schelling_new: one pass down the grid keeps
+ * the column sums of the rows within r, and each row slides a window along
+ * them; the three counts travel packed in 16-bit lanes of one word (three
+ * layers for the price of one, and no lane can carry into the next while
+ * (2r + 1)^2 < 2^16). False when the square is not plain, a lane could
+ * overflow, or out of memory: the caller counts layer by layer. */
+static bool count_bulk(sw_world *w, int group_layer, int32_t r, int l_all, int l_one, int l_two) {
+    if (!plain_square(w, r) || (int64_t)(2 * r + 1) * (2 * r + 1) >= 0xffff) return false;
+    const double *grp = sw_world_layer_data(w, group_layer);
+    double *out[3] = {sw_world_layer_data(w, l_all), sw_world_layer_data(w, l_one),
+                      sw_world_layer_data(w, l_two)};
+    int32_t W = (int32_t)sw_world_width(w), H = (int32_t)sw_world_height(w);
+    /* the column sums, padded with r empty columns on each side */
+    uint64_t *col = calloc((size_t)W + 2 * (size_t)r, sizeof *col);
+    if (!col) return false;
+    uint64_t *c = col + r;
+    /* a cell's lanes: bit 0 occupied, bit 16 group 1, bit 32 group 2 */
+#define SW__LANES(v) ((uint64_t)((v) != 0) | (uint64_t)((v) == 1) << 16 | (uint64_t)((v) == 2) << 32)
+    for (int32_t y = 0; y < r && y < H; y++)
+        for (int32_t x = 0; x < W; x++) c[x] += SW__LANES(grp[(size_t)y * (size_t)W + (size_t)x]);
+    for (int32_t y = 0; y < H; y++) {
+        /* the window becomes rows y - r .. y + r */
+        if (y + r < H) {
+            const double *in = grp + (size_t)(y + r) * (size_t)W;
+            for (int32_t x = 0; x < W; x++) c[x] += SW__LANES(in[x]);
+        }
+        if (y - r - 1 >= 0) {
+            const double *in = grp + (size_t)(y - r - 1) * (size_t)W;
+            for (int32_t x = 0; x < W; x++) c[x] -= SW__LANES(in[x]);
+        }
+        uint64_t sum = 0;
+        for (int32_t k = -r; k < r; k++) sum += c[k];
+        size_t row = (size_t)y * (size_t)W;
+        for (int32_t x = 0; x < W; x++) {
+            sum += c[x + r];
+            out[0][row + (size_t)x] = (double)(sum & 0xffff);
+            out[1][row + (size_t)x] = (double)(sum >> 16 & 0xffff);
+            out[2][row + (size_t)x] = (double)(sum >> 32 & 0xffff);
+            sum -= c[x - r];
+        }
+    }
+#undef SW__LANES
+    free(col);
+    return true;
+}
+
 /* The count layer of radius r for group g (0: all, -1: need), made on first
  * request from who lives where now (the "group" layer; the "need" layer
  * starts empty and is filled by arrivals). Negative when out of memory. */
@@ -356,6 +403,13 @@ static inline __attribute__((always_inline)) void recount_rows(
     sw_world *w, const double *restrict grp, double *restrict all, double *restrict same,
     const double *restrict need, int32_t W, int32_t x0, int32_t y0, int32_t y1, int32_t span,
     double gg, bool leaving) {
+    /* asleep means it was happy: same - 1 >= need before the departure's -1,
+       so it is unhappy now exactly when same == need (the awake, already
+       unhappy ones are below that and left alone). Which cells those are is
+       gathered without a branch (the comparisons are unpredictable: an empty
+       cell's need is 0, and so is many an empty cell's count), and looked
+       up again, in the same order, only when some cell hit */
+    bool hit = false;
     for (int32_t cy = y0; cy <= y1; cy++) {
         size_t row = (size_t)cy * (size_t)W + (size_t)x0;
         for (int32_t i = 0; i < span; i++) {
@@ -367,10 +421,15 @@ static inline __attribute__((always_inline)) void recount_rows(
             }
             all[c] -= 1;
             double n = same[c] -= 1;
-            /* asleep means it was happy: same - 1 >= need before this -1,
-               so it is unhappy now exactly when same == need (the awake,
-               already unhappy ones are below that and left alone) */
-            if (__builtin_expect(n == need[c], 0) && grp[c] == gg) wake(w, x0 + i, cy);
+            hit |= (n == need[c]) & (grp[c] == gg);
+        }
+    }
+    if (__builtin_expect(!hit, 1)) return;
+    for (int32_t cy = y0; cy <= y1; cy++) {
+        size_t row = (size_t)cy * (size_t)W + (size_t)x0;
+        for (int32_t i = 0; i < span; i++) {
+            size_t c = row + (size_t)i;
+            if (same[c] == need[c] && grp[c] == gg) wake(w, x0 + i, cy);
         }
     }
 }
@@ -637,8 +696,9 @@ sw_world *sw_schelling_new(const sw_schelling_desc *desc) {
         return NULL;
     }
     /* everyone is placed: now their counts */
-    if (!count_all(w, one.layer, one.near_all, r, 0) || !count_all(w, one.layer, one.near_same, r, 1) ||
-        !count_all(w, one.layer, two.near_same, r, 2)) {
+    if (!count_bulk(w, one.layer, r, one.near_all, one.near_same, two.near_same) &&
+        (!count_all(w, one.layer, one.near_all, r, 0) || !count_all(w, one.layer, one.near_same, r, 1) ||
+         !count_all(w, one.layer, two.near_same, r, 2))) {
         sw_world_free(w);
         return NULL;
     }
