@@ -23,7 +23,9 @@
  *   "schelling_r<r>_all" (residents within r of each cell, the cell's own
  *   included), "schelling_r<r>_g<g>" (those of group g), and
  *   "schelling_r<r>_need" (the min_same of the resident of radius r on the
- *   cell, 0 on other cells: 0 is never "below", so it is never woken).
+ *   cell; NO_NEED, -1, on other cells: no count falls to it, so a mover's
+ *   test "did this count just fall to its need" almost never passes where
+ *   nobody of that radius lives, and is predicted well).
  * A check is then one load, and a mover knows, cell by cell, exactly which
  * alike neighbours its departure took below their minimum. Residents of
  * different radii may share a world: each move updates the counts of every
@@ -57,6 +59,12 @@ typedef struct {
 } resident;
 
 enum { WAKE_TAG = 1 }; /* the message a mover posts: "an alike neighbour left" */
+
+/* The "need" of a cell where no resident of the layer's radius lives (with 0
+ * there, the many empty cells with no alike neighbour would pass the test,
+ * at random, before the group check turns them down). The group check alone
+ * keeps the wake-ups exact: a layer from a snapshot with 0 there works. */
+static const double NO_NEED = -1;
 
 /* Two cells of the layer as four 32-bit halves (GCC/Clang vector extension:
  * one SSE2 register; a comparison gives -1 in each lane where it holds). */
@@ -350,7 +358,7 @@ static int count_layer(sw_world *w, int group_layer, int32_t r, int32_t g) {
     char name[48];
     count_layer_name(name, r, g);
     int l = sw_world_layer_find(w, name);
-    if (l >= 0 || (l = sw_world_layer_add(w, name, 0)) < 0 || g < 0) return l;
+    if (l >= 0 || (l = sw_world_layer_add(w, name, g < 0 ? NO_NEED : 0)) < 0 || g < 0) return l;
     return count_all(w, group_layer, l, r, g) ? l : SW_E_NOMEM;
 }
 
@@ -403,13 +411,6 @@ static inline __attribute__((always_inline)) void recount_rows(
     sw_world *w, const double *restrict grp, double *restrict all, double *restrict same,
     const double *restrict need, int32_t W, int32_t x0, int32_t y0, int32_t y1, int32_t span,
     double gg, bool leaving) {
-    /* asleep means it was happy: same - 1 >= need before the departure's -1,
-       so it is unhappy now exactly when same == need (the awake, already
-       unhappy ones are below that and left alone). Which cells those are is
-       gathered without a branch (the comparisons are unpredictable: an empty
-       cell's need is 0, and so is many an empty cell's count), and looked
-       up again, in the same order, only when some cell hit */
-    bool hit = false;
     for (int32_t cy = y0; cy <= y1; cy++) {
         size_t row = (size_t)cy * (size_t)W + (size_t)x0;
         for (int32_t i = 0; i < span; i++) {
@@ -421,15 +422,11 @@ static inline __attribute__((always_inline)) void recount_rows(
             }
             all[c] -= 1;
             double n = same[c] -= 1;
-            hit |= (n == need[c]) & (grp[c] == gg);
-        }
-    }
-    if (__builtin_expect(!hit, 1)) return;
-    for (int32_t cy = y0; cy <= y1; cy++) {
-        size_t row = (size_t)cy * (size_t)W + (size_t)x0;
-        for (int32_t i = 0; i < span; i++) {
-            size_t c = row + (size_t)i;
-            if (same[c] == need[c] && grp[c] == gg) wake(w, x0 + i, cy);
+            /* asleep means it was happy: same - 1 >= need before this -1,
+               so it is unhappy now exactly when same == need (the awake,
+               already unhappy ones are below that and left alone); rare
+               where someone lives, never where nobody does (NO_NEED) */
+            if (__builtin_expect(n == need[c], 0) && grp[c] == gg) wake(w, x0 + i, cy);
         }
     }
 }
@@ -503,7 +500,7 @@ static void arrive(sw_world *w, resident *f) {
 static void leave(sw_world *w, resident *f) {
     uint32_t c = sw_world_cell_index(w, f->x, f->y);
     sw_world_layer_data(w, f->layer)[c] = 0;
-    sw_world_layer_data(w, f->need)[c] = 0;
+    sw_world_layer_data(w, f->need)[c] = NO_NEED;
     recount(w, f, -1);
 }
 
@@ -653,11 +650,12 @@ const sw_kind sw_kind_resident_polled = {
     .place = SW_PLACE_CELL_UNIQUE,
     .doc = "the Schelling resident polling its neighbourhood every tick (the reference)"};
 
-/* A new count layer, all zeros: for a world with nobody in it yet. */
+/* A new count layer for a world with nobody in it yet: zeros (NO_NEED for
+ * the "need" layer). */
 static int add_count_layer(sw_world *w, int32_t r, int32_t g) {
     char name[48];
     count_layer_name(name, r, g);
-    return sw_world_layer_add(w, name, 0);
+    return sw_world_layer_add(w, name, g < 0 ? NO_NEED : 0);
 }
 
 static bool is_resident(const sw_kind *k) {
