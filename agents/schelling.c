@@ -353,7 +353,7 @@ static bool count_bulk(sw_world *w, int group_layer, int32_t r, int l_all, int l
 
 /* The count layer of radius r for group g (0: all, -1: need), made on first
  * request from who lives where now (the "group" layer; the "need" layer
- * starts empty and is filled by arrivals). Negative when out of memory. */
+ * starts at NO_NEED and is filled by arrivals). Negative when out of memory. */
 static int count_layer(sw_world *w, int group_layer, int32_t r, int32_t g) {
     char name[48];
     count_layer_name(name, r, g);
