@@ -23,7 +23,9 @@
  *   "schelling_r<r>_all" (residents within r of each cell, the cell's own
  *   included), "schelling_r<r>_g<g>" (those of group g), and
  *   "schelling_r<r>_need" (the min_same of the resident of radius r on the
- *   cell, 0 on other cells: 0 is never "below", so it is never woken).
+ *   cell; NO_NEED, -1, on other cells: no count falls to it, so a mover's
+ *   test "did this count just fall to its need" almost never passes where
+ *   nobody of that radius lives, and is predicted well).
  * A check is then one load, and a mover knows, cell by cell, exactly which
  * alike neighbours its departure took below their minimum. Residents of
  * different radii may share a world: each move updates the counts of every
@@ -57,6 +59,12 @@ typedef struct {
 } resident;
 
 enum { WAKE_TAG = 1 }; /* the message a mover posts: "an alike neighbour left" */
+
+/* The "need" of a cell where no resident of the layer's radius lives (with 0
+ * there, the many empty cells with no alike neighbour would pass the test,
+ * at random, before the group check turns them down). The group check alone
+ * keeps the wake-ups exact: a layer from a snapshot with 0 there works. */
+static const double NO_NEED = -1;
 
 /* Two cells of the layer as four 32-bit halves (GCC/Clang vector extension:
  * one SSE2 register; a comparison gives -1 in each lane where it holds). */
@@ -296,14 +304,61 @@ static bool count_all(sw_world *w, int group_layer, int l, int32_t r, int32_t g)
     return true;
 }
 
+/* The three count layers of a town of groups 1 and 2 (all, g1, g2) from the
+ * "group" layer at once, for sw_schelling_new: one pass down the grid keeps
+ * the column sums of the rows within r, and each row slides a window along
+ * them; the three counts travel packed in 16-bit lanes of one word (three
+ * layers for the price of one, and no lane can carry into the next while
+ * (2r + 1)^2 < 2^16). False when the square is not plain, a lane could
+ * overflow, or out of memory: the caller counts layer by layer. */
+static bool count_bulk(sw_world *w, int group_layer, int32_t r, int l_all, int l_one, int l_two) {
+    if (!plain_square(w, r) || (int64_t)(2 * r + 1) * (2 * r + 1) >= 0xffff) return false;
+    const double *grp = sw_world_layer_data(w, group_layer);
+    double *out[3] = {sw_world_layer_data(w, l_all), sw_world_layer_data(w, l_one),
+                      sw_world_layer_data(w, l_two)};
+    int32_t W = (int32_t)sw_world_width(w), H = (int32_t)sw_world_height(w);
+    /* the column sums, padded with r empty columns on each side */
+    uint64_t *col = calloc((size_t)W + 2 * (size_t)r, sizeof *col);
+    if (!col) return false;
+    uint64_t *c = col + r;
+    /* a cell's lanes: bit 0 occupied, bit 16 group 1, bit 32 group 2 */
+#define SW__LANES(v) ((uint64_t)((v) != 0) | (uint64_t)((v) == 1) << 16 | (uint64_t)((v) == 2) << 32)
+    for (int32_t y = 0; y < r && y < H; y++)
+        for (int32_t x = 0; x < W; x++) c[x] += SW__LANES(grp[(size_t)y * (size_t)W + (size_t)x]);
+    for (int32_t y = 0; y < H; y++) {
+        /* the window becomes rows y - r .. y + r */
+        if (y + r < H) {
+            const double *in = grp + (size_t)(y + r) * (size_t)W;
+            for (int32_t x = 0; x < W; x++) c[x] += SW__LANES(in[x]);
+        }
+        if (y - r - 1 >= 0) {
+            const double *in = grp + (size_t)(y - r - 1) * (size_t)W;
+            for (int32_t x = 0; x < W; x++) c[x] -= SW__LANES(in[x]);
+        }
+        uint64_t sum = 0;
+        for (int32_t k = -r; k < r; k++) sum += c[k];
+        size_t row = (size_t)y * (size_t)W;
+        for (int32_t x = 0; x < W; x++) {
+            sum += c[x + r];
+            out[0][row + (size_t)x] = (double)(sum & 0xffff);
+            out[1][row + (size_t)x] = (double)(sum >> 16 & 0xffff);
+            out[2][row + (size_t)x] = (double)(sum >> 32 & 0xffff);
+            sum -= c[x - r];
+        }
+    }
+#undef SW__LANES
+    free(col);
+    return true;
+}
+
 /* The count layer of radius r for group g (0: all, -1: need), made on first
  * request from who lives where now (the "group" layer; the "need" layer
- * starts empty and is filled by arrivals). Negative when out of memory. */
+ * starts at NO_NEED and is filled by arrivals). Negative when out of memory. */
 static int count_layer(sw_world *w, int group_layer, int32_t r, int32_t g) {
     char name[48];
     count_layer_name(name, r, g);
     int l = sw_world_layer_find(w, name);
-    if (l >= 0 || (l = sw_world_layer_add(w, name, 0)) < 0 || g < 0) return l;
+    if (l >= 0 || (l = sw_world_layer_add(w, name, g < 0 ? NO_NEED : 0)) < 0 || g < 0) return l;
     return count_all(w, group_layer, l, r, g) ? l : SW_E_NOMEM;
 }
 
@@ -369,7 +424,8 @@ static inline __attribute__((always_inline)) void recount_rows(
             double n = same[c] -= 1;
             /* asleep means it was happy: same - 1 >= need before this -1,
                so it is unhappy now exactly when same == need (the awake,
-               already unhappy ones are below that and left alone) */
+               already unhappy ones are below that and left alone); rare
+               where someone lives, never where nobody does (NO_NEED) */
             if (__builtin_expect(n == need[c], 0) && grp[c] == gg) wake(w, x0 + i, cy);
         }
     }
@@ -444,7 +500,7 @@ static void arrive(sw_world *w, resident *f) {
 static void leave(sw_world *w, resident *f) {
     uint32_t c = sw_world_cell_index(w, f->x, f->y);
     sw_world_layer_data(w, f->layer)[c] = 0;
-    sw_world_layer_data(w, f->need)[c] = 0;
+    sw_world_layer_data(w, f->need)[c] = NO_NEED;
     recount(w, f, -1);
 }
 
@@ -594,11 +650,12 @@ const sw_kind sw_kind_resident_polled = {
     .place = SW_PLACE_CELL_UNIQUE,
     .doc = "the Schelling resident polling its neighbourhood every tick (the reference)"};
 
-/* A new count layer, all zeros: for a world with nobody in it yet. */
+/* A new count layer for a world with nobody in it yet: zeros (NO_NEED for
+ * the "need" layer). */
 static int add_count_layer(sw_world *w, int32_t r, int32_t g) {
     char name[48];
     count_layer_name(name, r, g);
-    return sw_world_layer_add(w, name, 0);
+    return sw_world_layer_add(w, name, g < 0 ? NO_NEED : 0);
 }
 
 static bool is_resident(const sw_kind *k) {
@@ -637,8 +694,9 @@ sw_world *sw_schelling_new(const sw_schelling_desc *desc) {
         return NULL;
     }
     /* everyone is placed: now their counts */
-    if (!count_all(w, one.layer, one.near_all, r, 0) || !count_all(w, one.layer, one.near_same, r, 1) ||
-        !count_all(w, one.layer, two.near_same, r, 2)) {
+    if (!count_bulk(w, one.layer, r, one.near_all, one.near_same, two.near_same) &&
+        (!count_all(w, one.layer, one.near_all, r, 0) || !count_all(w, one.layer, one.near_same, r, 1) ||
+         !count_all(w, one.layer, two.near_same, r, 2))) {
         sw_world_free(w);
         return NULL;
     }

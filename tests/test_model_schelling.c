@@ -147,6 +147,46 @@ Test(schelling, counts_stay_exact_and_only_the_happy_sleep) {
     sw_world_free(w);
 }
 
+/* The "need" layer of a one-radius town: each resident's min_same on its
+ * cell, -1 where nobody lives (so that no count can fall to it). */
+static void check_need(sw_world *w, int r, int min_same, const char *when) {
+    char name[48];
+    snprintf(name, sizeof name, "schelling_r%d_need", r);
+    int l = sw_world_layer_find(w, name);
+    cr_assert_geq(l, 0, "%s: no %s layer", when, name);
+    const double *need = sw_world_layer_data(w, l);
+    const double *g = sw_world_layer_data(w, sw_world_layer_find(w, "group"));
+    uint32_t n = sw_world_width(w) * sw_world_height(w), lived = 0;
+    for (uint32_t c = 0; c < n; c++) {
+        cr_assert_eq(need[c], g[c] != 0 ? min_same : -1, "%s: cell %u", when, c);
+        lived += g[c] != 0;
+    }
+    cr_assert_gt(lived, 0, "%s: nobody lives in the town", when);
+}
+
+/* sw_schelling_new counts a whole town at once (one pass for the three count
+ * layers, where the square fits the grid; layer by layer where it does not):
+ * exact at tick 0 and after, for squares narrower than the grid, as wide as
+ * it, wider (clipped on every side) and at the comparison's sizes. */
+Test(schelling, new_towns_count_exactly_at_any_radius) {
+    static const struct { uint32_t size, agents; int32_t r, min_same; } town[] = {
+        {10, 60, 1, 3}, {10, 60, 3, 10}, {7, 30, 3, 8}, {6, 20, 4, 6}, {9, 50, 4, 12}, {40, 1000, 1, 3}};
+    for (size_t i = 0; i < sizeof town / sizeof *town; i++) {
+        sw_world *w = sw_schelling_new(&(sw_schelling_desc){.size = town[i].size,
+            .agents = town[i].agents, .radius = town[i].r, .min_same = town[i].min_same,
+            .seed = 30 + i});
+        cr_assert_not_null(w);
+        for (int tick = 0; tick < 4; tick++) {
+            char when[64];
+            snprintf(when, sizeof when, "town %zu tick %d", i, tick);
+            check_town(w, tick);
+            check_need(w, town[i].r, town[i].min_same, when);
+            cr_assert_eq(sw_world_step(w), SW_OK);
+        }
+        sw_world_free(w);
+    }
+}
+
 /* A frame image of a resident with these parameters. */
 static void *resident_params(const sw_kind *k, int group, int radius, int min_same) {
     void *p = calloc(1, k->frame_size);
