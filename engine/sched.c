@@ -1095,16 +1095,18 @@ static void keyed_begin(sw_sched *s, uint32_t base, const uint32_t *gend, const 
 }
 
 /* Drop the batch's dead entries (tombstones, zombies) in place, mark the
- * lazily fired runnable, and note each entry's kind and the count per kind
- * (keys NULL: no scratch). Returns the entries left. The restrict pointers
- * tell the compiler that the stores cannot change what the loop reads, so it
- * keeps everything in registers; inlined twice (with and without keys), so
- * that the loop tests no flag per entry. */
+ * lazily fired runnable, and note each entry's kind, the count per kind and
+ * where each run of one kind starts (runs[0..*nruns); keys NULL: no scratch).
+ * Returns the entries left. The restrict pointers tell the compiler that the
+ * stores cannot change what the loop reads, so it keeps everything in
+ * registers; inlined twice (with and without keys), so that the loop tests
+ * no flag per entry. */
 static inline __attribute__((always_inline)) uint32_t gather_entries(sw_sched *s, uint32_t *restrict items,
                                                                      uint32_t total, uint16_t *restrict keys,
-                                                                     uint32_t *restrict cntk) {
+                                                                     uint32_t *restrict cntk,
+                                                                     uint32_t *restrict runs, uint32_t *nruns) {
     struct sw__task *tasks = s->tasks;
-    uint32_t n = 0, tombs = 0;
+    uint32_t n = 0, tombs = 0, nr = 0, prev = UINT32_MAX;
     for (uint32_t i = 0; i < total; i++) {
         uint32_t slot = items[i];
         if (slot == SW__TOMB) {
@@ -1122,22 +1124,40 @@ static inline __attribute__((always_inline)) uint32_t gather_entries(sw_sched *s
             uint16_t kind = k->kind;
             keys[n] = kind;
             cntk[kind]++;
+            if (kind != prev) {
+                runs[nr++] = n;
+                prev = kind;
+            }
         }
         n++;
     }
     if (s->ready_lazy) s->armed += tombs; /* see fire_timers */
+    if (keys) *nruns = nr;
     return n;
 }
 
 static uint32_t gather_batch(sw_sched *s, uint32_t *restrict items, uint32_t total, uint16_t *restrict keys,
-                             uint32_t *restrict cntk) {
-    if (keys) return gather_entries(s, items, total, keys, cntk);
-    return gather_entries(s, items, total, NULL, NULL);
+                             uint32_t *restrict cntk, uint32_t *restrict runs, uint32_t *nruns) {
+    if (keys) return gather_entries(s, items, total, keys, cntk, runs, nruns);
+    return gather_entries(s, items, total, NULL, NULL, NULL, NULL);
 }
 
-/* The counting sort's scatter, one run per kind (restrict: as above). */
+/* The counting sort's scatter, one run per kind (restrict: as above). A
+ * batch is mostly a few long runs of one kind (the tasklets that slept one
+ * tick come back in the order they ran: by rank already), so when its runs
+ * are long on average they move whole, a copy each; otherwise entry by entry. */
+#define SCATTER_RUN_MIN 16 /* the average run length that makes copying whole runs pay */
 static void scatter_by_kind(uint32_t *restrict out, uint32_t *restrict offk, const uint16_t *restrict keys,
-                            const uint32_t *restrict items, uint32_t n) {
+                            const uint32_t *restrict items, uint32_t n, const uint32_t *restrict runs,
+                            uint32_t nruns) {
+    if ((uint64_t)nruns * SCATTER_RUN_MIN <= n) {
+        for (uint32_t r = 0; r < nruns; r++) {
+            uint32_t b = runs[r], e = r + 1 < nruns ? runs[r + 1] : n, kind = keys[b];
+            memcpy(out + offk[kind], items + b, (size_t)(e - b) * sizeof *out);
+            offk[kind] += e - b;
+        }
+        return;
+    }
     for (uint32_t i = 0; i < n; i++) out[offk[keys[i]]++] = items[i];
 }
 
@@ -1176,11 +1196,12 @@ static void order_batch(sw_sched *s) {
     uint32_t nr = s->nranks;
     /* scratch: per kind its count, next place and ordering word of this
        tick; per rank group its count, random count, next place, next random
-       place and end; per entry its place if random and its kind */
-    size_t tab = ((size_t)nk * 3 + (size_t)nr * 5) * sizeof(uint32_t);
-    bool scratch = cached && order_aux(s, tab + (size_t)total * (sizeof(uint32_t) + sizeof(uint16_t)));
+       place and end; per entry its place if random and its kind; and where
+       each run of one kind starts (at most one per entry, and one more) */
+    size_t tab = ((size_t)nk * 3 + (size_t)nr * 5 + 1) * sizeof(uint32_t);
+    bool scratch = cached && order_aux(s, tab + (size_t)total * (2 * sizeof(uint32_t) + sizeof(uint16_t)));
     uint32_t *cntk = NULL, *offk = NULL, *kinfo = NULL, *cnt = NULL, *rcnt = NULL, *off = NULL,
-             *poff = NULL, *gend = NULL, *pos = NULL;
+             *poff = NULL, *gend = NULL, *pos = NULL, *runs = NULL, nruns = 0;
     uint16_t *keys = NULL;
     if (scratch) {
         cntk = s->order_aux;
@@ -1192,11 +1213,12 @@ static void order_batch(sw_sched *s) {
         poff = off + nr;
         gend = poff + nr;
         pos = gend + nr;
-        keys = (uint16_t *)(pos + total);
+        runs = pos + total;
+        keys = (uint16_t *)(runs + total + 1);
         memset(cntk, 0, (size_t)nk * sizeof *cntk);
     }
     uint32_t *items = r->items + rp;
-    uint32_t n = gather_batch(s, items, total, keys, cntk);
+    uint32_t n = gather_batch(s, items, total, keys, cntk, runs, &nruns);
     r->n = rp + n;
     s->ready_lazy = false;
     if (!scratch) {
@@ -1255,7 +1277,7 @@ static void order_batch(sw_sched *s) {
         /* the common case (one kind per rank): each kind's places are one
            run, wholly random or wholly fixed */
         for (int i = 0; i < nk; i++) offk[i] = off[kw[i] & ORDER_GROUP];
-        scatter_by_kind(out, offk, keys, items, n);
+        scatter_by_kind(out, offk, keys, items, n, runs, nruns);
     } else {
         for (int i = 0; i < nk; i++) {
             uint32_t g = kw[i] & ORDER_GROUP;
@@ -1318,7 +1340,9 @@ static uint32_t prefetch_end(uint32_t n) { return n > SW__PREFETCH_TASK ? n - SW
  * tasklet record), so while its records fit in L2 they are still there and
  * the run loop prefetches only the frames, which the gather did not touch:
  * about ten instructions a turn fewer. Larger batches prefetch both. */
+#ifndef SW__WARM_BATCH
 #define SW__WARM_BATCH 8192u /* 384 KiB of records */
+#endif
 
 /* The run phase of a keyed tick (see "keys"): the run-next stack, then the
  * batch merged by key with the woken that take their turn in this tick, then
