@@ -334,6 +334,38 @@ Test(sched, activation_by_kind_rank) {
     sw_sched_free(s);
 }
 
+/* Batches made of long runs of one kind (as every tick's are, once the
+ * tasklets that slept a tick come back in the order they ran) are moved run by
+ * run: still a stable sort by rank, with a cancelled timer's gap closed. */
+Test(sched, activation_by_rank_moves_long_runs_stably) {
+    sw_sched *s = sw_sched_new(NULL);
+    cr_assert_eq(sw_sched_set_kind_rank(s, &wolf_kind, 1), SW_OK);
+    sw_id victim = SW_ID_NONE;
+    for (int i = 0; i < 120; i++) {
+        bool wolf = i < 40 || i >= 80; /* runs: 40 wolves, 40 sheep, 40 wolves */
+        sw_id id = sw_sched_spawn(s, wolf ? &wolf_kind : &sheep_kind, &(orderer){i}, 0);
+        if (i == 50) victim = id;
+    }
+    char want[4][4096] = {{0}};
+    for (int tick = 0; tick < 4; tick++) {
+        size_t len = 0;
+        for (int pass = 0; pass < 2; pass++) /* sheep (rank 0), then wolves, each in spawn order */
+            for (int i = 0; i < 120; i++) {
+                bool wolf = i < 40 || i >= 80;
+                if (wolf != (pass == 1) || (i == 50 && tick >= 1)) continue;
+                len += (size_t)snprintf(want[tick] + len, sizeof want[tick] - len, "%s%s%d", len ? " " : "",
+                                        wolf ? "w" : "s", i);
+            }
+    }
+    for (int tick = 0; tick < 4; tick++) {
+        g_trace[0] = '\0';
+        cr_assert_eq(sw_sched_step(s), SW_OK);
+        cr_assert_str_eq(g_trace, want[tick], "tick %d", tick + 1);
+        if (tick == 0) cr_assert_eq(sw_sched_kill(s, victim), SW_OK); /* a tombstone in the next batch */
+    }
+    sw_sched_free(s);
+}
+
 /* The ordering pass keeps each kind's place between ticks: a rank or flag set
  * between ticks, and a kind first seen mid-run, must still be obeyed. */
 Test(sched, activation_follows_rank_changes_between_ticks) {
