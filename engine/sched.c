@@ -849,6 +849,7 @@ static bool kcache_build(sw_sched *s) {
     for (int i = 0; i < nk; i++)
         if (nr == 0 || d[nr - 1] != d[i]) d[nr++] = d[i];
     s->any_random = false;
+    uint32_t nrandom = 0;
     for (int i = 0; i < nk; i++) {
         uint32_t lo = 0, hi = nr - 1;
         while (lo < hi) {
@@ -857,7 +858,9 @@ static bool kcache_build(sw_sched *s) {
         }
         w[i] = lo | (kind_random(s, i) ? ORDER_RANDOM : 0);
         s->any_random |= kind_random(s, i);
+        nrandom += kind_random(s, i);
     }
+    s->kuniform = nr == 1 && (nrandom == 0 || nrandom == (uint32_t)nk);
     s->nranks = nr;
     s->kcache_n = nk;
     s->kcache_all = s->d.random_order;
@@ -1218,7 +1221,10 @@ static void order_batch(sw_sched *s) {
         memset(cntk, 0, (size_t)nk * sizeof *cntk);
     }
     uint32_t *items = r->items + rp;
-    uint32_t n = gather_batch(s, items, total, keys, cntk, runs, &nruns);
+    /* one rank group whose kinds are all random or all fixed (flocking,
+       Schelling): the places need no kinds, so the gather notes none */
+    bool uniform = scratch && s->kuniform;
+    uint32_t n = gather_batch(s, items, total, uniform ? NULL : keys, cntk, runs, &nruns);
     r->n = rp + n;
     s->ready_lazy = false;
     if (!scratch) {
@@ -1233,7 +1239,12 @@ static void order_batch(sw_sched *s) {
     memset(cnt, 0, (size_t)nr * sizeof *cnt);
     memset(rcnt, 0, (size_t)nr * sizeof *rcnt);
     bool any_random = false, kind_per_rank = true;
-    for (int i = 0; i < nk; i++) {
+    if (uniform) {
+        cnt[0] = n;
+        rcnt[0] = kw[0] & ORDER_RANDOM ? n : 0;
+        any_random = rcnt[0] != 0;
+    }
+    for (int i = 0; i < nk && !uniform; i++) {
         if (!cntk[i]) continue;
         uint32_t g = kw[i] & ORDER_GROUP;
         kind_per_rank &= cnt[g] == 0;
@@ -1247,7 +1258,7 @@ static void order_batch(sw_sched *s) {
     if (s->any_random) keyed_begin(s, rp, gend, rcnt, pos);
     if (n == 0) return;
     uint64_t key = any_random ? sw_rng_key(s->d.seed, 0x0dde5eed00000000ULL ^ s->now) : 0, ctr = 0;
-    uint32_t g0 = kw[keys[0]] & ORDER_GROUP;
+    uint32_t g0 = uniform ? 0 : kw[keys[0]] & ORDER_GROUP;
     if (cnt[g0] == n) { /* one rank: nothing to sort */
         uint32_t m = rcnt[g0];
         if (m == 0 || m == n) {

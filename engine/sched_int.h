@@ -122,6 +122,8 @@ struct sw_sched {
     uint32_t nranks;     /* distinct ranks */
     bool kcache_all;     /* d.random_order when cached */
     bool any_random;     /* some kind is random: keyed activation (below) */
+    bool kuniform;       /* one rank, and every kind random or every kind fixed:
+                            the ordering pass needs no entry's kind */
 
     /* keyed activation of the woken in a tick of a random kind (sched.c,
        "keys"): valid in the run phase of a tick with `keyed` set */

@@ -334,6 +334,22 @@ Test(sched, activation_by_kind_rank) {
     sw_sched_free(s);
 }
 
+/* Every kind in one rank, none random: the ordering pass (which then notes no
+ * entry's kind) keeps the FIFO order. */
+Test(sched, activation_one_shared_rank_is_fifo) {
+    sw_sched *s = sw_sched_new(NULL);
+    cr_assert_eq(sw_sched_set_kind_rank(s, &wolf_kind, 5), SW_OK);
+    cr_assert_eq(sw_sched_set_kind_rank(s, &sheep_kind, 5), SW_OK);
+    for (int i = 0; i < 3; i++) {
+        sw_sched_spawn(s, &wolf_kind, &(orderer){i}, 0);
+        sw_sched_spawn(s, &sheep_kind, &(orderer){i}, i == 1 ? 1 : 0);
+    }
+    g_trace[0] = '\0';
+    cr_assert_eq(sw_sched_run(s, 2), SW_OK);
+    cr_assert_str_eq(g_trace, "w0 s0 w1 w2 s2 s1 w0 s0 w1 w2 s2 s1");
+    sw_sched_free(s);
+}
+
 /* Batches made of long runs of one kind (as every tick's are, once the
  * tasklets that slept a tick come back in the order they ran) are moved run by
  * run: still a stable sort by rank, with a cancelled timer's gap closed. */
