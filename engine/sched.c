@@ -170,7 +170,12 @@ int sw_sched_on_tick_end(sw_sched *s, sw_hook_fn fn, void *ud) {
 
 /* sw__make_runnable and sw__push_front are inline, in sched_int.h. */
 
-static void mark_fifo(sw_sched *s, uint32_t slot); /* see "keys" */
+static void mark_fifo_keyed(sw_sched *s, uint32_t slot); /* see "keys" */
+
+/* A tasklet joining the FIFO stays there in a keyed run phase (see "keys"). */
+static inline void mark_fifo(sw_sched *s, uint32_t slot) {
+    if (__builtin_expect(s->keyed && s->in_run, 0)) mark_fifo_keyed(s, slot);
+}
 
 /* ---- timers --------------------------------------------------------------- */
 
@@ -182,6 +187,21 @@ static bool vec_reserve(sw_sched *s, sw__vec32 *v, uint32_t need) {
     if (!items) return false;
     v->items = items;
     v->cap = cap;
+    return true;
+}
+
+/* The common case of arming, inline where it is hot (a birth): within the
+ * wheel's turn, into a bucket with room. False, with nothing changed, when
+ * sw__timer_arm must do it. */
+static inline bool timer_arm_fast(sw_sched *s, struct sw__task *k, uint32_t slot, sw_tick wake) {
+    if (wake - s->now >= SW__WHEEL) return false;
+    sw__vec32 *b = &s->wheel[wake & SW__WHEEL_MASK];
+    if (b->n == b->cap) return false;
+    k->pos = b->n;
+    b->items[b->n++] = slot;
+    k->state = SW_TASK_SLEEPING;
+    k->wait = wake;
+    s->armed++;
     return true;
 }
 
@@ -442,7 +462,7 @@ static sw_id spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick
     if (delay == 0) {
         sw__make_runnable(s, slot);
         mark_fifo(s, slot);
-    } else if (!sw__timer_arm(s, slot, s->now + delay)) {
+    } else if (!timer_arm_fast(s, k, slot, s->now + delay) && !sw__timer_arm(s, slot, s->now + delay)) {
         k->top = NULL;
         sw__frame_free(s, f);
         slot_free(s, slot);
@@ -904,8 +924,7 @@ static bool marks_fit(sw_sched *s, uint32_t need) {
 
 /* A tasklet that joins the FIFO in the run phase of a keyed tick (spawned or
  * yielding) stays there: marked so that the triage lets it through. */
-static void mark_fifo(sw_sched *s, uint32_t slot) {
-    if (!s->keyed || !s->in_run) return;
+static void mark_fifo_keyed(sw_sched *s, uint32_t slot) {
     if (marks_fit(s, slot + 1)) {
         s->marks[slot] = s->epoch << 1 | 1;
     } else { /* it runs in this tick all the same, behind the batch */
