@@ -402,9 +402,12 @@ static void task_destroy(sw_sched *s, uint32_t slot) {
         notify_death(s, slot);
         return;
     }
+    /* fired into a shuffled batch still asleep (see gather_asleep): it is
+       queued, like a runnable one, and never runs */
+    bool asleep = k->state == SW_TASK_SLEEPING && s->batch_asleep && k->wait == s->now;
     switch ((sw_task_state)k->state) {
     case SW_TASK_SLEEPING:
-        sw__timer_cancel(s, slot);
+        if (!asleep) sw__timer_cancel(s, slot);
         break;
     case SW_TASK_RECV:
     case SW_TASK_SEND: {
@@ -418,7 +421,7 @@ static void task_destroy(sw_sched *s, uint32_t slot) {
     free_frames(s, k);
     s->live--;
     s->kinds[k->kind].live--;
-    bool queued = k->state == SW_TASK_RUNNABLE;
+    bool queued = k->state == SW_TASK_RUNNABLE || asleep;
     k->state = SW_TASK_ZOMBIE; /* not alive any more, as the death hook sees it */
     notify_death(s, slot);
     if (!queued) slot_free(s, slot);
@@ -1164,6 +1167,35 @@ static uint32_t gather_batch(sw_sched *s, uint32_t *restrict items, uint32_t tot
     return gather_entries(s, items, total, NULL, NULL, NULL, NULL);
 }
 
+/* The gather of a batch that needs no entry's kind and is shuffled whole (one
+ * rank, every kind random: flocking, Schelling) and whose first `lazy` entries
+ * are a swapped-in bucket: those only lose their tombstones, without touching
+ * their tasklets, which stay SLEEPING until their turn (as in a tick without
+ * ordering) -- `batch_asleep` tells task_destroy that such a tasklet, killed
+ * before its turn, is queued (its `pos` no longer gives its place). Only the
+ * FIFO's entries (spawned or woken between ticks) are checked for zombies,
+ * in order, as gather_entries does. Returns the entries left. */
+static uint32_t gather_asleep(sw_sched *s, uint32_t *restrict items, uint32_t lazy, uint32_t total) {
+    uint32_t n = 0, tombs = 0;
+    for (uint32_t i = 0; i < lazy; i++) {
+        uint32_t slot = items[i];
+        items[n] = slot;
+        n += slot != SW__TOMB;
+        tombs += slot == SW__TOMB;
+    }
+    s->armed += tombs; /* see fire_timers */
+    for (uint32_t i = lazy; i < total; i++) {
+        uint32_t slot = items[i];
+        if (s->tasks[slot].state == SW_TASK_ZOMBIE) {
+            slot_free(s, slot);
+            continue;
+        }
+        items[n++] = slot;
+    }
+    s->batch_asleep = true;
+    return n;
+}
+
 /* The counting sort's scatter, one run per kind (restrict: as above). A
  * batch is mostly a few long runs of one kind (the tasklets that slept one
  * tick come back in the order they ran: by rank already), so when its runs
@@ -1198,6 +1230,7 @@ static void scatter_by_kind(uint32_t *restrict out, uint32_t *restrict offk, con
 static void order_batch(sw_sched *s) {
     sw__vec32 *r = &s->ready;
     s->keyed = false;
+    uint32_t lazy_end = r->n; /* the swapped-in bucket's end, if ready_lazy */
     /* gather what was woken between ticks and in tick-start hooks (the
        intrusive FIFO) behind the timers into the one array to order; out of
        memory, the rest stay queued behind it, in the same order */
@@ -1243,7 +1276,9 @@ static void order_batch(sw_sched *s) {
     /* one rank group whose kinds are all random or all fixed (flocking,
        Schelling): the places need no kinds, so the gather notes none */
     bool uniform = scratch && s->kuniform;
-    uint32_t n = gather_batch(s, items, total, uniform ? NULL : keys, cntk, runs, &nruns);
+    uint32_t n = uniform && s->ready_lazy && (s->kword[0] & ORDER_RANDOM)
+                     ? gather_asleep(s, items, lazy_end - rp, total)
+                     : gather_batch(s, items, total, uniform ? NULL : keys, cntk, runs, &nruns);
     r->n = rp + n;
     s->ready_lazy = false;
     if (!scratch) {
@@ -1367,9 +1402,10 @@ static void report_blocked(sw_sched *s) {
 static uint32_t prefetch_end(uint32_t n) { return n > SW__PREFETCH_TASK ? n - SW__PREFETCH_TASK : 0; }
 
 /* A keyed tick's batch was just gathered (order_batch reads each entry's
- * tasklet record), so while its records fit in L2 they are still there and
- * the run loop prefetches only the frames, which the gather did not touch:
- * about ten instructions a turn fewer. Larger batches prefetch both. */
+ * tasklet record, except in a batch left asleep, whose records the last tick
+ * touched), so while its records fit in L2 they are still there and the run
+ * loop prefetches only the frames, which the gather did not touch: about ten
+ * instructions a turn fewer. Larger batches prefetch both. */
 #ifndef SW__WARM_BATCH
 #define SW__WARM_BATCH 8192u /* 384 KiB of records */
 #endif
@@ -1487,6 +1523,7 @@ int sw_sched_step(sw_sched *s) {
     }
 done:
     s->keyed = false;
+    s->batch_asleep = false;
     s->cur.task = NULL;
     s->in_run = false;
     s->ready.n = 0;

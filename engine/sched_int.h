@@ -106,6 +106,8 @@ struct sw_sched {
     sw__vec32 ready;    /* the batch run at the start of the run phase */
     uint32_t ready_pos;
     bool ready_lazy;    /* entries may still be SLEEPING (a swapped-in bucket) */
+    bool batch_asleep;  /* the same, in a batch the ordering pass shuffled: the
+                           entries' pos no longer give their places */
     bool cascade_retry; /* the last cascade failed for memory: retry next tick */
     uint32_t front;     /* stack of tasklets to run next (switches) */
     uint32_t back_head, back_tail;
