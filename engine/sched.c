@@ -170,7 +170,12 @@ int sw_sched_on_tick_end(sw_sched *s, sw_hook_fn fn, void *ud) {
 
 /* sw__make_runnable and sw__push_front are inline, in sched_int.h. */
 
-static void mark_fifo(sw_sched *s, uint32_t slot); /* see "keys" */
+static void mark_fifo_keyed(sw_sched *s, uint32_t slot); /* see "keys" */
+
+/* A tasklet joining the FIFO stays there in a keyed run phase (see "keys"). */
+static inline void mark_fifo(sw_sched *s, uint32_t slot) {
+    if (__builtin_expect(s->keyed && s->in_run, 0)) mark_fifo_keyed(s, slot);
+}
 
 /* ---- timers --------------------------------------------------------------- */
 
@@ -182,6 +187,21 @@ static bool vec_reserve(sw_sched *s, sw__vec32 *v, uint32_t need) {
     if (!items) return false;
     v->items = items;
     v->cap = cap;
+    return true;
+}
+
+/* The common case of arming, inline where it is hot (a birth): within the
+ * wheel's turn, into a bucket with room. False, with nothing changed, when
+ * sw__timer_arm must do it. */
+static inline bool timer_arm_fast(sw_sched *s, struct sw__task *k, uint32_t slot, sw_tick wake) {
+    if (wake - s->now >= SW__WHEEL) return false;
+    sw__vec32 *b = &s->wheel[wake & SW__WHEEL_MASK];
+    if (b->n == b->cap) return false;
+    k->pos = b->n;
+    b->items[b->n++] = slot;
+    k->state = SW_TASK_SLEEPING;
+    k->wait = wake;
+    s->armed++;
     return true;
 }
 
@@ -382,9 +402,12 @@ static void task_destroy(sw_sched *s, uint32_t slot) {
         notify_death(s, slot);
         return;
     }
+    /* fired into a shuffled batch still asleep (see gather_asleep): it is
+       queued, like a runnable one, and never runs */
+    bool asleep = k->state == SW_TASK_SLEEPING && s->batch_asleep && k->wait == s->now;
     switch ((sw_task_state)k->state) {
     case SW_TASK_SLEEPING:
-        sw__timer_cancel(s, slot);
+        if (!asleep) sw__timer_cancel(s, slot);
         break;
     case SW_TASK_RECV:
     case SW_TASK_SEND: {
@@ -398,7 +421,7 @@ static void task_destroy(sw_sched *s, uint32_t slot) {
     free_frames(s, k);
     s->live--;
     s->kinds[k->kind].live--;
-    bool queued = k->state == SW_TASK_RUNNABLE;
+    bool queued = k->state == SW_TASK_RUNNABLE || asleep;
     k->state = SW_TASK_ZOMBIE; /* not alive any more, as the death hook sees it */
     notify_death(s, slot);
     if (!queued) slot_free(s, slot);
@@ -442,7 +465,7 @@ static sw_id spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick
     if (delay == 0) {
         sw__make_runnable(s, slot);
         mark_fifo(s, slot);
-    } else if (!sw__timer_arm(s, slot, s->now + delay)) {
+    } else if (!timer_arm_fast(s, k, slot, s->now + delay) && !sw__timer_arm(s, slot, s->now + delay)) {
         k->top = NULL;
         sw__frame_free(s, f);
         slot_free(s, slot);
@@ -773,18 +796,34 @@ static int cmp_int(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* Fisher-Yates over the m places pos[0..m) of items (pos NULL: the places
- * 0..m), walking from the last back and swapping each with an earlier place
- * chosen uniformly, from the tick's stream at counter *ctr. */
+/* Fisher-Yates over the m places pos[0..m) of items, walking from the last
+ * back and swapping each with an earlier place chosen uniformly, from the
+ * tick's stream at counter *ctr. The draws are sw_rng_at(key, c) for
+ * c = *ctr, *ctr + 1, ...: the mixer's input steps by the golden gamma, so
+ * the loop adds it instead of multiplying the counter each draw. */
 static void shuffle_places(uint32_t *items, const uint32_t *pos, uint32_t m, uint64_t key, uint64_t *ctr) {
-    for (uint32_t i = m - 1; i > 0; i--) {
-        uint64_t x = sw_rng_at(key, (*ctr)++);
-        uint32_t j = (uint32_t)(((__uint128_t)x * (i + 1)) >> 64);
-        uint32_t pi = pos ? pos[i] : i, pj = pos ? pos[j] : j;
+    uint64_t x = key + (*ctr + 1) * 0x9e3779b97f4a7c15ULL;
+    for (uint32_t i = m - 1; i > 0; i--, x += 0x9e3779b97f4a7c15ULL) {
+        uint32_t j = (uint32_t)(((__uint128_t)sw_rng_mix(x) * (i + 1)) >> 64);
+        uint32_t pi = pos[i], pj = pos[j];
         uint32_t a = items[pi];
         items[pi] = items[pj];
         items[pj] = a;
     }
+    *ctr += m - 1;
+}
+
+/* The same over the places 0..m (a rank group that is all random: the common
+ * case, every tick in wolf-sheep and flocking), one load fewer a swap. */
+static void shuffle_run(uint32_t *items, uint32_t m, uint64_t key, uint64_t *ctr) {
+    uint64_t x = key + (*ctr + 1) * 0x9e3779b97f4a7c15ULL;
+    for (uint32_t i = m - 1; i > 0; i--, x += 0x9e3779b97f4a7c15ULL) {
+        uint32_t j = (uint32_t)(((__uint128_t)sw_rng_mix(x) * (i + 1)) >> 64);
+        uint32_t a = items[i];
+        items[i] = items[j];
+        items[j] = a;
+    }
+    *ctr += m - 1;
 }
 
 /* A kind's ordering word: its rank's index among the distinct ranks, and: */
@@ -833,6 +872,7 @@ static bool kcache_build(sw_sched *s) {
     for (int i = 0; i < nk; i++)
         if (nr == 0 || d[nr - 1] != d[i]) d[nr++] = d[i];
     s->any_random = false;
+    uint32_t nrandom = 0;
     for (int i = 0; i < nk; i++) {
         uint32_t lo = 0, hi = nr - 1;
         while (lo < hi) {
@@ -841,7 +881,9 @@ static bool kcache_build(sw_sched *s) {
         }
         w[i] = lo | (kind_random(s, i) ? ORDER_RANDOM : 0);
         s->any_random |= kind_random(s, i);
+        nrandom += kind_random(s, i);
     }
+    s->kuniform = nr == 1 && (nrandom == 0 || nrandom == (uint32_t)nk);
     s->nranks = nr;
     s->kcache_n = nk;
     s->kcache_all = s->d.random_order;
@@ -885,8 +927,7 @@ static bool marks_fit(sw_sched *s, uint32_t need) {
 
 /* A tasklet that joins the FIFO in the run phase of a keyed tick (spawned or
  * yielding) stays there: marked so that the triage lets it through. */
-static void mark_fifo(sw_sched *s, uint32_t slot) {
-    if (!s->keyed || !s->in_run) return;
+static void mark_fifo_keyed(sw_sched *s, uint32_t slot) {
     if (marks_fit(s, slot + 1)) {
         s->marks[slot] = s->epoch << 1 | 1;
     } else { /* it runs in this tick all the same, behind the batch */
@@ -1079,14 +1120,18 @@ static void keyed_begin(sw_sched *s, uint32_t base, const uint32_t *gend, const 
 }
 
 /* Drop the batch's dead entries (tombstones, zombies) in place, mark the
- * lazily fired runnable, and note each entry's kind and the count per kind
- * (keys NULL: no scratch). Returns the entries left. The restrict pointers
- * tell the compiler that the stores cannot change what the loop reads, so it
- * keeps everything in registers. */
-static uint32_t gather_batch(sw_sched *s, uint32_t *restrict items, uint32_t total, uint16_t *restrict keys,
-                             uint32_t *restrict cntk) {
+ * lazily fired runnable, and note each entry's kind, the count per kind and
+ * where each run of one kind starts (runs[0..*nruns); keys NULL: no scratch).
+ * Returns the entries left. The restrict pointers tell the compiler that the
+ * stores cannot change what the loop reads, so it keeps everything in
+ * registers; inlined twice (with and without keys), so that the loop tests
+ * no flag per entry. */
+static inline __attribute__((always_inline)) uint32_t gather_entries(sw_sched *s, uint32_t *restrict items,
+                                                                     uint32_t total, uint16_t *restrict keys,
+                                                                     uint32_t *restrict cntk,
+                                                                     uint32_t *restrict runs, uint32_t *nruns) {
     struct sw__task *tasks = s->tasks;
-    uint32_t n = 0, tombs = 0;
+    uint32_t n = 0, tombs = 0, nr = 0, prev = UINT32_MAX;
     for (uint32_t i = 0; i < total; i++) {
         uint32_t slot = items[i];
         if (slot == SW__TOMB) {
@@ -1104,16 +1149,69 @@ static uint32_t gather_batch(sw_sched *s, uint32_t *restrict items, uint32_t tot
             uint16_t kind = k->kind;
             keys[n] = kind;
             cntk[kind]++;
+            if (kind != prev) {
+                runs[nr++] = n;
+                prev = kind;
+            }
         }
         n++;
     }
     if (s->ready_lazy) s->armed += tombs; /* see fire_timers */
+    if (keys) *nruns = nr;
     return n;
 }
 
-/* The counting sort's scatter, one run per kind (restrict: as above). */
+static uint32_t gather_batch(sw_sched *s, uint32_t *restrict items, uint32_t total, uint16_t *restrict keys,
+                             uint32_t *restrict cntk, uint32_t *restrict runs, uint32_t *nruns) {
+    if (keys) return gather_entries(s, items, total, keys, cntk, runs, nruns);
+    return gather_entries(s, items, total, NULL, NULL, NULL, NULL);
+}
+
+/* The gather of a batch that needs no entry's kind and is shuffled whole (one
+ * rank, every kind random: flocking, Schelling) and whose first `lazy` entries
+ * are a swapped-in bucket: those only lose their tombstones, without touching
+ * their tasklets, which stay SLEEPING until their turn (as in a tick without
+ * ordering) -- `batch_asleep` tells task_destroy that such a tasklet, killed
+ * before its turn, is queued (its `pos` no longer gives its place). Only the
+ * FIFO's entries (spawned or woken between ticks) are checked for zombies,
+ * in order, as gather_entries does. Returns the entries left. */
+static uint32_t gather_asleep(sw_sched *s, uint32_t *restrict items, uint32_t lazy, uint32_t total) {
+    uint32_t n = 0, tombs = 0;
+    for (uint32_t i = 0; i < lazy; i++) {
+        uint32_t slot = items[i];
+        items[n] = slot;
+        n += slot != SW__TOMB;
+        tombs += slot == SW__TOMB;
+    }
+    s->armed += tombs; /* see fire_timers */
+    for (uint32_t i = lazy; i < total; i++) {
+        uint32_t slot = items[i];
+        if (s->tasks[slot].state == SW_TASK_ZOMBIE) {
+            slot_free(s, slot);
+            continue;
+        }
+        items[n++] = slot;
+    }
+    s->batch_asleep = true;
+    return n;
+}
+
+/* The counting sort's scatter, one run per kind (restrict: as above). A
+ * batch is mostly a few long runs of one kind (the tasklets that slept one
+ * tick come back in the order they ran: by rank already), so when its runs
+ * are long on average they move whole, a copy each; otherwise entry by entry. */
+#define SCATTER_RUN_MIN 16 /* the average run length that makes copying whole runs pay */
 static void scatter_by_kind(uint32_t *restrict out, uint32_t *restrict offk, const uint16_t *restrict keys,
-                            const uint32_t *restrict items, uint32_t n) {
+                            const uint32_t *restrict items, uint32_t n, const uint32_t *restrict runs,
+                            uint32_t nruns) {
+    if ((uint64_t)nruns * SCATTER_RUN_MIN <= n) {
+        for (uint32_t r = 0; r < nruns; r++) {
+            uint32_t b = runs[r], e = r + 1 < nruns ? runs[r + 1] : n, kind = keys[b];
+            memcpy(out + offk[kind], items + b, (size_t)(e - b) * sizeof *out);
+            offk[kind] += e - b;
+        }
+        return;
+    }
     for (uint32_t i = 0; i < n; i++) out[offk[keys[i]]++] = items[i];
 }
 
@@ -1132,6 +1230,7 @@ static void scatter_by_kind(uint32_t *restrict out, uint32_t *restrict offk, con
 static void order_batch(sw_sched *s) {
     sw__vec32 *r = &s->ready;
     s->keyed = false;
+    uint32_t lazy_end = r->n; /* the swapped-in bucket's end, if ready_lazy */
     /* gather what was woken between ticks and in tick-start hooks (the
        intrusive FIFO) behind the timers into the one array to order; out of
        memory, the rest stay queued behind it, in the same order */
@@ -1152,11 +1251,12 @@ static void order_batch(sw_sched *s) {
     uint32_t nr = s->nranks;
     /* scratch: per kind its count, next place and ordering word of this
        tick; per rank group its count, random count, next place, next random
-       place and end; per entry its place if random and its kind */
-    size_t tab = ((size_t)nk * 3 + (size_t)nr * 5) * sizeof(uint32_t);
-    bool scratch = cached && order_aux(s, tab + (size_t)total * (sizeof(uint32_t) + sizeof(uint16_t)));
+       place and end; per entry its place if random and its kind; and where
+       each run of one kind starts (at most one per entry, and one more) */
+    size_t tab = ((size_t)nk * 3 + (size_t)nr * 5 + 1) * sizeof(uint32_t);
+    bool scratch = cached && order_aux(s, tab + (size_t)total * (2 * sizeof(uint32_t) + sizeof(uint16_t)));
     uint32_t *cntk = NULL, *offk = NULL, *kinfo = NULL, *cnt = NULL, *rcnt = NULL, *off = NULL,
-             *poff = NULL, *gend = NULL, *pos = NULL;
+             *poff = NULL, *gend = NULL, *pos = NULL, *runs = NULL, nruns = 0;
     uint16_t *keys = NULL;
     if (scratch) {
         cntk = s->order_aux;
@@ -1168,11 +1268,17 @@ static void order_batch(sw_sched *s) {
         poff = off + nr;
         gend = poff + nr;
         pos = gend + nr;
-        keys = (uint16_t *)(pos + total);
+        runs = pos + total;
+        keys = (uint16_t *)(runs + total + 1);
         memset(cntk, 0, (size_t)nk * sizeof *cntk);
     }
     uint32_t *items = r->items + rp;
-    uint32_t n = gather_batch(s, items, total, keys, cntk);
+    /* one rank group whose kinds are all random or all fixed (flocking,
+       Schelling): the places need no kinds, so the gather notes none */
+    bool uniform = scratch && s->kuniform;
+    uint32_t n = uniform && s->ready_lazy && (s->kword[0] & ORDER_RANDOM)
+                     ? gather_asleep(s, items, lazy_end - rp, total)
+                     : gather_batch(s, items, total, uniform ? NULL : keys, cntk, runs, &nruns);
     r->n = rp + n;
     s->ready_lazy = false;
     if (!scratch) {
@@ -1187,7 +1293,12 @@ static void order_batch(sw_sched *s) {
     memset(cnt, 0, (size_t)nr * sizeof *cnt);
     memset(rcnt, 0, (size_t)nr * sizeof *rcnt);
     bool any_random = false, kind_per_rank = true;
-    for (int i = 0; i < nk; i++) {
+    if (uniform) {
+        cnt[0] = n;
+        rcnt[0] = kw[0] & ORDER_RANDOM ? n : 0;
+        any_random = rcnt[0] != 0;
+    }
+    for (int i = 0; i < nk && !uniform; i++) {
         if (!cntk[i]) continue;
         uint32_t g = kw[i] & ORDER_GROUP;
         kind_per_rank &= cnt[g] == 0;
@@ -1201,11 +1312,11 @@ static void order_batch(sw_sched *s) {
     if (s->any_random) keyed_begin(s, rp, gend, rcnt, pos);
     if (n == 0) return;
     uint64_t key = any_random ? sw_rng_key(s->d.seed, 0x0dde5eed00000000ULL ^ s->now) : 0, ctr = 0;
-    uint32_t g0 = kw[keys[0]] & ORDER_GROUP;
+    uint32_t g0 = uniform ? 0 : kw[keys[0]] & ORDER_GROUP;
     if (cnt[g0] == n) { /* one rank: nothing to sort */
         uint32_t m = rcnt[g0];
         if (m == 0 || m == n) {
-            if (m >= 2) shuffle_places(items, NULL, m, key, &ctr);
+            if (m >= 2) shuffle_run(items, m, key, &ctr);
             return;
         }
         uint32_t q = 0;
@@ -1231,7 +1342,7 @@ static void order_batch(sw_sched *s) {
         /* the common case (one kind per rank): each kind's places are one
            run, wholly random or wholly fixed */
         for (int i = 0; i < nk; i++) offk[i] = off[kw[i] & ORDER_GROUP];
-        scatter_by_kind(out, offk, keys, items, n);
+        scatter_by_kind(out, offk, keys, items, n, runs, nruns);
     } else {
         for (int i = 0; i < nk; i++) {
             uint32_t g = kw[i] & ORDER_GROUP;
@@ -1248,7 +1359,7 @@ static void order_batch(sw_sched *s) {
             uint32_t m = rcnt[g];
             if (m < 2) continue;
             if (m == cnt[g])
-                shuffle_places(out + o, NULL, m, key, &ctr);
+                shuffle_run(out + o, m, key, &ctr);
             else
                 shuffle_places(out, pos + p, m, key, &ctr);
         }
@@ -1290,6 +1401,15 @@ static void report_blocked(sw_sched *s) {
  * slabs, are not all in L1.) */
 static uint32_t prefetch_end(uint32_t n) { return n > SW__PREFETCH_TASK ? n - SW__PREFETCH_TASK : 0; }
 
+/* A keyed tick's batch was just gathered (order_batch reads each entry's
+ * tasklet record, except in a batch left asleep, whose records the last tick
+ * touched), so while its records fit in L2 they are still there and the run
+ * loop prefetches only the frames, which the gather did not touch: about ten
+ * instructions a turn fewer. Larger batches prefetch both. */
+#ifndef SW__WARM_BATCH
+#define SW__WARM_BATCH 8192u /* 384 KiB of records */
+#endif
+
 /* The run phase of a keyed tick (see "keys"): the run-next stack, then the
  * batch merged by key with the woken that take their turn in this tick, then
  * the FIFO of the rest. What joined the FIFO during a turn is sorted out
@@ -1297,6 +1417,7 @@ static uint32_t prefetch_end(uint32_t n) { return n > SW__PREFETCH_TASK ? n - SW
 static void run_keyed(sw_sched *s) {
     const uint32_t *items = s->ready.items;
     uint32_t pos = s->ready_pos, n = s->ready.n, pf_end = prefetch_end(n);
+    uint32_t pf_task_end = n - s->kb_base > SW__WARM_BATCH ? pf_end : 0;
     uint32_t nheap = 0; /* s->nheap, which changes only here and in the triage */
     for (;;) {
         uint32_t slot;
@@ -1306,6 +1427,7 @@ static void run_keyed(sw_sched *s) {
             if (slot < s->markcap) s->marks[slot] = s->epoch << 1;
         } else {
             if (s->back_tail != s->back_seen) {
+                s->ready_pos = pos; /* read only by the triage: stored for it */
                 triage(s);
                 nheap = s->nheap;
             }
@@ -1320,12 +1442,13 @@ static void run_keyed(sw_sched *s) {
                 s->cur_slot = w.slot;
             } else if (pos < n) {
                 slot = items[pos++];
-                s->ready_pos = pos;
                 if (pos < pf_end) {
-                    uint32_t ahead = items[pos + SW__PREFETCH_TASK], near = items[pos + SW__PREFETCH_FRAME];
-                    __builtin_prefetch(&s->tasks[ahead], 1);
-                    __builtin_prefetch((char *)&s->tasks[ahead + 1] - 1, 1);
-                    __builtin_prefetch(s->tasks[near].top, 1);
+                    __builtin_prefetch(s->tasks[items[pos + SW__PREFETCH_FRAME]].top, 1);
+                    if (pos < pf_task_end) {
+                        uint32_t ahead = items[pos + SW__PREFETCH_TASK];
+                        __builtin_prefetch(&s->tasks[ahead], 1);
+                        __builtin_prefetch((char *)&s->tasks[ahead + 1] - 1, 1);
+                    }
                 }
             } else if (s->back_head != SW__NIL) { /* all sorted out: FIFO kinds, spawned, yielded */
                 slot = s->back_head;
@@ -1341,6 +1464,7 @@ static void run_keyed(sw_sched *s) {
     }
     /* the woken that come too late: the next tick's batch, as wake-ups
        between ticks are (and as a snapshot saves them) */
+    s->ready_pos = pos;
     s->back_head = s->def_head;
     s->back_tail = s->def_tail;
     s->def_head = s->def_tail = SW__NIL;
@@ -1373,7 +1497,6 @@ int sw_sched_step(sw_sched *s) {
             s->front = s->tasks[slot].next;
         } else if (pos < n) {
             slot = items[pos++];
-            s->ready_pos = pos;
             /* prefetch ahead in the batch, in two stages: the tasklets of a
                sparse tick are scattered across a large table, and each
                frame's address is known only once its tasklet has arrived */
@@ -1400,6 +1523,7 @@ int sw_sched_step(sw_sched *s) {
     }
 done:
     s->keyed = false;
+    s->batch_asleep = false;
     s->cur.task = NULL;
     s->in_run = false;
     s->ready.n = 0;

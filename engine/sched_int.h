@@ -106,6 +106,8 @@ struct sw_sched {
     sw__vec32 ready;    /* the batch run at the start of the run phase */
     uint32_t ready_pos;
     bool ready_lazy;    /* entries may still be SLEEPING (a swapped-in bucket) */
+    bool batch_asleep;  /* the same, in a batch the ordering pass shuffled: the
+                           entries' pos no longer give their places */
     bool cascade_retry; /* the last cascade failed for memory: retry next tick */
     uint32_t front;     /* stack of tasklets to run next (switches) */
     uint32_t back_head, back_tail;
@@ -122,6 +124,8 @@ struct sw_sched {
     uint32_t nranks;     /* distinct ranks */
     bool kcache_all;     /* d.random_order when cached */
     bool any_random;     /* some kind is random: keyed activation (below) */
+    bool kuniform;       /* one rank, and every kind random or every kind fixed:
+                            the ordering pass needs no entry's kind */
 
     /* keyed activation of the woken in a tick of a random kind (sched.c,
        "keys"): valid in the run phase of a tick with `keyed` set */

@@ -334,6 +334,109 @@ Test(sched, activation_by_kind_rank) {
     sw_sched_free(s);
 }
 
+/* Every kind in one rank, none random: the ordering pass (which then notes no
+ * entry's kind) keeps the FIFO order. */
+Test(sched, activation_one_shared_rank_is_fifo) {
+    sw_sched *s = sw_sched_new(NULL);
+    cr_assert_eq(sw_sched_set_kind_rank(s, &wolf_kind, 5), SW_OK);
+    cr_assert_eq(sw_sched_set_kind_rank(s, &sheep_kind, 5), SW_OK);
+    for (int i = 0; i < 3; i++) {
+        sw_sched_spawn(s, &wolf_kind, &(orderer){i}, 0);
+        sw_sched_spawn(s, &sheep_kind, &(orderer){i}, i == 1 ? 1 : 0);
+    }
+    g_trace[0] = '\0';
+    cr_assert_eq(sw_sched_run(s, 2), SW_OK);
+    cr_assert_str_eq(g_trace, "w0 s0 w1 w2 s2 s1 w0 s0 w1 w2 s2 s1");
+    sw_sched_free(s);
+}
+
+/* Batches made of long runs of one kind (as every tick's are, once the
+ * tasklets that slept a tick come back in the order they ran) are moved run by
+ * run: still a stable sort by rank, with a cancelled timer's gap closed. */
+Test(sched, activation_by_rank_moves_long_runs_stably) {
+    sw_sched *s = sw_sched_new(NULL);
+    cr_assert_eq(sw_sched_set_kind_rank(s, &wolf_kind, 1), SW_OK);
+    sw_id victim = SW_ID_NONE;
+    for (int i = 0; i < 120; i++) {
+        bool wolf = i < 40 || i >= 80; /* runs: 40 wolves, 40 sheep, 40 wolves */
+        sw_id id = sw_sched_spawn(s, wolf ? &wolf_kind : &sheep_kind, &(orderer){i}, 0);
+        if (i == 50) victim = id;
+    }
+    char want[4][4096] = {{0}};
+    for (int tick = 0; tick < 4; tick++) {
+        size_t len = 0;
+        for (int pass = 0; pass < 2; pass++) /* sheep (rank 0), then wolves, each in spawn order */
+            for (int i = 0; i < 120; i++) {
+                bool wolf = i < 40 || i >= 80;
+                if (wolf != (pass == 1) || (i == 50 && tick >= 1)) continue;
+                len += (size_t)snprintf(want[tick] + len, sizeof want[tick] - len, "%s%s%d", len ? " " : "",
+                                        wolf ? "w" : "s", i);
+            }
+    }
+    for (int tick = 0; tick < 4; tick++) {
+        g_trace[0] = '\0';
+        cr_assert_eq(sw_sched_step(s), SW_OK);
+        cr_assert_str_eq(g_trace, want[tick], "tick %d", tick + 1);
+        if (tick == 0) cr_assert_eq(sw_sched_kill(s, victim), SW_OK); /* a tombstone in the next batch */
+    }
+    sw_sched_free(s);
+}
+
+/* In a tick whose batch is a swapped-in bucket shuffled whole (one rank, every
+ * kind random), the batch's tasklets stay asleep until their turn; one killed
+ * before its turn never runs, and its slot is freed when its turn comes. */
+static sw_id g_slay[20];
+static int g_slay_ran[20];
+static sw_tick g_slay_tick;
+typedef struct { int32_t i; } slayer;
+static sw_step slayer_run(sw_tasklet *t, void *frame) {
+    slayer *f = frame;
+    SW_BEGIN(t, nap);
+    for (;;) {
+        g_slay_ran[f->i]++;
+        if (sw_now(t) == 2 && g_slay_tick != 2) { /* the first of tick 2 kills the rest */
+            g_slay_tick = 2;
+            for (int i = 0; i < 20; i++)
+                if (i != f->i) cr_assert_eq(sw_kill(t, g_slay[i]), SW_OK);
+        }
+        SW_SLEEP(t, nap, 1);
+    }
+    SW_END(t);
+}
+static const sw_kind slayer_kind = {.name = "slayer", .frame_size = sizeof(slayer), .run = slayer_run};
+
+Test(sched, killed_before_its_turn_in_a_shuffled_batch_never_runs) {
+    sw_sched *s = sw_sched_new(&(sw_sched_desc){.seed = 5, .random_order = true});
+    for (int i = 0; i < 20; i++) g_slay[i] = sw_sched_spawn(s, &slayer_kind, &(slayer){i}, 0);
+    memset(g_slay_ran, 0, sizeof g_slay_ran);
+    g_slay_tick = 0;
+    cr_assert_eq(sw_sched_step(s), SW_OK); /* tick 1: the spawned, from the FIFO */
+    cr_assert_eq(sw_sched_step(s), SW_OK); /* tick 2: the bucket, shuffled */
+    int survivor = -1, ran = 0;
+    for (int i = 0; i < 20; i++) {
+        ran += g_slay_ran[i];
+        if (sw_sched_alive(s, g_slay[i])) survivor = i;
+    }
+    cr_assert_eq(ran, 21, "20 turns in tick 1, one in tick 2");
+    cr_assert_eq(sw_sched_count(s), 1);
+    cr_assert_eq(sw_sched_count_kind(s, 0), 1);
+    cr_assert_eq(g_slay_ran[survivor], 2);
+    cr_assert_eq(sw_sched_resumes(s), 1);
+    /* every killed slot was freed at its turn: new tasklets reuse them */
+    for (int i = 0; i < 19; i++) sw_sched_spawn(s, &slayer_kind, &(slayer){survivor}, 0);
+    cr_assert_eq(sw_sched_slot_limit(s), 20);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(g_slay_ran[survivor], 3 + 19);
+    sw_task_info info;
+    cr_assert_eq(sw_sched_inspect(s, g_slay[survivor], &info), SW_OK);
+    cr_assert_eq(info.state, SW_TASK_SLEEPING);
+    cr_assert_eq(info.wake, 4);
+    cr_assert_eq(sw_sched_kill(s, g_slay[survivor]), SW_OK); /* an ordinary timer, cancelled */
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(g_slay_ran[survivor], 3 + 19 + 19);
+    sw_sched_free(s);
+}
+
 /* The ordering pass keeps each kind's place between ticks: a rank or flag set
  * between ticks, and a kind first seen mid-run, must still be obeyed. */
 Test(sched, activation_follows_rank_changes_between_ticks) {
