@@ -792,7 +792,8 @@ sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const ui
     const v2d nhalf = -half;
     const v2d r2 = {q->r2, q->r2}, rin2 = {q->rin2, q->rin2};
     v2d all = {0, 0}, inner = {0, 0};
-    uint32_t n = 0, nin = 0, nfound = 0;
+    v2m count = {0, 0}, count_in = {0, 0}; /* minus the counts (both lanes alike) */
+    uint32_t nfound = 0;
     uint32_t *restrict found = q->found; /* written only here: no reloads after each write */
     bool pair = q->pair != SW_SPACE_NO_PAIR;
     const sw__sbucket *buckets = w->buckets;
@@ -814,8 +815,8 @@ sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const ui
                         v2m in = (v2m)(d2 <= r2), inside = in & (v2m)(d2 < rin2);
                         all += v2_keep(d, in);
                         inner += v2_keep(d, inside);
-                        n -= (uint32_t)in[0];
-                        nin -= (uint32_t)inside[0];
+                        count += in;
+                        count_in += inside;
                         if (pair) {
                             found[nfound] = p->slot;
                             nfound -= (uint32_t)in[0];
@@ -833,6 +834,7 @@ sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const ui
     m->dy = all[1];
     m->dx_in = inner[0];
     m->dy_in = inner[1];
+    uint32_t n = -(uint32_t)count[0], nin = -(uint32_t)count_in[0];
     bool skipped = q->skip != SW__NIL; /* at the point: within r, and within r_in if r_in > 0 */
     m->n = n - skipped;
     m->n_in = nin - (skipped && q->rin2 > 0);
