@@ -41,8 +41,8 @@ static void boid_init(sw_tasklet *t, void *frame) {
  * own calls (sw_space_*), which need no id looked up. */
 static void fly(sw_tasklet *t, boid *f) {
     sw_world *w = sw_world_of(t);
-    sw_space_sums m; /* the birds within `visual` of its point (f->x, f->y), but itself */
-    sw_space_near_sums(t, f->visual, f->separation, offsetof(boid, vx), &m);
+    sw_space_sums m; /* the birds within `visual` of its point, but itself */
+    sw_space_near_sums(t, f->x, f->y, f->visual, f->separation, offsetof(boid, vx), &m);
     /* cohere = sum of headings, separate = minus the sum of those closer
        than the separation, match = sum of velocities */
     double k = 1.0 / (m.n > 0 ? m.n : 1);

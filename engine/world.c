@@ -737,7 +737,6 @@ typedef struct space_query {
     sw_space_sums *sums;
     double rin2;
     uint32_t skip; /* a slot never folded in (SW__NIL: none) */
-    bool skip_here; /* skip is known to be at the query point */
     size_t pair;
     uint32_t nfound;  /* slots found whose pair is still to be added */
     uint32_t *found;  /* SPACE_FOUND of them */
@@ -925,7 +924,7 @@ scan_buckets(const sw_world *w, space_query *q, int nx, const uint32_t *ax, cons
 /* Whether the agent a sums query skips is nowhere in space (then forgotten)
  * or at the query point (as sum_scan needs it). */
 static inline bool skip_at(const sw_world *w, space_query *q) {
-    if (q->skip == SW__NIL || q->skip_here) return true;
+    if (q->skip == SW__NIL) return true;
     if (q->skip >= w->slotcap || w->sbucket[q->skip] == SW__NIL) {
         q->skip = SW__NIL;
         return true;
@@ -997,20 +996,16 @@ uint32_t sw_world_space_near_sums(const sw_world *w, double x, double y, double 
     return sums->n;
 }
 
-uint32_t sw_space_near_sums(sw_tasklet *t, double r, double r_in, size_t pair,
+uint32_t sw_space_near_sums(sw_tasklet *t, double x, double y, double r, double r_in, size_t pair,
                             sw_space_sums *sums) {
     const sw_world *w = sw_world_of(t);
-    uint32_t slot = t->slot;
     *sums = (sw_space_sums){0};
-    if (t->task->state == SW_TASK_ZOMBIE || slot >= w->slotcap || w->sbucket[slot] == SW__NIL)
-        return 0;
-    const sw__spoint *p = &w->buckets[w->sbucket[slot]].p[w->sindex[slot]];
     uint16_t kind = t->task->kind; /* every live agent of its kind: no agent found checked */
     uint32_t found[SPACE_FOUND];
     space_query q = {.ki = w->s->kinds[kind].live == w->s->live ? -1 : kind, .sums = sums,
                      .found = found, .rin2 = r_in > 0 ? r_in * r_in : 0, .pair = pair,
-                     .skip = slot, .skip_here = true};
-    space_scan(w, &q, p->x, p->y, r);
+                     .skip = t->task->state == SW_TASK_ZOMBIE ? SW__NIL : t->slot};
+    space_scan(w, &q, x, y, r);
     return sums->n;
 }
 

@@ -178,11 +178,12 @@ uint32_t sw_world_space_near_sums(const sw_world *w, double x, double y, double 
                                   const sw_kind *kind, sw_id skip, size_t pair,
                                   sw_space_sums *sums);
 /* sw_world_space_near_sums for the running agent: the agents of its own
- * kind within r of its own point in space, but itself, without looking its
- * id or its kind up (agent code steering every tick). Zero sums when it is
- * not in space. Returns sums->n. */
-uint32_t sw_space_near_sums(sw_tasklet *t, double r, double r_in, size_t pair,
-                            sw_space_sums *sums);
+ * kind within r of (x, y), but itself, without looking its id or its kind
+ * up (agent code steering every tick). Fastest when (x, y) is its own point
+ * in space (the agent keeps a copy: reading it back from the world would
+ * put more loads before the query can start). Returns sums->n. */
+uint32_t sw_space_near_sums(sw_tasklet *t, double x, double y, double r, double r_in,
+                            size_t pair, sw_space_sums *sums);
 /* The shortest displacement from (x1, y1) to (x2, y2) (minimum image). */
 void sw_world_space_delta(const sw_world *w, double x1, double y1, double x2, double y2,
                           double *dx, double *dy);

@@ -517,8 +517,9 @@ Test(world, space_near_finds_points_on_bucket_edges) {
 static int flier_checks; /* how many self-queries were compared */
 
 /* Each tick: compares its own query (sw_space_near_sums) with the world's
- * at its point, skipping itself, for its kind; then flies to a random point
- * (some off a bounded space) with sw_space_move_to. */
+ * for its kind, skipping itself, at its point (or, one tick in three,
+ * elsewhere); then flies to a random point (some off a bounded space) with
+ * sw_space_move_to. */
 static sw_step flier_run(sw_tasklet *t, void *frame) {
     mover_f *f = frame;
     SW_BEGIN(t, fly);
@@ -526,10 +527,15 @@ static sw_step flier_run(sw_tasklet *t, void *frame) {
         sw_world *w = sw_world_of(t);
         double x, y, r = 0.5 + 4 * sw_rand_unit(t);
         cr_assert(sw_world_space_pos(w, sw_self(t), &x, &y));
+        double qx = x, qy = y;
+        if (flier_checks % 3 == 2) {
+            qx = sw_rand_unit(t) * sw_world_width(w);
+            qy = sw_rand_unit(t) * sw_world_height(w);
+        }
         const sw_kind *kind = sw_sched_kind_of(sw_world_sched(w), sw_self(t));
         sw_space_sums own, want;
-        uint32_t n = sw_space_near_sums(t, r, 1.0, offsetof(mover_f, vx), &own);
-        sw_world_space_near_sums(w, x, y, r, 1.0, kind, sw_self(t), offsetof(mover_f, vx), &want);
+        uint32_t n = sw_space_near_sums(t, qx, qy, r, 1.0, offsetof(mover_f, vx), &own);
+        sw_world_space_near_sums(w, qx, qy, r, 1.0, kind, sw_self(t), offsetof(mover_f, vx), &want);
         cr_assert_eq(n, own.n);
         assert_same_sums(own, want, "self query");
         flier_checks++;
@@ -583,29 +589,31 @@ Test(world, space_self_queries_and_moves_match_the_world_calls) {
 
 static int loner_n = -1, loner_after_kill = 1;
 
-/* Queries once off space (taken out by its spawner), then kills itself and
- * tries to move. */
+/* Queries once off space (taken out by its spawner): the agents of its kind
+ * near the point, not of others; then kills itself and tries to move. */
 static sw_step loner_run(sw_tasklet *t, void *frame) {
     (void)frame;
     SW_BEGIN(t);
     sw_space_sums m;
-    loner_n = (int)sw_space_near_sums(t, 100, 1, SW_SPACE_NO_PAIR, &m);
-    cr_assert(m.n == 0 && m.dx == 0 && m.vx == 0, "zero sums off space");
+    loner_n = (int)sw_space_near_sums(t, 5, 5, 100, 1, SW_SPACE_NO_PAIR, &m);
     sw_kill(t, sw_self(t));
     loner_after_kill = sw_space_move_to(t, 1, 1, 1, 0);
     SW_END(t);
 }
 static const sw_kind loner = {.name = "loner", .frame_size = 8, .run = loner_run};
 
-Test(world, space_self_calls_off_space_and_once_dead) {
+Test(world, space_self_calls_count_their_kind_and_refuse_a_dead_agent) {
     sw_world *w = sw_world_new(&(sw_world_desc){.width = 10, .height = 10, .space_cell = 2});
     sw_id a = sw_world_spawn_at_point(w, &loner, NULL, 5, 5, 0);
     sw_world_spawn_at_point(w, &idle, NULL, 5.5, 5, 0);
+    sw_world_spawn_at_point(w, &idle, NULL, 1, 9, 0);
+    sw_id b = sw_world_spawn_at_point(w, &mover, NULL, 9, 9, 0);
     cr_assert_eq(sw_world_space_unplace(w, a), SW_OK);
+    cr_assert_eq(sw_sched_kill(sw_world_sched(w), b), SW_OK);
     cr_assert_eq(sw_world_step(w), SW_OK);
-    cr_assert_eq(loner_n, 0, "not in space: nobody near");
+    cr_assert_eq(loner_n, 0, "others' kinds are not counted, nor itself");
     cr_assert_eq(loner_after_kill, SW_E_STALE);
-    cr_assert_eq(sw_world_space_count(w), 1);
+    cr_assert_eq(sw_world_space_count(w), 2);
     sw_world_free(w);
 }
 
