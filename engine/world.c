@@ -665,7 +665,7 @@ void sw_world_space_delta(const sw_world *w, double x1, double y1, double x2, do
  * by a multiplication with inv = 1 / bs, clamped (truncating is flooring
  * here, and needs no call). The product can round to the other side of a
  * bucket edge than the quotient sw__world_bucket_of places points by, so
- * callers widen the interval they look up by SPACE_SLACK (below). */
+ * callers widen the interval they look up by space_slack (below). */
 static inline uint32_t bucket_at(double v, double inv, uint32_t nb) {
     double q = v * inv;
     return q >= nb ? nb - 1 : (uint32_t)q;
