@@ -37,13 +37,12 @@ static void boid_init(sw_tasklet *t, void *frame) {
  * neighbours' offsets (all, and those closer than the separation) and
  * velocities (read from their frames) into sums in one pass over its
  * index: the same sums, in the same order, as a loop over the list of
- * neighbours would make. */
+ * neighbours would make. The query and the move are the running agent's
+ * own calls (sw_space_*), which need no id looked up. */
 static void fly(sw_tasklet *t, boid *f) {
     sw_world *w = sw_world_of(t);
-    sw_id self = sw_self(t);
-    sw_space_sums m;
-    sw_world_space_near_sums(w, f->x, f->y, f->visual, f->separation, &sw_kind_boid, self,
-                             offsetof(boid, vx), &m);
+    sw_space_sums m; /* the birds within `visual` of its point, but itself */
+    sw_space_near_sums(t, f->x, f->y, f->visual, f->separation, offsetof(boid, vx), &m);
     /* cohere = sum of headings, separate = minus the sum of those closer
        than the separation, match = sum of velocities */
     double k = 1.0 / (m.n > 0 ? m.n : 1);
@@ -61,16 +60,17 @@ static void fly(sw_tasklet *t, boid *f) {
         x = x < 0 ? x + W : x >= W ? x - W : x;
         y = y < 0 ? y + H : y >= H ? y - H : y;
     }
-    if (sw_world_space_place(w, self, x, y) == SW_OK) {
+    /* placed, with its velocity as its direction (the heading, when the viewer asks) */
+    if (sw_space_move_to(t, x, y, f->vx, f->vy) == SW_OK) {
         f->x = x; /* the world keeps a point inside as it is... */
         f->y = y;
         if (!(x >= 0 && x < W && y >= 0 && y < H)) /* ...and wraps one rounded onto the edge */
-            sw_world_space_pos(w, self, &f->x, &f->y);
+            sw_world_space_pos(w, sw_self(t), &f->x, &f->y);
     } else { /* the wall of a bounded space: bounce off it */
         if (x < 0 || x >= W) f->vx = -f->vx;
         if (y < 0 || y >= H) f->vy = -f->vy;
+        sw_world_space_set_direction(w, sw_self(t), f->vx, f->vy);
     }
-    sw_world_space_set_direction(w, self, f->vx, f->vy); /* the heading, when the viewer asks */
 }
 
 static sw_step boid_run(sw_tasklet *t, void *frame) {

@@ -265,6 +265,7 @@ sw_world *sw_world_new(const sw_world_desc *desc) {
         d.space_cell *= 2;
     w->d.space_cell = d.space_cell;
     w->bsize = d.space_cell;
+    w->binv = 1.0 / d.space_cell;
     w->bw = (uint32_t)ceil(d.width / d.space_cell);
     w->bh = (uint32_t)ceil(d.height / d.space_cell);
     if (w->bw < 1) w->bw = 1;
@@ -552,9 +553,8 @@ static inline bool space_wrap(const sw_world *w, double *x, double *y) {
     return space_wrap_slow(w, x, y);
 }
 
-int sw_world_space_place(sw_world *w, sw_id id, double x, double y) {
-    uint32_t slot;
-    if (!slot_of(w, id, &slot)) return SW_E_STALE;
+/* Put `slot` (a live agent) at (x, y), or move it there. */
+static inline int space_place(sw_world *w, uint32_t slot, double x, double y) {
     if (!space_wrap(w, &x, &y)) return SW_E_INVALID;
     if (reserve_slot(w, slot) != SW_OK) return SW_E_NOMEM;
     uint32_t b = bucket_of(w, x, y);
@@ -566,6 +566,12 @@ int sw_world_space_place(sw_world *w, sw_id id, double x, double y) {
     }
     space_unlink(w, slot);
     return sw__world_space_append(w, slot, b, x, y);
+}
+
+int sw_world_space_place(sw_world *w, sw_id id, double x, double y) {
+    uint32_t slot;
+    if (!slot_of(w, id, &slot)) return SW_E_STALE;
+    return space_place(w, slot, x, y);
 }
 
 int sw_world_space_unplace(sw_world *w, sw_id id) {
@@ -614,9 +620,8 @@ static bool directions_make(sw_world *w) {
     return true;
 }
 
-void sw_world_space_set_direction(sw_world *w, sw_id id, double dx, double dy) {
-    uint32_t slot;
-    if (!slot_of(w, id, &slot) || slot >= w->slotcap) return;
+/* Give `slot` (< slotcap) the direction (dx, dy) as its heading. */
+static inline void direction_set(sw_world *w, uint32_t slot, double dx, double dy) {
     if (!w->hdx && !directions_make(w)) { /* out of memory: the heading now */
         w->heading[slot] = atan2(dy, dx);
         return;
@@ -624,6 +629,19 @@ void sw_world_space_set_direction(sw_world *w, sw_id id, double dx, double dy) {
     w->heading[slot] = NAN; /* marks the direction as the heading to work out */
     w->hdx[slot] = dx;
     w->hdy[slot] = dy;
+}
+
+void sw_world_space_set_direction(sw_world *w, sw_id id, double dx, double dy) {
+    uint32_t slot;
+    if (slot_of(w, id, &slot) && slot < w->slotcap) direction_set(w, slot, dx, dy);
+}
+
+int sw_space_move_to(sw_tasklet *t, double x, double y, double dx, double dy) {
+    sw_world *w = sw_world_of(t);
+    if (__builtin_expect(t->task->state == SW_TASK_ZOMBIE, 0)) return SW_E_STALE;
+    int rc = space_place(w, t->slot, x, y);
+    if (rc == SW_OK) direction_set(w, t->slot, dx, dy); /* placed: slot < slotcap */
+    return rc;
 }
 
 double sw_world_space_heading(const sw_world *w, sw_id id) {
@@ -643,23 +661,37 @@ void sw_world_space_delta(const sw_world *w, double x1, double y1, double x2, do
     *dy = ddy;
 }
 
-/* The bucket of coordinate v >= 0 along an axis of nb buckets of size bs
- * (floor(v / bs), clamped; truncating is flooring here, and needs no call). */
-static inline uint32_t bucket_at(double v, double bs, uint32_t nb) {
-    double q = v / bs;
+/* The bucket of coordinate v >= 0 along an axis of nb buckets: floor(v / bs)
+ * by a multiplication with inv = 1 / bs, clamped (truncating is flooring
+ * here, and needs no call). The product can round to the other side of a
+ * bucket edge than the quotient sw__world_bucket_of places points by, so
+ * callers widen the interval they look up by space_slack (below). */
+static inline uint32_t bucket_at(double v, double inv, uint32_t nb) {
+    double q = v * inv;
     return q >= nb ? nb - 1 : (uint32_t)q;
 }
 
-/* The buckets along one axis that can hold points within r of coordinate c:
- * up to two ranges [a[i], b[i]], ascending. On a torus the query interval is
- * wrapped in coordinates, not in bucket numbers: the last bucket may be
- * narrower than the others, so counting buckets across the seam would miss
- * points. Returns how many ranges. *seam is set when a point found may lie
- * across the seam, so that its offset needs the minimum image: the points
- * of buckets [a, b] lie within r + bs (plus rounding) of c, which is nearer
- * than half the extent when r + 2 bs is. */
-static inline int bucket_ranges(double c, double r, double extent, double bs, uint32_t nb,
-                                bool torus, uint32_t a[2], uint32_t b[2], bool *seam) {
+/* The widening of every interval a query looks up, far above the rounding
+ * of a product, a quotient or a distance test over a space this size (about
+ * 1e-16 of it) and far below anything that changes which buckets are read
+ * in practice. Only widening: a query may read a bucket more, never one
+ * less, and the agents it finds are those of the distance test alone. */
+static inline double space_slack(const sw_world *w, double r) {
+    return 1e-9 * ((double)w->d.width + (double)w->d.height + r);
+}
+
+/* The buckets along one axis that can hold points within r (already widened
+ * by the slack) of coordinate c: up to two ranges [a[i], b[i]], ascending.
+ * On a torus the query interval is wrapped in coordinates, not in bucket
+ * numbers: the last bucket may be narrower than the others, so counting
+ * buckets across the seam would miss points. Returns how many ranges. *seam
+ * is set when a point found may lie across the seam, so that its offset
+ * needs the minimum image: the points of buckets [a, b] lie within r + bs
+ * (plus rounding) of c, which is nearer than half the extent when r + 2 bs
+ * is. */
+static inline int bucket_ranges(double c, double r, double extent, double bs, double inv,
+                                uint32_t nb, bool torus, uint32_t a[2], uint32_t b[2],
+                                bool *seam) {
     double lo = c - r, hi = c + r;
     *seam = torus;
     if (torus) {
@@ -669,16 +701,16 @@ static inline int bucket_ranges(double c, double r, double extent, double bs, ui
             return 1;
         }
         if (lo >= 0 && hi < extent) { /* the usual case: not across the seam */
-            a[0] = bucket_at(lo, bs, nb);
-            b[0] = bucket_at(hi, bs, nb);
+            a[0] = bucket_at(lo, inv, nb);
+            b[0] = bucket_at(hi, inv, nb);
             *seam = !(r + 2 * bs < extent / 2);
             return 1;
         }
         /* across the seam: [0, hi'] and [lo', extent], merged when they meet */
         double p0 = lo < 0 ? hi : hi - extent, p1 = lo < 0 ? lo + extent : lo;
         a[0] = 0;
-        b[0] = p0 < 0 ? 0 : bucket_at(p0, bs, nb);
-        uint32_t a1 = p1 < 0 ? 0 : bucket_at(p1, bs, nb), b1 = bucket_at(extent, bs, nb);
+        b[0] = p0 < 0 ? 0 : bucket_at(p0, inv, nb);
+        uint32_t a1 = p1 < 0 ? 0 : bucket_at(p1, inv, nb), b1 = nb - 1;
         if (a1 <= b[0] + 1) { /* overlapping or touching: merge */
             if (b1 > b[0]) b[0] = b1;
             return 1;
@@ -688,8 +720,8 @@ static inline int bucket_ranges(double c, double r, double extent, double bs, ui
         return 2;
     }
     if (hi < 0 || lo >= extent) return 0;
-    a[0] = bucket_at(lo < 0 ? 0 : lo, bs, nb);
-    b[0] = bucket_at(hi >= extent ? extent : hi, bs, nb);
+    a[0] = bucket_at(lo < 0 ? 0 : lo, inv, nb);
+    b[0] = bucket_at(hi >= extent ? extent : hi, inv, nb);
     return 1;
 }
 
@@ -759,7 +791,8 @@ sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const ui
     const v2d nhalf = -half;
     const v2d r2 = {q->r2, q->r2}, rin2 = {q->rin2, q->rin2};
     v2d all = {0, 0}, inner = {0, 0};
-    uint32_t n = 0, nin = 0, nfound = 0;
+    v2m count = {0, 0}, count_in = {0, 0}; /* minus the counts (both lanes alike) */
+    uint32_t nfound = 0;
     uint32_t *restrict found = q->found; /* written only here: no reloads after each write */
     bool pair = q->pair != SW_SPACE_NO_PAIR;
     const sw__sbucket *buckets = w->buckets;
@@ -781,8 +814,8 @@ sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const ui
                         v2m in = (v2m)(d2 <= r2), inside = in & (v2m)(d2 < rin2);
                         all += v2_keep(d, in);
                         inner += v2_keep(d, inside);
-                        n -= (uint32_t)in[0];
-                        nin -= (uint32_t)inside[0];
+                        count += in;
+                        count_in += inside;
                         if (pair) {
                             found[nfound] = p->slot;
                             nfound -= (uint32_t)in[0];
@@ -800,6 +833,7 @@ sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const ui
     m->dy = all[1];
     m->dx_in = inner[0];
     m->dy_in = inner[1];
+    uint32_t n = -(uint32_t)count[0], nin = -(uint32_t)count_in[0];
     bool skipped = q->skip != SW__NIL; /* at the point: within r, and within r_in if r_in > 0 */
     m->n = n - skipped;
     m->n_in = nin - (skipped && q->rin2 > 0);
@@ -906,10 +940,11 @@ space_scan(const sw_world *w, space_query *q, double x, double y, double r) {
     if (!(r >= 0) || !isfinite(x) || !isfinite(y) || q->ki == -2) return 0;
     bool torus = w->d.topology == SW_TOPO_TORUS, seamx, seamy;
     if (torus && !space_wrap(w, &x, &y)) return 0;
+    double re = r + space_slack(w, r);
     uint32_t ax[2], bx[2], ay[2], by[2];
-    int nx = bucket_ranges(x, r, w->d.width, w->bsize, w->bw, torus, ax, bx, &seamx);
-    int ny = bucket_ranges(y, r, w->d.height, w->bsize, w->bh, torus, ay, by, &seamy);
-    if (nx == 0) return 0;
+    int nx = bucket_ranges(x, re, w->d.width, w->bsize, w->binv, w->bw, torus, ax, bx, &seamx);
+    int ny = bucket_ranges(y, re, w->d.height, w->bsize, w->binv, w->bh, torus, ay, by, &seamy);
+    if (nx == 0 || ny == 0) return 0;
     q->x = x;
     q->y = y;
     q->r2 = r * r;
@@ -957,6 +992,19 @@ uint32_t sw_world_space_near_sums(const sw_world *w, double x, double y, double 
     space_query q = {.ki = hits_filter(w, kind), .sums = sums, .found = found,
                      .rin2 = r_in > 0 ? r_in * r_in : 0, .pair = pair,
                      .skip = sw_sched_alive(w->s, skip) ? sw_handle_slot(skip) : SW__NIL};
+    space_scan(w, &q, x, y, r);
+    return sums->n;
+}
+
+uint32_t sw_space_near_sums(sw_tasklet *t, double x, double y, double r, double r_in, size_t pair,
+                            sw_space_sums *sums) {
+    const sw_world *w = sw_world_of(t);
+    *sums = (sw_space_sums){0};
+    uint16_t kind = t->task->kind; /* every live agent of its kind: no agent found checked */
+    uint32_t found[SPACE_FOUND];
+    space_query q = {.ki = w->s->kinds[kind].live == w->s->live ? -1 : kind, .sums = sums,
+                     .found = found, .rin2 = r_in > 0 ? r_in * r_in : 0, .pair = pair,
+                     .skip = t->task->state == SW_TASK_ZOMBIE ? SW__NIL : t->slot};
     space_scan(w, &q, x, y, r);
     return sums->n;
 }

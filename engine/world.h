@@ -130,6 +130,13 @@ double sw_world_space_heading(const sw_world *w, sw_id id);
  * atan2(dy, dx), worked out only when somebody asks (the viewer, a
  * snapshot), so an agent that turns every tick pays no atan2 for it. */
 void sw_world_space_set_direction(sw_world *w, sw_id id, double dx, double dy);
+/* Move the running agent to (x, y) in continuous space (wrapped when
+ * periodic) and give it the direction (dx, dy): sw_world_space_place and
+ * sw_world_space_set_direction for itself, without looking its id up
+ * (agent code flying every tick). SW_E_INVALID outside a bounded space or
+ * not finite, SW_E_STALE once it has killed itself, SW_E_NOMEM: then it
+ * stays where it was, its direction unchanged. */
+int sw_space_move_to(sw_tasklet *t, double x, double y, double dx, double dy);
 /* The agents within Euclidean distance `r` of (x, y) (minimum image when
  * periodic), in bucket order (row-major bucket index) then arrival order: up
  * to `cap` written to `out`; returns how many there are. */
@@ -170,6 +177,13 @@ typedef struct sw_space_sums {
 uint32_t sw_world_space_near_sums(const sw_world *w, double x, double y, double r, double r_in,
                                   const sw_kind *kind, sw_id skip, size_t pair,
                                   sw_space_sums *sums);
+/* sw_world_space_near_sums for the running agent: the agents of its own
+ * kind within r of (x, y), but itself, without looking its id or its kind
+ * up (agent code steering every tick). Fastest when (x, y) is its own point
+ * in space (the agent keeps a copy: reading it back from the world would
+ * put more loads before the query can start). Returns sums->n. */
+uint32_t sw_space_near_sums(sw_tasklet *t, double x, double y, double r, double r_in,
+                            size_t pair, sw_space_sums *sums);
 /* The shortest displacement from (x1, y1) to (x2, y2) (minimum image). */
 void sw_world_space_delta(const sw_world *w, double x1, double y1, double x2, double y2,
                           double *dx, double *dy);

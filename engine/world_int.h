@@ -73,6 +73,7 @@ struct sw_world {
 
     /* continuous-space buckets (row-major, bw x bh of size bsize) */
     double bsize;
+    double binv;               /* 1 / bsize: queries multiply (see bucket_ranges) */
     uint32_t bw, bh;
     sw__sbucket *buckets;      /* calloc'd: a world without space agents never
                                   touches the pages */

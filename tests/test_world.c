@@ -465,6 +465,158 @@ Test(world, space_near_sums_without_a_pair_or_an_inner_radius) {
     sw_world_free(w);
 }
 
+/* Points on bucket edges (multiples of a bucket size that binary floating
+ * point cannot hold exactly) and queries whose interval ends on an edge:
+ * the buckets a query reads are worked out by multiplying by the inverse
+ * size, which can round across an edge the other way from the division
+ * that placed a point; every point within r must still be found. */
+Test(world, space_near_finds_points_on_bucket_edges) {
+    static const double cells[] = {0.3, 0.7, 1.1, 2.9};
+    for (int topo = 0; topo < 2; topo++)
+        for (size_t ci = 0; ci < 4; ci++) {
+            const uint32_t W = 11, H = 7;
+            double c = cells[ci];
+            sw_world *w = sw_world_new(&(sw_world_desc){.width = W, .height = H,
+                                                        .topology = (sw_topology)topo,
+                                                        .space_cell = c});
+            enum { N = 400 };
+            sw_id ids[N];
+            double px[N], py[N];
+            int n = 0;
+            for (int i = 0; n < N && i * c < W; i++)
+                for (int j = 0; n < N && j * c < H; j += 3) {
+                    px[n] = i * c;
+                    py[n] = j * c;
+                    ids[n] = sw_world_spawn_at_point(w, &idle, NULL, px[n], py[n], 0);
+                    cr_assert_neq(ids[n], SW_ID_NONE);
+                    n++;
+                }
+            for (int q = 0; q < 60; q++) {
+                double qx = (q % 13) * c, qy = (q % 5) * c * 3;
+                double rad = (q % 4 + 1) * c; /* the interval ends on an edge */
+                if (qx >= W || qy >= H) continue;
+                sw_id got[N];
+                uint32_t m = 0, found = sw_world_space_near(w, qx, qy, rad, got, N);
+                for (int i = 0; i < n; i++) {
+                    double dx = px[i] - qx, dy = py[i] - qy;
+                    if (topo) {
+                        if (dx > W / 2.0) dx -= W; else if (dx < -(W / 2.0)) dx += W;
+                        if (dy > H / 2.0) dy -= H; else if (dy < -(H / 2.0)) dy += H;
+                    }
+                    m += dx * dx + dy * dy <= rad * rad;
+                }
+                cr_assert_eq(found, m, "%s bucket %g r=%g at (%g,%g): %u found, %u within",
+                             topo ? "torus" : "bounded", c, rad, qx, qy, found, m);
+            }
+            sw_world_free(w);
+        }
+}
+
+/* ---- the running agent's own space calls ---------------------------------------- */
+
+static int flier_checks; /* how many self-queries were compared */
+
+/* Each tick: compares its own query (sw_space_near_sums) with the world's
+ * for its kind, skipping itself, at its point (or, one tick in three,
+ * elsewhere); then flies to a random point (some off a bounded space) with
+ * sw_space_move_to. */
+static sw_step flier_run(sw_tasklet *t, void *frame) {
+    mover_f *f = frame;
+    SW_BEGIN(t, fly);
+    for (;;) {
+        sw_world *w = sw_world_of(t);
+        double x, y, r = 0.5 + 4 * sw_rand_unit(t);
+        cr_assert(sw_world_space_pos(w, sw_self(t), &x, &y));
+        double qx = x, qy = y;
+        if (flier_checks % 3 == 2) {
+            qx = sw_rand_unit(t) * sw_world_width(w);
+            qy = sw_rand_unit(t) * sw_world_height(w);
+        }
+        const sw_kind *kind = sw_sched_kind_of(sw_world_sched(w), sw_self(t));
+        sw_space_sums own, want;
+        uint32_t n = sw_space_near_sums(t, qx, qy, r, 1.0, offsetof(mover_f, vx), &own);
+        sw_world_space_near_sums(w, qx, qy, r, 1.0, kind, sw_self(t), offsetof(mover_f, vx), &want);
+        cr_assert_eq(n, own.n);
+        assert_same_sums(own, want, "self query");
+        flier_checks++;
+        double W = sw_world_width(w), H = sw_world_height(w);
+        double nx = (1.2 * sw_rand_unit(t) - 0.1) * W, ny = (1.2 * sw_rand_unit(t) - 0.1) * H;
+        double hx = 2 * sw_rand_unit(t) - 1, hy = 2 * sw_rand_unit(t) - 1;
+        double h0 = sw_world_space_heading(w, sw_self(t));
+        int rc = sw_space_move_to(t, nx, ny, hx, hy);
+        bool torus = sw_world_desc_of(w)->topology == SW_TOPO_TORUS;
+        bool inside = nx >= 0 && ny >= 0 && nx < W && ny < H;
+        double px, py;
+        cr_assert(sw_world_space_pos(w, sw_self(t), &px, &py));
+        if (torus || inside) {
+            cr_assert_eq(rc, SW_OK);
+            cr_assert(px >= 0 && px < W && py >= 0 && py < H);
+            if (inside) cr_assert(px == nx && py == ny);
+            cr_assert(sw_world_space_heading(w, sw_self(t)) == atan2(hy, hx));
+        } else {
+            cr_assert_eq(rc, SW_E_INVALID, "off a bounded space: not moved");
+            cr_assert(px == x && py == y);
+            cr_assert(sw_world_space_heading(w, sw_self(t)) == h0, "nor turned");
+        }
+        f->vx = hx; /* what the others add up next */
+        f->vy = hy;
+        SW_SLEEP(t, fly, 1);
+    }
+    SW_END(t);
+}
+static const sw_kind flier = {.name = "flier", .frame_size = sizeof(mover_f),
+                              .fields = mover_fields, .run = flier_run};
+
+Test(world, space_self_queries_and_moves_match_the_world_calls) {
+    uint64_t r = 11;
+    for (int topo = 0; topo < 2; topo++)
+        for (int mixed = 0; mixed < 2; mixed++) { /* other kinds about: the filtered fold */
+            sw_world *w = sw_world_new(&(sw_world_desc){.width = 17, .height = 12, .seed = 3,
+                                                        .topology = (sw_topology)topo,
+                                                        .space_cell = 2.5});
+            for (int i = 0; i < 120; i++) {
+                mover_f p = {2 * urand(&r) - 1, 2 * urand(&r) - 1};
+                const sw_kind *k = mixed && i % 3 == 0 ? &mover : &flier;
+                cr_assert_neq(sw_world_spawn_at_point(w, k, &p, urand(&r) * 17, urand(&r) * 12, 0),
+                              SW_ID_NONE);
+            }
+            flier_checks = 0;
+            for (int step = 0; step < 5; step++) cr_assert_eq(sw_world_step(w), SW_OK);
+            cr_assert_eq(flier_checks, 5 * (mixed ? 80 : 120));
+            sw_world_free(w);
+        }
+}
+
+static int loner_n = -1, loner_after_kill = 1;
+
+/* Queries once off space (taken out by its spawner): the agents of its kind
+ * near the point, not of others; then kills itself and tries to move. */
+static sw_step loner_run(sw_tasklet *t, void *frame) {
+    (void)frame;
+    SW_BEGIN(t);
+    sw_space_sums m;
+    loner_n = (int)sw_space_near_sums(t, 5, 5, 100, 1, SW_SPACE_NO_PAIR, &m);
+    sw_kill(t, sw_self(t));
+    loner_after_kill = sw_space_move_to(t, 1, 1, 1, 0);
+    SW_END(t);
+}
+static const sw_kind loner = {.name = "loner", .frame_size = 8, .run = loner_run};
+
+Test(world, space_self_calls_count_their_kind_and_refuse_a_dead_agent) {
+    sw_world *w = sw_world_new(&(sw_world_desc){.width = 10, .height = 10, .space_cell = 2});
+    sw_id a = sw_world_spawn_at_point(w, &loner, NULL, 5, 5, 0);
+    sw_world_spawn_at_point(w, &idle, NULL, 5.5, 5, 0);
+    sw_world_spawn_at_point(w, &idle, NULL, 1, 9, 0);
+    sw_id b = sw_world_spawn_at_point(w, &mover, NULL, 9, 9, 0);
+    cr_assert_eq(sw_world_space_unplace(w, a), SW_OK);
+    cr_assert_eq(sw_sched_kill(sw_world_sched(w), b), SW_OK);
+    cr_assert_eq(sw_world_step(w), SW_OK);
+    cr_assert_eq(loner_n, 0, "others' kinds are not counted, nor itself");
+    cr_assert_eq(loner_after_kill, SW_E_STALE);
+    cr_assert_eq(sw_world_space_count(w), 2);
+    sw_world_free(w);
+}
+
 Test(world, space_buckets_keep_arrival_order_through_moves_and_deaths) {
     sw_world *w = sw_world_new(&(sw_world_desc){.width = 10, .height = 10, .space_cell = 5});
     sw_id id[5];
