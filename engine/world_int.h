@@ -1,6 +1,7 @@
-/* world_int.h - the world's private structures, shared by world.c and the
- * pickler. Not API. Arrays "per slot" are indexed by tasklet slot and grown
- * with the scheduler's slot limit; SW__NIL marks "none". */
+/* world_int.h - the world's private structures and helpers, shared by its
+ * files (world*.c) and the pickler. Not API. Arrays "per slot" are indexed
+ * by tasklet slot and grown with the scheduler's slot limit; SW__NIL marks
+ * "none". */
 #ifndef SW_WORLD_INT_H
 #define SW_WORLD_INT_H
 
@@ -144,5 +145,115 @@ int sw__world_space_append(sw_world *w, uint32_t slot, uint32_t b, double x, dou
 /* The non-empty buckets in ascending order, as a malloc'd array (*out, NULL
  * when none) of *n indices; SW_E_NOMEM. */
 int sw__world_space_used(const sw_world *w, uint32_t **out, uint32_t *n);
+
+/* ---- helpers the world's files share (world.c, world_grid.c, world_space.c,
+ * world_near.c, world_spawn.c, world_chan.c): static inline, so that each
+ * hot path keeps them inlined as when they were one file. */
+
+/* Say why the last call failed (sw_world_errmsg). */
+void sw__world_errf(sw_world *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The per-slot arrays cover `slot` (the spawn hook has made them, so the
+ * call is the rare case). */
+static inline int sw__reserve_slot(sw_world *w, uint32_t slot) {
+    return __builtin_expect(slot < w->slotcap, 1) ? SW_OK : sw__world_reserve(w, slot + 1);
+}
+
+/* Take `slot` out of its cell's list, leaving its own fields as they were. */
+static inline void sw__cell_detach(sw_world *w, uint32_t slot) {
+    const sw__gslot g = w->g[slot];
+    sw__node(w, g.prev)->next = g.next;
+    sw__node(w, g.next)->prev = g.prev;
+    w->occupied -= --sw__node(w, sw__cell_id(w, g.cell))->cell == 0;
+}
+
+static inline void sw__cell_unlink(sw_world *w, uint32_t slot) {
+    if (w->g[slot].cell == SW__NIL) return;
+    sw__cell_detach(w, slot);
+    w->g[slot] = (sw__gslot){SW__NIL, 0, 0, SW__NIL, SW__NIL};
+}
+
+/* Put `slot` on cell (x, y), taking it off its cell first if it is on one. */
+static inline void sw__cell_move(sw_world *w, uint32_t slot, int32_t x, int32_t y, uint16_t kind) {
+    if (w->g[slot].cell != SW__NIL) sw__cell_detach(w, slot); /* linking sets all it cleared */
+    sw__cell_link(w, slot, (uint32_t)y * w->d.width + (uint32_t)x, kind);
+}
+
+/* Take `slot` out of its bucket, closing the gap so that the others keep
+ * their arrival order (a bucket holds about as many agents as a query near
+ * it reads, so the shift costs no more than one query). */
+static inline void sw__space_unlink(sw_world *w, uint32_t slot) {
+    uint32_t b = w->sbucket[slot];
+    if (b == SW__NIL) return;
+    sw__sbucket *bk = &w->buckets[b];
+    for (uint32_t i = w->sindex[slot] + 1; i < bk->n; i++) {
+        bk->p[i - 1] = bk->p[i];
+        w->sindex[bk->p[i].slot] = i - 1;
+    }
+    bk->n--;
+    w->sbucket[slot] = w->sindex[slot] = SW__NIL;
+    w->nspace--;
+}
+
+/* Put `slot` (not in space) at (x, y), inside the space, at the end of its
+ * bucket. */
+static inline int sw__space_link(sw_world *w, uint32_t slot, double x, double y) {
+    return sw__world_space_append(w, slot, sw__world_bucket_of(w, x, y), x, y);
+}
+
+/* Coordinate v wrapped onto an axis of n cells. */
+static inline int32_t sw__wrap1(int64_t v, uint32_t n) {
+    if ((uint64_t)v < n) return (int32_t)v; /* already on the torus: no division */
+    int64_t m = v % (int64_t)n;
+    return (int32_t)(m < 0 ? m + n : m);
+}
+
+/* sw_world_wrap, inline for the hot paths of the world's files. (Width and
+ * height are at most INT32_MAX, so the unsigned compare also rejects
+ * negatives.) */
+static inline bool sw__cell_wrap(const sw_world *w, int32_t *x, int32_t *y) {
+    if (w->d.topology == SW_TOPO_TORUS) {
+        *x = sw__wrap1(*x, w->d.width);
+        *y = sw__wrap1(*y, w->d.height);
+        return true;
+    }
+    return (uint32_t)*x < w->d.width && (uint32_t)*y < w->d.height;
+}
+
+/* The slot of a live agent (sw_sched_alive, inline). */
+static inline bool sw__slot_of(const sw_world *w, sw_id id, uint32_t *slot) {
+    if (!sw__task_get(w->s, id)) return false;
+    *slot = sw_handle_slot(id);
+    return true;
+}
+
+/* The scheduler's index of `kind`, for comparing with a tasklet's: -1 for
+ * any kind (NULL), -2 for a kind never registered (no agent is of it). */
+static inline int sw__kind_filter(const sw_world *w, const sw_kind *kind) {
+    if (!kind) return -1;
+    int ki = sw_sched_kind_index(w->s, kind);
+    return ki >= 0 ? ki : -2;
+}
+
+/* The id of the agent in `slot` if it is alive and of kind `ki` (as
+ * sw__kind_filter gives it), else SW_ID_NONE (sw_sched_id_at and
+ * sw_sched_kind_of, inline). */
+static inline sw_id sw__id_of_kind(const sw_sched *s, uint32_t slot, int ki) {
+    const struct sw__task *k = &s->tasks[slot];
+    if (k->state == SW_TASK_FREE || k->state == SW_TASK_ZOMBIE) return SW_ID_NONE;
+    if (ki != -1 && k->kind != ki) return SW_ID_NONE;
+    return sw_handle_make(slot, k->gen);
+}
+
+/* sw__space_wrap for a point outside the space or not finite (world_space.c). */
+bool sw__world_space_wrap_slow(const sw_world *w, double *x, double *y);
+
+/* Wrap a point into a periodic space; false if it is outside a bounded one
+ * or not finite. A point already inside (the usual case) is left as it is,
+ * which is what fmod would do with it, without the fmod. */
+static inline bool sw__space_wrap(const sw_world *w, double *x, double *y) {
+    if (*x >= 0 && *y >= 0 && *x < (double)w->d.width && *y < (double)w->d.height) return true;
+    return sw__world_space_wrap_slow(w, x, y);
+}
 
 #endif

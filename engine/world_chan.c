@@ -1,0 +1,76 @@
+/* world_chan.c - channels handed out by key: one event channel per cell
+ * (made on the first request), one buffered mailbox per agent (made on the
+ * first request, freed by the death hook in world.c) and the scenario's
+ * named channels. */
+#include "world_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+sw_chan sw_world_cell_chan_peek(const sw_world *w, int32_t x, int32_t y) {
+    if (!w->cell_chan || !sw__cell_wrap(w, &x, &y)) return SW_CHAN_NONE;
+    return w->cell_chan[sw_world_cell_index(w, x, y)];
+}
+
+sw_chan sw_world_cell_chan_at(const sw_world *w, uint32_t cell) {
+    return w->cell_chan && cell < w->ncells ? w->cell_chan[cell] : SW_CHAN_NONE;
+}
+
+sw_chan sw_world_cell_chan(sw_world *w, int32_t x, int32_t y) {
+    if (!sw__cell_wrap(w, &x, &y)) return SW_CHAN_NONE;
+    if (!w->cell_chan) {
+        w->cell_chan = calloc(w->ncells, sizeof *w->cell_chan);
+        if (!w->cell_chan) return SW_CHAN_NONE;
+    }
+    uint32_t c = sw_world_cell_index(w, x, y);
+    if (w->cell_chan[c] == SW_CHAN_NONE)
+        w->cell_chan[c] = sw_chan_new(w->s, &(sw_chan_desc){.kind = SW_CHAN_EVENT, .key = c});
+    return w->cell_chan[c];
+}
+
+sw_chan sw_world_mailbox(sw_world *w, sw_id id) {
+    uint32_t slot;
+    if (!sw__slot_of(w, id, &slot) || sw__world_reserve(w, slot + 1) != SW_OK) return SW_CHAN_NONE;
+    w->any_mailbox = true;
+    if (w->mailbox[slot] == SW_CHAN_NONE)
+        w->mailbox[slot] = sw_chan_new(w->s, &(sw_chan_desc){.kind = SW_CHAN_BUFFERED,
+                                                              .capacity = w->d.mailbox_capacity,
+                                                              .key = id});
+    return w->mailbox[slot];
+}
+
+int sw_world_chan_declare(sw_world *w, const char *name, const sw_chan_desc *desc) {
+    if (!name || sw_world_chan(w, name) != SW_CHAN_NONE) {
+        sw__world_errf(w, "a channel named \"%s\" is already declared", name ? name : "(null)");
+        return SW_E_INVALID;
+    }
+    sw__named *nm = realloc(w->named, (size_t)(w->nnamed + 1) * sizeof *nm);
+    if (!nm) return SW_E_NOMEM;
+    w->named = nm;
+    sw_chan ch = sw_chan_new(w->s, desc);
+    if (!ch) {
+        sw__world_errf(w, "%s", sw_sched_errmsg(w->s));
+        return SW_E_INVALID;
+    }
+    char *copy = strdup(name);
+    if (!copy) {
+        sw_chan_free(w->s, ch);
+        return SW_E_NOMEM;
+    }
+    w->named[w->nnamed++] = (sw__named){copy, ch};
+    return SW_OK;
+}
+
+sw_chan sw_world_chan(const sw_world *w, const char *name) {
+    for (int i = 0; i < w->nnamed; i++)
+        if (strcmp(w->named[i].name, name) == 0) return w->named[i].ch;
+    return SW_CHAN_NONE;
+}
+
+int sw_world_chan_count(const sw_world *w) { return w->nnamed; }
+const char *sw_world_chan_name(const sw_world *w, int i) {
+    return i >= 0 && i < w->nnamed ? w->named[i].name : NULL;
+}
+sw_chan sw_world_chan_at(const sw_world *w, int i) {
+    return i >= 0 && i < w->nnamed ? w->named[i].ch : SW_CHAN_NONE;
+}

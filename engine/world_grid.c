@@ -1,0 +1,198 @@
+/* world_grid.c - the grid: placing agents on cells and moving them,
+ * listing the agents at a cell and around it (Moore and von Neumann
+ * neighbourhoods, bounded or on a torus), and drawing an empty cell.
+ *
+ * The grid index is intrusive doubly linked lists through per-slot arrays
+ * (sw__gslot, world_int.h, with the list operations the hooks share); its
+ * lists keep their agents in arrival order, so iteration order never
+ * depends on an address. */
+#include "world_int.h"
+#include "rng.h"
+
+#include <stdlib.h>
+
+void sw__world_clear_cells(sw_world *w) {
+    for (uint32_t c = 0; c < w->ncells; c++) {
+        uint32_t id = sw__cell_id(w, c);
+        *sw__node(w, id) = (sw__gslot){0, 0, 0, id, id};
+    }
+    w->occupied = 0;
+}
+
+/* ---- cells ------------------------------------------------------------------------- */
+
+bool sw_world_wrap(const sw_world *w, int32_t *x, int32_t *y) { return sw__cell_wrap(w, x, y); }
+
+/* The offsets along one axis of length n that a neighbourhood of `radius`
+ * around coordinate c visits, as [*lo, *hi]. On a torus narrower than the
+ * neighbourhood, each cell is visited once, at its minimum-image offset (so a
+ * tiny torus never lists a cell twice, nor the centre as its own neighbour);
+ * on a bounded grid the range is clipped to the grid, so a huge radius costs
+ * no more than the grid. */
+static void offset_range(const sw_world *w, int64_t c, int radius, uint32_t n, int64_t *lo,
+                         int64_t *hi) {
+    if (w->d.topology == SW_TOPO_TORUS) {
+        if (2 * (int64_t)radius + 1 >= n) {
+            *lo = -(int64_t)((n - 1) / 2);
+            *hi = (int64_t)(n / 2);
+        } else {
+            *lo = -radius;
+            *hi = radius;
+        }
+        return;
+    }
+    *lo = -radius > -c ? -radius : -c;
+    *hi = radius < (int64_t)n - 1 - c ? radius : (int64_t)n - 1 - c;
+}
+
+/* Calls visit(cx, cy) for each cell of the neighbourhood, in row-major order
+ * of offsets. The loops are shared by the two functions below. */
+#define SW__FOR_NEIGHBOURS(w, x, y, nb, radius, include_center, BODY)                          \
+    do {                                                                                      \
+        int64_t lox_, hix_, loy_, hiy_;                                                       \
+        offset_range(w, x, radius, (w)->d.width, &lox_, &hix_);                              \
+        offset_range(w, y, radius, (w)->d.height, &loy_, &hiy_);                             \
+        for (int64_t dy_ = loy_; dy_ <= hiy_; dy_++) {                                        \
+            for (int64_t dx_ = lox_; dx_ <= hix_; dx_++) {                                    \
+                if (dx_ == 0 && dy_ == 0 && !(include_center)) continue;                      \
+                if ((nb) == SW_VON_NEUMANN && llabs(dx_) + llabs(dy_) > (radius)) continue;   \
+                int32_t cx = (int32_t)(((x) + dx_) % (int64_t)(w)->d.width);                  \
+                int32_t cy = (int32_t)(((y) + dy_) % (int64_t)(w)->d.height);                 \
+                if (!sw__cell_wrap(w, &cx, &cy)) continue;                                        \
+                BODY                                                                          \
+            }                                                                                 \
+        }                                                                                     \
+    } while (0)
+
+uint32_t sw_world_cells_around(const sw_world *w, int32_t x, int32_t y, sw_neighborhood nb,
+                               int radius, int32_t *xy, uint32_t cap) {
+    uint32_t n = 0;
+    if (radius < 0 || !sw__cell_wrap(w, &x, &y)) return 0;
+    SW__FOR_NEIGHBOURS(w, x, y, nb, radius, false, {
+        if (n < cap) {
+            xy[2 * n] = cx;
+            xy[2 * n + 1] = cy;
+        }
+        n++;
+    });
+    return n;
+}
+
+/* ---- agents on the grid --------------------------------------------------------------- */
+
+int sw_world_place(sw_world *w, sw_id id, int32_t x, int32_t y) {
+    uint32_t slot;
+    if (!sw__slot_of(w, id, &slot)) return SW_E_STALE;
+    if (!sw__cell_wrap(w, &x, &y)) return SW_E_INVALID;
+    if (sw__reserve_slot(w, slot) != SW_OK) return SW_E_NOMEM;
+    sw__cell_move(w, slot, x, y, w->s->tasks[slot].kind);
+    return SW_OK;
+}
+
+int sw_move_to(sw_tasklet *t, int32_t x, int32_t y) {
+    sw_world *w = sw_world_of(t);
+    uint32_t slot = t->slot;
+    if (__builtin_expect(t->task->state == SW_TASK_ZOMBIE, 0)) return SW_E_STALE;
+    if (!sw__cell_wrap(w, &x, &y)) return SW_E_INVALID;
+    if (sw__reserve_slot(w, slot) != SW_OK) return SW_E_NOMEM;
+    sw__cell_move(w, slot, x, y, t->task->kind);
+    return SW_OK;
+}
+
+int sw_world_unplace(sw_world *w, sw_id id) {
+    uint32_t slot;
+    if (!sw__slot_of(w, id, &slot)) return SW_E_STALE;
+    if (slot < w->slotcap) sw__cell_unlink(w, slot);
+    return SW_OK;
+}
+
+bool sw_world_cell_of(const sw_world *w, sw_id id, int32_t *x, int32_t *y) {
+    uint32_t slot;
+    if (!sw__slot_of(w, id, &slot) || slot >= w->slotcap || w->g[slot].cell == SW__NIL)
+        return false;
+    if (x) *x = (int32_t)(w->g[slot].cell % w->d.width);
+    if (y) *y = (int32_t)(w->g[slot].cell / w->d.width);
+    return true;
+}
+
+uint32_t sw_world_count_at(const sw_world *w, int32_t x, int32_t y) {
+    if (!sw__cell_wrap(w, &x, &y)) return 0;
+    return sw__cell_count(w, sw_world_cell_index(w, x, y));
+}
+
+/* Cell c's agents of kind `ki` (see sw__kind_filter) appended to out[n..cap),
+ * returning the new n. Only the agents written are looked up in the tasklet
+ * table: the nodes know their kinds, so counting reads the cell's list alone.
+ * (Lists hold live agents only: the death hook takes the dead off.) */
+static uint32_t list_cell(const sw_world *w, uint32_t c, int ki, sw_id *out, uint32_t cap,
+                          uint32_t n) {
+    if (ki == -2) return n;
+    for (uint32_t slot = sw__cell_first(w, c), end = sw__cell_id(w, c); slot != end;
+         slot = w->g[slot].next) {
+        if (ki != -1 && w->g[slot].kind != ki) continue;
+        if (n < cap) out[n] = sw__id_of_kind(w->s, slot, -1);
+        n++;
+    }
+    return n;
+}
+
+uint32_t sw_world_agents_at(const sw_world *w, int32_t x, int32_t y, const sw_kind *kind,
+                            sw_id *out, uint32_t cap) {
+    if (!sw__cell_wrap(w, &x, &y)) return 0;
+    return list_cell(w, sw_world_cell_index(w, x, y), sw__kind_filter(w, kind), out, cap, 0);
+}
+
+sw_id sw_world_agent_at(const sw_world *w, int32_t x, int32_t y, const sw_kind *kind,
+                        uint32_t i) {
+    int ki = sw__kind_filter(w, kind);
+    if (ki == -2 || !sw__cell_wrap(w, &x, &y)) return SW_ID_NONE;
+    uint32_t c = sw_world_cell_index(w, x, y);
+    for (uint32_t slot = sw__cell_first(w, c), end = sw__cell_id(w, c); slot != end;
+         slot = w->g[slot].next) {
+        if (ki != -1 && w->g[slot].kind != ki) continue;
+        if (i-- == 0) return sw__id_of_kind(w->s, slot, -1);
+    }
+    return SW_ID_NONE;
+}
+
+uint32_t sw_world_agents_around(const sw_world *w, int32_t x, int32_t y, sw_neighborhood nb,
+                                int radius, bool include_center, const sw_kind *kind,
+                                sw_id *out, uint32_t cap) {
+    uint32_t n = 0;
+    if (radius < 0 || !sw__cell_wrap(w, &x, &y)) return 0;
+    int ki = sw__kind_filter(w, kind);
+    SW__FOR_NEIGHBOURS(w, x, y, nb, radius, include_center, {
+        n = list_cell(w, sw_world_cell_index(w, cx, cy), ki, out, cap, n);
+    });
+    return n;
+}
+
+uint32_t sw_world_occupied_cells(const sw_world *w) { return w->occupied; }
+
+bool sw_world_random_empty_cell(sw_world *w, sw_tasklet *t, int32_t *x, int32_t *y) {
+    uint32_t empty = w->ncells - w->occupied;
+    if (empty == 0) return false;
+    uint64_t key = sw_rng_key(w->d.seed, 0xe3b7ce11ULL);
+    /* rejection sampling is uniform and fast while empty cells are common;
+       a rank scan is the exact fallback when they are rare */
+    for (int tries = 0; tries < 64; tries++) {
+        uint64_t r = t ? sw_rand_u64(t) : sw_rng_at(key, w->rng_ctr++);
+        uint32_t c = (uint32_t)(((__uint128_t)r * w->ncells) >> 64);
+        if (sw__cell_count(w, c) == 0) {
+            *x = (int32_t)(c % w->d.width);
+            *y = (int32_t)(c / w->d.width);
+            return true;
+        }
+    }
+    uint64_t r = t ? sw_rand_u64(t) : sw_rng_at(key, w->rng_ctr++);
+    uint32_t k = (uint32_t)(((__uint128_t)r * empty) >> 64);
+    for (uint32_t c = 0; c < w->ncells; c++) {
+        if (sw__cell_count(w, c) != 0) continue;
+        if (k-- == 0) {
+            *x = (int32_t)(c % w->d.width);
+            *y = (int32_t)(c / w->d.width);
+            return true;
+        }
+    }
+    return false;
+}

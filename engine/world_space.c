@@ -1,0 +1,224 @@
+/* world_space.c - the continuous space: its bucket storage, placing and
+ * moving agents at points (wrapped on a torus), and their headings and
+ * directions. Near-queries over the buckets are in world_near.c.
+ *
+ * The continuous-space index is an array per bucket of positions and slots
+ * (what a near-query reads, contiguous), keeping its agents in arrival
+ * order, so iteration order never depends on an address. */
+#include "world_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+/* ---- continuous-space buckets ------------------------------------------------- */
+
+static inline uint32_t bucket_of(const sw_world *w, double x, double y) {
+    return sw__world_bucket_of(w, x, y);
+}
+
+/* Free the storage of the empty buckets. Agents wandering over a fine
+ * index would otherwise leave storage in every bucket they ever visited;
+ * sweeping when the buckets with storage outnumber twice the agents in
+ * space (which fill at most that many) keeps it in proportion, at a cost
+ * spread over the many new buckets between two sweeps. */
+static void buckets_sweep(sw_world *w) {
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < w->nbstored; i++) {
+        sw__sbucket *bk = &w->buckets[w->bstored[i]];
+        if (bk->n) {
+            w->bstored[kept++] = w->bstored[i];
+            continue;
+        }
+        free(bk->p);
+        *bk = (sw__sbucket){0};
+    }
+    w->nbstored = kept;
+}
+
+/* Give bucket `b` room for one more agent (storage on first use, recorded
+ * so that freeing the world finds it without visiting every bucket). */
+static int bucket_grow(sw_world *w, uint32_t b) {
+    sw__sbucket *bk = &w->buckets[b];
+    if (bk->n < bk->cap) return SW_OK;
+    if (!bk->p && w->nbstored >= 2 * ((uint64_t)w->nspace + 64)) buckets_sweep(w);
+    if (!bk->p && w->nbstored == w->bstored_cap) {
+        uint32_t cap = w->bstored_cap ? 2 * w->bstored_cap : 64;
+        uint32_t *st = realloc(w->bstored, (size_t)cap * sizeof *st);
+        if (!st) return SW_E_NOMEM;
+        w->bstored = st;
+        w->bstored_cap = cap;
+    }
+    if (bk->cap > UINT32_MAX / 2) return SW_E_NOMEM;
+    uint32_t cap = bk->cap ? 2 * bk->cap : 4;
+    sw__spoint *p = realloc(bk->p, (size_t)cap * sizeof *p);
+    if (!p) return SW_E_NOMEM;
+    if (!bk->p) w->bstored[w->nbstored++] = b;
+    bk->p = p;
+    bk->cap = cap;
+    return SW_OK;
+}
+
+int sw__world_space_append(sw_world *w, uint32_t slot, uint32_t b, double x, double y) {
+    if (__builtin_expect(w->buckets[b].n == w->buckets[b].cap, 0) && bucket_grow(w, b) != SW_OK) {
+        sw__world_errf(w, "out of memory for a space bucket");
+        return SW_E_NOMEM;
+    }
+    sw__sbucket *bk = &w->buckets[b];
+    bk->p[bk->n] = (sw__spoint){x, y, slot, 0};
+    w->sbucket[slot] = b;
+    w->sindex[slot] = bk->n++;
+    w->nspace++;
+    return SW_OK;
+}
+
+void sw__world_space_clear(sw_world *w) {
+    for (uint32_t i = 0; i < w->nbstored; i++) w->buckets[w->bstored[i]].n = 0;
+    for (uint32_t i = 0; i < w->slotcap; i++) w->sbucket[i] = w->sindex[i] = SW__NIL;
+    w->nspace = 0;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+int sw__world_space_used(const sw_world *w, uint32_t **out, uint32_t *n) {
+    *out = NULL;
+    *n = 0;
+    if (!w->nbstored) return SW_OK;
+    uint32_t *v = malloc((size_t)w->nbstored * sizeof *v);
+    if (!v) return SW_E_NOMEM;
+    for (uint32_t i = 0; i < w->nbstored; i++)
+        if (w->buckets[w->bstored[i]].n) v[(*n)++] = w->bstored[i];
+    qsort(v, *n, sizeof *v, cmp_u32);
+    *out = v;
+    return SW_OK;
+}
+
+/* ---- continuous space ------------------------------------------------------------------- */
+
+bool sw__world_space_wrap_slow(const sw_world *w, double *x, double *y) {
+    if (!isfinite(*x) || !isfinite(*y)) return false;
+    double W = w->d.width, H = w->d.height;
+    if (w->d.topology == SW_TOPO_TORUS) {
+        *x = fmod(*x, W);
+        if (*x < 0) *x += W;
+        if (*x >= W) *x = 0; /* fmod of a tiny negative can round up to W */
+        *y = fmod(*y, H);
+        if (*y < 0) *y += H;
+        if (*y >= H) *y = 0;
+        return true;
+    }
+    return *x >= 0 && *y >= 0 && *x < W && *y < H;
+}
+
+/* Put `slot` (a live agent) at (x, y), or move it there. */
+static inline int space_place(sw_world *w, uint32_t slot, double x, double y) {
+    if (!sw__space_wrap(w, &x, &y)) return SW_E_INVALID;
+    if (sw__reserve_slot(w, slot) != SW_OK) return SW_E_NOMEM;
+    uint32_t b = bucket_of(w, x, y);
+    if (w->sbucket[slot] == b) { /* same bucket: keep its place in the order */
+        sw__spoint *p = &w->buckets[b].p[w->sindex[slot]];
+        p->x = x;
+        p->y = y;
+        return SW_OK;
+    }
+    sw__space_unlink(w, slot);
+    return sw__world_space_append(w, slot, b, x, y);
+}
+
+int sw_world_space_place(sw_world *w, sw_id id, double x, double y) {
+    uint32_t slot;
+    if (!sw__slot_of(w, id, &slot)) return SW_E_STALE;
+    return space_place(w, slot, x, y);
+}
+
+int sw_world_space_unplace(sw_world *w, sw_id id) {
+    uint32_t slot;
+    if (!sw__slot_of(w, id, &slot)) return SW_E_STALE;
+    if (slot < w->slotcap) sw__space_unlink(w, slot);
+    return SW_OK;
+}
+
+bool sw_world_space_pos(const sw_world *w, sw_id id, double *x, double *y) {
+    uint32_t slot;
+    if (!sw__slot_of(w, id, &slot) || slot >= w->slotcap || w->sbucket[slot] == SW__NIL)
+        return false;
+    const sw__spoint *p = &w->buckets[w->sbucket[slot]].p[w->sindex[slot]];
+    if (x) *x = p->x;
+    if (y) *y = p->y;
+    return true;
+}
+
+double sw__world_heading(const sw_world *w, uint32_t slot) {
+    double h = w->heading[slot];
+    return isnan(h) && w->hdx ? atan2(w->hdy[slot], w->hdx[slot]) : h;
+}
+
+void sw__world_set_heading(sw_world *w, uint32_t slot, double heading) {
+    w->heading[slot] = heading;
+    if (isnan(heading) && w->hdx) w->hdx[slot] = w->hdy[slot] = NAN; /* read back as NaN */
+}
+
+void sw_world_space_set_heading(sw_world *w, sw_id id, double heading) {
+    uint32_t slot;
+    if (sw__slot_of(w, id, &slot) && slot < w->slotcap) sw__world_set_heading(w, slot, heading);
+}
+
+/* The per-slot directions, made on the first sw_world_space_set_direction
+ * (a world nobody gives one to does without them). */
+static bool directions_make(sw_world *w) {
+    w->hdx = malloc((size_t)w->slotcap * sizeof *w->hdx);
+    w->hdy = malloc((size_t)w->slotcap * sizeof *w->hdy);
+    if (!w->hdx || !w->hdy) {
+        free(w->hdx);
+        free(w->hdy);
+        w->hdx = w->hdy = NULL;
+        return false;
+    }
+    for (uint32_t i = 0; i < w->slotcap; i++) w->hdx[i] = w->hdy[i] = NAN;
+    return true;
+}
+
+/* Give `slot` (< slotcap) the direction (dx, dy) as its heading. */
+static inline void direction_set(sw_world *w, uint32_t slot, double dx, double dy) {
+    if (!w->hdx && !directions_make(w)) { /* out of memory: the heading now */
+        w->heading[slot] = atan2(dy, dx);
+        return;
+    }
+    w->heading[slot] = NAN; /* marks the direction as the heading to work out */
+    w->hdx[slot] = dx;
+    w->hdy[slot] = dy;
+}
+
+void sw_world_space_set_direction(sw_world *w, sw_id id, double dx, double dy) {
+    uint32_t slot;
+    if (sw__slot_of(w, id, &slot) && slot < w->slotcap) direction_set(w, slot, dx, dy);
+}
+
+int sw_space_move_to(sw_tasklet *t, double x, double y, double dx, double dy) {
+    sw_world *w = sw_world_of(t);
+    if (__builtin_expect(t->task->state == SW_TASK_ZOMBIE, 0)) return SW_E_STALE;
+    int rc = space_place(w, t->slot, x, y);
+    if (rc == SW_OK) direction_set(w, t->slot, dx, dy); /* placed: slot < slotcap */
+    return rc;
+}
+
+double sw_world_space_heading(const sw_world *w, sw_id id) {
+    uint32_t slot;
+    return sw__slot_of(w, id, &slot) && slot < w->slotcap ? sw__world_heading(w, slot) : 0.0;
+}
+
+void sw_world_space_delta(const sw_world *w, double x1, double y1, double x2, double y2,
+                          double *dx, double *dy) {
+    double ddx = x2 - x1, ddy = y2 - y1;
+    if (w->d.topology == SW_TOPO_TORUS) {
+        double W = w->d.width, H = w->d.height;
+        if (ddx > W / 2) ddx -= W; else if (ddx < -W / 2) ddx += W;
+        if (ddy > H / 2) ddy -= H; else if (ddy < -H / 2) ddy += H;
+    }
+    *dx = ddx;
+    *dy = ddy;
+}
+
+uint32_t sw_world_space_count(const sw_world *w) { return w->nspace; }

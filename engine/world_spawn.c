@@ -1,0 +1,133 @@
+/* world_spawn.c - spawning agents already placed: at a cell or a point
+ * (the spawn hook in world.c places them before their init runs), and
+ * populating the world with many at once by a placement rule, from the
+ * world's own random streams. */
+#include "world_int.h"
+#include "rng.h"
+
+#include <stdlib.h>
+
+/* Spawn with the placement `pending` (1: the cell px, py; 2: the point
+ * pfx, pfy) for the spawn hook to make: from tasklet `t`, or from outside
+ * the run when it is NULL. */
+static sw_id spawn_placed(sw_world *w, sw_tasklet *t, int pending, const sw_kind *kind,
+                          const void *params, sw_tick delay) {
+    w->pending = pending;
+    sw_id id = t ? sw_spawn(t, kind, params, delay) : sw_sched_spawn(w->s, kind, params, delay);
+    w->pending = 0;
+    return id;
+}
+
+/* sw_world_spawn_at (t NULL: says why it failed) and sw_spawn_at. */
+static sw_id spawn_at_cell(sw_world *w, sw_tasklet *t, const sw_kind *kind, const void *params,
+                           int32_t x, int32_t y, sw_tick delay) {
+    if (!sw__cell_wrap(w, &x, &y)) {
+        if (!t)
+            sw__world_errf(w, "cell (%d, %d) is outside the %ux%u world", x, y, w->d.width,
+                           w->d.height);
+        return SW_ID_NONE;
+    }
+    w->px = x;
+    w->py = y;
+    return spawn_placed(w, t, 1, kind, params, delay);
+}
+
+/* sw_world_spawn_at_point (t NULL: says why it failed) and sw_spawn_at_point. */
+static sw_id spawn_at_point(sw_world *w, sw_tasklet *t, const sw_kind *kind, const void *params,
+                            double x, double y, sw_tick delay) {
+    if (!sw__space_wrap(w, &x, &y)) {
+        if (!t)
+            sw__world_errf(w, "point (%g, %g) is outside the %ux%u space", x, y, w->d.width,
+                           w->d.height);
+        return SW_ID_NONE;
+    }
+    w->pfx = x;
+    w->pfy = y;
+    return spawn_placed(w, t, 2, kind, params, delay);
+}
+
+sw_id sw_world_spawn_at(sw_world *w, const sw_kind *kind, const void *params, int32_t x,
+                        int32_t y, sw_tick delay) {
+    return spawn_at_cell(w, NULL, kind, params, x, y, delay);
+}
+
+sw_id sw_spawn_at(sw_tasklet *t, const sw_kind *kind, const void *params, int32_t x, int32_t y,
+                  sw_tick delay) {
+    return spawn_at_cell(sw_world_of(t), t, kind, params, x, y, delay);
+}
+
+sw_id sw_world_spawn_at_point(sw_world *w, const sw_kind *kind, const void *params, double x,
+                              double y, sw_tick delay) {
+    return spawn_at_point(w, NULL, kind, params, x, y, delay);
+}
+
+sw_id sw_spawn_at_point(sw_tasklet *t, const sw_kind *kind, const void *params, double x,
+                        double y, sw_tick delay) {
+    return spawn_at_point(sw_world_of(t), t, kind, params, x, y, delay);
+}
+
+int64_t sw_world_populate(sw_world *w, const sw_kind *kind, const void *params, uint64_t count,
+                          sw_place place, double density, uint64_t stream) {
+    uint64_t key = sw_rng_key(w->d.seed, 0x9091a7e000000000ULL ^ stream), ctr = 0;
+#define DRAW_BELOW(n) ((uint64_t)(((__uint128_t)sw_rng_at(key, ctr++) * (n)) >> 64))
+    int64_t made = 0;
+    switch (place) {
+    case SW_PLACE_NONE:
+        for (uint64_t i = 0; i < count; i++, made++)
+            if (!sw_sched_spawn(w->s, kind, params, 0)) return SW_E_NOMEM;
+        return made;
+    case SW_PLACE_CELL:
+        for (uint64_t i = 0; i < count; i++, made++) {
+            int32_t x = (int32_t)DRAW_BELOW(w->d.width), y = (int32_t)DRAW_BELOW(w->d.height);
+            if (!sw_world_spawn_at(w, kind, params, x, y, 0)) return SW_E_NOMEM;
+        }
+        return made;
+    case SW_PLACE_CELL_UNIQUE: {
+        uint64_t free_cells = w->ncells - w->occupied;
+        if (count == 0) return 0; /* nothing to place, even on a full grid */
+        if (count > free_cells) {
+            sw__world_errf(w, "%llu %s agents need distinct cells but only %llu of %u cells are free",
+                           (unsigned long long)count, kind->name, (unsigned long long)free_cells,
+                           w->ncells);
+            return SW_E_FULL;
+        }
+        /* a partial Fisher-Yates over the free cells: uniform, no retries */
+        uint32_t *cells = malloc((size_t)free_cells * sizeof *cells);
+        if (!cells) return SW_E_NOMEM;
+        uint32_t nf = 0;
+        for (uint32_t c = 0; c < w->ncells; c++)
+            if (sw__cell_count(w, c) == 0) cells[nf++] = c;
+        for (uint64_t i = 0; i < count; i++, made++) {
+            uint32_t j = (uint32_t)(i + DRAW_BELOW(nf - i));
+            uint32_t c = cells[j];
+            cells[j] = cells[i];
+            cells[i] = c;
+            if (!sw_world_spawn_at(w, kind, params, (int32_t)(c % w->d.width),
+                                   (int32_t)(c / w->d.width), 0)) {
+                free(cells);
+                return SW_E_NOMEM;
+            }
+        }
+        free(cells);
+        return made;
+    }
+    case SW_PLACE_EVERY_CELL:
+        for (uint32_t c = 0; c < w->ncells; c++) {
+            if (sw_rng_unit(sw_rng_at(key, ctr++)) >= density) continue;
+            if (!sw_world_spawn_at(w, kind, params, (int32_t)(c % w->d.width),
+                                   (int32_t)(c / w->d.width), 0))
+                return SW_E_NOMEM;
+            made++;
+        }
+        return made;
+    case SW_PLACE_POINT:
+        for (uint64_t i = 0; i < count; i++, made++) {
+            double x = sw_rng_unit(sw_rng_at(key, ctr++)) * w->d.width;
+            double y = sw_rng_unit(sw_rng_at(key, ctr++)) * w->d.height;
+            if (!sw_world_spawn_at_point(w, kind, params, x, y, 0)) return SW_E_NOMEM;
+        }
+        return made;
+    }
+#undef DRAW_BELOW
+    return SW_E_INVALID;
+}
