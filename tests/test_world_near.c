@@ -1,0 +1,343 @@
+/* test_world_near.c - near-queries over the continuous space: ids, hits and
+ * sums against brute force, bucket edges, and the running agent's own calls. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "swarmlet.h"
+
+#include "test_world.h"
+
+/* ---- continuous space against brute force --------------------------------------------- */
+
+static double urand(uint64_t *r) {
+    *r = *r * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(*r >> 11) * 0x1.0p-53;
+}
+
+static int cmp_id(const void *a, const void *b) {
+    sw_id x = *(const sw_id *)a, y = *(const sw_id *)b;
+    return x < y ? -1 : x > y;
+}
+
+Test(world_near, space_near_matches_brute_force_with_periodic_minimum_image) {
+    static const double cells[] = {0.3, 1.0, 2.5, 3.0, 7.0, 50.0};
+    static const double radii[] = {0.0, 0.5, 1.0, 2.9, 4.5, 10.0, 100.0};
+    static const uint32_t dims[][2] = {{10, 10}, {10, 7}, {13, 5}, {1, 9}};
+    uint64_t r = 99;
+    for (int topo = 0; topo < 2; topo++)
+        for (size_t di = 0; di < 4; di++)
+            for (size_t ci = 0; ci < 6; ci++) {
+                uint32_t W = dims[di][0], H = dims[di][1];
+                sw_world *w = sw_world_new(&(sw_world_desc){.width = W, .height = H,
+                                                            .topology = (sw_topology)topo,
+                                                            .space_cell = cells[ci]});
+                sw_sched *s = sw_world_sched(w);
+                enum { N = 150 };
+                sw_id ids[N];
+                double px[N], py[N];
+                for (int i = 0; i < N; i++) {
+                    px[i] = urand(&r) * W;
+                    py[i] = urand(&r) * H;
+                    if (i % 10 == 0) px[i] = 0;              /* on the seam */
+                    if (i % 15 == 0) py[i] = H - 1e-9;
+                    ids[i] = sw_world_spawn_at_point(w, &idle, NULL, px[i], py[i], 0);
+                    cr_assert_neq(ids[i], SW_ID_NONE);
+                }
+                /* move some, to exercise relinking */
+                for (int i = 0; i < N; i += 3) {
+                    px[i] = urand(&r) * W;
+                    py[i] = urand(&r) * H;
+                    cr_assert_eq(sw_world_space_place(w, ids[i], px[i], py[i]), SW_OK);
+                }
+                cr_assert_eq(sw_world_space_count(w), N);
+                for (int q = 0; q < 40; q++) {
+                    double qx = q < 4 ? (q & 1) * (W - 1e-9) : urand(&r) * W;
+                    double qy = q < 4 ? (q >> 1) * (H - 1e-9) : urand(&r) * H;
+                    for (size_t ri = 0; ri < 7; ri++) {
+                        double rad = radii[ri];
+                        sw_id got[N], want[N];
+                        uint32_t n = sw_world_space_near(w, qx, qy, rad, got, N);
+                        uint32_t m = 0;
+                        for (int i = 0; i < N; i++) {
+                            double dx = px[i] - qx, dy = py[i] - qy;
+                            if (topo) {
+                                dx -= W * round(dx / W);
+                                dy -= H * round(dy / H);
+                            }
+                            if (dx * dx + dy * dy <= rad * rad) want[m++] = ids[i];
+                        }
+                        cr_assert_eq(n, m, "%s %ux%u bucket %g r=%g at (%g,%g): %u found, %u within",
+                                     topo ? "torus" : "bounded", W, H, cells[ci], rad, qx, qy, n, m);
+                        qsort(got, n, sizeof *got, cmp_id);
+                        qsort(want, m, sizeof *want, cmp_id);
+                        cr_assert_arr_eq(got, want, m * sizeof *got);
+                    }
+                }
+                (void)s;
+                sw_world_free(w);
+            }
+}
+
+/* ---- near-queries: hits, sums and bucket order ---------------------------------------- */
+static const sw_kind mover2 = {.name = "mover2", .frame_size = sizeof(mover_f),
+                               .fields = mover_fields, .run = idle_run};
+
+/* The sums near_sums gives, made the slow way: a loop over near_hits. */
+static sw_space_sums sums_by_hits(sw_world *w, double x, double y, double r, double r_in,
+                                  const sw_kind *kind, sw_id skip) {
+    static sw_space_hit hits[512];
+    uint32_t n = sw_world_space_near_hits(w, x, y, r, kind, hits, 512);
+    cr_assert_leq(n, 512);
+    sw_space_sums m = {0};
+    for (uint32_t i = 0; i < n; i++) {
+        if (hits[i].id == skip) continue;
+        const mover_f *f = hits[i].frame;
+        m.n++;
+        m.dx += hits[i].dx;
+        m.dy += hits[i].dy;
+        if (hits[i].dx * hits[i].dx + hits[i].dy * hits[i].dy < r_in * r_in) {
+            m.n_in++;
+            m.dx_in += hits[i].dx;
+            m.dy_in += hits[i].dy;
+        }
+        m.vx += f->vx;
+        m.vy += f->vy;
+    }
+    return m;
+}
+
+static void assert_same_sums(sw_space_sums a, sw_space_sums b, const char *what) {
+    cr_assert_eq(a.n, b.n, "%s: %u found, %u by hits", what, a.n, b.n);
+    cr_assert_eq(a.n_in, b.n_in, "%s: %u inside, %u by hits", what, a.n_in, b.n_in);
+    /* bit for bit: the same additions in the same order */
+    cr_assert(a.dx == b.dx && a.dy == b.dy, "%s: offsets %.17g,%.17g vs %.17g,%.17g", what,
+              a.dx, a.dy, b.dx, b.dy);
+    cr_assert(a.dx_in == b.dx_in && a.dy_in == b.dy_in, "%s: inner offsets differ", what);
+    cr_assert(a.vx == b.vx && a.vy == b.vy, "%s: pairs %.17g,%.17g vs %.17g,%.17g", what, a.vx,
+              a.vy, b.vx, b.vy);
+}
+
+Test(world_near, space_near_sums_are_those_of_a_loop_over_near_hits) {
+    static const double cells[] = {0.7, 2.0, 5.0, 30.0};
+    uint64_t r = 5;
+    for (int topo = 0; topo < 2; topo++)
+        for (int mixed = 0; mixed < 2; mixed++) /* a second kind: the filtered fold */
+            for (size_t ci = 0; ci < 4; ci++) {
+                const uint32_t W = 20, H = 13;
+                sw_world *w = sw_world_new(&(sw_world_desc){.width = W, .height = H,
+                                                            .topology = (sw_topology)topo,
+                                                            .space_cell = cells[ci]});
+                enum { N = 300 };
+                sw_id ids[N];
+                for (int i = 0; i < N; i++) {
+                    mover_f p = {2 * urand(&r) - 1, 2 * urand(&r) - 1};
+                    const sw_kind *k = mixed && i % 3 == 0 ? &mover2 : &mover;
+                    ids[i] = sw_world_spawn_at_point(w, k, &p, urand(&r) * W, urand(&r) * H, 0);
+                    cr_assert_neq(ids[i], SW_ID_NONE);
+                }
+                for (int i = 0; i < N; i += 4) /* moves and a death: buckets change */
+                    cr_assert_eq(sw_world_space_place(w, ids[i], urand(&r) * W, urand(&r) * H), SW_OK);
+                cr_assert_eq(sw_sched_kill(sw_world_sched(w), ids[7]), SW_OK);
+                for (int q = 0; q < 60; q++) {
+                    double rad = q % 5 == 0 ? 9.0 : 0.5 + 4 * urand(&r), rin = q % 7 == 0 ? 0 : 1.0;
+                    sw_id skip = q % 4 == 3 ? SW_ID_NONE : ids[8 + q];
+                    double x, y;
+                    if (q % 4 == 0) { /* the usual query: an agent's neighbours, at its point */
+                        cr_assert(sw_world_space_pos(w, skip, &x, &y));
+                    } else { /* elsewhere, the skipped agent too */
+                        x = urand(&r) * W;
+                        y = urand(&r) * H;
+                    }
+                    sw_space_sums got;
+                    uint32_t n = sw_world_space_near_sums(w, x, y, rad, rin, &mover, skip,
+                                                          offsetof(mover_f, vx), &got);
+                    cr_assert_eq(n, got.n);
+                    char what[160];
+                    snprintf(what, sizeof what, "%s%s bucket %g r=%g at (%g,%g)",
+                             topo ? "torus" : "bounded", mixed ? " mixed" : "", cells[ci], rad, x, y);
+                    assert_same_sums(got, sums_by_hits(w, x, y, rad, rin, &mover, skip), what);
+                    if (q == 0) /* and some are found at all */
+                        cr_assert_gt(got.n + sw_world_space_near_sums(w, x, y, 9, 1, NULL, SW_ID_NONE,
+                                                                      SW_SPACE_NO_PAIR, &got), 0);
+                }
+                sw_world_free(w);
+            }
+}
+
+Test(world_near, space_near_sums_without_a_pair_or_an_inner_radius) {
+    sw_world *w = sw_world_new(&(sw_world_desc){.width = 10, .height = 10, .space_cell = 2});
+    mover_f p = {1, 2};
+    sw_id a = sw_world_spawn_at_point(w, &mover, &p, 5, 5, 0);
+    sw_world_spawn_at_point(w, &mover, &p, 5.5, 5, 0);
+    sw_world_spawn_at_point(w, &mover, &p, 7, 5, 0);
+    sw_space_sums m;
+    cr_assert_eq(sw_world_space_near_sums(w, 5, 5, 2, 1, NULL, a, SW_SPACE_NO_PAIR, &m), 2);
+    cr_assert_eq(m.n_in, 1);
+    cr_assert_float_eq(m.dx, 2.5, 0);
+    cr_assert_float_eq(m.dx_in, 0.5, 0);
+    cr_assert(m.vx == 0 && m.vy == 0, "no pair asked for, none added");
+    cr_assert_eq(sw_world_space_near_sums(w, 5, 5, 2, -1, &mover, SW_ID_NONE,
+                                          offsetof(mover_f, vx), &m), 3);
+    cr_assert_eq(m.n_in, 0, "a negative inner radius has nothing inside");
+    cr_assert(m.vx == 3 && m.vy == 6);
+    cr_assert_eq(sw_world_space_near_sums(w, 5, 5, NAN, 1, NULL, SW_ID_NONE, SW_SPACE_NO_PAIR, &m), 0);
+    cr_assert_eq(sw_world_space_near_sums(w, 5, 5, 2, 1, &idle, SW_ID_NONE, SW_SPACE_NO_PAIR, &m), 0,
+                 "a kind with no agents");
+    sw_world_free(w);
+}
+
+/* Points on bucket edges (multiples of a bucket size that binary floating
+ * point cannot hold exactly) and queries whose interval ends on an edge:
+ * the buckets a query reads are worked out by multiplying by the inverse
+ * size, which can round across an edge the other way from the division
+ * that placed a point; every point within r must still be found. */
+Test(world_near, space_near_finds_points_on_bucket_edges) {
+    static const double cells[] = {0.3, 0.7, 1.1, 2.9};
+    for (int topo = 0; topo < 2; topo++)
+        for (size_t ci = 0; ci < 4; ci++) {
+            const uint32_t W = 11, H = 7;
+            double c = cells[ci];
+            sw_world *w = sw_world_new(&(sw_world_desc){.width = W, .height = H,
+                                                        .topology = (sw_topology)topo,
+                                                        .space_cell = c});
+            enum { N = 400 };
+            sw_id ids[N];
+            double px[N], py[N];
+            int n = 0;
+            for (int i = 0; n < N && i * c < W; i++)
+                for (int j = 0; n < N && j * c < H; j += 3) {
+                    px[n] = i * c;
+                    py[n] = j * c;
+                    ids[n] = sw_world_spawn_at_point(w, &idle, NULL, px[n], py[n], 0);
+                    cr_assert_neq(ids[n], SW_ID_NONE);
+                    n++;
+                }
+            for (int q = 0; q < 60; q++) {
+                double qx = (q % 13) * c, qy = (q % 5) * c * 3;
+                double rad = (q % 4 + 1) * c; /* the interval ends on an edge */
+                if (qx >= W || qy >= H) continue;
+                sw_id got[N];
+                uint32_t m = 0, found = sw_world_space_near(w, qx, qy, rad, got, N);
+                for (int i = 0; i < n; i++) {
+                    double dx = px[i] - qx, dy = py[i] - qy;
+                    if (topo) {
+                        if (dx > W / 2.0) dx -= W; else if (dx < -(W / 2.0)) dx += W;
+                        if (dy > H / 2.0) dy -= H; else if (dy < -(H / 2.0)) dy += H;
+                    }
+                    m += dx * dx + dy * dy <= rad * rad;
+                }
+                cr_assert_eq(found, m, "%s bucket %g r=%g at (%g,%g): %u found, %u within",
+                             topo ? "torus" : "bounded", c, rad, qx, qy, found, m);
+            }
+            sw_world_free(w);
+        }
+}
+
+/* ---- the running agent's own space calls ---------------------------------------- */
+
+static int flier_checks; /* how many self-queries were compared */
+
+/* Each tick: compares its own query (sw_space_near_sums) with the world's
+ * for its kind, skipping itself, at its point (or, one tick in three,
+ * elsewhere); then flies to a random point (some off a bounded space) with
+ * sw_space_move_to. */
+static sw_step flier_run(sw_tasklet *t, void *frame) {
+    mover_f *f = frame;
+    SW_BEGIN(t, fly);
+    for (;;) {
+        sw_world *w = sw_world_of(t);
+        double x, y, r = 0.5 + 4 * sw_rand_unit(t);
+        cr_assert(sw_world_space_pos(w, sw_self(t), &x, &y));
+        double qx = x, qy = y;
+        if (flier_checks % 3 == 2) {
+            qx = sw_rand_unit(t) * sw_world_width(w);
+            qy = sw_rand_unit(t) * sw_world_height(w);
+        }
+        const sw_kind *kind = sw_sched_kind_of(sw_world_sched(w), sw_self(t));
+        sw_space_sums own, want;
+        uint32_t n = sw_space_near_sums(t, qx, qy, r, 1.0, offsetof(mover_f, vx), &own);
+        sw_world_space_near_sums(w, qx, qy, r, 1.0, kind, sw_self(t), offsetof(mover_f, vx), &want);
+        cr_assert_eq(n, own.n);
+        assert_same_sums(own, want, "self query");
+        flier_checks++;
+        double W = sw_world_width(w), H = sw_world_height(w);
+        double nx = (1.2 * sw_rand_unit(t) - 0.1) * W, ny = (1.2 * sw_rand_unit(t) - 0.1) * H;
+        double hx = 2 * sw_rand_unit(t) - 1, hy = 2 * sw_rand_unit(t) - 1;
+        double h0 = sw_world_space_heading(w, sw_self(t));
+        int rc = sw_space_move_to(t, nx, ny, hx, hy);
+        bool torus = sw_world_desc_of(w)->topology == SW_TOPO_TORUS;
+        bool inside = nx >= 0 && ny >= 0 && nx < W && ny < H;
+        double px, py;
+        cr_assert(sw_world_space_pos(w, sw_self(t), &px, &py));
+        if (torus || inside) {
+            cr_assert_eq(rc, SW_OK);
+            cr_assert(px >= 0 && px < W && py >= 0 && py < H);
+            if (inside) cr_assert(px == nx && py == ny);
+            cr_assert(sw_world_space_heading(w, sw_self(t)) == atan2(hy, hx));
+        } else {
+            cr_assert_eq(rc, SW_E_INVALID, "off a bounded space: not moved");
+            cr_assert(px == x && py == y);
+            cr_assert(sw_world_space_heading(w, sw_self(t)) == h0, "nor turned");
+        }
+        f->vx = hx; /* what the others add up next */
+        f->vy = hy;
+        SW_SLEEP(t, fly, 1);
+    }
+    SW_END(t);
+}
+static const sw_kind flier = {.name = "flier", .frame_size = sizeof(mover_f),
+                              .fields = mover_fields, .run = flier_run};
+
+Test(world_near, space_self_queries_and_moves_match_the_world_calls) {
+    uint64_t r = 11;
+    for (int topo = 0; topo < 2; topo++)
+        for (int mixed = 0; mixed < 2; mixed++) { /* other kinds about: the filtered fold */
+            sw_world *w = sw_world_new(&(sw_world_desc){.width = 17, .height = 12, .seed = 3,
+                                                        .topology = (sw_topology)topo,
+                                                        .space_cell = 2.5});
+            for (int i = 0; i < 120; i++) {
+                mover_f p = {2 * urand(&r) - 1, 2 * urand(&r) - 1};
+                const sw_kind *k = mixed && i % 3 == 0 ? &mover : &flier;
+                cr_assert_neq(sw_world_spawn_at_point(w, k, &p, urand(&r) * 17, urand(&r) * 12, 0),
+                              SW_ID_NONE);
+            }
+            flier_checks = 0;
+            for (int step = 0; step < 5; step++) cr_assert_eq(sw_world_step(w), SW_OK);
+            cr_assert_eq(flier_checks, 5 * (mixed ? 80 : 120));
+            sw_world_free(w);
+        }
+}
+
+static int loner_n = -1, loner_after_kill = 1;
+
+/* Queries once off space (taken out by its spawner): the agents of its kind
+ * near the point, not of others; then kills itself and tries to move. */
+static sw_step loner_run(sw_tasklet *t, void *frame) {
+    (void)frame;
+    SW_BEGIN(t);
+    sw_space_sums m;
+    loner_n = (int)sw_space_near_sums(t, 5, 5, 100, 1, SW_SPACE_NO_PAIR, &m);
+    sw_kill(t, sw_self(t));
+    loner_after_kill = sw_space_move_to(t, 1, 1, 1, 0);
+    SW_END(t);
+}
+static const sw_kind loner = {.name = "loner", .frame_size = 8, .run = loner_run};
+
+Test(world_near, space_self_calls_count_their_kind_and_refuse_a_dead_agent) {
+    sw_world *w = sw_world_new(&(sw_world_desc){.width = 10, .height = 10, .space_cell = 2});
+    sw_id a = sw_world_spawn_at_point(w, &loner, NULL, 5, 5, 0);
+    sw_world_spawn_at_point(w, &idle, NULL, 5.5, 5, 0);
+    sw_world_spawn_at_point(w, &idle, NULL, 1, 9, 0);
+    sw_id b = sw_world_spawn_at_point(w, &mover, NULL, 9, 9, 0);
+    cr_assert_eq(sw_world_space_unplace(w, a), SW_OK);
+    cr_assert_eq(sw_sched_kill(sw_world_sched(w), b), SW_OK);
+    cr_assert_eq(sw_world_step(w), SW_OK);
+    cr_assert_eq(loner_n, 0, "others' kinds are not counted, nor itself");
+    cr_assert_eq(loner_after_kill, SW_E_STALE);
+    cr_assert_eq(sw_world_space_count(w), 2);
+    sw_world_free(w);
+}

@@ -1,0 +1,92 @@
+/* test_world_space.c - the continuous space: placing and moving agents at
+ * points, bucket order and storage, and wrapping. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "swarmlet.h"
+
+#include "test_world.h"
+
+/* ---- placement in the buckets -------------------------------------------------------- */
+
+Test(world_space, space_buckets_keep_arrival_order_through_moves_and_deaths) {
+    sw_world *w = sw_world_new(&(sw_world_desc){.width = 10, .height = 10, .space_cell = 5});
+    sw_id id[5];
+    for (int i = 0; i < 5; i++) id[i] = sw_world_spawn_at_point(w, &mover, NULL, 1 + 0.5 * i, 1, 0);
+    cr_assert_eq(sw_world_space_place(w, id[1], 3.9, 1.2), SW_OK); /* same bucket: keeps its place */
+    cr_assert_eq(sw_world_space_place(w, id[2], 8, 8), SW_OK);     /* leaves */
+    cr_assert_eq(sw_sched_kill(sw_world_sched(w), id[3]), SW_OK);
+    cr_assert_eq(sw_world_space_place(w, id[2], 2, 2), SW_OK);     /* comes back last */
+    sw_id got[8], want[] = {id[0], id[1], id[4], id[2]};
+    cr_assert_eq(sw_world_space_near(w, 2, 2, 4, got, 8), 4);
+    cr_assert_arr_eq(got, want, sizeof want);
+    double x, y;
+    cr_assert(sw_world_space_pos(w, id[1], &x, &y));
+    cr_assert(x == 3.9 && y == 1.2);
+    cr_assert(sw_world_space_pos(w, id[4], &x, &y));
+    cr_assert(x == 3 && y == 1, "moved down the bucket, its place is still its own");
+    /* many in one bucket: the array grows and shrinks, order kept */
+    sw_id many[100];
+    for (int i = 0; i < 100; i++) many[i] = sw_world_spawn_at_point(w, &mover, NULL, 6 + i * 0.03, 6, 0);
+    for (int i = 0; i < 100; i += 2) cr_assert_eq(sw_world_space_unplace(w, many[i]), SW_OK);
+    sw_id near[100];
+    cr_assert_eq(sw_world_space_near(w, 7.5, 6, 1.6, near, 100), 50);
+    for (int i = 0; i < 50; i++) cr_assert_eq(near[i], many[2 * i + 1]);
+    cr_assert_eq(sw_world_space_count(w), 54);
+    sw_world_free(w);
+}
+
+Test(world_space, space_an_agent_wandering_over_a_fine_index_keeps_its_place) {
+    /* 10,000 buckets visited one after another (their storage is swept as
+       they empty): the index stays exact */
+    sw_world *w = sw_world_new(&(sw_world_desc){.width = 100, .height = 100, .space_cell = 1});
+    sw_id a = sw_world_spawn_at_point(w, &mover, NULL, 0.5, 0.5, 0);
+    sw_id b = sw_world_spawn_at_point(w, &mover, NULL, 50.5, 50.5, 0);
+    for (int i = 0; i < 10000; i++) {
+        double x = i % 100 + 0.5, y = i / 100 + 0.5;
+        cr_assert_eq(sw_world_space_place(w, a, x, y), SW_OK);
+        sw_id got[3];
+        uint32_t n = sw_world_space_near(w, x, y, 0.1, got, 3);
+        if (i == 5050) { /* on b's point, after it in its bucket */
+            cr_assert_eq(n, 2);
+            cr_assert(got[0] == b && got[1] == a);
+        } else {
+            cr_assert_eq(n, 1, "step %d: %u found", i, n);
+            cr_assert_eq(got[0], a);
+        }
+    }
+    double x, y;
+    cr_assert(sw_world_space_pos(w, b, &x, &y));
+    cr_assert(x == 50.5 && y == 50.5);
+    cr_assert_eq(sw_world_space_count(w), 2);
+    sw_world_free(w);
+}
+
+Test(world_space, space_wraps_on_a_torus_and_rejects_points_off_a_bounded_space) {
+    sw_world *w = mk(10, 10, SW_TOPO_TORUS);
+    sw_id a = sw_world_spawn_at_point(w, &idle, NULL, -0.5, 10.25, 0);
+    double x, y;
+    cr_assert(sw_world_space_pos(w, a, &x, &y));
+    cr_assert_float_eq(x, 9.5, 1e-12);
+    cr_assert_float_eq(y, 0.25, 1e-12);
+    double dx, dy;
+    sw_world_space_delta(w, 9.5, 0.25, 0.5, 9.75, &dx, &dy);
+    cr_assert_float_eq(dx, 1.0, 1e-12);
+    cr_assert_float_eq(dy, -0.5, 1e-12);
+    cr_assert_eq(sw_world_space_place(w, a, NAN, 1), SW_E_INVALID);
+    sw_world_space_set_heading(w, a, 1.25);
+    cr_assert_float_eq(sw_world_space_heading(w, a), 1.25, 0);
+    sw_world_free(w);
+    w = mk(10, 10, SW_TOPO_BOUNDED);
+    a = sw_world_spawn_at_point(w, &idle, NULL, 1, 1, 0);
+    cr_assert_eq(sw_world_space_place(w, a, 10.0, 5), SW_E_INVALID);
+    cr_assert_eq(sw_world_space_place(w, a, -0.1, 5), SW_E_INVALID);
+    cr_assert_eq(sw_world_spawn_at_point(w, &idle, NULL, 11, 1, 0), SW_ID_NONE);
+    cr_assert_eq(sw_world_space_unplace(w, a), SW_OK);
+    cr_assert_eq(sw_world_space_count(w), 0);
+    sw_world_free(w);
+}

@@ -1,0 +1,92 @@
+/* test_world_spawn.c - spawning placed agents and populating the world:
+ * placement before init, by kind, and each populate mode, deterministic per
+ * stream. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "swarmlet.h"
+
+#include "test_world.h"
+
+/* ---- spawning at a cell --------------------------------------------------------------- */
+
+Test(world_spawn, spawn_at_places_before_init_and_by_kind) {
+    sw_world *w = mk(5, 5, SW_TOPO_TORUS);
+    sw_id a = sw_world_spawn_at(w, &idle, NULL, 7, -1, 0); /* wraps to (2, 4) */
+    idle_f *f = sw_sched_frame(sw_world_sched(w), a);
+    cr_assert_eq(f->seen_x, 2);
+    cr_assert_eq(f->seen_y, 4);
+    sw_world_spawn_at(w, &other, NULL, 2, 4, 0);
+    sw_id got[4];
+    cr_assert_eq(sw_world_agents_at(w, 2, 4, &other, got, 4), 1);
+    cr_assert_eq(sw_world_agents_at(w, 2, 4, &idle, got, 4), 1);
+    cr_assert_eq(got[0], a);
+    sw_world_free(w);
+    w = mk(5, 5, SW_TOPO_BOUNDED);
+    cr_assert_eq(sw_world_spawn_at(w, &idle, NULL, 5, 0, 0), SW_ID_NONE);
+    cr_assert(strstr(sw_world_errmsg(w), "outside") != NULL);
+    sw_world_free(w);
+}
+
+/* ---- populate ------------------------------------------------------------------------------- */
+
+Test(world_spawn, populate_modes_place_as_asked) {
+    sw_world *w = mk(20, 10, SW_TOPO_BOUNDED);
+    sw_sched *s = sw_world_sched(w);
+    cr_assert_eq(sw_world_populate(w, &idle, NULL, 50, SW_PLACE_CELL, 0, 0), 50);
+    uint32_t on = 0;
+    for (int c = 0; c < 200; c++) on += sw_world_count_at(w, c % 20, c / 20);
+    cr_assert_eq(on, 50);
+    sw_world_free(w);
+
+    w = mk(20, 10, SW_TOPO_BOUNDED);
+    cr_assert_eq(sw_world_populate(w, &idle, NULL, 150, SW_PLACE_CELL_UNIQUE, 0, 1), 150);
+    cr_assert_eq(sw_world_occupied_cells(w), 150);
+    cr_assert_eq(sw_world_populate(w, &idle, NULL, 50, SW_PLACE_CELL_UNIQUE, 0, 2), 50);
+    cr_assert_eq(sw_world_occupied_cells(w), 200, "unique cells fill the grid exactly");
+    cr_assert_eq(sw_world_populate(w, &idle, NULL, 1, SW_PLACE_CELL_UNIQUE, 0, 3), SW_E_FULL);
+    cr_assert_eq(sw_world_populate(w, &idle, NULL, 0, SW_PLACE_CELL_UNIQUE, 0, 3), 0, "none asked, none placed");
+    cr_assert(strstr(sw_world_errmsg(w), "distinct cells") != NULL);
+    sw_world_free(w);
+
+    w = mk(20, 10, SW_TOPO_BOUNDED);
+    cr_assert_eq(sw_world_populate(w, &idle, NULL, 0, SW_PLACE_EVERY_CELL, 1.0, 0), 200);
+    for (int c = 0; c < 200; c++) cr_assert_eq(sw_world_count_at(w, c % 20, c / 20), 1);
+    sw_world_free(w);
+
+    w = mk(100, 100, SW_TOPO_BOUNDED);
+    int64_t n = sw_world_populate(w, &idle, NULL, 0, SW_PLACE_EVERY_CELL, 0.3, 0);
+    cr_assert(n > 3000 - 4 * 46 && n < 3000 + 4 * 46, "density 0.3 of 10000 cells gave %lld", (long long)n);
+    cr_assert_eq(sw_world_occupied_cells(w), (uint32_t)n);
+    sw_world_free(w);
+
+    w = mk(7, 3, SW_TOPO_TORUS);
+    s = sw_world_sched(w);
+    cr_assert_eq(sw_world_populate(w, &idle, NULL, 40, SW_PLACE_POINT, 0, 0), 40);
+    cr_assert_eq(sw_world_space_count(w), 40);
+    cr_assert_eq(sw_world_occupied_cells(w), 0);
+    cr_assert_eq(sw_world_populate(w, &idle, NULL, 5, SW_PLACE_NONE, 0, 0), 5);
+    cr_assert_eq(sw_sched_count(s), 45);
+    cr_assert_eq(sw_world_space_count(w), 40);
+    sw_world_free(w);
+}
+
+Test(world_spawn, populate_is_deterministic_per_stream) {
+    int32_t pos[3][30][2];
+    for (int run = 0; run < 3; run++) {
+        sw_world *w = mk(50, 50, SW_TOPO_BOUNDED);
+        sw_sched *s = sw_world_sched(w);
+        sw_world_populate(w, &idle, NULL, 30, SW_PLACE_CELL, 0, run == 2 ? 1 : 0);
+        int k = 0;
+        for (sw_id id = sw_sched_next(s, SW_ID_NONE); id; id = sw_sched_next(s, id), k++)
+            sw_world_cell_of(w, id, &pos[run][k][0], &pos[run][k][1]);
+        cr_assert_eq(k, 30);
+        sw_world_free(w);
+    }
+    cr_assert_arr_eq(pos[0], pos[1], sizeof pos[0]);
+    cr_assert(memcmp(pos[0], pos[2], sizeof pos[0]) != 0, "another stream, other cells");
+}
