@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- the ordering pass's scratch and shuffles ----------------------------------- */
+
 /* Grow-only scratch of the ordering pass (kept across ticks: no allocation
  * per tick once the batches stop growing). */
 static bool order_aux(sw_sched *s, size_t bytes) {
@@ -367,6 +369,8 @@ static void keyed_begin(sw_sched *s, uint32_t base, const uint32_t *gend, const 
     s->nheap = 0;
 }
 
+/* ---- the ordering pass ------------------------------------------------------------ */
+
 /* Drop the batch's dead entries (tombstones, zombies) in place, mark the
  * lazily fired runnable, and note each entry's kind, the count per kind and
  * where each run of one kind starts (runs[0..*nruns); keys NULL: no scratch).
@@ -622,6 +626,8 @@ void sw__order_batch(sw_sched *s) {
         memcpy(items, out, (size_t)n * sizeof *out);
     }
 }
+
+/* ---- the run phase of a keyed tick ------------------------------------------------- */
 
 /* A keyed tick's batch was just gathered (order_batch reads each entry's
  * tasklet record, except in a batch left asleep, whose records the last tick

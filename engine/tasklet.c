@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-/* ---- inside a tasklet ------------------------------------------------------ */
+/* ---- the view ------------------------------------------------------------- */
 
 sw_id sw_self(const sw_tasklet *t) { return sw_handle_make(t->slot, t->task->gen); }
 sw_tick sw_now(const sw_tasklet *t) { return t->sched->now; }
@@ -19,6 +19,8 @@ const sw_kind *sw_kind_of(const sw_tasklet *t) { return t->sched->kinds[t->task-
 int sw_status(const sw_tasklet *t) { return t->task->status; }
 void *sw_context(const sw_tasklet *t) { return t->context; }
 void *sw_root_frame(const sw_tasklet *t) { return sw__root_frame(t->task) + 1; }
+
+/* ---- random numbers ------------------------------------------------------- */
 
 /* The key (two SplitMix64 rounds) is worked out at the first draw after the
  * view was handed to this tasklet, then kept in the view: a draw is one round. */
@@ -56,6 +58,8 @@ uint64_t sw_rand_below(sw_tasklet *t, uint64_t n) {
     if (__builtin_expect((uint64_t)m >= n, 1)) return (uint64_t)(m >> 64);
     return rand_below_slow(t, n, m);
 }
+
+/* ---- the watchdog and the operations ------------------------------------- */
 
 /* Past the watchdog's limit (see sw__spin_check): the tasklet is reported,
  * and killed by the caller's SW_STEP_FAIL. */

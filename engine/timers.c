@@ -19,7 +19,7 @@
 
 #include <string.h>
 
-/* ---- timers --------------------------------------------------------------- */
+/* ---- arming and cancelling ------------------------------------------------ */
 
 static bool vec_reserve(sw_sched *s, sw__vec32 *v, uint32_t need) {
     if (need <= v->cap) return true;
@@ -74,6 +74,8 @@ void sw__timer_cancel(sw_sched *s, uint32_t slot) {
         s->wheel[k->wait & SW__WHEEL_MASK].items[k->pos] = SW__TOMB;
     }
 }
+
+/* ---- the cascade and firing ----------------------------------------------- */
 
 /* Every SW__WHEEL ticks, bring the overflow timers due within the next turn
  * of the wheel into their buckets, keeping the overflow's order. An overflow
