@@ -1,5 +1,8 @@
-/* sched_int.h - the scheduler's private structures, shared by sched.c,
- * channel.c, frame.c and the pickler. Not API: agents never include it. */
+/* sched_int.h - the scheduler's private structures, shared by its files
+ * (sched.c, timers.c, activation.c, tasklet.c, kinds.c), channel.c, frame.c and
+ * the pickler. Not API: agents never include it. The declarations below are
+ * grouped by the file that defines them; the hot helpers at the end are
+ * static inline, so that no split between files costs a call on a hot path. */
 #ifndef SW_SCHED_INT_H
 #define SW_SCHED_INT_H
 
@@ -65,7 +68,7 @@ typedef struct sw__kindent {
 } sw__kindent;
 
 /* A tasklet woken during a tick that takes its turn later in the tick: its
- * rank group and key (see sched.c, "keys"). */
+ * rank group and key (see activation.c, "keys"). */
 typedef struct sw__woken {
     double z;
     uint32_t g, slot;
@@ -127,7 +130,7 @@ struct sw_sched {
     bool kuniform;       /* one rank, and every kind random or every kind fixed:
                             the ordering pass needs no entry's kind */
 
-    /* keyed activation of the woken in a tick of a random kind (sched.c,
+    /* keyed activation of the woken in a tick of a random kind (activation.c,
        "keys"): valid in the run phase of a tick with `keyed` set */
     bool keyed;
     uint8_t cur_src;     /* whose turn it is: SW__CUR_* (see after_current) */
@@ -177,7 +180,7 @@ struct sw_sched {
 
 enum { SW__ST_FREE = SW_TASK_FREE };
 
-/* internal helpers (sched.c) */
+/* ---- the table, memory and messages (sched.c) ---- */
 void *sw__alloc(sw_sched *s, void *p, size_t n);
 /* Append x to v, doubling its room when full; false when out of memory. */
 bool sw__vec_push(sw_sched *s, sw__vec32 *v, uint32_t x);
@@ -186,26 +189,37 @@ void sw__reportf(sw_sched *s, const char *fmt, ...);
 /* The cold ends of sw__run_task, out of line. */
 void sw__run_zombie(sw_sched *s, uint32_t slot);
 void sw__run_gone(sw_sched *s, uint32_t slot);
+/* ---- the registry (kinds.c) ---- */
+int sw__func_index(sw_sched *s, const sw_func *fn);
+/* ---- timers (timers.c) ---- */
+/* Arm a timer for `slot` (then SLEEPING); false, with nothing changed, when
+ * out of memory. */
+bool sw__timer_arm(sw_sched *s, uint32_t slot, sw_tick wake);
+void sw__timer_cancel(sw_sched *s, uint32_t slot);
+/* Put the timers due now in line to run (the start of a tick). */
+void sw__fire_timers(sw_sched *s);
+/* ---- activation order (activation.c) ---- */
+/* Put the batch in activation order (a tick of an ordered scheduler). */
+void sw__order_batch(sw_sched *s);
+/* The run phase of a tick that sw__order_batch left keyed. */
+void sw__run_keyed(sw_sched *s);
+/* Mark a tasklet joining the FIFO in a keyed run phase (see sw__mark_fifo). */
+void sw__mark_fifo_keyed(sw_sched *s, uint32_t slot);
+/* ---- inside a tasklet (tasklet.c) ---- */
 /* The watchdog's report, when sw__spin_check finds the limit passed. */
 bool sw__spin_fail(sw_sched *s, struct sw__task *k, uint32_t slot);
 /* The same, as an operation's result: SW_STEP_FAIL (a tail call, so that the
  * operations' fast paths need no stack frame). */
 sw_step sw__spin_fail_step(sw_sched *s, struct sw__task *k, uint32_t slot);
-int sw__func_index(sw_sched *s, const sw_func *fn);
-/* frames (frame.c) */
+/* ---- frames (frame.c) ---- */
 sw__frame *sw__frame_new(sw_sched *s, int fn);
 void sw__frame_free(sw_sched *s, sw__frame *f);
 void sw__frames_free_all(sw_sched *s);
 uint32_t sw__frame_size(const sw_sched *s, const sw__frame *f);
-/* channels (channel.c) */
+/* ---- channels (channel.c) ---- */
 sw__chan *sw__chan_get(const sw_sched *s, sw_chan ch);
 void sw__chan_unlink(sw_sched *s, sw__chan *c, uint32_t slot);
 void sw__chans_free_all(sw_sched *s);
-/* timers (sched.c) */
-/* Arm a timer for `slot` (then SLEEPING); false, with nothing changed, when
- * out of memory. */
-bool sw__timer_arm(sw_sched *s, uint32_t slot, sw_tick wake);
-void sw__timer_cancel(sw_sched *s, uint32_t slot);
 
 /* ---- the hot helpers, inline: every handoff and wake-up goes through them -- */
 
@@ -253,6 +267,49 @@ static inline struct sw__task *sw__task_get(const sw_sched *s, sw_id id) {
     if (k->gen != sw_handle_gen(id) || k->state == SW_TASK_FREE || k->state == SW_TASK_ZOMBIE) return NULL;
     return k;
 }
+
+/* A tasklet joining the FIFO stays there in a keyed run phase (see
+ * activation.c, "keys"). */
+static inline void sw__mark_fifo(sw_sched *s, uint32_t slot) {
+    if (__builtin_expect(s->keyed && s->in_run, 0)) sw__mark_fifo_keyed(s, slot);
+}
+
+/* Free a slot (sched.c's table; inline, for the ordering pass's gather too). */
+static inline void sw__slot_free(sw_sched *s, uint32_t slot) {
+    struct sw__task *k = &s->tasks[slot];
+    k->state = SW_TASK_FREE;
+    k->gen = k->gen == UINT32_MAX ? 1 : k->gen + 1;
+    k->next = s->free_head;
+    s->free_head = slot;
+}
+
+/* The outermost frame of a tasklet: its kind's, holding its fields. */
+static inline sw__frame *sw__root_frame(const struct sw__task *k) {
+    sw__frame *f = k->top;
+    while (f && f->parent) f = f->parent;
+    return f;
+}
+
+/* The common case of arming, inline where it is hot (a birth): within the
+ * wheel's turn, into a bucket with room. False, with nothing changed, when
+ * sw__timer_arm must do it. */
+static inline bool sw__timer_arm_fast(sw_sched *s, struct sw__task *k, uint32_t slot, sw_tick wake) {
+    if (wake - s->now >= SW__WHEEL) return false;
+    sw__vec32 *b = &s->wheel[wake & SW__WHEEL_MASK];
+    if (b->n == b->cap) return false;
+    k->pos = b->n;
+    b->items[b->n++] = slot;
+    k->state = SW_TASK_SLEEPING;
+    k->wait = wake;
+    s->armed++;
+    return true;
+}
+
+/* Where the run loops stop prefetching: SW__PREFETCH_TASK places before the
+ * batch's end. (Not prefetching at all for tables that fit in the cache saves
+ * instructions but measured slower on wolf-sheep small: the frames, in their
+ * slabs, are not all in L1.) */
+static inline uint32_t sw__prefetch_end(uint32_t n) { return n > SW__PREFETCH_TASK ? n - SW__PREFETCH_TASK : 0; }
 
 /* Run tasklet `slot` until it suspends, exits or fails: the run loop's body,
  * and what a channel handoff runs inline for the woken side. This and the

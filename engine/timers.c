@@ -1,0 +1,161 @@
+/* timers.c - the timer wheel: arming, cancelling, the overflow's cascade and
+ * firing the timers due at the start of a tick.
+ *
+ * A wheel of 256 buckets, each a plain array of slots in arming order, plus
+ * an overflow list for wake-ups 256 or more ticks ahead that is cascaded
+ * into the wheel every 256 ticks, in front of the bucket's own entries (they
+ * were armed earlier), so timers due together fire in arming order. Arming
+ * appends (O(1)); cancelling overwrites the entry with a tombstone found
+ * through the tasklet's `pos` (O(1)); firing walks the bucket in order. When
+ * nothing else is waiting to run, a due bucket is swapped in as the tick's
+ * batch without touching the tasklets ("lazy": they are still marked
+ * SLEEPING until they run, and the loop prefetches them ahead), which is what
+ * keeps a tick of ten million wake-ups streaming through memory.
+ *
+ * The hot cases of arming are not here: a birth's (sw__timer_arm_fast) is
+ * static inline in sched_int.h, and sw__sleep (tasklet.c) appends to the bucket
+ * itself; this file holds the general and the cold paths. */
+#include "sched_int.h"
+
+#include <string.h>
+
+/* ---- arming and cancelling ------------------------------------------------ */
+
+static bool vec_reserve(sw_sched *s, sw__vec32 *v, uint32_t need) {
+    if (need <= v->cap) return true;
+    uint32_t cap = v->cap ? v->cap : 64;
+    while (cap < need) cap *= 2;
+    uint32_t *items = sw__alloc(s, v->items, (size_t)cap * sizeof *items);
+    if (!items) return false;
+    v->items = items;
+    v->cap = cap;
+    return true;
+}
+
+/* Arm first, then change the tasklet: on failure it is left as it was. */
+bool sw__timer_arm(sw_sched *s, uint32_t slot, sw_tick wake) {
+    struct sw__task *k = &s->tasks[slot];
+    if (wake - s->now < SW__WHEEL) {
+        sw__vec32 *b = &s->wheel[wake & SW__WHEEL_MASK];
+        if (__builtin_expect(b->n < b->cap, 1)) { /* as in sw__sleep */
+            k->pos = b->n;
+            b->items[b->n++] = slot;
+        } else {
+            if (!sw__vec_push(s, b, slot)) return false;
+            k->pos = b->n - 1;
+        }
+    } else {
+        if (s->novf == s->ovfcap) {
+            uint32_t cap = s->ovfcap ? s->ovfcap * 2 : 64;
+            sw__ovf *o = sw__alloc(s, s->ovf, (size_t)cap * sizeof *o);
+            if (!o) return false;
+            s->ovf = o;
+            s->ovfcap = cap;
+        }
+        k->pos = s->novf | SW__POS_OVF;
+        s->ovf[s->novf++] = (sw__ovf){wake, slot};
+    }
+    k->state = SW_TASK_SLEEPING;
+    k->wait = wake;
+    s->armed++;
+    return true;
+}
+
+void sw__timer_cancel(sw_sched *s, uint32_t slot) {
+    struct sw__task *k = &s->tasks[slot];
+    s->armed--;
+    if (k->pos & SW__POS_OVF) {
+        s->ovf[k->pos & ~SW__POS_OVF].slot = SW__TOMB;
+    } else if (k->wait == s->now && s->ready_lazy) {
+        /* fired lazily, not yet run: its tombstone is counted back in when
+           the run loop passes it, like any tombstone of a swapped bucket */
+        s->ready.items[k->pos] = SW__TOMB;
+    } else {
+        s->wheel[k->wait & SW__WHEEL_MASK].items[k->pos] = SW__TOMB;
+    }
+}
+
+/* ---- the cascade and firing ----------------------------------------------- */
+
+/* Every SW__WHEEL ticks, bring the overflow timers due within the next turn
+ * of the wheel into their buckets, keeping the overflow's order. An overflow
+ * timer due at tick W was armed at or before W - SW__WHEEL, so before every
+ * timer armed straight into W's bucket: cascaded timers go in *front* of the
+ * bucket's entries, which keeps "timers due in a tick fire in arming order".
+ * Everything is reserved before anything moves, so a failed allocation leaves
+ * the wheel as it was (the cascade is retried next tick, and a timer whose
+ * tick has passed fires in the tick of the retry). */
+static bool cascade(sw_sched *s) {
+    uint32_t add[SW__WHEEL] = {0}, at[SW__WHEEL];
+    bool any = false;
+    for (uint32_t i = 0; i < s->novf; i++) {
+        sw__ovf o = s->ovf[i];
+        if (o.slot == SW__TOMB) continue;
+        if ((int64_t)(o.wake - s->now) < 0) o.wake = s->now; /* overdue after a failed cascade */
+        if (o.wake - s->now < SW__WHEEL) {
+            add[o.wake & SW__WHEEL_MASK]++;
+            any = true;
+        }
+    }
+    for (uint32_t b = 0; any && b < SW__WHEEL; b++)
+        if (add[b] && !vec_reserve(s, &s->wheel[b], s->wheel[b].n + add[b])) return false;
+    for (uint32_t b = 0; any && b < SW__WHEEL; b++) {
+        sw__vec32 *v = &s->wheel[b];
+        at[b] = 0;
+        if (!add[b]) continue;
+        memmove(v->items + add[b], v->items, (size_t)v->n * sizeof *v->items);
+        for (uint32_t i = add[b]; i < v->n + add[b]; i++)
+            if (v->items[i] != SW__TOMB) s->tasks[v->items[i]].pos = i;
+        v->n += add[b];
+    }
+    uint32_t keep = 0;
+    for (uint32_t i = 0; i < s->novf; i++) {
+        sw__ovf o = s->ovf[i];
+        if (o.slot == SW__TOMB) continue;
+        struct sw__task *k = &s->tasks[o.slot];
+        if ((int64_t)(o.wake - s->now) < 0) o.wake = k->wait = s->now;
+        if (o.wake - s->now < SW__WHEEL) {
+            uint32_t b = o.wake & SW__WHEEL_MASK;
+            s->wheel[b].items[at[b]] = o.slot;
+            k->pos = at[b]++;
+        } else {
+            k->pos = keep | SW__POS_OVF;
+            s->ovf[keep++] = o;
+        }
+    }
+    s->novf = keep;
+    return true;
+}
+
+/* Put the timers due now in line to run. When nothing else is waiting, the
+ * whole bucket becomes the batch without touching a tasklet; otherwise its
+ * tasklets join the back of the queue after those already waiting. */
+void sw__fire_timers(sw_sched *s) {
+    if (s->novf && ((s->now & SW__WHEEL_MASK) == 0 || s->cascade_retry)) {
+        s->cascade_retry = !cascade(s);
+        if (s->cascade_retry) {
+            sw__errf(s, "out of memory moving timers into the wheel");
+            s->error = SW_E_NOMEM;
+        }
+    }
+    sw__vec32 *b = &s->wheel[s->now & SW__WHEEL_MASK];
+    if (b->n == 0) return;
+    if (s->ready.n == 0 && s->back_head == SW__NIL) {
+        sw__vec32 t = s->ready;
+        s->ready = *b;
+        *b = t;
+        s->ready_lazy = true;
+        /* uncount them all now, without a pass over the bucket; each
+           tombstone is counted back when the run loop (or the ordering
+           pass) skips it, since its timer was uncounted when cancelled */
+        s->armed -= s->ready.n;
+        return;
+    }
+    for (uint32_t i = 0; i < b->n; i++) {
+        uint32_t slot = b->items[i];
+        if (slot == SW__TOMB) continue;
+        s->armed--;
+        sw__make_runnable(s, slot);
+    }
+    b->n = 0;
+}

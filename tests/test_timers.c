@@ -1,0 +1,167 @@
+/* test_timers.c - the timer wheel (timers.c): sleeps and spawn delays wake
+ * exactly on time, timers due together fire in arming order, a killed
+ * sleeper's timer is cancelled (also in the tick-start hook of its tick). */
+#include <criterion/criterion.h>
+#include "pickle.h"
+#include "swarmlet.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char g_trace[8192];
+
+static void tr(const char *fmt, ...) {
+    size_t len = strlen(g_trace);
+    if (len + 2 >= sizeof g_trace) return;
+    if (len) g_trace[len++] = ' ';
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g_trace + len, sizeof g_trace - len, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- timers --------------------------------------------------------------------- */
+
+/* Blocks on its channel: receiving (mode 0) or sending forever. */
+typedef struct { sw_chan ch; sw_msg m; int32_t mode; } waiter;
+static sw_step waiter_run(sw_tasklet *t, void *frame) {
+    waiter *f = frame;
+    SW_BEGIN(t, pond, shout);
+    if (f->mode == 0) {
+        SW_RECV(t, pond, f->ch, &f->m);
+    } else {
+        for (;;) SW_SEND(t, shout, f->ch, &f->m);
+    }
+    SW_END(t);
+}
+static const sw_kind waiter_kind = {.name = "waiter", .frame_size = sizeof(waiter), .run = waiter_run};
+
+/* Sleeps `n` ticks once and records when it woke. */
+typedef struct {
+    int64_t n, start, woke;
+    int32_t idx;
+} sleeper;
+
+static int64_t g_slept[64];
+
+static sw_step sleeper_run(sw_tasklet *t, void *frame) {
+    sleeper *f = frame;
+    SW_BEGIN(t, nap);
+    f->start = (int64_t)sw_now(t);
+    SW_SLEEP(t, nap, (sw_tick)f->n);
+    f->woke = (int64_t)sw_now(t);
+    g_slept[f->idx] = f->woke - f->start;
+    tr("%d", f->idx);
+    SW_END(t);
+}
+static const sw_kind sleeper_kind = {.name = "sleeper", .frame_size = sizeof(sleeper), .run = sleeper_run};
+
+Test(timers, sleep_wakes_exactly_n_ticks_later) {
+    static const int64_t ns[] = {1, 2, 7, 100, 254, 255, 256, 257, 300, 510, 511, 512, 513,
+                                 767, 768, 769, 1000, 1023, 1024, 1025, 2000};
+    enum { NN = sizeof ns / sizeof *ns };
+    static const int offsets[] = {0, 1, 100, 253, 254, 255, 256, 257, 511, 700};
+    for (size_t o = 0; o < sizeof offsets / sizeof *offsets; o++) {
+        sw_sched *s = sw_sched_new(&(sw_sched_desc){.seed = 1});
+        cr_assert_eq(sw_sched_run(s, (sw_tick)offsets[o]), SW_OK);
+        for (int i = 0; i < NN; i++) {
+            g_slept[i] = -1;
+            cr_assert_neq(sw_sched_spawn(s, &sleeper_kind, &(sleeper){.n = ns[i], .idx = i}, 0), SW_ID_NONE);
+        }
+        for (int tick = 0; tick < 2100 && sw_sched_count(s) > 0; tick++)
+            cr_assert_eq(sw_sched_step(s), SW_OK);
+        for (int i = 0; i < NN; i++)
+            cr_assert_eq(g_slept[i], ns[i], "offset %d: slept %lld instead of %lld", offsets[o],
+                         (long long)g_slept[i], (long long)ns[i]);
+        sw_sched_free(s);
+    }
+}
+
+Test(timers, spawn_delay_runs_at_tick_plus_delay) {
+    sw_sched *s = sw_sched_new(NULL);
+    static const sw_tick delays[] = {1, 255, 256, 257, 600};
+    for (int i = 0; i < 5; i++)
+        sw_sched_spawn(s, &sleeper_kind, &(sleeper){.n = 1, .idx = i}, delays[i]);
+    for (sw_tick tick = 1; tick <= 602; tick++) {
+        g_trace[0] = '\0';
+        cr_assert_eq(sw_sched_step(s), SW_OK);
+        for (int i = 0; i < 5; i++) {
+            char want[16];
+            snprintf(want, sizeof want, "%d", i);
+            /* each starts at `delay` and wakes one tick later */
+            if (tick == delays[i] + 1) cr_assert(strstr(g_trace, want), "tick %llu", (unsigned long long)tick);
+        }
+    }
+    cr_assert_eq(sw_sched_count(s), 0);
+    sw_sched_free(s);
+}
+
+/* Sleeps until tick `until` (starting whenever it was spawned to start). */
+typedef struct { int32_t name; int64_t until; } alarm_;
+static sw_step alarm_run(sw_tasklet *t, void *frame) {
+    alarm_ *f = frame;
+    SW_BEGIN(t, nap);
+    SW_SLEEP(t, nap, (sw_tick)f->until - sw_now(t));
+    tr("%c@%llu", (char)f->name, (unsigned long long)sw_now(t));
+    SW_END(t);
+}
+static const sw_kind alarm_kind = {.name = "alarm", .frame_size = sizeof(alarm_), .run = alarm_run};
+
+Test(timers, timers_due_together_fire_in_arming_order) {
+    /* all wake at tick 300; A and D go through the overflow list (armed 256
+       or more ticks ahead), the others straight into the wheel */
+    sw_sched *s = sw_sched_new(NULL);
+    struct { char name; sw_tick start; } arm[] = {{'A', 1}, {'D', 44}, {'E', 45}, {'C', 50}, {'B', 100}};
+    for (int i = 4; i >= 0; i--) /* spawned in reverse: arming order is what counts */
+        sw_sched_spawn(s, &alarm_kind, &(alarm_){.name = arm[i].name, .until = 300}, arm[i].start);
+    g_trace[0] = '\0';
+    cr_assert_eq(sw_sched_run(s, 300), SW_OK);
+    cr_assert_str_eq(g_trace, "A@300 D@300 E@300 C@300 B@300");
+    sw_sched_free(s);
+}
+
+Test(timers, kill_sleeping_cancels_timer) {
+    sw_sched *s = sw_sched_new(NULL);
+    sw_id a = sw_sched_spawn(s, &alarm_kind, &(alarm_){.name = 'a', .until = 10}, 0);
+    sw_id b = sw_sched_spawn(s, &alarm_kind, &(alarm_){.name = 'b', .until = 400}, 0);
+    sw_sched_spawn(s, &alarm_kind, &(alarm_){.name = 'c', .until = 10}, 0);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    sw_task_info info;
+    cr_assert_eq(sw_sched_inspect(s, a, &info), SW_OK);
+    cr_assert_eq(info.state, SW_TASK_SLEEPING);
+    cr_assert_eq(info.wake, 10);
+    cr_assert_eq(sw_sched_kill(s, a), SW_OK);
+    cr_assert_eq(sw_sched_kill(s, b), SW_OK); /* from the overflow list */
+    g_trace[0] = '\0';
+    cr_assert_eq(sw_sched_run(s, 500), SW_OK);
+    cr_assert_str_eq(g_trace, "c@10");
+    sw_sched_spawn(s, &waiter_kind, &(waiter){.ch = sw_chan_new(s, &(sw_chan_desc){0})}, 0);
+    cr_assert_eq(sw_sched_step(s), SW_E_DEADLOCK);
+    sw_sched_free(s);
+}
+
+/* A tick-start hook that kills a tasklet due this very tick. */
+static sw_id g_victim;
+static void kill_hook(sw_sched *s, void *ud) {
+    (void)ud;
+    if (sw_sched_now(s) == 5) cr_assert_eq(sw_sched_kill(s, g_victim), SW_OK);
+}
+
+Test(timers, kill_in_tick_start_hook_of_due_timer) {
+    sw_sched *s = sw_sched_new(NULL);
+    sw_sched_spawn(s, &alarm_kind, &(alarm_){.name = 'x', .until = 5}, 0);
+    g_victim = sw_sched_spawn(s, &alarm_kind, &(alarm_){.name = 'y', .until = 5}, 0);
+    sw_sched_spawn(s, &alarm_kind, &(alarm_){.name = 'z', .until = 5}, 0);
+    sw_sched_on_tick_start(s, kill_hook, NULL);
+    g_trace[0] = '\0';
+    cr_assert_eq(sw_sched_run(s, 6), SW_OK);
+    cr_assert_str_eq(g_trace, "x@5 z@5");
+    cr_assert_eq(sw_sched_count(s), 0);
+    /* no timer is left counted: a blocked tasklet is now a deadlock */
+    sw_sched_spawn(s, &waiter_kind, &(waiter){.ch = sw_chan_new(s, &(sw_chan_desc){0})}, 0);
+    cr_assert_eq(sw_sched_step(s), SW_E_DEADLOCK);
+    sw_sched_free(s);
+}
