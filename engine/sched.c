@@ -356,6 +356,13 @@ void *sw_sched_frame(const sw_sched *s, sw_id id) {
     return f ? f + 1 : NULL;
 }
 
+void *sw_sched_frame_fresh(sw_sched *s, sw_id id) {
+    void *frame = sw_sched_frame(s, id);
+    const sw_kind *kind = frame ? sw_sched_kind_of(s, id) : NULL;
+    if (kind && kind->refresh) kind->refresh(s, id, frame);
+    return frame;
+}
+
 const sw_kind *sw_sched_kind_of(const sw_sched *s, sw_id id) {
     struct sw__task *k = sw__task_get(s, id);
     return k ? s->kinds[k->kind].kind : NULL;

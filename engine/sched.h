@@ -96,6 +96,10 @@ uint32_t sw_sched_count_kind(const sw_sched *s, int kind_index);
 sw_id sw_sched_next(const sw_sched *s, sw_id after);
 /* The root frame (agent fields) of a live tasklet, or NULL. */
 void *sw_sched_frame(const sw_sched *s, sw_id id);
+/* The same, its derived fields first brought up to date by its kind's
+ * `refresh` hook (see sw_kind), as statistics read them: what an inspector
+ * shows of an agent that sleeps while its surroundings change. */
+void *sw_sched_frame_fresh(sw_sched *s, sw_id id);
 const sw_kind *sw_sched_kind_of(const sw_sched *s, sw_id id);
 /* The handle of the live tasklet in `slot`, or SW_ID_NONE. */
 sw_id sw_sched_id_at(const sw_sched *s, uint32_t slot);

@@ -513,3 +513,33 @@ Test(sched, allocation_failure_sweep) {
     cr_assert_gt(failures, 0);
 }
 
+
+/* ---- reading a frame from outside ------------------------------------------------ */
+
+/* A lookout asleep on its channel whose `seen` derives from the tick, brought
+ * up to date by its kind's refresh hook (as a Schelling resident's mood). */
+typedef struct { waiter w; int64_t seen; } lookout; /* runs as a receiving waiter */
+static void lookout_refresh(sw_sched *s, sw_id id, void *frame) {
+    (void)id;
+    ((lookout *)frame)->seen = (int64_t)sw_sched_now(s);
+}
+static const sw_kind lookout_kind = {.name = "lookout", .frame_size = sizeof(lookout),
+                                     .run = waiter_run, .refresh = lookout_refresh};
+
+Test(sched, frame_fresh_runs_the_kinds_refresh_hook) {
+    sw_sched *s = sw_sched_new(&(sw_sched_desc){.seed = 1});
+    sw_chan ch = sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_EVENT});
+    sw_id a = sw_sched_spawn(s, &lookout_kind, &(lookout){.w = {.ch = ch}, .seen = -1}, 0);
+    sw_id b = sw_sched_spawn(s, &waiter_kind, &(waiter){.ch = ch}, 0);
+    int rc = sw_sched_run(s, 3);
+    cr_assert_eq(rc, SW_OK, "%d %s", rc, sw_sched_errmsg(s));
+    /* the plain read shows the frame as the agent left it; the fresh read
+       refreshes it first, and a kind without a hook is read as it is */
+    cr_assert_eq(((lookout *)sw_sched_frame(s, a))->seen, -1);
+    cr_assert_eq(((lookout *)sw_sched_frame_fresh(s, a))->seen, 3);
+    cr_assert_eq(((lookout *)sw_sched_frame(s, a))->seen, 3, "refreshed in place");
+    cr_assert_eq(sw_sched_frame_fresh(s, b), sw_sched_frame(s, b));
+    cr_assert_eq(sw_sched_kill(s, a), SW_OK);
+    cr_assert_null(sw_sched_frame_fresh(s, a), "a dead agent has no frame");
+    sw_sched_free(s);
+}

@@ -150,7 +150,7 @@ const char *sw__viewer_inspect(sw_viewer *v) {
                 buf);
         }
         add(v, &len, "random draws: %llu\n", (unsigned long long)ti.rng_counter);
-        const void *frame = sw_sched_frame(s, v->sel);
+        const void *frame = sw_sched_frame_fresh(s, v->sel); /* as of now, like the stats */
         if (frame && ti.kind->fields) {
             add(v, &len, "fields:\n");
             for (const sw_field *f = ti.kind->fields; f->name; f++) {
