@@ -138,7 +138,8 @@ bool sw__world_set_direction(sw_world *w, uint32_t slot, double dx, double dy);
 
 /* The direction pair of `slot` (< slotcap) as its bucket entry holds it:
  * the direction given last if the heading is that direction, else (0, 0)
- * (none given, or a heading set as an angle since). */
+ * (none given, or a heading set as an angle since). (v != v: v is NaN,
+ * without <math.h> in every file that includes this one.) */
 static inline void sw__world_dir_pair(const sw_world *w, uint32_t slot, double *dx, double *dy) {
     bool given = w->hdx && w->heading[slot] != w->heading[slot] && w->hdx[slot] == w->hdx[slot];
     *dx = given ? w->hdx[slot] : 0.0;
