@@ -9,13 +9,14 @@
  *
  * A bird's position lives in the world's continuous space (whose bucket
  * index answers "who is near", with each neighbour's offset and frame); its
- * velocity lives in its frame, which the other birds read. The velocity is
- * also given to the world as the bird's direction, whose heading (atan2) the
- * world works out only when the viewer asks. */
+ * velocity lives in its frame, and is given to the world as the bird's
+ * direction at every change (from its birth on), so the index keeps it
+ * beside the bird's point, bit for bit: the other birds sum it from there
+ * (SW_SPACE_DIR_PAIR) without walking to this bird's frame. The heading
+ * (atan2) the world works out only when the viewer asks. */
 #include "models.h"
 
 #include <math.h>
-#include <stddef.h>
 
 typedef struct {
     double x, y; /* a copy of its place in the world's space (its own query point) */
@@ -30,19 +31,21 @@ static void boid_init(sw_tasklet *t, void *frame) {
     f->vx = 2 * sw_rand_unit(t) - 1;
     f->vy = 2 * sw_rand_unit(t) - 1;
     sw_world_space_pos(sw_world_of(t), sw_self(t), &f->x, &f->y);
-    sw_world_space_set_heading(sw_world_of(t), sw_self(t), atan2(f->vy, f->vx));
+    /* its velocity as its direction from the start: the pair the others'
+       queries sum (SW_SPACE_DIR_PAIR) is the velocity, bit for bit */
+    sw_world_space_set_direction(sw_world_of(t), sw_self(t), f->vx, f->vy);
 }
 
 /* One bird's step: steer by its neighbours, then fly. The world folds the
  * neighbours' offsets (all, and those closer than the separation) and
- * velocities (read from their frames) into sums in one pass over its
+ * velocities (their directions, kept beside their points) into sums in one pass over its
  * index: the same sums, in the same order, as a loop over the list of
  * neighbours would make. The query and the move are the running agent's
  * own calls (sw_space_*), which need no id looked up. */
 static void fly(sw_tasklet *t, boid *f) {
     sw_world *w = sw_world_of(t);
     sw_space_sums m; /* the birds within `visual` of its point, but itself */
-    sw_space_near_sums(t, f->x, f->y, f->visual, f->separation, offsetof(boid, vx), &m);
+    sw_space_near_sums(t, f->x, f->y, f->visual, f->separation, SW_SPACE_DIR_PAIR, &m);
     /* cohere = sum of headings, separate = minus the sum of those closer
        than the separation, match = sum of velocities */
     double k = 1.0 / (m.n > 0 ? m.n : 1);

@@ -15,7 +15,12 @@
  * cell, count, slots each); space buckets (n, then bucket, count, then slot,
  * x (f64), y (f64) each); headings (n, then slot, f64 each); mailboxes (n,
  * then slot, handle); cell channels (n, then cell, handle); named channels
- * (n, then name, handle); layers (n, then name, ncells f64 each). */
+ * (n, then name, handle); layers (n, then name, ncells f64 each);
+ * directions (n, then slot, dx (f64), dy (f64) each: the agents whose
+ * heading is a direction given, whose pair near-queries sum exactly, see
+ * SW_SPACE_DIR_PAIR). Snapshots from before the directions end after the
+ * layers: each heading they saved that is not 0 is then loaded as the
+ * direction (cos, sin) of its angle, the nearest the pair can be had. */
 #include "pickle_int.h"
 #include "world_int.h"
 
@@ -30,6 +35,12 @@ static inline uint8_t *put_uv32(uint8_t *p, uint32_t x) {
     }
     *p++ = (uint8_t)x;
     return p;
+}
+
+/* Whether the heading of `slot` is a direction given (then pickled exactly,
+ * as the direction pair near-queries sum). */
+static inline bool direction_given(const sw_world *w, uint32_t slot) {
+    return w->hdx && isnan(w->heading[slot]) && !isnan(w->hdx[slot]);
 }
 
 static int save_world(const sw_sched *s, void *ud, sw_pickle_buf *b, char *err, size_t errlen) {
@@ -94,6 +105,12 @@ static int save_world(const sw_sched *s, void *ud, sw_pickle_buf *b, char *err, 
     for (int i = 0; ok && i < w->nlayers; i++)
         ok = sw__pk_str(b, w->layers[i].name) &&
              sw__pk_bytes(b, w->layers[i].data, (size_t)w->ncells * sizeof(double));
+    n = 0;
+    for (uint32_t i = 0; i < limit; i++) n += direction_given(w, i) && sw_sched_id_at(s, i);
+    ok = ok && sw__pk_uv(b, n);
+    for (uint32_t i = 0; ok && i < limit; i++)
+        if (direction_given(w, i) && sw_sched_id_at(s, i))
+            ok = sw__pk_uv(b, i) && sw__pk_f64(b, w->hdx[i]) && sw__pk_f64(b, w->hdy[i]);
     if (!ok) {
         snprintf(err, errlen, "out of memory pickling the world");
         return SW_E_NOMEM;
@@ -126,6 +143,32 @@ static inline void ahead_step(sw__rd *a, ahead_pos *ap, const sw_world *w) {
     uint64_t slot = sw__rd_uv(a, "slot");
     ap->in_cell--;
     if (slot < w->slotcap) __builtin_prefetch(&w->g[slot], 1);
+}
+
+/* The directions, the last part of the section; or, from a snapshot made
+ * before they were pickled (the section ends before them), each heading
+ * loaded that is not 0 taken as the direction of its angle. SW_E_NOMEM. */
+static int load_directions(sw__rd *r, const sw_sched *s, sw_world *w) {
+    if (r->p == r->end) {
+        for (uint32_t slot = 0; slot < s->ntasks; slot++) {
+            double h = w->heading[slot];
+            if (h != 0 && !isnan(h) && !sw__world_set_direction(w, slot, cos(h), sin(h)))
+                return SW_E_NOMEM;
+        }
+        return SW_OK;
+    }
+    uint64_t n = sw__rd_uvmax(r, s->ntasks, "direction count");
+    for (uint64_t i = 0; i < n && !r->bad; i++) {
+        uint32_t slot = (uint32_t)sw__rd_uvmax(r, s->ntasks ? s->ntasks - 1 : 0, "direction slot");
+        double dx = sw__rd_f64(r, "direction x"), dy = sw__rd_f64(r, "direction y");
+        if (r->bad) break;
+        if (!sw_sched_id_at(s, slot)) {
+            sw__rd_fail(r, "direction of slot %u, which is not a live agent", slot);
+            break;
+        }
+        if (!sw__world_set_direction(w, slot, dx, dy)) return SW_E_NOMEM;
+    }
+    return SW_OK;
 }
 
 static int load_world(sw_sched *s, void *ud, const uint8_t *data, size_t len, char *err, size_t errlen) {
@@ -294,6 +337,10 @@ static int load_world(sw_sched *s, void *ud, const uint8_t *data, size_t len, ch
             break;
         }
         memcpy(w->layers[li].data, q, (size_t)w->ncells * sizeof(double));
+    }
+    if (!r.bad && load_directions(&r, s, w) != SW_OK) {
+        snprintf(err, errlen, "out of memory for the agents' directions");
+        return SW_E_NOMEM;
     }
     if (!r.bad && r.p != r.end) sw__rd_fail(&r, "%zu stray bytes", sw__rd_left(&r));
     return r.bad ? SW_E_FORMAT : SW_OK;

@@ -170,10 +170,23 @@ typedef struct sw_space_sums {
  * are taken and added exactly as near_hits gives them, in its order, so the
  * sums are bit for bit those of a loop over its hits. r_in <= 0 (or NaN):
  * none is inside. `pair` is the byte offset in each agent's root frame of
- * two consecutive doubles (a velocity, say) to sum, or SW_SPACE_NO_PAIR.
- * Fastest without a kind filter (or when every live agent is of that kind)
- * and with `skip` at (x, y) or not in space. Returns sums->n. */
+ * two consecutive doubles (a velocity, say) to sum, SW_SPACE_DIR_PAIR to sum
+ * the agents' directions instead, or SW_SPACE_NO_PAIR. Fastest without a
+ * kind filter (or when every live agent is of that kind) and with `skip` at
+ * (x, y) or not in space. Returns sums->n.
+ *
+ * SW_SPACE_DIR_PAIR: each agent's direction (dx, dy) as last given by
+ * sw_world_space_set_direction or sw_space_move_to, bit for bit ((0, 0)
+ * when none is in effect: never given, or a heading set as an angle since).
+ * The world keeps it beside the agent's point in its index, so the sum
+ * needs no walk to each neighbour's frame (three dependent loads, most of a
+ * flocking step's cache misses): an agent that gives its velocity as its
+ * direction each move can sum its neighbours' velocities this way. It is
+ * pickled exactly with the world (snapshots from before it was load with
+ * the pair of each heading set as a direction taken as (cos, sin) of the
+ * angle saved). */
 #define SW_SPACE_NO_PAIR ((size_t)-1)
+#define SW_SPACE_DIR_PAIR ((size_t)-2)
 uint32_t sw_world_space_near_sums(const sw_world *w, double x, double y, double r, double r_in,
                                   const sw_kind *kind, sw_id skip, size_t pair,
                                   sw_space_sums *sums);

@@ -36,9 +36,13 @@ typedef struct sw__gslot {
 
 /* An agent in a continuous-space bucket: its position beside its slot, so a
  * near-query reads each bucket as one contiguous run instead of following a
- * list from slot to slot. */
+ * list from slot to slot, and its direction pair (the last direction given,
+ * exactly; (0, 0) when none is in effect), so a query summing the
+ * neighbours' directions (SW_SPACE_DIR_PAIR) reads them from the same run
+ * instead of walking to each neighbour's frame. */
 typedef struct sw__spoint {
     double x, y;
+    double dx, dy;
     uint32_t slot, unused;
 } sw__spoint;
 
@@ -127,6 +131,25 @@ void sw__world_clear_cells(sw_world *w);
  * loads). */
 double sw__world_heading(const sw_world *w, uint32_t slot);
 void sw__world_set_heading(sw_world *w, uint32_t slot, double heading);
+/* Give `slot` (< slotcap) the direction (dx, dy) as its heading and its
+ * bucket entry's direction pair (what the pickler loads); false when out of
+ * memory (the heading is then set as the angle). */
+bool sw__world_set_direction(sw_world *w, uint32_t slot, double dx, double dy);
+
+/* The direction pair of `slot` (< slotcap) as its bucket entry holds it:
+ * the direction given last if the heading is that direction, else (0, 0)
+ * (none given, or a heading set as an angle since). (v != v: v is NaN,
+ * without <math.h> in every file that includes this one.) */
+static inline void sw__world_dir_pair(const sw_world *w, uint32_t slot, double *dx, double *dy) {
+    bool given = w->hdx && w->heading[slot] != w->heading[slot] && w->hdx[slot] == w->hdx[slot];
+    *dx = given ? w->hdx[slot] : 0.0;
+    *dy = given ? w->hdy[slot] : 0.0;
+}
+/* The bucket entry of `slot` (< slotcap), or NULL when it is not in space. */
+static inline sw__spoint *sw__world_spoint(const sw_world *w, uint32_t slot) {
+    uint32_t b = w->sbucket[slot];
+    return b == SW__NIL ? NULL : &w->buckets[b].p[w->sindex[slot]];
+}
 
 /* The bucket of a point inside the space: floor(x / bsize) per axis, the
  * last bucket taking what rounding puts past it. The one definition of
@@ -140,7 +163,8 @@ static inline uint32_t sw__world_bucket_of(const sw_world *w, double x, double y
 /* Empty every bucket (storage kept) and take every slot out of space. */
 void sw__world_space_clear(sw_world *w);
 /* Put `slot` (not in space) at the end of bucket `b` at (x, y), which the
- * caller has checked lies in it. SW_E_NOMEM when the bucket cannot grow. */
+ * caller has checked lies in it, with its direction pair (sw__world_dir_pair).
+ * SW_E_NOMEM when the bucket cannot grow. */
 int sw__world_space_append(sw_world *w, uint32_t slot, uint32_t b, double x, double y);
 /* The non-empty buckets in ascending order, as a malloc'd array (*out, NULL
  * when none) of *n indices; SW_E_NOMEM. */

@@ -129,18 +129,23 @@ static inline v2d v2_keep(v2d v, v2m mask) { return (v2d)((v2m)v & mask); }
  * which a sum starting at +0 never is), and its slot is written but not
  * counted. The skipped agent is folded in like the others, adding zeros to
  * the sums, and taken back out of the counts after (and of the pairs, by
- * sums_flush). The sums stay in registers for the whole scan. */
+ * sums_flush). The sums stay in registers for the whole scan. With `dir`
+ * (SW_SPACE_DIR_PAIR) the pairs are the direction pairs beside the points,
+ * added under the same mask, the skipped agent's masked out. */
 static inline __attribute__((always_inline)) void
 sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const uint32_t *bx,
-         int ny, const uint32_t *ay, const uint32_t *by, bool wrap) {
+         int ny, const uint32_t *ay, const uint32_t *by, bool wrap, bool dir) {
     const v2d at = {q->x, q->y}, ext = {q->W, q->H}, half = {q->hw, q->hh};
     const v2d nhalf = -half;
     const v2d r2 = {q->r2, q->r2}, rin2 = {q->rin2, q->rin2};
-    v2d all = {0, 0}, inner = {0, 0};
+    v2d all = {0, 0}, inner = {0, 0}, vel = {0, 0};
     v2m count = {0, 0}, count_in = {0, 0}; /* minus the counts (both lanes alike) */
     uint32_t nfound = 0;
     uint32_t *restrict found = q->found; /* written only here: no reloads after each write */
-    bool pair = q->pair != SW_SPACE_NO_PAIR;
+    bool pair = !dir && q->pair != SW_SPACE_NO_PAIR;
+    /* the skipped agent's entry, whose direction pair is kept out by a mask
+       (it is within r, and adding then taking out a pair would round) */
+    const sw__spoint *own = q->skip == SW__NIL ? NULL : sw__world_spoint(w, q->skip);
     const sw__sbucket *buckets = w->buckets;
     const size_t bw = w->bw;
     for (int j = 0; j < ny; j++)
@@ -162,6 +167,8 @@ sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const ui
                         inner += v2_keep(d, inside);
                         count += in;
                         count_in += inside;
+                        if (dir) /* the pair beside the point: no walk to a frame */
+                            vel += v2_keep((v2d){p->dx, p->dy}, in & -(int64_t)(p != own));
                         if (pair) {
                             found[nfound] = p->slot;
                             nfound -= (uint32_t)in[0];
@@ -179,6 +186,10 @@ sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const ui
     m->dy = all[1];
     m->dx_in = inner[0];
     m->dy_in = inner[1];
+    if (dir) {
+        m->vx = vel[0];
+        m->vy = vel[1];
+    }
     uint32_t n = -(uint32_t)count[0], nin = -(uint32_t)count_in[0];
     bool skipped = q->skip != SW__NIL; /* at the point: within r, and within r_in if r_in > 0 */
     m->n = n - skipped;
@@ -190,7 +201,7 @@ sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const ui
  * branching fold, for a query with a kind filter. */
 static inline __attribute__((always_inline)) void
 fold_hit(space_query *q, uint32_t slot, double dx, double dy, double d2,
-         const struct sw__task *k) {
+         const struct sw__task *k, const sw__spoint *p) {
     sw_space_sums *m = q->sums;
     if (slot == q->skip) return;
     m->n++;
@@ -201,7 +212,10 @@ fold_hit(space_query *q, uint32_t slot, double dx, double dy, double d2,
         m->dx_in += dx;
         m->dy_in += dy;
     }
-    if (q->pair != SW_SPACE_NO_PAIR) {
+    if (q->pair == SW_SPACE_DIR_PAIR) {
+        m->vx += p->dx;
+        m->vy += p->dy;
+    } else if (q->pair != SW_SPACE_NO_PAIR) {
         const sw__frame *f = k->top;
         while (f->parent) f = f->parent;
         const double *v = (const double *)(const void *)((const char *)(f + 1) + q->pair);
@@ -240,7 +254,7 @@ scan_run(const sw_world *w, space_query *q, const sw__sbucket *b, const sw__sbuc
             const struct sw__task *k = &tasks[slot];
             if (q->ki != -1 && k->kind != q->ki) continue;
             if (q->sums) {
-                fold_hit(q, slot, dx, dy, d2, k);
+                fold_hit(q, slot, dx, dy, d2, k, p);
                 continue;
             }
             if (n < q->cap) {
@@ -303,8 +317,12 @@ space_scan(const sw_world *w, space_query *q, double x, double y, double r) {
     int mode = q->ids ? SCAN_IDS : q->sums && q->ki == -1 && skip_at(w, q) ? SCAN_SUMS : SCAN_HITS;
     if (mode == SCAN_IDS && wrap) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, true);
     else if (mode == SCAN_IDS) scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, true);
-    else if (mode == SCAN_SUMS && wrap) sum_scan(w, q, nx, ax, bx, ny, ay, by, true);
-    else if (mode == SCAN_SUMS) sum_scan(w, q, nx, ax, bx, ny, ay, by, false);
+    else if (mode == SCAN_SUMS && q->pair == SW_SPACE_DIR_PAIR && wrap)
+        sum_scan(w, q, nx, ax, bx, ny, ay, by, true, true);
+    else if (mode == SCAN_SUMS && q->pair == SW_SPACE_DIR_PAIR)
+        sum_scan(w, q, nx, ax, bx, ny, ay, by, false, true);
+    else if (mode == SCAN_SUMS && wrap) sum_scan(w, q, nx, ax, bx, ny, ay, by, true, false);
+    else if (mode == SCAN_SUMS) sum_scan(w, q, nx, ax, bx, ny, ay, by, false, false);
     else if (wrap) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, false);
     else scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, false);
     if (q->sums && q->nfound) sums_flush(w, q);

@@ -64,7 +64,9 @@ int sw__world_space_append(sw_world *w, uint32_t slot, uint32_t b, double x, dou
         return SW_E_NOMEM;
     }
     sw__sbucket *bk = &w->buckets[b];
-    bk->p[bk->n] = (sw__spoint){x, y, slot, 0};
+    double dx, dy;
+    sw__world_dir_pair(w, slot, &dx, &dy);
+    bk->p[bk->n] = (sw__spoint){x, y, dx, dy, slot, 0};
     w->sbucket[slot] = b;
     w->sindex[slot] = bk->n++;
     w->nspace++;
@@ -112,8 +114,9 @@ bool sw__world_space_wrap_slow(const sw_world *w, double *x, double *y) {
     return *x >= 0 && *y >= 0 && *x < W && *y < H;
 }
 
-/* Put `slot` (a live agent) at (x, y), or move it there. */
-static inline int space_place(sw_world *w, uint32_t slot, double x, double y) {
+/* Put `slot` (a live agent) at (x, y), or move it there; *at: its bucket
+ * entry then. */
+static inline int space_place(sw_world *w, uint32_t slot, double x, double y, sw__spoint **at) {
     if (!sw__space_wrap(w, &x, &y)) return SW_E_INVALID;
     if (sw__reserve_slot(w, slot) != SW_OK) return SW_E_NOMEM;
     uint32_t b = bucket_of(w, x, y);
@@ -121,16 +124,20 @@ static inline int space_place(sw_world *w, uint32_t slot, double x, double y) {
         sw__spoint *p = &w->buckets[b].p[w->sindex[slot]];
         p->x = x;
         p->y = y;
+        *at = p;
         return SW_OK;
     }
     sw__space_unlink(w, slot);
-    return sw__world_space_append(w, slot, b, x, y);
+    int rc = sw__world_space_append(w, slot, b, x, y);
+    *at = rc == SW_OK ? &w->buckets[b].p[w->buckets[b].n - 1] : NULL;
+    return rc;
 }
 
 int sw_world_space_place(sw_world *w, sw_id id, double x, double y) {
     uint32_t slot;
+    sw__spoint *p;
     if (!sw__slot_of(w, id, &slot)) return SW_E_STALE;
-    return space_place(w, slot, x, y);
+    return space_place(w, slot, x, y, &p);
 }
 
 int sw_world_space_unplace(sw_world *w, sw_id id) {
@@ -158,6 +165,8 @@ double sw__world_heading(const sw_world *w, uint32_t slot) {
 void sw__world_set_heading(sw_world *w, uint32_t slot, double heading) {
     w->heading[slot] = heading;
     if (isnan(heading) && w->hdx) w->hdx[slot] = w->hdy[slot] = NAN; /* read back as NaN */
+    sw__spoint *p = sw__world_spoint(w, slot); /* no direction in effect now */
+    if (p) p->dx = p->dy = 0.0;
 }
 
 void sw_world_space_set_heading(sw_world *w, sw_id id, double heading) {
@@ -180,27 +189,40 @@ static bool directions_make(sw_world *w) {
     return true;
 }
 
-/* Give `slot` (< slotcap) the direction (dx, dy) as its heading. */
-static inline void direction_set(sw_world *w, uint32_t slot, double dx, double dy) {
-    if (!w->hdx && !directions_make(w)) { /* out of memory: the heading now */
-        w->heading[slot] = atan2(dy, dx);
-        return;
+/* Give `slot` (< slotcap) the direction (dx, dy) as its heading, and as
+ * the direction pair of its bucket entry `p` (NULL: not in space). False
+ * when out of memory: the heading is then set as an angle (and the pair is
+ * (0, 0), as for any heading so set). */
+static inline bool direction_put(sw_world *w, uint32_t slot, sw__spoint *p, double dx, double dy) {
+    if (__builtin_expect(!w->hdx, 0) && !directions_make(w)) {
+        sw__world_set_heading(w, slot, atan2(dy, dx));
+        return false;
     }
     w->heading[slot] = NAN; /* marks the direction as the heading to work out */
     w->hdx[slot] = dx;
     w->hdy[slot] = dy;
+    if (p) {
+        p->dx = dx;
+        p->dy = dy;
+    }
+    return true;
+}
+
+bool sw__world_set_direction(sw_world *w, uint32_t slot, double dx, double dy) {
+    return direction_put(w, slot, sw__world_spoint(w, slot), dx, dy);
 }
 
 void sw_world_space_set_direction(sw_world *w, sw_id id, double dx, double dy) {
     uint32_t slot;
-    if (sw__slot_of(w, id, &slot) && slot < w->slotcap) direction_set(w, slot, dx, dy);
+    if (sw__slot_of(w, id, &slot) && slot < w->slotcap) sw__world_set_direction(w, slot, dx, dy);
 }
 
 int sw_space_move_to(sw_tasklet *t, double x, double y, double dx, double dy) {
     sw_world *w = sw_world_of(t);
     if (__builtin_expect(t->task->state == SW_TASK_ZOMBIE, 0)) return SW_E_STALE;
-    int rc = space_place(w, t->slot, x, y);
-    if (rc == SW_OK) direction_set(w, t->slot, dx, dy); /* placed: slot < slotcap */
+    sw__spoint *p;
+    int rc = space_place(w, t->slot, x, y, &p);
+    if (rc == SW_OK) direction_put(w, t->slot, p, dx, dy); /* placed: slot < slotcap */
     return rc;
 }
 

@@ -169,6 +169,11 @@ Test(e2e_snapshot, wolf_sheep) { check_scenario("wolf_sheep"); }
 Test(e2e_snapshot, forest_fire) { check_scenario("forest_fire"); }
 Test(e2e_snapshot, schelling) { check_scenario("schelling"); }
 Test(e2e_snapshot, flocking) { check_scenario("flocking"); }
+/* The benchmark flocks too: their birds sum each other's velocities as the
+ * directions kept in the space index, which the snapshot must carry
+ * exactly for the resumed flight to be the same (docs/models.md). */
+Test(e2e_snapshot, flocking_bench_small) { check_scenario("bench/flocking_small"); }
+Test(e2e_snapshot, flocking_bench_large) { check_scenario("bench/flocking_large"); }
 Test(e2e_snapshot, sir) { check_scenario("sir"); }
 Test(e2e_snapshot, village) { check_scenario("village"); }
 

@@ -195,3 +195,71 @@ Test(world, huge_or_degenerate_descriptors_are_refused_or_defaulted) {
     sw_world_free(w);
     sw_world_free(NULL);
 }
+
+/* The directions a near-query sums (SW_SPACE_DIR_PAIR) are pickled exactly
+ * (a bird's velocity is one, and the flight must resume bit for bit); a
+ * snapshot from before they were pickled (its world section ends after the
+ * layers) loads with each heading as the direction of its angle. */
+static void dir_sums(sw_world *w, double *vx, double *vy) {
+    sw_space_sums m;
+    sw_world_space_near_sums(w, 3, 3, 10, 0, NULL, SW_ID_NONE, SW_SPACE_DIR_PAIR, &m);
+    *vx = m.vx;
+    *vy = m.vy;
+}
+
+Test(world, pickled_directions_resume_exactly_and_old_snapshots_take_the_heading) {
+    sw_world_desc d = {.width = 6, .height = 6, .space_cell = 2, .topology = SW_TOPO_TORUS};
+    sw_world *a = sw_world_new(&d);
+    sw_id p = sw_world_spawn_at_point(a, &idle, NULL, 1, 1, 0);
+    sw_id q = sw_world_spawn_at_point(a, &idle, NULL, 4, 4.5, 0);
+    sw_id r = sw_world_spawn_at_point(a, &idle, NULL, 2, 5, 0);
+    cr_assert(p && q && r);
+    sw_world_space_set_direction(a, p, 0.1 + 0x1p-45, -0.3);
+    sw_world_space_set_direction(a, q, -0.9, 0.2 + 0x1p-44);
+    sw_world_space_set_heading(a, r, 0.75); /* an angle: no pair */
+    double wx, wy;
+    dir_sums(a, &wx, &wy);
+    sw_pickle_buf buf = {0};
+    char err[256];
+    sw_pickle_section sa = sw_pickle_world_section(a);
+    cr_assert_eq(sw_pickle_save(sw_world_sched(a), &sa, 1, &buf, err, sizeof err), SW_OK, "%s", err);
+    sw_world *b = sw_world_new(&d);
+    const sw_kind *kinds[] = {&idle, NULL};
+    const sw_func *funcs[] = {NULL};
+    sw_pickle_section sb = sw_pickle_world_section(b);
+    cr_assert_eq(sw_pickle_load(sw_world_sched(b), &(sw_pickle_env){kinds, funcs}, &sb, 1, buf.data,
+                                buf.len, err, sizeof err),
+                 SW_OK, "%s", err);
+    double gx, gy;
+    dir_sums(b, &gx, &gy);
+    cr_assert(gx == wx && gy == wy, "%.17g %.17g vs %.17g %.17g", gx, gy, wx, wy);
+    for (sw_id id = p; id; id = id == p ? q : id == q ? r : SW_ID_NONE)
+        cr_assert(sw_world_space_heading(b, id) == sw_world_space_heading(a, id));
+
+    /* the world section alone, without its directions: the old format */
+    sw_pickle_buf wb = {0};
+    cr_assert_eq(sa.save(sw_world_sched(a), a, &wb, err, sizeof err), SW_OK, "%s", err);
+    size_t tail = 1 + 2 * (1 + 16); /* two directions of slots below 128 */
+    cr_assert_gt(wb.len, tail);
+    cr_assert_eq(wb.data[wb.len - tail], 2, "the directions come last");
+    cr_assert_eq(sb.load(sw_world_sched(b), b, wb.data, wb.len, err, sizeof err), SW_OK, "%s", err);
+    dir_sums(b, &gx, &gy);
+    cr_assert(gx == wx && gy == wy, "the whole section again: exact");
+    cr_assert_eq(sb.load(sw_world_sched(b), b, wb.data, wb.len - tail, err, sizeof err), SW_OK, "%s", err);
+    double hp = sw_world_space_heading(a, p), hq = sw_world_space_heading(a, q);
+    double hr = sw_world_space_heading(a, r);
+    dir_sums(b, &gx, &gy);
+    double ox = 0.0 + cos(hp) + cos(hq) + cos(hr), oy = 0.0 + sin(hp) + sin(hq) + sin(hr);
+    /* the near-query's order is by bucket: compare with a tolerance */
+    cr_assert(fabs(gx - ox) < 1e-12 && fabs(gy - oy) < 1e-12, "%.17g %.17g vs %.17g %.17g", gx, gy, ox, oy);
+    /* stray bytes after the directions are refused */
+    uint8_t *longer = malloc(wb.len + 1);
+    memcpy(longer, wb.data, wb.len);
+    longer[wb.len] = 0;
+    cr_assert_eq(sb.load(sw_world_sched(b), b, longer, wb.len + 1, err, sizeof err), SW_E_FORMAT);
+    free(longer);
+    sw_pickle_buf_fini(&wb);
+    sw_pickle_buf_fini(&buf);
+    sw_world_free(a);
+    sw_world_free(b);
+}

@@ -263,6 +263,13 @@ static sw_step flier_run(sw_tasklet *t, void *frame) {
         sw_world_space_near_sums(w, qx, qy, r, 1.0, kind, sw_self(t), offsetof(mover_f, vx), &want);
         cr_assert_eq(n, own.n);
         assert_same_sums(own, want, "self query");
+        /* each flier's direction is its frame's pair (kept so below): the
+           pairs beside the points give the same sums, bit for bit */
+        sw_space_sums own_dir, want_dir;
+        sw_space_near_sums(t, qx, qy, r, 1.0, SW_SPACE_DIR_PAIR, &own_dir);
+        sw_world_space_near_sums(w, qx, qy, r, 1.0, kind, sw_self(t), SW_SPACE_DIR_PAIR, &want_dir);
+        assert_same_sums(own_dir, own, "self query, directions beside the points");
+        assert_same_sums(want_dir, own, "world query, directions beside the points");
         flier_checks++;
         double W = sw_world_width(w), H = sw_world_height(w);
         double nx = (1.2 * sw_rand_unit(t) - 0.1) * W, ny = (1.2 * sw_rand_unit(t) - 0.1) * H;
@@ -283,8 +290,10 @@ static sw_step flier_run(sw_tasklet *t, void *frame) {
             cr_assert(px == x && py == y);
             cr_assert(sw_world_space_heading(w, sw_self(t)) == h0, "nor turned");
         }
-        f->vx = hx; /* what the others add up next */
-        f->vy = hy;
+        if (rc == SW_OK) { /* what the others add up next: its direction now */
+            f->vx = hx;
+            f->vy = hy;
+        }
         SW_SLEEP(t, fly, 1);
     }
     SW_END(t);
@@ -302,8 +311,9 @@ Test(world_near, space_self_queries_and_moves_match_the_world_calls) {
             for (int i = 0; i < 120; i++) {
                 mover_f p = {2 * urand(&r) - 1, 2 * urand(&r) - 1};
                 const sw_kind *k = mixed && i % 3 == 0 ? &mover : &flier;
-                cr_assert_neq(sw_world_spawn_at_point(w, k, &p, urand(&r) * 17, urand(&r) * 12, 0),
-                              SW_ID_NONE);
+                sw_id id = sw_world_spawn_at_point(w, k, &p, urand(&r) * 17, urand(&r) * 12, 0);
+                cr_assert_neq(id, SW_ID_NONE);
+                sw_world_space_set_direction(w, id, p.vx, p.vy); /* its pair from the start */
             }
             flier_checks = 0;
             for (int step = 0; step < 5; step++) cr_assert_eq(sw_world_step(w), SW_OK);
@@ -339,5 +349,53 @@ Test(world_near, space_self_calls_count_their_kind_and_refuse_a_dead_agent) {
     cr_assert_eq(loner_n, 0, "others' kinds are not counted, nor itself");
     cr_assert_eq(loner_after_kill, SW_E_STALE);
     cr_assert_eq(sw_world_space_count(w), 2);
+    sw_world_free(w);
+}
+
+/* The direction pair beside each point (SW_SPACE_DIR_PAIR): the direction
+ * given last, exactly, through moves across buckets and out of space and
+ * back; (0, 0) when never given or after a heading set as an angle. */
+Test(world_near, space_direction_pairs_are_the_directions_given) {
+    sw_world *w = sw_world_new(&(sw_world_desc){.width = 20, .height = 20, .space_cell = 2,
+                                                .topology = SW_TOPO_TORUS});
+    sw_id a = sw_world_spawn_at_point(w, &mover, NULL, 5, 5, 0);
+    sw_id b = sw_world_spawn_at_point(w, &mover, NULL, 5.5, 5, 0);
+    sw_id c = sw_world_spawn_at_point(w, &mover, NULL, 5, 5.5, 0);
+    cr_assert(a && b && c);
+    sw_space_sums m;
+    cr_assert_eq(sw_world_space_near_sums(w, 5, 5, 3, 0, NULL, SW_ID_NONE, SW_SPACE_DIR_PAIR, &m), 3);
+    cr_assert(m.vx == 0 && m.vy == 0 && !signbit(m.vx), "no direction given: (0, 0)");
+    const double ax = 0.1 + 0x1p-40, ay = -0.7, bx = 1e-300, by = 3.25;
+    sw_world_space_set_direction(w, a, ax, ay);
+    sw_world_space_set_direction(w, b, bx, by);
+    sw_world_space_set_direction(w, c, 0.5, 0.5);
+    sw_world_space_set_heading(w, c, 1.0); /* an angle: no direction in effect */
+    cr_assert_eq(sw_world_space_near_sums(w, 5, 5, 3, 0, NULL, SW_ID_NONE, SW_SPACE_DIR_PAIR, &m), 3);
+    cr_assert(m.vx == 0.0 + ax + bx && m.vy == 0.0 + ay + by, "%.17g %.17g", m.vx, m.vy);
+    /* a skipped at its point (the branch-free fold) and elsewhere (the branching one) */
+    cr_assert_eq(sw_world_space_near_sums(w, 5, 5, 3, 0, NULL, a, SW_SPACE_DIR_PAIR, &m), 2);
+    cr_assert(m.vx == 0.0 + bx && m.vy == 0.0 + by);
+    cr_assert_eq(sw_world_space_near_sums(w, 5.1, 5, 3, 0, NULL, a, SW_SPACE_DIR_PAIR, &m), 2);
+    cr_assert(m.vx == 0.0 + bx && m.vy == 0.0 + by);
+    /* across buckets (and the seam), out of space and back: the pair goes along */
+    cr_assert_eq(sw_world_space_place(w, a, 19.5, 0.5), SW_OK);
+    cr_assert_eq(sw_world_space_near_sums(w, 0.2, 19.9, 1.5, 0, &mover, SW_ID_NONE,
+                                          SW_SPACE_DIR_PAIR, &m), 1);
+    cr_assert(m.vx == ax && m.vy == ay);
+    cr_assert_eq(sw_world_space_unplace(w, a), SW_OK);
+    cr_assert_eq(sw_world_space_place(w, a, 5, 5), SW_OK);
+    cr_assert_eq(sw_world_space_near_sums(w, 5, 5, 0.1, 0, NULL, SW_ID_NONE, SW_SPACE_DIR_PAIR, &m), 1);
+    cr_assert(m.vx == ax && m.vy == ay);
+    cr_assert(sw_world_space_heading(w, a) == atan2(ay, ax));
+    /* a heading set as an angle on an agent out of space: placed without a pair */
+    cr_assert_eq(sw_world_space_unplace(w, b), SW_OK);
+    sw_world_space_set_heading(w, b, -2.0);
+    cr_assert_eq(sw_world_space_place(w, b, 5.5, 5), SW_OK);
+    cr_assert_eq(sw_world_space_near_sums(w, 5.5, 5, 0.1, 0, NULL, SW_ID_NONE, SW_SPACE_DIR_PAIR, &m), 1);
+    cr_assert(m.vx == 0 && m.vy == 0);
+    cr_assert(sw_world_space_heading(w, b) == -2.0);
+    /* the frame-offset pair still reads the frames */
+    cr_assert_eq(sw_world_space_near_sums(w, 5, 5, 3, 0, NULL, SW_ID_NONE, offsetof(mover_f, vx), &m), 3);
+    cr_assert(m.vx == 0 && m.vy == 0, "the movers' frames are zero");
     sw_world_free(w);
 }
