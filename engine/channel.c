@@ -240,7 +240,7 @@ static inline __attribute__((always_inline)) sw_step block(sw_sched *s, sw_taskl
  * caller, or have it follow the tasklets the woken switched to.
  * `resume_counted`: see run_woken_now. */
 static __attribute__((noinline)) sw_step run_woken_rest(sw_sched *s, sw_tasklet *t, sw_step r,
-                                                       bool resume_counted, int pc) {
+                                                       bool resume_counted) {
     sw_tasklet *v = &s->nest;
     uint32_t woken = v->slot;
     s->resumes++; /* its first resume, in run_woken_now */
@@ -263,7 +263,6 @@ static __attribute__((noinline)) sw_step run_woken_rest(sw_sched *s, sw_tasklet 
 back:;
     struct sw__task *k = t->task; /* kept up to date if the table moved */
     if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
-    if (pc >= 0) k->top->pc = (uint16_t)pc; /* it may suspend after all */
     if (r == SW_STEP_SWITCH) {
         /* the woken handed off in turn, so it and its partner head the
            run-next stack (see wake): this tasklet runs right after them,
@@ -300,16 +299,14 @@ back:;
  * taken off its channel without counting it out of blocked_hard (the fast
  * path of SW_SEND), because it most often blocks again on a rendezvous
  * channel through the fast path of SW_RECV, which then does not count it in
- * either (it returns SW__STEP_WAIT_HARD instead): two read-modify-writes
- * saved; whatever else it does, the count is settled here or in
- * run_woken_rest. blocked_hard is read only at the end of a tick. `pc`: the
- * current tasklet's resume point, when its operation has not recorded it
- * yet (the fast path of SW_SEND), recorded only if it is to suspend (-1:
- * recorded). */
+ * either (it returns SW__STEP_WAIT_HARD instead): two read-modify-writes of
+ * the scheduler's record saved; whatever else it does, the count is settled
+ * here or in run_woken_rest. blocked_hard is read only at the end of a
+ * tick. */
 static inline __attribute__((always_inline)) sw_step run_woken_now(sw_sched *s, sw_tasklet *t,
                                                                    struct sw__task *w, uint32_t woken,
                                                                    sw__frame *f, bool resume_counted,
-                                                                   bool uncounted, int pc) {
+                                                                   bool uncounted) {
     sw_tasklet *v = &s->nest;
     v->task = w;
     uint64_t slot_keyed = woken; /* v->slot = woken and v->keyed = 0, in one store */
@@ -325,7 +322,7 @@ static inline __attribute__((always_inline)) sw_step run_woken_now(sw_sched *s, 
        suspend (run_woken_rest) */
     if (__builtin_expect(r != SW__STEP_WAIT_HARD, 0)) {
         if (uncounted) s->blocked_hard--; /* it left the channel for good */
-        if (r != SW_STEP_WAIT) return run_woken_rest(s, t, r, resume_counted, pc);
+        if (r != SW_STEP_WAIT) return run_woken_rest(s, t, r, resume_counted);
     } else if (!uncounted) {
         s->blocked_hard++; /* it left the channel and blocked again */
     }
@@ -345,7 +342,7 @@ static inline sw_step wake(sw_sched *s, sw_tasklet *t, sw__chan *c, uint32_t slo
     w->top->ref = SW__NO_REF;
     int prefer_woken = woken_is_receiver ? SW_PREFER_RECEIVER : SW_PREFER_SENDER;
     if (t && c->pref == prefer_woken) {
-        if (t != &s->nest) return run_woken_now(s, t, w, slot, w->top, false, false, -1);
+        if (t != &s->nest) return run_woken_now(s, t, w, slot, w->top, false, false);
         sw__push_front(s, t->slot);
         sw__push_front(s, slot);
         return SW_STEP_SWITCH;
@@ -421,7 +418,7 @@ static __attribute__((noinline)) sw_step send_any(sw_sched *s, sw_tasklet *t, st
  * after it, and checked the channel (chan_is_default_rendezvous). */
 static inline __attribute__((always_inline)) sw_step hand_to_receiver(sw_sched *s, sw_tasklet *t,
                                                                       struct sw__task *k, sw__chan *c,
-                                                                      const sw_msg *msg, int pc) {
+                                                                      const sw_msg *msg) {
     k->status = SW_OK;
     /* a rendezvous channel, but blocked_hard is left as it is: the woken
        most likely blocks again at once, and run_woken_now settles it */
@@ -432,7 +429,7 @@ static inline __attribute__((always_inline)) sw_step hand_to_receiver(sw_sched *
     msg_copy((sw_msg *)((char *)(f + 1) + f->ref), msg);
     f->ref = SW__NO_REF;
     w->status = SW_OK;
-    return run_woken_now(s, t, w, r, f, true, true, pc);
+    return run_woken_now(s, t, w, r, f, true, true);
 }
 
 /* SW_SEND, every case but the one above, counted first: a loop sending to a
@@ -451,6 +448,7 @@ static __attribute__((noinline)) sw_step send_slow(sw_sched *s, sw_tasklet *t, s
 sw_step sw__send_at(sw_tasklet *t, int pc, sw_chan ch, const sw_msg *msg) {
     sw_sched *s = t->sched;
     struct sw__task *k = t->task;
+    k->top->pc = (uint16_t)pc;
     if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
     uint32_t slot = sw_handle_slot(ch);
     /* the fast path, where the watchdog has room for this operation and the
@@ -461,10 +459,9 @@ sw_step sw__send_at(sw_tasklet *t, int pc, sw_chan ch, const sw_msg *msg) {
         if (chan_is_default_rendezvous(c, ch) && __builtin_expect(c->balance < 0, 1) &&
             __builtin_expect(t != &s->nest, 1)) {
             k->spin += 2;
-            return hand_to_receiver(s, t, k, c, msg, pc);
+            return hand_to_receiver(s, t, k, c, msg);
         }
     }
-    k->top->pc = (uint16_t)pc;
     return send_slow(s, t, ch, msg);
 }
 

@@ -750,8 +750,8 @@ Test(channel, inline_receiver_that_blocks_in_a_call_is_counted_once) {
 }
 
 /* The sender's handoff ends in a switch (the receiver handed off in turn):
- * the sender resumes after its send (the fast path records the resume point
- * only then), where the run-next stack has it, and sends again. */
+ * the sender resumes after its send, where the run-next stack has it, and
+ * sends again. */
 Test(channel, sender_whose_receiver_hands_off_resumes_after_its_send) {
     sw_sched *s = mk();
     sw_chan c1 = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1), c2 = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
