@@ -199,6 +199,13 @@ static inline void msg_copy(sw_msg *dst, const sw_msg *msg) {
 }
 _Static_assert(sizeof(sw_msg) == 32, "msg_copy copies every field of a message");
 
+/* run_woken_now sets the inline view's slot and clears its keyed flag with
+ * one store (the view's slot is loaded whole, at the same address, by the
+ * woken's operations, so the store buffer forwards it). */
+_Static_assert(offsetof(sw_tasklet, keyed) == offsetof(sw_tasklet, slot) + 4 &&
+                   __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+               "a view's slot and keyed flag are eight adjacent bytes, slot first");
+
 static sw_msg *frame_ref(struct sw__task *k) {
     return (sw_msg *)((char *)(k->top + 1) + k->top->ref);
 }
@@ -239,6 +246,10 @@ static __attribute__((noinline)) sw_step run_woken_rest(sw_sched *s, sw_tasklet 
     s->resumes++; /* its first resume, in run_woken_now */
     for (;;) {
         struct sw__task *w = v->task; /* spawning may have moved the table */
+        if (r == SW__STEP_WAIT_HARD) { /* blocked again after a call or return: count it */
+            s->blocked_hard++;
+            r = SW_STEP_WAIT;
+        }
         if (__builtin_expect(w->state == SW_TASK_ZOMBIE, 0)) break;
         if (r == SW_STEP_WAIT || r == SW_STEP_SWITCH) goto back;
         if (r != SW_STEP_CALL && r != SW_STEP_RETURN) break; /* EXIT, FAIL, or no SW_END */
@@ -284,21 +295,37 @@ back:;
  * and the limit is at least 1. `resume_counted`: the caller has already
  * counted the current tasklet's resume after the handoff towards the
  * watchdog, having found room for it (the fast path of SW_SEND counts its
- * operation and that resume with one check). */
+ * operation and that resume with one check). `uncounted`: the woken was
+ * taken off its channel without counting it out of blocked_hard (the fast
+ * path of SW_SEND), because it most often blocks again on a rendezvous
+ * channel through the fast path of SW_RECV, which then does not count it in
+ * either (it returns SW__STEP_WAIT_HARD instead): two read-modify-writes of
+ * the scheduler's record saved; whatever else it does, the count is settled
+ * here or in run_woken_rest. blocked_hard is read only at the end of a
+ * tick. */
 static inline __attribute__((always_inline)) sw_step run_woken_now(sw_sched *s, sw_tasklet *t,
                                                                    struct sw__task *w, uint32_t woken,
-                                                                   sw__frame *f, bool resume_counted) {
+                                                                   sw__frame *f, bool resume_counted,
+                                                                   bool uncounted) {
     sw_tasklet *v = &s->nest;
     v->task = w;
-    v->slot = woken;
-    v->keyed = 0;
+    uint64_t slot_keyed = woken; /* v->slot = woken and v->keyed = 0, in one store */
+    memcpy(&v->slot, &slot_keyed, sizeof slot_keyed);
     w->state = SW_TASK_RUNNING;
     w->spin = 1;
     sw_step r = s->funcs[f->fn].run(v, f + 1);
     s = t->sched; /* fewer registers to keep across the call */
-    /* the common case: the woken blocked again (or slept, or yielded), which
-       it cannot have done after being killed: every operation checks that */
-    if (__builtin_expect(r != SW_STEP_WAIT, 0)) return run_woken_rest(s, t, r, resume_counted);
+    /* the common case: the woken blocked again on a rendezvous channel
+       (SW__STEP_WAIT_HARD, not counted in blocked_hard), which it cannot
+       have done after being killed: every operation checks that. Else it
+       slept, yielded, blocked elsewhere (SW_STEP_WAIT, counted), or did not
+       suspend (run_woken_rest) */
+    if (__builtin_expect(r != SW__STEP_WAIT_HARD, 0)) {
+        if (uncounted) s->blocked_hard--; /* it left the channel for good */
+        if (r != SW_STEP_WAIT) return run_woken_rest(s, t, r, resume_counted);
+    } else if (!uncounted) {
+        s->blocked_hard++; /* it left the channel and blocked again */
+    }
     s->resumes += 2; /* the woken's and, below, this tasklet's */
     struct sw__task *k = t->task; /* kept up to date if the table moved */
     if (__builtin_expect(k->state == SW_TASK_ZOMBIE, 0)) return SW_STEP_EXIT; /* the woken killed it */
@@ -315,7 +342,7 @@ static inline sw_step wake(sw_sched *s, sw_tasklet *t, sw__chan *c, uint32_t slo
     w->top->ref = SW__NO_REF;
     int prefer_woken = woken_is_receiver ? SW_PREFER_RECEIVER : SW_PREFER_SENDER;
     if (t && c->pref == prefer_woken) {
-        if (t != &s->nest) return run_woken_now(s, t, w, slot, w->top, false);
+        if (t != &s->nest) return run_woken_now(s, t, w, slot, w->top, false, false);
         sw__push_front(s, t->slot);
         sw__push_front(s, slot);
         return SW_STEP_SWITCH;
@@ -393,14 +420,16 @@ static inline __attribute__((always_inline)) sw_step hand_to_receiver(sw_sched *
                                                                       struct sw__task *k, sw__chan *c,
                                                                       const sw_msg *msg) {
     k->status = SW_OK;
-    uint32_t r = dequeue(s, c, true); /* a rendezvous channel */
+    /* a rendezvous channel, but blocked_hard is left as it is: the woken
+       most likely blocks again at once, and run_woken_now settles it */
+    uint32_t r = dequeue(s, c, false);
     c->balance++;
     struct sw__task *w = &s->tasks[r];
     sw__frame *f = w->top;
     msg_copy((sw_msg *)((char *)(f + 1) + f->ref), msg);
     f->ref = SW__NO_REF;
     w->status = SW_OK;
-    return run_woken_now(s, t, w, r, f, true);
+    return run_woken_now(s, t, w, r, f, true, true);
 }
 
 /* SW_SEND, every case but the one above, counted first: a loop sending to a
@@ -499,8 +528,16 @@ sw_step sw__recv_at(sw_tasklet *t, int pc, sw_chan ch, sw_msg *dst) {
         sw__chan *c = &s->chans[slot];
         /* nobody to take from (other preferences go the long way, to the
            same effect) */
-        if (chan_is_default_rendezvous(c, ch) && __builtin_expect(c->balance <= 0, 1))
+        if (chan_is_default_rendezvous(c, ch) && __builtin_expect(c->balance <= 0, 1)) {
+            /* run inline by a handoff: not counted in blocked_hard here
+               but by run_woken_now, which most often has nothing to do (the
+               handoff left the count as it was) */
+            if (t == &s->nest) {
+                block(s, t, k, c, ch, false, ref, false);
+                return SW__STEP_WAIT_HARD;
+            }
             return block(s, t, k, c, ch, false, ref, true);
+        }
     }
     return recv_slow(s, t, ch, dst);
 }

@@ -50,6 +50,9 @@ typedef enum {
     SW_STEP_RETURN,       /* popped its frame: resume the caller */
     SW_STEP_EXIT,         /* the tasklet is finished */
     SW_STEP_FAIL,         /* the scheduler recorded an error (watchdog, misuse) */
+    SW__STEP_WAIT_HARD,   /* private to channel.c: SW_STEP_WAIT from a tasklet run inline by a
+                             handoff, blocked again on a rendezvous channel but not yet counted
+                             as blocked; only the inline run ever sees it */
 } sw_step;
 
 typedef sw_step (*sw_run_fn)(sw_tasklet *t, void *frame);

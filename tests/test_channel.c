@@ -637,3 +637,129 @@ Test(channel, watchdog_counts_every_handoff_of_a_sender) {
     cr_assert_str_eq(watchdog_handoffs(12), "R1:wait");
     cr_assert(strstr(g_trace, "R1:got5") && !strstr(g_trace, "S1:sent5"), "%s", g_trace);
 }
+
+/* ---- blocked-tasklet accounting of inline handoffs --------------------------------- */
+
+/* A handoff that runs the receiver inline counts it as blocked only by what
+ * the receiver does next (channel.c: SW__STEP_WAIT_HARD); the deadlock check
+ * at the end of the tick sees the exact number whatever that is. These
+ * schedulers hold no count (sw_sched_hold), so a wrong count is a deadlock. */
+static sw_sched *mk_unheld(void) {
+    trace_reset();
+    sw_sched *s = sw_sched_new(&(sw_sched_desc){.seed = 7});
+    cr_assert_not_null(s);
+    return s;
+}
+
+static void assert_deadlock_of(sw_sched *s, unsigned n) {
+    cr_assert_eq(sw_sched_step(s), SW_E_DEADLOCK, "%s", sw_sched_errmsg(s));
+    char want[64];
+    snprintf(want, sizeof want, ": %u tasklet(s) blocked forever", n);
+    cr_assert(strstr(sw_sched_errmsg(s), want), "%s", sw_sched_errmsg(s));
+}
+
+Test(channel, inline_receiver_that_exits_is_not_counted_blocked) {
+    sw_sched *s = mk_unheld();
+    sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    spawn_rx(s, ch, 1, 1);
+    spawn_tx(s, ch, 1, 1, 5);
+    cr_assert_eq(sw_sched_step(s), SW_OK, "%s", sw_sched_errmsg(s));
+    cr_assert_str_eq(g_trace, "R1:wait S1:send5 R1:got5 S1:sent5");
+    cr_assert_eq(sw_sched_count(s), 0);
+    sw_sched_free(s);
+}
+
+Test(channel, inline_receiver_that_blocks_again_is_counted_once) {
+    sw_sched *s = mk_unheld();
+    sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    sw_chan other = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    spawn_rx(s, other, 2, 1); /* blocked all along: the count is 2 */
+    spawn_rx(s, ch, 1, 3);
+    spawn_tx(s, ch, 1, 2, 5);
+    assert_deadlock_of(s, 2);
+    cr_assert(strstr(g_trace, "R1:got6 R1:wait S1:sent6"), "%s", g_trace);
+    sw_sched_free(s);
+}
+
+/* Receives once, then sleeps `nap` ticks, or waits on an event channel
+ * (`nap` 0), then exits. */
+typedef struct {
+    sw_chan ch, ev;
+    int32_t nap;
+    sw_msg m;
+} rx_then;
+static sw_step rx_then_run(sw_tasklet *t, void *frame) {
+    rx_then *f = frame;
+    SW_BEGIN(t, take, nap, event);
+    SW_RECV(t, take, f->ch, &f->m);
+    tr("R:got%d", f->m.i);
+    if (f->nap > 0) {
+        SW_SLEEP(t, nap, f->nap);
+    } else {
+        SW_RECV(t, event, f->ev, &f->m);
+    }
+    tr("R:done");
+    SW_END(t);
+}
+static const sw_kind rx_then_kind = {.name = "rx_then", .frame_size = sizeof(rx_then), .run = rx_then_run};
+
+Test(channel, inline_receiver_that_sleeps_or_waits_on_an_event_is_not_counted_blocked) {
+    sw_sched *s = mk_unheld();
+    sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    sw_chan ev = mkchan(s, SW_CHAN_EVENT, 0, 0);
+    sw_sched_spawn(s, &rx_then_kind, &(rx_then){.ch = ch, .nap = 3}, 0);
+    sw_sched_spawn(s, &rx_then_kind, &(rx_then){.ch = ch, .ev = ev}, 0);
+    spawn_tx(s, ch, 1, 2, 5);
+    for (int i = 0; i < 5; i++) cr_assert_eq(sw_sched_step(s), SW_OK, "tick %d: %s", i, sw_sched_errmsg(s));
+    cr_assert(strstr(g_trace, "R:got5") && strstr(g_trace, "R:got6") && strstr(g_trace, "R:done"), "%s",
+              g_trace);
+    cr_assert_eq(sw_sched_count(s), 1); /* the one waiting on the event channel */
+    sw_sched_free(s);
+}
+
+/* Receives in a nested call: the inline run goes on through the call. */
+typedef struct { sw_chan ch; sw_msg m; } take_frame;
+static sw_step take_run(sw_tasklet *t, void *frame) {
+    take_frame *f = frame;
+    SW_BEGIN(t, take);
+    SW_RECV(t, take, f->ch, &f->m);
+    tr("C:got%d", f->m.i);
+    SW_RETURN(t, (sw_value){0});
+    SW_END(t);
+}
+static const sw_func take_func = {.name = "take", .run = take_run, .frame_size = sizeof(take_frame)};
+typedef struct { sw_chan ch; int32_t n; sw_msg m; } caller_frame;
+static sw_step caller_run(sw_tasklet *t, void *frame) {
+    caller_frame *f = frame;
+    SW_BEGIN(t, take, call);
+    SW_RECV(t, take, f->ch, &f->m);
+    tr("P:got%d", f->m.i);
+    for (f->n = 0; f->n < 2; f->n++) SW_CALL(t, call, &take_func, &(take_frame){.ch = f->ch}, NULL);
+    SW_END(t);
+}
+static const sw_kind caller_kind = {.name = "caller", .frame_size = sizeof(caller_frame), .run = caller_run};
+
+Test(channel, inline_receiver_that_blocks_in_a_call_is_counted_once) {
+    sw_sched *s = mk_unheld();
+    sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    sw_sched_spawn(s, &caller_kind, &(caller_frame){.ch = ch}, 0);
+    spawn_tx(s, ch, 1, 2, 5);
+    assert_deadlock_of(s, 1);
+    cr_assert_str_eq(g_trace, "S1:send5 P:got5 S1:sent5 S1:send6 C:got6 S1:sent6");
+    sw_sched_free(s);
+}
+
+/* The sender's handoff ends in a switch (the receiver handed off in turn):
+ * the sender resumes after its send, where the run-next stack has it, and
+ * sends again. */
+Test(channel, sender_whose_receiver_hands_off_resumes_after_its_send) {
+    sw_sched *s = mk();
+    sw_chan c1 = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1), c2 = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    spawn_rx(s, c2, 3, 1);
+    sw_sched_spawn(s, &relay_kind, &(relay){.in = c1, .out = c2, .mode = 2}, 0);
+    spawn_tx(s, c1, 1, 2, 5);
+    cr_assert_eq(sw_sched_step(s), SW_OK, "%s", sw_sched_errmsg(s));
+    cr_assert_str_eq(g_trace, "R3:wait S1:send5 A:got5 A:send5 R3:got5 A:sent5 S1:sent5 S1:send6");
+    cr_assert_eq(sw_chan_balance(s, c1), 1); /* the second send waits */
+    sw_sched_free(s);
+}
