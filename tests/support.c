@@ -70,3 +70,15 @@ int sw_test_write(const char *path, const char *text) {
     int rc = fwrite(text, 1, n, f) == n ? 0 : -1;
     return fclose(f) == 0 ? rc : -1;
 }
+
+char sw_test_trace[8192];
+
+void sw_test_tr(const char *fmt, ...) {
+    size_t len = strlen(sw_test_trace);
+    if (len + 2 >= sizeof sw_test_trace) return;
+    if (len) sw_test_trace[len++] = ' ';
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(sw_test_trace + len, sizeof sw_test_trace - len, fmt, ap);
+    va_end(ap);
+}

@@ -15,4 +15,10 @@ char *sw_test_slurp(const char *path, size_t *len);
 /* Write a string to a file; 0 on success. */
 int sw_test_write(const char *path, const char *text);
 
+/* A trace of events, for tests of run order: sw_test_tr("a%d", 1) appends
+ * "a1", space-separated; clear it with sw_test_trace[0] = '\0'. Text past
+ * its size is dropped. */
+extern char sw_test_trace[8192];
+void sw_test_tr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif

@@ -6,24 +6,13 @@
 #include <criterion/criterion.h>
 #include "pickle.h"
 #include "swarmlet.h"
+#include "support.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char g_trace[8192];
-
-static void tr(const char *fmt, ...) {
-    size_t len = strlen(g_trace);
-    if (len + 2 >= sizeof g_trace) return;
-    if (len) g_trace[len++] = ' ';
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(g_trace + len, sizeof g_trace - len, fmt, ap);
-    va_end(ap);
-}
 
 /* Blocks on its channel: receiving (mode 0) or sending forever. */
 typedef struct { sw_chan ch; sw_msg m; int32_t mode; } waiter;
@@ -46,7 +35,7 @@ static sw_step orderer_run(sw_tasklet *t, void *frame) {
     orderer *f = frame;
     SW_BEGIN(t, nap);
     for (;;) {
-        tr("%s%d", sw_kind_of(t)->name, f->name);
+        sw_test_tr("%s%d", sw_kind_of(t)->name, f->name);
         SW_SLEEP(t, nap, 1);
     }
     SW_END(t);
@@ -60,9 +49,9 @@ Test(activation, activation_fifo_by_default) {
         sw_sched_spawn(s, &sheep_kind, &(orderer){i}, 0);
         sw_sched_spawn(s, &wolf_kind, &(orderer){i}, 0);
     }
-    g_trace[0] = '\0';
+    sw_test_trace[0] = '\0';
     cr_assert_eq(sw_sched_run(s, 2), SW_OK);
-    cr_assert_str_eq(g_trace, "s0 w0 s1 w1 s2 w2 s0 w0 s1 w1 s2 w2");
+    cr_assert_str_eq(sw_test_trace, "s0 w0 s1 w1 s2 w2 s0 w0 s1 w1 s2 w2");
     sw_sched_free(s);
 }
 
@@ -74,9 +63,9 @@ Test(activation, activation_by_kind_rank) {
         sw_sched_spawn(s, &wolf_kind, &(orderer){i}, 0);
         sw_sched_spawn(s, &sheep_kind, &(orderer){i}, 0);
     }
-    g_trace[0] = '\0';
+    sw_test_trace[0] = '\0';
     cr_assert_eq(sw_sched_run(s, 2), SW_OK);
-    cr_assert_str_eq(g_trace, "s0 s1 s2 w0 w1 w2 s0 s1 s2 w0 w1 w2");
+    cr_assert_str_eq(sw_test_trace, "s0 s1 s2 w0 w1 w2 s0 s1 s2 w0 w1 w2");
     sw_sched_free(s);
 }
 
@@ -90,9 +79,9 @@ Test(activation, activation_one_shared_rank_is_fifo) {
         sw_sched_spawn(s, &wolf_kind, &(orderer){i}, 0);
         sw_sched_spawn(s, &sheep_kind, &(orderer){i}, i == 1 ? 1 : 0);
     }
-    g_trace[0] = '\0';
+    sw_test_trace[0] = '\0';
     cr_assert_eq(sw_sched_run(s, 2), SW_OK);
-    cr_assert_str_eq(g_trace, "w0 s0 w1 w2 s2 s1 w0 s0 w1 w2 s2 s1");
+    cr_assert_str_eq(sw_test_trace, "w0 s0 w1 w2 s2 s1 w0 s0 w1 w2 s2 s1");
     sw_sched_free(s);
 }
 
@@ -120,9 +109,9 @@ Test(activation, activation_by_rank_moves_long_runs_stably) {
             }
     }
     for (int tick = 0; tick < 4; tick++) {
-        g_trace[0] = '\0';
+        sw_test_trace[0] = '\0';
         cr_assert_eq(sw_sched_step(s), SW_OK);
-        cr_assert_str_eq(g_trace, want[tick], "tick %d", tick + 1);
+        cr_assert_str_eq(sw_test_trace, want[tick], "tick %d", tick + 1);
         if (tick == 0) cr_assert_eq(sw_sched_kill(s, victim), SW_OK); /* a tombstone in the next batch */
     }
     sw_sched_free(s);
@@ -191,27 +180,27 @@ Test(activation, activation_follows_rank_changes_between_ticks) {
         sw_sched_spawn(s, &sheep_kind, &(orderer){i}, 0);
         sw_sched_spawn(s, &wolf_kind, &(orderer){i}, 0);
     }
-    g_trace[0] = '\0';
+    sw_test_trace[0] = '\0';
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "s0 w0 s1 w1");
+    cr_assert_str_eq(sw_test_trace, "s0 w0 s1 w1");
     cr_assert_eq(sw_sched_set_kind_rank(s, &wolf_kind, -1), SW_OK);
-    g_trace[0] = '\0';
+    sw_test_trace[0] = '\0';
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "w0 w1 s0 s1");
+    cr_assert_str_eq(sw_test_trace, "w0 w1 s0 s1");
     sw_sched_spawn(s, &heron_kind, &(waiter){.mode = 0, .ch = sw_chan_new(s, &(sw_chan_desc){0})}, 0);
     cr_assert_eq(sw_sched_set_kind_rank(s, &heron_kind, -2), SW_OK);
     cr_assert_eq(sw_sched_set_kind_rank(s, &sheep_kind, -3), SW_OK);
-    g_trace[0] = '\0';
+    sw_test_trace[0] = '\0';
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "s0 s1 w0 w1");
+    cr_assert_str_eq(sw_test_trace, "s0 s1 w0 w1");
     cr_assert_eq(sw_sched_set_kind_random(s, &wolf_kind, true), SW_OK);
     cr_assert_eq(sw_sched_set_kind_rank(s, &wolf_kind, 0), SW_OK);
     for (int i = 2; i < 30; i++) sw_sched_spawn(s, &wolf_kind, &(orderer){i}, 0);
     cr_assert_eq(sw_sched_step(s), SW_OK); /* the newcomers join the sleepers' rhythm */
-    g_trace[0] = '\0';
+    sw_test_trace[0] = '\0';
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert(strncmp(g_trace, "s0 s1 w", 7) == 0, "%s", g_trace);
-    cr_assert(strstr(g_trace, "w0 w1 w2 w3 w4 w5") == NULL, "the wolves were not shuffled: %s", g_trace);
+    cr_assert(strncmp(sw_test_trace, "s0 s1 w", 7) == 0, "%s", sw_test_trace);
+    cr_assert(strstr(sw_test_trace, "w0 w1 w2 w3 w4 w5") == NULL, "the wolves were not shuffled: %s", sw_test_trace);
     sw_sched_free(s);
 }
 
@@ -224,12 +213,12 @@ static void random_orders(uint64_t seed, int out[ORDER_TICKS][FLOCK]) {
     for (int i = 0; i < FLOCK; i++) sw_sched_spawn(s, &sheep_kind, &(orderer){i}, 0);
     sw_sched_spawn(s, &wolf_kind, &(orderer){0}, 0);
     for (int tick = 0; tick < ORDER_TICKS; tick++) {
-        g_trace[0] = '\0';
+        sw_test_trace[0] = '\0';
         cr_assert_eq(sw_sched_step(s), SW_OK);
-        const char *p = g_trace;
+        const char *p = sw_test_trace;
         for (int i = 0; i < FLOCK; i++) {
             int n, used;
-            cr_assert_eq(sscanf(p, " s%d%n", &n, &used), 1, "%s", g_trace);
+            cr_assert_eq(sscanf(p, " s%d%n", &n, &used), 1, "%s", sw_test_trace);
             out[tick][i] = n;
             p += used;
         }

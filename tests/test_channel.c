@@ -3,6 +3,7 @@
  * blocked, close, buffered and event channels, posting from outside. */
 #include <criterion/criterion.h>
 #include "swarmlet.h"
+#include "support.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,19 +11,7 @@
 
 /* ---- a trace of who ran when ------------------------------------------------ */
 
-static char g_trace[4096];
-
-static void tr(const char *fmt, ...) {
-    size_t len = strlen(g_trace);
-    if (len + 2 >= sizeof g_trace) return;
-    if (len) g_trace[len++] = ' ';
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(g_trace + len, sizeof g_trace - len, fmt, ap);
-    va_end(ap);
-}
-
-static void trace_reset(void) { g_trace[0] = '\0'; }
+static void trace_reset(void) { sw_test_trace[0] = '\0'; }
 
 /* ---- agents ------------------------------------------------------------------- */
 
@@ -37,13 +26,13 @@ static sw_step rx_run(sw_tasklet *t, void *frame) {
     rx *f = frame;
     SW_BEGIN(t, take);
     do {
-        tr("R%d:wait", f->name);
+        sw_test_tr("R%d:wait", f->name);
         SW_RECV(t, take, f->ch, &f->m);
         if (sw_status(t) != SW_OK) {
-            tr("R%d:%s", f->name, sw_status_name(sw_status(t)));
+            sw_test_tr("R%d:%s", f->name, sw_status_name(sw_status(t)));
             SW_EXIT(t);
         }
-        tr("R%d:got%d", f->name, f->m.i);
+        sw_test_tr("R%d:got%d", f->name, f->m.i);
     } while (++f->got < f->n);
     SW_END(t);
 }
@@ -64,13 +53,13 @@ static sw_step tx_run(sw_tasklet *t, void *frame) {
     SW_BEGIN(t, put);
     do {
         f->m = (sw_msg){.tag = 1, .i = f->first + f->sent};
-        tr("S%d:send%d", f->name, f->m.i);
+        sw_test_tr("S%d:send%d", f->name, f->m.i);
         SW_SEND(t, put, f->ch, &f->m);
         if (sw_status(t) != SW_OK) {
-            tr("S%d:%s", f->name, sw_status_name(sw_status(t)));
+            sw_test_tr("S%d:%s", f->name, sw_status_name(sw_status(t)));
             SW_EXIT(t);
         }
-        tr("S%d:sent%d", f->name, f->m.i);
+        sw_test_tr("S%d:sent%d", f->name, f->m.i);
     } while (++f->sent < f->n);
     SW_END(t);
 }
@@ -85,7 +74,7 @@ typedef struct { int32_t name; } by;
 static sw_step by_run(sw_tasklet *t, void *frame) {
     by *f = frame;
     SW_BEGIN(t);
-    tr("X%d", f->name);
+    sw_test_tr("X%d", f->name);
     SW_END(t);
 }
 static const sw_kind by_kind = {.name = "by", .frame_size = sizeof(by), .run = by_run};
@@ -128,7 +117,7 @@ static const char *receiver_waits(int pref, int32_t *balance_mid) {
     cr_assert_eq(sw_chan_balance(s, ch), 0);
     cr_assert_eq(sw_sched_count(s), 0);
     sw_sched_free(s);
-    return g_trace;
+    return sw_test_trace;
 }
 
 /* A sender waits; a receiver arrives; a bystander is queued behind it. */
@@ -143,7 +132,7 @@ static const char *sender_waits(int pref, int32_t *balance_mid) {
     cr_assert_eq(sw_sched_step(s), SW_OK, "%s", sw_sched_report(s));
     cr_assert_eq(sw_chan_balance(s, ch), 0);
     sw_sched_free(s);
-    return g_trace;
+    return sw_test_trace;
 }
 
 Test(channel, default_preference_is_receiver) {
@@ -192,7 +181,7 @@ Test(channel, ping_pong_interleaving) {
     spawn_rx(s, ch, 1, 3);
     spawn_tx(s, ch, 1, 3, 1);
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "R1:wait S1:send1 R1:got1 R1:wait S1:sent1 S1:send2 R1:got2 R1:wait "
+    cr_assert_str_eq(sw_test_trace, "R1:wait S1:send1 R1:got1 R1:wait S1:sent1 S1:send2 R1:got2 R1:wait "
                               "S1:sent2 S1:send3 R1:got3 S1:sent3");
     sw_sched_free(s);
 }
@@ -216,7 +205,7 @@ Test(channel, balance_counts_waiters_fifo) {
     for (int i = 0; i < 3; i++) cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 10 + i}), SW_OK);
     cr_assert_eq(sw_chan_balance(s, ch), 0);
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "R1:got10 R2:got11 R3:got12");
+    cr_assert_str_eq(sw_test_trace, "R1:got10 R2:got11 R3:got12");
     /* senders queue FIFO too: balance goes positive */
     trace_reset();
     for (int i = 0; i < 3; i++) spawn_tx(s, ch, i + 1, 1, 20 + i);
@@ -225,7 +214,7 @@ Test(channel, balance_counts_waiters_fifo) {
     spawn_rx(s, ch, 9, 3);
     trace_reset();
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "R9:wait R9:got20 R9:wait R9:got21 R9:wait R9:got22 S1:sent20 "
+    cr_assert_str_eq(sw_test_trace, "R9:wait R9:got20 R9:wait R9:got21 R9:wait R9:got22 S1:sent20 "
                               "S2:sent21 S3:sent22");
     sw_sched_free(s);
 }
@@ -265,7 +254,7 @@ Test(channel, kill_while_blocked_leaves_queue) {
     trace_reset();
     cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 4}), SW_OK);
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "R3:got4");
+    cr_assert_str_eq(sw_test_trace, "R3:got4");
     cr_assert_eq(sw_chan_balance(s, ch), 0);
     cr_assert_eq(sw_sched_frames(s), 0);
     cr_assert_eq(g_deaths, 3);
@@ -284,7 +273,7 @@ Test(channel, kill_blocked_sender) {
     spawn_rx(s, ch, 1, 1);
     trace_reset();
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "R1:wait R1:got2 S2:sent2");
+    cr_assert_str_eq(sw_test_trace, "R1:wait R1:got2 S2:sent2");
     sw_sched_free(s);
 }
 
@@ -300,13 +289,13 @@ Test(channel, close_wakes_waiters_with_closed) {
     cr_assert_eq(sw_chan_balance(s, ch), 0);
     trace_reset();
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "R1:channel closed R2:channel closed");
+    cr_assert_str_eq(sw_test_trace, "R1:channel closed R2:channel closed");
     /* later sends fail at once and do not block; receives too */
     trace_reset();
     spawn_tx(s, ch, 1, 1, 1);
     spawn_rx(s, ch, 3, 1);
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "S1:send1 S1:channel closed R3:wait R3:channel closed");
+    cr_assert_str_eq(sw_test_trace, "S1:send1 S1:channel closed R3:wait R3:channel closed");
     cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){0}), SW_E_CLOSED);
     cr_assert_eq(sw_sched_count(s), 0);
     sw_sched_free(s);
@@ -317,11 +306,11 @@ Test(channel, close_wakes_blocked_senders) {
     sw_chan ch = mkchan(s, SW_CHAN_BUFFERED, 1, 0);
     spawn_tx(s, ch, 1, 3, 1);
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "S1:send1 S1:sent1 S1:send2");
+    cr_assert_str_eq(sw_test_trace, "S1:send1 S1:sent1 S1:send2");
     trace_reset();
     sw_chan_close(s, ch);
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "S1:channel closed");
+    cr_assert_str_eq(sw_test_trace, "S1:channel closed");
     sw_sched_free(s);
 }
 
@@ -343,13 +332,13 @@ Test(channel, free_wakes_and_goes_stale) {
     cr_assert_not(sw_chan_alive(s, ch));
     trace_reset();
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "R1:channel closed");
+    cr_assert_str_eq(sw_test_trace, "R1:channel closed");
     /* a tasklet using the stale handle is told so, and not blocked */
     trace_reset();
     spawn_rx(s, ch, 2, 1);
     spawn_tx(s, ch, 2, 1, 1);
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "R2:wait R2:stale handle S2:send1 S2:stale handle");
+    cr_assert_str_eq(sw_test_trace, "R2:wait R2:stale handle S2:send1 S2:stale handle");
     cr_assert_eq(sw_chan_balance(s, again), 0);
     sw_sched_free(s);
 }
@@ -361,7 +350,7 @@ Test(channel, buffered_blocks_when_full_and_empty) {
     sw_chan ch = mkchan(s, SW_CHAN_BUFFERED, 2, 0);
     spawn_tx(s, ch, 1, 4, 1);
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "S1:send1 S1:sent1 S1:send2 S1:sent2 S1:send3");
+    cr_assert_str_eq(sw_test_trace, "S1:send1 S1:sent1 S1:send2 S1:sent2 S1:send3");
     cr_assert_eq(sw_chan_queued(s, ch), 2);
     cr_assert_eq(sw_chan_balance(s, ch), 1);
     cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){0}), SW_E_FULL);
@@ -370,7 +359,7 @@ Test(channel, buffered_blocks_when_full_and_empty) {
     cr_assert_eq(sw_sched_step(s), SW_OK);
     /* the receiver takes 1, which lets the sender's 3 into the buffer; the
        sender (preference neither) resumes at the back of the queue */
-    cr_assert_str_eq(g_trace, "R1:wait R1:got1 R1:wait R1:got2 R1:wait R1:got3 R1:wait S1:sent3 "
+    cr_assert_str_eq(sw_test_trace, "R1:wait R1:got1 R1:wait R1:got2 R1:wait R1:got3 R1:wait S1:sent3 "
                               "S1:send4 S1:sent4 R1:got4 R1:wait");
     cr_assert_eq(sw_chan_queued(s, ch), 0);
     cr_assert_eq(sw_chan_balance(s, ch), -1);
@@ -385,7 +374,7 @@ Test(channel, buffered_drains_then_reports_closed) {
     sw_chan_close(s, ch);
     spawn_rx(s, ch, 1, 5);
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "R1:wait R1:got7 R1:wait R1:got8 R1:wait R1:channel closed");
+    cr_assert_str_eq(sw_test_trace, "R1:wait R1:got7 R1:wait R1:got8 R1:wait R1:channel closed");
     sw_sched_free(s);
 }
 
@@ -400,7 +389,7 @@ Test(channel, buffered_wraps_around_in_order) {
         char want[128];
         snprintf(want, sizeof want, "R%d:wait R%d:got%d R%d:wait R%d:got%d", round, round, round * 2,
                  round, round, round * 2 + 1);
-        cr_assert_str_eq(g_trace, want);
+        cr_assert_str_eq(sw_test_trace, want);
     }
     sw_sched_free(s);
 }
@@ -417,17 +406,17 @@ Test(channel, event_broadcasts_in_wait_order) {
     spawn_tx(s, ch, 1, 2, 3);
     cr_assert_eq(sw_sched_step(s), SW_OK);
     /* the sender never blocks; the second send finds nobody and is dropped */
-    cr_assert_str_eq(g_trace, "S1:send3 S1:sent3 S1:send4 S1:sent4 R1:got3 R2:got3 R3:got3 R4:got3");
+    cr_assert_str_eq(sw_test_trace, "S1:send3 S1:sent3 S1:send4 S1:sent4 R1:got3 R2:got3 R3:got3 R4:got3");
     cr_assert_eq(sw_chan_balance(s, ch), 0);
     trace_reset();
     spawn_rx(s, ch, 5, 1);
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "R5:wait");
+    cr_assert_str_eq(sw_test_trace, "R5:wait");
     cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 9}), SW_OK);
     cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 10}), SW_OK); /* nobody: dropped */
     trace_reset();
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "R5:got9");
+    cr_assert_str_eq(sw_test_trace, "R5:got9");
     sw_sched_free(s);
 }
 
@@ -463,7 +452,7 @@ Test(channel, post_from_outside) {
     spawn_by(s, 1);
     trace_reset();
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "R1:got2 R1:wait X1");
+    cr_assert_str_eq(sw_test_trace, "R1:got2 R1:wait X1");
     sw_sched_free(s);
 }
 
@@ -492,12 +481,12 @@ static sw_step relay_run(sw_tasklet *t, void *frame) {
     relay *f = frame;
     SW_BEGIN(t, take, pass);
     SW_RECV(t, take, f->in, &f->m);
-    tr("A:got%d", f->m.i);
+    sw_test_tr("A:got%d", f->m.i);
     if (f->mode == 1) cr_assert_eq(sw_kill(t, f->victim), SW_OK);
     if (f->mode == 2) {
-        tr("A:send%d", f->m.i);
+        sw_test_tr("A:send%d", f->m.i);
         SW_SEND(t, pass, f->out, &f->m);
-        tr("A:sent%d", f->m.i);
+        sw_test_tr("A:sent%d", f->m.i);
     }
     if (f->mode == 3)
         for (int i = 0; i < 5000; i++) cr_assert_neq(sw_spawn(t, &by_kind, &(by){i}, 3), SW_ID_NONE);
@@ -518,7 +507,7 @@ Test(channel, woken_receiver_kills_the_sender) {
     sw_id snd = spawn_tx(s, ch, 1, 2, 5);
     ((relay *)sw_sched_frame(s, a))->victim = snd;
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "S1:send5 A:got5"); /* the sender never resumes */
+    cr_assert_str_eq(sw_test_trace, "S1:send5 A:got5"); /* the sender never resumes */
     cr_assert_not(sw_sched_alive(s, snd));
     cr_assert_eq(sw_sched_frames(s), 0);
     cr_assert_eq(sw_sched_count(s), 0);
@@ -534,7 +523,7 @@ Test(channel, woken_receiver_hands_off_in_turn) {
     spawn_by(s, 1);
     cr_assert_eq(sw_sched_step(s), SW_OK);
     /* S hands to A, A to R3; then A, then S, then the bystander */
-    cr_assert_str_eq(g_trace, "R3:wait S1:send5 A:got5 A:send5 R3:got5 A:sent5 S1:sent5 X1");
+    cr_assert_str_eq(sw_test_trace, "R3:wait S1:send5 A:got5 A:send5 R3:got5 A:sent5 S1:sent5 X1");
     cr_assert_eq(sw_sched_resumes(s), 8); /* R3 A S A R3 A S X, as with round trips */
     sw_sched_free(s);
 }
@@ -546,7 +535,7 @@ Test(channel, woken_receiver_moves_the_table) {
     spawn_tx(s, ch, 1, 2, 5);
     spawn_rx(s, ch, 2, 1);
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "S1:send5 A:got5 S1:sent5 S1:send6 R2:wait R2:got6 S1:sent6");
+    cr_assert_str_eq(sw_test_trace, "S1:send5 A:got5 S1:sent5 S1:send6 R2:wait R2:got6 S1:sent6");
     cr_assert_eq(sw_sched_count(s), 5000);
     sw_sched_free(s);
 }
@@ -557,7 +546,7 @@ Test(channel, woken_receiver_moves_the_table_from_world_code) {
     sw_sched_spawn(s, &relay_kind, &(relay){.in = ch, .mode = 4}, 0);
     spawn_tx(s, ch, 1, 1, 5);
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "S1:send5 A:got5 S1:sent5");
+    cr_assert_str_eq(sw_test_trace, "S1:send5 A:got5 S1:sent5");
     cr_assert_eq(sw_sched_count(s), 5000);
     sw_sched_free(s);
 }
@@ -571,7 +560,7 @@ static sw_step dice_run(sw_tasklet *t, void *frame) {
     dice *f = frame;
     SW_BEGIN(t, put, get);
     for (f->i = 0; f->i < f->n; f->i++) {
-        tr("%c%llu", f->sending ? 'S' : 'R', (unsigned long long)(sw_rand_u64(t) % 1000));
+        sw_test_tr("%c%llu", f->sending ? 'S' : 'R', (unsigned long long)(sw_rand_u64(t) % 1000));
         if (f->sending)
             SW_SEND(t, put, f->ch, &f->m);
         else
@@ -589,7 +578,7 @@ static void dice_draws(int pref, char *sender, char *receiver, size_t cap) {
     sw_sched_spawn(s, &dice_kind, &(dice){.ch = ch, .sending = 1, .n = 3}, 0);
     cr_assert_eq(sw_sched_step(s), SW_OK);
     sender[0] = receiver[0] = '\0';
-    for (char *tok = strtok(g_trace, " "); tok; tok = strtok(NULL, " ")) {
+    for (char *tok = strtok(sw_test_trace, " "); tok; tok = strtok(NULL, " ")) {
         char *out = tok[0] == 'S' ? sender : receiver;
         snprintf(out + strlen(out), cap - strlen(out), "%s ", tok);
     }
@@ -624,18 +613,18 @@ static const char *watchdog_handoffs(uint32_t limit) {
     cr_assert(strstr(sw_sched_report(s), want), "%s", sw_sched_report(s));
     cr_assert_not(sw_sched_alive(s, snd));
     sw_sched_free(s);
-    const char *last = strrchr(g_trace, ' ');
-    return last ? last + 1 : g_trace;
+    const char *last = strrchr(sw_test_trace, ' ');
+    return last ? last + 1 : sw_test_trace;
 }
 
 Test(channel, watchdog_counts_every_handoff_of_a_sender) {
     /* resumed once (1), then handoff k counts 2k and 2k+1 */
     cr_assert_str_eq(watchdog_handoffs(10), "R1:wait"); /* 5th resume after its send: over */
-    cr_assert(strstr(g_trace, "R1:got4") && !strstr(g_trace, "S1:sent4"), "%s", g_trace);
+    cr_assert(strstr(sw_test_trace, "R1:got4") && !strstr(sw_test_trace, "S1:sent4"), "%s", sw_test_trace);
     cr_assert_str_eq(watchdog_handoffs(11), "S1:send5"); /* 6th send: over */
-    cr_assert(strstr(g_trace, "S1:sent4") && !strstr(g_trace, "R1:got5"), "%s", g_trace);
+    cr_assert(strstr(sw_test_trace, "S1:sent4") && !strstr(sw_test_trace, "R1:got5"), "%s", sw_test_trace);
     cr_assert_str_eq(watchdog_handoffs(12), "R1:wait");
-    cr_assert(strstr(g_trace, "R1:got5") && !strstr(g_trace, "S1:sent5"), "%s", g_trace);
+    cr_assert(strstr(sw_test_trace, "R1:got5") && !strstr(sw_test_trace, "S1:sent5"), "%s", sw_test_trace);
 }
 
 /* ---- blocked-tasklet accounting of inline handoffs --------------------------------- */
@@ -664,7 +653,7 @@ Test(channel, inline_receiver_that_exits_is_not_counted_blocked) {
     spawn_rx(s, ch, 1, 1);
     spawn_tx(s, ch, 1, 1, 5);
     cr_assert_eq(sw_sched_step(s), SW_OK, "%s", sw_sched_errmsg(s));
-    cr_assert_str_eq(g_trace, "R1:wait S1:send5 R1:got5 S1:sent5");
+    cr_assert_str_eq(sw_test_trace, "R1:wait S1:send5 R1:got5 S1:sent5");
     cr_assert_eq(sw_sched_count(s), 0);
     sw_sched_free(s);
 }
@@ -677,7 +666,7 @@ Test(channel, inline_receiver_that_blocks_again_is_counted_once) {
     spawn_rx(s, ch, 1, 3);
     spawn_tx(s, ch, 1, 2, 5);
     assert_deadlock_of(s, 2);
-    cr_assert(strstr(g_trace, "R1:got6 R1:wait S1:sent6"), "%s", g_trace);
+    cr_assert(strstr(sw_test_trace, "R1:got6 R1:wait S1:sent6"), "%s", sw_test_trace);
     sw_sched_free(s);
 }
 
@@ -692,13 +681,13 @@ static sw_step rx_then_run(sw_tasklet *t, void *frame) {
     rx_then *f = frame;
     SW_BEGIN(t, take, nap, event);
     SW_RECV(t, take, f->ch, &f->m);
-    tr("R:got%d", f->m.i);
+    sw_test_tr("R:got%d", f->m.i);
     if (f->nap > 0) {
         SW_SLEEP(t, nap, f->nap);
     } else {
         SW_RECV(t, event, f->ev, &f->m);
     }
-    tr("R:done");
+    sw_test_tr("R:done");
     SW_END(t);
 }
 static const sw_kind rx_then_kind = {.name = "rx_then", .frame_size = sizeof(rx_then), .run = rx_then_run};
@@ -711,8 +700,8 @@ Test(channel, inline_receiver_that_sleeps_or_waits_on_an_event_is_not_counted_bl
     sw_sched_spawn(s, &rx_then_kind, &(rx_then){.ch = ch, .ev = ev}, 0);
     spawn_tx(s, ch, 1, 2, 5);
     for (int i = 0; i < 5; i++) cr_assert_eq(sw_sched_step(s), SW_OK, "tick %d: %s", i, sw_sched_errmsg(s));
-    cr_assert(strstr(g_trace, "R:got5") && strstr(g_trace, "R:got6") && strstr(g_trace, "R:done"), "%s",
-              g_trace);
+    cr_assert(strstr(sw_test_trace, "R:got5") && strstr(sw_test_trace, "R:got6") && strstr(sw_test_trace, "R:done"), "%s",
+              sw_test_trace);
     cr_assert_eq(sw_sched_count(s), 1); /* the one waiting on the event channel */
     sw_sched_free(s);
 }
@@ -723,7 +712,7 @@ static sw_step take_run(sw_tasklet *t, void *frame) {
     take_frame *f = frame;
     SW_BEGIN(t, take);
     SW_RECV(t, take, f->ch, &f->m);
-    tr("C:got%d", f->m.i);
+    sw_test_tr("C:got%d", f->m.i);
     SW_RETURN(t, (sw_value){0});
     SW_END(t);
 }
@@ -733,7 +722,7 @@ static sw_step caller_run(sw_tasklet *t, void *frame) {
     caller_frame *f = frame;
     SW_BEGIN(t, take, call);
     SW_RECV(t, take, f->ch, &f->m);
-    tr("P:got%d", f->m.i);
+    sw_test_tr("P:got%d", f->m.i);
     for (f->n = 0; f->n < 2; f->n++) SW_CALL(t, call, &take_func, &(take_frame){.ch = f->ch}, NULL);
     SW_END(t);
 }
@@ -745,7 +734,7 @@ Test(channel, inline_receiver_that_blocks_in_a_call_is_counted_once) {
     sw_sched_spawn(s, &caller_kind, &(caller_frame){.ch = ch}, 0);
     spawn_tx(s, ch, 1, 2, 5);
     assert_deadlock_of(s, 1);
-    cr_assert_str_eq(g_trace, "S1:send5 P:got5 S1:sent5 S1:send6 C:got6 S1:sent6");
+    cr_assert_str_eq(sw_test_trace, "S1:send5 P:got5 S1:sent5 S1:send6 C:got6 S1:sent6");
     sw_sched_free(s);
 }
 
@@ -759,7 +748,7 @@ Test(channel, sender_whose_receiver_hands_off_resumes_after_its_send) {
     sw_sched_spawn(s, &relay_kind, &(relay){.in = c1, .out = c2, .mode = 2}, 0);
     spawn_tx(s, c1, 1, 2, 5);
     cr_assert_eq(sw_sched_step(s), SW_OK, "%s", sw_sched_errmsg(s));
-    cr_assert_str_eq(g_trace, "R3:wait S1:send5 A:got5 A:send5 R3:got5 A:sent5 S1:sent5 S1:send6");
+    cr_assert_str_eq(sw_test_trace, "R3:wait S1:send5 A:got5 A:send5 R3:got5 A:sent5 S1:sent5 S1:send6");
     cr_assert_eq(sw_chan_balance(s, c1), 1); /* the second send waits */
     sw_sched_free(s);
 }

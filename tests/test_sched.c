@@ -6,24 +6,13 @@
 #include <criterion/criterion.h>
 #include "pickle.h"
 #include "swarmlet.h"
+#include "support.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char g_trace[8192];
-
-static void tr(const char *fmt, ...) {
-    size_t len = strlen(g_trace);
-    if (len + 2 >= sizeof g_trace) return;
-    if (len) g_trace[len++] = ' ';
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(g_trace + len, sizeof g_trace - len, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- fixtures (shared with test_timers.c, which has its own copies) ------------- */
 
@@ -57,7 +46,7 @@ static sw_step sleeper_run(sw_tasklet *t, void *frame) {
     SW_SLEEP(t, nap, (sw_tick)f->n);
     f->woke = (int64_t)sw_now(t);
     g_slept[f->idx] = f->woke - f->start;
-    tr("%d", f->idx);
+    sw_test_tr("%d", f->idx);
     SW_END(t);
 }
 static const sw_kind sleeper_kind = {.name = "sleeper", .frame_size = sizeof(sleeper), .run = sleeper_run};
@@ -68,7 +57,7 @@ static sw_step alarm_run(sw_tasklet *t, void *frame) {
     alarm_ *f = frame;
     SW_BEGIN(t, nap);
     SW_SLEEP(t, nap, (sw_tick)f->until - sw_now(t));
-    tr("%c@%llu", (char)f->name, (unsigned long long)sw_now(t));
+    sw_test_tr("%c@%llu", (char)f->name, (unsigned long long)sw_now(t));
     SW_END(t);
 }
 static const sw_kind alarm_kind = {.name = "alarm", .frame_size = sizeof(alarm_), .run = alarm_run};
@@ -116,10 +105,10 @@ Test(sched, no_deadlock_while_timers_or_hold) {
     sw_chan a = sw_chan_new(s, &(sw_chan_desc){0});
     sw_sched_spawn(s, &waiter_kind, &(waiter){.ch = a}, 0);
     sw_sched_spawn(s, &alarm_kind, &(alarm_){.name = 't', .until = 300}, 0);
-    g_trace[0] = '\0';
+    sw_test_trace[0] = '\0';
     cr_assert_eq(sw_sched_run(s, 299), SW_OK); /* a timer could still wake someone */
     cr_assert_eq(sw_sched_step(s), SW_E_DEADLOCK); /* the alarm went off and left */
-    cr_assert_str_eq(g_trace, "t@300");
+    cr_assert_str_eq(sw_test_trace, "t@300");
     sw_sched_hold(s, 1);
     cr_assert_eq(sw_sched_run(s, 5), SW_OK);
     sw_sched_hold(s, -1);
@@ -155,7 +144,7 @@ static sw_step ticker_run(sw_tasklet *t, void *frame) {
     ticker *f = frame;
     SW_BEGIN(t, nap);
     for (;;) {
-        tr("T%llu", (unsigned long long)sw_now(t));
+        sw_test_tr("T%llu", (unsigned long long)sw_now(t));
         f->ticks++;
         SW_SLEEP(t, nap, 1);
     }
@@ -169,7 +158,7 @@ static void watchdog_case(int mode, const char *point) {
     if (mode == 2) sw_chan_close(s, ch);
     sw_id spin = sw_sched_spawn(s, &spinner_kind, &(spinner){.ch = ch, .mode = mode}, 0);
     sw_sched_spawn(s, &ticker_kind, NULL, 0); /* queued behind the spinner */
-    g_trace[0] = '\0';
+    sw_test_trace[0] = '\0';
     cr_assert_eq(sw_sched_step(s), SW_E_WATCHDOG);
     const char *r = sw_sched_report(s);
     char want[200];
@@ -178,9 +167,9 @@ static void watchdog_case(int mode, const char *point) {
     snprintf(want, sizeof want, "last resume point spinner:%s", point);
     cr_assert(strstr(r, want), "%s", r);
     cr_assert_not(sw_sched_alive(s, spin));
-    cr_assert_str_eq(g_trace, "T1"); /* the tick completed */
+    cr_assert_str_eq(sw_test_trace, "T1"); /* the tick completed */
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "T1 T2");
+    cr_assert_str_eq(sw_test_trace, "T1 T2");
     cr_assert_str_eq(sw_sched_report(s), "");
     sw_sched_free(s);
 }
@@ -350,12 +339,12 @@ static void parent_init(sw_tasklet *t, void *frame) {
     parent *f = frame;
     if (f->mode == 1) f->child = sw_spawn(t, &sleeper_kind, &(sleeper){.n = 1, .idx = 7}, 0);
     if (f->mode == 2) cr_assert_eq(sw_kill(t, sw_self(t)), SW_OK);
-    tr("init%d", f->mode);
+    sw_test_tr("init%d", f->mode);
 }
 static sw_step parent_run(sw_tasklet *t, void *frame) {
     parent *f = frame;
     SW_BEGIN(t, nap);
-    tr("P%d", f->mode);
+    sw_test_tr("P%d", f->mode);
     if (f->mode == 1) {
         /* runs this tick, at the back of the queue; the other starts in 2 ticks */
         sw_spawn(t, &sleeper_kind, &(sleeper){.n = 1, .idx = 8}, 0);
@@ -364,9 +353,9 @@ static sw_step parent_run(sw_tasklet *t, void *frame) {
     if (f->mode == 3) {
         cr_assert_eq(sw_kill(t, sw_self(t)), SW_OK);
         cr_assert_not(sw_sched_alive(sw_sched_of(t), sw_self(t)));
-        tr("after-kill");
+        sw_test_tr("after-kill");
         SW_SLEEP(t, nap, 1); /* a killed tasklet never suspends: it ends here */
-        tr("never");
+        sw_test_tr("never");
     }
     SW_END(t);
 }
@@ -381,16 +370,16 @@ static void count_death(sw_sched *s, sw_id id, void *ud) {
 
 Test(sched, spawn_from_init_and_from_tasklet) {
     sw_sched *s = sw_sched_new(NULL);
-    g_trace[0] = '\0';
+    sw_test_trace[0] = '\0';
     sw_id p = sw_sched_spawn(s, &parent_kind, &(parent){.mode = 1}, 0);
     parent *pf = sw_sched_frame(s, p);
     cr_assert(sw_sched_alive(s, pf->child));
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "init1 P1");
+    cr_assert_str_eq(sw_test_trace, "init1 P1");
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "init1 P1 7 8");
+    cr_assert_str_eq(sw_test_trace, "init1 P1 7 8");
     cr_assert_eq(sw_sched_run(s, 2), SW_OK);
-    cr_assert_str_eq(g_trace, "init1 P1 7 8 9");
+    cr_assert_str_eq(sw_test_trace, "init1 P1 7 8 9");
     cr_assert_eq(sw_sched_count(s), 0);
     sw_sched_free(s);
 }
@@ -399,14 +388,14 @@ Test(sched, kill_self_in_init_and_in_body) {
     sw_sched *s = sw_sched_new(NULL);
     g_dead = 0;
     sw_sched_on_death(s, count_death, NULL);
-    g_trace[0] = '\0';
+    sw_test_trace[0] = '\0';
     sw_id a = sw_sched_spawn(s, &parent_kind, &(parent){.mode = 2}, 0);
     cr_assert_not(sw_sched_alive(s, a));
     cr_assert_eq(sw_sched_count(s), 0);
     cr_assert_eq(g_dead, 1);
     sw_id b = sw_sched_spawn(s, &parent_kind, &(parent){.mode = 3}, 0);
     cr_assert_eq(sw_sched_step(s), SW_OK);
-    cr_assert_str_eq(g_trace, "init2 init3 P3 after-kill");
+    cr_assert_str_eq(sw_test_trace, "init2 init3 P3 after-kill");
     cr_assert_not(sw_sched_alive(s, b));
     cr_assert_eq(g_dead, 2);
     cr_assert_eq(sw_sched_frames(s), 0);
@@ -425,7 +414,7 @@ typedef struct { sw_id victim; } killer;
 static sw_step killer_run(sw_tasklet *t, void *frame) {
     killer *f = frame;
     SW_BEGIN(t);
-    tr("K");
+    sw_test_tr("K");
     cr_assert_eq(sw_kill(t, f->victim), SW_OK);
     cr_assert_eq(sw_kill(t, f->victim), SW_E_STALE);
     SW_END(t);
@@ -436,7 +425,7 @@ Test(sched, kill_queued_tasklet_never_runs) {
     sw_sched *s = sw_sched_new(NULL);
     g_dead = 0;
     sw_sched_on_death(s, count_death, NULL);
-    g_trace[0] = '\0';
+    sw_test_trace[0] = '\0';
     sw_id k = sw_sched_spawn(s, &killer_kind, NULL, 0);
     sw_id v = sw_sched_spawn(s, &sleeper_kind, &(sleeper){.n = 1, .idx = 1}, 0);
     ((killer *)sw_sched_frame(s, k))->victim = v;
@@ -444,7 +433,7 @@ Test(sched, kill_queued_tasklet_never_runs) {
     cr_assert_eq(sw_sched_kill(s, w), SW_OK); /* killed between ticks, while queued */
     cr_assert_eq(sw_sched_count(s), 2);
     cr_assert_eq(sw_sched_run(s, 3), SW_OK);
-    cr_assert_str_eq(g_trace, "K");
+    cr_assert_str_eq(sw_test_trace, "K");
     cr_assert_eq(g_dead, 3);
     cr_assert_eq(sw_sched_count(s), 0);
     cr_assert_eq(sw_sched_frames(s), 0);

@@ -2,23 +2,12 @@
  * chains that suspend, frames reclaimed on kill, misuse caught, sizes. */
 #include <criterion/criterion.h>
 #include "swarmlet.h"
+#include "support.h"
 #include "sched_int.h" /* struct sizes are a tripwire for the hot loops */
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-static char g_trace[4096];
-
-static void tr(const char *fmt, ...) {
-    size_t len = strlen(g_trace);
-    if (len + 2 >= sizeof g_trace) return;
-    if (len) g_trace[len++] = ' ';
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(g_trace + len, sizeof g_trace - len, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- three levels: traveller -> errand -> walk ------------------------------ */
 
@@ -29,11 +18,11 @@ typedef struct { int32_t leg; sw_msg ticket; } walk;
 static sw_step walk_run(sw_tasklet *t, void *frame) {
     walk *f = frame;
     SW_BEGIN(t, step1, step2, gate);
-    tr("walk%d@%llu", f->leg, (unsigned long long)sw_now(t));
+    sw_test_tr("walk%d@%llu", f->leg, (unsigned long long)sw_now(t));
     SW_SLEEP(t, step1, 2);
     SW_SLEEP(t, step2, 2);
     SW_RECV(t, gate, g_gate, &f->ticket);
-    tr("gate%d@%llu", f->leg, (unsigned long long)sw_now(t));
+    sw_test_tr("gate%d@%llu", f->leg, (unsigned long long)sw_now(t));
     SW_RETURN(t, ((sw_value){.i = f->leg * 100 + f->ticket.i}));
     SW_END(t);
 }
@@ -59,7 +48,7 @@ static sw_step traveller_run(sw_tasklet *t, void *frame) {
     SW_BEGIN(t, go, nothing);
     SW_CALL(t, go, &errand_func, NULL, &f->got);
     f->done_at = (int64_t)sw_now(t);
-    tr("home=%lld@%lld", (long long)f->got.i, (long long)f->done_at);
+    sw_test_tr("home=%lld@%lld", (long long)f->got.i, (long long)f->done_at);
     SW_CALL(t, nothing, &errand_func, NULL, NULL); /* result dropped */
     SW_END(t);
 }
@@ -69,7 +58,7 @@ static const sw_kind traveller_kind = {.name = "traveller", .frame_size = sizeof
                                        .fields = traveller_fields, .run = traveller_run};
 
 static sw_sched *world(void) {
-    g_trace[0] = '\0';
+    sw_test_trace[0] = '\0';
     sw_sched *s = sw_sched_new(&(sw_sched_desc){.seed = 1});
     sw_sched_hold(s, 1);
     g_gate = sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_BUFFERED, .capacity = 8});
@@ -96,7 +85,7 @@ Test(tasklet, nested_calls_suspend_and_return_values) {
     cr_assert_eq(sw_sched_run(s, 20), SW_OK);
     /* walk 1: 1..5, gate at 6 (posted between ticks 5 and 6); rest to 7;
        walk 2: 7..11, its ticket already waiting */
-    cr_assert_str_eq(g_trace, "walk1@1 gate1@6 walk2@7 gate2@11 home=316@11 walk1@11", "%s", g_trace);
+    cr_assert_str_eq(sw_test_trace, "walk1@1 gate1@6 walk2@7 gate2@11 home=316@11 walk1@11", "%s", sw_test_trace);
     traveller *f = sw_sched_frame(s, id);
     cr_assert_eq(f->got.i, 316);
     cr_assert_eq(sw_sched_frames(s), 3); /* the second errand is under way */
@@ -130,11 +119,11 @@ typedef struct { int32_t mode; } quitter;
 static sw_step quitter_run(sw_tasklet *t, void *frame) {
     quitter *f = frame;
     SW_BEGIN(t, nap);
-    tr("q%d", f->mode);
+    sw_test_tr("q%d", f->mode);
     if (f->mode == 1) {
         sw_kill(t, sw_self(t));
         SW_SLEEP(t, nap, 1);
-        tr("never");
+        sw_test_tr("never");
     }
     SW_END(t); /* returns zero */
 }
@@ -146,7 +135,7 @@ static sw_step caller_run(sw_tasklet *t, void *frame) {
     SW_BEGIN(t, call);
     f->v.i = 55;
     SW_CALL(t, call, &quitter_func, &(quitter){.mode = f->mode}, &f->v);
-    tr("back%d=%lld", f->mode, (long long)f->v.i);
+    sw_test_tr("back%d=%lld", f->mode, (long long)f->v.i);
     SW_END(t);
 }
 static const sw_kind caller_kind = {.name = "caller", .frame_size = sizeof(caller), .run = caller_run};
@@ -156,7 +145,7 @@ Test(tasklet, callee_kill_self_and_fall_off_end) {
     sw_sched_spawn(s, &caller_kind, &(caller){.mode = 1}, 0);
     sw_sched_spawn(s, &caller_kind, &(caller){.mode = 2}, 0);
     cr_assert_eq(sw_sched_run(s, 3), SW_OK);
-    cr_assert_str_eq(g_trace, "q1 q2 back2=0");
+    cr_assert_str_eq(sw_test_trace, "q1 q2 back2=0");
     cr_assert_eq(sw_sched_count(s), 0);
     cr_assert_eq(sw_sched_frames(s), 0);
     /* calling registered the function by name */
@@ -248,7 +237,7 @@ static sw_step inner_run(sw_tasklet *t, void *frame) {
     g_self = sw_self(t);
     g_root = sw_root_frame(t);
     cr_assert_eq(sw_kind_of(t)->name[0], 'o');
-    cr_assert_eq(sw_context(t), (void *)&g_trace);
+    cr_assert_eq(sw_context(t), (void *)&sw_test_trace);
     cr_assert_eq(sw_now(t), sw_sched_now(sw_sched_of(t)));
     SW_END(t);
 }
@@ -262,7 +251,7 @@ static sw_step outer_run(sw_tasklet *t, void *frame) {
 static const sw_kind outer_kind = {.name = "outer", .frame_size = sizeof(inner_f), .run = outer_run};
 
 Test(tasklet, view_from_inside_a_callee) {
-    sw_sched *s = sw_sched_new(&(sw_sched_desc){.context = &g_trace});
+    sw_sched *s = sw_sched_new(&(sw_sched_desc){.context = &sw_test_trace});
     sw_id id = sw_sched_spawn(s, &outer_kind, &(inner_f){.x = 3}, 0);
     void *root = sw_sched_frame(s, id);
     cr_assert_eq(sw_sched_step(s), SW_OK);

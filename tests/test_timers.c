@@ -4,24 +4,13 @@
 #include <criterion/criterion.h>
 #include "pickle.h"
 #include "swarmlet.h"
+#include "support.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static char g_trace[8192];
-
-static void tr(const char *fmt, ...) {
-    size_t len = strlen(g_trace);
-    if (len + 2 >= sizeof g_trace) return;
-    if (len) g_trace[len++] = ' ';
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(g_trace + len, sizeof g_trace - len, fmt, ap);
-    va_end(ap);
-}
 
 /* ---- timers --------------------------------------------------------------------- */
 
@@ -54,7 +43,7 @@ static sw_step sleeper_run(sw_tasklet *t, void *frame) {
     SW_SLEEP(t, nap, (sw_tick)f->n);
     f->woke = (int64_t)sw_now(t);
     g_slept[f->idx] = f->woke - f->start;
-    tr("%d", f->idx);
+    sw_test_tr("%d", f->idx);
     SW_END(t);
 }
 static const sw_kind sleeper_kind = {.name = "sleeper", .frame_size = sizeof(sleeper), .run = sleeper_run};
@@ -86,13 +75,13 @@ Test(timers, spawn_delay_runs_at_tick_plus_delay) {
     for (int i = 0; i < 5; i++)
         sw_sched_spawn(s, &sleeper_kind, &(sleeper){.n = 1, .idx = i}, delays[i]);
     for (sw_tick tick = 1; tick <= 602; tick++) {
-        g_trace[0] = '\0';
+        sw_test_trace[0] = '\0';
         cr_assert_eq(sw_sched_step(s), SW_OK);
         for (int i = 0; i < 5; i++) {
             char want[16];
             snprintf(want, sizeof want, "%d", i);
             /* each starts at `delay` and wakes one tick later */
-            if (tick == delays[i] + 1) cr_assert(strstr(g_trace, want), "tick %llu", (unsigned long long)tick);
+            if (tick == delays[i] + 1) cr_assert(strstr(sw_test_trace, want), "tick %llu", (unsigned long long)tick);
         }
     }
     cr_assert_eq(sw_sched_count(s), 0);
@@ -105,7 +94,7 @@ static sw_step alarm_run(sw_tasklet *t, void *frame) {
     alarm_ *f = frame;
     SW_BEGIN(t, nap);
     SW_SLEEP(t, nap, (sw_tick)f->until - sw_now(t));
-    tr("%c@%llu", (char)f->name, (unsigned long long)sw_now(t));
+    sw_test_tr("%c@%llu", (char)f->name, (unsigned long long)sw_now(t));
     SW_END(t);
 }
 static const sw_kind alarm_kind = {.name = "alarm", .frame_size = sizeof(alarm_), .run = alarm_run};
@@ -117,9 +106,9 @@ Test(timers, timers_due_together_fire_in_arming_order) {
     struct { char name; sw_tick start; } arm[] = {{'A', 1}, {'D', 44}, {'E', 45}, {'C', 50}, {'B', 100}};
     for (int i = 4; i >= 0; i--) /* spawned in reverse: arming order is what counts */
         sw_sched_spawn(s, &alarm_kind, &(alarm_){.name = arm[i].name, .until = 300}, arm[i].start);
-    g_trace[0] = '\0';
+    sw_test_trace[0] = '\0';
     cr_assert_eq(sw_sched_run(s, 300), SW_OK);
-    cr_assert_str_eq(g_trace, "A@300 D@300 E@300 C@300 B@300");
+    cr_assert_str_eq(sw_test_trace, "A@300 D@300 E@300 C@300 B@300");
     sw_sched_free(s);
 }
 
@@ -135,9 +124,9 @@ Test(timers, kill_sleeping_cancels_timer) {
     cr_assert_eq(info.wake, 10);
     cr_assert_eq(sw_sched_kill(s, a), SW_OK);
     cr_assert_eq(sw_sched_kill(s, b), SW_OK); /* from the overflow list */
-    g_trace[0] = '\0';
+    sw_test_trace[0] = '\0';
     cr_assert_eq(sw_sched_run(s, 500), SW_OK);
-    cr_assert_str_eq(g_trace, "c@10");
+    cr_assert_str_eq(sw_test_trace, "c@10");
     sw_sched_spawn(s, &waiter_kind, &(waiter){.ch = sw_chan_new(s, &(sw_chan_desc){0})}, 0);
     cr_assert_eq(sw_sched_step(s), SW_E_DEADLOCK);
     sw_sched_free(s);
@@ -156,9 +145,9 @@ Test(timers, kill_in_tick_start_hook_of_due_timer) {
     g_victim = sw_sched_spawn(s, &alarm_kind, &(alarm_){.name = 'y', .until = 5}, 0);
     sw_sched_spawn(s, &alarm_kind, &(alarm_){.name = 'z', .until = 5}, 0);
     sw_sched_on_tick_start(s, kill_hook, NULL);
-    g_trace[0] = '\0';
+    sw_test_trace[0] = '\0';
     cr_assert_eq(sw_sched_run(s, 6), SW_OK);
-    cr_assert_str_eq(g_trace, "x@5 z@5");
+    cr_assert_str_eq(sw_test_trace, "x@5 z@5");
     cr_assert_eq(sw_sched_count(s), 0);
     /* no timer is left counted: a blocked tasklet is now a deadlock */
     sw_sched_spawn(s, &waiter_kind, &(waiter){.ch = sw_chan_new(s, &(sw_chan_desc){0})}, 0);
