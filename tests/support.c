@@ -1,6 +1,7 @@
 /* support.c - helpers shared by the tests: shelling out to the real binary,
  * scratch directories, whole-file reads. */
 #include "support.h"
+#include "sched_fixtures.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -82,3 +83,32 @@ void sw_test_tr(const char *fmt, ...) {
     vsnprintf(sw_test_trace + len, sizeof sw_test_trace - len, fmt, ap);
     va_end(ap);
 }
+
+/* ---- the scheduler tests' kinds (sched_fixtures.h) ---- */
+
+sw_step waiter_run(sw_tasklet *t, void *frame) {
+    waiter *f = frame;
+    SW_BEGIN(t, pond, shout);
+    if (f->mode == 0) {
+        SW_RECV(t, pond, f->ch, &f->m);
+    } else {
+        for (;;) SW_SEND(t, shout, f->ch, &f->m);
+    }
+    SW_END(t);
+}
+const sw_kind waiter_kind = {.name = "waiter", .frame_size = sizeof(waiter), .run = waiter_run};
+const sw_kind heron_kind = {.name = "heron", .frame_size = sizeof(waiter), .run = waiter_run};
+
+int64_t g_slept[64];
+
+static sw_step sleeper_run(sw_tasklet *t, void *frame) {
+    sleeper *f = frame;
+    SW_BEGIN(t, nap);
+    f->start = (int64_t)sw_now(t);
+    SW_SLEEP(t, nap, (sw_tick)f->n);
+    f->woke = (int64_t)sw_now(t);
+    g_slept[f->idx] = f->woke - f->start;
+    sw_test_tr("%d", f->idx);
+    SW_END(t);
+}
+const sw_kind sleeper_kind = {.name = "sleeper", .frame_size = sizeof(sleeper), .run = sleeper_run};

@@ -7,6 +7,7 @@
 #include "pickle.h"
 #include "swarmlet.h"
 #include "support.h"
+#include "sched_fixtures.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -14,19 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Blocks on its channel: receiving (mode 0) or sending forever. */
-typedef struct { sw_chan ch; sw_msg m; int32_t mode; } waiter;
-static sw_step waiter_run(sw_tasklet *t, void *frame) {
-    waiter *f = frame;
-    SW_BEGIN(t, pond, shout);
-    if (f->mode == 0) {
-        SW_RECV(t, pond, f->ch, &f->m);
-    } else {
-        for (;;) SW_SEND(t, shout, f->ch, &f->m);
-    }
-    SW_END(t);
-}
-static const sw_kind heron_kind = {.name = "heron", .frame_size = sizeof(waiter), .run = waiter_run};
 
 /* ---- activation order ------------------------------------------------------------- */
 

@@ -7,6 +7,7 @@
 #include "pickle.h"
 #include "swarmlet.h"
 #include "support.h"
+#include "sched_fixtures.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -16,40 +17,7 @@
 
 /* ---- fixtures (shared with test_timers.c, which has its own copies) ------------- */
 
-/* Blocks on its channel: receiving (mode 0) or sending forever. */
-typedef struct { sw_chan ch; sw_msg m; int32_t mode; } waiter;
-static sw_step waiter_run(sw_tasklet *t, void *frame) {
-    waiter *f = frame;
-    SW_BEGIN(t, pond, shout);
-    if (f->mode == 0) {
-        SW_RECV(t, pond, f->ch, &f->m);
-    } else {
-        for (;;) SW_SEND(t, shout, f->ch, &f->m);
-    }
-    SW_END(t);
-}
-static const sw_kind waiter_kind = {.name = "waiter", .frame_size = sizeof(waiter), .run = waiter_run};
-static const sw_kind heron_kind = {.name = "heron", .frame_size = sizeof(waiter), .run = waiter_run};
 
-/* Sleeps `n` ticks once and records when it woke. */
-typedef struct {
-    int64_t n, start, woke;
-    int32_t idx;
-} sleeper;
-
-static int64_t g_slept[64];
-
-static sw_step sleeper_run(sw_tasklet *t, void *frame) {
-    sleeper *f = frame;
-    SW_BEGIN(t, nap);
-    f->start = (int64_t)sw_now(t);
-    SW_SLEEP(t, nap, (sw_tick)f->n);
-    f->woke = (int64_t)sw_now(t);
-    g_slept[f->idx] = f->woke - f->start;
-    sw_test_tr("%d", f->idx);
-    SW_END(t);
-}
-static const sw_kind sleeper_kind = {.name = "sleeper", .frame_size = sizeof(sleeper), .run = sleeper_run};
 
 /* Sleeps until tick `until` (starting whenever it was spawned to start). */
 typedef struct { int32_t name; int64_t until; } alarm_;
