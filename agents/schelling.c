@@ -431,6 +431,20 @@ static inline __attribute__((always_inline)) void recount_rows(
     }
 }
 
+/* recount_rows with the comparison's widths (3 and 5) as constants, so each
+ * gets its own unrolled loop; called with `leaving` constant too. */
+static inline __attribute__((always_inline)) void recount_spans(
+    sw_world *w, const double *restrict grp, double *restrict all, double *restrict same,
+    const double *restrict need, int32_t W, int32_t x0, int32_t y0, int32_t y1, int32_t span,
+    double gg, bool leaving) {
+    if (span == 3)
+        recount_rows(w, grp, all, same, need, W, x0, y0, y1, 3, gg, leaving);
+    else if (span == 5)
+        recount_rows(w, grp, all, same, need, W, x0, y0, y1, 5, gg, leaving);
+    else
+        recount_rows(w, grp, all, same, need, W, x0, y0, y1, span, gg, leaving);
+}
+
 /* recount's common case in one pass over the clipped square: both counts
  * move together, and a departure wakes as it goes (each cell is seen once,
  * so its count is final when it is looked at). */
@@ -443,21 +457,10 @@ static void recount_square(sw_world *w, const double *grp, double *all, double *
     int32_t y0 = y - r < 0 ? 0 : y - r, y1 = y + r >= H ? H - 1 : y + r;
     int32_t span = x1 - x0 + 1;
     double gg = g;
-    if (leaving) {
-        if (span == 3)
-            recount_rows(w, grp, all, same, need, W, x0, y0, y1, 3, gg, true);
-        else if (span == 5)
-            recount_rows(w, grp, all, same, need, W, x0, y0, y1, 5, gg, true);
-        else
-            recount_rows(w, grp, all, same, need, W, x0, y0, y1, span, gg, true);
-    } else {
-        if (span == 3)
-            recount_rows(w, grp, all, same, need, W, x0, y0, y1, 3, gg, false);
-        else if (span == 5)
-            recount_rows(w, grp, all, same, need, W, x0, y0, y1, 5, gg, false);
-        else
-            recount_rows(w, grp, all, same, need, W, x0, y0, y1, span, gg, false);
-    }
+    if (leaving)
+        recount_spans(w, grp, all, same, need, W, x0, y0, y1, span, gg, true);
+    else
+        recount_spans(w, grp, all, same, need, W, x0, y0, y1, span, gg, false);
 }
 
 /* Count a resident arriving on (delta +1) or leaving (-1) its cell in the
