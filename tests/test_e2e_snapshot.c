@@ -195,27 +195,36 @@ Test(e2e_snapshot, every_scenario_is_covered) {
     closedir(d);
 }
 
-Test(e2e_snapshot, sigint_snapshots_and_resumes_exactly) {
-    char base[1024], scen[1024], cmd[8192];
-    snprintf(base, sizeof base, "%s", sw_test_dir("sigint"));
-    snprintf(scen, sizeof scen, "%s/scenarios/wolf_sheep.json", SW_SOURCE_DIR);
-    /* a run far too long to finish: interrupted after a moment */
+/* Run `scenario` for far too long to finish, send it `sig` after `secs`
+ * seconds, and return its exit status with its output in *out (malloc'd). */
+static int interrupt_run(const char *base, const char *scen, const char *sig, const char *secs,
+                         char **out) {
+    char cmd[8192], path[1200];
     snprintf(cmd, sizeof cmd, "%s run %s --ticks 100000000 --out %s/run -q > %s/out.txt 2>&1 & pid=$!; "
-                              "sleep 0.7; kill -INT $pid; wait $pid; echo $? > %s/rc.txt",
-             SW_BINARY, scen, base, base, base);
+                              "sleep %s; kill -%s $pid; wait $pid; echo $? > %s/rc.txt",
+             SW_BINARY, scen, base, base, secs, sig, base);
     cr_assert_eq(system(cmd), 0);
-    char path[1200];
     snprintf(path, sizeof path, "%s/rc.txt", base);
     char *rc = sw_test_slurp(path, NULL);
     snprintf(path, sizeof path, "%s/out.txt", base);
-    char *out = sw_test_slurp(path, NULL);
-    cr_assert(rc && out);
-    cr_assert_eq(atoi(rc), 0, "exit status %s after SIGINT: %s", rc, out);
+    *out = sw_test_slurp(path, NULL);
+    cr_assert(rc && *out);
+    int status = atoi(rc);
+    free(rc);
+    return status;
+}
+
+Test(e2e_snapshot, sigint_snapshots_and_resumes_exactly) {
+    char base[1024], scen[1024], path[1200];
+    snprintf(base, sizeof base, "%s", sw_test_dir("sigint"));
+    snprintf(scen, sizeof scen, "%s/scenarios/wolf_sheep.json", SW_SOURCE_DIR);
+    char *out = NULL;
+    int rc = interrupt_run(base, scen, "INT", "0.7", &out);
+    cr_assert_eq(rc, 0, "exit status %d after SIGINT: %s", rc, out);
     cr_assert(strstr(out, "resume with: swarmlet resume"), "%s", out);
     const char *at = strstr(out, "interrupted at tick ");
     cr_assert(at, "%s", out);
     unsigned long long tick = strtoull(at + strlen("interrupted at tick "), NULL, 10);
-    free(rc);
     free(out);
     unsigned long long end = tick + 30;
     char *o = NULL;
@@ -237,22 +246,13 @@ Test(e2e_snapshot, sigint_snapshots_and_resumes_exactly) {
 }
 
 Test(e2e_snapshot, sigterm_snapshots_too) {
-    char base[1024], scen[1024], cmd[8192];
+    char base[1024], scen[1024];
     snprintf(base, sizeof base, "%s", sw_test_dir("sigterm"));
     snprintf(scen, sizeof scen, "%s/scenarios/sir.json", SW_SOURCE_DIR);
-    snprintf(cmd, sizeof cmd, "%s run %s --ticks 100000000 --out %s/run -q > %s/out.txt 2>&1 & pid=$!; "
-                              "sleep 0.5; kill -TERM $pid; wait $pid; echo $? > %s/rc.txt",
-             SW_BINARY, scen, base, base, base);
-    cr_assert_eq(system(cmd), 0);
-    char path[1200];
-    snprintf(path, sizeof path, "%s/rc.txt", base);
-    char *rc = sw_test_slurp(path, NULL);
-    snprintf(path, sizeof path, "%s/out.txt", base);
-    char *out = sw_test_slurp(path, NULL);
-    cr_assert(rc && out);
-    cr_assert_eq(atoi(rc), 0, "exit status %s after SIGTERM: %s", rc, out);
+    char *out = NULL;
+    int rc = interrupt_run(base, scen, "TERM", "0.5", &out);
+    cr_assert_eq(rc, 0, "exit status %d after SIGTERM: %s", rc, out);
     cr_assert(strstr(out, "terminated at tick"), "%s", out);
-    free(rc);
     free(out);
     char *o = NULL;
     int st = sw_test_sh(&o, "%s snapshots %s/run/sir.db", SW_BINARY, base);
