@@ -79,13 +79,14 @@ int sw__world_reserve(sw_world *w, uint32_t slots) {
 static void on_spawn(sw_sched *s, sw_id id, void *ud) {
     sw_world *w = ud;
     uint32_t slot = sw_handle_slot(id);
-    (void)s;
     int pending = w->pending;
     w->pending = 0;
     if (sw__reserve_slot(w, slot) != SW_OK) return;
+    /* no direction given yet, before the bucket entry copies it: the slot's
+       last agent may have left one */
+    w->heading[slot] = 0;
     if (pending == 1) sw__cell_move(w, slot, w->px, w->py, s->tasks[slot].kind);
     else if (pending == 2) (void)sw__space_link(w, slot, w->pfx, w->pfy); /* no memory: unplaced */
-    w->heading[slot] = 0;
 }
 
 static void on_death(sw_sched *s, sw_id id, void *ud) {

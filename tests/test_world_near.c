@@ -399,3 +399,20 @@ Test(world_near, space_direction_pairs_are_the_directions_given) {
     cr_assert(m.vx == 0 && m.vy == 0, "the movers' frames are zero");
     sw_world_free(w);
 }
+
+/* A slot reused after a death starts with no direction, though its last
+ * agent gave one (the new agent's bucket entry must not copy it). */
+Test(world_near, space_direction_pair_of_a_reused_slot_starts_empty) {
+    sw_world *w = sw_world_new(&(sw_world_desc){.width = 20, .height = 20, .space_cell = 2});
+    sw_id a = sw_world_spawn_at_point(w, &mover, NULL, 5, 5, 0);
+    cr_assert(a);
+    sw_world_space_set_direction(w, a, 1.0, 0.0);
+    cr_assert_eq(sw_sched_kill(sw_world_sched(w), a), SW_OK);
+    cr_assert_eq(sw_world_step(w), SW_OK);
+    sw_id b = sw_world_spawn_at_point(w, &mover, NULL, 5, 5, 0);
+    cr_assert_eq(sw_handle_slot(b), sw_handle_slot(a), "the test needs the slot reused");
+    sw_space_sums m;
+    cr_assert_eq(sw_world_space_near_sums(w, 5, 5, 3, 0, NULL, SW_ID_NONE, SW_SPACE_DIR_PAIR, &m), 1);
+    cr_assert(m.vx == 0 && m.vy == 0, "the dead agent's direction: (%g, %g)", m.vx, m.vy);
+    sw_world_free(w);
+}
