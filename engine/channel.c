@@ -206,9 +206,9 @@ _Static_assert(offsetof(sw_tasklet, keyed) == offsetof(sw_tasklet, slot) + 4 &&
                    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
                "a view's slot and keyed flag are eight adjacent bytes, slot first");
 
-static sw_msg *frame_ref(struct sw__task *k) {
-    return (sw_msg *)((char *)(k->top + 1) + k->top->ref);
-}
+/* The message slot a waiting tasklet's frame `f` names (its `ref`). */
+static inline sw_msg *frame_ref_at(sw__frame *f) { return (sw_msg *)((char *)(f + 1) + f->ref); }
+static inline sw_msg *frame_ref(struct sw__task *k) { return frame_ref_at(k->top); }
 
 /* Where inside the running frame `p` lies, or SW__NO_REF when outside. */
 static uint32_t ref_of(sw_sched *s, struct sw__task *k, const void *p) {
@@ -364,7 +364,7 @@ static inline __attribute__((always_inline)) void wake_all(sw_sched *s, sw__chan
         struct sw__task *w = &s->tasks[slot];
         sw__frame *f = w->top;
         slot = w->next;
-        msg_copy((sw_msg *)((char *)(f + 1) + f->ref), msg);
+        msg_copy(frame_ref_at(f), msg);
         f->ref = SW__NO_REF;
         w->status = SW_OK;
         w->state = SW_TASK_RUNNABLE;
@@ -394,7 +394,7 @@ static __attribute__((noinline)) sw_step send_any(sw_sched *s, sw_tasklet *t, st
         return SW_STEP_CONTINUE;
     }
     if (c->balance < 0) { /* a receiver waits: hand over directly */
-        uint32_t r = dequeue(s, c, c->kind != SW_CHAN_EVENT);
+        uint32_t r = dequeue(s, c, true); /* not an event channel: returned above */
         c->balance++;
         msg_copy(frame_ref(&s->tasks[r]), msg);
         return wake(s, t, c, r, true);
@@ -409,7 +409,7 @@ static __attribute__((noinline)) sw_step send_any(sw_sched *s, sw_tasklet *t, st
         s->error = SW_E_INVALID;
         return SW_STEP_FAIL;
     }
-    return block(s, t, k, c, ch, true, ref, c->kind != SW_CHAN_EVENT);
+    return block(s, t, k, c, ch, true, ref, true);
 }
 
 /* SW_SEND's common case, a receiver waiting on a rendezvous channel that
@@ -426,7 +426,7 @@ static inline __attribute__((always_inline)) sw_step hand_to_receiver(sw_sched *
     c->balance++;
     struct sw__task *w = &s->tasks[r];
     sw__frame *f = w->top;
-    msg_copy((sw_msg *)((char *)(f + 1) + f->ref), msg);
+    msg_copy(frame_ref_at(f), msg);
     f->ref = SW__NO_REF;
     w->status = SW_OK;
     return run_woken_now(s, t, w, r, f, true, true);
@@ -482,7 +482,7 @@ static __attribute__((noinline)) sw_step recv_any(sw_sched *s, sw_tasklet *t, st
         return SW_STEP_CONTINUE;
     }
     if (c->balance > 0) { /* a sender waits (rendezvous) */
-        uint32_t w = dequeue(s, c, c->kind != SW_CHAN_EVENT);
+        uint32_t w = dequeue(s, c, true); /* senders never wait on an event channel */
         c->balance--;
         *dst = *frame_ref(&s->tasks[w]);
         return wake(s, t, c, w, false);
@@ -559,7 +559,7 @@ int sw_chan_post(sw_sched *s, sw_chan ch, const sw_msg *msg) {
         return SW_OK;
     }
     if (c->balance < 0) {
-        uint32_t r = dequeue(s, c, c->kind != SW_CHAN_EVENT);
+        uint32_t r = dequeue(s, c, true); /* not an event channel: returned above */
         c->balance++;
         msg_copy(frame_ref(&s->tasks[r]), msg);
         wake(s, NULL, c, r, true);
