@@ -109,7 +109,9 @@ sw_step sw__sleep(sw_tasklet *t, sw_tick n) {
     struct sw__task *k = t->task;
     if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
     if (n - 1 < SW__WHEEL - 1) {
-        /* the common case: within the wheel's turn, and the bucket has room */
+        /* the common case: within the wheel's turn, and the bucket has room
+           (sw__timer_arm_fast, written out: calling it here measured no
+           faster on dense ticks, and 2-5 % slower in some runs) */
         sw_tick wake = s->now + n;
         sw__vec32 *b = &s->wheel[wake & SW__WHEEL_MASK];
         if (__builtin_expect(b->n < b->cap, 1)) {

@@ -36,14 +36,11 @@ static bool vec_reserve(sw_sched *s, sw__vec32 *v, uint32_t need) {
 bool sw__timer_arm(sw_sched *s, uint32_t slot, sw_tick wake) {
     struct sw__task *k = &s->tasks[slot];
     if (wake - s->now < SW__WHEEL) {
+        /* (the bucket-has-room case is sw__timer_arm_fast, tried first by
+           every caller) */
         sw__vec32 *b = &s->wheel[wake & SW__WHEEL_MASK];
-        if (__builtin_expect(b->n < b->cap, 1)) { /* as in sw__sleep */
-            k->pos = b->n;
-            b->items[b->n++] = slot;
-        } else {
-            if (!sw__vec_push(s, b, slot)) return false;
-            k->pos = b->n - 1;
-        }
+        if (!sw__vec_push(s, b, slot)) return false;
+        k->pos = b->n - 1;
     } else {
         if (s->novf == s->ovfcap) {
             uint32_t cap = s->ovfcap ? s->ovfcap * 2 : 64;
