@@ -357,10 +357,11 @@ void *sw_sched_frame(const sw_sched *s, sw_id id) {
 }
 
 void *sw_sched_frame_fresh(sw_sched *s, sw_id id) {
-    void *frame = sw_sched_frame(s, id);
-    const sw_kind *kind = frame ? sw_sched_kind_of(s, id) : NULL;
-    if (kind && kind->refresh) kind->refresh(s, id, frame);
-    return frame;
+    struct sw__task *k = sw__task_get(s, id);
+    sw__frame *f = k ? sw__root_frame(k) : NULL;
+    if (!f) return NULL;
+    sw__refresh(s, k, sw_handle_slot(id), f + 1);
+    return f + 1;
 }
 
 const sw_kind *sw_sched_kind_of(const sw_sched *s, sw_id id) {

@@ -307,6 +307,13 @@ static inline bool sw__timer_arm_fast(sw_sched *s, struct sw__task *k, uint32_t 
     return true;
 }
 
+/* Bring the derived fields of a live agent's root frame up to date (its
+ * kind's refresh hook, if any): before anyone reads it from outside. */
+static inline void sw__refresh(sw_sched *s, const struct sw__task *k, uint32_t slot, void *frame) {
+    const sw_kind *kind = s->kinds[k->kind].kind;
+    if (kind->refresh) kind->refresh(s, sw_handle_make(slot, k->gen), frame);
+}
+
 /* Where the run loops stop prefetching: SW__PREFETCH_TASK places before the
  * batch's end. (Not prefetching at all for tables that fit in the cache saves
  * instructions but measured slower on wolf-sheep small: the frames, in their

@@ -112,13 +112,11 @@ int sw__sim_stats_record(sw_sim *sim) {
                 if (skind[j] != (int)k->kind) continue;
                 const sw__stat_spec *st = &sc->stats[j];
                 if (!frame) {
-                    sw__frame *f = k->top;
-                    while (f && f->parent) f = f->parent;
+                    sw__frame *f = sw__root_frame(k);
                     if (!f) break;
                     frame = (const char *)(f + 1);
                     /* fields as of now, for agents that slept through changes */
-                    const sw_kind *kind = s->kinds[k->kind].kind;
-                    if (kind->refresh) kind->refresh(sim->s, sw_handle_make(slot, k->gen), f + 1);
+                    sw__refresh(sim->s, k, slot, f + 1);
                 }
                 double v = read_field(st->field, frame);
                 if (st->op == SW__OP_COUNT) {

@@ -12,6 +12,11 @@
  * here, and needs no call). The product can round to the other side of a
  * bucket edge than the quotient sw__world_bucket_of places points by, so
  * callers widen the interval they look up by space_slack (below). */
+/* The pair of doubles at byte offset `pair` of a live agent's root frame. */
+static inline const double *frame_pair(const struct sw__task *k, size_t pair) {
+    return (const double *)(const void *)((const char *)(sw__root_frame(k) + 1) + pair);
+}
+
 static inline uint32_t bucket_at(double v, double inv, uint32_t nb) {
     double q = v * inv;
     return q >= nb ? nb - 1 : (uint32_t)q;
@@ -100,9 +105,7 @@ static void sums_flush(const sw_world *w, space_query *q) {
     double vx = q->sums->vx, vy = q->sums->vy;
     for (uint32_t i = 0; i < q->nfound; i++) {
         if (q->found[i] == q->skip) continue; /* found at the point, not wanted */
-        const sw__frame *f = tasks[q->found[i]].top;
-        while (f->parent) f = f->parent;
-        const double *v = (const double *)(const void *)((const char *)(f + 1) + q->pair);
+        const double *v = frame_pair(&tasks[q->found[i]], q->pair);
         vx += v[0];
         vy += v[1];
     }
@@ -216,9 +219,7 @@ fold_hit(space_query *q, uint32_t slot, double dx, double dy, double d2,
         m->vx += p->dx;
         m->vy += p->dy;
     } else if (q->pair != SW_SPACE_NO_PAIR) {
-        const sw__frame *f = k->top;
-        while (f->parent) f = f->parent;
-        const double *v = (const double *)(const void *)((const char *)(f + 1) + q->pair);
+        const double *v = frame_pair(k, q->pair);
         m->vx += v[0];
         m->vy += v[1];
     }
@@ -258,9 +259,7 @@ scan_run(const sw_world *w, space_query *q, const sw__sbucket *b, const sw__sbuc
                 continue;
             }
             if (n < q->cap) {
-                const sw__frame *f = k->top;
-                while (f->parent) f = f->parent;
-                q->hits[n] = (sw_space_hit){sw_handle_make(slot, k->gen), dx, dy, (void *)(f + 1)};
+                q->hits[n] = (sw_space_hit){sw_handle_make(slot, k->gen), dx, dy, sw__root_frame(k) + 1};
             }
             n++;
         }
