@@ -20,4 +20,9 @@ typedef struct {
 extern int64_t g_slept[64];
 extern const sw_kind sleeper_kind;
 
+/* Sleeps until tick `until` (from whenever it was spawned to start), then
+ * traces "<name>@<tick>". */
+typedef struct { int32_t name; int64_t until; } alarm_;
+extern const sw_kind alarm_kind;
+
 #endif

@@ -4,6 +4,7 @@
 #include "sched_fixtures.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,10 +74,15 @@ int sw_test_write(const char *path, const char *text) {
 }
 
 char sw_test_trace[8192];
+bool sw_test_trace_cut;
 
 void sw_test_tr(const char *fmt, ...) {
     size_t len = strlen(sw_test_trace);
-    if (len + 2 >= sizeof sw_test_trace) return;
+    if (len == 0) sw_test_trace_cut = false;
+    if (len + 2 >= sizeof sw_test_trace) {
+        sw_test_trace_cut = true;
+        return;
+    }
     if (len) sw_test_trace[len++] = ' ';
     va_list ap;
     va_start(ap, fmt);
@@ -112,3 +118,12 @@ static sw_step sleeper_run(sw_tasklet *t, void *frame) {
     SW_END(t);
 }
 const sw_kind sleeper_kind = {.name = "sleeper", .frame_size = sizeof(sleeper), .run = sleeper_run};
+
+static sw_step alarm_run(sw_tasklet *t, void *frame) {
+    alarm_ *f = frame;
+    SW_BEGIN(t, nap);
+    SW_SLEEP(t, nap, (sw_tick)f->until - sw_now(t));
+    sw_test_tr("%c@%llu", (char)f->name, (unsigned long long)sw_now(t));
+    SW_END(t);
+}
+const sw_kind alarm_kind = {.name = "alarm", .frame_size = sizeof(alarm_), .run = alarm_run};

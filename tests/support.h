@@ -2,6 +2,7 @@
 #ifndef SW_TEST_SUPPORT_H
 #define SW_TEST_SUPPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Run a shell command; return its exit status (or -1), capturing stdout and
@@ -17,8 +18,11 @@ int sw_test_write(const char *path, const char *text);
 
 /* A trace of events, for tests of run order: sw_test_tr("a%d", 1) appends
  * "a1", space-separated; clear it with sw_test_trace[0] = '\0'. Text past
- * its size is dropped. */
+ * its size is dropped (see sw_test_trace_cut). */
 extern char sw_test_trace[8192];
+/* Set when the trace dropped text since it was last empty: a test that
+ * checks something is absent from the trace must check this too. */
+extern bool sw_test_trace_cut;
 void sw_test_tr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -5,7 +5,6 @@
 #include "swarmlet.h"
 #include "support.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 

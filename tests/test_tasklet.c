@@ -5,7 +5,6 @@
 #include "support.h"
 #include "sched_int.h" /* struct sizes are a tripwire for the hot loops */
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 

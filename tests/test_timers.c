@@ -8,7 +8,6 @@
 #include "sched_fixtures.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,16 +56,6 @@ Test(timers, spawn_delay_runs_at_tick_plus_delay) {
     sw_sched_free(s);
 }
 
-/* Sleeps until tick `until` (starting whenever it was spawned to start). */
-typedef struct { int32_t name; int64_t until; } alarm_;
-static sw_step alarm_run(sw_tasklet *t, void *frame) {
-    alarm_ *f = frame;
-    SW_BEGIN(t, nap);
-    SW_SLEEP(t, nap, (sw_tick)f->until - sw_now(t));
-    sw_test_tr("%c@%llu", (char)f->name, (unsigned long long)sw_now(t));
-    SW_END(t);
-}
-static const sw_kind alarm_kind = {.name = "alarm", .frame_size = sizeof(alarm_), .run = alarm_run};
 
 Test(timers, timers_due_together_fire_in_arming_order) {
     /* all wake at tick 300; A and D go through the overflow list (armed 256
