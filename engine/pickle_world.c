@@ -238,16 +238,20 @@ static int load_world(sw_sched *s, void *ud, const uint8_t *data, size_t len, ch
                 sw__rd_fail(&r, "slot %u is on two cells", slot);
                 break;
             }
-            /* (a slot that is no live agent is refused below) */
-            sw__cell_link(w, slot, (uint32_t)c, slot < s->ntasks ? s->tasks[slot].kind : 0);
+            /* (a slot that is no live agent is refused below, and its
+               node's kind is set there) */
+            sw__cell_link(w, slot, (uint32_t)c, 0);
         }
     }
-    /* that each is a live agent, checked in slot order: the cells list
-       them in no particular order, and a random walk through the tasklet
-       table would miss the cache at every agent */
+    /* that each is a live agent, and its kind on its node, in slot order:
+       the cells list them in no particular order, and a random walk
+       through the tasklet table would miss the cache at every agent */
     for (uint32_t slot = 0; !r.bad && slot < s->ntasks; slot++) {
-        if (w->g[slot].cell != SW__NIL && !sw_sched_id_at(s, slot))
+        if (w->g[slot].cell == SW__NIL) continue;
+        if (!sw_sched_id_at(s, slot))
             sw__rd_fail(&r, "slot %u is on a cell but is not a live agent", slot);
+        else
+            w->g[slot].kind = s->tasks[slot].kind;
     }
     uint32_t nbk = w->bw * w->bh;
     n = sw__rd_uvmax(&r, nbk, "space bucket count");
