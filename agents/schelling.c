@@ -377,25 +377,6 @@ static bool other_radii(const sw_world *w, resident *f) {
     return f->mixed;
 }
 
-/* After a resident of group g left (x, y): wake each resident of radius r
- * around it that is now below its minimum (those still above it, and the
- * other group, cannot have changed their minds). Posting finds nobody when
- * the resident is awake already (unhappy, or woken earlier this tick). */
-static void wake_around(sw_world *w, const double *grp, const double *same, const double *need,
-                        int32_t x, int32_t y, int32_t r, int32_t g) {
-    sw_sched *s = sw_world_sched(w);
-    for (int32_t dy = -r; dy <= r; dy++) {
-        for (int32_t dx = -r; dx <= r; dx++) {
-            int32_t cx = x + dx, cy = y + dy;
-            if (!sw_world_wrap(w, &cx, &cy)) continue;
-            uint32_t c = sw_world_cell_index(w, cx, cy);
-            if (grp[c] != g || same[c] - 1 >= need[c]) continue;
-            sw_chan ch = sw_world_cell_chan_peek(w, cx, cy);
-            if (ch) sw_chan_post(s, ch, &(sw_msg){.tag = WAKE_TAG, .i = (int32_t)c});
-        }
-    }
-}
-
 /* Post "an alike neighbour left" on cell (x, y)'s channel: it wakes the
  * resident asleep there, if any. */
 static __attribute__((noinline)) void wake(sw_world *w, int32_t x, int32_t y) {
@@ -403,6 +384,22 @@ static __attribute__((noinline)) void wake(sw_world *w, int32_t x, int32_t y) {
     if (ch)
         sw_chan_post(sw_world_sched(w), ch,
                      &(sw_msg){.tag = WAKE_TAG, .i = (int32_t)sw_world_cell_index(w, x, y)});
+}
+
+/* After a resident of group g left (x, y): wake each resident of radius r
+ * around it that is now below its minimum (those still above it, and the
+ * other group, cannot have changed their minds). Posting finds nobody when
+ * the resident is awake already (unhappy, or woken earlier this tick). */
+static void wake_around(sw_world *w, const double *grp, const double *same, const double *need,
+                        int32_t x, int32_t y, int32_t r, int32_t g) {
+    for (int32_t dy = -r; dy <= r; dy++) {
+        for (int32_t dx = -r; dx <= r; dx++) {
+            int32_t cx = x + dx, cy = y + dy;
+            if (!sw_world_wrap(w, &cx, &cy)) continue;
+            uint32_t c = sw_world_cell_index(w, cx, cy);
+            if (grp[c] == g && same[c] - 1 < need[c]) wake(w, cx, cy);
+        }
+    }
 }
 
 /* recount_square's rows, `span` cells each: inline, so that the
