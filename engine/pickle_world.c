@@ -361,8 +361,8 @@ bool sw_pickle_world_pos(const sw_world *w, uint32_t slot, double *x, double *y)
         *y = w->g[slot].cell / w->d.width;
         return true;
     }
-    if (w->sbucket[slot] != SW__NIL) {
-        const sw__spoint *p = &w->buckets[w->sbucket[slot]].p[w->sindex[slot]];
+    const sw__spoint *p = sw__world_spoint(w, slot);
+    if (p) {
         *x = p->x;
         *y = p->y;
         return true;

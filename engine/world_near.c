@@ -284,11 +284,11 @@ scan_buckets(const sw_world *w, space_query *q, int nx, const uint32_t *ax, cons
  * or at the query point (as sum_scan needs it). */
 static inline bool skip_at(const sw_world *w, space_query *q) {
     if (q->skip == SW__NIL) return true;
-    if (q->skip >= w->slotcap || w->sbucket[q->skip] == SW__NIL) {
+    const sw__spoint *p = q->skip < w->slotcap ? sw__world_spoint(w, q->skip) : NULL;
+    if (!p) {
         q->skip = SW__NIL;
         return true;
     }
-    const sw__spoint *p = &w->buckets[w->sbucket[q->skip]].p[w->sindex[q->skip]];
     return p->x == q->x && p->y == q->y;
 }
 

@@ -12,10 +12,6 @@
 
 /* ---- continuous-space buckets ------------------------------------------------- */
 
-static inline uint32_t bucket_of(const sw_world *w, double x, double y) {
-    return sw__world_bucket_of(w, x, y);
-}
-
 /* Free the storage of the empty buckets. Agents wandering over a fine
  * index would otherwise leave storage in every bucket they ever visited;
  * sweeping when the buckets with storage outnumber twice the agents in
@@ -119,7 +115,7 @@ bool sw__world_space_wrap_slow(const sw_world *w, double *x, double *y) {
 static inline int space_place(sw_world *w, uint32_t slot, double x, double y, sw__spoint **at) {
     if (!sw__space_wrap(w, &x, &y)) return SW_E_INVALID;
     if (sw__reserve_slot(w, slot) != SW_OK) return SW_E_NOMEM;
-    uint32_t b = bucket_of(w, x, y);
+    uint32_t b = sw__world_bucket_of(w, x, y);
     if (w->sbucket[slot] == b) { /* same bucket: keep its place in the order */
         sw__spoint *p = &w->buckets[b].p[w->sindex[slot]];
         p->x = x;
@@ -149,9 +145,9 @@ int sw_world_space_unplace(sw_world *w, sw_id id) {
 
 bool sw_world_space_pos(const sw_world *w, sw_id id, double *x, double *y) {
     uint32_t slot;
-    if (!sw__slot_of(w, id, &slot) || slot >= w->slotcap || w->sbucket[slot] == SW__NIL)
+    const sw__spoint *p;
+    if (!sw__slot_of(w, id, &slot) || slot >= w->slotcap || !(p = sw__world_spoint(w, slot)))
         return false;
-    const sw__spoint *p = &w->buckets[w->sbucket[slot]].p[w->sindex[slot]];
     if (x) *x = p->x;
     if (y) *y = p->y;
     return true;
