@@ -70,16 +70,4 @@ int sw_field_set_number(const sw_field *f, void *frame, double v) {
     }
 }
 
-double sw_field_get_number(const sw_field *f, const void *frame) {
-    const char *p = (const char *)frame + f->offset;
-    switch (f->type) {
-    case SW_T_BOOL: { bool b; memcpy(&b, p, sizeof b); return b; }
-    case SW_T_I32: { int32_t x; memcpy(&x, p, 4); return x; }
-    case SW_T_I64: { int64_t x; memcpy(&x, p, 8); return (double)x; }
-    case SW_T_U32: { uint32_t x; memcpy(&x, p, 4); return x; }
-    case SW_T_U64: case SW_T_ID: case SW_T_CHAN: { uint64_t x; memcpy(&x, p, 8); return (double)x; }
-    case SW_T_F32: { float x; memcpy(&x, p, 4); return x; }
-    case SW_T_F64: { double x; memcpy(&x, p, 8); return x; }
-    default: return NAN;
-    }
-}
+double sw_field_get_number(const sw_field *f, const void *frame) { return sw__field_number(f, frame); }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include <string.h>
 
 #define SW_VERSION "0.1.0"
 
@@ -115,5 +116,22 @@ const sw_field *sw_fields_find(const sw_field *fields, const char *name);
 int sw_field_set_number(const sw_field *f, void *frame, double v);
 /* Read a numeric field as a double (ids and channels as their raw value). */
 double sw_field_get_number(const sw_field *f, const void *frame);
+
+/* sw_field_get_number's body, inline for passes over every agent (the
+ * statistics: with a million agents a call per field read is a fifth of a
+ * row's cost). NAN for a field that is not a number. */
+static inline double sw__field_number(const sw_field *f, const void *frame) {
+    const char *p = (const char *)frame + f->offset;
+    switch (f->type) {
+    case SW_T_BOOL: { bool b; memcpy(&b, p, sizeof b); return b; }
+    case SW_T_I32: { int32_t x; memcpy(&x, p, 4); return x; }
+    case SW_T_I64: { int64_t x; memcpy(&x, p, 8); return (double)x; }
+    case SW_T_U32: { uint32_t x; memcpy(&x, p, 4); return x; }
+    case SW_T_U64: case SW_T_ID: case SW_T_CHAN: { uint64_t x; memcpy(&x, p, 8); return (double)x; }
+    case SW_T_F32: { float x; memcpy(&x, p, 4); return x; }
+    case SW_T_F64: { double x; memcpy(&x, p, 8); return x; }
+    default: return __builtin_nan("");
+    }
+}
 
 #endif

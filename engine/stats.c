@@ -55,20 +55,6 @@ static double finish(sw__stat_op op, double acc, uint64_t n) {
     return NAN;
 }
 
-/* sw_field_get_number, inlined into the statistics pass: with a million
- * agents a call per field read is a fifth of the row's cost. */
-static inline double read_field(const sw_field *f, const char *frame) {
-    const char *p = frame + f->offset;
-    switch (f->type) {
-    case SW_T_BOOL: { bool b; memcpy(&b, p, sizeof b); return b; }
-    case SW_T_I32: { int32_t x; memcpy(&x, p, 4); return x; }
-    case SW_T_U32: { uint32_t x; memcpy(&x, p, 4); return x; }
-    case SW_T_F32: { float x; memcpy(&x, p, 4); return x; }
-    case SW_T_F64: { double x; memcpy(&x, p, 8); return x; }
-    default: return sw_field_get_number(f, frame);
-    }
-}
-
 /* A statistic that needs the agents' fields (not just a count of a kind). */
 static bool reads_fields(const sw__stat_spec *st) { return st->kind >= 0 && st->field; }
 
@@ -118,7 +104,7 @@ int sw__sim_stats_record(sw_sim *sim) {
                     /* fields as of now, for agents that slept through changes */
                     sw__refresh(sim->s, k, slot, f + 1);
                 }
-                double v = read_field(st->field, frame);
+                double v = sw__field_number(st->field, frame);
                 if (st->op == SW__OP_COUNT) {
                     /* count the agents whose field equals the value, or is
                        non-zero when no value is given */
