@@ -537,6 +537,14 @@ static bool move_away(sw_tasklet *t, sw_world *w, resident *f) {
 static void resident_init(sw_tasklet *t, void *frame) {
     resident *f = frame;
     sw_world *w = sw_world_of(t);
+    if (f->bulk) {
+        /* sw_schelling_new placed it, wrote its cell into the layers and
+           counted everyone before spawning it: its frame image holds its
+           cell (no sw_world_cell_of: 6 % of a small town's construction),
+           its clamped radius and the layers */
+        f->bulk = false;
+        return;
+    }
     /* a neighbourhood wider than the world only repeats cells */
     int32_t most = (int32_t)(sw_world_width(w) > sw_world_height(w) ? sw_world_width(w) : sw_world_height(w));
     if (f->radius < 0) f->radius = 0;
@@ -557,15 +565,6 @@ static void resident_init(sw_tasklet *t, void *frame) {
     }
     if (f->layer < 0 || f->near_all < 0 || f->near_same < 0 || f->need < 0) {
         f->layer = -1; /* out of memory: it leaves at once */
-        return;
-    }
-    if (f->bulk) {
-        /* only its cell now: sw_schelling_new counts everyone at once after
-           placing them (a box sum per layer instead of a square per resident) */
-        f->bulk = false;
-        uint32_t c = sw_world_cell_index(w, f->x, f->y);
-        sw_world_layer_data(w, f->layer)[c] = f->group;
-        sw_world_layer_data(w, f->need)[c] = f->min_same;
         return;
     }
     arrive(w, f);
@@ -662,6 +661,42 @@ static bool is_resident(const sw_kind *k) {
     return k == &sw_kind_resident || k == &sw_kind_resident_polled;
 }
 
+/* Place `n` residents on distinct uniformly random cells of an empty town
+ * (a partial Fisher-Yates over the cells, from the world's own stream):
+ * the first half group 1, the rest group 2, written into the "group" and
+ * "need" layers. Their cells, in that order, or NULL when out of memory. */
+static uint32_t *place_town(sw_world *w, const resident *one, uint32_t n) {
+    uint32_t ncells = sw_world_width(w) * sw_world_height(w);
+    uint32_t *cells = malloc((size_t)ncells * sizeof *cells);
+    if (!cells) return NULL;
+    for (uint32_t c = 0; c < ncells; c++) cells[c] = c;
+    double *grp = sw_world_layer_data(w, one->layer), *need = sw_world_layer_data(w, one->need);
+    uint64_t key = sw_rng_key(sw_world_desc_of(w)->seed, 0x7363686c706c6163ULL /* "schlplac" */);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t j = i + (uint32_t)sw__model_below(sw_rng_at(key, i), ncells - i);
+        uint32_t c = cells[j];
+        cells[j] = cells[i];
+        cells[i] = c;
+        grp[c] = i < n / 2 ? 1 : 2;
+        need[c] = one->min_same;
+    }
+    return cells;
+}
+
+/* Spawn the residents place_town placed, in its order, each on its cell:
+ * its frame image carries its cell, so its init needs no lookup. */
+static bool spawn_town(sw_world *w, const sw_kind *kind, resident *one, resident *two,
+                       const uint32_t *cells, uint32_t n) {
+    uint32_t W = sw_world_width(w);
+    for (uint32_t i = 0; i < n; i++) {
+        resident *f = i < n / 2 ? one : two;
+        f->x = (int32_t)(cells[i] % W);
+        f->y = (int32_t)(cells[i] / W);
+        if (!sw_world_spawn_at(w, kind, f, f->x, f->y, 0)) return false;
+    }
+    return true;
+}
+
 sw_world *sw_schelling_new(const sw_schelling_desc *desc) {
     sw_schelling_desc d = desc ? *desc : (sw_schelling_desc){0};
     if (!d.size) d.size = 40;
@@ -671,13 +706,17 @@ sw_world *sw_schelling_new(const sw_schelling_desc *desc) {
     const sw_kind *kind = d.polled ? &sw_kind_resident_polled : &sw_kind_resident;
     sw_world *w = sw_world_new(&(sw_world_desc){.width = d.size, .height = d.size, .seed = d.seed});
     if (!w) return NULL;
+    if ((uint64_t)d.agents > (uint64_t)d.size * d.size) {
+        sw_world_free(w); /* more residents than cells */
+        return NULL;
+    }
     sw_sched_set_kind_random(sw_world_sched(w), kind, true);
     /* the layers, made here once rather than looked up by every resident */
-    resident one = {.group = 1, .radius = d.radius, .min_same = d.min_same};
-    resident two = one;
-    two.group = 2;
     int32_t most = (int32_t)d.size;
     int32_t r = d.radius < 0 ? 0 : d.radius > most ? most : d.radius;
+    resident one = {.group = 1, .radius = r, .min_same = d.min_same};
+    resident two = one;
+    two.group = 2;
     one.layer = two.layer = sw_world_layer_add(w, "group", 0);
     if (one.layer >= 0) {
         one.near_all = two.near_all = add_count_layer(w, r, 0);
@@ -687,16 +726,20 @@ sw_world *sw_schelling_new(const sw_schelling_desc *desc) {
         one.layers_seen = two.layers_seen = sw_world_layer_count(w);
         one.bulk = two.bulk = true;
     }
-    if (one.layer < 0 || one.near_all < 0 || one.need < 0 || one.near_same < 0 || two.near_same < 0 ||
-        sw_world_populate(w, kind, &one, d.agents / 2, SW_PLACE_CELL_UNIQUE, 0, 1) < 0 ||
-        sw_world_populate(w, kind, &two, d.agents - d.agents / 2, SW_PLACE_CELL_UNIQUE, 0, 2) < 0) {
+    if (one.layer < 0 || one.near_all < 0 || one.need < 0 || one.near_same < 0 || two.near_same < 0) {
         sw_world_free(w);
         return NULL;
     }
-    /* everyone is placed: now their counts */
-    if (!count_bulk(w, one.layer, r, one.near_all, one.near_same, two.near_same) &&
-        (!count_all(w, one.layer, one.near_all, r, 0) || !count_all(w, one.layer, one.near_same, r, 1) ||
-         !count_all(w, one.layer, two.near_same, r, 2))) {
+    /* everyone placed first, then counted at once (a box sum per layer
+       rather than a square per resident), then spawned */
+    uint32_t *cells = place_town(w, &one, d.agents);
+    bool ok = cells && (count_bulk(w, one.layer, r, one.near_all, one.near_same, two.near_same) ||
+                        (count_all(w, one.layer, one.near_all, r, 0) &&
+                         count_all(w, one.layer, one.near_same, r, 1) &&
+                         count_all(w, one.layer, two.near_same, r, 2)));
+    ok = ok && spawn_town(w, kind, &one, &two, cells, d.agents);
+    free(cells);
+    if (!ok) {
         sw_world_free(w);
         return NULL;
     }

@@ -174,13 +174,26 @@ bool sw_world_random_empty_cell(sw_world *w, sw_tasklet *t, int32_t *x, int32_t 
     if (empty == 0) return false;
     uint64_t key = sw_rng_key(w->d.seed, 0xe3b7ce11ULL);
     /* rejection sampling is uniform and fast while empty cells are common;
-       a rank scan is the exact fallback when they are rare */
-    for (int tries = 0; tries < 64; tries++) {
-        uint64_t r = t ? sw_rand_u64(t) : sw_rng_at(key, w->rng_ctr++);
-        uint32_t c = (uint32_t)(((__uint128_t)r * w->ncells) >> 64);
-        if (sw__cell_count(w, c) == 0) {
-            *x = (int32_t)(c % w->d.width);
-            *y = (int32_t)(c / w->d.width);
+       a rank scan is the exact fallback when they are rare. Four candidates
+       a round, the first empty one taken (the first empty cell of a run of
+       independent uniform draws is uniform over the empty cells; the rest of
+       the round's draws are dropped): their four loads overlap, and the
+       round's one branch goes the same way most of the time (with 5/8 of
+       the cells taken, as in the comparison's town, 85 % of the rounds find
+       one), where one draw a round made it a coin flip (~4 % of a Schelling
+       run, measured) */
+    for (int tries = 0; tries < 16; tries++) {
+        uint32_t c[4];
+        unsigned hit = 0;
+        for (int k = 0; k < 4; k++) {
+            uint64_t r = t ? sw_rand_u64(t) : sw_rng_at(key, w->rng_ctr++);
+            c[k] = (uint32_t)(((__uint128_t)r * w->ncells) >> 64);
+        }
+        for (int k = 0; k < 4; k++) hit |= (unsigned)(sw__cell_count(w, c[k]) == 0) << k;
+        if (hit) {
+            uint32_t e = c[__builtin_ctz(hit)];
+            *x = (int32_t)(e % w->d.width);
+            *y = (int32_t)(e / w->d.width);
             return true;
         }
     }

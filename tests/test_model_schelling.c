@@ -70,6 +70,39 @@ Test(schelling, same_seed_same_town) {
     cr_assert_gt(seg[0], 0.75);
 }
 
+/* sw_schelling_new places its residents itself (before spawning them, so
+ * that it can count the town at once): on distinct cells, half of each group,
+ * every cell equally likely for each group over seeds (10 residents on 25
+ * cells: a cell holds a group-1 resident with probability 1/5 and a group-2
+ * one with probability 1/5; 4000 towns give each cell 800 +- 25 of each). */
+Test(schelling, new_towns_place_residents_uniformly) {
+    enum { SEEDS = 4000, CELLS = 25 };
+    uint32_t seen[3][CELLS] = {{0}};
+    for (uint64_t seed = 1; seed <= SEEDS; seed++) {
+        sw_world *w = sw_schelling_new(&(sw_schelling_desc){.size = 5, .agents = 10, .seed = seed});
+        cr_assert_not_null(w);
+        cr_assert_eq(sw_world_occupied_cells(w), 10);
+        const double *g = sw_world_layer_data(w, sw_world_layer_find(w, "group"));
+        uint32_t per_group[3] = {0};
+        for (int c = 0; c < CELLS; c++) {
+            cr_assert(g[c] == 0 || g[c] == 1 || g[c] == 2);
+            cr_assert_eq(sw_world_count_at(w, c % 5, c / 5), g[c] != 0, "seed %llu cell %d",
+                         (unsigned long long)seed, c);
+            seen[(int)g[c]][c]++;
+            per_group[(int)g[c]]++;
+        }
+        cr_assert_eq(per_group[1], 5);
+        cr_assert_eq(per_group[2], 5);
+        sw_world_free(w);
+    }
+    for (int grp = 1; grp <= 2; grp++)
+        for (int c = 0; c < CELLS; c++)
+            cr_assert(fabs(seen[grp][c] - 800.0) < 5 * 25.3, "group %d on cell %d %u times of 4000",
+                      grp, c, seen[grp][c]);
+    /* more residents than cells: no town */
+    cr_assert_null(sw_schelling_new(&(sw_schelling_desc){.size = 5, .agents = 26, .seed = 1}));
+}
+
 /* ---- sleeping residents: exact counts, nobody asleep while unhappy --------------- */
 
 static double field(const sw_kind *k, const void *frame, const char *name) {
