@@ -76,9 +76,37 @@ static inline int bucket_ranges(double c, double r, double extent, double bs, do
     return 1;
 }
 
+/* The columns of bucket row cy that can hold points within re (already
+ * widened by the slack) of (x, y): up to two ranges, as bucket_ranges gives
+ * them, or none. A point in the row lies at least `gap` from y along that
+ * axis (its minimum image on a torus: the row as it is, or shifted by one
+ * height either way), so one within r lies within sqrt(re^2 - gap^2) of x.
+ * Rows far from y are read over fewer columns than the row through y: over
+ * a disc, fewer buckets than its bounding square. Rounding in gap is about
+ * 1e-16 of the space, while the slack widens re^2 by 2 r slack, far more:
+ * no point within r is cut off. The buckets not read hold no agent within
+ * r, so the agents found, and their order, are those of the whole square. */
+static inline int row_columns(const sw_world *w, uint32_t cy, double x, double y, double re,
+                              bool torus, uint32_t a[2], uint32_t b[2]) {
+    double lo = (double)cy * w->bsize, hi = lo + w->bsize;
+    double gap = lo - y > y - hi ? lo - y : y - hi;
+    if (torus) {
+        double H = w->d.height, up = lo + H - y, down = y + H - hi; /* the row shifted */
+        if (up < gap) gap = up;
+        if (down < gap) gap = down;
+    }
+    if (gap < 0) gap = 0; /* the row through y */
+    double hw2 = re * re - gap * gap;
+    if (!(hw2 >= 0)) return 0;
+    bool seam;
+    return bucket_ranges(x, sqrt(hw2), w->d.width, w->bsize, w->binv, w->bw, torus, a, b, &seam);
+}
+
 /* What one near-query carries through its scan. */
 typedef struct space_query {
     double x, y, r2;
+    double re;           /* r widened by the slack: what rows and columns are read for */
+    bool torus;
     double W, H, hw, hh; /* the minimum image exactly as sw_world_space_delta takes it */
     int ki;              /* kind filter for hits (see sw__kind_filter) */
     sw_id *ids;          /* ids out, or NULL: hits out */
@@ -123,59 +151,106 @@ typedef int64_t v2m __attribute__((vector_size(16)));
 /* v where mask is all ones, +0 where it is zero. */
 static inline v2d v2_keep(v2d v, v2m mask) { return (v2d)((v2m)v & mask); }
 
-/* Fold the buckets of rows [ay[j], by[j]] and columns [ax[i], bx[i]] (in
- * the order scan_buckets takes them) into q->sums, for a query without a
- * kind filter whose skipped agent, if any, sits at the query point. No
- * branch on the distance test, which goes either way (a branch would often
- * be mispredicted): an agent outside adds zeros, which leave every sum as it
+/* The sums of a scan as it goes, kept in registers: offsets of all agents
+ * within r, of those within r_in, their direction pairs, and minus their
+ * counts (lane 0 the first agent of each pair read, lane 1 the second). */
+typedef struct sum_acc {
+    v2d all, inner, vel;
+    v2m count, count_in;
+} sum_acc;
+
+/* The constants of a scan: the query point, the minimum image, the radii. */
+typedef struct sum_geom {
+    v2d at, ext, half, nhalf, r2, rin2;
+} sum_geom;
+
+/* v's offset from the query point, as the branches of sw_world_space_delta
+ * make it (with `wrap`), without them. */
+static inline v2d offset_of(const sum_geom *g, v2d v, bool wrap) {
+    v2d d = v - g->at;
+    if (wrap) d = d - v2_keep(g->ext, d > g->half) + v2_keep(g->ext, d < g->nhalf);
+    return d;
+}
+
+/* Fold entries p[0] and p[1] into the sums, p[0] first: each sum takes the
+ * same additions in the same order as one entry at a time would (the pair
+ * shares the distance tests, the squares summed as dx*dx + dy*dy, and the
+ * loop). Masks where a branch would go either way (see sum_scan). Returns
+ * the masks (lane i: p[i] within r). */
+static inline __attribute__((always_inline)) v2m
+fold_pair(const sum_geom *g, sum_acc *a, const sw__spoint *p, bool wrap, bool dir) {
+    v2d d0 = offset_of(g, (v2d){p[0].x, p[0].y}, wrap);
+    v2d d1 = offset_of(g, (v2d){p[1].x, p[1].y}, wrap);
+    v2d s0 = d0 * d0, s1 = d1 * d1;
+    v2d d2 = __builtin_shufflevector(s0, s1, 0, 2) + __builtin_shufflevector(s0, s1, 1, 3);
+    v2m in = (v2m)(d2 <= g->r2), inside = in & (v2m)(d2 < g->rin2);
+    v2m in0 = __builtin_shufflevector(in, in, 0, 0), in1 = __builtin_shufflevector(in, in, 1, 1);
+    a->all += v2_keep(d0, in0);
+    a->all += v2_keep(d1, in1);
+    a->inner += v2_keep(d0, __builtin_shufflevector(inside, inside, 0, 0));
+    a->inner += v2_keep(d1, __builtin_shufflevector(inside, inside, 1, 1));
+    a->count += in;
+    a->count_in += inside;
+    if (dir) { /* the pairs beside the points: no walk to a frame */
+        a->vel += v2_keep((v2d){p[0].dx, p[0].dy}, in0);
+        a->vel += v2_keep((v2d){p[1].dx, p[1].dy}, in1);
+    }
+    return in;
+}
+
+/* Fold the buckets of rows [ay[j], by[j]] and each row's columns (in the
+ * order scan_buckets takes them) into q->sums, for a query without a kind
+ * filter whose skipped agent, if any, sits at the query point. No branch on
+ * the distance test, which goes either way (a branch would often be
+ * mispredicted): an agent outside adds zeros, which leave every sum as it
  * was bit for bit (sums start at +0, and s + 0 == s for every s but -0,
  * which a sum starting at +0 never is), and its slot is written but not
- * counted. The skipped agent is folded in like the others, adding zeros to
- * the sums, and taken back out of the counts after (and of the pairs, by
- * sums_flush). The sums stay in registers for the whole scan. With `dir`
- * (SW_SPACE_DIR_PAIR) the pairs are the direction pairs beside the points,
- * added under the same mask, the skipped agent's masked out. */
+ * counted. Each bucket is read two entries at a time, its end entry
+ * (SW__SPOINT_END, outside every radius) completing an odd count. The
+ * skipped agent is folded in like the others, adding zeros to the offsets,
+ * and taken back out of the counts after (and of the pairs, by sums_flush).
+ * The sums stay in registers for the whole scan. With `dir`
+ * (SW_SPACE_DIR_PAIR) the pairs are the direction pairs beside the points;
+ * the skipped agent's reads as (0, 0) for the scan (it is within r, and
+ * adding then taking out its pair would round; zeroing it costs nothing per
+ * agent, where a mask would), and is put back after. That write is the
+ * scan's only one to the world, undone before it returns: a world is used
+ * by one thread at a time. */
 static inline __attribute__((always_inline)) void
-sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const uint32_t *bx,
-         int ny, const uint32_t *ay, const uint32_t *by, bool wrap, bool dir) {
-    const v2d at = {q->x, q->y}, ext = {q->W, q->H}, half = {q->hw, q->hh};
-    const v2d nhalf = -half;
-    const v2d r2 = {q->r2, q->r2}, rin2 = {q->rin2, q->rin2};
-    v2d all = {0, 0}, inner = {0, 0}, vel = {0, 0};
-    v2m count = {0, 0}, count_in = {0, 0}; /* minus the counts (both lanes alike) */
+sum_scan(const sw_world *w, space_query *q, int ny, const uint32_t *ay, const uint32_t *by,
+         bool wrap, bool dir) {
+    const sum_geom g = {{q->x, q->y}, {q->W, q->H}, {q->hw, q->hh}, {-q->hw, -q->hh},
+                        {q->r2, q->r2}, {q->rin2, q->rin2}};
+    sum_acc a = {{0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}};
     uint32_t nfound = 0;
     uint32_t *restrict found = q->found; /* written only here: no reloads after each write */
     bool pair = !dir && q->pair != SW_SPACE_NO_PAIR;
-    /* the skipped agent's entry, whose direction pair is kept out by a mask
-       (it is within r, and adding then taking out a pair would round) */
-    const sw__spoint *own = q->skip == SW__NIL ? NULL : sw__world_spoint(w, q->skip);
+    sw__spoint *own = dir && q->skip != SW__NIL ? sw__world_spoint(w, q->skip) : NULL;
+    double own_dx = 0, own_dy = 0;
+    if (own) {
+        own_dx = own->dx;
+        own_dy = own->dy;
+        own->dx = own->dy = 0.0;
+    }
     const sw__sbucket *buckets = w->buckets;
     const size_t bw = w->bw;
     for (int j = 0; j < ny; j++)
-        for (uint32_t cy = ay[j], cy1 = by[j]; cy <= cy1; cy++)
+        for (uint32_t cy = ay[j], cy1 = by[j]; cy <= cy1; cy++) {
+            uint32_t ax[2], bx[2];
+            int nx = row_columns(w, cy, q->x, q->y, q->re, q->torus, ax, bx);
             for (int i = 0; i < nx; i++) {
                 const sw__sbucket *b = buckets + cy * bw + ax[i];
                 const sw__sbucket *bend = buckets + cy * bw + bx[i] + 1;
                 for (; b < bend; b++) {
                     const sw__spoint *p = b->p, *end = p + b->n;
-                    for (; p < end; p++) {
-                        v2d d = (v2d){p->x, p->y} - at;
-                        if (wrap) /* as the branches of sw_world_space_delta, without them */
-                            d = d - v2_keep(ext, d > half) + v2_keep(ext, d < nhalf);
-                        v2d sq = d * d;
-                        /* dx*dx + dy*dy in both lanes (the same sum either way round) */
-                        v2d d2 = sq + __builtin_shufflevector(sq, sq, 1, 0);
-                        v2m in = (v2m)(d2 <= r2), inside = in & (v2m)(d2 < rin2);
-                        all += v2_keep(d, in);
-                        inner += v2_keep(d, inside);
-                        count += in;
-                        count_in += inside;
-                        if (dir) /* the pair beside the point: no walk to a frame */
-                            vel += v2_keep((v2d){p->dx, p->dy}, in & -(int64_t)(p != own));
-                        if (pair) {
-                            found[nfound] = p->slot;
+                    for (; p < end; p += 2) {
+                        v2m in = fold_pair(&g, &a, p, wrap, dir);
+                        if (pair) { /* p[1] may be the end entry: never counted */
+                            found[nfound] = p[0].slot;
                             nfound -= (uint32_t)in[0];
-                            if (nfound == SPACE_FOUND) {
+                            found[nfound] = p[1].slot;
+                            nfound -= (uint32_t)in[1];
+                            if (nfound > SPACE_FOUND - 2) {
                                 q->nfound = nfound;
                                 sums_flush(w, q);
                                 nfound = 0;
@@ -184,16 +259,22 @@ sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const ui
                     }
                 }
             }
-    sw_space_sums *m = q->sums;
-    m->dx = all[0];
-    m->dy = all[1];
-    m->dx_in = inner[0];
-    m->dy_in = inner[1];
-    if (dir) {
-        m->vx = vel[0];
-        m->vy = vel[1];
+        }
+    if (own) {
+        own->dx = own_dx;
+        own->dy = own_dy;
     }
-    uint32_t n = -(uint32_t)count[0], nin = -(uint32_t)count_in[0];
+    sw_space_sums *m = q->sums;
+    m->dx = a.all[0];
+    m->dy = a.all[1];
+    m->dx_in = a.inner[0];
+    m->dy_in = a.inner[1];
+    if (dir) {
+        m->vx = a.vel[0];
+        m->vy = a.vel[1];
+    }
+    uint32_t n = -(uint32_t)(a.count[0] + a.count[1]);
+    uint32_t nin = -(uint32_t)(a.count_in[0] + a.count_in[1]);
     bool skipped = q->skip != SW__NIL; /* at the point: within r, and within r_in if r_in > 0 */
     m->n = n - skipped;
     m->n_in = nin - (skipped && q->rin2 > 0);
@@ -267,16 +348,18 @@ scan_run(const sw_world *w, space_query *q, const sw__sbucket *b, const sw__sbuc
     q->n = n;
 }
 
-/* The buckets of rows [ay[j], by[j]] and columns [ax[i], bx[i]], row by row
- * (row-major bucket order), each row's columns as one or two runs. */
+/* The buckets of rows [ay[j], by[j]], row by row (row-major bucket order),
+ * each row's columns (row_columns) as one or two runs. */
 static inline __attribute__((always_inline)) void
-scan_buckets(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const uint32_t *bx,
-             int ny, const uint32_t *ay, const uint32_t *by, bool wrap, bool want_ids) {
+scan_buckets(const sw_world *w, space_query *q, int ny, const uint32_t *ay, const uint32_t *by,
+             bool wrap, bool want_ids) {
     for (int j = 0; j < ny; j++)
         for (uint32_t cy = ay[j]; cy <= by[j]; cy++) {
+            uint32_t ax[2], bx[2];
+            int nx = row_columns(w, cy, q->x, q->y, q->re, q->torus, ax, bx);
             const sw__sbucket *row = w->buckets + (size_t)cy * w->bw;
-            scan_run(w, q, row + ax[0], row + bx[0] + 1, wrap, want_ids);
-            if (nx == 2) scan_run(w, q, row + ax[1], row + bx[1] + 1, wrap, want_ids);
+            for (int i = 0; i < nx; i++)
+                scan_run(w, q, row + ax[i], row + bx[i] + 1, wrap, want_ids);
         }
 }
 
@@ -307,6 +390,8 @@ space_scan(const sw_world *w, space_query *q, double x, double y, double r) {
     q->x = x;
     q->y = y;
     q->r2 = r * r;
+    q->re = re;
+    q->torus = torus;
     q->W = w->d.width;
     q->H = w->d.height;
     q->hw = q->W / 2;
@@ -314,16 +399,15 @@ space_scan(const sw_world *w, space_query *q, double x, double y, double r) {
     /* each case its own copy of the loops, so that unused branches vanish */
     bool wrap = seamx || seamy;
     int mode = q->ids ? SCAN_IDS : q->sums && q->ki == -1 && skip_at(w, q) ? SCAN_SUMS : SCAN_HITS;
-    if (mode == SCAN_IDS && wrap) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, true);
-    else if (mode == SCAN_IDS) scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, true);
+    if (mode == SCAN_IDS && wrap) scan_buckets(w, q, ny, ay, by, true, true);
+    else if (mode == SCAN_IDS) scan_buckets(w, q, ny, ay, by, false, true);
     else if (mode == SCAN_SUMS && q->pair == SW_SPACE_DIR_PAIR && wrap)
-        sum_scan(w, q, nx, ax, bx, ny, ay, by, true, true);
-    else if (mode == SCAN_SUMS && q->pair == SW_SPACE_DIR_PAIR)
-        sum_scan(w, q, nx, ax, bx, ny, ay, by, false, true);
-    else if (mode == SCAN_SUMS && wrap) sum_scan(w, q, nx, ax, bx, ny, ay, by, true, false);
-    else if (mode == SCAN_SUMS) sum_scan(w, q, nx, ax, bx, ny, ay, by, false, false);
-    else if (wrap) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, false);
-    else scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, false);
+        sum_scan(w, q, ny, ay, by, true, true);
+    else if (mode == SCAN_SUMS && q->pair == SW_SPACE_DIR_PAIR) sum_scan(w, q, ny, ay, by, false, true);
+    else if (mode == SCAN_SUMS && wrap) sum_scan(w, q, ny, ay, by, true, false);
+    else if (mode == SCAN_SUMS) sum_scan(w, q, ny, ay, by, false, false);
+    else if (wrap) scan_buckets(w, q, ny, ay, by, true, false);
+    else scan_buckets(w, q, ny, ay, by, false, false);
     if (q->sums && q->nfound) sums_flush(w, q);
     return q->n;
 }
