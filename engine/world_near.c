@@ -76,37 +76,9 @@ static inline int bucket_ranges(double c, double r, double extent, double bs, do
     return 1;
 }
 
-/* The columns of bucket row cy that can hold points within re (already
- * widened by the slack) of (x, y): up to two ranges, as bucket_ranges gives
- * them, or none. A point in the row lies at least `gap` from y along that
- * axis (its minimum image on a torus: the row as it is, or shifted by one
- * height either way), so one within r lies within sqrt(re^2 - gap^2) of x.
- * Rows far from y are read over fewer columns than the row through y: over
- * a disc, fewer buckets than its bounding square. Rounding in gap is about
- * 1e-16 of the space, while the slack widens re^2 by 2 r slack, far more:
- * no point within r is cut off. The buckets not read hold no agent within
- * r, so the agents found, and their order, are those of the whole square. */
-static inline int row_columns(const sw_world *w, uint32_t cy, double x, double y, double re,
-                              bool torus, uint32_t a[2], uint32_t b[2]) {
-    double lo = (double)cy * w->bsize, hi = lo + w->bsize;
-    double gap = lo - y > y - hi ? lo - y : y - hi;
-    if (torus) {
-        double H = w->d.height, up = lo + H - y, down = y + H - hi; /* the row shifted */
-        if (up < gap) gap = up;
-        if (down < gap) gap = down;
-    }
-    if (gap < 0) gap = 0; /* the row through y */
-    double hw2 = re * re - gap * gap;
-    if (!(hw2 >= 0)) return 0;
-    bool seam;
-    return bucket_ranges(x, sqrt(hw2), w->d.width, w->bsize, w->binv, w->bw, torus, a, b, &seam);
-}
-
 /* What one near-query carries through its scan. */
 typedef struct space_query {
     double x, y, r2;
-    double re;           /* r widened by the slack: what rows and columns are read for */
-    bool torus;
     double W, H, hw, hh; /* the minimum image exactly as sw_world_space_delta takes it */
     int ki;              /* kind filter for hits (see sw__kind_filter) */
     sw_id *ids;          /* ids out, or NULL: hits out */
@@ -187,10 +159,14 @@ fold_pair(const sum_geom *g, sum_acc *a, const sw__spoint *p, bool wrap, bool di
     v2m in0 = __builtin_shufflevector(in, in, 0, 0), in1 = __builtin_shufflevector(in, in, 1, 1);
     a->all += v2_keep(d0, in0);
     a->all += v2_keep(d1, in1);
-    a->inner += v2_keep(d0, __builtin_shufflevector(inside, inside, 0, 0));
-    a->inner += v2_keep(d1, __builtin_shufflevector(inside, inside, 1, 1));
     a->count += in;
-    a->count_in += inside;
+    /* few agents are within r_in (the separation of a flock): a branch
+       that is rarely taken costs less than adding zeros every time */
+    if (__builtin_expect((inside[0] | inside[1]) != 0, 0)) {
+        a->inner += v2_keep(d0, __builtin_shufflevector(inside, inside, 0, 0));
+        a->inner += v2_keep(d1, __builtin_shufflevector(inside, inside, 1, 1));
+        a->count_in += inside;
+    }
     if (dir) { /* the pairs beside the points: no walk to a frame */
         a->vel += v2_keep((v2d){p[0].dx, p[0].dy}, in0);
         a->vel += v2_keep((v2d){p[1].dx, p[1].dy}, in1);
@@ -198,8 +174,8 @@ fold_pair(const sum_geom *g, sum_acc *a, const sw__spoint *p, bool wrap, bool di
     return in;
 }
 
-/* Fold the buckets of rows [ay[j], by[j]] and each row's columns (in the
- * order scan_buckets takes them) into q->sums, for a query without a kind
+/* Fold the buckets of rows [ay[j], by[j]] and columns [ax[i], bx[i]] (in
+ * the order scan_buckets takes them) into q->sums, for a query without a kind
  * filter whose skipped agent, if any, sits at the query point. No branch on
  * the distance test, which goes either way (a branch would often be
  * mispredicted): an agent outside adds zeros, which leave every sum as it
@@ -217,8 +193,8 @@ fold_pair(const sum_geom *g, sum_acc *a, const sw__spoint *p, bool wrap, bool di
  * scan's only one to the world, undone before it returns: a world is used
  * by one thread at a time. */
 static inline __attribute__((always_inline)) void
-sum_scan(const sw_world *w, space_query *q, int ny, const uint32_t *ay, const uint32_t *by,
-         bool wrap, bool dir) {
+sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const uint32_t *bx,
+         int ny, const uint32_t *ay, const uint32_t *by, bool wrap, bool dir) {
     const sum_geom g = {{q->x, q->y}, {q->W, q->H}, {q->hw, q->hh}, {-q->hw, -q->hh},
                         {q->r2, q->r2}, {q->rin2, q->rin2}};
     sum_acc a = {{0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}};
@@ -235,9 +211,7 @@ sum_scan(const sw_world *w, space_query *q, int ny, const uint32_t *ay, const ui
     const sw__sbucket *buckets = w->buckets;
     const size_t bw = w->bw;
     for (int j = 0; j < ny; j++)
-        for (uint32_t cy = ay[j], cy1 = by[j]; cy <= cy1; cy++) {
-            uint32_t ax[2], bx[2];
-            int nx = row_columns(w, cy, q->x, q->y, q->re, q->torus, ax, bx);
+        for (uint32_t cy = ay[j], cy1 = by[j]; cy <= cy1; cy++)
             for (int i = 0; i < nx; i++) {
                 const sw__sbucket *b = buckets + cy * bw + ax[i];
                 const sw__sbucket *bend = buckets + cy * bw + bx[i] + 1;
@@ -259,7 +233,6 @@ sum_scan(const sw_world *w, space_query *q, int ny, const uint32_t *ay, const ui
                     }
                 }
             }
-        }
     if (own) {
         own->dx = own_dx;
         own->dy = own_dy;
@@ -348,18 +321,16 @@ scan_run(const sw_world *w, space_query *q, const sw__sbucket *b, const sw__sbuc
     q->n = n;
 }
 
-/* The buckets of rows [ay[j], by[j]], row by row (row-major bucket order),
- * each row's columns (row_columns) as one or two runs. */
+/* The buckets of rows [ay[j], by[j]] and columns [ax[i], bx[i]], row by row
+ * (row-major bucket order), each row's columns as one or two runs. */
 static inline __attribute__((always_inline)) void
-scan_buckets(const sw_world *w, space_query *q, int ny, const uint32_t *ay, const uint32_t *by,
-             bool wrap, bool want_ids) {
+scan_buckets(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const uint32_t *bx,
+             int ny, const uint32_t *ay, const uint32_t *by, bool wrap, bool want_ids) {
     for (int j = 0; j < ny; j++)
         for (uint32_t cy = ay[j]; cy <= by[j]; cy++) {
-            uint32_t ax[2], bx[2];
-            int nx = row_columns(w, cy, q->x, q->y, q->re, q->torus, ax, bx);
             const sw__sbucket *row = w->buckets + (size_t)cy * w->bw;
-            for (int i = 0; i < nx; i++)
-                scan_run(w, q, row + ax[i], row + bx[i] + 1, wrap, want_ids);
+            scan_run(w, q, row + ax[0], row + bx[0] + 1, wrap, want_ids);
+            if (nx == 2) scan_run(w, q, row + ax[1], row + bx[1] + 1, wrap, want_ids);
         }
 }
 
@@ -390,8 +361,6 @@ space_scan(const sw_world *w, space_query *q, double x, double y, double r) {
     q->x = x;
     q->y = y;
     q->r2 = r * r;
-    q->re = re;
-    q->torus = torus;
     q->W = w->d.width;
     q->H = w->d.height;
     q->hw = q->W / 2;
@@ -399,15 +368,15 @@ space_scan(const sw_world *w, space_query *q, double x, double y, double r) {
     /* each case its own copy of the loops, so that unused branches vanish */
     bool wrap = seamx || seamy;
     int mode = q->ids ? SCAN_IDS : q->sums && q->ki == -1 && skip_at(w, q) ? SCAN_SUMS : SCAN_HITS;
-    if (mode == SCAN_IDS && wrap) scan_buckets(w, q, ny, ay, by, true, true);
-    else if (mode == SCAN_IDS) scan_buckets(w, q, ny, ay, by, false, true);
+    if (mode == SCAN_IDS && wrap) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, true);
+    else if (mode == SCAN_IDS) scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, true);
     else if (mode == SCAN_SUMS && q->pair == SW_SPACE_DIR_PAIR && wrap)
-        sum_scan(w, q, ny, ay, by, true, true);
-    else if (mode == SCAN_SUMS && q->pair == SW_SPACE_DIR_PAIR) sum_scan(w, q, ny, ay, by, false, true);
-    else if (mode == SCAN_SUMS && wrap) sum_scan(w, q, ny, ay, by, true, false);
-    else if (mode == SCAN_SUMS) sum_scan(w, q, ny, ay, by, false, false);
-    else if (wrap) scan_buckets(w, q, ny, ay, by, true, false);
-    else scan_buckets(w, q, ny, ay, by, false, false);
+        sum_scan(w, q, nx, ax, bx, ny, ay, by, true, true);
+    else if (mode == SCAN_SUMS && q->pair == SW_SPACE_DIR_PAIR) sum_scan(w, q, nx, ax, bx, ny, ay, by, false, true);
+    else if (mode == SCAN_SUMS && wrap) sum_scan(w, q, nx, ax, bx, ny, ay, by, true, false);
+    else if (mode == SCAN_SUMS) sum_scan(w, q, nx, ax, bx, ny, ay, by, false, false);
+    else if (wrap) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, false);
+    else scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, false);
     if (q->sums && q->nfound) sums_flush(w, q);
     return q->n;
 }
