@@ -48,18 +48,11 @@ typedef struct sw__spoint {
 
 /* A continuous-space bucket: its agents in arrival order (leaving closes
  * the gap, so the order stays), in storage grown by doubling. Zeroed: empty,
- * no storage. A bucket with storage has room for one entry more than it
- * holds, and p[n] is always SW__SPOINT_END: a near-query reads its entries
- * two at a time (world_near.c), and when n is odd the last pair ends with
- * this entry, which is within no distance of anything (its point is NaN: every
- * comparison with it is false) and so adds nothing, with no test for an odd
- * count. */
+ * no storage. */
 typedef struct sw__sbucket {
     sw__spoint *p;
     uint32_t n, cap;
 } sw__sbucket;
-
-#define SW__SPOINT_END ((sw__spoint){__builtin_nan(""), __builtin_nan(""), 0.0, 0.0, SW__NIL, 0})
 
 struct sw_world {
     sw_world_desc d;
@@ -221,7 +214,7 @@ static inline void sw__space_unlink(sw_world *w, uint32_t slot) {
         bk->p[i - 1] = bk->p[i];
         w->sindex[bk->p[i].slot] = i - 1;
     }
-    bk->p[--bk->n] = SW__SPOINT_END;
+    bk->n--;
     w->sbucket[slot] = w->sindex[slot] = SW__NIL;
     w->nspace--;
 }

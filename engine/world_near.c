@@ -6,6 +6,7 @@
 #include "world_int.h"
 
 #include <math.h>
+#include <string.h>
 
 /* The bucket of coordinate v >= 0 along an axis of nb buckets: floor(v / bs)
  * by a multiplication with inv = 1 / bs, clamped (truncating is flooring
@@ -123,90 +124,60 @@ typedef int64_t v2m __attribute__((vector_size(16)));
 /* v where mask is all ones, +0 where it is zero. */
 static inline v2d v2_keep(v2d v, v2m mask) { return (v2d)((v2m)v & mask); }
 
-/* The sums of a scan as it goes, kept in registers: offsets of all agents
- * within r, of those within r_in, their direction pairs, and minus their
- * counts (lane 0 the first agent of each pair read, lane 1 the second). */
-typedef struct sum_acc {
-    v2d all, inner, vel;
-    v2m count, count_in;
-} sum_acc;
+/* The offsets within r_in a scan has found and not yet added, in the order
+ * found. Adding them at the end, in that order, makes the same sum as
+ * adding each (or zeros) on the way, bit for bit; on the way, each agent
+ * costs a store and an integer add instead of a floating-point add on a
+ * third chain of sums (about a twentieth of flocking large's query). */
+#define SPACE_INNER 64
+typedef struct inner_list {
+    v2d d[SPACE_INNER];
+    uint32_t n;
+} inner_list;
 
-/* The constants of a scan: the query point, the minimum image, the radii. */
-typedef struct sum_geom {
-    v2d at, ext, half, nhalf, r2, rin2;
-} sum_geom;
-
-/* v's offset from the query point, as the branches of sw_world_space_delta
- * make it (with `wrap`), without them. */
-static inline v2d offset_of(const sum_geom *g, v2d v, bool wrap) {
-    v2d d = v - g->at;
-    if (wrap) d = d - v2_keep(g->ext, d > g->half) + v2_keep(g->ext, d < g->nhalf);
-    return d;
-}
-
-/* Fold entries p[0] and p[1] into the sums, p[0] first: each sum takes the
- * same additions in the same order as one entry at a time would (the pair
- * shares the distance tests, the squares summed as dx*dx + dy*dy, and the
- * loop). Masks where a branch would go either way (see sum_scan). Returns
- * the masks (lane i: p[i] within r). */
-static inline __attribute__((always_inline)) v2m
-fold_pair(const sum_geom *g, sum_acc *a, const sw__spoint *p, bool wrap, bool dir) {
-    v2d d0 = offset_of(g, (v2d){p[0].x, p[0].y}, wrap);
-    v2d d1 = offset_of(g, (v2d){p[1].x, p[1].y}, wrap);
-    v2d s0 = d0 * d0, s1 = d1 * d1;
-    v2d d2 = __builtin_shufflevector(s0, s1, 0, 2) + __builtin_shufflevector(s0, s1, 1, 3);
-    v2m in = (v2m)(d2 <= g->r2), inside = in & (v2m)(d2 < g->rin2);
-    v2m in0 = __builtin_shufflevector(in, in, 0, 0), in1 = __builtin_shufflevector(in, in, 1, 1);
-    a->all += v2_keep(d0, in0);
-    a->all += v2_keep(d1, in1);
-    a->count += in;
-    /* few agents are within r_in (the separation of a flock): a branch
-       that is rarely taken costs less than adding zeros every time */
-    if (__builtin_expect((inside[0] | inside[1]) != 0, 0)) {
-        a->inner += v2_keep(d0, __builtin_shufflevector(inside, inside, 0, 0));
-        a->inner += v2_keep(d1, __builtin_shufflevector(inside, inside, 1, 1));
-        a->count_in += inside;
-    }
-    if (dir) { /* the pairs beside the points: no walk to a frame */
-        a->vel += v2_keep((v2d){p[0].dx, p[0].dy}, in0);
-        a->vel += v2_keep((v2d){p[1].dx, p[1].dy}, in1);
-    }
-    return in;
+/* Add the offsets listed to *inner, in order, and empty the list. */
+static inline void inner_flush(inner_list *l, v2d *inner) {
+    v2d sum = *inner;
+    for (uint32_t i = 0; i < l->n; i++) sum += l->d[i];
+    *inner = sum;
+    l->n = 0;
 }
 
 /* Fold the buckets of rows [ay[j], by[j]] and columns [ax[i], bx[i]] (in
- * the order scan_buckets takes them) into q->sums, for a query without a kind
- * filter whose skipped agent, if any, sits at the query point. No branch on
- * the distance test, which goes either way (a branch would often be
- * mispredicted): an agent outside adds zeros, which leave every sum as it
- * was bit for bit (sums start at +0, and s + 0 == s for every s but -0,
- * which a sum starting at +0 never is), and its slot is written but not
- * counted. Each bucket is read two entries at a time, its end entry
- * (SW__SPOINT_END, outside every radius) completing an odd count. The
- * skipped agent is folded in like the others, adding zeros to the offsets,
- * and taken back out of the counts after (and of the pairs, by sums_flush).
- * The sums stay in registers for the whole scan. With `dir`
- * (SW_SPACE_DIR_PAIR) the pairs are the direction pairs beside the points;
- * the skipped agent's reads as (0, 0) for the scan (it is within r, and
- * adding then taking out its pair would round; zeroing it costs nothing per
- * agent, where a mask would), and is put back after. That write is the
- * scan's only one to the world, undone before it returns: a world is used
- * by one thread at a time. */
+ * the order scan_buckets takes them) into q->sums, for a query without a
+ * kind filter whose skipped agent, if any, sits at the query point. No
+ * branch on the distance tests, which go either way (a branch would often
+ * be mispredicted; one on the rarely true test against r_in cost more than
+ * it saved): an agent outside adds zeros, which leave every sum as it was
+ * bit for bit (sums start at +0, and s + 0 == s for every s but -0, which a
+ * sum starting at +0 never is), its slot and offset are written but not
+ * counted. The skipped agent is folded in like the others, adding zeros to
+ * the offsets, and taken back out of the counts after (and of the pairs, by
+ * sums_flush). With `dir` (SW_SPACE_DIR_PAIR) the pairs are the direction
+ * pairs beside the points, the skipped agent's read as (0, 0): it is within
+ * r, adding then taking out its pair would round, and a mask kept it out at
+ * a cost for every agent read; it is put back after the scan. That is the
+ * scan's only write to the world, undone before it returns (a world is used
+ * by one thread at a time). The sums stay in registers for the whole scan. */
 static inline __attribute__((always_inline)) void
 sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const uint32_t *bx,
          int ny, const uint32_t *ay, const uint32_t *by, bool wrap, bool dir) {
-    const sum_geom g = {{q->x, q->y}, {q->W, q->H}, {q->hw, q->hh}, {-q->hw, -q->hh},
-                        {q->r2, q->r2}, {q->rin2, q->rin2}};
-    sum_acc a = {{0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}};
-    uint32_t nfound = 0;
+    const v2d at = {q->x, q->y}, ext = {q->W, q->H}, half = {q->hw, q->hh};
+    const v2d nhalf = -half;
+    const v2d r2 = {q->r2, q->r2}, rin2 = {q->rin2, q->rin2};
+    v2d all = {0, 0}, inner = {0, 0}, vel = {0, 0};
+    v2m count = {0, 0}; /* minus the count (both lanes alike) */
+    uint32_t nfound = 0, nin = 0;
     uint32_t *restrict found = q->found; /* written only here: no reloads after each write */
+    inner_list near;
+    near.n = 0;
     bool pair = !dir && q->pair != SW_SPACE_NO_PAIR;
     sw__spoint *own = dir && q->skip != SW__NIL ? sw__world_spoint(w, q->skip) : NULL;
-    double own_dx = 0, own_dy = 0;
-    if (own) {
-        own_dx = own->dx;
-        own_dy = own->dy;
-        own->dx = own->dy = 0.0;
+    v2d own_dir = {0, 0};
+    if (own) { /* one 16-byte store, which the scan's 16-byte load of the pair
+                  can take (two 8-byte ones it could not: a stall) */
+        memcpy(&own_dir, &own->dx, sizeof own_dir);
+        memcpy(&own->dx, &(v2d){0, 0}, sizeof own_dir);
     }
     const sw__sbucket *buckets = w->buckets;
     const size_t bw = w->bw;
@@ -217,14 +188,26 @@ sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const ui
                 const sw__sbucket *bend = buckets + cy * bw + bx[i] + 1;
                 for (; b < bend; b++) {
                     const sw__spoint *p = b->p, *end = p + b->n;
-                    for (; p < end; p += 2) {
-                        v2m in = fold_pair(&g, &a, p, wrap, dir);
-                        if (pair) { /* p[1] may be the end entry: never counted */
-                            found[nfound] = p[0].slot;
+                    for (; p < end; p++) {
+                        v2d d = (v2d){p->x, p->y} - at;
+                        if (wrap) /* as the branches of sw_world_space_delta, without them */
+                            d = d - v2_keep(ext, d > half) + v2_keep(ext, d < nhalf);
+                        v2d sq = d * d;
+                        /* dx*dx + dy*dy in both lanes (the same sum either way round) */
+                        v2d d2 = sq + __builtin_shufflevector(sq, sq, 1, 0);
+                        v2m in = (v2m)(d2 <= r2), inside = in & (v2m)(d2 < rin2);
+                        all += v2_keep(d, in);
+                        count += in;
+                        near.d[near.n] = d;
+                        near.n -= (uint32_t)inside[0];
+                        nin -= (uint32_t)inside[0];
+                        if (near.n == SPACE_INNER) inner_flush(&near, &inner);
+                        if (dir) /* the pair beside the point: no walk to a frame */
+                            vel += v2_keep((v2d){p->dx, p->dy}, in);
+                        if (pair) {
+                            found[nfound] = p->slot;
                             nfound -= (uint32_t)in[0];
-                            found[nfound] = p[1].slot;
-                            nfound -= (uint32_t)in[1];
-                            if (nfound > SPACE_FOUND - 2) {
+                            if (nfound == SPACE_FOUND) {
                                 q->nfound = nfound;
                                 sums_flush(w, q);
                                 nfound = 0;
@@ -233,21 +216,18 @@ sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const ui
                     }
                 }
             }
-    if (own) {
-        own->dx = own_dx;
-        own->dy = own_dy;
-    }
+    inner_flush(&near, &inner);
+    if (own) memcpy(&own->dx, &own_dir, sizeof own_dir);
     sw_space_sums *m = q->sums;
-    m->dx = a.all[0];
-    m->dy = a.all[1];
-    m->dx_in = a.inner[0];
-    m->dy_in = a.inner[1];
+    m->dx = all[0];
+    m->dy = all[1];
+    m->dx_in = inner[0];
+    m->dy_in = inner[1];
     if (dir) {
-        m->vx = a.vel[0];
-        m->vy = a.vel[1];
+        m->vx = vel[0];
+        m->vy = vel[1];
     }
-    uint32_t n = -(uint32_t)(a.count[0] + a.count[1]);
-    uint32_t nin = -(uint32_t)(a.count_in[0] + a.count_in[1]);
+    uint32_t n = -(uint32_t)count[0];
     bool skipped = q->skip != SW__NIL; /* at the point: within r, and within r_in if r_in > 0 */
     m->n = n - skipped;
     m->n_in = nin - (skipped && q->rin2 > 0);
@@ -372,7 +352,8 @@ space_scan(const sw_world *w, space_query *q, double x, double y, double r) {
     else if (mode == SCAN_IDS) scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, true);
     else if (mode == SCAN_SUMS && q->pair == SW_SPACE_DIR_PAIR && wrap)
         sum_scan(w, q, nx, ax, bx, ny, ay, by, true, true);
-    else if (mode == SCAN_SUMS && q->pair == SW_SPACE_DIR_PAIR) sum_scan(w, q, nx, ax, bx, ny, ay, by, false, true);
+    else if (mode == SCAN_SUMS && q->pair == SW_SPACE_DIR_PAIR)
+        sum_scan(w, q, nx, ax, bx, ny, ay, by, false, true);
     else if (mode == SCAN_SUMS && wrap) sum_scan(w, q, nx, ax, bx, ny, ay, by, true, false);
     else if (mode == SCAN_SUMS) sum_scan(w, q, nx, ax, bx, ny, ay, by, false, false);
     else if (wrap) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, false);

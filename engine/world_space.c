@@ -31,12 +31,11 @@ static void buckets_sweep(sw_world *w) {
     w->nbstored = kept;
 }
 
-/* Give bucket `b` room for one more agent and the end entry after it
- * (storage on first use, recorded so that freeing the world finds it
- * without visiting every bucket). */
+/* Give bucket `b` room for one more agent (storage on first use, recorded
+ * so that freeing the world finds it without visiting every bucket). */
 static int bucket_grow(sw_world *w, uint32_t b) {
     sw__sbucket *bk = &w->buckets[b];
-    if (bk->n + 1 < bk->cap) return SW_OK;
+    if (bk->n < bk->cap) return SW_OK;
     if (!bk->p && w->nbstored >= 2 * ((uint64_t)w->nspace + 64)) buckets_sweep(w);
     if (!bk->p && w->nbstored == w->bstored_cap) {
         uint32_t cap = w->bstored_cap ? 2 * w->bstored_cap : 64;
@@ -56,7 +55,7 @@ static int bucket_grow(sw_world *w, uint32_t b) {
 }
 
 int sw__world_space_append(sw_world *w, uint32_t slot, uint32_t b, double x, double y) {
-    if (__builtin_expect(w->buckets[b].n + 1 >= w->buckets[b].cap, 0) && bucket_grow(w, b) != SW_OK) {
+    if (__builtin_expect(w->buckets[b].n == w->buckets[b].cap, 0) && bucket_grow(w, b) != SW_OK) {
         sw__world_errf(w, "out of memory for a space bucket");
         return SW_E_NOMEM;
     }
@@ -64,7 +63,6 @@ int sw__world_space_append(sw_world *w, uint32_t slot, uint32_t b, double x, dou
     double dx, dy;
     sw__world_dir_pair(w, slot, &dx, &dy);
     bk->p[bk->n] = (sw__spoint){x, y, dx, dy, slot, 0};
-    bk->p[bk->n + 1] = SW__SPOINT_END;
     w->sbucket[slot] = b;
     w->sindex[slot] = bk->n++;
     w->nspace++;
@@ -72,11 +70,7 @@ int sw__world_space_append(sw_world *w, uint32_t slot, uint32_t b, double x, dou
 }
 
 void sw__world_space_clear(sw_world *w) {
-    for (uint32_t i = 0; i < w->nbstored; i++) {
-        sw__sbucket *bk = &w->buckets[w->bstored[i]];
-        bk->n = 0;
-        bk->p[0] = SW__SPOINT_END;
-    }
+    for (uint32_t i = 0; i < w->nbstored; i++) w->buckets[w->bstored[i]].n = 0;
     for (uint32_t i = 0; i < w->slotcap; i++) w->sbucket[i] = w->sindex[i] = SW__NIL;
     w->nspace = 0;
 }
