@@ -6,7 +6,6 @@
 #include "world_int.h"
 
 #include <math.h>
-#include <string.h>
 
 /* The bucket of coordinate v >= 0 along an axis of nb buckets: floor(v / bs)
  * by a multiplication with inv = 1 / bs, clamped (truncating is flooring
@@ -124,33 +123,14 @@ typedef int64_t v2m __attribute__((vector_size(16)));
 /* v where mask is all ones, +0 where it is zero. */
 static inline v2d v2_keep(v2d v, v2m mask) { return (v2d)((v2m)v & mask); }
 
-/* The offsets within r_in a scan has found and not yet added, in the order
- * found. Adding them at the end, in that order, makes the same sum as
- * adding each (or zeros) on the way, bit for bit; on the way, each agent
- * costs a store and an integer add instead of a floating-point add on a
- * third chain of sums (about a twentieth of flocking large's query). */
-#define SPACE_INNER 64
-typedef struct inner_list {
-    v2d d[SPACE_INNER];
-    uint32_t n;
-} inner_list;
-
-/* Add the offsets listed to *inner, in order, and empty the list. */
-static inline void inner_flush(inner_list *l, v2d *inner) {
-    v2d sum = *inner;
-    for (uint32_t i = 0; i < l->n; i++) sum += l->d[i];
-    *inner = sum;
-    l->n = 0;
-}
-
 /* Fold the buckets of rows [ay[j], by[j]] and columns [ax[i], bx[i]] (in
  * the order scan_buckets takes them) into q->sums, for a query without a
  * kind filter whose skipped agent, if any, sits at the query point. No
  * branch on the distance tests, which go either way (a branch would often
- * be mispredicted; one on the rarely true test against r_in cost more than
- * it saved): an agent outside adds zeros, which leave every sum as it was
- * bit for bit (sums start at +0, and s + 0 == s for every s but -0, which a
- * sum starting at +0 never is), its slot and offset are written but not
+ * be mispredicted; even one on the rarely true test against r_in cost more
+ * than it saved): an agent outside adds zeros, which leave every sum as it
+ * was bit for bit (sums start at +0, and s + 0 == s for every s but -0,
+ * which a sum starting at +0 never is), and its slot is written but not
  * counted. The skipped agent is folded in like the others, adding zeros to
  * the offsets, and taken back out of the counts after (and of the pairs, by
  * sums_flush). With `dir` (SW_SPACE_DIR_PAIR) the pairs are the direction
@@ -166,18 +146,16 @@ sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const ui
     const v2d nhalf = -half;
     const v2d r2 = {q->r2, q->r2}, rin2 = {q->rin2, q->rin2};
     v2d all = {0, 0}, inner = {0, 0}, vel = {0, 0};
-    v2m count = {0, 0}; /* minus the count (both lanes alike) */
-    uint32_t nfound = 0, nin = 0;
+    v2m count = {0, 0}, count_in = {0, 0}; /* minus the counts (both lanes alike) */
+    uint32_t nfound = 0;
     uint32_t *restrict found = q->found; /* written only here: no reloads after each write */
-    inner_list near;
-    near.n = 0;
     bool pair = !dir && q->pair != SW_SPACE_NO_PAIR;
     sw__spoint *own = dir && q->skip != SW__NIL ? sw__world_spoint(w, q->skip) : NULL;
-    v2d own_dir = {0, 0};
-    if (own) { /* one 16-byte store, which the scan's 16-byte load of the pair
-                  can take (two 8-byte ones it could not: a stall) */
-        memcpy(&own_dir, &own->dx, sizeof own_dir);
-        memcpy(&own->dx, &(v2d){0, 0}, sizeof own_dir);
+    double own_dx = 0, own_dy = 0;
+    if (own) {
+        own_dx = own->dx;
+        own_dy = own->dy;
+        own->dx = own->dy = 0.0;
     }
     const sw__sbucket *buckets = w->buckets;
     const size_t bw = w->bw;
@@ -197,11 +175,9 @@ sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const ui
                         v2d d2 = sq + __builtin_shufflevector(sq, sq, 1, 0);
                         v2m in = (v2m)(d2 <= r2), inside = in & (v2m)(d2 < rin2);
                         all += v2_keep(d, in);
+                        inner += v2_keep(d, inside);
                         count += in;
-                        near.d[near.n] = d;
-                        near.n -= (uint32_t)inside[0];
-                        nin -= (uint32_t)inside[0];
-                        if (near.n == SPACE_INNER) inner_flush(&near, &inner);
+                        count_in += inside;
                         if (dir) /* the pair beside the point: no walk to a frame */
                             vel += v2_keep((v2d){p->dx, p->dy}, in);
                         if (pair) {
@@ -216,8 +192,10 @@ sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const ui
                     }
                 }
             }
-    inner_flush(&near, &inner);
-    if (own) memcpy(&own->dx, &own_dir, sizeof own_dir);
+    if (own) {
+        own->dx = own_dx;
+        own->dy = own_dy;
+    }
     sw_space_sums *m = q->sums;
     m->dx = all[0];
     m->dy = all[1];
@@ -227,7 +205,7 @@ sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const ui
         m->vx = vel[0];
         m->vy = vel[1];
     }
-    uint32_t n = -(uint32_t)count[0];
+    uint32_t n = -(uint32_t)count[0], nin = -(uint32_t)count_in[0];
     bool skipped = q->skip != SW__NIL; /* at the point: within r, and within r_in if r_in > 0 */
     m->n = n - skipped;
     m->n_in = nin - (skipped && q->rin2 > 0);
