@@ -126,15 +126,19 @@ static inline v2d v2_keep(v2d v, v2m mask) { return (v2d)((v2m)v & mask); }
 /* Fold the buckets of rows [ay[j], by[j]] and columns [ax[i], bx[i]] (in
  * the order scan_buckets takes them) into q->sums, for a query without a
  * kind filter whose skipped agent, if any, sits at the query point. No
- * branch on the distance test, which goes either way (a branch would often
- * be mispredicted): an agent outside adds zeros, which leave every sum as it
+ * branch on the distance tests, which go either way (a branch would often
+ * be mispredicted; even one on the rarely true test against r_in cost more
+ * than it saved): an agent outside adds zeros, which leave every sum as it
  * was bit for bit (sums start at +0, and s + 0 == s for every s but -0,
  * which a sum starting at +0 never is), and its slot is written but not
  * counted. The skipped agent is folded in like the others, adding zeros to
- * the sums, and taken back out of the counts after (and of the pairs, by
- * sums_flush). The sums stay in registers for the whole scan. With `dir`
- * (SW_SPACE_DIR_PAIR) the pairs are the direction pairs beside the points,
- * added under the same mask, the skipped agent's masked out. */
+ * the offsets, and taken back out of the counts after (and of the pairs, by
+ * sums_flush). With `dir` (SW_SPACE_DIR_PAIR) the pairs are the direction
+ * pairs beside the points, the skipped agent's read as (0, 0): it is within
+ * r, adding then taking out its pair would round, and a mask kept it out at
+ * a cost for every agent read; it is put back after the scan. That is the
+ * scan's only write to the world, undone before it returns (a world is used
+ * by one thread at a time). The sums stay in registers for the whole scan. */
 static inline __attribute__((always_inline)) void
 sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const uint32_t *bx,
          int ny, const uint32_t *ay, const uint32_t *by, bool wrap, bool dir) {
@@ -146,9 +150,13 @@ sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const ui
     uint32_t nfound = 0;
     uint32_t *restrict found = q->found; /* written only here: no reloads after each write */
     bool pair = !dir && q->pair != SW_SPACE_NO_PAIR;
-    /* the skipped agent's entry, whose direction pair is kept out by a mask
-       (it is within r, and adding then taking out a pair would round) */
-    const sw__spoint *own = q->skip == SW__NIL ? NULL : sw__world_spoint(w, q->skip);
+    sw__spoint *own = dir && q->skip != SW__NIL ? sw__world_spoint(w, q->skip) : NULL;
+    double own_dx = 0, own_dy = 0;
+    if (own) {
+        own_dx = own->dx;
+        own_dy = own->dy;
+        own->dx = own->dy = 0.0;
+    }
     const sw__sbucket *buckets = w->buckets;
     const size_t bw = w->bw;
     for (int j = 0; j < ny; j++)
@@ -171,7 +179,7 @@ sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const ui
                         count += in;
                         count_in += inside;
                         if (dir) /* the pair beside the point: no walk to a frame */
-                            vel += v2_keep((v2d){p->dx, p->dy}, in & -(int64_t)(p != own));
+                            vel += v2_keep((v2d){p->dx, p->dy}, in);
                         if (pair) {
                             found[nfound] = p->slot;
                             nfound -= (uint32_t)in[0];
@@ -184,6 +192,10 @@ sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const ui
                     }
                 }
             }
+    if (own) {
+        own->dx = own_dx;
+        own->dy = own_dy;
+    }
     sw_space_sums *m = q->sums;
     m->dx = all[0];
     m->dy = all[1];

@@ -416,3 +416,62 @@ Test(world_near, space_direction_pair_of_a_reused_slot_starts_empty) {
     cr_assert(m.vx == 0 && m.vy == 0, "the dead agent's direction: (%g, %g)", m.vx, m.vy);
     sw_world_free(w);
 }
+
+/* The sums query reads the skipped agent's direction pair as (0, 0) for its
+ * scan and puts it back after: a later query counts it, bit for bit, and
+ * the pairs of the others are as given. */
+Test(world_near, space_sums_skipping_an_agent_leave_its_direction_pair) {
+    sw_world *w = sw_world_new(&(sw_world_desc){.width = 20, .height = 20, .space_cell = 2,
+                                                .topology = SW_TOPO_TORUS});
+    sw_id a = sw_world_spawn_at_point(w, &mover, NULL, 5, 5, 0);
+    sw_id b = sw_world_spawn_at_point(w, &mover, NULL, 5.5, 5.25, 0);
+    cr_assert(a && b);
+    const double ax = 0.3 + 0x1p-45, ay = -1.5, bx = -2.0 / 3, by = 0x1p-60;
+    sw_world_space_set_direction(w, a, ax, ay);
+    sw_world_space_set_direction(w, b, bx, by);
+    sw_space_sums m;
+    for (int round = 0; round < 3; round++) {
+        cr_assert_eq(sw_world_space_near_sums(w, 5, 5, 3, 1, NULL, a, SW_SPACE_DIR_PAIR, &m), 1);
+        cr_assert(m.vx == 0.0 + bx && m.vy == 0.0 + by, "b's pair alone: %.17g %.17g", m.vx, m.vy);
+        cr_assert_eq(sw_world_space_near_sums(w, 5, 5, 0.1, 0, NULL, SW_ID_NONE, SW_SPACE_DIR_PAIR, &m), 1);
+        cr_assert(m.vx == ax && m.vy == ay, "a's pair back: %.17g %.17g", m.vx, m.vy);
+        cr_assert_eq(sw_world_space_near_sums(w, 5, 5, 3, 0, NULL, SW_ID_NONE, SW_SPACE_DIR_PAIR, &m), 2);
+        cr_assert(m.vx == 0.0 + ax + bx && m.vy == 0.0 + ay + by);
+    }
+    sw_world_free(w);
+}
+
+/* More agents within r_in than a scan lists before adding them (the offsets
+ * within r_in are added in runs): the same sums, bit for bit, as a loop over
+ * near_hits, with and without the skipped agent, from the frames and from
+ * the direction pairs beside the points, on both topologies. */
+Test(world_near, space_near_sums_with_a_crowd_within_the_inner_radius) {
+    for (int topo = 0; topo < 2; topo++) {
+        sw_world *w = sw_world_new(&(sw_world_desc){.width = 30, .height = 30, .space_cell = 3,
+                                                    .topology = (sw_topology)topo});
+        uint64_t r = 17;
+        enum { N = 400 };
+        sw_id ids[N];
+        for (int i = 0; i < N; i++) { /* a crowd around (0.5, 0.5), across the seam on a torus */
+            mover_f p = {2 * urand(&r) - 1, 2 * urand(&r) - 1};
+            double x = 0.5 + 1.6 * (urand(&r) - 0.5), y = 0.5 + 1.6 * (urand(&r) - 0.5);
+            if (!topo && (x < 0 || y < 0)) x = fabs(x), y = fabs(y);
+            ids[i] = sw_world_spawn_at_point(w, &mover, &p, x, y, 0);
+            cr_assert_neq(ids[i], SW_ID_NONE);
+            sw_world_space_set_direction(w, ids[i], p.vx, p.vy); /* the same pairs beside the points */
+        }
+        for (int q = 0; q < 4; q++) {
+            sw_id skip = q % 2 ? SW_ID_NONE : ids[q];
+            double x = 0.5, y = 0.5;
+            if (skip) cr_assert(sw_world_space_pos(w, skip, &x, &y));
+            sw_space_sums got;
+            sw_world_space_near_sums(w, x, y, 2.5, 1.0 + q, &mover, skip, offsetof(mover_f, vx), &got);
+            cr_assert_gt(got.n_in, 200, "the test needs a crowd within r_in: %u", got.n_in);
+            sw_space_sums want = sums_by_hits(w, x, y, 2.5, 1.0 + q, &mover, skip);
+            assert_same_sums(got, want, topo ? "torus crowd" : "bounded crowd");
+            sw_world_space_near_sums(w, x, y, 2.5, 1.0 + q, NULL, skip, SW_SPACE_DIR_PAIR, &got);
+            assert_same_sums(got, want, topo ? "torus crowd, directions" : "bounded crowd, directions");
+        }
+        sw_world_free(w);
+    }
+}
