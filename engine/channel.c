@@ -522,7 +522,7 @@ static __attribute__((noinline)) sw_step recv_any(sw_sched *s, sw_tasklet *t, st
         s->error = SW_E_INVALID;
         return SW_STEP_FAIL;
     }
-    c->dst_ok = dst_ok_of(s, k->top); /* for the fast path's next time */
+    if (c->kind == SW_CHAN_RENDEZVOUS) c->dst_ok = dst_ok_of(s, k->top); /* for the fast path's next time */
     return block(s, t, k, c, ch, false, ref, c->kind != SW_CHAN_EVENT);
 }
 
