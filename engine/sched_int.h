@@ -46,7 +46,8 @@ typedef struct sw__chan {
     uint32_t next_free;
     sw_msg *buf;
     uint64_t key;
-    uint64_t spare_; /* 64 bytes: indexing the table is a shift */
+    uint64_t dst_ok;  /* a receiver's destination check, cached (channel.c, dst_ok_of);
+                         64 bytes in all: indexing the table is a shift */
 } sw__chan;
 
 typedef struct sw__funcent {

@@ -751,3 +751,72 @@ Test(channel, sender_whose_receiver_hands_off_resumes_after_its_send) {
     cr_assert_eq(sw_chan_balance(s, c1), 1); /* the second send waits */
     sw_sched_free(s);
 }
+
+/* ---- the receiver's destination check, cached in the channel --------------------- */
+
+/* Receives once into the message at byte `at` of its frame (anywhere: the
+ * check must refuse what lies outside), then traces what it got. Two kinds
+ * with the same run function but frames of different sizes. */
+typedef struct {
+    sw_chan ch;
+    int32_t at, pad;
+    sw_msg m;
+    char room[64];
+} probe;
+static sw_step probe_run(sw_tasklet *t, void *frame) {
+    probe *f = frame;
+    SW_BEGIN(t, take);
+    SW_RECV(t, take, f->ch, (sw_msg *)((char *)frame + f->at));
+    sw_test_tr("P:got%d", ((sw_msg *)((char *)frame + f->at))->i);
+    SW_END(t);
+}
+static const sw_kind probe_kind = {.name = "probe", .frame_size = sizeof(probe), .run = probe_run};
+/* the same frame's first fields only: `room` lies outside */
+static const sw_kind probe_narrow_kind = {.name = "probe_narrow", .frame_size = offsetof(probe, room),
+                                          .run = probe_run};
+
+/* A probe of `kind` receiving at `at` on `ch`: blocks and gets 7 from a post
+ * (valid), or is refused with SW_E_INVALID. */
+static void probe_once(sw_sched *s, sw_chan ch, const sw_kind *kind, int32_t at, bool valid) {
+    trace_reset();
+    sw_id id = sw_sched_spawn(s, kind, &(probe){.ch = ch, .at = at}, 0);
+    cr_assert_neq(id, SW_ID_NONE, "%s", sw_sched_errmsg(s));
+    if (!valid) {
+        cr_assert_eq(sw_sched_step(s), SW_E_INVALID, "%s at %d accepted", kind->name, at);
+        cr_assert(strstr(sw_sched_errmsg(s), "SW_RECV"), "%s", sw_sched_errmsg(s));
+        cr_assert_not(sw_sched_alive(s, id));
+        cr_assert_eq(sw_chan_balance(s, ch), 0);
+        return;
+    }
+    cr_assert_eq(sw_sched_step(s), SW_OK, "%s at %d: %s", kind->name, at, sw_sched_errmsg(s));
+    cr_assert_eq(sw_chan_balance(s, ch), -1, "%s at %d did not block", kind->name, at);
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 7}), SW_OK);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "P:got7");
+    cr_assert_not(sw_sched_alive(s, id));
+}
+
+Test(channel, receivers_destination_check_holds_for_every_function_and_offset) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    int32_t last = (int32_t)(sizeof(probe) - sizeof(sw_msg)); /* the last offset that fits */
+    /* the first receive fills the channel's cache; the others are checked
+       against it (the fast path) or miss it (the general path) */
+    probe_once(s, ch, &probe_kind, (int32_t)offsetof(probe, m), true);
+    probe_once(s, ch, &probe_kind, last, true);
+    probe_once(s, ch, &probe_kind, (int32_t)offsetof(probe, room), true);
+    probe_once(s, ch, &probe_kind, last + 1, false);                /* one byte past the end */
+    probe_once(s, ch, &probe_kind, -8, false);                      /* the frame's header */
+    probe_once(s, ch, &probe_kind, -(int32_t)sizeof(sw_msg), false);
+    probe_once(s, ch, &probe_kind, last, true);
+    /* a smaller frame on the same channel: what fitted the larger one does not */
+    probe_once(s, ch, &probe_narrow_kind, last, false);
+    probe_once(s, ch, &probe_narrow_kind, (int32_t)offsetof(probe, room), false);
+    probe_once(s, ch, &probe_narrow_kind, (int32_t)offsetof(probe, m) + 1, false);
+    probe_once(s, ch, &probe_narrow_kind, (int32_t)offsetof(probe, m), true);
+    probe_once(s, ch, &probe_narrow_kind, (int32_t)offsetof(probe, m) + 1, false);
+    /* and back: the larger frame's offsets are accepted again */
+    probe_once(s, ch, &probe_kind, last, true);
+    probe_once(s, ch, &probe_kind, last + 1, false);
+    sw_sched_free(s);
+}

@@ -485,3 +485,60 @@ Test(sched, frame_fresh_runs_the_kinds_refresh_hook) {
     cr_assert_null(sw_sched_frame_fresh(s, a), "a dead agent has no frame");
     sw_sched_free(s);
 }
+
+/* ---- suspensions that never continue inline ------------------------------------- */
+
+/* SW_SLEEP, SW_YIELD and SW_CALL return their operation's result straight to
+ * the scheduler (tasklet.h, SW__SUSPEND_ALWAYS): each must resume at its own
+ * point, on every path of the operation (the inline sleep, a sleep of 0
+ * that yields, one past the wheel's turn, into a bucket that must grow, a
+ * yield, a call whose callee suspends). */
+typedef struct { int32_t naps; } napper;
+static sw_step napper_run(sw_tasklet *t, void *frame) {
+    napper *f = frame;
+    SW_BEGIN(t, nap);
+    while (f->naps-- > 0) SW_SLEEP(t, nap, 2);
+    SW_RETURN(t, ((sw_value){.i = 42}));
+    SW_END(t);
+}
+static const sw_func napper_func = {.name = "napper", .run = napper_run, .frame_size = sizeof(napper)};
+
+typedef struct { sw_value got; } every_way;
+static sw_step every_way_run(sw_tasklet *t, void *frame) {
+    every_way *f = frame;
+    SW_BEGIN(t, one, zero, far, yield, call);
+    sw_test_tr("start@%llu", (unsigned long long)sw_now(t));
+    SW_SLEEP(t, one, 1);
+    sw_test_tr("one@%llu", (unsigned long long)sw_now(t));
+    SW_SLEEP(t, zero, 0);
+    sw_test_tr("zero@%llu", (unsigned long long)sw_now(t));
+    SW_SLEEP(t, far, 300);
+    sw_test_tr("far@%llu", (unsigned long long)sw_now(t));
+    SW_YIELD(t, yield);
+    sw_test_tr("yield@%llu", (unsigned long long)sw_now(t));
+    SW_CALL(t, call, &napper_func, &(napper){.naps = 2}, &f->got);
+    sw_test_tr("call@%llu=%lld", (unsigned long long)sw_now(t), (long long)f->got.i);
+    SW_END(t);
+}
+static const sw_kind every_way_kind = {.name = "every_way", .frame_size = sizeof(every_way), .run = every_way_run};
+
+typedef struct { int32_t unused; } blip;
+static sw_step blip_run(sw_tasklet *t, void *frame) {
+    SW_BEGIN(t);
+    SW_END(t);
+}
+static const sw_kind blip_kind = {.name = "blip", .frame_size = sizeof(blip), .run = blip_run};
+
+Test(sched, suspensions_that_never_continue_resume_at_their_point) {
+    sw_test_trace[0] = '\0';
+    sw_sched *s = sw_sched_new(&(sw_sched_desc){.seed = 3});
+    cr_assert_not_null(s);
+    /* 64 tasklets due at tick 2 fill its bucket (first room: 64), so that
+       every_way's sleep of one tick must grow it (the slow path) */
+    for (int i = 0; i < 64; i++) cr_assert_neq(sw_sched_spawn(s, &blip_kind, NULL, 2), SW_ID_NONE);
+    sw_id id = sw_sched_spawn(s, &every_way_kind, NULL, 0);
+    cr_assert_eq(sw_sched_run(s, 310), SW_OK, "%s", sw_sched_errmsg(s));
+    cr_assert_not(sw_sched_alive(s, id));
+    cr_assert_str_eq(sw_test_trace, "start@1 one@2 zero@2 far@302 yield@302 call@306=42");
+    sw_sched_free(s);
+}
