@@ -60,7 +60,12 @@ static void wake_grass(sw_tasklet *t, sw_chan ch) {
     if (ch) sw_chan_post(sw_sched_of(t), ch, &(sw_msg){.tag = 1, .who = sw_self(t)});
 }
 
-static sw_step sheep_run(sw_tasklet *t, void *frame) {
+/* flatten: with LTO, the world's and the scheduler's calls of a step (the
+ * Moore step, sw_move_to, the post, sw_spawn_at, SW_SLEEP) are inlined into
+ * it, calls within them too (docs/models.md: 11 % fewer instructions in the
+ * large model, 7 % less time). Only the hooks reached through pointers stay
+ * calls. */
+__attribute__((flatten)) static sw_step sheep_run(sw_tasklet *t, void *frame) {
     sheep *f = frame;
     SW_BEGIN(t, graze);
     for (;;) {
@@ -136,7 +141,8 @@ static void wolf_init(sw_tasklet *t, void *frame) {
     f->energy = (double)sw__model_below(sw__model_rand(f->rng_key, f->rng_ctr++), (uint64_t)(2 * f->gain));
 }
 
-static sw_step wolf_run(sw_tasklet *t, void *frame) {
+/* flatten: as sheep_run */
+__attribute__((flatten)) static sw_step wolf_run(sw_tasklet *t, void *frame) {
     wolf *f = frame;
     SW_BEGIN(t, prowl);
     for (;;) {
