@@ -57,7 +57,9 @@ static inline void sw__model_moore_step(const sw_world *w, uint64_t r, int32_t *
         *y = ny < 0 ? ny + H : ny >= H ? ny - H : ny;
         return;
     }
-    if (*x > 0 && *y > 0 && *x < W - 1 && *y < H - 1) { /* inside: no enumeration */
+    /* inside (0 < x < W - 1, and as much for y; one unsigned compare each):
+       no enumeration */
+    if ((uint32_t)(*x - 1) < (uint32_t)(W - 2) && (uint32_t)(*y - 1) < (uint32_t)(H - 2)) {
         int k = (int)sw__model_below(r, 8);
         *x += dx[k];
         *y += dy[k];

@@ -43,16 +43,22 @@ typedef struct {
 } sheep;
 _Static_assert(sizeof(sheep) == 48, "with the 16-byte frame header, one cache line");
 
+/* What a sheep of the setup needs beyond a lamb: its cell, the layer and
+ * its energy. Out of line, so that a lamb's init (a birth every few sheep
+ * steps) saves and restores no registers for it. */
+static __attribute__((noinline)) void sheep_setup(sw_tasklet *t, sheep *f) {
+    sw_world *w = sw_world_of(t);
+    sw_world_cell_of(w, sw_self(t), &f->x, &f->y);
+    f->grass = sw__model_layer(w, "grass", 0);
+    f->energy = (double)sw__model_below(sw__model_rand(f->rng_key, f->rng_ctr++), (uint64_t)(2 * f->gain));
+}
+
 static void sheep_init(sw_tasklet *t, void *frame) {
     sheep *f = frame;
     bool newborn = f->rng_key != 0; /* a lamb: its parent gave it cell, layer and energy */
     f->rng_key = sw__model_rng_key(t);
     f->rng_ctr = 0;
-    if (newborn) return;
-    sw_world *w = sw_world_of(t);
-    sw_world_cell_of(w, sw_self(t), &f->x, &f->y);
-    f->grass = sw__model_layer(w, "grass", 0);
-    f->energy = (double)sw__model_below(sw__model_rand(f->rng_key, f->rng_ctr++), (uint64_t)(2 * f->gain));
+    if (!newborn) sheep_setup(t, f);
 }
 
 /* Tell the grass of channel `ch` (if any) that it was eaten. */
@@ -60,7 +66,12 @@ static void wake_grass(sw_tasklet *t, sw_chan ch) {
     if (ch) sw_chan_post(sw_sched_of(t), ch, &(sw_msg){.tag = 1, .who = sw_self(t)});
 }
 
-static sw_step sheep_run(sw_tasklet *t, void *frame) {
+/* flatten: with LTO, the world's and the scheduler's calls of a step (the
+ * Moore step, sw_move_to, the post, sw_spawn_at, SW_SLEEP) are inlined into
+ * it, calls within them too (docs/models.md: 11 % fewer instructions in the
+ * large model, 7 % less time). Only the hooks reached through pointers stay
+ * calls. */
+__attribute__((flatten)) static sw_step sheep_run(sw_tasklet *t, void *frame) {
     sheep *f = frame;
     SW_BEGIN(t, graze);
     for (;;) {
@@ -126,17 +137,22 @@ typedef struct {
 } wolf;
 _Static_assert(sizeof(wolf) == 48, "with the 16-byte frame header, one cache line");
 
+/* As sheep_setup: a wolf of the setup's cell and energy. */
+static __attribute__((noinline)) void wolf_setup(sw_tasklet *t, wolf *f) {
+    sw_world_cell_of(sw_world_of(t), sw_self(t), &f->x, &f->y);
+    f->energy = (double)sw__model_below(sw__model_rand(f->rng_key, f->rng_ctr++), (uint64_t)(2 * f->gain));
+}
+
 static void wolf_init(sw_tasklet *t, void *frame) {
     wolf *f = frame;
     bool newborn = f->rng_key != 0; /* a cub: its parent gave it cell and energy */
     f->rng_key = sw__model_rng_key(t);
     f->rng_ctr = 0;
-    if (newborn) return;
-    sw_world_cell_of(sw_world_of(t), sw_self(t), &f->x, &f->y);
-    f->energy = (double)sw__model_below(sw__model_rand(f->rng_key, f->rng_ctr++), (uint64_t)(2 * f->gain));
+    if (!newborn) wolf_setup(t, f);
 }
 
-static sw_step wolf_run(sw_tasklet *t, void *frame) {
+/* flatten: as sheep_run */
+__attribute__((flatten)) static sw_step wolf_run(sw_tasklet *t, void *frame) {
     wolf *f = frame;
     SW_BEGIN(t, prowl);
     for (;;) {
@@ -216,7 +232,8 @@ static void grass_init(sw_tasklet *t, void *frame) {
     }
 }
 
-static sw_step grass_run(sw_tasklet *t, void *frame) {
+/* flatten: as sheep_run (SW_RECV's slow path on an event channel inlined) */
+__attribute__((flatten)) static sw_step grass_run(sw_tasklet *t, void *frame) {
     grass *f = frame;
     SW_BEGIN(t, sprout, eaten, regrow);
     if (f->cell < 0) SW_EXIT(t);

@@ -1,8 +1,9 @@
 /* test_model_wolf_sheep.c - wolf-sheep predation behaves as the comparison's
  * model: the species coexist with the default parameters, grass regrows
  * exactly `regrowth` ticks after it is eaten, newborns wait a tick, every
- * animal acts once per tick, and the same seed gives the same run; and the
- * random Moore step all the animals take. */
+ * animal acts once per tick, and the same seed gives the same run (and the
+ * large bench world the run it had); and the random Moore step all the
+ * animals take. */
 #include <criterion/criterion.h>
 
 #include "models.h"
@@ -159,6 +160,40 @@ Test(wolf_sheep, same_seed_same_run) {
 }
 
 /* The smallest random number that sw__model_below maps to j of n. */
+/* The comparison's large world with the seed of scenarios/bench/wolf_sheep_large.json:
+ * its sheep and wolf counts at a few ticks, as the scenario's stats.csv of
+ * the engine before the speed-ups (main at b88ce69) has them. Optimisations
+ * of the model's path (inlining, prefetching, births, the grass's wake-up)
+ * must leave every draw and every turn where it was; this pins that. */
+Test(wolf_sheep, the_large_bench_world_keeps_its_results) {
+    static const struct { int tick; uint32_t sheep, wolves; double cover; } want[] = {
+        {1, 1275, 584, 0.514},   {2, 1631, 653, 0.5047},   {25, 1354, 4285, 0.4939},
+        {50, 1449, 1855, 0.6391}, {75, 1558, 3340, 0.5304}, {100, 1433, 2609, -1},
+    };
+    sw_world *w = sw_wolf_sheep_new(&(sw_wolf_sheep_desc){.width = 100, .height = 100,
+        .sheep = 1000, .wolves = 500, .regrowth = 10, .sheep_reproduce = 0.4,
+        .wolf_reproduce = 0.2, .seed = 42});
+    cr_assert_not_null(w);
+    int layer = sw_world_layer_find(w, "grass");
+    size_t next = 0;
+    for (int tick = 1; tick <= 100; tick++) {
+        cr_assert_eq(sw_world_step(w), SW_OK);
+        if (want[next].tick != tick) continue;
+        cr_expect_eq(count_of(w, &sw_kind_sheep), want[next].sheep, "sheep at tick %d", tick);
+        cr_expect_eq(count_of(w, &sw_kind_wolf), want[next].wolves, "wolves at tick %d", tick);
+        if (want[next].cover >= 0) {
+            const double *g = sw_world_layer_data(w, layer);
+            double sum = 0;
+            for (int c = 0; c < 100 * 100; c++) sum += g[c];
+            /* stats.csv prints the mean to four places here */
+            cr_expect_float_eq(sum / 10000, want[next].cover, 1e-9, "grass cover at tick %d", tick);
+        }
+        next++;
+    }
+    cr_assert_eq(next, sizeof want / sizeof want[0]);
+    sw_world_free(w);
+}
+
 static uint64_t draw_for(uint64_t j, uint64_t n) {
     return (uint64_t)((((unsigned __int128)j << 64) + n - 1) / n);
 }
