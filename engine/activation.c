@@ -17,28 +17,34 @@
 
 /* ---- the ordering pass's scratch and shuffles ----------------------------------- */
 
+/* Room for `need` items of `size` bytes in p, which holds *cap of them: the
+ * room doubled from *cap (or `first`) until it fits. Returns the new block,
+ * *cap updated, or NULL, with nothing changed, when out of memory. Every
+ * grow-only buffer of this file grows through here. */
+static void *grow(sw_sched *s, void *p, uint32_t *cap, uint64_t need, size_t size, uint32_t first) {
+    if (need > UINT32_MAX) return NULL;
+    uint32_t c = *cap ? *cap : first;
+    while (c < need) c = c > UINT32_MAX / 2 ? (uint32_t)need : c * 2;
+    void *q = sw__alloc(s, p, (size_t)c * size);
+    if (q) *cap = c;
+    return q;
+}
+
 /* Grow-only scratch of the ordering pass (kept across ticks: no allocation
- * per tick once the batches stop growing). */
+ * per tick once the batches stop growing), counted in 8-byte words. */
 static bool order_aux(sw_sched *s, size_t bytes) {
-    if (bytes <= s->order_auxcap) return true;
-    size_t cap = s->order_auxcap ? s->order_auxcap : 1024;
-    while (cap < bytes) cap *= 2;
-    void *p = sw__alloc(s, s->order_aux, cap);
-    if (!p) return false;
-    s->order_aux = p;
-    s->order_auxcap = cap;
-    return true;
+    uint64_t words = ((uint64_t)bytes + 7) / 8;
+    if (words <= s->order_auxcap) return true;
+    void *p = grow(s, s->order_aux, &s->order_auxcap, words, 8, 128);
+    if (p) s->order_aux = p;
+    return p != NULL;
 }
 
 static bool order_out(sw_sched *s, uint32_t n) {
     if (n <= s->order_cap) return true;
-    uint32_t cap = s->order_cap ? s->order_cap : 64;
-    while (cap < n) cap = cap > UINT32_MAX / 2 ? n : cap * 2;
-    uint32_t *p = sw__alloc(s, s->order_buf, (size_t)cap * sizeof *p);
-    if (!p) return false;
-    s->order_buf = p;
-    s->order_cap = cap;
-    return true;
+    uint32_t *p = grow(s, s->order_buf, &s->order_cap, n, sizeof *p, 64);
+    if (p) s->order_buf = p;
+    return p != NULL;
 }
 
 static int cmp_int(const void *a, const void *b) {
@@ -89,8 +95,9 @@ static void shuffle_run(uint32_t *items, uint32_t m, uint64_t key, uint64_t *ctr
 
 static bool kind_random(const sw_sched *s, int i) { return s->kinds[i].random || s->d.random_order; }
 
+/* (d.random_order enters every word through kind_random: no check of its own.) */
 static bool kcache_fresh(const sw_sched *s) {
-    if (s->kcache_n != s->nkinds || s->kcache_all != s->d.random_order) return false;
+    if (s->kcache_n != s->nkinds) return false;
     for (int i = 0; i < s->nkinds; i++)
         if (s->krank[i] != s->kinds[i].rank || ((s->kword[i] & ORDER_RANDOM) != 0) != kind_random(s, i))
             return false;
@@ -136,7 +143,6 @@ static bool kcache_build(sw_sched *s) {
     s->kuniform = nr == 1 && (nrandom == 0 || nrandom == (uint32_t)nk);
     s->nranks = nr;
     s->kcache_n = nk;
-    s->kcache_all = s->d.random_order;
     return true;
 }
 
@@ -161,17 +167,15 @@ static bool kcache_build(sw_sched *s) {
 
 static double open_unit(uint64_t x) { return ((double)(x >> 11) + 0.5) * 0x1.0p-53; } /* (0, 1) */
 
-/* Grow the per-slot marks to cover `need` slots (zeroed: no mark). */
+/* Grow the per-slot marks to cover `need` slots, and the table's room
+ * (zeroed: no mark). */
 static bool marks_fit(sw_sched *s, uint32_t need) {
     if (need <= s->markcap) return true;
-    uint32_t cap = s->markcap ? s->markcap : 64;
-    while (cap < need) cap = cap > UINT32_MAX / 2 ? need : cap * 2;
-    if (cap < s->taskcap) cap = s->taskcap;
-    uint64_t *m = sw__alloc(s, s->marks, (size_t)cap * sizeof *m);
+    uint32_t old = s->markcap;
+    uint64_t *m = grow(s, s->marks, &s->markcap, need > s->taskcap ? need : s->taskcap, sizeof *m, 64);
     if (!m) return false;
-    memset(m + s->markcap, 0, (size_t)(cap - s->markcap) * sizeof *m);
+    memset(m + old, 0, (size_t)(s->markcap - old) * sizeof *m);
     s->marks = m;
-    s->markcap = cap;
     return true;
 }
 
@@ -195,29 +199,83 @@ static void list_append(sw_sched *s, uint32_t *head, uint32_t *tail, uint32_t sl
     *tail = slot;
 }
 
-/* Advance the key cursor over the batch through place p (relative to the
- * batch's start): afterwards kc_g is p's rank group, kc_rnd whether p is a
- * random place, and kc_z, kc_slot the key and slot of the last random place
- * of that group up to p (0 when none). */
-static void cursor_to(sw_sched *s, uint32_t p) {
-    const uint32_t *items = s->ready.items + s->kb_base;
-    while (s->kc_pos <= p) {
-        uint32_t q = s->kc_pos++;
-        while (q >= s->kb_gend[s->kc_g]) {
-            s->kc_rbase += s->kb_grc[s->kc_g++];
-            s->kc_k = 0;
-            s->kc_z = 0;
-            s->kc_slot = 0;
-        }
-        uint32_t g = s->kc_g, m = s->kb_grc[g], start = g ? s->kb_gend[g - 1] : 0;
-        s->kc_rnd = m == s->kb_gend[g] - start ||
-                    (m && s->kc_k < m && s->kb_rpos[s->kc_rbase + s->kc_k] == q);
-        if (!s->kc_rnd) continue;
-        s->kc_k++;
-        double e = -log(open_unit(sw_rng_at(s->kb_rng, (uint64_t)g << 32 | s->kc_k)));
-        s->kc_z += e / (double)(m - s->kc_k + 1);
-        s->kc_slot = items[q];
+/* The keys of a wholly random group (every place random: every tick of
+ * Schelling and flocking) are drawn ahead, KEY_AHEAD places at a time, into
+ * kb_kz (one per batch place), so that the run loop, which asks for the next
+ * place's key at every turn while woken tasklets wait, reads one double
+ * instead of stepping the cursor. At most KEY_AHEAD - 1 keys a tick are drawn
+ * and never asked for. The keys are the same doubles, summed in the same
+ * order; a group none of whose keys is asked for draws none (its keys are
+ * a stream of their own). */
+#define KEY_AHEAD 8
+
+/* Draw the keys of wholly random group g (m places from start) through place
+ * p and up to KEY_AHEAD - 1 beyond, continuing those drawn so far. */
+static void keys_fill(sw_sched *s, uint32_t g, uint32_t start, uint32_t m, uint32_t p) {
+    uint32_t q = s->kb_kzend > start ? s->kb_kzend : start, end = start + m, k = q - start;
+    uint32_t stop = end - p > KEY_AHEAD ? p + KEY_AHEAD : end;
+    double *kz = s->kb_kz, z = k ? kz[q - 1] : 0;
+    uint64_t rng = s->kb_rng;
+    for (; q < stop; q++) {
+        k++;
+        double e = -log(open_unit(sw_rng_at(rng, (uint64_t)g << 32 | k)));
+        z += e / (double)(m - k + 1);
+        kz[q] = z;
     }
+    s->kb_kzend = stop;
+}
+
+/* Walk the key cursor through place p (see cursor_to) across groups and the
+ * places of groups that mix random and fixed kinds; in a wholly random group,
+ * draw its keys through p and leave the cursor before p, for cursor_to. */
+static void cursor_walk(sw_sched *s, uint32_t p) {
+    const uint32_t *items = s->ready.items + s->kb_base, *gend = s->kb_gend, *grc = s->kb_grc,
+                   *rpos = s->kb_rpos;
+    sw__cursor c = s->kc;
+    while (c.pos <= p) {
+        while (c.pos >= gend[c.g]) {
+            c.rbase += grc[c.g++];
+            c.k = 0;
+            c.z = 0;
+            c.slot = 0;
+        }
+        uint32_t g = c.g, m = grc[g], end = gend[g], start = g ? gend[g - 1] : 0;
+        if (m == end - start) {
+            if (p >= end) { /* no key of this group is asked for */
+                c.pos = end;
+                continue;
+            }
+            keys_fill(s, g, start, m, p);
+            break;
+        }
+        for (uint32_t stop = p < end ? p + 1 : end; c.pos < stop; c.pos++) {
+            c.rnd = m && c.k < m && rpos[c.rbase + c.k] == c.pos;
+            if (!c.rnd) continue;
+            c.k++;
+            double e = -log(open_unit(sw_rng_at(s->kb_rng, (uint64_t)g << 32 | c.k)));
+            c.z += e / (double)(m - c.k + 1);
+            c.slot = items[c.pos];
+        }
+    }
+    s->kc = c;
+}
+
+/* Advance the key cursor over the batch through place p (relative to the
+ * batch's start; p never goes back by more than one place, to the last place
+ * asked for): afterwards kc.g is p's rank group, kc.rnd whether p is a random
+ * place, and kc.z, kc.slot the key and slot of the last random place of that
+ * group up to p (0 when none). */
+static inline void cursor_to(sw_sched *s, uint32_t p) {
+    if (p < s->kc.pos) return;
+    if (p >= s->kb_kzend) {
+        cursor_walk(s, p);
+        if (p >= s->kb_kzend) return;
+    }
+    /* in a wholly random group whose keys are drawn through p */
+    s->kc.pos = p + 1;
+    s->kc.rnd = true;
+    s->kc.z = s->kb_kz[p];
+    s->kc.slot = s->ready.items[s->kb_base + p];
 }
 
 static bool key_before(uint32_t g, double z, uint32_t slot, uint32_t g2, double z2, uint32_t slot2) {
@@ -232,10 +290,10 @@ static bool after_current(sw_sched *s, uint32_t g, double z, uint32_t slot) {
     /* a woken tasklet's turn, until the batch moves on (the run loop leaves
        cur_src alone for the batch's turns, to save a store a turn) */
     if (s->cur_src == SW__CUR_WOKEN && s->woken_at == s->ready_pos)
-        return key_before(s->cur_g, s->cur_z, s->cur_slot, g, z, slot);
+        return key_before(s->cur_key.g, s->cur_key.z, s->cur_key.slot, g, z, slot);
     if (s->ready_pos == s->kb_base) return true; /* no turn yet */
     cursor_to(s, s->ready_pos - 1 - s->kb_base);
-    return key_before(s->kc_g, s->kc_z, s->kc_slot, g, z, slot);
+    return key_before(s->kc.g, s->kc.z, s->kc.slot, g, z, slot);
 }
 
 /* Whether the first woken of the heap runs before the batch's place p: in an
@@ -245,19 +303,17 @@ static bool after_current(sw_sched *s, uint32_t g, double z, uint32_t slot) {
 static bool woken_first(sw_sched *s, uint32_t p) {
     cursor_to(s, p);
     const sw__woken *h = &s->heap[0];
-    if (h->g != s->kc_g) return h->g < s->kc_g;
-    return s->kc_rnd && key_before(h->g, h->z, h->slot, s->kc_g, s->kc_z, s->kc_slot);
+    if (h->g != s->kc.g) return h->g < s->kc.g;
+    return s->kc.rnd && key_before(h->g, h->z, h->slot, s->kc.g, s->kc.z, s->kc.slot);
 }
 
 static bool heap_less(const sw__woken *a, const sw__woken *b) { return key_before(a->g, a->z, a->slot, b->g, b->z, b->slot); }
 
 static bool heap_push(sw_sched *s, sw__woken w) {
     if (s->nheap == s->heapcap) {
-        uint32_t cap = s->heapcap ? s->heapcap * 2 : 64;
-        sw__woken *h = sw__alloc(s, s->heap, (size_t)cap * sizeof *h);
+        sw__woken *h = grow(s, s->heap, &s->heapcap, (uint64_t)s->nheap + 1, sizeof *h, 64);
         if (!h) return false;
         s->heap = h;
-        s->heapcap = cap;
     }
     uint32_t i = s->nheap++;
     while (i > 0 && heap_less(&w, &s->heap[(i - 1) / 2])) {
@@ -328,7 +384,10 @@ static void triage(sw_sched *s) {
             list_append(s, &s->def_head, &s->def_tail, slot);
         } else {
             s->marks[slot] = turn;
-            double z = -log(open_unit(sw_rng_at(s->kw_rng, sw_handle_make(slot, k->gen))));
+            /* after the batch nothing comes after the turn in progress: no key */
+            double z = s->cur_src == SW__CUR_END
+                           ? 0
+                           : -log(open_unit(sw_rng_at(s->kw_rng, sw_handle_make(slot, k->gen))));
             uint32_t g = w & ORDER_GROUP;
             if (!after_current(s, g, z, slot)) {
                 list_append(s, &s->def_head, &s->def_tail, slot);
@@ -347,7 +406,7 @@ static void triage(sw_sched *s) {
  * groups (gend: each group's end, grc: its random places, rpos: the random
  * places of groups that mix random and fixed kinds, in order). */
 static void keyed_begin(sw_sched *s, uint32_t base, const uint32_t *gend, const uint32_t *grc,
-                        const uint32_t *rpos) {
+                        const uint32_t *rpos, double *kz) {
     if (!marks_fit(s, s->ntasks)) {
         sw__errf(s, "out of memory ordering the tick's wake-ups");
         s->error = SW_E_NOMEM;
@@ -360,9 +419,9 @@ static void keyed_begin(sw_sched *s, uint32_t base, const uint32_t *gend, const 
     s->kb_gend = gend;
     s->kb_grc = grc;
     s->kb_rpos = rpos;
-    s->kc_pos = s->kc_g = s->kc_k = s->kc_rbase = s->kc_slot = 0;
-    s->kc_rnd = false;
-    s->kc_z = 0;
+    s->kc = (sw__cursor){0};
+    s->kb_kz = kz;
+    s->kb_kzend = 0;
     s->kb_rng = sw_rng_key(s->d.seed, 0x6b65797300000000ULL ^ s->now);
     s->kw_rng = sw_rng_key(s->d.seed, 0x776f6b656e000000ULL ^ s->now);
     s->def_head = s->def_tail = s->back_seen = SW__NIL;
@@ -486,32 +545,45 @@ void sw__order_batch(sw_sched *s) {
     /* gather what was woken between ticks and in tick-start hooks (the
        intrusive FIFO) behind the timers into the one array to order; out of
        memory, the rest stay queued behind it, in the same order */
+    uint32_t *fifo = r->items, nf = r->n, capf = r->cap; /* in registers: no call an entry */
     for (uint32_t slot = s->back_head; slot != SW__NIL;) {
         uint32_t next = s->tasks[slot].next;
-        if (!sw__vec_push(s, r, slot)) {
-            s->back_head = slot;
-            sw__errf(s, "out of memory ordering the tick's wake-ups");
-            s->error = SW_E_NOMEM;
-            return; /* they run unordered this tick */
+        if (__builtin_expect(nf == capf, 0)) {
+            r->n = nf;
+            if (!sw__vec_push(s, r, slot)) {
+                s->back_head = slot;
+                sw__errf(s, "out of memory ordering the tick's wake-ups");
+                s->error = SW_E_NOMEM;
+                return; /* they run unordered this tick */
+            }
+            fifo = r->items;
+            nf = r->n;
+            capf = r->cap;
+        } else {
+            fifo[nf++] = slot;
         }
         slot = next;
     }
+    r->n = nf;
     s->back_head = s->back_tail = SW__NIL;
     uint32_t rp = s->ready_pos, total = r->n - rp;
     int nk = s->nkinds;
     bool cached = kcache_fresh(s) || kcache_build(s);
     uint32_t nr = s->nranks;
-    /* scratch: per kind its count, next place and ordering word of this
-       tick; per rank group its count, random count, next place, next random
+    /* scratch: per entry the key of its place (see keys_fill); per kind
+       its count, next place and ordering word of this tick; per rank group its count, random count, next place, next random
        place and end; per entry its place if random and its kind; and where
        each run of one kind starts (at most one per entry, and one more) */
     size_t tab = ((size_t)nk * 3 + (size_t)nr * 5 + 1) * sizeof(uint32_t);
-    bool scratch = cached && order_aux(s, tab + (size_t)total * (2 * sizeof(uint32_t) + sizeof(uint16_t)));
+    bool scratch = cached && order_aux(s, tab + (size_t)total * (sizeof(double) + 2 * sizeof(uint32_t) +
+                                                                  sizeof(uint16_t)));
     uint32_t *cntk = NULL, *offk = NULL, *kinfo = NULL, *cnt = NULL, *rcnt = NULL, *off = NULL,
              *poff = NULL, *gend = NULL, *pos = NULL, *runs = NULL, nruns = 0;
     uint16_t *keys = NULL;
+    double *kz = NULL;
     if (scratch) {
-        cntk = s->order_aux;
+        kz = s->order_aux;
+        cntk = (uint32_t *)(kz + total);
         offk = cntk + nk;
         kinfo = offk + nk;
         cnt = kinfo + nk;
@@ -561,7 +633,7 @@ void sw__order_batch(sw_sched *s) {
         }
     }
     for (uint32_t g = 0, o = 0; g < nr; g++) gend[g] = o += cnt[g];
-    if (s->any_random) keyed_begin(s, rp, gend, rcnt, pos);
+    if (s->any_random) keyed_begin(s, rp, gend, rcnt, pos, kz);
     if (n == 0) return;
     uint64_t key = any_random ? sw_rng_key(s->d.seed, 0x0dde5eed00000000ULL ^ s->now) : 0, ctr = 0;
     uint32_t g0 = uniform ? 0 : kw[keys[0]] & ORDER_GROUP;
@@ -665,9 +737,7 @@ void sw__run_keyed(sw_sched *s) {
                 slot = w.slot;
                 s->cur_src = SW__CUR_WOKEN;
                 s->woken_at = pos;
-                s->cur_g = w.g;
-                s->cur_z = w.z;
-                s->cur_slot = w.slot;
+                s->cur_key = w;
             } else if (pos < n) {
                 slot = items[pos++];
                 if (pos < pf_end) {
