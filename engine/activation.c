@@ -431,15 +431,17 @@ static void keyed_begin(sw_sched *s, uint32_t base, const uint32_t *gend, const 
 /* ---- the ordering pass ------------------------------------------------------------ */
 
 /* Drop the batch's dead entries (tombstones, zombies) in place, mark the
- * lazily fired runnable, and note each entry's kind, the count per kind and
- * where each run of one kind starts (runs[0..*nruns); keys NULL: no scratch).
- * Returns the entries left. The restrict pointers tell the compiler that the
- * stores cannot change what the loop reads, so it keeps everything in
- * registers; inlined twice (with and without keys), so that the loop tests
- * no flag per entry. */
+ * lazily fired runnable, and note where each run of entries of one kind
+ * starts and its kind (runs[0..*nruns), then runs[*nruns] = the entries
+ * left; rkind NULL: no scratch). Returns the entries left. A batch is mostly
+ * a few long runs (see scatter_runs), so noting runs rather than each
+ * entry's kind saves a store an entry, and a count per kind incremented
+ * through memory, whose chain of stores and loads bounded the loop. The
+ * restrict pointers tell the compiler that the stores cannot change what the
+ * loop reads, so it keeps everything in registers; inlined twice (with and
+ * without runs), so that the loop tests no flag per entry. */
 static inline __attribute__((always_inline)) uint32_t gather_entries(sw_sched *s, uint32_t *restrict items,
-                                                                     uint32_t total, uint16_t *restrict keys,
-                                                                     uint32_t *restrict cntk,
+                                                                     uint32_t total, uint16_t *restrict rkind,
                                                                      uint32_t *restrict runs, uint32_t *nruns) {
     struct sw__task *tasks = s->tasks;
     uint32_t n = 0, tombs = 0, nr = 0, prev = UINT32_MAX;
@@ -456,26 +458,28 @@ static inline __attribute__((always_inline)) uint32_t gather_entries(sw_sched *s
         }
         if (k->state == SW_TASK_SLEEPING) k->state = SW_TASK_RUNNABLE;
         items[n] = slot;
-        if (keys) {
+        if (rkind) {
             uint16_t kind = k->kind;
-            keys[n] = kind;
-            cntk[kind]++;
             if (kind != prev) {
-                runs[nr++] = n;
+                runs[nr] = n;
+                rkind[nr++] = kind;
                 prev = kind;
             }
         }
         n++;
     }
     if (s->ready_lazy) s->armed += tombs; /* see fire_timers */
-    if (keys) *nruns = nr;
+    if (rkind) {
+        runs[nr] = n;
+        *nruns = nr;
+    }
     return n;
 }
 
-static uint32_t gather_batch(sw_sched *s, uint32_t *restrict items, uint32_t total, uint16_t *restrict keys,
-                             uint32_t *restrict cntk, uint32_t *restrict runs, uint32_t *nruns) {
-    if (keys) return gather_entries(s, items, total, keys, cntk, runs, nruns);
-    return gather_entries(s, items, total, NULL, NULL, NULL, NULL);
+static uint32_t gather_batch(sw_sched *s, uint32_t *restrict items, uint32_t total, uint16_t *restrict rkind,
+                             uint32_t *restrict runs, uint32_t *nruns) {
+    if (rkind) return gather_entries(s, items, total, rkind, runs, nruns);
+    return gather_entries(s, items, total, NULL, NULL, NULL);
 }
 
 /* The gather of a batch that needs no entry's kind and is shuffled whole (one
@@ -512,18 +516,17 @@ static uint32_t gather_asleep(sw_sched *s, uint32_t *restrict items, uint32_t la
  * tick come back in the order they ran: by rank already), so when its runs
  * are long on average they move whole, a copy each; otherwise entry by entry. */
 #define SCATTER_RUN_MIN 16 /* the average run length that makes copying whole runs pay */
-static void scatter_by_kind(uint32_t *restrict out, uint32_t *restrict offk, const uint16_t *restrict keys,
-                            const uint32_t *restrict items, uint32_t n, const uint32_t *restrict runs,
-                            uint32_t nruns) {
-    if ((uint64_t)nruns * SCATTER_RUN_MIN <= n) {
-        for (uint32_t r = 0; r < nruns; r++) {
-            uint32_t b = runs[r], e = r + 1 < nruns ? runs[r + 1] : n, kind = keys[b];
-            memcpy(out + offk[kind], items + b, (size_t)(e - b) * sizeof *out);
-            offk[kind] += e - b;
-        }
-        return;
+static void scatter_runs(uint32_t *restrict out, uint32_t *restrict offk, const uint16_t *restrict rkind,
+                         const uint32_t *restrict items, const uint32_t *restrict runs, uint32_t nruns) {
+    bool whole = (uint64_t)nruns * SCATTER_RUN_MIN <= runs[nruns];
+    for (uint32_t r = 0; r < nruns; r++) {
+        uint32_t b = runs[r], e = runs[r + 1], kind = rkind[r], o = offk[kind];
+        if (whole)
+            memcpy(out + o, items + b, (size_t)(e - b) * sizeof *out);
+        else
+            for (uint32_t i = b; i < e; i++) out[o + i - b] = items[i];
+        offk[kind] = o + e - b;
     }
-    for (uint32_t i = 0; i < n; i++) out[offk[keys[i]]++] = items[i];
 }
 
 /* Put the batch in activation order: by kind rank (stable), and shuffled
@@ -531,9 +534,8 @@ static void scatter_by_kind(uint32_t *restrict out, uint32_t *restrict offk, con
  * rank, in increasing rank order, a Fisher-Yates over the sub-sequence of
  * places held by random kinds, all from one stream keyed by the tick.
  *
- * One pass over the batch drops the dead entries, counts each kind's
- * entries and notes each entry's kind; a second, over those notes, scatters
- * the entries by rank into a buffer that then becomes the batch (a counting
+ * One pass over the batch drops the dead entries and notes its runs of one
+ * kind; a second, over those runs, scatters the entries by rank into a buffer that then becomes the batch (a counting
  * sort: stable), recording where the random places fell when a rank mixes
  * random and fixed kinds. No tasklet is touched after the first pass, and
  * the scratch is kept on the scheduler. The rank groups and random places
@@ -571,15 +573,16 @@ void sw__order_batch(sw_sched *s) {
     bool cached = kcache_fresh(s) || kcache_build(s);
     uint32_t nr = s->nranks;
     /* scratch: per entry the key of its place (see keys_fill); per kind
-       its count, next place and ordering word of this tick; per rank group its count, random count, next place, next random
-       place and end; per entry its place if random and its kind; and where
-       each run of one kind starts (at most one per entry, and one more) */
+       its count, next place and ordering word of this tick; per rank group
+       its count, random count, next place, next random place and end; per
+       entry its place if random; and where each run of one kind starts and
+       its kind (at most one run per entry, and the end) */
     size_t tab = ((size_t)nk * 3 + (size_t)nr * 5 + 1) * sizeof(uint32_t);
     bool scratch = cached && order_aux(s, tab + (size_t)total * (sizeof(double) + 2 * sizeof(uint32_t) +
                                                                   sizeof(uint16_t)));
     uint32_t *cntk = NULL, *offk = NULL, *kinfo = NULL, *cnt = NULL, *rcnt = NULL, *off = NULL,
              *poff = NULL, *gend = NULL, *pos = NULL, *runs = NULL, nruns = 0;
-    uint16_t *keys = NULL;
+    uint16_t *rkind = NULL;
     double *kz = NULL;
     if (scratch) {
         kz = s->order_aux;
@@ -593,7 +596,7 @@ void sw__order_batch(sw_sched *s) {
         gend = poff + nr;
         pos = gend + nr;
         runs = pos + total;
-        keys = (uint16_t *)(runs + total + 1);
+        rkind = (uint16_t *)(runs + total + 1);
         memset(cntk, 0, (size_t)nk * sizeof *cntk);
     }
     uint32_t *items = r->items + rp;
@@ -602,7 +605,7 @@ void sw__order_batch(sw_sched *s) {
     bool uniform = scratch && s->kuniform;
     uint32_t n = uniform && s->ready_lazy && (s->kword[0] & ORDER_RANDOM)
                      ? gather_asleep(s, items, lazy_end - rp, total)
-                     : gather_batch(s, items, total, uniform ? NULL : keys, cntk, runs, &nruns);
+                     : gather_batch(s, items, total, uniform ? NULL : rkind, runs, &nruns);
     r->n = rp + n;
     s->ready_lazy = false;
     if (!scratch) {
@@ -617,6 +620,7 @@ void sw__order_batch(sw_sched *s) {
     memset(cnt, 0, (size_t)nr * sizeof *cnt);
     memset(rcnt, 0, (size_t)nr * sizeof *rcnt);
     bool any_random = false, kind_per_rank = true;
+    for (uint32_t q = 0; q < nruns; q++) cntk[rkind[q]] += runs[q + 1] - runs[q];
     if (uniform) {
         cnt[0] = n;
         rcnt[0] = kw[0] & ORDER_RANDOM ? n : 0;
@@ -636,7 +640,7 @@ void sw__order_batch(sw_sched *s) {
     if (s->any_random) keyed_begin(s, rp, gend, rcnt, pos, kz);
     if (n == 0) return;
     uint64_t key = any_random ? sw_rng_key(s->d.seed, 0x0dde5eed00000000ULL ^ s->now) : 0, ctr = 0;
-    uint32_t g0 = uniform ? 0 : kw[keys[0]] & ORDER_GROUP;
+    uint32_t g0 = uniform ? 0 : kw[rkind[0]] & ORDER_GROUP;
     if (cnt[g0] == n) { /* one rank: nothing to sort */
         uint32_t m = rcnt[g0];
         if (m == 0 || m == n) {
@@ -644,8 +648,9 @@ void sw__order_batch(sw_sched *s) {
             return;
         }
         uint32_t q = 0;
-        for (uint32_t i = 0; i < n; i++)
-            if (kw[keys[i]] & ORDER_RANDOM) pos[q++] = i;
+        for (uint32_t x = 0; x < nruns; x++)
+            if (kw[rkind[x]] & ORDER_RANDOM)
+                for (uint32_t i = runs[x]; i < runs[x + 1]; i++) pos[q++] = i;
         if (m >= 2) shuffle_places(items, pos, m, key, &ctr);
         return;
     }
@@ -666,16 +671,19 @@ void sw__order_batch(sw_sched *s) {
         /* the common case (one kind per rank): each kind's places are one
            run, wholly random or wholly fixed */
         for (int i = 0; i < nk; i++) offk[i] = off[kw[i] & ORDER_GROUP];
-        scatter_by_kind(out, offk, keys, items, n, runs, nruns);
+        scatter_runs(out, offk, rkind, items, runs, nruns);
     } else {
         for (int i = 0; i < nk; i++) {
             uint32_t g = kw[i] & ORDER_GROUP;
             kinfo[i] = kw[i] | ((kw[i] & ORDER_RANDOM) && rcnt[g] != cnt[g] ? ORDER_RECORD : 0);
         }
-        for (uint32_t i = 0; i < n; i++) {
-            uint32_t kv = kinfo[keys[i]], g = kv & ORDER_GROUP, d = off[g]++;
-            out[d] = items[i];
-            if (kv & ORDER_RECORD) pos[poff[g]++] = d;
+        for (uint32_t x = 0; x < nruns; x++) {
+            uint32_t kv = kinfo[rkind[x]], g = kv & ORDER_GROUP;
+            for (uint32_t i = runs[x]; i < runs[x + 1]; i++) {
+                uint32_t d = off[g]++;
+                out[d] = items[i];
+                if (kv & ORDER_RECORD) pos[poff[g]++] = d;
+            }
         }
     }
     if (any_random) {
