@@ -722,10 +722,9 @@ void sw__order_batch(sw_sched *s) {
  * batch merged by key with the woken that take their turn in this tick, then
  * the FIFO of the rest. What joined the FIFO during a turn is sorted out
  * before the next turn starts, against the key of the turn that woke it. */
-void sw__run_keyed(sw_sched *s) {
+static inline __attribute__((always_inline)) void run_keyed(sw_sched *s, bool warm) {
     const uint32_t *items = s->ready.items;
     uint32_t pos = s->ready_pos, n = s->ready.n, pf_end = sw__prefetch_end(n);
-    uint32_t pf_task_end = n - s->kb_base > SW__WARM_BATCH ? pf_end : 0;
     uint32_t nheap = 0; /* s->nheap, which changes only here and in the triage */
     for (;;) {
         uint32_t slot;
@@ -750,7 +749,7 @@ void sw__run_keyed(sw_sched *s) {
                 slot = items[pos++];
                 if (pos < pf_end) {
                     __builtin_prefetch(s->tasks[items[pos + SW__PREFETCH_FRAME]].top, 1);
-                    if (pos < pf_task_end) {
+                    if (!warm) {
                         uint32_t ahead = items[pos + SW__PREFETCH_TASK];
                         __builtin_prefetch(&s->tasks[ahead], 1);
                         __builtin_prefetch((char *)&s->tasks[ahead + 1] - 1, 1);
@@ -774,4 +773,13 @@ void sw__run_keyed(sw_sched *s) {
     s->back_head = s->def_head;
     s->back_tail = s->def_tail;
     s->def_head = s->def_tail = SW__NIL;
+}
+
+/* The loop in two copies, for a warm batch and a larger one: the loop then
+ * keeps one value fewer in a register (it had to spill three per turn). */
+void sw__run_keyed(sw_sched *s) {
+    if (s->ready.n - s->kb_base > SW__WARM_BATCH)
+        run_keyed(s, false);
+    else
+        run_keyed(s, true);
 }
