@@ -201,7 +201,7 @@ static void list_append(sw_sched *s, uint32_t *head, uint32_t *tail, uint32_t sl
 
 /* The keys of a wholly random group (every place random: every tick of
  * Schelling and flocking) are drawn ahead, KEY_AHEAD places at a time, into
- * kb_kz (one per batch place), so that the run loop, which asks for the next
+ * kt.kz (one per batch place), so that the run loop, which asks for the next
  * place's key at every turn while woken tasklets wait, reads one double
  * instead of stepping the cursor. At most KEY_AHEAD - 1 keys a tick are drawn
  * and never asked for. The keys are the same doubles, summed in the same
@@ -212,26 +212,26 @@ static void list_append(sw_sched *s, uint32_t *head, uint32_t *tail, uint32_t sl
 /* Draw the keys of wholly random group g (m places from start) through place
  * p and up to KEY_AHEAD - 1 beyond, continuing those drawn so far. */
 static void keys_fill(sw_sched *s, uint32_t g, uint32_t start, uint32_t m, uint32_t p) {
-    uint32_t q = s->kb_kzend > start ? s->kb_kzend : start, end = start + m, k = q - start;
+    uint32_t q = s->kt.kzend > start ? s->kt.kzend : start, end = start + m, k = q - start;
     uint32_t stop = end - p > KEY_AHEAD ? p + KEY_AHEAD : end;
-    double *kz = s->kb_kz, z = k ? kz[q - 1] : 0;
-    uint64_t rng = s->kb_rng;
+    double *kz = s->kt.kz, z = k ? kz[q - 1] : 0;
+    uint64_t rng = s->kt.batch_rng;
     for (; q < stop; q++) {
         k++;
         double e = -log(open_unit(sw_rng_at(rng, (uint64_t)g << 32 | k)));
         z += e / (double)(m - k + 1);
         kz[q] = z;
     }
-    s->kb_kzend = stop;
+    s->kt.kzend = stop;
 }
 
 /* Walk the key cursor through place p (see cursor_to) across groups and the
  * places of groups that mix random and fixed kinds; in a wholly random group,
  * draw its keys through p and leave the cursor before p, for cursor_to. */
 static void cursor_walk(sw_sched *s, uint32_t p) {
-    const uint32_t *items = s->ready.items + s->kb_base, *gend = s->kb_gend, *grc = s->kb_grc,
-                   *rpos = s->kb_rpos;
-    sw__cursor c = s->kc;
+    const uint32_t *items = s->ready.items + s->kt.base, *gend = s->kt.gend, *grc = s->kt.grc,
+                   *rpos = s->kt.rpos;
+    sw__cursor c = s->kt.kc;
     while (c.pos <= p) {
         while (c.pos >= gend[c.g]) {
             c.rbase += grc[c.g++];
@@ -252,12 +252,12 @@ static void cursor_walk(sw_sched *s, uint32_t p) {
             c.rnd = m && c.k < m && rpos[c.rbase + c.k] == c.pos;
             if (!c.rnd) continue;
             c.k++;
-            double e = -log(open_unit(sw_rng_at(s->kb_rng, (uint64_t)g << 32 | c.k)));
+            double e = -log(open_unit(sw_rng_at(s->kt.batch_rng, (uint64_t)g << 32 | c.k)));
             c.z += e / (double)(m - c.k + 1);
             c.slot = items[c.pos];
         }
     }
-    s->kc = c;
+    s->kt.kc = c;
 }
 
 /* Advance the key cursor over the batch through place p (relative to the
@@ -266,16 +266,16 @@ static void cursor_walk(sw_sched *s, uint32_t p) {
  * place, and kc.z, kc.slot the key and slot of the last random place of that
  * group up to p (0 when none). */
 static inline void cursor_to(sw_sched *s, uint32_t p) {
-    if (p < s->kc.pos) return;
-    if (p >= s->kb_kzend) {
+    if (p < s->kt.kc.pos) return;
+    if (p >= s->kt.kzend) {
         cursor_walk(s, p);
-        if (p >= s->kb_kzend) return;
+        if (p >= s->kt.kzend) return;
     }
     /* in a wholly random group whose keys are drawn through p */
-    s->kc.pos = p + 1;
-    s->kc.rnd = true;
-    s->kc.z = s->kb_kz[p];
-    s->kc.slot = s->ready.items[s->kb_base + p];
+    s->kt.kc.pos = p + 1;
+    s->kt.kc.rnd = true;
+    s->kt.kc.z = s->kt.kz[p];
+    s->kt.kc.slot = s->ready.items[s->kt.base + p];
 }
 
 static bool key_before(uint32_t g, double z, uint32_t slot, uint32_t g2, double z2, uint32_t slot2) {
@@ -286,14 +286,14 @@ static bool key_before(uint32_t g, double z, uint32_t slot, uint32_t g2, double 
 
 /* Whether a tasklet of rank group g and key z comes after the turn in progress. */
 static bool after_current(sw_sched *s, uint32_t g, double z, uint32_t slot) {
-    if (s->cur_src == SW__CUR_END) return false;
+    if (s->kt.cur_src == SW__CUR_END) return false;
     /* a woken tasklet's turn, until the batch moves on (the run loop leaves
        cur_src alone for the batch's turns, to save a store a turn) */
-    if (s->cur_src == SW__CUR_WOKEN && s->woken_at == s->ready_pos)
-        return key_before(s->cur_key.g, s->cur_key.z, s->cur_key.slot, g, z, slot);
-    if (s->ready_pos == s->kb_base) return true; /* no turn yet */
-    cursor_to(s, s->ready_pos - 1 - s->kb_base);
-    return key_before(s->kc.g, s->kc.z, s->kc.slot, g, z, slot);
+    if (s->kt.cur_src == SW__CUR_WOKEN && s->kt.woken_at == s->ready_pos)
+        return key_before(s->kt.cur_key.g, s->kt.cur_key.z, s->kt.cur_key.slot, g, z, slot);
+    if (s->ready_pos == s->kt.base) return true; /* no turn yet */
+    cursor_to(s, s->ready_pos - 1 - s->kt.base);
+    return key_before(s->kt.kc.g, s->kt.kc.z, s->kt.kc.slot, g, z, slot);
 }
 
 /* Whether the first woken of the heap runs before the batch's place p: in an
@@ -303,8 +303,8 @@ static bool after_current(sw_sched *s, uint32_t g, double z, uint32_t slot) {
 static bool woken_first(sw_sched *s, uint32_t p) {
     cursor_to(s, p);
     const sw__woken *h = &s->heap[0];
-    if (h->g != s->kc.g) return h->g < s->kc.g;
-    return s->kc.rnd && key_before(h->g, h->z, h->slot, s->kc.g, s->kc.z, s->kc.slot);
+    if (h->g != s->kt.kc.g) return h->g < s->kt.kc.g;
+    return s->kt.kc.rnd && key_before(h->g, h->z, h->slot, s->kt.kc.g, s->kt.kc.z, s->kt.kc.slot);
 }
 
 static bool heap_less(const sw__woken *a, const sw__woken *b) { return key_before(a->g, a->z, a->slot, b->g, b->z, b->slot); }
@@ -346,9 +346,9 @@ static sw__woken heap_pop(sw_sched *s) {
 static void mark_batch_run(sw_sched *s) {
     uint64_t turn = s->epoch << 1;
     const uint32_t *items = s->ready.items;
-    for (uint32_t i = s->kb_marked; i < s->ready_pos; i++)
+    for (uint32_t i = s->kt.marked; i < s->ready_pos; i++)
         if (s->marks[items[i]] != (turn | 1)) s->marks[items[i]] = turn;
-    s->kb_marked = s->ready_pos;
+    s->kt.marked = s->ready_pos;
 }
 
 /* Sort what joined the FIFO during the turn just ended (the entries after
@@ -357,7 +357,7 @@ static void mark_batch_run(sw_sched *s) {
  * order, without being moved or copied. */
 static void triage(sw_sched *s) {
     uint64_t turn = s->epoch << 1;
-    uint32_t prev = s->back_seen, slot = prev == SW__NIL ? s->back_head : s->tasks[prev].next;
+    uint32_t prev = s->kt.back_seen, slot = prev == SW__NIL ? s->back_head : s->tasks[prev].next;
     while (slot != SW__NIL) {
         struct sw__task *k = &s->tasks[slot];
         uint32_t next = k->next;
@@ -367,7 +367,7 @@ static void triage(sw_sched *s) {
             slot = next;
             continue;
         }
-        if (s->kb_marked != s->ready_pos) mark_batch_run(s);
+        if (s->kt.marked != s->ready_pos) mark_batch_run(s);
         if (s->marks[slot] == (turn | 1)) { /* spawned or yielded: stays */
             s->marks[slot] = turn;
             prev = slot;
@@ -385,9 +385,9 @@ static void triage(sw_sched *s) {
         } else {
             s->marks[slot] = turn;
             /* after the batch nothing comes after the turn in progress: no key */
-            double z = s->cur_src == SW__CUR_END
+            double z = s->kt.cur_src == SW__CUR_END
                            ? 0
-                           : -log(open_unit(sw_rng_at(s->kw_rng, sw_handle_make(slot, k->gen))));
+                           : -log(open_unit(sw_rng_at(s->kt.woken_rng, sw_handle_make(slot, k->gen))));
             uint32_t g = w & ORDER_GROUP;
             if (!after_current(s, g, z, slot)) {
                 list_append(s, &s->def_head, &s->def_tail, slot);
@@ -399,7 +399,7 @@ static void triage(sw_sched *s) {
         }
         slot = next;
     }
-    s->back_seen = prev;
+    s->kt.back_seen = prev;
 }
 
 /* Start a keyed run phase over the batch ready[base..), laid out in rank
@@ -414,17 +414,19 @@ static void keyed_begin(sw_sched *s, uint32_t base, const uint32_t *gend, const 
     }
     s->keyed = true;
     s->epoch++;
-    s->cur_src = SW__CUR_BATCH;
-    s->kb_base = s->kb_marked = base;
-    s->kb_gend = gend;
-    s->kb_grc = grc;
-    s->kb_rpos = rpos;
-    s->kc = (sw__cursor){0};
-    s->kb_kz = kz;
-    s->kb_kzend = 0;
-    s->kb_rng = sw_rng_key(s->d.seed, 0x6b65797300000000ULL ^ s->now);
-    s->kw_rng = sw_rng_key(s->d.seed, 0x776f6b656e000000ULL ^ s->now);
-    s->def_head = s->def_tail = s->back_seen = SW__NIL;
+    s->kt = (sw__keyed_tick){
+        .base = base,
+        .marked = base,
+        .gend = gend,
+        .grc = grc,
+        .rpos = rpos,
+        .kz = kz,
+        .back_seen = SW__NIL,
+        .batch_rng = sw_rng_key(s->d.seed, 0x6b65797300000000ULL ^ s->now),
+        .woken_rng = sw_rng_key(s->d.seed, 0x776f6b656e000000ULL ^ s->now),
+        .cur_src = SW__CUR_BATCH,
+    };
+    s->def_head = s->def_tail = SW__NIL;
     s->nheap = 0;
 }
 
@@ -733,18 +735,18 @@ static inline __attribute__((always_inline)) void run_keyed(sw_sched *s, bool wa
             s->front = s->tasks[slot].next;
             if (slot < s->markcap) s->marks[slot] = s->epoch << 1;
         } else {
-            if (s->back_tail != s->back_seen) {
+            if (s->back_tail != s->kt.back_seen) {
                 s->ready_pos = pos; /* read only by the triage: stored for it */
                 triage(s);
                 nheap = s->nheap;
             }
-            if (nheap && (pos == n || woken_first(s, pos - s->kb_base))) {
+            if (nheap && (pos == n || woken_first(s, pos - s->kt.base))) {
                 sw__woken w = heap_pop(s);
                 nheap--;
                 slot = w.slot;
-                s->cur_src = SW__CUR_WOKEN;
-                s->woken_at = pos;
-                s->cur_key = w;
+                s->kt.cur_src = SW__CUR_WOKEN;
+                s->kt.woken_at = pos;
+                s->kt.cur_key = w;
             } else if (pos < n) {
                 slot = items[pos++];
                 if (pos < pf_end) {
@@ -759,8 +761,8 @@ static inline __attribute__((always_inline)) void run_keyed(sw_sched *s, bool wa
                 slot = s->back_head;
                 s->back_head = s->tasks[slot].next;
                 if (s->back_head == SW__NIL) s->back_tail = SW__NIL;
-                if (slot == s->back_seen) s->back_seen = SW__NIL;
-                s->cur_src = SW__CUR_END;
+                if (slot == s->kt.back_seen) s->kt.back_seen = SW__NIL;
+                s->kt.cur_src = SW__CUR_END;
             } else {
                 break;
             }
@@ -778,7 +780,7 @@ static inline __attribute__((always_inline)) void run_keyed(sw_sched *s, bool wa
 /* The loop in two copies, for a warm batch and a larger one: the loop then
  * keeps one value fewer in a register (it had to spill three per turn). */
 void sw__run_keyed(sw_sched *s) {
-    if (s->ready.n - s->kb_base > SW__WARM_BATCH)
+    if (s->ready.n - s->kt.base > SW__WARM_BATCH)
         run_keyed(s, false);
     else
         run_keyed(s, true);

@@ -87,6 +87,22 @@ typedef struct sw__cursor {
 
 enum { SW__CUR_BATCH, SW__CUR_WOKEN, SW__CUR_END };
 
+/* What a keyed run phase knows of its batch, its keys and the turn in
+ * progress (activation.c, "keys"): set whole at the start of the phase. */
+typedef struct sw__keyed_tick {
+    uint32_t base;         /* the batch's first place in `ready` */
+    uint32_t marked;       /* the batch's places below this are marked (see mark_batch_run) */
+    const uint32_t *gend, *grc, *rpos; /* per rank group: end, random count; random places */
+    sw__cursor kc;         /* the key cursor over the batch */
+    double *kz;            /* per place: the key of a wholly random group's place */
+    uint32_t kzend;        /* kz holds keys below this place (see keys_fill) */
+    uint32_t back_seen;    /* the FIFO's last entry sorted out so far (see triage) */
+    uint64_t batch_rng, woken_rng; /* this tick's streams: batch keys, woken keys */
+    uint8_t cur_src;       /* whose turn it is: SW__CUR_* (see after_current) */
+    uint32_t woken_at;     /* ready_pos when the last woken tasklet's turn began */
+    sw__woken cur_key;     /* the key of a woken tasklet whose turn it is */
+} sw__keyed_tick;
+
 typedef struct sw__hook {
     sw_hook_fn fn;
     void *ud;
@@ -143,19 +159,9 @@ struct sw_sched {
     /* keyed activation of the woken in a tick of a random kind (activation.c,
        "keys"): valid in the run phase of a tick with `keyed` set */
     bool keyed;
-    uint8_t cur_src;     /* whose turn it is: SW__CUR_* (see after_current) */
-    uint32_t kb_base;    /* the batch's first place in `ready` */
-    uint32_t kb_marked;  /* the batch's places below this are marked (see mark_batch_run) */
-    uint32_t woken_at;   /* ready_pos when the last woken tasklet's turn began */
-    const uint32_t *kb_gend, *kb_grc, *kb_rpos; /* per rank group: end, random count; random places */
-    sw__cursor kc;                      /* the key cursor over the batch */
-    double *kb_kz;                      /* per place: the key of a wholly random group's place */
-    uint32_t kb_kzend;                  /* kb_kz holds keys below this place (see keys_fill) */
-    uint64_t kb_rng, kw_rng;            /* this tick's streams: batch keys, woken keys */
-    sw__woken cur_key;                  /* the key of a woken tasklet whose turn it is */
+    sw__keyed_tick kt;                  /* this run phase's batch layout, keys and turn */
     struct sw__woken *heap;             /* woken to run this tick, by key */
     uint32_t nheap, heapcap;
-    uint32_t back_seen;                 /* the FIFO's last entry sorted out so far (see triage) */
     uint32_t def_head, def_tail;        /* woken too late: the next tick's batch */
     uint64_t *marks;                    /* per slot: epoch*2 (had its turn) | 1 (stays FIFO) */
     uint32_t markcap;
