@@ -77,7 +77,7 @@ typedef struct sw__woken {
 
 /* The key cursor over a keyed tick's batch (see activation.c, cursor_to):
  * the next place to key, its rank group, the keys drawn in that group, where
- * the group's random places start in kb_rpos, and the last random place
+ * the group's random places start in kt.rpos, and the last random place
  * keyed so far (its slot and key) and whether the last place was random. */
 typedef struct sw__cursor {
     uint32_t pos, g, k, rbase, slot;
