@@ -355,7 +355,7 @@ static void mark_batch_run(sw_sched *s) {
  * back_seen): the woken of random kinds leave it, to take their turn by key
  * (this tick or the next); the rest stay, to run behind the batch in FIFO
  * order, without being moved or copied. */
-static void triage(sw_sched *s) {
+static __attribute__((noinline)) void triage(sw_sched *s) {
     uint64_t turn = s->epoch << 1;
     uint32_t prev = s->kt.back_seen, slot = prev == SW__NIL ? s->back_head : s->tasks[prev].next;
     while (slot != SW__NIL) {
@@ -400,6 +400,25 @@ static void triage(sw_sched *s) {
         slot = next;
     }
     s->kt.back_seen = prev;
+}
+
+/* The triage's common case: what joined the FIFO is of fixed kinds
+ * (wolf-sheep's grass, woken by the sheep that graze it), which stay
+ * whatever their state: stepped over by a small function that saves no
+ * register (wolf-sheep small -0.8 % instructions; inline, it cost the run
+ * loop a register). The first entry of a random kind goes on to the triage
+ * proper, a tail call. */
+static __attribute__((noinline)) void triage_fifo(sw_sched *s) {
+    const struct sw__task *tasks = s->tasks;
+    const uint32_t *kw = s->kword;
+    uint32_t prev = s->kt.back_seen, slot = prev == SW__NIL ? s->back_head : tasks[prev].next;
+    int nk = s->kcache_n;
+    while (slot != SW__NIL && ((int)tasks[slot].kind >= nk || !(kw[tasks[slot].kind] & ORDER_RANDOM))) {
+        prev = slot;
+        slot = tasks[slot].next;
+    }
+    s->kt.back_seen = prev;
+    if (slot != SW__NIL) triage(s);
 }
 
 /* Start a keyed run phase over the batch ready[base..), laid out in rank
@@ -737,7 +756,7 @@ static inline __attribute__((always_inline)) void run_keyed(sw_sched *s, bool wa
         } else {
             if (s->back_tail != s->kt.back_seen) {
                 s->ready_pos = pos; /* read only by the triage: stored for it */
-                triage(s);
+                triage_fifo(s);
                 nheap = s->nheap;
             }
             if (nheap && (pos == n || woken_first(s, pos - s->kt.base))) {
