@@ -75,7 +75,33 @@ typedef struct sw__woken {
     uint32_t g, slot;
 } sw__woken;
 
+/* The key cursor over a keyed tick's batch (see activation.c, cursor_to):
+ * the next place to key, its rank group, the keys drawn in that group, where
+ * the group's random places start in kt.rpos, and the last random place
+ * keyed so far (its slot and key) and whether the last place was random. */
+typedef struct sw__cursor {
+    uint32_t pos, g, k, rbase, slot;
+    bool rnd;
+    double z;
+} sw__cursor;
+
 enum { SW__CUR_BATCH, SW__CUR_WOKEN, SW__CUR_END };
+
+/* What a keyed run phase knows of its batch, its keys and the turn in
+ * progress (activation.c, "keys"): set whole at the start of the phase. */
+typedef struct sw__keyed_tick {
+    uint32_t base;         /* the batch's first place in `ready` */
+    uint32_t marked;       /* the batch's places below this are marked (see mark_batch_run) */
+    const uint32_t *gend, *grc, *rpos; /* per rank group: end, random count; random places */
+    sw__cursor kc;         /* the key cursor over the batch */
+    double *kz;            /* per place: the key of a wholly random group's place */
+    uint32_t kzend;        /* kz holds keys below this place (see keys_fill) */
+    uint32_t back_seen;    /* the FIFO's last entry sorted out so far (see triage) */
+    uint64_t batch_rng, woken_rng; /* this tick's streams: batch keys, woken keys */
+    uint8_t cur_src;       /* whose turn it is: SW__CUR_* (see after_current) */
+    uint32_t woken_at;     /* ready_pos when the last woken tasklet's turn began */
+    sw__woken cur_key;     /* the key of a woken tasklet whose turn it is */
+} sw__keyed_tick;
 
 typedef struct sw__hook {
     sw_hook_fn fn;
@@ -118,7 +144,7 @@ struct sw_sched {
     uint32_t *order_buf; /* the ordering pass's output, swapped with the batch */
     uint32_t order_cap;
     void *order_aux;     /* its per-entry kinds and positions, per-rank tables */
-    size_t order_auxcap; /* bytes */
+    uint32_t order_auxcap; /* in 8-byte words */
 
     /* the ordering pass's per-kind cache (see order_batch), checked each
        tick against the kinds' ranks and flags, rebuilt when they differ */
@@ -126,7 +152,6 @@ struct sw_sched {
     int *krank;          /* per kind: the rank it was cached with */
     int kcache_n;        /* kinds cached (-1: none) */
     uint32_t nranks;     /* distinct ranks */
-    bool kcache_all;     /* d.random_order when cached */
     bool any_random;     /* some kind is random: keyed activation (below) */
     bool kuniform;       /* one rank, and every kind random or every kind fixed:
                             the ordering pass needs no entry's kind */
@@ -134,20 +159,9 @@ struct sw_sched {
     /* keyed activation of the woken in a tick of a random kind (activation.c,
        "keys"): valid in the run phase of a tick with `keyed` set */
     bool keyed;
-    uint8_t cur_src;     /* whose turn it is: SW__CUR_* (see after_current) */
-    uint32_t kb_base;    /* the batch's first place in `ready` */
-    uint32_t kb_marked;  /* the batch's places below this are marked (see mark_batch_run) */
-    uint32_t woken_at;   /* ready_pos when the last woken tasklet's turn began */
-    const uint32_t *kb_gend, *kb_grc, *kb_rpos; /* per rank group: end, random count; random places */
-    uint32_t kc_pos, kc_g, kc_k, kc_rbase, kc_slot; /* the key cursor over the batch */
-    bool kc_rnd;
-    double kc_z;
-    uint64_t kb_rng, kw_rng;            /* this tick's streams: batch keys, woken keys */
-    uint32_t cur_g, cur_slot;           /* the key of a woken tasklet whose turn it is */
-    double cur_z;
+    sw__keyed_tick kt;                  /* this run phase's batch layout, keys and turn */
     struct sw__woken *heap;             /* woken to run this tick, by key */
     uint32_t nheap, heapcap;
-    uint32_t back_seen;                 /* the FIFO's last entry sorted out so far (see triage) */
     uint32_t def_head, def_tail;        /* woken too late: the next tick's batch */
     uint64_t *marks;                    /* per slot: epoch*2 (had its turn) | 1 (stays FIFO) */
     uint32_t markcap;

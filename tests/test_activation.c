@@ -533,3 +533,51 @@ Test(activation, snapshot_with_put_off_woken_resumes_identically) {
     sw_sched_free(b);
 }
 
+
+/* The keyed turns pinned, bit for bit: worlds whose woken take their turns
+ * through every path of the key cursor -- a wholly random rank (keys drawn
+ * ahead, many more places than are drawn at a time), a rank shared with a
+ * FIFO kind (the cursor steps over the fixed places), and a wholly random
+ * rank none of whose keys is asked for (the woken wake in the next rank) --
+ * hashed by where each woken dozer ran. The values are those of the engine
+ * before the keys were drawn ahead (main at 68f8423): any change to a key,
+ * its sum, a comparison or the cursor's walk changes them. */
+/* dozers of a FIFO kind, woken with the random ones by the same post */
+static const sw_kind fdozer_kind = {.name = "fdozer", .frame_size = sizeof(dozer), .fields = dozer_fields,
+                                    .run = dozer_run};
+
+static uint64_t keyed_hash(uint64_t seed, int polled, int stayers, bool stayers_random, int stayer_rank,
+                           bool stayers_post, int posters, int dozers, int fdozers) {
+    memset(&g_act, 0, sizeof g_act);
+    g_act.hash = 0xcbf29ce484222325ULL;
+    sw_sched *s = sw_sched_new(&(sw_sched_desc){.seed = seed});
+    cr_assert(s);
+    cr_assert_eq(sw_sched_set_kind_random(s, &poller_kind, true), SW_OK);
+    cr_assert_eq(sw_sched_set_kind_random(s, &dozer_kind, true), SW_OK);
+    cr_assert_eq(sw_sched_set_kind_random(s, &stayer_kind, stayers_random), SW_OK);
+    cr_assert_eq(sw_sched_set_kind_rank(s, &stayer_kind, stayer_rank), SW_OK);
+    cr_assert_eq(sw_sched_set_kind_rank(s, &dozer_kind, stayer_rank), SW_OK);
+    sw_chan ch = sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_EVENT});
+    for (int i = 0; i < dozers + fdozers; i++)
+        sw_sched_spawn(s, i % 2 && i / 2 < fdozers ? &fdozer_kind : &dozer_kind, &(dozer){.ch = ch}, 0);
+    for (int i = 0; i < polled; i++) sw_sched_spawn(s, &poller_kind, &(poller){ch, !stayers_post && i < posters}, 0);
+    for (int i = 0; i < stayers; i++) sw_sched_spawn(s, &stayer_kind, &(poller){ch, stayers_post && i < posters}, 0);
+    sw_sched_on_tick_start(s, act_start, NULL);
+    cr_assert_eq(sw_sched_run(s, 200), SW_OK, "%s", sw_sched_errmsg(s));
+    sw_sched_free(s);
+    return g_act.hash;
+}
+
+Test(activation, keyed_turns_pinned) {
+    uint64_t got[5] = {
+        keyed_hash(31, 60, 0, false, 0, false, 6, 8, 0),  /* one wholly random rank */
+        keyed_hash(32, 40, 12, false, 0, false, 5, 6, 0), /* random and FIFO places in one rank */
+        keyed_hash(33, 40, 12, false, 0, true, 4, 6, 0),  /* the same, woken by the FIFO places */
+        keyed_hash(34, 30, 25, true, 1, true, 5, 6, 0),   /* the first rank's keys never asked for */
+        keyed_hash(35, 40, 0, false, 0, false, 3, 6, 5),  /* woken of FIFO and random kinds at once */
+    };
+    static const uint64_t want[5] = {0x4d67f403155de092ULL, 0x18dbcb899deb78eaULL, 0x199c131b3a9565e4ULL,
+                                     0x6b061ac379a1933dULL, 0x64552f94b298a3cdULL};
+    for (int i = 0; i < 5; i++)
+        cr_assert_eq(got[i], want[i], "world %d: the woken ran otherwise (0x%016llx)", i, (unsigned long long)got[i]);
+}
