@@ -261,31 +261,15 @@ static inline __attribute__((always_inline)) sw_step block(sw_sched *s, sw_taskl
 
 /* The rest of an inline run, for a woken tasklet that did not simply block
  * (out of line: it called, returned, exited, failed, was killed, or handed
- * off in turn): finish running it as sw__run_task would, then resume the
+ * off in turn): finish running it with sw__run_task's loop, then resume the
  * caller, or have it follow the tasklets the woken switched to.
  * `resume_counted`: see run_woken_now. */
 static __attribute__((noinline)) sw_step run_woken_rest(sw_sched *s, sw_tasklet *t, sw_step r,
                                                        bool resume_counted) {
-    sw_tasklet *v = &s->nest;
-    uint32_t woken = v->slot;
+    uint32_t woken = s->nest.slot;
     s->resumes++; /* its first resume, in run_woken_now */
-    for (;;) {
-        struct sw__task *w = v->task; /* spawning may have moved the table */
-        if (r == SW__STEP_WAIT_HARD) { /* blocked again after a call or return: count it */
-            s->blocked_hard++;
-            r = SW_STEP_WAIT;
-        }
-        if (__builtin_expect(w->state == SW_TASK_ZOMBIE, 0)) break;
-        if (r == SW_STEP_WAIT || r == SW_STEP_SWITCH) goto back;
-        if (r != SW_STEP_CALL && r != SW_STEP_RETURN) break; /* EXIT, FAIL, or no SW_END */
-        if (!sw__spin_check(s, w, woken)) break;
-        s->resumes++;
-        sw__frame *f = w->top;
-        r = s->funcs[f->fn].run(v, f + 1);
-    }
-    sw__run_gone(s, woken);
-    r = SW_STEP_EXIT; /* whatever it returned, it is gone: nobody to switch to */
-back:;
+    /* SW_STEP_EXIT when it is gone: nobody to switch to */
+    r = sw__run_on(s, &s->nest, woken, r, true);
     struct sw__task *k = t->task; /* kept up to date if the table moved */
     if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
     if (r == SW_STEP_SWITCH) {
@@ -405,7 +389,7 @@ static inline __attribute__((always_inline)) void wake_all(sw_sched *s, sw__chan
 
 /* ---- operations ------------------------------------------------------------------ */
 
-/* SW_SEND after the common checks, every case. Out of line: sw__send keeps
+/* SW_SEND after the common checks, every case. Out of line: sw__send_at keeps
  * the one case that dominates (a receiver waiting) free of stack frames. */
 static __attribute__((noinline)) sw_step send_any(sw_sched *s, sw_tasklet *t, struct sw__task *k,
                                                   sw__chan *c, sw_chan ch, const sw_msg *msg) {
@@ -570,9 +554,6 @@ sw_step sw__recv_at(sw_tasklet *t, int pc, sw_chan ch, sw_msg *dst) {
     }
     return recv_slow(s, t, ch, dst);
 }
-
-sw_step sw__recv(sw_tasklet *t, sw_chan ch, sw_msg *dst) { return sw__recv_at(t, sw__pc(t), ch, dst); }
-sw_step sw__send(sw_tasklet *t, sw_chan ch, const sw_msg *msg) { return sw__send_at(t, sw__pc(t), ch, msg); }
 
 void sw_chan_prefetch(const sw_sched *s, sw_chan ch) {
     uint32_t slot = sw_handle_slot(ch);
