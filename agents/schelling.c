@@ -269,33 +269,39 @@ static int add_count_layer(sw_world *w, int32_t r, int32_t g) {
 
 /* The count layers of radius r that a resident of group g uses, found in
  * one pass over the layers' names: l[0] all, l[1] group g, l[2] need (-1
- * where missing). */
-static void find_count_layers(const sw_world *w, int32_t r, int32_t g, int l[3]) {
+ * where missing). Returns whether count layers of other radii are there
+ * too (see other_radii). */
+static bool find_count_layers(const sw_world *w, int32_t r, int32_t g, int l[3]) {
+    bool others = false;
     l[0] = l[1] = l[2] = -1;
     int n = sw_world_layer_count(w);
     for (int i = 0; i < n; i++) {
         int32_t lr, lg;
-        if (!count_layer_parse(sw_world_layer_name(w, i), &lr, &lg) || lr != r) continue;
-        if (lg == 0)
+        if (!count_layer_parse(sw_world_layer_name(w, i), &lr, &lg)) continue;
+        if (lr != r)
+            others = true;
+        else if (lg == 0)
             l[0] = i;
         else if (lg == g)
             l[1] = i;
         else if (lg < 0)
             l[2] = i;
     }
+    return others;
 }
 
 /* The same, each missing one made now from who lives where (the "group"
  * layer; the "need" layer starts at NO_NEED and is filled by arrivals):
  * negative where out of memory. */
-static void count_layers(sw_world *w, int group_layer, int32_t r, int32_t g, int l[3]) {
+static bool count_layers(sw_world *w, int group_layer, int32_t r, int32_t g, int l[3]) {
     const int32_t groups[3] = {0, g, -1};
-    find_count_layers(w, r, g, l);
+    bool others = find_count_layers(w, r, g, l);
     for (int k = 0; k < 3; k++) {
         if (l[k] >= 0) continue;
         l[k] = add_count_layer(w, r, groups[k]);
         if (l[k] >= 0 && groups[k] >= 0) count_all(w, group_layer, l[k], r, groups[k]);
     }
+    return others;
 }
 
 /* Whether residents of a radius other than its own share the world (looked
@@ -303,12 +309,9 @@ static void count_layers(sw_world *w, int group_layer, int32_t r, int32_t g, int
 static bool other_radii(const sw_world *w, resident *f) {
     int n = sw_world_layer_count(w);
     if (n != f->layers_seen) {
+        int l[3];
         f->layers_seen = n;
-        f->mixed = false;
-        for (int i = 0; i < n; i++) {
-            int32_t r, g;
-            if (count_layer_parse(sw_world_layer_name(w, i), &r, &g) && r != f->radius) f->mixed = true;
-        }
+        f->mixed = find_count_layers(w, f->radius, f->group, l);
     }
     return f->mixed;
 }
@@ -494,11 +497,11 @@ static void resident_init(sw_tasklet *t, void *frame) {
     if (f->layers_seen < 1 || f->layers_seen != sw_world_layer_count(w)) {
         int l[3] = {-1, -1, -1};
         f->layer = sw__model_layer(w, "group", 0);
-        if (f->layer >= 0) count_layers(w, f->layer, f->radius, f->group, l);
+        if (f->layer >= 0) f->mixed = count_layers(w, f->layer, f->radius, f->group, l);
         f->near_all = l[0];
         f->near_same = l[1];
         f->need = l[2];
-        f->layers_seen = -1; /* other radii: looked for at the first move */
+        f->layers_seen = sw_world_layer_count(w); /* other radii: looked for, in the same pass */
     }
     if (f->layer < 0 || f->near_all < 0 || f->near_same < 0 || f->need < 0) {
         f->layer = -1; /* out of memory: it leaves at once */
