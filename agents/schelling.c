@@ -292,8 +292,9 @@ static bool find_count_layers(const sw_world *w, int32_t r, int32_t g, int l[3])
 
 /* The same, each missing one made now from who lives where (the "group"
  * layer; the "need" layer starts at NO_NEED and is filled by arrivals):
- * negative where out of memory. */
-static bool count_layers(sw_world *w, int group_layer, int32_t r, int32_t g, int l[3]) {
+ * negative where out of memory. Out of line: inside resident_init it cost
+ * the residents sw_schelling_new spawns an instruction each. */
+static __attribute__((noinline)) bool count_layers(sw_world *w, int group_layer, int32_t r, int32_t g, int l[3]) {
     const int32_t groups[3] = {0, g, -1};
     bool others = find_count_layers(w, r, g, l);
     for (int k = 0; k < 3; k++) {
