@@ -389,6 +389,32 @@ static inline __attribute__((always_inline)) void wake_all(sw_sched *s, sw__chan
 
 /* ---- operations ------------------------------------------------------------------ */
 
+/* Deliver msg on open channel c without blocking, as SW_SEND and
+ * sw_chan_post both do: to every waiter of an event channel, to the first
+ * waiting receiver, or into the buffer. SW_OK, with *step what the sender
+ * does next (the handoff's, sw_chan_post passing no sender), or SW_E_FULL
+ * when a sender would have to wait. */
+static inline __attribute__((always_inline)) int deliver(sw_sched *s, sw_tasklet *t, sw__chan *c,
+                                                         const sw_msg *msg, sw_step *step) {
+    *step = SW_STEP_CONTINUE;
+    if (c->kind == SW_CHAN_EVENT) {
+        wake_all(s, c, msg);
+        return SW_OK;
+    }
+    if (c->balance < 0) { /* a receiver waits: hand over directly */
+        uint32_t r = dequeue(s, c, true); /* not an event channel: returned above */
+        c->balance++;
+        msg_copy(frame_ref(&s->tasks[r]), msg);
+        *step = wake(s, t, c, r, true);
+        return SW_OK;
+    }
+    if (c->kind == SW_CHAN_BUFFERED && c->count < c->cap) {
+        msg_copy(&c->buf[(c->first + c->count++) % c->cap], msg);
+        return SW_OK;
+    }
+    return SW_E_FULL;
+}
+
 /* SW_SEND after the common checks, every case. Out of line: sw__send_at keeps
  * the one case that dominates (a receiver waiting) free of stack frames. */
 static __attribute__((noinline)) sw_step send_any(sw_sched *s, sw_tasklet *t, struct sw__task *k,
@@ -398,20 +424,8 @@ static __attribute__((noinline)) sw_step send_any(sw_sched *s, sw_tasklet *t, st
         return SW_STEP_CONTINUE;
     }
     k->status = SW_OK;
-    if (c->kind == SW_CHAN_EVENT) {
-        wake_all(s, c, msg);
-        return SW_STEP_CONTINUE;
-    }
-    if (c->balance < 0) { /* a receiver waits: hand over directly */
-        uint32_t r = dequeue(s, c, true); /* not an event channel: returned above */
-        c->balance++;
-        msg_copy(frame_ref(&s->tasks[r]), msg);
-        return wake(s, t, c, r, true);
-    }
-    if (c->kind == SW_CHAN_BUFFERED && c->count < c->cap) {
-        msg_copy(&c->buf[(c->first + c->count++) % c->cap], msg);
-        return SW_STEP_CONTINUE;
-    }
+    sw_step step;
+    if (deliver(s, t, c, msg, &step) == SW_OK) return step;
     uint32_t ref = ref_of(s, k, msg);
     if (ref == SW__NO_REF) {
         sw__errf(s, "SW_SEND: the message must be a field of the sender's frame");
@@ -564,22 +578,8 @@ int sw_chan_post(sw_sched *s, sw_chan ch, const sw_msg *msg) {
     sw__chan *c = sw__chan_get(s, ch);
     if (!c) return SW_E_STALE;
     if (c->closed) return SW_E_CLOSED;
-    if (c->kind == SW_CHAN_EVENT) {
-        wake_all(s, c, msg);
-        return SW_OK;
-    }
-    if (c->balance < 0) {
-        uint32_t r = dequeue(s, c, true); /* not an event channel: returned above */
-        c->balance++;
-        msg_copy(frame_ref(&s->tasks[r]), msg);
-        wake(s, NULL, c, r, true);
-        return SW_OK;
-    }
-    if (c->kind == SW_CHAN_BUFFERED && c->count < c->cap) {
-        msg_copy(&c->buf[(c->first + c->count++) % c->cap], msg);
-        return SW_OK;
-    }
-    return SW_E_FULL;
+    sw_step step; /* no sender: the woken runs in its turn */
+    return deliver(s, NULL, c, msg, &step);
 }
 
 int sw_chan_close(sw_sched *s, sw_chan ch) {
