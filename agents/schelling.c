@@ -39,6 +39,7 @@
 #include "models.h"
 #include "model_util.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,54 +67,11 @@ enum { WAKE_TAG = 1 }; /* the message a mover posts: "an alike neighbour left" *
  * keeps the wake-ups exact: a layer from a snapshot with 0 there works. */
 static const double NO_NEED = -1;
 
-/* Two cells of the layer as four 32-bit halves (GCC/Clang vector extension:
- * one SSE2 register; a comparison gives -1 in each lane where it holds). */
-typedef uint32_t halves4 __attribute__((vector_size(16)));
-typedef int32_t counts4 __attribute__((vector_size(16)));
-
 /* Count the occupied cells and those of group `me` (bit pattern) in rows
- * y0..y1, columns x0..x0+span-1. Two cells at a time, on their high halves
- * only: the layer's numbers (0, 1, 2: small integers) have all-zero low
- * halves, and while every low half seen is zero, comparing the high halves
- * is comparing the numbers. Otherwise (a layer written by something else)
- * false is returned and the caller counts the plain way. */
-static inline bool count_rows_fast(const double *g, int32_t W, int32_t y0, int32_t y1,
-                                   int32_t x0, int32_t span, uint64_t me, int32_t *all,
-                                   int32_t *same) {
-    if ((uint32_t)me != 0) return false;
-    const halves4 zero = {0, 0, 0, 0}, me4 = {0, (uint32_t)(me >> 32), 0, (uint32_t)(me >> 32)};
-    counts4 z4 = {0, 0, 0, 0}, s4 = {0, 0, 0, 0};
-    halves4 low = zero;
-    uint64_t low1 = 0;
-    int32_t z = 0, s = 0;
-    for (int32_t y = y0; y <= y1; y++) {
-        const double *row = g + (size_t)y * (size_t)W + x0;
-        int32_t x = 0;
-        for (; x + 2 <= span; x += 2) {
-            halves4 v;
-            memcpy(&v, &row[x], sizeof v);
-            low |= v;
-            z4 -= (counts4)(v == zero);
-            s4 -= (counts4)(v == me4);
-        }
-        if (x < span) {
-            uint64_t v;
-            memcpy(&v, &row[x], sizeof v);
-            low1 |= v;
-            z += v == 0;
-            s += v == me;
-        }
-    }
-    if ((low[0] | low[2] | (uint32_t)low1) != 0) return false;
-    *all += (y1 - y0 + 1) * span - (z + z4[1] + z4[3]);
-    *same += s + s4[1] + s4[3];
-    return true;
-}
-
-/* The same count, cell by cell on whole bit patterns. */
-static inline void count_rows(const double *g, int32_t W, int32_t y0, int32_t y1, int32_t x0,
-                              int32_t span, uint64_t me, int32_t *all, int32_t *same) {
-    if (count_rows_fast(g, W, y0, y1, x0, span, me, all, same)) return;
+ * y0..y1, columns x0..x0+span-1, cell by cell on whole bit patterns (the
+ * layer holds only +0.0 and the groups, so equal numbers have equal bits). */
+static void count_rows(const double *g, int32_t W, int32_t y0, int32_t y1, int32_t x0, int32_t span,
+                       uint64_t me, int32_t *all, int32_t *same) {
     int32_t a = 0, s = 0;
     for (int32_t y = y0; y <= y1; y++) {
         const double *row = g + (size_t)y * (size_t)W + x0;
@@ -146,21 +104,12 @@ static void look_around(sw_world *w, resident *f) {
             }
         }
     } else {
-        /* bounded: clip the square once, then a tight loop comparing the
-           cells' bit patterns (the layer holds only +0.0, 1.0 and 2.0, so
-           equal numbers have equal bits), which integer units do faster */
+        /* bounded: clip the square once */
         int32_t x0 = f->x - r < 0 ? 0 : f->x - r, x1 = f->x + r >= W ? W - 1 : f->x + r;
         int32_t y0 = f->y - r < 0 ? 0 : f->y - r, y1 = f->y + r >= H ? H - 1 : f->y + r;
         uint64_t me;
         memcpy(&me, &mine, sizeof me);
-        int32_t span = x1 - x0 + 1;
-        /* the comparison's widths (3 and 5) get loops the compiler unrolls */
-        if (span == 3)
-            count_rows(g, W, y0, y1, x0, 3, me, &all, &same);
-        else if (span == 5)
-            count_rows(g, W, y0, y1, x0, 5, me, &all, &same);
-        else
-            count_rows(g, W, y0, y1, x0, span, me, &all, &same);
+        count_rows(g, W, y0, y1, x0, x1 - x0 + 1, me, &all, &same);
     }
     /* the loops counted the resident itself */
     all -= 1;
@@ -205,30 +154,6 @@ static bool plain_square(const sw_world *w, int32_t r) {
            2 * r + 1 <= (int32_t)d->height;
 }
 
-/* Append the decimal digits of v >= 0 to buf at *n. */
-static void put_uint(char *buf, size_t *n, int32_t v) {
-    char d[12];
-    int k = 0;
-    do d[k++] = (char)('0' + v % 10); while ((v /= 10) > 0);
-    while (k) buf[(*n)++] = d[--k];
-}
-
-/* "schelling_r<r>_all" (g = 0), "schelling_r<r>_g<g>" (g > 0) or
- * "schelling_r<r>_need" (g < 0); buf holds at least 48 bytes. By hand: a
- * scenario's 8000 residents each look three up at spawn. */
-static void count_layer_name(char *buf, int32_t r, int32_t g) {
-    static const char prefix[] = "schelling_r";
-    size_t n = sizeof prefix - 1;
-    memcpy(buf, prefix, n);
-    put_uint(buf, &n, r);
-    const char *tail = g == 0 ? "_all" : g < 0 ? "_need" : "_g";
-    size_t tn = strlen(tail);
-    memcpy(buf + n, tail, tn);
-    n += tn;
-    if (g > 0) put_uint(buf, &n, g);
-    buf[n] = '\0';
-}
-
 /* Read decimal digits (no sign, at least one) at *p into *v. */
 static bool get_uint(const char **p, int32_t *v) {
     const char *q = *p;
@@ -258,108 +183,126 @@ static bool count_layer_parse(const char *name, int32_t *r, int32_t *g) {
     return get_uint(&p, g) && *g > 0 && *p == '\0';
 }
 
-/* Set count layer `l` (radius r, group g > 0 or 0 for all) from the
- * "group" layer: a box sum, rows then columns, where the square is plain;
- * else each resident's square. False when out of memory. */
-static bool count_all(sw_world *w, int group_layer, int l, int32_t r, int32_t g) {
-    const double *grp = sw_world_layer_data(w, group_layer);
-    double *cnt = sw_world_layer_data(w, l);
-    int32_t W = (int32_t)sw_world_width(w), H = (int32_t)sw_world_height(w);
-    size_t n = (size_t)W * (size_t)H;
-    if (!plain_square(w, r)) {
-        memset(cnt, 0, n * sizeof *cnt);
-        for (int32_t y = 0; y < H; y++)
-            for (int32_t x = 0; x < W; x++) {
-                double v = grp[(size_t)y * (size_t)W + (size_t)x];
-                if (g == 0 ? v != 0 : v == g) add_around(w, cnt, x, y, r, 1);
-            }
-        return true;
-    }
-    /* down each column into the layer, then along each row in place through
-       one row padded with r zeros on each side: regular loops, no clipping
-       inside them, and no grid-sized scratch (counts are small integers: the
-       sums are exact in any order) */
-    double *pad = calloc((size_t)W + 2 * (size_t)r, sizeof *pad);
-    if (!pad) return false;
-    double gg = g;
-    for (int32_t y = 0; y < H; y++) {
-        double *out = cnt + (size_t)y * (size_t)W;
-        int32_t y0 = y - r < 0 ? 0 : y - r, y1 = y + r >= H ? H - 1 : y + r;
-        memset(out, 0, (size_t)W * sizeof *out);
-        for (int32_t yy = y0; yy <= y1; yy++) {
-            const double *in = grp + (size_t)yy * (size_t)W;
-            if (g == 0)
-                for (int32_t x = 0; x < W; x++) out[x] += in[x] != 0;
-            else
-                for (int32_t x = 0; x < W; x++) out[x] += in[x] == gg;
-        }
-        memcpy(pad + r, out, (size_t)W * sizeof *out);
-        for (int32_t x = 0; x < W; x++) {
-            double sum = 0;
-            for (int32_t k = 0; k <= 2 * r; k++) sum += pad[x + k];
-            out[x] = sum;
-        }
-    }
-    free(pad);
-    return true;
+enum { LANE = 21 }; /* bits of a count in count_box's packed words */
+
+/* A cell of the "group" layer holding `v` as count_box's lanes: lane k
+ * (bits LANE * k on) 1 where group groups[k] lives (0: anyone). */
+static inline __attribute__((always_inline)) uint64_t lanes_of(double v, int n, const int32_t *groups) {
+    uint64_t l = 0;
+    for (int k = 0; k < n; k++) l |= (uint64_t)(groups[k] ? v == groups[k] : v != 0) << LANE * k;
+    return l;
 }
 
-/* The three count layers of a town of groups 1 and 2 (all, g1, g2) from the
- * "group" layer at once, for sw_schelling_new: one pass down the grid keeps
+/* Count layers[k] (k < n <= 3) of radius r, that of group groups[k] (0:
+ * anyone), from the "group" layer by box sums: one pass down the grid keeps
  * the column sums of the rows within r, and each row slides a window along
- * them; the three counts travel packed in 16-bit lanes of one word (three
- * layers for the price of one, and no lane can carry into the next while
- * (2r + 1)^2 < 2^16). False when the square is not plain, a lane could
- * overflow, or out of memory: the caller counts layer by layer. */
-static bool count_bulk(sw_world *w, int group_layer, int32_t r, int l_all, int l_one, int l_two) {
-    if (!plain_square(w, r) || (int64_t)(2 * r + 1) * (2 * r + 1) >= 0xffff) return false;
+ * them; the n counts travel packed in 21-bit lanes of one word (three layers
+ * for the price of one, and no lane can carry into the next while
+ * (2r + 1)^2 < 2^21). Inline, so that each caller's n and groups are
+ * constants in the loops. False when the square is not plain, a lane could
+ * overflow, or out of memory: the caller counts square by square. */
+static inline __attribute__((always_inline)) bool count_box(sw_world *w, int group_layer, int32_t r, int n,
+                                                            const int *layers, const int32_t *groups) {
+    if (!plain_square(w, r) || (int64_t)(2 * r + 1) * (2 * r + 1) >= 1 << LANE) return false;
     const double *grp = sw_world_layer_data(w, group_layer);
-    double *out[3] = {sw_world_layer_data(w, l_all), sw_world_layer_data(w, l_one),
-                      sw_world_layer_data(w, l_two)};
+    double *out[3];
+    for (int k = 0; k < n; k++) out[k] = sw_world_layer_data(w, layers[k]);
     int32_t W = (int32_t)sw_world_width(w), H = (int32_t)sw_world_height(w);
     /* the column sums, padded with r empty columns on each side */
     uint64_t *col = calloc((size_t)W + 2 * (size_t)r, sizeof *col);
     if (!col) return false;
     uint64_t *c = col + r;
-    /* a cell's lanes: bit 0 occupied, bit 16 group 1, bit 32 group 2 */
-#define SW__LANES(v) ((uint64_t)((v) != 0) | (uint64_t)((v) == 1) << 16 | (uint64_t)((v) == 2) << 32)
     for (int32_t y = 0; y < r && y < H; y++)
-        for (int32_t x = 0; x < W; x++) c[x] += SW__LANES(grp[(size_t)y * (size_t)W + (size_t)x]);
+        for (int32_t x = 0; x < W; x++) c[x] += lanes_of(grp[(size_t)y * (size_t)W + (size_t)x], n, groups);
     for (int32_t y = 0; y < H; y++) {
         /* the window becomes rows y - r .. y + r */
         if (y + r < H) {
             const double *in = grp + (size_t)(y + r) * (size_t)W;
-            for (int32_t x = 0; x < W; x++) c[x] += SW__LANES(in[x]);
+            for (int32_t x = 0; x < W; x++) c[x] += lanes_of(in[x], n, groups);
         }
         if (y - r - 1 >= 0) {
             const double *in = grp + (size_t)(y - r - 1) * (size_t)W;
-            for (int32_t x = 0; x < W; x++) c[x] -= SW__LANES(in[x]);
+            for (int32_t x = 0; x < W; x++) c[x] -= lanes_of(in[x], n, groups);
         }
         uint64_t sum = 0;
         for (int32_t k = -r; k < r; k++) sum += c[k];
         size_t row = (size_t)y * (size_t)W;
         for (int32_t x = 0; x < W; x++) {
             sum += c[x + r];
-            out[0][row + (size_t)x] = (double)(sum & 0xffff);
-            out[1][row + (size_t)x] = (double)(sum >> 16 & 0xffff);
-            out[2][row + (size_t)x] = (double)(sum >> 32 & 0xffff);
+            for (int k = 0; k < n; k++) out[k][row + (size_t)x] = (double)(sum >> LANE * k & ((1u << LANE) - 1));
             sum -= c[x - r];
         }
     }
-#undef SW__LANES
     free(col);
     return true;
 }
 
-/* The count layer of radius r for group g (0: all, -1: need), made on first
- * request from who lives where now (the "group" layer; the "need" layer
- * starts at NO_NEED and is filled by arrivals). Negative when out of memory. */
-static int count_layer(sw_world *w, int group_layer, int32_t r, int32_t g) {
+/* Set count layer `l` (radius r, group g > 0 or 0 for all) from the
+ * "group" layer: a box sum where it can, else each resident's square.
+ * Exact either way (counts are small integers). */
+static void count_all(sw_world *w, int group_layer, int l, int32_t r, int32_t g) {
+    if (count_box(w, group_layer, r, 1, &l, &g)) return;
+    const double *grp = sw_world_layer_data(w, group_layer);
+    double *cnt = sw_world_layer_data(w, l);
+    int32_t W = (int32_t)sw_world_width(w), H = (int32_t)sw_world_height(w);
+    memset(cnt, 0, (size_t)W * (size_t)H * sizeof *cnt);
+    for (int32_t y = 0; y < H; y++)
+        for (int32_t x = 0; x < W; x++) {
+            double v = grp[(size_t)y * (size_t)W + (size_t)x];
+            if (g == 0 ? v != 0 : v == g) add_around(w, cnt, x, y, r, 1);
+        }
+}
+
+/* A new count layer of radius r for group g, "schelling_r<r>_all" (g = 0),
+ * "schelling_r<r>_g<g>" (g > 0) or "schelling_r<r>_need" (g < 0): zeros
+ * (NO_NEED for the "need" layer). Negative when out of memory. */
+static int add_count_layer(sw_world *w, int32_t r, int32_t g) {
     char name[48];
-    count_layer_name(name, r, g);
-    int l = sw_world_layer_find(w, name);
-    if (l >= 0 || (l = sw_world_layer_add(w, name, g < 0 ? NO_NEED : 0)) < 0 || g < 0) return l;
-    return count_all(w, group_layer, l, r, g) ? l : SW_E_NOMEM;
+    if (g == 0)
+        snprintf(name, sizeof name, "schelling_r%d_all", (int)r);
+    else if (g < 0)
+        snprintf(name, sizeof name, "schelling_r%d_need", (int)r);
+    else
+        snprintf(name, sizeof name, "schelling_r%d_g%d", (int)r, (int)g);
+    return sw_world_layer_add(w, name, g < 0 ? NO_NEED : 0);
+}
+
+/* The count layers of radius r that a resident of group g uses, found in
+ * one pass over the layers' names: l[0] all, l[1] group g, l[2] need (-1
+ * where missing). Returns whether count layers of other radii are there
+ * too (see other_radii). */
+static bool find_count_layers(const sw_world *w, int32_t r, int32_t g, int l[3]) {
+    bool others = false;
+    l[0] = l[1] = l[2] = -1;
+    int n = sw_world_layer_count(w);
+    for (int i = 0; i < n; i++) {
+        int32_t lr, lg;
+        if (!count_layer_parse(sw_world_layer_name(w, i), &lr, &lg)) continue;
+        if (lr != r)
+            others = true;
+        else if (lg == 0)
+            l[0] = i;
+        else if (lg == g)
+            l[1] = i;
+        else if (lg < 0)
+            l[2] = i;
+    }
+    return others;
+}
+
+/* The same, each missing one made now from who lives where (the "group"
+ * layer; the "need" layer starts at NO_NEED and is filled by arrivals):
+ * negative where out of memory. Out of line: inside resident_init it cost
+ * the residents sw_schelling_new spawns an instruction each. */
+static __attribute__((noinline)) bool count_layers(sw_world *w, int group_layer, int32_t r, int32_t g, int l[3]) {
+    const int32_t groups[3] = {0, g, -1};
+    bool others = find_count_layers(w, r, g, l);
+    for (int k = 0; k < 3; k++) {
+        if (l[k] >= 0) continue;
+        l[k] = add_count_layer(w, r, groups[k]);
+        if (l[k] >= 0 && groups[k] >= 0) count_all(w, group_layer, l[k], r, groups[k]);
+    }
+    return others;
 }
 
 /* Whether residents of a radius other than its own share the world (looked
@@ -367,12 +310,9 @@ static int count_layer(sw_world *w, int group_layer, int32_t r, int32_t g) {
 static bool other_radii(const sw_world *w, resident *f) {
     int n = sw_world_layer_count(w);
     if (n != f->layers_seen) {
+        int l[3];
         f->layers_seen = n;
-        f->mixed = false;
-        for (int i = 0; i < n; i++) {
-            int32_t r, g;
-            if (count_layer_parse(sw_world_layer_name(w, i), &r, &g) && r != f->radius) f->mixed = true;
-        }
+        f->mixed = find_count_layers(w, f->radius, f->group, l);
     }
     return f->mixed;
 }
@@ -483,10 +423,9 @@ static void recount(sw_world *w, resident *f, double delta) {
         double *cnt = sw_world_layer_data(w, i);
         add_around(w, cnt, f->x, f->y, r, delta);
         if (g == 0 || delta > 0) continue;
-        char name[48];
-        count_layer_name(name, r, -1);
-        int nl = sw_world_layer_find(w, name);
-        if (nl >= 0) wake_around(w, grp, cnt, sw_world_layer_data(w, nl), f->x, f->y, r, g);
+        int l[3];
+        find_count_layers(w, r, g, l);
+        if (l[2] >= 0) wake_around(w, grp, cnt, sw_world_layer_data(w, l[2]), f->x, f->y, r, g);
     }
 }
 
@@ -557,11 +496,13 @@ static void resident_init(sw_tasklet *t, void *frame) {
     /* sw_schelling_new hands over the layers it made (with the layer count
        then, which scenarios cannot set: internal state): else look them up */
     if (f->layers_seen < 1 || f->layers_seen != sw_world_layer_count(w)) {
+        int l[3] = {-1, -1, -1};
         f->layer = sw__model_layer(w, "group", 0);
-        f->near_all = f->layer < 0 ? -1 : count_layer(w, f->layer, f->radius, 0);
-        f->near_same = f->layer < 0 ? -1 : count_layer(w, f->layer, f->radius, f->group);
-        f->need = f->layer < 0 ? -1 : count_layer(w, f->layer, f->radius, -1);
-        f->layers_seen = -1; /* other radii: looked for at the first move */
+        if (f->layer >= 0) f->mixed = count_layers(w, f->layer, f->radius, f->group, l);
+        f->near_all = l[0];
+        f->near_same = l[1];
+        f->need = l[2];
+        f->layers_seen = sw_world_layer_count(w); /* other radii: looked for, in the same pass */
     }
     if (f->layer < 0 || f->near_all < 0 || f->near_same < 0 || f->need < 0) {
         f->layer = -1; /* out of memory: it leaves at once */
@@ -649,14 +590,6 @@ const sw_kind sw_kind_resident_polled = {
     .place = SW_PLACE_CELL_UNIQUE,
     .doc = "the Schelling resident polling its neighbourhood every tick (the reference)"};
 
-/* A new count layer for a world with nobody in it yet: zeros (NO_NEED for
- * the "need" layer). */
-static int add_count_layer(sw_world *w, int32_t r, int32_t g) {
-    char name[48];
-    count_layer_name(name, r, g);
-    return sw_world_layer_add(w, name, g < 0 ? NO_NEED : 0);
-}
-
 static bool is_resident(const sw_kind *k) {
     return k == &sw_kind_resident || k == &sw_kind_resident_polled;
 }
@@ -733,10 +666,13 @@ sw_world *sw_schelling_new(const sw_schelling_desc *desc) {
     /* everyone placed first, then counted at once (a box sum per layer
        rather than a square per resident), then spawned */
     uint32_t *cells = place_town(w, &one, d.agents);
-    bool ok = cells && (count_bulk(w, one.layer, r, one.near_all, one.near_same, two.near_same) ||
-                        (count_all(w, one.layer, one.near_all, r, 0) &&
-                         count_all(w, one.layer, one.near_same, r, 1) &&
-                         count_all(w, one.layer, two.near_same, r, 2)));
+    bool ok = cells != NULL;
+    if (ok && !count_box(w, one.layer, r, 3, (const int[]){one.near_all, one.near_same, two.near_same},
+                         (const int32_t[]){0, 1, 2})) {
+        count_all(w, one.layer, one.near_all, r, 0);
+        count_all(w, one.layer, one.near_same, r, 1);
+        count_all(w, one.layer, two.near_same, r, 2);
+    }
     ok = ok && spawn_town(w, kind, &one, &two, cells, d.agents);
     free(cells);
     if (!ok) {

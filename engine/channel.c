@@ -261,31 +261,15 @@ static inline __attribute__((always_inline)) sw_step block(sw_sched *s, sw_taskl
 
 /* The rest of an inline run, for a woken tasklet that did not simply block
  * (out of line: it called, returned, exited, failed, was killed, or handed
- * off in turn): finish running it as sw__run_task would, then resume the
+ * off in turn): finish running it with sw__run_task's loop, then resume the
  * caller, or have it follow the tasklets the woken switched to.
  * `resume_counted`: see run_woken_now. */
 static __attribute__((noinline)) sw_step run_woken_rest(sw_sched *s, sw_tasklet *t, sw_step r,
                                                        bool resume_counted) {
-    sw_tasklet *v = &s->nest;
-    uint32_t woken = v->slot;
+    uint32_t woken = s->nest.slot;
     s->resumes++; /* its first resume, in run_woken_now */
-    for (;;) {
-        struct sw__task *w = v->task; /* spawning may have moved the table */
-        if (r == SW__STEP_WAIT_HARD) { /* blocked again after a call or return: count it */
-            s->blocked_hard++;
-            r = SW_STEP_WAIT;
-        }
-        if (__builtin_expect(w->state == SW_TASK_ZOMBIE, 0)) break;
-        if (r == SW_STEP_WAIT || r == SW_STEP_SWITCH) goto back;
-        if (r != SW_STEP_CALL && r != SW_STEP_RETURN) break; /* EXIT, FAIL, or no SW_END */
-        if (!sw__spin_check(s, w, woken)) break;
-        s->resumes++;
-        sw__frame *f = w->top;
-        r = s->funcs[f->fn].run(v, f + 1);
-    }
-    sw__run_gone(s, woken);
-    r = SW_STEP_EXIT; /* whatever it returned, it is gone: nobody to switch to */
-back:;
+    /* SW_STEP_EXIT when it is gone: nobody to switch to */
+    r = sw__run_on(s, &s->nest, woken, r, true);
     struct sw__task *k = t->task; /* kept up to date if the table moved */
     if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
     if (r == SW_STEP_SWITCH) {
@@ -405,7 +389,33 @@ static inline __attribute__((always_inline)) void wake_all(sw_sched *s, sw__chan
 
 /* ---- operations ------------------------------------------------------------------ */
 
-/* SW_SEND after the common checks, every case. Out of line: sw__send keeps
+/* Deliver msg on open channel c without blocking, as SW_SEND and
+ * sw_chan_post both do: to every waiter of an event channel, to the first
+ * waiting receiver, or into the buffer. SW_OK, with *step what the sender
+ * does next (the handoff's, sw_chan_post passing no sender), or SW_E_FULL
+ * when a sender would have to wait. */
+static inline __attribute__((always_inline)) int deliver(sw_sched *s, sw_tasklet *t, sw__chan *c,
+                                                         const sw_msg *msg, sw_step *step) {
+    *step = SW_STEP_CONTINUE;
+    if (c->kind == SW_CHAN_EVENT) {
+        wake_all(s, c, msg);
+        return SW_OK;
+    }
+    if (c->balance < 0) { /* a receiver waits: hand over directly */
+        uint32_t r = dequeue(s, c, true); /* not an event channel: returned above */
+        c->balance++;
+        msg_copy(frame_ref(&s->tasks[r]), msg);
+        *step = wake(s, t, c, r, true);
+        return SW_OK;
+    }
+    if (c->kind == SW_CHAN_BUFFERED && c->count < c->cap) {
+        msg_copy(&c->buf[(c->first + c->count++) % c->cap], msg);
+        return SW_OK;
+    }
+    return SW_E_FULL;
+}
+
+/* SW_SEND after the common checks, every case. Out of line: sw__send_at keeps
  * the one case that dominates (a receiver waiting) free of stack frames. */
 static __attribute__((noinline)) sw_step send_any(sw_sched *s, sw_tasklet *t, struct sw__task *k,
                                                   sw__chan *c, sw_chan ch, const sw_msg *msg) {
@@ -414,20 +424,8 @@ static __attribute__((noinline)) sw_step send_any(sw_sched *s, sw_tasklet *t, st
         return SW_STEP_CONTINUE;
     }
     k->status = SW_OK;
-    if (c->kind == SW_CHAN_EVENT) {
-        wake_all(s, c, msg);
-        return SW_STEP_CONTINUE;
-    }
-    if (c->balance < 0) { /* a receiver waits: hand over directly */
-        uint32_t r = dequeue(s, c, true); /* not an event channel: returned above */
-        c->balance++;
-        msg_copy(frame_ref(&s->tasks[r]), msg);
-        return wake(s, t, c, r, true);
-    }
-    if (c->kind == SW_CHAN_BUFFERED && c->count < c->cap) {
-        msg_copy(&c->buf[(c->first + c->count++) % c->cap], msg);
-        return SW_STEP_CONTINUE;
-    }
+    sw_step step;
+    if (deliver(s, t, c, msg, &step) == SW_OK) return step;
     uint32_t ref = ref_of(s, k, msg);
     if (ref == SW__NO_REF) {
         sw__errf(s, "SW_SEND: the message must be a field of the sender's frame");
@@ -571,9 +569,6 @@ sw_step sw__recv_at(sw_tasklet *t, int pc, sw_chan ch, sw_msg *dst) {
     return recv_slow(s, t, ch, dst);
 }
 
-sw_step sw__recv(sw_tasklet *t, sw_chan ch, sw_msg *dst) { return sw__recv_at(t, sw__pc(t), ch, dst); }
-sw_step sw__send(sw_tasklet *t, sw_chan ch, const sw_msg *msg) { return sw__send_at(t, sw__pc(t), ch, msg); }
-
 void sw_chan_prefetch(const sw_sched *s, sw_chan ch) {
     uint32_t slot = sw_handle_slot(ch);
     if (slot < s->nchans) __builtin_prefetch(&s->chans[slot], 1);
@@ -583,22 +578,8 @@ int sw_chan_post(sw_sched *s, sw_chan ch, const sw_msg *msg) {
     sw__chan *c = sw__chan_get(s, ch);
     if (!c) return SW_E_STALE;
     if (c->closed) return SW_E_CLOSED;
-    if (c->kind == SW_CHAN_EVENT) {
-        wake_all(s, c, msg);
-        return SW_OK;
-    }
-    if (c->balance < 0) {
-        uint32_t r = dequeue(s, c, true); /* not an event channel: returned above */
-        c->balance++;
-        msg_copy(frame_ref(&s->tasks[r]), msg);
-        wake(s, NULL, c, r, true);
-        return SW_OK;
-    }
-    if (c->kind == SW_CHAN_BUFFERED && c->count < c->cap) {
-        msg_copy(&c->buf[(c->first + c->count++) % c->cap], msg);
-        return SW_OK;
-    }
-    return SW_E_FULL;
+    sw_step step; /* no sender: the woken runs in its turn */
+    return deliver(s, NULL, c, msg, &step);
 }
 
 int sw_chan_close(sw_sched *s, sw_chan ch) {

@@ -432,16 +432,6 @@ int sw_pickle_save_state(const sw_sched *s, const sw_pickle_section *sections, i
 
 /* ---- agents ----------------------------------------------------------------------------- */
 
-/* Unchecked writing into room reserved beforehand. */
-static inline uint8_t *put_uv(uint8_t *p, uint64_t x) {
-    while (x >= 0x80) {
-        *p++ = (uint8_t)(x | 0x80);
-        x >>= 7;
-    }
-    *p++ = (uint8_t)x;
-    return p;
-}
-
 int sw_pickle_save_agent(const sw_sched *s, uint32_t slot, sw_pickle_buf *out) {
     if (slot >= s->ntasks) return 0;
     const struct sw__task *k = &s->tasks[slot];
@@ -474,21 +464,21 @@ int sw_pickle_save_agent(const sw_sched *s, uint32_t slot, sw_pickle_buf *out) {
                      k->state == SW_TASK_SEND) ? k->wait : 0;
     size_t start = out->len;
     uint8_t *p = out->data + start;
-    p = put_uv(p, k->kind);
-    p = put_uv(p, slot);
-    p = put_uv(p, k->gen);
+    p = sw__pk_put_uv(p, k->kind);
+    p = sw__pk_put_uv(p, slot);
+    p = sw__pk_put_uv(p, k->gen);
     *p++ = k->state;
     *p++ = (uint8_t)k->status;
-    p = put_uv(p, k->spin);
-    p = put_uv(p, k->rng);
-    p = put_uv(p, wait);
-    p = put_uv(p, depth);
+    p = sw__pk_put_uv(p, k->spin);
+    p = sw__pk_put_uv(p, k->rng);
+    p = sw__pk_put_uv(p, wait);
+    p = sw__pk_put_uv(p, depth);
     for (uint32_t i = depth; i-- > 0;) {
         const sw__frame *f = fr[i];
         const sw_func *fn = s->funcs[f->fn].fn;
-        p = put_uv(p, f->fn);
-        p = put_uv(p, f->pc);
-        p = put_uv(p, sw__pk_ref_code(fn, f->ref));
+        p = sw__pk_put_uv(p, f->fn);
+        p = sw__pk_put_uv(p, f->pc);
+        p = sw__pk_put_uv(p, sw__pk_ref_code(fn, f->ref));
         memcpy(p, f + 1, fn->frame_size);
         p += fn->frame_size;
     }

@@ -32,15 +32,20 @@ static inline bool sw__pk_bytes(sw_pickle_buf *b, const void *p, size_t n) {
 
 static inline bool sw__pk_u8(sw_pickle_buf *b, uint8_t x) { return sw__pk_bytes(b, &x, 1); }
 
-static inline bool sw__pk_uv(sw_pickle_buf *b, uint64_t x) {
-    if (b->cap - b->len < 10 && !sw__pk_reserve(b, 10)) return false;
-    uint8_t *p = b->data + b->len;
+/* Write x as a varint at p, unchecked (up to 10 bytes); returns its end.
+ * For writers that reserve room for a whole list once. */
+static inline uint8_t *sw__pk_put_uv(uint8_t *p, uint64_t x) {
     while (x >= 0x80) {
         *p++ = (uint8_t)(x | 0x80);
         x >>= 7;
     }
     *p++ = (uint8_t)x;
-    b->len = (size_t)(p - b->data);
+    return p;
+}
+
+static inline bool sw__pk_uv(sw_pickle_buf *b, uint64_t x) {
+    if (b->cap - b->len < 10 && !sw__pk_reserve(b, 10)) return false;
+    b->len = (size_t)(sw__pk_put_uv(b->data + b->len, x) - b->data);
     return true;
 }
 

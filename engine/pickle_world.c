@@ -28,15 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static inline uint8_t *put_uv32(uint8_t *p, uint32_t x) {
-    while (x >= 0x80) {
-        *p++ = (uint8_t)(x | 0x80);
-        x >>= 7;
-    }
-    *p++ = (uint8_t)x;
-    return p;
-}
-
 /* Whether the heading of `slot` is a direction given (then pickled exactly,
  * as the direction pair near-queries sum). */
 static inline bool direction_given(const sw_world *w, uint32_t slot) {
@@ -64,9 +55,9 @@ static int save_world(const sw_sched *s, void *ud, sw_pickle_buf *b, char *err, 
         if (c + 16 < w->ncells) __builtin_prefetch(sw__node(w, sw__cell_first(w, c + 16)));
         uint32_t end = sw__cell_id(w, c);
         if (!sw__cell_count(w, c)) continue;
-        p = put_uv32(p, c);
-        p = put_uv32(p, sw__cell_count(w, c));
-        for (uint32_t i = sw__cell_first(w, c); i != end; i = w->g[i].next) p = put_uv32(p, i);
+        p = sw__pk_put_uv(p, c);
+        p = sw__pk_put_uv(p, sw__cell_count(w, c));
+        for (uint32_t i = sw__cell_first(w, c); i != end; i = w->g[i].next) p = sw__pk_put_uv(p, i);
     }
     if (ok) b->len = (size_t)(p - b->data);
     /* the buckets in ascending order, found among those with storage

@@ -24,6 +24,12 @@
 #define SW__PREFETCH_FRAME 8
 #endif
 
+/* SW_STEP_WAIT from a tasklet that a channel handoff runs inline, blocked
+ * again on a rendezvous channel but not yet counted as blocked (channel.c,
+ * run_woken_now): only the inline run ever sees it, so it stays out of the
+ * public enum, as the one value past its last. */
+#define SW__STEP_WAIT_HARD ((sw_step)(SW_STEP_FAIL + 1))
+
 typedef struct sw__vec32 {
     uint32_t *items;
     uint32_t n, cap;
@@ -335,11 +341,38 @@ static inline void sw__refresh(sw_sched *s, const struct sw__task *k, uint32_t s
  * slabs, are not all in L1.) */
 static inline uint32_t sw__prefetch_end(uint32_t n) { return n > SW__PREFETCH_TASK ? n - SW__PREFETCH_TASK : 0; }
 
-/* Run tasklet `slot` until it suspends, exits or fails: the run loop's body,
- * and what a channel handoff runs inline for the woken side. This and the
- * loop in sw_sched_step are the hottest code in the engine: a channel
- * handoff is two trips through here, so it keeps to a few loads and one
- * indirect call, inline in both places. */
+/* Run on tasklet `slot` under view t, whose resumable function has just
+ * returned r: resume it while it calls or returns, until it suspends
+ * (SW_STEP_WAIT or SW_STEP_SWITCH, returned) or is gone (killed, finished,
+ * failed or past the watchdog: reclaimed, and SW_STEP_EXIT returned).
+ * `nested` (a constant): t is the view of a tasklet a handoff runs inline
+ * (channel.c), whose blocking again may come uncounted (SW__STEP_WAIT_HARD):
+ * counted here. */
+static inline __attribute__((always_inline)) sw_step sw__run_on(sw_sched *s, sw_tasklet *t, uint32_t slot,
+                                                                sw_step r, bool nested) {
+    for (;;) {
+        struct sw__task *k = t->task; /* spawning may have moved the table */
+        if (nested && r == SW__STEP_WAIT_HARD) {
+            s->blocked_hard++;
+            r = SW_STEP_WAIT;
+        }
+        if (__builtin_expect(k->state == SW_TASK_ZOMBIE, 0)) break;
+        if (__builtin_expect(r == SW_STEP_WAIT || r == SW_STEP_SWITCH, 1)) return r;
+        if (r != SW_STEP_CALL && r != SW_STEP_RETURN) break; /* EXIT, FAIL, or no SW_END */
+        if (!sw__spin_check(s, k, slot)) break;
+        s->resumes++;
+        sw__frame *f = k->top;
+        r = s->funcs[f->fn].run(t, f + 1);
+    }
+    sw__run_gone(s, slot);
+    return SW_STEP_EXIT;
+}
+
+/* Run tasklet `slot` until it suspends, exits or fails: the run loop's body.
+ * This and the loop in sw_sched_step are the hottest code in the engine: a
+ * channel handoff is two trips through here (or one here and one inline,
+ * channel.c's run_woken_now), so it keeps to a few loads and one indirect
+ * call, inline in both places. */
 static inline __attribute__((always_inline)) void sw__run_task(sw_sched *s, uint32_t slot) {
     struct sw__task *k = &s->tasks[slot];
     if (__builtin_expect(k->state == SW_TASK_ZOMBIE, 0)) {
@@ -351,17 +384,13 @@ static inline __attribute__((always_inline)) void sw__run_task(sw_sched *s, uint
     t->slot = slot;
     t->keyed = 0;
     k->state = SW_TASK_RUNNING;
-    for (;;) {
-        if (!sw__spin_check(s, k, slot)) break;
-        s->resumes++;
-        sw__frame *f = k->top;
-        sw_step r = s->funcs[f->fn].run(t, f + 1);
-        k = t->task; /* spawning may have moved the table */
-        if (__builtin_expect(k->state == SW_TASK_ZOMBIE, 0)) break;
-        if (__builtin_expect(r == SW_STEP_WAIT || r == SW_STEP_SWITCH, 1)) return;
-        if (r != SW_STEP_CALL && r != SW_STEP_RETURN) break; /* EXIT, FAIL, or no SW_END */
+    if (!sw__spin_check(s, k, slot)) {
+        sw__run_gone(s, slot);
+        return;
     }
-    sw__run_gone(s, slot);
+    s->resumes++;
+    sw__frame *f = k->top;
+    sw__run_on(s, t, slot, s->funcs[f->fn].run(t, f + 1), false);
 }
 
 #endif

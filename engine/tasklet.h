@@ -49,10 +49,8 @@ typedef enum {
     SW_STEP_CALL,         /* pushed a callee frame: run it now */
     SW_STEP_RETURN,       /* popped its frame: resume the caller */
     SW_STEP_EXIT,         /* the tasklet is finished */
-    SW_STEP_FAIL,         /* the scheduler recorded an error (watchdog, misuse) */
-    SW__STEP_WAIT_HARD,   /* private to channel.c: SW_STEP_WAIT from a tasklet run inline by a
-                             handoff, blocked again on a rendezvous channel but not yet counted
-                             as blocked; only the inline run ever sees it */
+    SW_STEP_FAIL,         /* the scheduler recorded an error (watchdog, misuse); stays last:
+                             the scheduler's one private step follows it (sched_int.h) */
 } sw_step;
 
 typedef sw_step (*sw_run_fn)(sw_tasklet *t, void *frame);
@@ -280,10 +278,6 @@ sw_step sw__sleep(sw_tasklet *t, sw_tick n);
 /* SW_RECV and SW_SEND at resume point `pc`, which they record first. */
 sw_step sw__recv_at(sw_tasklet *t, int pc, sw_chan ch, sw_msg *dst);
 sw_step sw__send_at(sw_tasklet *t, int pc, sw_chan ch, const sw_msg *msg);
-/* The same at the resume point already recorded (for callers outside the
- * macros, such as the pickle fuzzer). */
-sw_step sw__recv(sw_tasklet *t, sw_chan ch, sw_msg *dst);
-sw_step sw__send(sw_tasklet *t, sw_chan ch, const sw_msg *msg);
 sw_step sw__call(sw_tasklet *t, const sw_func *fn, const void *args, sw_value *result);
 sw_step sw__return(sw_tasklet *t, sw_value v);
 sw_step sw__exit(sw_tasklet *t);

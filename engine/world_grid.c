@@ -120,19 +120,29 @@ uint32_t sw_world_count_at(const sw_world *w, int32_t x, int32_t y) {
     return sw__cell_count(w, sw_world_cell_index(w, x, y));
 }
 
+/* Runs BODY for each agent of kind `ki` (see sw__kind_filter, not -2) on
+ * cell c, in arrival order, with `slot` its slot. The nodes know their
+ * kinds, so the walk reads the cell's list alone. (Lists hold live agents
+ * only: the death hook takes the dead off.) */
+#define SW__FOR_CELL_AGENTS(w, c, ki, slot, BODY)                                              \
+    do {                                                                                      \
+        for (uint32_t slot = sw__cell_first(w, c), end_ = sw__cell_id(w, c); slot != end_;     \
+             slot = (w)->g[slot].next) {                                                      \
+            if ((ki) != -1 && (w)->g[slot].kind != (ki)) continue;                            \
+            BODY                                                                              \
+        }                                                                                     \
+    } while (0)
+
 /* Cell c's agents of kind `ki` (see sw__kind_filter) appended to out[n..cap),
  * returning the new n. Only the agents written are looked up in the tasklet
- * table: the nodes know their kinds, so counting reads the cell's list alone.
- * (Lists hold live agents only: the death hook takes the dead off.) */
+ * table. */
 static uint32_t list_cell(const sw_world *w, uint32_t c, int ki, sw_id *out, uint32_t cap,
                           uint32_t n) {
     if (ki == -2) return n;
-    for (uint32_t slot = sw__cell_first(w, c), end = sw__cell_id(w, c); slot != end;
-         slot = w->g[slot].next) {
-        if (ki != -1 && w->g[slot].kind != ki) continue;
+    SW__FOR_CELL_AGENTS(w, c, ki, slot, {
         if (n < cap) out[n] = sw__id_of_kind(w->s, slot, -1);
         n++;
-    }
+    });
     return n;
 }
 
@@ -146,12 +156,9 @@ sw_id sw_world_agent_at(const sw_world *w, int32_t x, int32_t y, const sw_kind *
                         uint32_t i) {
     int ki = sw__kind_filter(w, kind);
     if (ki == -2 || !sw__cell_wrap(w, &x, &y)) return SW_ID_NONE;
-    uint32_t c = sw_world_cell_index(w, x, y);
-    for (uint32_t slot = sw__cell_first(w, c), end = sw__cell_id(w, c); slot != end;
-         slot = w->g[slot].next) {
-        if (ki != -1 && w->g[slot].kind != ki) continue;
+    SW__FOR_CELL_AGENTS(w, sw_world_cell_index(w, x, y), ki, slot, {
         if (i-- == 0) return sw__id_of_kind(w->s, slot, -1);
-    }
+    });
     return SW_ID_NONE;
 }
 

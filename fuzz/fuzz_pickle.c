@@ -59,8 +59,8 @@ static sw_step standin(int i, sw_tasklet *t, void *frame) {
         switch (sw_rand_below(t, 12)) {
         case 0: return sw__exit(t);
         case 1: return sw__yield(t);
-        case 2: if (msg) { sw_step r = sw__recv(t, ch, msg); if (r != SW_STEP_CONTINUE) return r; } break;
-        case 3: if (msg) { sw_step r = sw__send(t, ch, msg); if (r != SW_STEP_CONTINUE) return r; } break;
+        case 2: if (msg) { sw_step r = sw__recv_at(t, sw__pc(t), ch, msg); if (r != SW_STEP_CONTINUE) return r; } break;
+        case 3: if (msg) { sw_step r = sw__send_at(t, sw__pc(t), ch, msg); if (r != SW_STEP_CONTINUE) return r; } break;
         case 4: sw_chan_post(s, ch, &(sw_msg){.tag = 1}); break;
         case 5: if (sw_rand_below(t, 8) == 0) sw_chan_close(s, ch); break;
         case 6: sw_kill(t, who); break;

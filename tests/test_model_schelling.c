@@ -220,6 +220,30 @@ Test(schelling, new_towns_count_exactly_at_any_radius) {
     }
 }
 
+/* A square too wide for counts in 16-bit lanes ((2r + 1)^2 > 65535), in a
+ * town nearly full (so that the counts pass 65535), is still box-summed,
+ * three layers at once (21-bit lanes): exact at cells in the corners, along
+ * the edges and in the middle (a full check would count 67,000 cells for each
+ * of 67,600). */
+Test(schelling, wide_squares_count_exactly) {
+    const int r = 129, size = 260;
+    sw_world *w = sw_schelling_new(&(sw_schelling_desc){.size = size, .agents = 67000, .radius = r,
+                                                        .min_same = 1, .seed = 41});
+    cr_assert_not_null(w);
+    static const int at[] = {0, 1, 64, 128, 129, 130, 200, 258, 259};
+    const char *names[3] = {"schelling_r129_all", "schelling_r129_g1", "schelling_r129_g2"};
+    for (int k = 0; k < 3; k++) {
+        int l = sw_world_layer_find(w, names[k]);
+        cr_assert_geq(l, 0, "%s", names[k]);
+        const double *cnt = sw_world_layer_data(w, l);
+        for (size_t i = 0; i < sizeof at / sizeof *at; i++)
+            for (size_t j = 0; j < sizeof at / sizeof *at; j++)
+                cr_assert_eq(cnt[at[j] * size + at[i]], count_near(w, at[i], at[j], r, k),
+                             "%s at (%d,%d)", names[k], at[i], at[j]);
+    }
+    sw_world_free(w);
+}
+
 /* A frame image of a resident with these parameters. */
 static void *resident_params(const sw_kind *k, int group, int radius, int min_same) {
     void *p = calloc(1, k->frame_size);
