@@ -128,8 +128,16 @@ typedef int64_t v4m __attribute__((vector_size(32)));
 #define V4_ALL(v) ((v4d){(v), (v), (v), (v)})
 /* Four doubles at p, 32-byte aligned (see sw__sbucket). */
 #define V4_LOAD(p) (*(const v4d *)__builtin_assume_aligned((p), 32))
-/* The lanes' sum in one fixed order, the same on every CPU. */
-#define V4_SUM(v) (((v)[0] + (v)[1]) + ((v)[2] + (v)[3]))
+/* The lanes' sums of a, b, c and d, in lanes 0 to 3, each in one fixed
+ * order, the same on every CPU: (v0 + v1) + (v2 + v3). Transposed by
+ * shuffles, so that the four take three additions. */
+#define V4_SUM4(a, b, c, d) \
+    (V4_HALVES_LO(V4_PAIRS(a, b), V4_PAIRS(c, d)) + V4_HALVES_HI(V4_PAIRS(a, b), V4_PAIRS(c, d)))
+/* {a0 + a1, b0 + b1, a2 + a3, b2 + b3} */
+#define V4_PAIRS(a, b) \
+    (__builtin_shufflevector(a, b, 0, 4, 2, 6) + __builtin_shufflevector(a, b, 1, 5, 3, 7))
+#define V4_HALVES_LO(u, v) __builtin_shufflevector(u, v, 0, 1, 4, 5)
+#define V4_HALVES_HI(u, v) __builtin_shufflevector(u, v, 2, 3, 6, 7)
 /* Offsets d wrapped per lane to the minimum image as the branches of
  * sw_world_space_delta take it, without them. */
 #define V4_WRAP(d, ext, half) \
@@ -138,7 +146,7 @@ typedef int64_t v4m __attribute__((vector_size(32)));
 /* Fold the buckets of q's ranges into q->sums, for a query without a kind
  * filter whose skipped agent, if any, sits at the query point, four agents
  * at a time, one per lane: each lane keeps its own sums, added up at the end
- * in a fixed order (V4_SUM). A bucket's sentinels (a NaN point) fill its
+ * in a fixed order (V4_SUM4). A bucket's sentinels (a NaN point) fill its
  * last group. No branch on the distance tests, which go either way (a
  * branch would often be mispredicted): an agent outside adds zeros, which
  * leave every sum as it was bit for bit (sums start at +0, and s + 0 == s
@@ -178,13 +186,19 @@ sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, bool w
                 const sw__sbucket *b = buckets + cy * bw + rg->ax[i];
                 const sw__sbucket *bend = buckets + cy * bw + rg->bx[i] + 1;
                 for (; b < bend; b++) {
-                    const double *xs = sw__sb_x(b), *ys = sw__sb_y(b);
-                    const double *dxs = sw__sb_dx(b), *dys = sw__sb_dy(b);
-                    for (uint32_t k = 0, n = b->n; k < n; k += SW__LANES) {
-                        v4d dx = V4_LOAD(xs + k) - at_x, dy = V4_LOAD(ys + k) - at_y;
-                        if (shift) { /* exactly (p - c) - s, as the minimum image takes it */
-                            dx = dx - sx;
-                            dy = dy - sy;
+                    /* x at p, y, dx, dy at p + o, 2 o, 3 o (see sw__sbucket) */
+                    const char *p = (const char *)b->p, *end = p + (size_t)b->n * sizeof(double);
+                    const size_t o = (size_t)b->cap * sizeof(double);
+                    for (; p < end; p += SW__LANES * sizeof(double)) {
+                        /* the offsets negated, at - p (the load folds into the
+                           subtraction): exactly -(p - at), and so on below:
+                           (at - p) + s == -((p - at) - s), the minimum image of
+                           -d is -(that of d), and the sums are negated back at
+                           the end, so they are those of the offsets exactly */
+                        v4d dx = at_x - V4_LOAD(p), dy = at_y - V4_LOAD(p + o);
+                        if (shift) {
+                            dx = dx + sx;
+                            dy = dy + sy;
                         }
                         if (wrap) {
                             dx = V4_WRAP(dx, ext_x, half_x);
@@ -199,8 +213,8 @@ sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, bool w
                         count += in;
                         count_in += inside;
                         if (dir) { /* the pairs beside the points: no walk to a frame */
-                            vel_x += V4_KEEP(V4_LOAD(dxs + k), in);
-                            vel_y += V4_KEEP(V4_LOAD(dys + k), in);
+                            vel_x += V4_KEEP(V4_LOAD(p + 2 * o), in);
+                            vel_y += V4_KEEP(V4_LOAD(p + 3 * o), in);
                         }
                     }
                 }
@@ -211,13 +225,16 @@ sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, bool w
         sw__sb_dy(own)[own_i] = own_dy;
     }
     sw_space_sums *m = q->sums;
-    m->dx = V4_SUM(all_x);
-    m->dy = V4_SUM(all_y);
-    m->dx_in = V4_SUM(in_x);
-    m->dy_in = V4_SUM(in_y);
+    /* the four offset sums, negated back (0 - s: +0 stays +0) */
+    v4d off = (v4d){0, 0, 0, 0} - V4_SUM4(all_x, all_y, in_x, in_y);
+    m->dx = off[0];
+    m->dy = off[1];
+    m->dx_in = off[2];
+    m->dy_in = off[3];
     if (dir) {
-        m->vx = V4_SUM(vel_x);
-        m->vy = V4_SUM(vel_y);
+        v4d vel = V4_SUM4(vel_x, vel_y, vel_x, vel_y);
+        m->vx = vel[0];
+        m->vy = vel[1];
     }
     uint32_t n = -(uint32_t)((count[0] + count[1]) + (count[2] + count[3]));
     uint32_t nin = -(uint32_t)((count_in[0] + count_in[1]) + (count_in[2] + count_in[3]));
