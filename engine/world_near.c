@@ -244,9 +244,10 @@ sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, bool w
 }
 
 /* The lane scan, built for AVX2 and for baseline x86-64, the CPU choosing
- * at load time (an ifunc); each case its own copy of the loops, so that
- * unused branches vanish. */
-#if defined(__x86_64__) && defined(__has_attribute)
+ * at load time (an ifunc; -DSW_NO_TARGET_CLONES builds the baseline alone,
+ * to check that both fly the same flock); each case its own copy of the
+ * loops, so that unused branches vanish. */
+#if defined(__x86_64__) && defined(__has_attribute) && !defined(SW_NO_TARGET_CLONES)
 #if __has_attribute(target_clones)
 __attribute__((target_clones("avx2", "default")))
 #endif
