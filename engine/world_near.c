@@ -247,12 +247,7 @@ sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, bool w
  * at load time (an ifunc; -DSW_NO_TARGET_CLONES builds the baseline alone,
  * to check that both fly the same flock); each case its own copy of the
  * loops, so that unused branches vanish. */
-#if defined(__x86_64__) && defined(__has_attribute) && !defined(SW_NO_TARGET_CLONES)
-#if __has_attribute(target_clones)
-__attribute__((target_clones("avx2", "default")))
-#endif
-#endif
-static void sum_query(const sw_world *w, const space_query *q, const space_ranges *rg) {
+static inline __attribute__((always_inline)) void sum_query(const sw_world *w, const space_query *q, const space_ranges *rg) {
     bool dir = q->pair == SW_SPACE_DIR_PAIR;
     if (rg->wrap && dir) sum_scan(w, q, rg, true, false, true);
     else if (rg->wrap) sum_scan(w, q, rg, true, false, false);
@@ -415,6 +410,16 @@ uint32_t sw_world_space_near_hits(const sw_world *w, double x, double y, double 
     return space_scan(w, &q, x, y, r);
 }
 
+#if defined(__x86_64__) && defined(__has_attribute) && !defined(SW_NO_TARGET_CLONES)
+#if __has_attribute(target_clones)
+#define SW__LANE_CLONES __attribute__((target_clones("avx2", "default")))
+#endif
+#endif
+#ifndef SW__LANE_CLONES
+#define SW__LANE_CLONES
+#endif
+
+SW__LANE_CLONES
 uint32_t sw_world_space_near_sums(const sw_world *w, double x, double y, double r, double r_in,
                                   const sw_kind *kind, sw_id skip, size_t pair,
                                   sw_space_sums *sums) {
@@ -426,6 +431,7 @@ uint32_t sw_world_space_near_sums(const sw_world *w, double x, double y, double 
     return sums->n;
 }
 
+SW__LANE_CLONES
 uint32_t sw_space_near_sums(sw_tasklet *t, double x, double y, double r, double r_in, size_t pair,
                             sw_space_sums *sums) {
     const sw_world *w = sw_world_of(t);
