@@ -138,10 +138,8 @@ typedef int64_t v4m __attribute__((vector_size(32)));
     (__builtin_shufflevector(a, b, 0, 4, 2, 6) + __builtin_shufflevector(a, b, 1, 5, 3, 7))
 #define V4_HALVES_LO(u, v) __builtin_shufflevector(u, v, 0, 1, 4, 5)
 #define V4_HALVES_HI(u, v) __builtin_shufflevector(u, v, 2, 3, 6, 7)
-/* Offsets d wrapped per lane to the minimum image as the branches of
- * sw_world_space_delta take it, without them. */
-#define V4_WRAP(d, ext, half) \
-    ((d) - V4_KEEP(ext, (v4m)((d) > (half))) + V4_KEEP(ext, (v4m)((d) < -(half))))
+typedef double v2d __attribute__((vector_size(16)));
+typedef int64_t v2m __attribute__((vector_size(16)));
 
 /* Fold the buckets of q's ranges into q->sums, for a query without a kind
  * filter whose skipped agent, if any, sits at the query point, four agents
@@ -161,12 +159,26 @@ typedef int64_t v4m __attribute__((vector_size(32)));
  * agent; `shift`: per range (bucket_ranges); neither: no seam in reach. */
 static inline __attribute__((always_inline)) void
 sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, bool wrap, bool shift,
-         bool dir) {
+         bool dir, bool avx) {
+    /* With AVX a group's four lanes are one v4d; without, two v2d halves
+       (lanes 0-1 and 2-3), each with its own sums, put together at the end:
+       the same operations lane by lane, so the same sums bit for bit. (Four
+       doubles as one vector without AVX, the compiler makes a comparison
+       one lane at a time through general registers and memory: 2.7 times as
+       slow as main's scan.) */
     const v4d ext_x = V4_ALL(q->W), ext_y = V4_ALL(q->H);
     const v4d half_x = V4_ALL(q->hw), half_y = V4_ALL(q->hh);
     const v4d r2 = V4_ALL(q->r2), rin2 = V4_ALL(q->rin2);
+    const v4d at_x = V4_ALL(q->x), at_y = V4_ALL(q->y);
+    const v2d ext_x2 = {q->W, q->W}, ext_y2 = {q->H, q->H};
+    const v2d half_x2 = {q->hw, q->hw}, half_y2 = {q->hh, q->hh};
+    const v2d r22 = {q->r2, q->r2}, rin22 = {q->rin2, q->rin2};
+    const v2d at_x2 = {q->x, q->x}, at_y2 = {q->y, q->y};
     v4d all_x = {0}, all_y = {0}, in_x = {0}, in_y = {0}, vel_x = {0}, vel_y = {0};
     v4m count = {0}, count_in = {0}; /* minus the counts, per lane */
+    v2d all_x0 = {0}, all_y0 = {0}, in_x0 = {0}, in_y0 = {0}, vel_x0 = {0}, vel_y0 = {0};
+    v2d all_x1 = {0}, all_y1 = {0}, in_x1 = {0}, in_y1 = {0}, vel_x1 = {0}, vel_y1 = {0};
+    v2m count0 = {0}, count_in0 = {0}, count1 = {0}, count_in1 = {0};
     sw__sbucket *own = NULL;
     uint32_t own_i = 0;
     double own_dx = 0, own_dy = 0;
@@ -177,52 +189,79 @@ sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, bool w
     }
     const sw__sbucket *buckets = w->buckets;
     const size_t bw = w->bw;
-    const v4d at_x = V4_ALL(q->x), at_y = V4_ALL(q->y);
+    /* The lanes of a group at p (x; y, dx, dy at p + o, 2 o, 3 o: see
+       sw__sbucket) as vectors of type VD (masks VM), into the sums with
+       suffix S. The offsets are negated, at - p (the load folds into the
+       subtraction): exactly -(p - at), and so on below: (at - p) + s ==
+       -((p - at) - s), the minimum image of -d is -(that of d), and the
+       sums are negated back at the end, so they are those of the offsets
+       exactly. An agent outside adds zeros (see above). */
+#define SCAN_LANES(VD, VM, p, o, S, C)                                          \
+    do {                                                                        \
+        VD dx = at_x##C - *(const VD *)(const void *)(p);                       \
+        VD dy = at_y##C - *(const VD *)(const void *)((p) + (o));               \
+        if (shift) {                                                            \
+            dx = dx + sx##C;                                                    \
+            dy = dy + sy##C;                                                    \
+        }                                                                       \
+        if (wrap) { /* the branches of sw_world_space_delta, without them */   \
+            dx = dx - (VD)((VM)ext_x##C & (VM)(dx > half_x##C)) +               \
+                 (VD)((VM)ext_x##C & (VM)(dx < -half_x##C));                    \
+            dy = dy - (VD)((VM)ext_y##C & (VM)(dy > half_y##C)) +               \
+                 (VD)((VM)ext_y##C & (VM)(dy < -half_y##C));                    \
+        }                                                                       \
+        VD d2 = dx * dx + dy * dy;                                              \
+        VM in = (VM)(d2 <= r2##C), inside = in & (VM)(d2 < rin2##C);            \
+        all_x##S += (VD)((VM)dx & in);                                          \
+        all_y##S += (VD)((VM)dy & in);                                          \
+        in_x##S += (VD)((VM)dx & inside);                                       \
+        in_y##S += (VD)((VM)dy & inside);                                       \
+        count##S += in;                                                         \
+        count_in##S += inside;                                                  \
+        if (dir) { /* the pairs beside the points: no walk to a frame */        \
+            vel_x##S += (VD)(*(const VM *)(const void *)((p) + 2 * (o)) & in);  \
+            vel_y##S += (VD)(*(const VM *)(const void *)((p) + 3 * (o)) & in);  \
+        }                                                                       \
+    } while (0)
     for (int j = 0; j < rg->ny; j++) {
         const v4d sy = V4_ALL(shift ? rg->sy[j] : 0.0);
+        const v2d sy2 = {sy[0], sy[0]};
         for (uint32_t cy = rg->ay[j], cy1 = rg->by[j]; cy <= cy1; cy++)
             for (int i = 0; i < rg->nx; i++) {
                 const v4d sx = V4_ALL(shift ? rg->sx[i] : 0.0);
+                const v2d sx2 = {sx[0], sx[0]};
                 const sw__sbucket *b = buckets + cy * bw + rg->ax[i];
                 const sw__sbucket *bend = buckets + cy * bw + rg->bx[i] + 1;
                 for (; b < bend; b++) {
-                    /* x at p, y, dx, dy at p + o, 2 o, 3 o (see sw__sbucket) */
-                    const char *p = (const char *)b->p, *end = p + (size_t)b->n * sizeof(double);
+                    /* 32-byte aligned groups (see sw__sbucket) */
+                    const char *p = __builtin_assume_aligned((const char *)b->p, 32);
+                    const char *end = p + (size_t)b->n * sizeof(double);
                     const size_t o = (size_t)b->cap * sizeof(double);
                     for (; p < end; p += SW__LANES * sizeof(double)) {
-                        /* the offsets negated, at - p (the load folds into the
-                           subtraction): exactly -(p - at), and so on below:
-                           (at - p) + s == -((p - at) - s), the minimum image of
-                           -d is -(that of d), and the sums are negated back at
-                           the end, so they are those of the offsets exactly */
-                        v4d dx = at_x - V4_LOAD(p), dy = at_y - V4_LOAD(p + o);
-                        if (shift) {
-                            dx = dx + sx;
-                            dy = dy + sy;
-                        }
-                        if (wrap) {
-                            dx = V4_WRAP(dx, ext_x, half_x);
-                            dy = V4_WRAP(dy, ext_y, half_y);
-                        }
-                        v4d d2 = dx * dx + dy * dy;
-                        v4m in = (v4m)(d2 <= r2), inside = in & (v4m)(d2 < rin2);
-                        all_x += V4_KEEP(dx, in);
-                        all_y += V4_KEEP(dy, in);
-                        in_x += V4_KEEP(dx, inside);
-                        in_y += V4_KEEP(dy, inside);
-                        count += in;
-                        count_in += inside;
-                        if (dir) { /* the pairs beside the points: no walk to a frame */
-                            vel_x += V4_KEEP(V4_LOAD(p + 2 * o), in);
-                            vel_y += V4_KEEP(V4_LOAD(p + 3 * o), in);
+                        if (avx) {
+                            SCAN_LANES(v4d, v4m, p, o, , );
+                        } else {
+                            SCAN_LANES(v2d, v2m, p, o, 0, 2);
+                            SCAN_LANES(v2d, v2m, p + 2 * sizeof(double), o, 1, 2);
                         }
                     }
                 }
             }
     }
+#undef SCAN_LANES
     if (own) {
         sw__sb_dx(own)[own_i] = own_dx;
         sw__sb_dy(own)[own_i] = own_dy;
+    }
+    if (!avx) { /* the halves' sums as the four lanes */
+        all_x = __builtin_shufflevector(all_x0, all_x1, 0, 1, 2, 3);
+        all_y = __builtin_shufflevector(all_y0, all_y1, 0, 1, 2, 3);
+        in_x = __builtin_shufflevector(in_x0, in_x1, 0, 1, 2, 3);
+        in_y = __builtin_shufflevector(in_y0, in_y1, 0, 1, 2, 3);
+        vel_x = __builtin_shufflevector(vel_x0, vel_x1, 0, 1, 2, 3);
+        vel_y = __builtin_shufflevector(vel_y0, vel_y1, 0, 1, 2, 3);
+        count = __builtin_shufflevector(count0, count1, 0, 1, 2, 3);
+        count_in = __builtin_shufflevector(count_in0, count_in1, 0, 1, 2, 3);
     }
     sw_space_sums *m = q->sums;
     /* the four offset sums, negated back (0 - s: +0 stays +0) */
@@ -243,18 +282,17 @@ sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, bool w
     m->n_in = nin - (skipped && q->rin2 > 0);
 }
 
-/* The lane scan, built for AVX2 and for baseline x86-64, the CPU choosing
- * at load time (an ifunc; -DSW_NO_TARGET_CLONES builds the baseline alone,
- * to check that both fly the same flock); each case its own copy of the
- * loops, so that unused branches vanish. */
-static inline __attribute__((always_inline)) void sum_query(const sw_world *w, const space_query *q, const space_ranges *rg) {
+/* The lane scan, each case its own copy of the loops, so that unused
+ * branches vanish. */
+static inline __attribute__((always_inline)) void
+sum_query(const sw_world *w, const space_query *q, const space_ranges *rg, bool avx) {
     bool dir = q->pair == SW_SPACE_DIR_PAIR;
-    if (rg->wrap && dir) sum_scan(w, q, rg, true, false, true);
-    else if (rg->wrap) sum_scan(w, q, rg, true, false, false);
-    else if (rg->shifted && dir) sum_scan(w, q, rg, false, true, true);
-    else if (rg->shifted) sum_scan(w, q, rg, false, true, false);
-    else if (dir) sum_scan(w, q, rg, false, false, true);
-    else sum_scan(w, q, rg, false, false, false);
+    if (rg->wrap && dir) sum_scan(w, q, rg, true, false, true, avx);
+    else if (rg->wrap) sum_scan(w, q, rg, true, false, false, avx);
+    else if (rg->shifted && dir) sum_scan(w, q, rg, false, true, true, avx);
+    else if (rg->shifted) sum_scan(w, q, rg, false, true, false, avx);
+    else if (dir) sum_scan(w, q, rg, false, false, true, avx);
+    else sum_scan(w, q, rg, false, false, false, avx);
 }
 
 /* Fold one agent found (slot, its offset, its task, its direction pair)
@@ -357,7 +395,7 @@ static inline bool skip_at(const sw_world *w, space_query *q) {
 /* Run query `q` (its output, kind filter and fold settings filled in) for
  * the agents within r of (x, y). */
 static inline __attribute__((always_inline)) uint32_t
-space_scan(const sw_world *w, space_query *q, double x, double y, double r) {
+space_scan(const sw_world *w, space_query *q, double x, double y, double r, bool avx) {
     if (!(r >= 0) || !isfinite(x) || !isfinite(y) || q->ki == -2) return 0;
     bool torus = w->d.topology == SW_TOPO_TORUS, wrapx, wrapy;
     if (torus && !sw__space_wrap(w, &x, &y)) return 0;
@@ -383,7 +421,7 @@ space_scan(const sw_world *w, space_query *q, double x, double y, double r) {
     bool lanes = q->sums && q->ki == -1 &&
                  (q->pair == SW_SPACE_NO_PAIR || q->pair == SW_SPACE_DIR_PAIR) && skip_at(w, q);
     int mode = q->ids ? SCAN_IDS : lanes ? SCAN_SUMS : SCAN_HITS;
-    if (mode == SCAN_SUMS) sum_query(w, q, &rg);
+    if (mode == SCAN_SUMS) sum_query(w, q, &rg, avx);
     else if (mode == SCAN_IDS && rg.wrap) scan_buckets(w, q, &rg, true, true);
     else if (mode == SCAN_IDS) scan_buckets(w, q, &rg, false, true);
     else if (rg.wrap) scan_buckets(w, q, &rg, true, false);
@@ -401,45 +439,80 @@ static inline int hits_filter(const sw_world *w, const sw_kind *kind) {
 uint32_t sw_world_space_near(const sw_world *w, double x, double y, double r, sw_id *out,
                              uint32_t cap) {
     space_query q = {.ki = -1, .ids = out, .cap = cap, .skip = SW__NIL};
-    return space_scan(w, &q, x, y, r);
+    return space_scan(w, &q, x, y, r, false);
 }
 
 uint32_t sw_world_space_near_hits(const sw_world *w, double x, double y, double r,
                                   const sw_kind *kind, sw_space_hit *out, uint32_t cap) {
     space_query q = {.ki = hits_filter(w, kind), .hits = out, .cap = cap, .skip = SW__NIL};
-    return space_scan(w, &q, x, y, r);
+    return space_scan(w, &q, x, y, r, false);
 }
 
-#if defined(__x86_64__) && defined(__has_attribute) && !defined(SW_NO_TARGET_CLONES)
-#if __has_attribute(target_clones)
-#define SW__LANE_CLONES __attribute__((target_clones("avx2", "default")))
-#endif
-#endif
-#ifndef SW__LANE_CLONES
-#define SW__LANE_CLONES
+/* The sums queries are built twice on x86-64: for AVX2, where each
+ * operation on four lanes is one instruction, and for the baseline (SSE2),
+ * where it is two; the CPU decides at each call (a bit test of what
+ * libgcc found at start-up). Setup and scan are inlined into each, so that
+ * the query stays in registers. Both give the same sums bit for bit (see
+ * sum_scan). -DSW_NO_AVX2_SCAN builds the baseline alone (to compare the
+ * two builds' flights). */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SW_NO_AVX2_SCAN)
+#define SW__AVX2_SCAN 1
+#else
+#define SW__AVX2_SCAN 0
 #endif
 
-SW__LANE_CLONES
-uint32_t sw_world_space_near_sums(const sw_world *w, double x, double y, double r, double r_in,
-                                  const sw_kind *kind, sw_id skip, size_t pair,
-                                  sw_space_sums *sums) {
+static inline __attribute__((always_inline)) uint32_t
+world_near_sums(const sw_world *w, double x, double y, double r, double r_in, const sw_kind *kind,
+                sw_id skip, size_t pair, sw_space_sums *sums, bool avx) {
     *sums = (sw_space_sums){0};
     space_query q = {.ki = hits_filter(w, kind), .sums = sums,
                      .rin2 = r_in > 0 ? r_in * r_in : 0, .pair = pair,
                      .skip = sw_sched_alive(w->s, skip) ? sw_handle_slot(skip) : SW__NIL};
-    space_scan(w, &q, x, y, r);
+    space_scan(w, &q, x, y, r, avx);
     return sums->n;
 }
 
-SW__LANE_CLONES
-uint32_t sw_space_near_sums(sw_tasklet *t, double x, double y, double r, double r_in, size_t pair,
-                            sw_space_sums *sums) {
+static inline __attribute__((always_inline)) uint32_t
+self_near_sums(sw_tasklet *t, double x, double y, double r, double r_in, size_t pair,
+               sw_space_sums *sums, bool avx) {
     const sw_world *w = sw_world_of(t);
     *sums = (sw_space_sums){0};
     uint16_t kind = t->task->kind; /* every live agent of its kind: no agent found checked */
     space_query q = {.ki = w->s->kinds[kind].live == w->s->live ? -1 : kind, .sums = sums,
                      .rin2 = r_in > 0 ? r_in * r_in : 0, .pair = pair,
                      .skip = t->task->state == SW_TASK_ZOMBIE ? SW__NIL : t->slot};
-    space_scan(w, &q, x, y, r);
+    space_scan(w, &q, x, y, r, avx);
     return sums->n;
+}
+
+#if SW__AVX2_SCAN
+__attribute__((target("avx2"), noinline)) static uint32_t
+world_near_sums_avx2(const sw_world *w, double x, double y, double r, double r_in,
+                     const sw_kind *kind, sw_id skip, size_t pair, sw_space_sums *sums) {
+    return world_near_sums(w, x, y, r, r_in, kind, skip, pair, sums, true);
+}
+
+__attribute__((target("avx2"), noinline)) static uint32_t
+self_near_sums_avx2(sw_tasklet *t, double x, double y, double r, double r_in, size_t pair,
+                    sw_space_sums *sums) {
+    return self_near_sums(t, x, y, r, r_in, pair, sums, true);
+}
+#endif
+
+uint32_t sw_world_space_near_sums(const sw_world *w, double x, double y, double r, double r_in,
+                                  const sw_kind *kind, sw_id skip, size_t pair,
+                                  sw_space_sums *sums) {
+#if SW__AVX2_SCAN
+    if (__builtin_cpu_supports("avx2"))
+        return world_near_sums_avx2(w, x, y, r, r_in, kind, skip, pair, sums);
+#endif
+    return world_near_sums(w, x, y, r, r_in, kind, skip, pair, sums, false);
+}
+
+uint32_t sw_space_near_sums(sw_tasklet *t, double x, double y, double r, double r_in, size_t pair,
+                            sw_space_sums *sums) {
+#if SW__AVX2_SCAN
+    if (__builtin_cpu_supports("avx2")) return self_near_sums_avx2(t, x, y, r, r_in, pair, sums);
+#endif
+    return self_near_sums(t, x, y, r, r_in, pair, sums, false);
 }
