@@ -499,20 +499,54 @@ self_near_sums_avx2(sw_tasklet *t, double x, double y, double r, double r_in, si
 }
 #endif
 
+#if SW__AVX2_SCAN
+static uint32_t world_near_sums_base(const sw_world *w, double x, double y, double r, double r_in,
+                                     const sw_kind *kind, sw_id skip, size_t pair,
+                                     sw_space_sums *sums) {
+    return world_near_sums(w, x, y, r, r_in, kind, skip, pair, sums, false);
+}
+
+static uint32_t self_near_sums_base(sw_tasklet *t, double x, double y, double r, double r_in,
+                                    size_t pair, sw_space_sums *sums) {
+    return self_near_sums(t, x, y, r, r_in, pair, sums, false);
+}
+
+/* The choice is made once, when the program is loaded (an ifunc, as GCC's
+ * target_clones makes): the caller then calls the chosen build directly.
+ * The resolvers run before the sanitizers' run-time is set up, so they are
+ * not instrumented. */
+typedef uint32_t world_sums_fn(const sw_world *, double, double, double, double, const sw_kind *,
+                               sw_id, size_t, sw_space_sums *);
+typedef uint32_t self_sums_fn(sw_tasklet *, double, double, double, double, size_t,
+                              sw_space_sums *);
+
+__attribute__((no_sanitize_address, no_sanitize("undefined"))) static world_sums_fn *
+resolve_world_near_sums(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") ? world_near_sums_avx2 : world_near_sums_base;
+}
+
+__attribute__((no_sanitize_address, no_sanitize("undefined"))) static self_sums_fn *
+resolve_self_near_sums(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") ? self_near_sums_avx2 : self_near_sums_base;
+}
+
+uint32_t sw_world_space_near_sums(const sw_world *w, double x, double y, double r, double r_in,
+                                  const sw_kind *kind, sw_id skip, size_t pair,
+                                  sw_space_sums *sums)
+    __attribute__((ifunc("resolve_world_near_sums")));
+uint32_t sw_space_near_sums(sw_tasklet *t, double x, double y, double r, double r_in, size_t pair,
+                            sw_space_sums *sums) __attribute__((ifunc("resolve_self_near_sums")));
+#else
 uint32_t sw_world_space_near_sums(const sw_world *w, double x, double y, double r, double r_in,
                                   const sw_kind *kind, sw_id skip, size_t pair,
                                   sw_space_sums *sums) {
-#if SW__AVX2_SCAN
-    if (__builtin_cpu_supports("avx2"))
-        return world_near_sums_avx2(w, x, y, r, r_in, kind, skip, pair, sums);
-#endif
     return world_near_sums(w, x, y, r, r_in, kind, skip, pair, sums, false);
 }
 
 uint32_t sw_space_near_sums(sw_tasklet *t, double x, double y, double r, double r_in, size_t pair,
                             sw_space_sums *sums) {
-#if SW__AVX2_SCAN
-    if (__builtin_cpu_supports("avx2")) return self_near_sums_avx2(t, x, y, r, r_in, pair, sums);
-#endif
     return self_near_sums(t, x, y, r, r_in, pair, sums, false);
 }
+#endif
