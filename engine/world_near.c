@@ -112,10 +112,9 @@ enum { SCAN_HITS, SCAN_IDS, SCAN_SUMS }; /* what a query makes of the agents it 
 
 /* Four doubles worked on together, one agent per lane, and the lane masks
  * (all ones or zeros) their comparisons give: GCC's vector extensions, each
- * lane exactly the scalar operation. Without AVX the compiler makes each
- * operation two SSE2 (or NEON) ones; sum_query is also built for AVX2,
- * chosen at run time, which makes it one. Both give the same sums bit for
- * bit: IEEE operations lane by lane, no contraction into fused multiply-adds
+ * lane exactly the scalar operation; without AVX, two vectors of two (v2d,
+ * see sum_scan). Both builds give the same sums bit for bit: IEEE
+ * operations lane by lane, no contraction into fused multiply-adds
  * (-ffp-contract=off on this file, and neither target has FMA). */
 typedef double v4d __attribute__((vector_size(32)));
 typedef int64_t v4m __attribute__((vector_size(32)));
@@ -123,11 +122,7 @@ typedef int64_t v4m __attribute__((vector_size(32)));
 /* The helpers on them are macros: a function taking or returning a 32-byte
  * vector changes the ABI without AVX, which GCC warns about even when the
  * function is inlined (at link time, too). */
-/* v where mask is all ones, +0 where it is zero. */
-#define V4_KEEP(v, mask) ((v4d)((v4m)(v) & (mask)))
 #define V4_ALL(v) ((v4d){(v), (v), (v), (v)})
-/* Four doubles at p, 32-byte aligned (see sw__sbucket). */
-#define V4_LOAD(p) (*(const v4d *)__builtin_assume_aligned((p), 32))
 /* The lanes' sums of a, b, c and d, in lanes 0 to 3, each in one fixed
  * order, the same on every CPU: (v0 + v1) + (v2 + v3). Transposed by
  * shuffles, so that the four take three additions. */
@@ -138,6 +133,7 @@ typedef int64_t v4m __attribute__((vector_size(32)));
     (__builtin_shufflevector(a, b, 0, 4, 2, 6) + __builtin_shufflevector(a, b, 1, 5, 3, 7))
 #define V4_HALVES_LO(u, v) __builtin_shufflevector(u, v, 0, 1, 4, 5)
 #define V4_HALVES_HI(u, v) __builtin_shufflevector(u, v, 2, 3, 6, 7)
+
 typedef double v2d __attribute__((vector_size(16)));
 typedef int64_t v2m __attribute__((vector_size(16)));
 
