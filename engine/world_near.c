@@ -446,12 +446,13 @@ uint32_t sw_world_space_near_hits(const sw_world *w, double x, double y, double 
 
 /* The sums queries are built twice on x86-64: for AVX2, where each
  * operation on four lanes is one instruction, and for the baseline (SSE2),
- * where it is two; the CPU decides at each call (a bit test of what
- * libgcc found at start-up). Setup and scan are inlined into each, so that
- * the query stays in registers. Both give the same sums bit for bit (see
- * sum_scan). -DSW_NO_AVX2_SCAN builds the baseline alone (to compare the
- * two builds' flights). */
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SW_NO_AVX2_SCAN)
+ * where it is two; the loader picks one (ifunc resolvers, below: ELF
+ * only). Setup and scan are inlined into each, so that the query stays in
+ * registers. Both give the same sums bit for bit (see sum_scan).
+ * -DSW_NO_AVX2_SCAN builds the baseline alone (to compare the two builds'
+ * flights). Other CPUs (arm64: NEON) get the baseline, two lanes per
+ * vector. */
+#if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__) && !defined(SW_NO_AVX2_SCAN)
 #define SW__AVX2_SCAN 1
 #else
 #define SW__AVX2_SCAN 0
