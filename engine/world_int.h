@@ -34,25 +34,37 @@ typedef struct sw__gslot {
     uint32_t next, prev; /* the cell's list, in arrival order (SW__NIL: not on one) */
 } sw__gslot;
 
-/* An agent in a continuous-space bucket: its position beside its slot, so a
- * near-query reads each bucket as one contiguous run instead of following a
- * list from slot to slot, and its direction pair (the last direction given,
- * exactly; (0, 0) when none is in effect), so a query summing the
- * neighbours' directions (SW_SPACE_DIR_PAIR) reads them from the same run
- * instead of walking to each neighbour's frame. */
-typedef struct sw__spoint {
-    double x, y;
-    double dx, dy;
-    uint32_t slot, unused;
-} sw__spoint;
-
-/* A continuous-space bucket: its agents in arrival order (leaving closes
- * the gap, so the order stays), in storage grown by doubling. Zeroed: empty,
- * no storage. */
+/* A continuous-space bucket, as a structure of arrays: its agents' x, y,
+ * direction pairs (the last direction given, exactly; (0, 0) when none is
+ * in effect) and slots, each in its own array, in arrival order (leaving
+ * closes the gap, so the order stays). A near-query then reads SW__LANES
+ * agents at a time, one per vector lane, and sums the neighbours'
+ * directions (SW_SPACE_DIR_PAIR) from the same bucket instead of walking to
+ * each neighbour's frame. The arrays share one block `p` (xs, ys, dxs, dys
+ * of cap doubles each, then cap slots), 32-byte aligned, cap a multiple of
+ * SW__LANES, grown by doubling; the entries from n to cap are sentinels (a
+ * NaN point, which no distance test admits, a (0, 0) pair, slot SW__NIL),
+ * so a query reads whole groups with no remainder loop. Zeroed: empty, no
+ * storage. */
+#define SW__LANES 4
 typedef struct sw__sbucket {
-    sw__spoint *p;
+    double *p;
     uint32_t n, cap;
 } sw__sbucket;
+
+static inline double *sw__sb_x(const sw__sbucket *b) { return b->p; }
+static inline double *sw__sb_y(const sw__sbucket *b) { return b->p + b->cap; }
+static inline double *sw__sb_dx(const sw__sbucket *b) { return b->p + 2 * (size_t)b->cap; }
+static inline double *sw__sb_dy(const sw__sbucket *b) { return b->p + 3 * (size_t)b->cap; }
+static inline uint32_t *sw__sb_slot(const sw__sbucket *b) {
+    return (uint32_t *)(void *)(b->p + 4 * (size_t)b->cap);
+}
+/* Make entry i of bucket b a sentinel (see sw__sbucket). */
+static inline void sw__sb_blank(const sw__sbucket *b, uint32_t i) {
+    sw__sb_x(b)[i] = sw__sb_y(b)[i] = __builtin_nan("");
+    sw__sb_dx(b)[i] = sw__sb_dy(b)[i] = 0.0;
+    sw__sb_slot(b)[i] = SW__NIL;
+}
 
 struct sw_world {
     sw_world_desc d;
@@ -145,10 +157,12 @@ static inline void sw__world_dir_pair(const sw_world *w, uint32_t slot, double *
     *dx = given ? w->hdx[slot] : 0.0;
     *dy = given ? w->hdy[slot] : 0.0;
 }
-/* The bucket entry of `slot` (< slotcap), or NULL when it is not in space. */
-static inline sw__spoint *sw__world_spoint(const sw_world *w, uint32_t slot) {
+/* The bucket holding `slot` (< slotcap), or NULL when it is not in space;
+ * *i: its index there. */
+static inline sw__sbucket *sw__world_sbucket(const sw_world *w, uint32_t slot, uint32_t *i) {
     uint32_t b = w->sbucket[slot];
-    return b == SW__NIL ? NULL : &w->buckets[b].p[w->sindex[slot]];
+    *i = w->sindex[slot];
+    return b == SW__NIL ? NULL : &w->buckets[b];
 }
 
 /* The bucket of a point inside the space: floor(x / bsize) per axis, the
@@ -210,11 +224,17 @@ static inline void sw__space_unlink(sw_world *w, uint32_t slot) {
     uint32_t b = w->sbucket[slot];
     if (b == SW__NIL) return;
     sw__sbucket *bk = &w->buckets[b];
+    double *xs = sw__sb_x(bk), *ys = sw__sb_y(bk), *dxs = sw__sb_dx(bk), *dys = sw__sb_dy(bk);
+    uint32_t *slots = sw__sb_slot(bk);
     for (uint32_t i = w->sindex[slot] + 1; i < bk->n; i++) {
-        bk->p[i - 1] = bk->p[i];
-        w->sindex[bk->p[i].slot] = i - 1;
+        xs[i - 1] = xs[i];
+        ys[i - 1] = ys[i];
+        dxs[i - 1] = dxs[i];
+        dys[i - 1] = dys[i];
+        slots[i - 1] = slots[i];
+        w->sindex[slots[i]] = i - 1;
     }
-    bk->n--;
+    sw__sb_blank(bk, --bk->n);
     w->sbucket[slot] = w->sindex[slot] = SW__NIL;
     w->nspace--;
 }

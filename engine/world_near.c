@@ -35,16 +35,21 @@ static inline double space_slack(const sw_world *w, double r) {
  * by the slack) of coordinate c: up to two ranges [a[i], b[i]], ascending.
  * On a torus the query interval is wrapped in coordinates, not in bucket
  * numbers: the last bucket may be narrower than the others, so counting
- * buckets across the seam would miss points. Returns how many ranges. *seam
- * is set when a point found may lie across the seam, so that its offset
- * needs the minimum image: the points of buckets [a, b] lie within r + bs
- * (plus rounding) of c, which is nearer than half the extent when r + 2 bs
- * is. */
+ * buckets across the seam would miss points. Returns how many ranges.
+ *
+ * The minimum image: the points of buckets [a, b] lie within r + bs (plus
+ * rounding) of c, which is nearer than half the extent when r + 2 bs is.
+ * Then every point of a range is on the same side of the seam, so its
+ * minimum-image offset is (p - c) - s[i] for the range's shift s[i] (0, or
+ * ±extent for the range across the seam), the same subtraction, bit for
+ * bit, as sw_world_space_delta makes. Otherwise (a radius near half the
+ * extent) *wrap is set: each point's offset needs the test. */
 static inline int bucket_ranges(double c, double r, double extent, double bs, double inv,
                                 uint32_t nb, bool torus, uint32_t a[2], uint32_t b[2],
-                                bool *seam) {
+                                double s[2], bool *wrap) {
     double lo = c - r, hi = c + r;
-    *seam = torus;
+    s[0] = s[1] = 0.0;
+    *wrap = torus && !(r + 2 * bs < extent / 2);
     if (torus) {
         if (2 * r >= extent) {
             a[0] = 0;
@@ -54,7 +59,6 @@ static inline int bucket_ranges(double c, double r, double extent, double bs, do
         if (lo >= 0 && hi < extent) { /* the usual case: not across the seam */
             a[0] = bucket_at(lo, inv, nb);
             b[0] = bucket_at(hi, inv, nb);
-            *seam = !(r + 2 * bs < extent / 2);
             return 1;
         }
         /* across the seam: [0, hi'] and [lo', extent], merged when they meet */
@@ -64,10 +68,13 @@ static inline int bucket_ranges(double c, double r, double extent, double bs, do
         uint32_t a1 = p1 < 0 ? 0 : bucket_at(p1, inv, nb), b1 = nb - 1;
         if (a1 <= b[0] + 1) { /* overlapping or touching: merge */
             if (b1 > b[0]) b[0] = b1;
+            *wrap = true;
             return 1;
         }
         a[1] = a1;
         b[1] = b1;
+        if (lo < 0) s[1] = extent; /* the far range lies near the end: p - c > extent / 2 */
+        else s[0] = -extent;       /* near the start: p - c < -extent / 2 */
         return 2;
     }
     if (hi < 0 || lo >= extent) return 0;
@@ -75,6 +82,16 @@ static inline int bucket_ranges(double c, double r, double extent, double bs, do
     b[0] = bucket_at(hi >= extent ? extent : hi, inv, nb);
     return 1;
 }
+
+/* The buckets a query reads: rows [ay[j], by[j]] shifted by sy[j], columns
+ * [ax[i], bx[i]] shifted by sx[i] (see bucket_ranges). */
+typedef struct space_ranges {
+    int nx, ny;
+    uint32_t ax[2], bx[2], ay[2], by[2];
+    double sx[2], sy[2];
+    bool wrap;    /* offsets need the minimum image tested per point */
+    bool shifted; /* some range is shifted (across the seam) */
+} space_ranges;
 
 /* What one near-query carries through its scan. */
 typedef struct space_query {
@@ -89,134 +106,198 @@ typedef struct space_query {
     double rin2;
     uint32_t skip; /* a slot never folded in (SW__NIL: none) */
     size_t pair;
-    uint32_t nfound;  /* slots found whose pair is still to be added */
-    uint32_t *found;  /* SPACE_FOUND of them */
 } space_query;
-
-#define SPACE_FOUND 256
 
 enum { SCAN_HITS, SCAN_IDS, SCAN_SUMS }; /* what a query makes of the agents it finds */
 
-/* Add the pairs of the agents in q->found to the sums, in the order found
- * (their frames are read here, together, rather than one per candidate
- * between the distance tests). */
-static void sums_flush(const sw_world *w, space_query *q) {
-    const struct sw__task *tasks = w->s->tasks;
-    double vx = q->sums->vx, vy = q->sums->vy;
-    for (uint32_t i = 0; i < q->nfound; i++) {
-        if (q->found[i] == q->skip) continue; /* found at the point, not wanted */
-        const double *v = frame_pair(&tasks[q->found[i]], q->pair);
-        vx += v[0];
-        vy += v[1];
-    }
-    q->sums->vx = vx;
-    q->sums->vy = vy;
-    q->nfound = 0;
-}
+/* Four doubles worked on together, one agent per lane, and the lane masks
+ * (all ones or zeros) their comparisons give: GCC's vector extensions, each
+ * lane exactly the scalar operation; without AVX, two vectors of two (v2d,
+ * see sum_scan). Both builds give the same sums bit for bit: IEEE
+ * operations lane by lane, no contraction into fused multiply-adds
+ * (-ffp-contract=off on this file, and neither target has FMA). */
+typedef double v4d __attribute__((vector_size(32)));
+typedef int64_t v4m __attribute__((vector_size(32)));
 
-/* Two doubles (an x and a y) worked on together, and the lane masks
- * (all ones or zeros) their comparisons give: GCC's vector extensions, SSE2
- * on x86-64 and NEON on arm64, each lane exactly the scalar operation. */
+/* The helpers on them are macros: a function taking or returning a 32-byte
+ * vector changes the ABI without AVX, which GCC warns about even when the
+ * function is inlined (at link time, too). */
+#define V4_ALL(v) ((v4d){(v), (v), (v), (v)})
+/* The lanes' sums of a, b, c and d, in lanes 0 to 3, each in one fixed
+ * order, the same on every CPU: (v0 + v1) + (v2 + v3). Transposed by
+ * shuffles, so that the four take three additions. */
+#define V4_SUM4(a, b, c, d) \
+    (V4_HALVES_LO(V4_PAIRS(a, b), V4_PAIRS(c, d)) + V4_HALVES_HI(V4_PAIRS(a, b), V4_PAIRS(c, d)))
+/* {a0 + a1, b0 + b1, a2 + a3, b2 + b3} */
+#define V4_PAIRS(a, b) \
+    (__builtin_shufflevector(a, b, 0, 4, 2, 6) + __builtin_shufflevector(a, b, 1, 5, 3, 7))
+#define V4_HALVES_LO(u, v) __builtin_shufflevector(u, v, 0, 1, 4, 5)
+#define V4_HALVES_HI(u, v) __builtin_shufflevector(u, v, 2, 3, 6, 7)
+
 typedef double v2d __attribute__((vector_size(16)));
 typedef int64_t v2m __attribute__((vector_size(16)));
 
-/* v where mask is all ones, +0 where it is zero. */
-static inline v2d v2_keep(v2d v, v2m mask) { return (v2d)((v2m)v & mask); }
-
-/* Fold the buckets of rows [ay[j], by[j]] and columns [ax[i], bx[i]] (in
- * the order scan_buckets takes them) into q->sums, for a query without a
- * kind filter whose skipped agent, if any, sits at the query point. No
- * branch on the distance tests, which go either way (a branch would often
- * be mispredicted; even one on the rarely true test against r_in cost more
- * than it saved): an agent outside adds zeros, which leave every sum as it
- * was bit for bit (sums start at +0, and s + 0 == s for every s but -0,
- * which a sum starting at +0 never is), and its slot is written but not
- * counted. The skipped agent is folded in like the others, adding zeros to
- * the offsets, and taken back out of the counts after (and of the pairs, by
- * sums_flush). With `dir` (SW_SPACE_DIR_PAIR) the pairs are the direction
- * pairs beside the points, the skipped agent's read as (0, 0): it is within
- * r, adding then taking out its pair would round, and a mask kept it out at
- * a cost for every agent read; it is put back after the scan. That is the
- * scan's only write to the world, undone before it returns (a world is used
- * by one thread at a time). The sums stay in registers for the whole scan. */
+/* Fold the buckets of q's ranges into q->sums, for a query without a kind
+ * filter whose skipped agent, if any, sits at the query point, four agents
+ * at a time, one per lane: each lane keeps its own sums, added up at the end
+ * in a fixed order (V4_SUM4). A bucket's sentinels (a NaN point) fill its
+ * last group. No branch on the distance tests, which go either way (a
+ * branch would often be mispredicted): an agent outside adds zeros, which
+ * leave every sum as it was bit for bit (sums start at +0, and s + 0 == s
+ * for every s but -0, which a sum starting at +0 never is). The skipped
+ * agent is folded in like the others, adding zeros to the offsets, and
+ * taken back out of the counts after. With `dir` (SW_SPACE_DIR_PAIR) the
+ * pairs are the direction pairs of the buckets, the skipped agent's read as
+ * (0, 0): it is within r, adding then taking out its pair would round, and
+ * a mask would cost for every agent read; it is put back after the scan.
+ * That is the scan's only write to the world, undone before it returns (a
+ * world is used by one thread at a time). `wrap`: the minimum image per
+ * agent; `shift`: per range (bucket_ranges); neither: no seam in reach. */
 static inline __attribute__((always_inline)) void
-sum_scan(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const uint32_t *bx,
-         int ny, const uint32_t *ay, const uint32_t *by, bool wrap, bool dir) {
-    const v2d at = {q->x, q->y}, ext = {q->W, q->H}, half = {q->hw, q->hh};
-    const v2d nhalf = -half;
-    const v2d r2 = {q->r2, q->r2}, rin2 = {q->rin2, q->rin2};
-    v2d all = {0, 0}, inner = {0, 0}, vel = {0, 0};
-    v2m count = {0, 0}, count_in = {0, 0}; /* minus the counts (both lanes alike) */
-    uint32_t nfound = 0;
-    uint32_t *restrict found = q->found; /* written only here: no reloads after each write */
-    bool pair = !dir && q->pair != SW_SPACE_NO_PAIR;
-    sw__spoint *own = dir && q->skip != SW__NIL ? sw__world_spoint(w, q->skip) : NULL;
+sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, bool wrap, bool shift,
+         bool dir, bool avx) {
+    /* With AVX a group's four lanes are one v4d; without, two v2d halves
+       (lanes 0-1 and 2-3), each with its own sums, put together at the end:
+       the same operations lane by lane, so the same sums bit for bit. (Four
+       doubles as one vector without AVX, the compiler makes a comparison
+       one lane at a time through general registers and memory: 2.7 times as
+       slow as main's scan.) */
+    const v4d ext_x = V4_ALL(q->W), ext_y = V4_ALL(q->H);
+    const v4d half_x = V4_ALL(q->hw), half_y = V4_ALL(q->hh);
+    const v4d r2 = V4_ALL(q->r2), rin2 = V4_ALL(q->rin2);
+    const v4d at_x = V4_ALL(q->x), at_y = V4_ALL(q->y);
+    const v2d ext_x2 = {q->W, q->W}, ext_y2 = {q->H, q->H};
+    const v2d half_x2 = {q->hw, q->hw}, half_y2 = {q->hh, q->hh};
+    const v2d r22 = {q->r2, q->r2}, rin22 = {q->rin2, q->rin2};
+    const v2d at_x2 = {q->x, q->x}, at_y2 = {q->y, q->y};
+    v4d all_x = {0}, all_y = {0}, in_x = {0}, in_y = {0}, vel_x = {0}, vel_y = {0};
+    v4m count = {0}, count_in = {0}; /* minus the counts, per lane */
+    v2d all_x0 = {0}, all_y0 = {0}, in_x0 = {0}, in_y0 = {0}, vel_x0 = {0}, vel_y0 = {0};
+    v2d all_x1 = {0}, all_y1 = {0}, in_x1 = {0}, in_y1 = {0}, vel_x1 = {0}, vel_y1 = {0};
+    v2m count0 = {0}, count_in0 = {0}, count1 = {0}, count_in1 = {0};
+    sw__sbucket *own = NULL;
+    uint32_t own_i = 0;
     double own_dx = 0, own_dy = 0;
-    if (own) {
-        own_dx = own->dx;
-        own_dy = own->dy;
-        own->dx = own->dy = 0.0;
+    if (dir && q->skip != SW__NIL && (own = sw__world_sbucket(w, q->skip, &own_i))) {
+        own_dx = sw__sb_dx(own)[own_i];
+        own_dy = sw__sb_dy(own)[own_i];
+        sw__sb_dx(own)[own_i] = sw__sb_dy(own)[own_i] = 0.0;
     }
     const sw__sbucket *buckets = w->buckets;
     const size_t bw = w->bw;
-    for (int j = 0; j < ny; j++)
-        for (uint32_t cy = ay[j], cy1 = by[j]; cy <= cy1; cy++)
-            for (int i = 0; i < nx; i++) {
-                const sw__sbucket *b = buckets + cy * bw + ax[i];
-                const sw__sbucket *bend = buckets + cy * bw + bx[i] + 1;
+    /* The lanes of a group at p (x; y, dx, dy at p + o, 2 o, 3 o: see
+       sw__sbucket) as vectors of type VD (masks VM), into the sums with
+       suffix S. The offsets are negated, at - p (the load folds into the
+       subtraction): exactly -(p - at), and so on below: (at - p) + s ==
+       -((p - at) - s), the minimum image of -d is -(that of d), and the
+       sums are negated back at the end, so they are those of the offsets
+       exactly. An agent outside adds zeros (see above). */
+#define SCAN_LANES(VD, VM, p, o, S, C)                                          \
+    do {                                                                        \
+        VD dx = at_x##C - *(const VD *)(const void *)(p);                       \
+        VD dy = at_y##C - *(const VD *)(const void *)((p) + (o));               \
+        if (shift) {                                                            \
+            dx = dx + sx##C;                                                    \
+            dy = dy + sy##C;                                                    \
+        }                                                                       \
+        if (wrap) { /* the branches of sw_world_space_delta, without them */   \
+            dx = dx - (VD)((VM)ext_x##C & (VM)(dx > half_x##C)) +               \
+                 (VD)((VM)ext_x##C & (VM)(dx < -half_x##C));                    \
+            dy = dy - (VD)((VM)ext_y##C & (VM)(dy > half_y##C)) +               \
+                 (VD)((VM)ext_y##C & (VM)(dy < -half_y##C));                    \
+        }                                                                       \
+        VD d2 = dx * dx + dy * dy;                                              \
+        VM in = (VM)(d2 <= r2##C), inside = in & (VM)(d2 < rin2##C);            \
+        all_x##S += (VD)((VM)dx & in);                                          \
+        all_y##S += (VD)((VM)dy & in);                                          \
+        in_x##S += (VD)((VM)dx & inside);                                       \
+        in_y##S += (VD)((VM)dy & inside);                                       \
+        count##S += in;                                                         \
+        count_in##S += inside;                                                  \
+        if (dir) { /* the pairs beside the points: no walk to a frame */        \
+            vel_x##S += (VD)(*(const VM *)(const void *)((p) + 2 * (o)) & in);  \
+            vel_y##S += (VD)(*(const VM *)(const void *)((p) + 3 * (o)) & in);  \
+        }                                                                       \
+    } while (0)
+    for (int j = 0; j < rg->ny; j++) {
+        const v4d sy = V4_ALL(shift ? rg->sy[j] : 0.0);
+        const v2d sy2 = {sy[0], sy[0]};
+        for (uint32_t cy = rg->ay[j], cy1 = rg->by[j]; cy <= cy1; cy++)
+            for (int i = 0; i < rg->nx; i++) {
+                const v4d sx = V4_ALL(shift ? rg->sx[i] : 0.0);
+                const v2d sx2 = {sx[0], sx[0]};
+                const sw__sbucket *b = buckets + cy * bw + rg->ax[i];
+                const sw__sbucket *bend = buckets + cy * bw + rg->bx[i] + 1;
                 for (; b < bend; b++) {
-                    const sw__spoint *p = b->p, *end = p + b->n;
-                    for (; p < end; p++) {
-                        v2d d = (v2d){p->x, p->y} - at;
-                        if (wrap) /* as the branches of sw_world_space_delta, without them */
-                            d = d - v2_keep(ext, d > half) + v2_keep(ext, d < nhalf);
-                        v2d sq = d * d;
-                        /* dx*dx + dy*dy in both lanes (the same sum either way round) */
-                        v2d d2 = sq + __builtin_shufflevector(sq, sq, 1, 0);
-                        v2m in = (v2m)(d2 <= r2), inside = in & (v2m)(d2 < rin2);
-                        all += v2_keep(d, in);
-                        inner += v2_keep(d, inside);
-                        count += in;
-                        count_in += inside;
-                        if (dir) /* the pair beside the point: no walk to a frame */
-                            vel += v2_keep((v2d){p->dx, p->dy}, in);
-                        if (pair) {
-                            found[nfound] = p->slot;
-                            nfound -= (uint32_t)in[0];
-                            if (nfound == SPACE_FOUND) {
-                                q->nfound = nfound;
-                                sums_flush(w, q);
-                                nfound = 0;
-                            }
+                    /* 32-byte aligned groups (see sw__sbucket) */
+                    const char *p = __builtin_assume_aligned((const char *)b->p, 32);
+                    const char *end = p + (size_t)b->n * sizeof(double);
+                    const size_t o = (size_t)b->cap * sizeof(double);
+                    for (; p < end; p += SW__LANES * sizeof(double)) {
+                        if (avx) {
+                            SCAN_LANES(v4d, v4m, p, o, , );
+                        } else {
+                            SCAN_LANES(v2d, v2m, p, o, 0, 2);
+                            SCAN_LANES(v2d, v2m, p + 2 * sizeof(double), o, 1, 2);
                         }
                     }
                 }
             }
+    }
+#undef SCAN_LANES
     if (own) {
-        own->dx = own_dx;
-        own->dy = own_dy;
+        sw__sb_dx(own)[own_i] = own_dx;
+        sw__sb_dy(own)[own_i] = own_dy;
+    }
+    if (!avx) { /* the halves' sums as the four lanes */
+        all_x = __builtin_shufflevector(all_x0, all_x1, 0, 1, 2, 3);
+        all_y = __builtin_shufflevector(all_y0, all_y1, 0, 1, 2, 3);
+        in_x = __builtin_shufflevector(in_x0, in_x1, 0, 1, 2, 3);
+        in_y = __builtin_shufflevector(in_y0, in_y1, 0, 1, 2, 3);
+        vel_x = __builtin_shufflevector(vel_x0, vel_x1, 0, 1, 2, 3);
+        vel_y = __builtin_shufflevector(vel_y0, vel_y1, 0, 1, 2, 3);
+        count = __builtin_shufflevector(count0, count1, 0, 1, 2, 3);
+        count_in = __builtin_shufflevector(count_in0, count_in1, 0, 1, 2, 3);
     }
     sw_space_sums *m = q->sums;
-    m->dx = all[0];
-    m->dy = all[1];
-    m->dx_in = inner[0];
-    m->dy_in = inner[1];
+    /* the four offset sums, negated back (0 - s: +0 stays +0) */
+    v4d off = (v4d){0, 0, 0, 0} - V4_SUM4(all_x, all_y, in_x, in_y);
+    m->dx = off[0];
+    m->dy = off[1];
+    m->dx_in = off[2];
+    m->dy_in = off[3];
     if (dir) {
+        v4d vel = V4_SUM4(vel_x, vel_y, vel_x, vel_y);
         m->vx = vel[0];
         m->vy = vel[1];
     }
-    uint32_t n = -(uint32_t)count[0], nin = -(uint32_t)count_in[0];
+    uint32_t n = -(uint32_t)((count[0] + count[1]) + (count[2] + count[3]));
+    uint32_t nin = -(uint32_t)((count_in[0] + count_in[1]) + (count_in[2] + count_in[3]));
     bool skipped = q->skip != SW__NIL; /* at the point: within r, and within r_in if r_in > 0 */
     m->n = n - skipped;
     m->n_in = nin - (skipped && q->rin2 > 0);
-    q->nfound = nfound;
 }
 
-/* Fold one agent found (slot, its offset, its task) into q->sums: the
- * branching fold, for a query with a kind filter. */
+/* The lane scan, each case its own copy of the loops, so that unused
+ * branches vanish. */
+static inline __attribute__((always_inline)) void
+sum_query(const sw_world *w, const space_query *q, const space_ranges *rg, bool avx) {
+    bool dir = q->pair == SW_SPACE_DIR_PAIR;
+    if (rg->wrap && dir) sum_scan(w, q, rg, true, false, true, avx);
+    else if (rg->wrap) sum_scan(w, q, rg, true, false, false, avx);
+    else if (rg->shifted && dir) sum_scan(w, q, rg, false, true, true, avx);
+    else if (rg->shifted) sum_scan(w, q, rg, false, true, false, avx);
+    else if (dir) sum_scan(w, q, rg, false, false, true, avx);
+    else sum_scan(w, q, rg, false, false, false, avx);
+}
+
+/* Fold one agent found (slot, its offset, its task, its direction pair)
+ * into q->sums: the branching fold, for a query with a kind filter, a frame
+ * pair, or a skipped agent away from the point; the sums are then those of
+ * a loop over the hits, bit for bit. */
 static inline __attribute__((always_inline)) void
 fold_hit(space_query *q, uint32_t slot, double dx, double dy, double d2,
-         const struct sw__task *k, const sw__spoint *p) {
+         const struct sw__task *k, double pdx, double pdy) {
     sw_space_sums *m = q->sums;
     if (slot == q->skip) return;
     m->n++;
@@ -228,8 +309,8 @@ fold_hit(space_query *q, uint32_t slot, double dx, double dy, double d2,
         m->dy_in += dy;
     }
     if (q->pair == SW_SPACE_DIR_PAIR) {
-        m->vx += p->dx;
-        m->vy += p->dy;
+        m->vx += pdx;
+        m->vy += pdy;
     } else if (q->pair != SW_SPACE_NO_PAIR) {
         const double *v = frame_pair(k, q->pair);
         m->vx += v[0];
@@ -237,28 +318,30 @@ fold_hit(space_query *q, uint32_t slot, double dx, double dy, double d2,
     }
 }
 
-/* Scan buckets [b, bend) (a run of one row): the agents within r, in
- * bucket then arrival order, written as ids, or (only those of kind `ki`)
- * as hits with offsets and frames or folded into q->sums by fold_hit.
- * Inlined into each case, so that the unused branches disappear. (A bucket
- * holds live agents only: the death hook takes them out.) */
+/* Scan buckets [b, bend) (a run of one row, its offsets shifted by (sx,
+ * sy)): the agents within r, in bucket then arrival order, written as ids,
+ * or (only those of kind `ki`) as hits with offsets and frames or folded
+ * into q->sums by fold_hit. Inlined into each case, so that the unused
+ * branches disappear. (A bucket holds live agents only: the death hook
+ * takes them out.) */
 static inline __attribute__((always_inline)) void
 scan_run(const sw_world *w, space_query *q, const sw__sbucket *b, const sw__sbucket *bend,
-         bool wrap, bool want_ids) {
+         double sx, double sy, bool wrap, bool want_ids) {
     const struct sw__task *tasks = w->s->tasks;
     const double x = q->x, y = q->y, r2 = q->r2;
     uint32_t n = q->n;
     for (; b < bend; b++) {
-        const sw__spoint *p = b->p, *end = p + b->n;
-        for (; p < end; p++) {
-            double dx = p->x - x, dy = p->y - y;
+        const double *xs = sw__sb_x(b), *ys = sw__sb_y(b);
+        const uint32_t *slots = sw__sb_slot(b);
+        for (uint32_t i = 0; i < b->n; i++) {
+            double dx = xs[i] - x - sx, dy = ys[i] - y - sy;
             if (wrap) {
                 if (dx > q->hw) dx -= q->W; else if (dx < -q->hw) dx += q->W;
                 if (dy > q->hh) dy -= q->H; else if (dy < -q->hh) dy += q->H;
             }
             double d2 = dx * dx + dy * dy;
             if (d2 > r2) continue;
-            uint32_t slot = p->slot;
+            uint32_t slot = slots[i];
             if (want_ids) {
                 if (n < q->cap) q->ids[n] = sw__id_of_kind(w->s, slot, -1);
                 n++;
@@ -267,7 +350,7 @@ scan_run(const sw_world *w, space_query *q, const sw__sbucket *b, const sw__sbuc
             const struct sw__task *k = &tasks[slot];
             if (q->ki != -1 && k->kind != q->ki) continue;
             if (q->sums) {
-                fold_hit(q, slot, dx, dy, d2, k, p);
+                fold_hit(q, slot, dx, dy, d2, k, sw__sb_dx(b)[i], sw__sb_dy(b)[i]);
                 continue;
             }
             if (n < q->cap) {
@@ -279,16 +362,16 @@ scan_run(const sw_world *w, space_query *q, const sw__sbucket *b, const sw__sbuc
     q->n = n;
 }
 
-/* The buckets of rows [ay[j], by[j]] and columns [ax[i], bx[i]], row by row
- * (row-major bucket order), each row's columns as one or two runs. */
+/* The buckets of the ranges, row by row (row-major bucket order), each
+ * row's columns as one or two runs. */
 static inline __attribute__((always_inline)) void
-scan_buckets(const sw_world *w, space_query *q, int nx, const uint32_t *ax, const uint32_t *bx,
-             int ny, const uint32_t *ay, const uint32_t *by, bool wrap, bool want_ids) {
-    for (int j = 0; j < ny; j++)
-        for (uint32_t cy = ay[j]; cy <= by[j]; cy++) {
+scan_buckets(const sw_world *w, space_query *q, const space_ranges *rg, bool wrap, bool want_ids) {
+    for (int j = 0; j < rg->ny; j++)
+        for (uint32_t cy = rg->ay[j]; cy <= rg->by[j]; cy++) {
             const sw__sbucket *row = w->buckets + (size_t)cy * w->bw;
-            scan_run(w, q, row + ax[0], row + bx[0] + 1, wrap, want_ids);
-            if (nx == 2) scan_run(w, q, row + ax[1], row + bx[1] + 1, wrap, want_ids);
+            for (int i = 0; i < rg->nx; i++)
+                scan_run(w, q, row + rg->ax[i], row + rg->bx[i] + 1, rg->sx[i], rg->sy[j], wrap,
+                         want_ids);
         }
 }
 
@@ -296,26 +379,33 @@ scan_buckets(const sw_world *w, space_query *q, int nx, const uint32_t *ax, cons
  * or at the query point (as sum_scan needs it). */
 static inline bool skip_at(const sw_world *w, space_query *q) {
     if (q->skip == SW__NIL) return true;
-    const sw__spoint *p = q->skip < w->slotcap ? sw__world_spoint(w, q->skip) : NULL;
-    if (!p) {
+    uint32_t i;
+    const sw__sbucket *b = q->skip < w->slotcap ? sw__world_sbucket(w, q->skip, &i) : NULL;
+    if (!b) {
         q->skip = SW__NIL;
         return true;
     }
-    return p->x == q->x && p->y == q->y;
+    return sw__sb_x(b)[i] == q->x && sw__sb_y(b)[i] == q->y;
 }
 
 /* Run query `q` (its output, kind filter and fold settings filled in) for
  * the agents within r of (x, y). */
 static inline __attribute__((always_inline)) uint32_t
-space_scan(const sw_world *w, space_query *q, double x, double y, double r) {
+space_scan(const sw_world *w, space_query *q, double x, double y, double r, bool avx) {
     if (!(r >= 0) || !isfinite(x) || !isfinite(y) || q->ki == -2) return 0;
-    bool torus = w->d.topology == SW_TOPO_TORUS, seamx, seamy;
+    bool torus = w->d.topology == SW_TOPO_TORUS, wrapx, wrapy;
     if (torus && !sw__space_wrap(w, &x, &y)) return 0;
     double re = r + space_slack(w, r);
-    uint32_t ax[2], bx[2], ay[2], by[2];
-    int nx = bucket_ranges(x, re, w->d.width, w->bsize, w->binv, w->bw, torus, ax, bx, &seamx);
-    int ny = bucket_ranges(y, re, w->d.height, w->bsize, w->binv, w->bh, torus, ay, by, &seamy);
-    if (nx == 0 || ny == 0) return 0;
+    space_ranges rg;
+    rg.nx = bucket_ranges(x, re, w->d.width, w->bsize, w->binv, w->bw, torus, rg.ax, rg.bx, rg.sx,
+                          &wrapx);
+    rg.ny = bucket_ranges(y, re, w->d.height, w->bsize, w->binv, w->bh, torus, rg.ay, rg.by, rg.sy,
+                          &wrapy);
+    if (rg.nx == 0 || rg.ny == 0) return 0;
+    rg.wrap = wrapx || wrapy;
+    rg.shifted = rg.nx == 2 || rg.ny == 2;
+    if (rg.wrap) /* the test per point takes the minimum image: no shifts */
+        rg.sx[0] = rg.sx[1] = rg.sy[0] = rg.sy[1] = 0.0;
     q->x = x;
     q->y = y;
     q->r2 = r * r;
@@ -324,19 +414,14 @@ space_scan(const sw_world *w, space_query *q, double x, double y, double r) {
     q->hw = q->W / 2;
     q->hh = q->H / 2;
     /* each case its own copy of the loops, so that unused branches vanish */
-    bool wrap = seamx || seamy;
-    int mode = q->ids ? SCAN_IDS : q->sums && q->ki == -1 && skip_at(w, q) ? SCAN_SUMS : SCAN_HITS;
-    if (mode == SCAN_IDS && wrap) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, true);
-    else if (mode == SCAN_IDS) scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, true);
-    else if (mode == SCAN_SUMS && q->pair == SW_SPACE_DIR_PAIR && wrap)
-        sum_scan(w, q, nx, ax, bx, ny, ay, by, true, true);
-    else if (mode == SCAN_SUMS && q->pair == SW_SPACE_DIR_PAIR)
-        sum_scan(w, q, nx, ax, bx, ny, ay, by, false, true);
-    else if (mode == SCAN_SUMS && wrap) sum_scan(w, q, nx, ax, bx, ny, ay, by, true, false);
-    else if (mode == SCAN_SUMS) sum_scan(w, q, nx, ax, bx, ny, ay, by, false, false);
-    else if (wrap) scan_buckets(w, q, nx, ax, bx, ny, ay, by, true, false);
-    else scan_buckets(w, q, nx, ax, bx, ny, ay, by, false, false);
-    if (q->sums && q->nfound) sums_flush(w, q);
+    bool lanes = q->sums && q->ki == -1 &&
+                 (q->pair == SW_SPACE_NO_PAIR || q->pair == SW_SPACE_DIR_PAIR) && skip_at(w, q);
+    int mode = q->ids ? SCAN_IDS : lanes ? SCAN_SUMS : SCAN_HITS;
+    if (mode == SCAN_SUMS) sum_query(w, q, &rg, avx);
+    else if (mode == SCAN_IDS && rg.wrap) scan_buckets(w, q, &rg, true, true);
+    else if (mode == SCAN_IDS) scan_buckets(w, q, &rg, false, true);
+    else if (rg.wrap) scan_buckets(w, q, &rg, true, false);
+    else scan_buckets(w, q, &rg, false, false);
     return q->n;
 }
 
@@ -350,36 +435,115 @@ static inline int hits_filter(const sw_world *w, const sw_kind *kind) {
 uint32_t sw_world_space_near(const sw_world *w, double x, double y, double r, sw_id *out,
                              uint32_t cap) {
     space_query q = {.ki = -1, .ids = out, .cap = cap, .skip = SW__NIL};
-    return space_scan(w, &q, x, y, r);
+    return space_scan(w, &q, x, y, r, false);
 }
 
 uint32_t sw_world_space_near_hits(const sw_world *w, double x, double y, double r,
                                   const sw_kind *kind, sw_space_hit *out, uint32_t cap) {
     space_query q = {.ki = hits_filter(w, kind), .hits = out, .cap = cap, .skip = SW__NIL};
-    return space_scan(w, &q, x, y, r);
+    return space_scan(w, &q, x, y, r, false);
+}
+
+/* The sums queries are built twice on x86-64: for AVX2, where each
+ * operation on four lanes is one instruction, and for the baseline (SSE2),
+ * where it is two; the loader picks one (ifunc resolvers, below: ELF
+ * only). Setup and scan are inlined into each, so that the query stays in
+ * registers. Both give the same sums bit for bit (see sum_scan).
+ * -DSW_NO_AVX2_SCAN builds the baseline alone (to compare the two builds'
+ * flights). Other CPUs (arm64: NEON) get the baseline, two lanes per
+ * vector. */
+#if defined(__x86_64__) && defined(__ELF__) && defined(__GNUC__) && !defined(SW_NO_AVX2_SCAN)
+#define SW__AVX2_SCAN 1
+#else
+#define SW__AVX2_SCAN 0
+#endif
+
+static inline __attribute__((always_inline)) uint32_t
+world_near_sums(const sw_world *w, double x, double y, double r, double r_in, const sw_kind *kind,
+                sw_id skip, size_t pair, sw_space_sums *sums, bool avx) {
+    *sums = (sw_space_sums){0};
+    space_query q = {.ki = hits_filter(w, kind), .sums = sums,
+                     .rin2 = r_in > 0 ? r_in * r_in : 0, .pair = pair,
+                     .skip = sw_sched_alive(w->s, skip) ? sw_handle_slot(skip) : SW__NIL};
+    space_scan(w, &q, x, y, r, avx);
+    return sums->n;
+}
+
+static inline __attribute__((always_inline)) uint32_t
+self_near_sums(sw_tasklet *t, double x, double y, double r, double r_in, size_t pair,
+               sw_space_sums *sums, bool avx) {
+    const sw_world *w = sw_world_of(t);
+    *sums = (sw_space_sums){0};
+    uint16_t kind = t->task->kind; /* every live agent of its kind: no agent found checked */
+    space_query q = {.ki = w->s->kinds[kind].live == w->s->live ? -1 : kind, .sums = sums,
+                     .rin2 = r_in > 0 ? r_in * r_in : 0, .pair = pair,
+                     .skip = t->task->state == SW_TASK_ZOMBIE ? SW__NIL : t->slot};
+    space_scan(w, &q, x, y, r, avx);
+    return sums->n;
+}
+
+#if SW__AVX2_SCAN
+__attribute__((target("avx2"), noinline)) static uint32_t
+world_near_sums_avx2(const sw_world *w, double x, double y, double r, double r_in,
+                     const sw_kind *kind, sw_id skip, size_t pair, sw_space_sums *sums) {
+    return world_near_sums(w, x, y, r, r_in, kind, skip, pair, sums, true);
+}
+
+__attribute__((target("avx2"), noinline)) static uint32_t
+self_near_sums_avx2(sw_tasklet *t, double x, double y, double r, double r_in, size_t pair,
+                    sw_space_sums *sums) {
+    return self_near_sums(t, x, y, r, r_in, pair, sums, true);
+}
+#endif
+
+#if SW__AVX2_SCAN
+static uint32_t world_near_sums_base(const sw_world *w, double x, double y, double r, double r_in,
+                                     const sw_kind *kind, sw_id skip, size_t pair,
+                                     sw_space_sums *sums) {
+    return world_near_sums(w, x, y, r, r_in, kind, skip, pair, sums, false);
+}
+
+static uint32_t self_near_sums_base(sw_tasklet *t, double x, double y, double r, double r_in,
+                                    size_t pair, sw_space_sums *sums) {
+    return self_near_sums(t, x, y, r, r_in, pair, sums, false);
+}
+
+/* The choice is made once, when the program is loaded (an ifunc, as GCC's
+ * target_clones makes): the caller then calls the chosen build directly.
+ * The resolvers run before the sanitizers' run-time is set up, so they are
+ * not instrumented. */
+typedef uint32_t world_sums_fn(const sw_world *, double, double, double, double, const sw_kind *,
+                               sw_id, size_t, sw_space_sums *);
+typedef uint32_t self_sums_fn(sw_tasklet *, double, double, double, double, size_t,
+                              sw_space_sums *);
+
+__attribute__((no_sanitize_address, no_sanitize("undefined"))) static world_sums_fn *
+resolve_world_near_sums(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") ? world_near_sums_avx2 : world_near_sums_base;
+}
+
+__attribute__((no_sanitize_address, no_sanitize("undefined"))) static self_sums_fn *
+resolve_self_near_sums(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") ? self_near_sums_avx2 : self_near_sums_base;
 }
 
 uint32_t sw_world_space_near_sums(const sw_world *w, double x, double y, double r, double r_in,
                                   const sw_kind *kind, sw_id skip, size_t pair,
+                                  sw_space_sums *sums)
+    __attribute__((ifunc("resolve_world_near_sums")));
+uint32_t sw_space_near_sums(sw_tasklet *t, double x, double y, double r, double r_in, size_t pair,
+                            sw_space_sums *sums) __attribute__((ifunc("resolve_self_near_sums")));
+#else
+uint32_t sw_world_space_near_sums(const sw_world *w, double x, double y, double r, double r_in,
+                                  const sw_kind *kind, sw_id skip, size_t pair,
                                   sw_space_sums *sums) {
-    *sums = (sw_space_sums){0};
-    uint32_t found[SPACE_FOUND];
-    space_query q = {.ki = hits_filter(w, kind), .sums = sums, .found = found,
-                     .rin2 = r_in > 0 ? r_in * r_in : 0, .pair = pair,
-                     .skip = sw_sched_alive(w->s, skip) ? sw_handle_slot(skip) : SW__NIL};
-    space_scan(w, &q, x, y, r);
-    return sums->n;
+    return world_near_sums(w, x, y, r, r_in, kind, skip, pair, sums, false);
 }
 
 uint32_t sw_space_near_sums(sw_tasklet *t, double x, double y, double r, double r_in, size_t pair,
                             sw_space_sums *sums) {
-    const sw_world *w = sw_world_of(t);
-    *sums = (sw_space_sums){0};
-    uint16_t kind = t->task->kind; /* every live agent of its kind: no agent found checked */
-    uint32_t found[SPACE_FOUND];
-    space_query q = {.ki = w->s->kinds[kind].live == w->s->live ? -1 : kind, .sums = sums,
-                     .found = found, .rin2 = r_in > 0 ? r_in * r_in : 0, .pair = pair,
-                     .skip = t->task->state == SW_TASK_ZOMBIE ? SW__NIL : t->slot};
-    space_scan(w, &q, x, y, r);
-    return sums->n;
+    return self_near_sums(t, x, y, r, r_in, pair, sums, false);
 }
+#endif

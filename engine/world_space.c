@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* ---- continuous-space buckets ------------------------------------------------- */
 
@@ -31,8 +32,18 @@ static void buckets_sweep(sw_world *w) {
     w->nbstored = kept;
 }
 
+/* A bucket's block for `cap` entries (see sw__sbucket): 32-byte aligned,
+ * so that a query's loads of four doubles never split a cache line, and a
+ * size that aligned_alloc accepts (a multiple of the alignment). */
+static double *block_new(uint32_t cap) {
+    size_t bytes = (size_t)cap * (4 * sizeof(double) + sizeof(uint32_t));
+    return aligned_alloc(32, (bytes + 31) & ~(size_t)31);
+}
+
 /* Give bucket `b` room for one more agent (storage on first use, recorded
- * so that freeing the world finds it without visiting every bucket). */
+ * so that freeing the world finds it without visiting every bucket). The
+ * arrays move apart as cap doubles, so the block is made anew and copied
+ * (a realloc would keep neither the layout nor the alignment). */
 static int bucket_grow(sw_world *w, uint32_t b) {
     sw__sbucket *bk = &w->buckets[b];
     if (bk->n < bk->cap) return SW_OK;
@@ -44,13 +55,21 @@ static int bucket_grow(sw_world *w, uint32_t b) {
         w->bstored = st;
         w->bstored_cap = cap;
     }
-    if (bk->cap > UINT32_MAX / 2) return SW_E_NOMEM;
-    uint32_t cap = bk->cap ? 2 * bk->cap : 4;
-    sw__spoint *p = realloc(bk->p, (size_t)cap * sizeof *p);
-    if (!p) return SW_E_NOMEM;
+    if (bk->cap > UINT32_MAX / 4) return SW_E_NOMEM;
+    sw__sbucket nb = {block_new(bk->cap ? 2 * bk->cap : SW__LANES), bk->n,
+                      bk->cap ? 2 * bk->cap : SW__LANES};
+    if (!nb.p) return SW_E_NOMEM;
+    if (bk->n) {
+        memcpy(sw__sb_x(&nb), sw__sb_x(bk), bk->n * sizeof(double));
+        memcpy(sw__sb_y(&nb), sw__sb_y(bk), bk->n * sizeof(double));
+        memcpy(sw__sb_dx(&nb), sw__sb_dx(bk), bk->n * sizeof(double));
+        memcpy(sw__sb_dy(&nb), sw__sb_dy(bk), bk->n * sizeof(double));
+        memcpy(sw__sb_slot(&nb), sw__sb_slot(bk), bk->n * sizeof(uint32_t));
+    }
+    for (uint32_t i = nb.n; i < nb.cap; i++) sw__sb_blank(&nb, i);
     if (!bk->p) w->bstored[w->nbstored++] = b;
-    bk->p = p;
-    bk->cap = cap;
+    free(bk->p);
+    *bk = nb;
     return SW_OK;
 }
 
@@ -60,17 +79,23 @@ int sw__world_space_append(sw_world *w, uint32_t slot, uint32_t b, double x, dou
         return SW_E_NOMEM;
     }
     sw__sbucket *bk = &w->buckets[b];
-    double dx, dy;
-    sw__world_dir_pair(w, slot, &dx, &dy);
-    bk->p[bk->n] = (sw__spoint){x, y, dx, dy, slot, 0};
+    uint32_t i = bk->n++;
+    sw__sb_x(bk)[i] = x;
+    sw__sb_y(bk)[i] = y;
+    sw__world_dir_pair(w, slot, &sw__sb_dx(bk)[i], &sw__sb_dy(bk)[i]);
+    sw__sb_slot(bk)[i] = slot;
     w->sbucket[slot] = b;
-    w->sindex[slot] = bk->n++;
+    w->sindex[slot] = i;
     w->nspace++;
     return SW_OK;
 }
 
 void sw__world_space_clear(sw_world *w) {
-    for (uint32_t i = 0; i < w->nbstored; i++) w->buckets[w->bstored[i]].n = 0;
+    for (uint32_t i = 0; i < w->nbstored; i++) { /* every entry a sentinel again */
+        sw__sbucket *bk = &w->buckets[w->bstored[i]];
+        for (uint32_t j = 0; j < bk->n; j++) sw__sb_blank(bk, j);
+        bk->n = 0;
+    }
     for (uint32_t i = 0; i < w->slotcap; i++) w->sbucket[i] = w->sindex[i] = SW__NIL;
     w->nspace = 0;
 }
@@ -110,30 +135,31 @@ bool sw__world_space_wrap_slow(const sw_world *w, double *x, double *y) {
     return *x >= 0 && *y >= 0 && *x < W && *y < H;
 }
 
-/* Put `slot` (a live agent) at (x, y), or move it there; *at: its bucket
- * entry then. */
-static inline int space_place(sw_world *w, uint32_t slot, double x, double y, sw__spoint **at) {
+/* Put `slot` (a live agent) at (x, y), or move it there; *bk, *at: its
+ * bucket and its index there then. */
+static inline int space_place(sw_world *w, uint32_t slot, double x, double y, sw__sbucket **bk,
+                              uint32_t *at) {
     if (!sw__space_wrap(w, &x, &y)) return SW_E_INVALID;
     if (sw__reserve_slot(w, slot) != SW_OK) return SW_E_NOMEM;
     uint32_t b = sw__world_bucket_of(w, x, y);
+    *bk = &w->buckets[b];
     if (w->sbucket[slot] == b) { /* same bucket: keep its place in the order */
-        sw__spoint *p = &w->buckets[b].p[w->sindex[slot]];
-        p->x = x;
-        p->y = y;
-        *at = p;
+        *at = w->sindex[slot];
+        sw__sb_x(*bk)[*at] = x;
+        sw__sb_y(*bk)[*at] = y;
         return SW_OK;
     }
     sw__space_unlink(w, slot);
     int rc = sw__world_space_append(w, slot, b, x, y);
-    *at = rc == SW_OK ? &w->buckets[b].p[w->buckets[b].n - 1] : NULL;
+    *at = w->sindex[slot];
     return rc;
 }
 
 int sw_world_space_place(sw_world *w, sw_id id, double x, double y) {
-    uint32_t slot;
-    sw__spoint *p;
+    uint32_t slot, at;
+    sw__sbucket *bk;
     if (!sw__slot_of(w, id, &slot)) return SW_E_STALE;
-    return space_place(w, slot, x, y, &p);
+    return space_place(w, slot, x, y, &bk, &at);
 }
 
 int sw_world_space_unplace(sw_world *w, sw_id id) {
@@ -144,12 +170,12 @@ int sw_world_space_unplace(sw_world *w, sw_id id) {
 }
 
 bool sw_world_space_pos(const sw_world *w, sw_id id, double *x, double *y) {
-    uint32_t slot;
-    const sw__spoint *p;
-    if (!sw__slot_of(w, id, &slot) || slot >= w->slotcap || !(p = sw__world_spoint(w, slot)))
+    uint32_t slot, i;
+    const sw__sbucket *bk;
+    if (!sw__slot_of(w, id, &slot) || slot >= w->slotcap || !(bk = sw__world_sbucket(w, slot, &i)))
         return false;
-    if (x) *x = p->x;
-    if (y) *y = p->y;
+    if (x) *x = sw__sb_x(bk)[i];
+    if (y) *y = sw__sb_y(bk)[i];
     return true;
 }
 
@@ -161,8 +187,9 @@ double sw__world_heading(const sw_world *w, uint32_t slot) {
 void sw__world_set_heading(sw_world *w, uint32_t slot, double heading) {
     w->heading[slot] = heading;
     if (isnan(heading) && w->hdx) w->hdx[slot] = w->hdy[slot] = NAN; /* read back as NaN */
-    sw__spoint *p = sw__world_spoint(w, slot); /* no direction in effect now */
-    if (p) p->dx = p->dy = 0.0;
+    uint32_t i;
+    sw__sbucket *bk = sw__world_sbucket(w, slot, &i); /* no direction in effect now */
+    if (bk) sw__sb_dx(bk)[i] = sw__sb_dy(bk)[i] = 0.0;
 }
 
 void sw_world_space_set_heading(sw_world *w, sw_id id, double heading) {
@@ -186,10 +213,11 @@ static bool directions_make(sw_world *w) {
 }
 
 /* Give `slot` (< slotcap) the direction (dx, dy) as its heading, and as
- * the direction pair of its bucket entry `p` (NULL: not in space). False
+ * the direction pair of its entry `i` in bucket `bk` (NULL: not in space). False
  * when out of memory: the heading is then set as an angle (and the pair is
  * (0, 0), as for any heading so set). */
-static inline bool direction_put(sw_world *w, uint32_t slot, sw__spoint *p, double dx, double dy) {
+static inline bool direction_put(sw_world *w, uint32_t slot, sw__sbucket *bk, uint32_t i,
+                                 double dx, double dy) {
     if (__builtin_expect(!w->hdx, 0) && !directions_make(w)) {
         sw__world_set_heading(w, slot, atan2(dy, dx));
         return false;
@@ -197,15 +225,17 @@ static inline bool direction_put(sw_world *w, uint32_t slot, sw__spoint *p, doub
     w->heading[slot] = NAN; /* marks the direction as the heading to work out */
     w->hdx[slot] = dx;
     w->hdy[slot] = dy;
-    if (p) {
-        p->dx = dx;
-        p->dy = dy;
+    if (bk) {
+        sw__sb_dx(bk)[i] = dx;
+        sw__sb_dy(bk)[i] = dy;
     }
     return true;
 }
 
 bool sw__world_set_direction(sw_world *w, uint32_t slot, double dx, double dy) {
-    return direction_put(w, slot, sw__world_spoint(w, slot), dx, dy);
+    uint32_t i;
+    sw__sbucket *bk = sw__world_sbucket(w, slot, &i);
+    return direction_put(w, slot, bk, i, dx, dy);
 }
 
 void sw_world_space_set_direction(sw_world *w, sw_id id, double dx, double dy) {
@@ -216,9 +246,10 @@ void sw_world_space_set_direction(sw_world *w, sw_id id, double dx, double dy) {
 int sw_space_move_to(sw_tasklet *t, double x, double y, double dx, double dy) {
     sw_world *w = sw_world_of(t);
     if (__builtin_expect(t->task->state == SW_TASK_ZOMBIE, 0)) return SW_E_STALE;
-    sw__spoint *p;
-    int rc = space_place(w, t->slot, x, y, &p);
-    if (rc == SW_OK) direction_put(w, t->slot, p, dx, dy); /* placed: slot < slotcap */
+    sw__sbucket *bk;
+    uint32_t at;
+    int rc = space_place(w, t->slot, x, y, &bk, &at);
+    if (rc == SW_OK) direction_put(w, t->slot, bk, at, dx, dy); /* placed: slot < slotcap */
     return rc;
 }
 

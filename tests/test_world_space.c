@@ -90,3 +90,38 @@ Test(world_space, space_wraps_on_a_torus_and_rejects_points_off_a_bounded_space)
     cr_assert_eq(sw_world_space_count(w), 0);
     sw_world_free(w);
 }
+
+/* A bucket's storage past its agents holds sentinels that no query admits,
+ * not even one of infinite radius (a NaN point): through growth (9 agents in
+ * one bucket: capacity 4, 8, 16), leaving (the last entry blanked), deaths
+ * and moves, a query of every agent counts exactly those in space, by the
+ * lane scan (no kind, the direction pairs) and by the listing queries. */
+Test(world_space, space_bucket_padding_is_never_found) {
+    for (int topo = 0; topo < 2; topo++) {
+        sw_world *w = sw_world_new(&(sw_world_desc){.width = 10, .height = 10, .space_cell = 2,
+                                                    .topology = (sw_topology)topo});
+        sw_id id[14];
+        for (int i = 0; i < 14; i++) { /* nine in bucket (0, 0), the others spread */
+            double x = i < 9 ? 0.1 + 0.2 * i : 1 + (i - 8) * 1.3, y = i < 9 ? 0.5 : 7;
+            id[i] = sw_world_spawn_at_point(w, &mover, NULL, x, y, 0);
+            cr_assert_neq(id[i], SW_ID_NONE);
+            sw_world_space_set_direction(w, id[i], 1, 0);
+        }
+        uint32_t expect = 14;
+        for (int round = 0; round < 4; round++) {
+            sw_space_sums m;
+            uint32_t n = sw_world_space_near_sums(w, 0.3, 0.5, INFINITY, 0, NULL, SW_ID_NONE,
+                                                  SW_SPACE_DIR_PAIR, &m);
+            cr_assert_eq(n, expect, "round %d: %u found of %u", round, n, expect);
+            cr_assert(m.vx == expect && m.vy == 0, "pairs %g %g", m.vx, m.vy);
+            sw_id got[16];
+            cr_assert_eq(sw_world_space_near(w, 0.3, 0.5, INFINITY, got, 16), expect);
+            cr_assert_eq(sw_world_space_count(w), expect);
+            if (round == 0) cr_assert_eq(sw_world_space_unplace(w, id[8]), SW_OK); /* the last */
+            if (round == 1) cr_assert_eq(sw_sched_kill(sw_world_sched(w), id[2]), SW_OK);
+            if (round == 2) cr_assert_eq(sw_world_space_place(w, id[4], 9, 9), SW_OK); /* leaves */
+            expect -= round < 2;
+        }
+        sw_world_free(w);
+    }
+}
