@@ -196,17 +196,17 @@ const sw_kind sw_kind_wolf = {
 
 /* ---- grass --------------------------------------------------------------------- */
 
-/* 48 bytes, as the animals: a sheep's post writes `news` into the line the
- * run loop fetches when the grass wakes. (Its cell's channel, where sheep
- * say "eaten", is looked up by the cell's index rather than kept.) */
+/* The grass waits on its cell's channel for "eaten" and never reads the
+ * message: it receives with no destination (SW_RECV's NULL), so a sheep's
+ * post touches only its task record, never this frame (which the run loop
+ * fetches when the grass wakes). Its cell's channel is looked up by the
+ * cell's index rather than kept. */
 typedef struct {
     int32_t regrowth;  /* ticks from eaten to grown */
     int32_t countdown; /* ticks still to grow at the start */
     int32_t layer;     /* index of the "grass" layer */
     int32_t cell;      /* its cell index, or -1 when not on the grid */
-    sw_msg news;
 } grass;
-_Static_assert(sizeof(grass) == 48, "with the 16-byte frame header, one cache line");
 
 static void grass_init(sw_tasklet *t, void *frame) {
     grass *f = frame;
@@ -245,7 +245,7 @@ __attribute__((flatten)) static sw_step grass_run(sw_tasklet *t, void *frame) {
     for (;;) {
         sw_world_layer_data(sw_world_of(t), f->layer)[f->cell] = 1; /* grown */
         SW_RECV(t, eaten, sw_world_cell_chan_at(sw_world_of(t), (uint32_t)f->cell),
-                &f->news); /* until a sheep eats it */
+                NULL); /* until a sheep eats it (who did is of no interest) */
         if (sw_status(t) != SW_OK) SW_EXIT(t);
         if (f->regrowth > 0) SW_SLEEP(t, regrow, (sw_tick)f->regrowth);
     }
@@ -257,7 +257,6 @@ static const sw_field grass_fields[] = {
     SW_FIELD(grass, countdown, SW_T_I32),
     SW_FIELD(grass, layer, SW_T_I32),
     SW_FIELD(grass, cell, SW_T_I32),
-    SW_FIELD(grass, news, SW_T_MSG),
     SW_FIELD_END};
 
 const sw_kind sw_kind_grass = {

@@ -146,30 +146,40 @@ void sw__chan_unlink(sw_sched *s, sw__chan *c, uint32_t slot) {
         s->tasks[k->next].pos = k->pos;
     c->balance += k->state == SW_TASK_SEND ? -1 : 1;
     if (c->kind != SW_CHAN_EVENT) s->blocked_hard--;
+    k->discard = 0;
+    if (c->head == SW__NIL) c->discarding = 0;
 }
 
-/* A channel record's four bytes after its generation (live, kind,
- * preference, closed) as one number, so that the fast paths of SW_SEND and
- * SW_RECV check a handle and the channel's state with two comparisons. */
+/* A channel record's eight bytes after its generation (live, kind,
+ * preference, closed, and `discarding`) as one number, so that the fast
+ * paths of SW_SEND and SW_RECV check a handle and the channel's state with
+ * two comparisons. `discarding` rides along for free (the constant compared
+ * with still fits an instruction's 32-bit immediate): a receiver that drops
+ * its message may wait only where it is zero, so the fast paths, which copy
+ * into the waiter's frame, never meet one. */
 _Static_assert(offsetof(sw__chan, live) == 4 && offsetof(sw__chan, kind) == 5 && offsetof(sw__chan, pref) == 6 &&
-                   offsetof(sw__chan, closed) == 7, "the channel's state bytes are live, kind, pref, closed");
+                   offsetof(sw__chan, closed) == 7 && offsetof(sw__chan, discarding) == 8,
+               "the channel's state bytes are live, kind, pref, closed, discarding");
 
-static inline uint32_t chan_state(const sw__chan *c) {
-    uint32_t w;
+static inline uint64_t chan_state(const sw__chan *c) {
+    uint64_t w;
     memcpy(&w, &c->live, sizeof w);
     return w;
 }
 
-/* The state of a live, open rendezvous channel of preference `pref`. */
-static inline uint32_t chan_state_of(int pref) {
-    struct { uint8_t live, kind; int8_t pref; uint8_t closed; } h = {1, SW_CHAN_RENDEZVOUS, (int8_t)pref, 0};
-    uint32_t w;
+/* The state of a live, open rendezvous channel of preference `pref` where
+ * no receiver that drops its message waits. */
+static inline uint64_t chan_state_of(int pref) {
+    struct { uint8_t live, kind; int8_t pref; uint8_t closed; uint32_t discarding; } h = {
+        1, SW_CHAN_RENDEZVOUS, (int8_t)pref, 0, 0};
+    uint64_t w;
     memcpy(&w, &h, sizeof w);
     return w;
 }
 
 /* `ch` names `c` (as sw__chan_get checks, c being ch's slot), a live, open
- * rendezvous channel of the default preference. */
+ * rendezvous channel of the default preference with no receiver waiting
+ * that drops its message. */
 static inline bool chan_is_default_rendezvous(const sw__chan *c, sw_chan ch) {
     return __builtin_expect(c->gen == sw_handle_gen(ch), 1) &&
            __builtin_expect(chan_state(c) == chan_state_of(SW_PREFER_RECEIVER), 1);
@@ -348,7 +358,10 @@ static inline __attribute__((always_inline)) sw_step run_woken_now(sw_sched *s, 
 static inline sw_step wake(sw_sched *s, sw_tasklet *t, sw__chan *c, uint32_t slot, bool woken_is_receiver) {
     struct sw__task *w = &s->tasks[slot];
     w->status = SW_OK;
-    w->top->ref = SW__NO_REF;
+    if (woken_is_receiver && w->discard) /* its frame has no target (ref is none already) */
+        w->discard = 0;
+    else
+        w->top->ref = SW__NO_REF;
     int prefer_woken = woken_is_receiver ? SW_PREFER_RECEIVER : SW_PREFER_SENDER;
     if (t && c->pref == prefer_woken) {
         if (t != &s->nest) return run_woken_now(s, t, w, slot, w->top, false, false);
@@ -361,20 +374,33 @@ static inline sw_step wake(sw_sched *s, sw_tasklet *t, sw__chan *c, uint32_t slo
 }
 
 
+/* Give a waiter of an event channel the message, in its frame, unless it
+ * drops it: then its frame, which it need not have in the cache until it
+ * runs, is left alone (that record's flag is all a post reads of it). Out
+ * of the loop below, which stays small for the common one-waiter queue. */
+static inline void wake_one_msg(struct sw__task *w, const sw_msg *msg) {
+    if (w->discard) {
+        w->discard = 0;
+        return;
+    }
+    sw__frame *f = w->top;
+    msg_copy(frame_ref_at(f), msg);
+    f->ref = SW__NO_REF;
+}
+
 /* A send on an event channel: every waiter gets the message and joins the
  * back of the run queue, in the order they began to wait. The wait queue is
  * already linked in that order through `next`, the run queue's link, so it
  * is spliced onto the run queue whole; each waiter is touched once, for its
- * message and state (its record, then its frame: the misses of a wake-up). */
+ * message and state (its record, then, unless it drops the message, its
+ * frame: the misses of a wake-up). */
 static inline __attribute__((always_inline)) void wake_all(sw_sched *s, sw__chan *c, const sw_msg *msg) {
     uint32_t head = c->head;
     if (head == SW__NIL) return;
     for (uint32_t slot = head; slot != SW__NIL;) {
         struct sw__task *w = &s->tasks[slot];
-        sw__frame *f = w->top;
         slot = w->next;
-        msg_copy(frame_ref_at(f), msg);
-        f->ref = SW__NO_REF;
+        wake_one_msg(w, msg);
         w->status = SW_OK;
         w->state = SW_TASK_RUNNABLE;
     }
@@ -404,7 +430,8 @@ static inline __attribute__((always_inline)) int deliver(sw_sched *s, sw_tasklet
     if (c->balance < 0) { /* a receiver waits: hand over directly */
         uint32_t r = dequeue(s, c, true); /* not an event channel: returned above */
         c->balance++;
-        msg_copy(frame_ref(&s->tasks[r]), msg);
+        if (c->head == SW__NIL) c->discarding = 0;
+        if (!s->tasks[r].discard) msg_copy(frame_ref(&s->tasks[r]), msg);
         *step = wake(s, t, c, r, true);
         return SW_OK;
     }
@@ -488,12 +515,23 @@ sw_step sw__send_at(sw_tasklet *t, int pc, sw_chan ch, const sw_msg *msg) {
     return send_slow(s, t, ch, msg);
 }
 
+/* Block the running tasklet in a receive that drops its message (SW_RECV
+ * with dst NULL): no target in its frame (ref none, as a snapshot stores
+ * it), and the fact kept in its record, where every wake looks first. On a
+ * rendezvous channel the channel is marked too, to keep the fast paths
+ * (which copy into the waiter's frame unasked) off it while it waits. */
+static sw_step block_discarding(sw_sched *s, sw_tasklet *t, struct sw__task *k, sw__chan *c, sw_chan ch) {
+    k->discard = 1;
+    if (c->kind == SW_CHAN_RENDEZVOUS) c->discarding = 1;
+    return block(s, t, k, c, ch, false, SW__NO_REF, c->kind != SW_CHAN_EVENT);
+}
+
 /* SW_RECV after the common checks, every case (see send_any). */
 static __attribute__((noinline)) sw_step recv_any(sw_sched *s, sw_tasklet *t, struct sw__task *k,
                                                   sw__chan *c, sw_chan ch, sw_msg *dst) {
     k->status = SW_OK;
     if (c->kind == SW_CHAN_BUFFERED && c->count > 0) {
-        *dst = c->buf[c->first];
+        if (dst) *dst = c->buf[c->first];
         c->first = (c->first + 1) % c->cap;
         c->count--;
         if (c->balance > 0) { /* a sender waited for room */
@@ -507,13 +545,14 @@ static __attribute__((noinline)) sw_step recv_any(sw_sched *s, sw_tasklet *t, st
     if (c->balance > 0) { /* a sender waits (rendezvous) */
         uint32_t w = dequeue(s, c, true); /* senders never wait on an event channel */
         c->balance--;
-        *dst = *frame_ref(&s->tasks[w]);
+        if (dst) *dst = *frame_ref(&s->tasks[w]);
         return wake(s, t, c, w, false);
     }
     if (c->closed) {
         k->status = SW_E_CLOSED;
         return SW_STEP_CONTINUE;
     }
+    if (!dst) return block_discarding(s, t, k, c, ch);
     uint32_t ref = ref_of(s, k, dst);
     if (ref == SW__NO_REF) {
         sw__errf(s, "SW_RECV: the destination must be a field of the receiver's frame");
@@ -590,10 +629,14 @@ int sw_chan_close(sw_sched *s, sw_chan ch) {
         uint32_t w = dequeue(s, c, c->kind != SW_CHAN_EVENT);
         struct sw__task *k = &s->tasks[w];
         k->status = SW_E_CLOSED;
-        k->top->ref = SW__NO_REF;
+        if (k->discard)
+            k->discard = 0; /* its frame has no target */
+        else
+            k->top->ref = SW__NO_REF;
         sw__make_runnable(s, w);
     }
     c->balance = 0;
+    c->discarding = 0;
     return SW_OK;
 }
 

@@ -376,8 +376,10 @@ static int load_agent(sw_unpickler *u, const void *rec, size_t len) {
                 goto bad;
             }
             tref = (uint32_t)off;
-        } else if (is_top && blocked) {
-            sw__rd_fail(&r, "a blocked tasklet without a pending target");
+        } else if (is_top && state == SW_TASK_SEND) {
+            /* a receiver without one drops its message (SW_RECV with dst
+               NULL): its record's flag is derived from that below */
+            sw__rd_fail(&r, "a blocked sender without a pending target");
             goto bad;
         }
         sw__frame *f = sw__frame_new(s, p->target);
@@ -420,6 +422,7 @@ static int load_agent(sw_unpickler *u, const void *rec, size_t len) {
     k->kind = (uint16_t)u->kind_map[kind];
     k->state = state;
     k->status = status;
+    k->discard = state == SW_TASK_RECV && top->ref == SW__NO_REF;
     u->mark[slot] |= 1;
     u->got++;
     return SW_OK;
@@ -429,9 +432,21 @@ bad:
 }
 
 
+/* Mark the rendezvous channels where a receiver that drops its message
+ * waits (channel.c, `discarding`), once the wait queues are linked. */
+static void mark_discarding(sw_sched *s) {
+    for (uint32_t slot = 0; slot < s->ntasks; slot++) {
+        const struct sw__task *k = &s->tasks[slot];
+        if (k->state != SW_TASK_RECV || !k->discard) continue;
+        sw__chan *c = sw__chan_get(s, k->wait);
+        if (c && c->kind == SW_CHAN_RENDEZVOUS) c->discarding = 1;
+    }
+}
+
 int sw_unpickler_finish(sw_unpickler *u, const sw_pickle_section *sections, int nsections) {
     int rc = sw__unpickler_link(u);
     if (rc != SW_OK) return rc;
+    mark_discarding(u->s);
     /* the extra sections, each claimed by exactly one handler */
     sw__rd r;
     sw__rd_init(&r, u->extra, u->extra_len, "snapshot state", u->err, sizeof u->err);

@@ -46,6 +46,10 @@ typedef struct sw__chan {
     uint8_t kind;   /* sw_chan_kind */
     int8_t pref;
     uint8_t closed;
+    uint32_t discarding; /* nonzero: a receiver that drops its message may wait
+                            on this rendezvous channel (channel.c): read with the
+                            four state bytes before it, it keeps such a waiter
+                            off the fast paths. Cleared when the queue empties */
     int32_t balance;
     uint32_t head, tail; /* wait queue of tasklet slots, through next/pos */
     uint32_t cap, count, first; /* ring buffer of a buffered channel */

@@ -435,6 +435,152 @@ Test(channel, event_many_waiters) {
     sw_sched_free(s);
 }
 
+/* ---- receives that drop the message (SW_RECV with dst NULL) ------------------------ */
+
+/* Receives `n` messages (1 if n is 0) with no destination, tracing each; its
+ * `seen` field is a canary: nothing that wakes it may write to its frame. */
+typedef struct {
+    sw_chan ch;
+    int32_t name, n, got;
+    sw_msg seen;
+} deaf;
+
+static sw_step deaf_run(sw_tasklet *t, void *frame) {
+    deaf *f = frame;
+    SW_BEGIN(t, take);
+    do {
+        sw_test_tr("D%d:wait", f->name);
+        SW_RECV(t, take, f->ch, NULL);
+        if (sw_status(t) != SW_OK) {
+            sw_test_tr("D%d:%s", f->name, sw_status_name(sw_status(t)));
+            SW_EXIT(t);
+        }
+        sw_test_tr("D%d:woke", f->name);
+    } while (++f->got < f->n);
+    SW_END(t);
+}
+static const sw_kind deaf_kind = {.name = "deaf", .frame_size = sizeof(deaf), .run = deaf_run};
+
+static const sw_msg canary = {.tag = 0xfeed, .i = -7, .who = 0x1234567, .x = 0xdeadbeef, .y = 42};
+
+static sw_id spawn_deaf(sw_sched *s, sw_chan ch, int name, int n) {
+    return sw_sched_spawn(s, &deaf_kind, &(deaf){.ch = ch, .name = name, .n = n, .seen = canary}, 0);
+}
+
+static void assert_canary(sw_sched *s, sw_id id) {
+    deaf *f = sw_sched_frame(s, id);
+    cr_assert_not_null(f);
+    cr_assert(memcmp(&f->seen, &canary, sizeof canary) == 0, "a wake-up wrote into the frame");
+}
+
+Test(channel, event_receive_without_destination_drops_the_message) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_EVENT, 0, 0);
+    spawn_rx(s, ch, 1, 2);
+    sw_id d = spawn_deaf(s, ch, 2, 3);
+    spawn_rx(s, ch, 3, 2);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_chan_balance(s, ch), -3); /* it waits like any receiver */
+    trace_reset();
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 7}), SW_OK);
+    cr_assert_eq(sw_chan_balance(s, ch), 0);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    /* woken in wait order, the others still getting the message */
+    cr_assert_str_eq(sw_test_trace, "R1:got7 R1:wait D2:woke D2:wait R3:got7 R3:wait");
+    assert_canary(s, d);
+    trace_reset();
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 8}), SW_OK);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "R1:got8 D2:woke D2:wait R3:got8");
+    assert_canary(s, d);
+    trace_reset();
+    cr_assert_eq(sw_chan_close(s, ch), SW_OK); /* the status still says why it woke */
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "D2:channel closed");
+    cr_assert_eq(sw_sched_count(s), 0);
+    sw_sched_free(s);
+}
+
+Test(channel, rendezvous_receive_without_destination_from_a_tasklet) {
+    /* the receiver waits first: the sender's handoff must not copy into it
+       (the fast path would), and runs it at once as usual */
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    sw_id d = spawn_deaf(s, ch, 1, 3);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_chan_balance(s, ch), -1);
+    spawn_tx(s, ch, 1, 2, 5);
+    spawn_by(s, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK, "%s", sw_sched_report(s));
+    cr_assert_str_eq(sw_test_trace,
+                     "D1:wait S1:send5 D1:woke D1:wait S1:sent5 S1:send6 D1:woke D1:wait S1:sent6 X1");
+    assert_canary(s, d);
+    cr_assert_eq(sw_chan_balance(s, ch), -1);
+    /* killed while waiting: the channel is an ordinary one again */
+    cr_assert_eq(sw_sched_kill(s, d), SW_OK);
+    cr_assert_eq(sw_chan_balance(s, ch), 0);
+    trace_reset();
+    spawn_rx(s, ch, 2, 1);
+    spawn_tx(s, ch, 2, 1, 9);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "R2:wait S2:send9 R2:got9 S2:sent9");
+    cr_assert_eq(sw_sched_count(s), 0);
+    sw_sched_free(s);
+}
+
+Test(channel, rendezvous_receive_without_destination_takes_a_waiting_sender) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    spawn_tx(s, ch, 1, 1, 5);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_chan_balance(s, ch), 1);
+    trace_reset();
+    spawn_deaf(s, ch, 1, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "D1:wait D1:woke S1:sent5");
+    cr_assert_eq(sw_chan_balance(s, ch), 0);
+    cr_assert_eq(sw_sched_count(s), 0);
+    sw_sched_free(s);
+}
+
+Test(channel, rendezvous_receive_without_destination_from_a_post_and_close) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    sw_id d = spawn_deaf(s, ch, 1, 2);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 3}), SW_OK);
+    trace_reset();
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "D1:woke D1:wait");
+    assert_canary(s, d);
+    trace_reset();
+    cr_assert_eq(sw_chan_close(s, ch), SW_OK);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "D1:channel closed");
+    sw_sched_free(s);
+}
+
+Test(channel, buffered_receive_without_destination_drops_the_oldest) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_BUFFERED, 4, 0);
+    for (int i = 1; i <= 3; i++) cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = i}), SW_OK);
+    spawn_deaf(s, ch, 1, 2);
+    spawn_rx(s, ch, 2, 2);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    /* the deaf one takes 1 and 2 off the queue; then a wait, woken by a post */
+    cr_assert_str_eq(sw_test_trace, "D1:wait D1:woke D1:wait D1:woke R2:wait R2:got3 R2:wait");
+    cr_assert_eq(sw_chan_queued(s, ch), 0);
+    trace_reset();
+    sw_id d = spawn_deaf(s, ch, 3, 2);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 4}), SW_OK); /* to R2, the first waiting */
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 5}), SW_OK); /* to D3 */
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "D3:wait R2:got4 D3:woke D3:wait");
+    assert_canary(s, d);
+    sw_sched_free(s);
+}
+
 /* ---- posting from outside ---------------------------------------------------------- */
 
 Test(channel, post_from_outside) {

@@ -79,6 +79,40 @@ Test(wolf_sheep, grass_starting_to_grow_matches_its_countdown) {
     sw_world_free(w);
 }
 
+Test(wolf_sheep, grown_grass_waits_on_its_cells_channel_and_eaten_grass_sleeps) {
+    /* issue #3: a grown cell's grass is a tasklet blocked on its cell's event
+       channel (with no destination: it never reads who ate it), an eaten
+       one sleeps its regrowth; a sheep's post wakes it all the same */
+    sw_world *w = sw_wolf_sheep_new(&(sw_wolf_sheep_desc){.width = 20, .height = 20, .sheep = 80,
+                                                         .wolves = 1, .regrowth = 9, .seed = 5});
+    cr_assert_not_null(w);
+    sw_sched *s = sw_world_sched(w);
+    double *g = sw_world_layer_data(w, sw_world_layer_find(w, "grass"));
+    const sw_field *cell = sw_fields_find(sw_kind_grass.fields, "cell");
+    cr_assert_not_null(cell);
+    int waiting = 0, sleeping = 0;
+    for (int tick = 1; tick <= 30; tick++) {
+        cr_assert_eq(sw_world_step(w), SW_OK);
+        if (tick < 10) continue; /* past every start-up countdown */
+        for (sw_id id = sw_sched_next(s, SW_ID_NONE); id; id = sw_sched_next(s, id)) {
+            if (sw_sched_kind_of(s, id) != &sw_kind_grass) continue;
+            uint32_t c = (uint32_t)sw_field_get_number(cell, sw_sched_frame(s, id));
+            sw_task_info info;
+            cr_assert_eq(sw_sched_inspect(s, id, &info), SW_OK);
+            if (g[c] >= 1) {
+                cr_assert_eq(info.state, SW_TASK_RECV, "grown cell %u: state %d", c, info.state);
+                cr_assert_eq(info.chan, sw_world_cell_chan_at(w, c));
+                waiting++;
+            } else {
+                cr_assert_eq(info.state, SW_TASK_SLEEPING, "eaten cell %u: state %d", c, info.state);
+                sleeping++;
+            }
+        }
+    }
+    cr_assert(waiting > 100 && sleeping > 100, "%d waiting, %d sleeping: too few to tell", waiting, sleeping);
+    sw_world_free(w);
+}
+
 /* Ids of live animals (sheep and wolves), sorted. */
 static size_t animals(sw_world *w, sw_id *out, size_t cap) {
     sw_sched *s = sw_world_sched(w);
