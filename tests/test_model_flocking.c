@@ -67,3 +67,30 @@ Test(flocking, same_seed_same_flight) {
     }
     cr_assert_eq(order[0], order[1]);
 }
+
+/* The builder's buckets: a whole number across, wide enough to hold about
+ * ten birds (never less than the visual range wanted), and narrow enough
+ * that a query keeps its per-range shifts (visual + 2 width < size / 2,
+ * with room); a visual range near half the size leaves none, and gets
+ * buckets as wide as itself. */
+Test(flocking, buckets_hold_about_ten_birds_and_keep_the_scan_without_minimum_image) {
+    const struct { uint32_t size, birds; double visual, want; } c[] = {
+        {150, 400, 15, 25},  /* ten birds: 23.7 wide, 6 across */
+        {100, 200, 5, 20},   /* 22.4 would need the minimum image: 5 across */
+        {60, 200, 6, 10},    /* 6 across of 10: 6 + 20 < 30 */
+        {1000, 100000, 1, 10}, /* dense: ten birds in 10 x 10 */
+        {30, 100, 10, 10},   /* visual 10 of 30: no width keeps the shifts */
+    };
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+        sw_world *w = sw_flocking_new(&(sw_flocking_desc){.size = c[i].size, .birds = c[i].birds,
+                                                          .visual = c[i].visual, .seed = 1});
+        cr_assert_not_null(w);
+        double cell = sw_world_desc_of(w)->space_cell;
+        cr_assert_float_eq(cell, c[i].want, 1e-12, "case %zu: %g", i, cell);
+        double across = c[i].size / cell;
+        cr_assert_float_eq(across, round(across), 1e-9, "a whole number of buckets across");
+        if (c[i].visual < 0.45 * c[i].size / 2)
+            cr_assert_lt(c[i].visual + 2 * cell, c[i].size / 2.0);
+        sw_world_free(w);
+    }
+}
