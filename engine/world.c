@@ -83,8 +83,10 @@ static void on_spawn(sw_sched *s, sw_id id, void *ud) {
     w->pending = 0;
     if (sw__reserve_slot(w, slot) != SW_OK) return;
     /* no direction given yet, before the bucket entry copies it: the slot's
-       last agent may have left one */
-    w->heading[slot] = 0;
+       last agent may have left one -- unless no heading was ever given (only
+       sw__world_set_heading and the directions write one), as in wolf-sheep,
+       where clearing it was a cache miss per birth */
+    if (w->hdx || w->any_angle) w->heading[slot] = 0;
     if (pending == 1) sw__cell_move(w, slot, w->px, w->py, s->tasks[slot].kind);
     else if (pending == 2) (void)sw__space_link(w, slot, w->pfx, w->pfy); /* no memory: unplaced */
 }

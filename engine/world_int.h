@@ -79,6 +79,9 @@ struct sw_world {
     double *heading;           /* heading NaN: atan2(hdy, hdx) */
     double *hdx, *hdy;         /* the direction given for the heading, worked out when
                                   read; NULL until the first direction is given */
+    bool any_angle;            /* some heading was set as an angle (sw__world_set_heading);
+                                  with hdx NULL too, every heading is still 0 and a
+                                  birth need not clear its slot's */
     uint32_t *sbucket;         /* bucket, or SW__NIL: not in space */
     uint32_t *sindex;          /* its place in the bucket's array */
     sw_chan *mailbox;          /* SW_CHAN_NONE until asked for */

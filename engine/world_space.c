@@ -185,6 +185,7 @@ double sw__world_heading(const sw_world *w, uint32_t slot) {
 }
 
 void sw__world_set_heading(sw_world *w, uint32_t slot, double heading) {
+    w->any_angle = true; /* from now on a birth clears its slot's heading (world.c) */
     w->heading[slot] = heading;
     if (isnan(heading) && w->hdx) w->hdx[slot] = w->hdy[slot] = NAN; /* read back as NaN */
     uint32_t i;

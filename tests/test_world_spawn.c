@@ -90,3 +90,44 @@ Test(world_spawn, populate_is_deterministic_per_stream) {
     cr_assert_arr_eq(pos[0], pos[1], sizeof pos[0]);
     cr_assert(memcmp(pos[0], pos[2], sizeof pos[0]) != 0, "another stream, other cells");
 }
+
+/* ---- a reused slot's heading ------------------------------------------------------------ */
+
+/* Kill `old`, let its slot be freed, and spawn a grid agent that takes the
+ * slot over (asserted, or the test would prove nothing). */
+static sw_id respawn_in_slot(sw_world *w, sw_id old) {
+    cr_assert_eq(sw_sched_kill(sw_world_sched(w), old), SW_OK);
+    cr_assert_eq(sw_world_step(w), SW_OK);
+    sw_id b = sw_world_spawn_at(w, &idle, NULL, 1, 1, 0);
+    cr_assert_eq(sw_handle_slot(b), sw_handle_slot(old), "the slot is reused");
+    return b;
+}
+
+/* A birth clears its slot's heading only once a heading was ever given
+ * (world.c's spawn hook: a miss per birth saved in wolf-sheep); an angle or
+ * a direction left by the slot's last agent must still not pass on. */
+Test(world_spawn, a_reused_slot_starts_without_its_last_agents_heading) {
+    sw_world *w = mk(5, 5, SW_TOPO_BOUNDED);
+    sw_id a = sw_world_spawn_at(w, &idle, NULL, 2, 2, 0);
+    cr_assert_eq(sw_world_space_heading(w, a), 0.0);
+    sw_world_space_set_heading(w, a, 1.25); /* an angle */
+    cr_assert_eq(sw_world_space_heading(w, a), 1.25);
+    sw_id b = respawn_in_slot(w, a);
+    cr_assert_eq(sw_world_space_heading(w, b), 0.0);
+    sw_world_free(w);
+
+    w = mk(5, 5, SW_TOPO_BOUNDED);
+    a = sw_world_spawn_at(w, &idle, NULL, 2, 2, 0);
+    sw_world_space_set_direction(w, a, 0.0, 2.0); /* a direction: heading pi/2 */
+    cr_assert_eq(sw_world_space_heading(w, a), atan2(2.0, 0.0));
+    b = respawn_in_slot(w, a);
+    cr_assert_eq(sw_world_space_heading(w, b), 0.0);
+    sw_world_free(w);
+
+    /* and where none was ever given, every newborn's heading is 0 */
+    w = mk(5, 5, SW_TOPO_BOUNDED);
+    a = sw_world_spawn_at(w, &idle, NULL, 2, 2, 0);
+    b = respawn_in_slot(w, a);
+    cr_assert_eq(sw_world_space_heading(w, b), 0.0);
+    sw_world_free(w);
+}
