@@ -247,15 +247,8 @@ static void task_destroy(sw_sched *s, uint32_t slot) {
     if (!queued) sw__slot_free(s, slot);
 }
 
-/* `hint`: a kind index likely to be `kind`'s (the spawner's own kind, or the
- * last spawned), checked before the registry's search. */
-static sw_id spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick delay, uint32_t hint) {
-    int ki = (int)hint;
-    if (!(hint < (uint32_t)s->nkinds && s->kinds[hint].kind == kind)) {
-        ki = sw_sched_add_kind(s, kind);
-        if (ki < 0) return SW_ID_NONE;
-        s->spawn_hint = (uint32_t)ki;
-    }
+/* Spawn a `kind`, whose index in the registry is `ki`. */
+static sw_id spawn_kind(sw_sched *s, const sw_kind *kind, int ki, const void *params, sw_tick delay) {
     uint32_t slot = slot_alloc(s);
     if (slot == SW__NIL) {
         sw__errf(s, "out of memory spawning a %s", kind->name);
@@ -304,6 +297,18 @@ static sw_id spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick
     return id;
 }
 
+/* `hint`: a kind index likely to be `kind`'s (the last spawned), checked
+ * before the registry's search. */
+static sw_id spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick delay, uint32_t hint) {
+    int ki = (int)hint;
+    if (!(hint < (uint32_t)s->nkinds && s->kinds[hint].kind == kind)) {
+        ki = sw_sched_add_kind(s, kind);
+        if (ki < 0) return SW_ID_NONE;
+        s->spawn_hint = (uint32_t)ki;
+    }
+    return spawn_kind(s, kind, ki, params, delay);
+}
+
 sw_id sw_sched_spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick delay) {
     if (!s || !kind) return SW_ID_NONE;
     return spawn(s, kind, params, delay, s->spawn_hint);
@@ -313,7 +318,10 @@ sw_id sw_spawn(sw_tasklet *t, const sw_kind *kind, const void *params, sw_tick d
     sw_sched *s = t->sched;
     uint32_t cur = t->slot;
     uint32_t own = t->task->kind;
-    sw_id id = spawn(s, kind, params, delay, s->kinds[own].kind == kind ? own : s->spawn_hint);
+    /* a parent's own kind (every birth of wolf-sheep) is known to be
+       registered: no second look at the hint */
+    sw_id id = s->kinds[own].kind == kind ? spawn_kind(s, kind, (int)own, params, delay)
+                                          : spawn(s, kind, params, delay, s->spawn_hint);
     t->task = &s->tasks[cur]; /* the table may have moved */
     return id;
 }
