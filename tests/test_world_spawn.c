@@ -131,3 +131,41 @@ Test(world_spawn, a_reused_slot_starts_without_its_last_agents_heading) {
     cr_assert_eq(sw_world_space_heading(w, b), 0.0);
     sw_world_free(w);
 }
+
+/* ---- the spawn hook's common case ------------------------------------------------------- */
+
+/* world.c's spawn hook links a birth in a covered slot on no cell by itself
+ * and leaves every other case (a slot past the arrays, headings, a point) to
+ * spawn_place: a reused slot must end up on its new cell alone, after the
+ * cell's residents, and births that grow the arrays on the cells they name. */
+Test(world_spawn, a_birth_in_a_reused_slot_joins_the_back_of_its_new_cell) {
+    sw_world *w = mk(5, 5, SW_TOPO_BOUNDED);
+    sw_id a = sw_world_spawn_at(w, &idle, NULL, 2, 2, 0);
+    sw_id c = sw_world_spawn_at(w, &idle, NULL, 1, 1, 0);
+    sw_id b = respawn_in_slot(w, a); /* at (1, 1), behind c */
+    int32_t x, y;
+    cr_assert(sw_world_cell_of(w, b, &x, &y));
+    cr_assert_eq(x, 1);
+    cr_assert_eq(y, 1);
+    cr_assert_eq(sw_world_count_at(w, 2, 2), 0, "the old cell lost its agent");
+    sw_id got[4];
+    cr_assert_eq(sw_world_agents_at(w, 1, 1, &idle, got, 4), 2);
+    cr_assert_eq(got[0], c);
+    cr_assert_eq(got[1], b);
+    cr_assert_eq(sw_world_occupied_cells(w), 1);
+    sw_world_free(w);
+
+    /* thousands of births: the per-slot arrays grow under the hook */
+    w = mk(5, 5, SW_TOPO_BOUNDED);
+    enum { N = 5000 };
+    for (int i = 0; i < N; i++) {
+        sw_id id = sw_world_spawn_at(w, &idle, NULL, i % 5, (i / 5) % 5, 0);
+        cr_assert_neq(id, SW_ID_NONE);
+        cr_assert(sw_world_cell_of(w, id, &x, &y));
+        cr_assert(x == i % 5 && y == (i / 5) % 5, "agent %d at (%d, %d)", i, x, y);
+    }
+    for (int32_t cy = 0; cy < 5; cy++)
+        for (int32_t cx = 0; cx < 5; cx++) cr_assert_eq(sw_world_count_at(w, cx, cy), N / 25);
+    cr_assert_eq(sw_world_occupied_cells(w), 25);
+    sw_world_free(w);
+}
