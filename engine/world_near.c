@@ -146,7 +146,10 @@ typedef int64_t v2m __attribute__((vector_size(16)));
  * leave every sum as it was bit for bit (sums start at +0, and s + 0 == s
  * for every s but -0, which a sum starting at +0 never is). The skipped
  * agent is folded in like the others, adding zeros to the offsets, and
- * taken back out of the counts after. With `dir` (SW_SPACE_DIR_PAIR) the
+ * taken back out of the counts after. The query's r_in is within its r
+ * (space_scan sends the others to the branching fold), so a point within
+ * r_in is within r: `inside` needs no second mask (one operation less per
+ * group of four, the same lanes bit for bit). With `dir` (SW_SPACE_DIR_PAIR) the
  * pairs are the direction pairs of the buckets, the skipped agent's read as
  * (0, 0): it is within r, adding then taking out its pair would round, and
  * a mask would cost for every agent read; it is put back after the scan.
@@ -207,7 +210,7 @@ sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, bool w
                  (VD)((VM)ext_y##C & (VM)(dy < -half_y##C));                    \
         }                                                                       \
         VD d2 = dx * dx + dy * dy;                                              \
-        VM in = (VM)(d2 <= r2##C), inside = in & (VM)(d2 < rin2##C);            \
+        VM in = (VM)(d2 <= r2##C), inside = (VM)(d2 < rin2##C);                 \
         all_x##S += (VD)((VM)dx & in);                                          \
         all_y##S += (VD)((VM)dy & in);                                          \
         in_x##S += (VD)((VM)dx & inside);                                       \
@@ -414,7 +417,7 @@ space_scan(const sw_world *w, space_query *q, double x, double y, double r, bool
     q->hw = q->W / 2;
     q->hh = q->H / 2;
     /* each case its own copy of the loops, so that unused branches vanish */
-    bool lanes = q->sums && q->ki == -1 &&
+    bool lanes = q->sums && q->ki == -1 && q->rin2 <= q->r2 &&
                  (q->pair == SW_SPACE_NO_PAIR || q->pair == SW_SPACE_DIR_PAIR) && skip_at(w, q);
     int mode = q->ids ? SCAN_IDS : lanes ? SCAN_SUMS : SCAN_HITS;
     if (mode == SCAN_SUMS) sum_query(w, q, &rg, avx);

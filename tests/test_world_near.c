@@ -253,6 +253,35 @@ Test(world_near, space_near_sums_without_a_pair_or_an_inner_radius) {
     sw_world_free(w);
 }
 
+/* An inner radius wider than the radius: only the agents within r count,
+ * and those of them within r_in (all of them) are inside; an agent between
+ * r and r_in is in neither. The lane scan takes "within r_in" as within r
+ * too, so such a query must not reach it, with or without the skipped
+ * agent, on both topologies. */
+Test(world_near, space_near_sums_with_an_inner_radius_wider_than_the_radius) {
+    for (int topo = 0; topo < 2; topo++) {
+        sw_world *w = sw_world_new(&(sw_world_desc){.width = 10, .height = 10, .space_cell = 2,
+                                                    .topology = (sw_topology)topo});
+        mover_f p = {1, 2};
+        sw_id a = sw_world_spawn_at_point(w, &mover, &p, 5, 5, 0);
+        sw_id b = sw_world_spawn_at_point(w, &mover, &p, 5.5, 5, 0); /* within r */
+        sw_id c = sw_world_spawn_at_point(w, &mover, &p, 5, 6.5, 0); /* between r and r_in */
+        sw_world_spawn_at_point(w, &mover, &p, 8, 5, 0);             /* beyond both */
+        sw_world_space_set_direction(w, b, 0.6, 0.8);
+        sw_world_space_set_direction(w, c, 1, 0);
+        sw_space_sums m;
+        cr_assert_eq(sw_world_space_near_sums(w, 5, 5, 1, 2, NULL, a, SW_SPACE_DIR_PAIR, &m), 1);
+        cr_assert_eq(m.n_in, 1, "the agent between r and r_in is not inside: %u", m.n_in);
+        cr_assert(m.dx == 0.5 && m.dy == 0 && m.dx_in == 0.5 && m.dy_in == 0);
+        cr_assert(m.vx == 0.6 && m.vy == 0.8);
+        cr_assert_eq(sw_world_space_near_sums(w, 5, 5, 1, 2, NULL, SW_ID_NONE, SW_SPACE_NO_PAIR, &m),
+                     2);
+        cr_assert_eq(m.n_in, 2);
+        cr_assert(m.dx == 0.5 && m.dy == 0 && m.dx_in == 0.5 && m.dy_in == 0);
+        sw_world_free(w);
+    }
+}
+
 /* Points on bucket edges (multiples of a bucket size that binary floating
  * point cannot hold exactly) and queries whose interval ends on an edge:
  * the buckets a query reads are worked out by multiplying by the inverse
