@@ -297,9 +297,10 @@ static sw_id spawn_kind(sw_sched *s, const sw_kind *kind, int ki, const void *pa
     return id;
 }
 
-/* `hint`: a kind index likely to be `kind`'s (the last spawned), checked
- * before the registry's search. */
-static sw_id spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick delay, uint32_t hint) {
+/* Spawn a `kind`, trying the last spawned kind's index (spawn_hint) before
+ * the registry's search. */
+static sw_id spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick delay) {
+    uint32_t hint = s->spawn_hint;
     int ki = (int)hint;
     if (!(hint < (uint32_t)s->nkinds && s->kinds[hint].kind == kind)) {
         ki = sw_sched_add_kind(s, kind);
@@ -311,7 +312,7 @@ static sw_id spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick
 
 sw_id sw_sched_spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick delay) {
     if (!s || !kind) return SW_ID_NONE;
-    return spawn(s, kind, params, delay, s->spawn_hint);
+    return spawn(s, kind, params, delay);
 }
 
 sw_id sw_spawn(sw_tasklet *t, const sw_kind *kind, const void *params, sw_tick delay) {
@@ -321,7 +322,7 @@ sw_id sw_spawn(sw_tasklet *t, const sw_kind *kind, const void *params, sw_tick d
     /* a parent's own kind (every birth of wolf-sheep) is known to be
        registered: no second look at the hint */
     sw_id id = s->kinds[own].kind == kind ? spawn_kind(s, kind, (int)own, params, delay)
-                                          : spawn(s, kind, params, delay, s->spawn_hint);
+                                          : spawn(s, kind, params, delay);
     t->task = &s->tasks[cur]; /* the table may have moved */
     return id;
 }
