@@ -535,7 +535,7 @@ static __attribute__((noinline)) sw_step recv_any(sw_sched *s, sw_tasklet *t, st
         c->first = (c->first + 1) % c->cap;
         c->count--;
         if (c->balance > 0) { /* a sender waited for room */
-            uint32_t w = dequeue(s, c, c->kind != SW_CHAN_EVENT);
+            uint32_t w = dequeue(s, c, true); /* a buffered channel */
             c->balance--;
             c->buf[(c->first + c->count++) % c->cap] = *frame_ref(&s->tasks[w]);
             return wake(s, t, c, w, false);
