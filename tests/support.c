@@ -92,6 +92,16 @@ void sw_test_tr(const char *fmt, ...) {
 
 /* ---- the scheduler tests' kinds (sched_fixtures.h) ---- */
 
+int sw_test_run_traced(sw_sched *s, sw_tick ticks) {
+    sw_test_trace[0] = '\0';
+    return sw_sched_run(s, ticks);
+}
+
+int sw_test_step_traced(sw_sched *s) {
+    sw_test_trace[0] = '\0';
+    return sw_sched_step(s);
+}
+
 sw_step waiter_run(sw_tasklet *t, void *frame) {
     waiter *f = frame;
     SW_BEGIN(t, pond, shout);

@@ -30,14 +30,19 @@ static sw_step orderer_run(sw_tasklet *t, void *frame) {
 static const sw_kind sheep_kind = {.name = "s", .frame_size = sizeof(orderer), .run = orderer_run};
 static const sw_kind wolf_kind = {.name = "w", .frame_size = sizeof(orderer), .run = orderer_run};
 
+/* Spawns three of each kind, alternating (`first`'s i, then `second`'s i;
+ * `second`'s #1 starting `late` ticks later), and runs two traced ticks. */
+static int run_herds(sw_sched *s, const sw_kind *first, const sw_kind *second, sw_tick late) {
+    for (int i = 0; i < 3; i++) {
+        sw_sched_spawn(s, first, &(orderer){i}, 0);
+        sw_sched_spawn(s, second, &(orderer){i}, i == 1 ? late : 0);
+    }
+    return sw_test_run_traced(s, 2);
+}
+
 Test(activation, activation_fifo_by_default) {
     sw_sched *s = sw_sched_new(NULL);
-    for (int i = 0; i < 3; i++) {
-        sw_sched_spawn(s, &sheep_kind, &(orderer){i}, 0);
-        sw_sched_spawn(s, &wolf_kind, &(orderer){i}, 0);
-    }
-    sw_test_trace[0] = '\0';
-    cr_assert_eq(sw_sched_run(s, 2), SW_OK);
+    cr_assert_eq(run_herds(s, &sheep_kind, &wolf_kind, 0), SW_OK);
     cr_assert_str_eq(sw_test_trace, "s0 w0 s1 w1 s2 w2 s0 w0 s1 w1 s2 w2");
     sw_sched_free(s);
 }
@@ -46,12 +51,7 @@ Test(activation, activation_by_kind_rank) {
     sw_sched *s = sw_sched_new(NULL);
     cr_assert_eq(sw_sched_set_kind_rank(s, &wolf_kind, 2), SW_OK);
     cr_assert_eq(sw_sched_set_kind_rank(s, &sheep_kind, 1), SW_OK);
-    for (int i = 0; i < 3; i++) {
-        sw_sched_spawn(s, &wolf_kind, &(orderer){i}, 0);
-        sw_sched_spawn(s, &sheep_kind, &(orderer){i}, 0);
-    }
-    sw_test_trace[0] = '\0';
-    cr_assert_eq(sw_sched_run(s, 2), SW_OK);
+    cr_assert_eq(run_herds(s, &wolf_kind, &sheep_kind, 0), SW_OK);
     cr_assert_str_eq(sw_test_trace, "s0 s1 s2 w0 w1 w2 s0 s1 s2 w0 w1 w2");
     sw_sched_free(s);
 }
@@ -62,12 +62,7 @@ Test(activation, activation_one_shared_rank_is_fifo) {
     sw_sched *s = sw_sched_new(NULL);
     cr_assert_eq(sw_sched_set_kind_rank(s, &wolf_kind, 5), SW_OK);
     cr_assert_eq(sw_sched_set_kind_rank(s, &sheep_kind, 5), SW_OK);
-    for (int i = 0; i < 3; i++) {
-        sw_sched_spawn(s, &wolf_kind, &(orderer){i}, 0);
-        sw_sched_spawn(s, &sheep_kind, &(orderer){i}, i == 1 ? 1 : 0);
-    }
-    sw_test_trace[0] = '\0';
-    cr_assert_eq(sw_sched_run(s, 2), SW_OK);
+    cr_assert_eq(run_herds(s, &wolf_kind, &sheep_kind, 1), SW_OK);
     cr_assert_str_eq(sw_test_trace, "w0 s0 w1 w2 s2 s1 w0 s0 w1 w2 s2 s1");
     sw_sched_free(s);
 }
@@ -96,8 +91,7 @@ Test(activation, activation_by_rank_moves_long_runs_stably) {
             }
     }
     for (int tick = 0; tick < 4; tick++) {
-        sw_test_trace[0] = '\0';
-        cr_assert_eq(sw_sched_step(s), SW_OK);
+        cr_assert_eq(sw_test_step_traced(s), SW_OK);
         cr_assert_str_eq(sw_test_trace, want[tick], "tick %d", tick + 1);
         if (tick == 0) cr_assert_eq(sw_sched_kill(s, victim), SW_OK); /* a tombstone in the next batch */
     }
@@ -167,25 +161,21 @@ Test(activation, activation_follows_rank_changes_between_ticks) {
         sw_sched_spawn(s, &sheep_kind, &(orderer){i}, 0);
         sw_sched_spawn(s, &wolf_kind, &(orderer){i}, 0);
     }
-    sw_test_trace[0] = '\0';
-    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_test_step_traced(s), SW_OK);
     cr_assert_str_eq(sw_test_trace, "s0 w0 s1 w1");
     cr_assert_eq(sw_sched_set_kind_rank(s, &wolf_kind, -1), SW_OK);
-    sw_test_trace[0] = '\0';
-    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_test_step_traced(s), SW_OK);
     cr_assert_str_eq(sw_test_trace, "w0 w1 s0 s1");
     sw_sched_spawn(s, &heron_kind, &(waiter){.mode = 0, .ch = sw_chan_new(s, &(sw_chan_desc){0})}, 0);
     cr_assert_eq(sw_sched_set_kind_rank(s, &heron_kind, -2), SW_OK);
     cr_assert_eq(sw_sched_set_kind_rank(s, &sheep_kind, -3), SW_OK);
-    sw_test_trace[0] = '\0';
-    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_test_step_traced(s), SW_OK);
     cr_assert_str_eq(sw_test_trace, "s0 s1 w0 w1");
     cr_assert_eq(sw_sched_set_kind_random(s, &wolf_kind, true), SW_OK);
     cr_assert_eq(sw_sched_set_kind_rank(s, &wolf_kind, 0), SW_OK);
     for (int i = 2; i < 30; i++) sw_sched_spawn(s, &wolf_kind, &(orderer){i}, 0);
     cr_assert_eq(sw_sched_step(s), SW_OK); /* the newcomers join the sleepers' rhythm */
-    sw_test_trace[0] = '\0';
-    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_test_step_traced(s), SW_OK);
     cr_assert(strncmp(sw_test_trace, "s0 s1 w", 7) == 0, "%s", sw_test_trace);
     cr_assert(!sw_test_trace_cut, "the trace was cut short: the check below would be blind");
     cr_assert(strstr(sw_test_trace, "w0 w1 w2 w3 w4 w5") == NULL, "the wolves were not shuffled: %s", sw_test_trace);
@@ -201,8 +191,7 @@ static void random_orders(uint64_t seed, int out[ORDER_TICKS][FLOCK]) {
     for (int i = 0; i < FLOCK; i++) sw_sched_spawn(s, &sheep_kind, &(orderer){i}, 0);
     sw_sched_spawn(s, &wolf_kind, &(orderer){0}, 0);
     for (int tick = 0; tick < ORDER_TICKS; tick++) {
-        sw_test_trace[0] = '\0';
-        cr_assert_eq(sw_sched_step(s), SW_OK);
+        cr_assert_eq(sw_test_step_traced(s), SW_OK);
         const char *p = sw_test_trace;
         for (int i = 0; i < FLOCK; i++) {
             int n, used;

@@ -659,12 +659,19 @@ Test(channel, woken_receiver_kills_the_sender) {
     sw_sched_free(s);
 }
 
-Test(channel, woken_receiver_hands_off_in_turn) {
-    sw_sched *s = mk();
+/* S1 (sending `sends` values from 5) -> c1 -> relay A -> c2 -> R3 (one
+ * receive), all rendezvous; returns c1. */
+static sw_chan spawn_relay_chain(sw_sched *s, int sends) {
     sw_chan c1 = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1), c2 = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
     spawn_rx(s, c2, 3, 1);
     sw_sched_spawn(s, &relay_kind, &(relay){.in = c1, .out = c2, .mode = 2}, 0);
-    spawn_tx(s, c1, 1, 1, 5);
+    spawn_tx(s, c1, 1, sends, 5);
+    return c1;
+}
+
+Test(channel, woken_receiver_hands_off_in_turn) {
+    sw_sched *s = mk();
+    spawn_relay_chain(s, 1);
     spawn_by(s, 1);
     cr_assert_eq(sw_sched_step(s), SW_OK);
     /* S hands to A, A to R3; then A, then S, then the bystander */
@@ -888,10 +895,7 @@ Test(channel, inline_receiver_that_blocks_in_a_call_is_counted_once) {
  * sends again. */
 Test(channel, sender_whose_receiver_hands_off_resumes_after_its_send) {
     sw_sched *s = mk();
-    sw_chan c1 = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1), c2 = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
-    spawn_rx(s, c2, 3, 1);
-    sw_sched_spawn(s, &relay_kind, &(relay){.in = c1, .out = c2, .mode = 2}, 0);
-    spawn_tx(s, c1, 1, 2, 5);
+    sw_chan c1 = spawn_relay_chain(s, 2);
     cr_assert_eq(sw_sched_step(s), SW_OK, "%s", sw_sched_errmsg(s));
     cr_assert_str_eq(sw_test_trace, "R3:wait S1:send5 A:got5 A:send5 R3:got5 A:sent5 S1:sent5 S1:send6");
     cr_assert_eq(sw_chan_balance(s, c1), 1); /* the second send waits */

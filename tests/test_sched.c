@@ -58,8 +58,7 @@ Test(sched, no_deadlock_while_timers_or_hold) {
     sw_chan a = sw_chan_new(s, &(sw_chan_desc){0});
     sw_sched_spawn(s, &waiter_kind, &(waiter){.ch = a}, 0);
     sw_sched_spawn(s, &alarm_kind, &(alarm_){.name = 't', .until = 300}, 0);
-    sw_test_trace[0] = '\0';
-    cr_assert_eq(sw_sched_run(s, 299), SW_OK); /* a timer could still wake someone */
+    cr_assert_eq(sw_test_run_traced(s, 299), SW_OK); /* a timer could still wake someone */
     cr_assert_eq(sw_sched_step(s), SW_E_DEADLOCK); /* the alarm went off and left */
     cr_assert_str_eq(sw_test_trace, "t@300");
     sw_sched_hold(s, 1);
@@ -111,8 +110,7 @@ static void watchdog_case(int mode, const char *point) {
     if (mode == 2) sw_chan_close(s, ch);
     sw_id spin = sw_sched_spawn(s, &spinner_kind, &(spinner){.ch = ch, .mode = mode}, 0);
     sw_sched_spawn(s, &ticker_kind, NULL, 0); /* queued behind the spinner */
-    sw_test_trace[0] = '\0';
-    cr_assert_eq(sw_sched_step(s), SW_E_WATCHDOG);
+    cr_assert_eq(sw_test_step_traced(s), SW_E_WATCHDOG);
     const char *r = sw_sched_report(s);
     char want[200];
     snprintf(want, sizeof want, "watchdog: spinner #%u (id %llu)", sw_handle_slot(spin), (unsigned long long)spin);

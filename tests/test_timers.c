@@ -43,8 +43,7 @@ Test(timers, spawn_delay_runs_at_tick_plus_delay) {
     for (int i = 0; i < 5; i++)
         sw_sched_spawn(s, &sleeper_kind, &(sleeper){.n = 1, .idx = i}, delays[i]);
     for (sw_tick tick = 1; tick <= 602; tick++) {
-        sw_test_trace[0] = '\0';
-        cr_assert_eq(sw_sched_step(s), SW_OK);
+        cr_assert_eq(sw_test_step_traced(s), SW_OK);
         for (int i = 0; i < 5; i++) {
             char want[16];
             snprintf(want, sizeof want, "%d", i);
@@ -64,8 +63,7 @@ Test(timers, timers_due_together_fire_in_arming_order) {
     struct { char name; sw_tick start; } arm[] = {{'A', 1}, {'D', 44}, {'E', 45}, {'C', 50}, {'B', 100}};
     for (int i = 4; i >= 0; i--) /* spawned in reverse: arming order is what counts */
         sw_sched_spawn(s, &alarm_kind, &(alarm_){.name = arm[i].name, .until = 300}, arm[i].start);
-    sw_test_trace[0] = '\0';
-    cr_assert_eq(sw_sched_run(s, 300), SW_OK);
+    cr_assert_eq(sw_test_run_traced(s, 300), SW_OK);
     cr_assert_str_eq(sw_test_trace, "A@300 D@300 E@300 C@300 B@300");
     sw_sched_free(s);
 }
@@ -82,8 +80,7 @@ Test(timers, kill_sleeping_cancels_timer) {
     cr_assert_eq(info.wake, 10);
     cr_assert_eq(sw_sched_kill(s, a), SW_OK);
     cr_assert_eq(sw_sched_kill(s, b), SW_OK); /* from the overflow list */
-    sw_test_trace[0] = '\0';
-    cr_assert_eq(sw_sched_run(s, 500), SW_OK);
+    cr_assert_eq(sw_test_run_traced(s, 500), SW_OK);
     cr_assert_str_eq(sw_test_trace, "c@10");
     sw_sched_spawn(s, &waiter_kind, &(waiter){.ch = sw_chan_new(s, &(sw_chan_desc){0})}, 0);
     cr_assert_eq(sw_sched_step(s), SW_E_DEADLOCK);
@@ -103,8 +100,7 @@ Test(timers, kill_in_tick_start_hook_of_due_timer) {
     g_victim = sw_sched_spawn(s, &alarm_kind, &(alarm_){.name = 'y', .until = 5}, 0);
     sw_sched_spawn(s, &alarm_kind, &(alarm_){.name = 'z', .until = 5}, 0);
     sw_sched_on_tick_start(s, kill_hook, NULL);
-    sw_test_trace[0] = '\0';
-    cr_assert_eq(sw_sched_run(s, 6), SW_OK);
+    cr_assert_eq(sw_test_run_traced(s, 6), SW_OK);
     cr_assert_str_eq(sw_test_trace, "x@5 z@5");
     cr_assert_eq(sw_sched_count(s), 0);
     /* no timer is left counted: a blocked tasklet is now a deadlock */
