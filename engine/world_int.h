@@ -125,6 +125,12 @@ static inline uint32_t sw__cell_first(const sw_world *w, uint32_t c) {
     return sw__node(w, sw__cell_id(w, c))->next;
 }
 
+/* The coordinates of cell index c (the inverse of sw_world_cell_index). */
+static inline void sw__cell_xy(const sw_world *w, uint32_t c, int32_t *x, int32_t *y) {
+    *x = (int32_t)(c % w->d.width);
+    *y = (int32_t)(c / w->d.width);
+}
+
 /* Append `slot`, an agent of kind index `kind`, to the list of cell c
  * (it is on no list). */
 static inline void sw__cell_link(sw_world *w, uint32_t slot, uint32_t c, uint16_t kind) {
