@@ -28,12 +28,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Whether the heading of `slot` is a direction given (then pickled exactly,
- * as the direction pair near-queries sum). */
-static inline bool direction_given(const sw_world *w, uint32_t slot) {
-    return w->hdx && isnan(w->heading[slot]) && !isnan(w->hdx[slot]);
-}
-
 static int save_world(const sw_sched *s, void *ud, sw_pickle_buf *b, char *err, size_t errlen) {
     const sw_world *w = ud;
     bool ok = sw__pk_uv(b, w->d.width) && sw__pk_uv(b, w->d.height) &&
@@ -98,10 +92,10 @@ static int save_world(const sw_sched *s, void *ud, sw_pickle_buf *b, char *err, 
         ok = sw__pk_str(b, w->layers[i].name) &&
              sw__pk_bytes(b, w->layers[i].data, (size_t)w->ncells * sizeof(double));
     n = 0;
-    for (uint32_t i = 0; i < limit; i++) n += direction_given(w, i) && sw_sched_id_at(s, i);
+    for (uint32_t i = 0; i < limit; i++) n += sw__world_dir_given(w, i) && sw_sched_id_at(s, i);
     ok = ok && sw__pk_uv(b, n);
     for (uint32_t i = 0; ok && i < limit; i++)
-        if (direction_given(w, i) && sw_sched_id_at(s, i))
+        if (sw__world_dir_given(w, i) && sw_sched_id_at(s, i))
             ok = sw__pk_uv(b, i) && sw__pk_f64(b, w->hdx[i]) && sw__pk_f64(b, w->hdy[i]);
     if (!ok) {
         snprintf(err, errlen, "out of memory pickling the world");

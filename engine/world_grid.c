@@ -110,8 +110,10 @@ bool sw_world_cell_of(const sw_world *w, sw_id id, int32_t *x, int32_t *y) {
     uint32_t slot;
     if (!sw__slot_of(w, id, &slot) || slot >= w->slotcap || w->g[slot].cell == SW__NIL)
         return false;
-    if (x) *x = (int32_t)(w->g[slot].cell % w->d.width);
-    if (y) *y = (int32_t)(w->g[slot].cell / w->d.width);
+    int32_t cx, cy;
+    sw__cell_xy(w, w->g[slot].cell, &cx, &cy);
+    if (x) *x = cx;
+    if (y) *y = cy;
     return true;
 }
 
@@ -176,6 +178,13 @@ uint32_t sw_world_agents_around(const sw_world *w, int32_t x, int32_t y, sw_neig
 
 uint32_t sw_world_occupied_cells(const sw_world *w) { return w->occupied; }
 
+/* Uniform in [0, n), from tasklet t's stream, or the world's own (`key`)
+ * when t is NULL. */
+static inline uint32_t empty_cell_draw(sw_world *w, sw_tasklet *t, uint64_t key, uint32_t n) {
+    uint64_t r = t ? sw_rand_u64(t) : sw_rng_at(key, w->rng_ctr++);
+    return (uint32_t)(((__uint128_t)r * n) >> 64);
+}
+
 bool sw_world_random_empty_cell(sw_world *w, sw_tasklet *t, int32_t *x, int32_t *y) {
     uint32_t empty = w->ncells - w->occupied;
     if (empty == 0) return false;
@@ -192,25 +201,18 @@ bool sw_world_random_empty_cell(sw_world *w, sw_tasklet *t, int32_t *x, int32_t 
     for (int tries = 0; tries < 16; tries++) {
         uint32_t c[4];
         unsigned hit = 0;
-        for (int k = 0; k < 4; k++) {
-            uint64_t r = t ? sw_rand_u64(t) : sw_rng_at(key, w->rng_ctr++);
-            c[k] = (uint32_t)(((__uint128_t)r * w->ncells) >> 64);
-        }
+        for (int k = 0; k < 4; k++) c[k] = empty_cell_draw(w, t, key, w->ncells);
         for (int k = 0; k < 4; k++) hit |= (unsigned)(sw__cell_count(w, c[k]) == 0) << k;
         if (hit) {
-            uint32_t e = c[__builtin_ctz(hit)];
-            *x = (int32_t)(e % w->d.width);
-            *y = (int32_t)(e / w->d.width);
+            sw__cell_xy(w, c[__builtin_ctz(hit)], x, y);
             return true;
         }
     }
-    uint64_t r = t ? sw_rand_u64(t) : sw_rng_at(key, w->rng_ctr++);
-    uint32_t k = (uint32_t)(((__uint128_t)r * empty) >> 64);
+    uint32_t k = empty_cell_draw(w, t, key, empty);
     for (uint32_t c = 0; c < w->ncells; c++) {
         if (sw__cell_count(w, c) != 0) continue;
         if (k-- == 0) {
-            *x = (int32_t)(c % w->d.width);
-            *y = (int32_t)(c / w->d.width);
+            sw__cell_xy(w, c, x, y);
             return true;
         }
     }

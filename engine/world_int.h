@@ -125,6 +125,12 @@ static inline uint32_t sw__cell_first(const sw_world *w, uint32_t c) {
     return sw__node(w, sw__cell_id(w, c))->next;
 }
 
+/* The coordinates of cell index c (the inverse of sw_world_cell_index). */
+static inline void sw__cell_xy(const sw_world *w, uint32_t c, int32_t *x, int32_t *y) {
+    *x = (int32_t)(c % w->d.width);
+    *y = (int32_t)(c / w->d.width);
+}
+
 /* Append `slot`, an agent of kind index `kind`, to the list of cell c
  * (it is on no list). */
 static inline void sw__cell_link(sw_world *w, uint32_t slot, uint32_t c, uint16_t kind) {
@@ -151,12 +157,18 @@ void sw__world_set_heading(sw_world *w, uint32_t slot, double heading);
  * memory (the heading is then set as the angle). */
 bool sw__world_set_direction(sw_world *w, uint32_t slot, double dx, double dy);
 
+/* Whether the heading of `slot` (< slotcap) is the direction given last
+ * (not none given, nor a heading set as an angle since): then its bucket
+ * entry holds that direction as its pair, and the pickler saves it
+ * exactly. (v != v: v is NaN, without <math.h> in every file that
+ * includes this one.) */
+static inline bool sw__world_dir_given(const sw_world *w, uint32_t slot) {
+    return w->hdx && w->heading[slot] != w->heading[slot] && w->hdx[slot] == w->hdx[slot];
+}
 /* The direction pair of `slot` (< slotcap) as its bucket entry holds it:
- * the direction given last if the heading is that direction, else (0, 0)
- * (none given, or a heading set as an angle since). (v != v: v is NaN,
- * without <math.h> in every file that includes this one.) */
+ * the direction given last if sw__world_dir_given, else (0, 0). */
 static inline void sw__world_dir_pair(const sw_world *w, uint32_t slot, double *dx, double *dy) {
-    bool given = w->hdx && w->heading[slot] != w->heading[slot] && w->hdx[slot] == w->hdx[slot];
+    bool given = sw__world_dir_given(w, slot);
     *dx = given ? w->hdx[slot] : 0.0;
     *dy = given ? w->hdy[slot] : 0.0;
 }

@@ -102,8 +102,9 @@ int64_t sw_world_populate(sw_world *w, const sw_kind *kind, const void *params, 
             uint32_t c = cells[j];
             cells[j] = cells[i];
             cells[i] = c;
-            if (!sw_world_spawn_at(w, kind, params, (int32_t)(c % w->d.width),
-                                   (int32_t)(c / w->d.width), 0)) {
+            int32_t x, y;
+            sw__cell_xy(w, c, &x, &y);
+            if (!sw_world_spawn_at(w, kind, params, x, y, 0)) {
                 free(cells);
                 return SW_E_NOMEM;
             }
@@ -114,9 +115,9 @@ int64_t sw_world_populate(sw_world *w, const sw_kind *kind, const void *params, 
     case SW_PLACE_EVERY_CELL:
         for (uint32_t c = 0; c < w->ncells; c++) {
             if (sw_rng_unit(sw_rng_at(key, ctr++)) >= density) continue;
-            if (!sw_world_spawn_at(w, kind, params, (int32_t)(c % w->d.width),
-                                   (int32_t)(c / w->d.width), 0))
-                return SW_E_NOMEM;
+            int32_t x, y;
+            sw__cell_xy(w, c, &x, &y);
+            if (!sw_world_spawn_at(w, kind, params, x, y, 0)) return SW_E_NOMEM;
             made++;
         }
         return made;
