@@ -37,7 +37,9 @@ static inline __attribute__((always_inline)) sw__frame *frame_alloc(sw_sched *s,
            straddling frame costs a second miss. */
         size_t need = cls * 16;
         size_t align = need % 64 == 0 ? 64 : (need & (need - 1)) == 0 ? need : 16;
-        size_t pad = (align - (uintptr_t)s->slab_cur % align) % align;
+        /* align is a power of two: the padding by a mask (the remainders
+           it replaces were two divisions a spawn) */
+        size_t pad = (size_t)(-(uintptr_t)s->slab_cur) & (align - 1);
         if (s->slab_left < need + pad) {
             char *slab = sw__alloc(s, NULL, SLAB_BYTES);
             if (!slab) return NULL;
@@ -45,7 +47,7 @@ static inline __attribute__((always_inline)) sw__frame *frame_alloc(sw_sched *s,
             s->slabs = slab;
             s->slab_cur = slab + 16;
             s->slab_left = SLAB_BYTES - 16;
-            pad = (align - (uintptr_t)s->slab_cur % align) % align;
+            pad = (size_t)(-(uintptr_t)s->slab_cur) & (align - 1);
         }
         f = (sw__frame *)(s->slab_cur + pad);
         s->slab_cur += need + pad;
