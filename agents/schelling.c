@@ -436,13 +436,6 @@ static void arrive(sw_world *w, resident *f) {
     recount(w, f, +1);
 }
 
-static void leave(sw_world *w, resident *f) {
-    uint32_t c = sw_world_cell_index(w, f->x, f->y);
-    sw_world_layer_data(w, f->layer)[c] = 0;
-    sw_world_layer_data(w, f->need)[c] = NO_NEED;
-    recount(w, f, -1);
-}
-
 /* Whether it is happy where it lives now, from its count (one load). */
 static bool content(sw_world *w, const resident *f) {
     /* the count includes the resident itself */
@@ -459,15 +452,79 @@ static void mood(sw_world *w, resident *f) {
     f->alike = all > 0 ? same / all : 1.0;
 }
 
+/* recount_square around (x, y) at least r (a constant: 1 or 2) from every
+ * edge of a bounded grid: no clipping, the cells at fixed offsets from the
+ * square's corner, fully unrolled (a move's two recounts cost half as much
+ * as the clipped loops). Row by row, as recount_rows: the same wake-ups in
+ * the same order. */
+static inline __attribute__((always_inline)) void recount_inner(
+    sw_world *w, const double *restrict grp, double *restrict all, double *restrict same,
+    const double *restrict need, int32_t W, int32_t x, int32_t y, int32_t r, double gg,
+    bool leaving) {
+    size_t corner = (size_t)(y - r) * (size_t)W + (size_t)(x - r);
+#pragma GCC unroll 5
+    for (int32_t dy = 0; dy <= 2 * r; dy++) {
+#pragma GCC unroll 5
+        for (int32_t dx = 0; dx <= 2 * r; dx++) {
+            size_t c = corner + (size_t)dy * (size_t)W + (size_t)dx;
+            if (!leaving) {
+                all[c] += 1;
+                same[c] += 1;
+                continue;
+            }
+            all[c] -= 1;
+            double n = same[c] -= 1;
+            /* see recount_rows */
+            if (__builtin_expect(n == need[c], 0) && grp[c] == gg) wake(w, x - r + dx, y - r + dy);
+        }
+    }
+}
+
+/* Whether a resident of radius r on (x, y) of a bounded grid W x H can take
+ * recount_inner's path: radius 1 or 2, its square inside the grid. */
+static inline bool inner_cell(int32_t W, int32_t H, int32_t x, int32_t y, int32_t r) {
+    return (r == 1 || r == 2) && x >= r && y >= r && x + r < W && y + r < H;
+}
+
+/* leave() and arrive() of a move in one: the layers looked up once, and
+ * where the old and the new cell are inner cells (most moves), the
+ * unrolled recounts. The same order of updates and wake-ups as leave, place,
+ * arrive: the departure's wake-ups see the counts without the arrival. */
+static void relocate(sw_tasklet *t, sw_world *w, resident *f, int32_t x, int32_t y) {
+    const sw_world_desc *d = sw_world_desc_of(w);
+    int32_t W = (int32_t)d->width, H = (int32_t)d->height, r = f->radius;
+    double *grp = sw_world_layer_data(w, f->layer), *need = sw_world_layer_data(w, f->need);
+    double *all = sw_world_layer_data(w, f->near_all), *same = sw_world_layer_data(w, f->near_same);
+    /* no other radius in use (whose counts recount keeps too), bounded */
+    bool fast = !other_radii(w, f) && d->topology != SW_TOPO_TORUS;
+    size_t from = (size_t)f->y * (size_t)W + (size_t)f->x, to = (size_t)y * (size_t)W + (size_t)x;
+    double gg = f->group;
+    grp[from] = 0;
+    need[from] = NO_NEED;
+    if (!fast || !inner_cell(W, H, f->x, f->y, r))
+        recount(w, f, -1);
+    else if (r == 1)
+        recount_inner(w, grp, all, same, need, W, f->x, f->y, 1, gg, true);
+    else
+        recount_inner(w, grp, all, same, need, W, f->x, f->y, 2, gg, true);
+    sw_world_place(w, sw_self(t), x, y);
+    f->x = x;
+    f->y = y;
+    grp[to] = f->group;
+    need[to] = f->min_same;
+    if (!fast || !inner_cell(W, H, x, y, r))
+        recount(w, f, +1);
+    else if (r == 1)
+        recount_inner(w, grp, all, same, need, W, x, y, 1, gg, false);
+    else
+        recount_inner(w, grp, all, same, need, W, x, y, 2, gg, false);
+}
+
 /* Move to a uniformly random empty cell, if there is one. */
 static bool move_away(sw_tasklet *t, sw_world *w, resident *f) {
     int32_t x, y;
     if (!sw_world_random_empty_cell(w, t, &x, &y)) return false;
-    leave(w, f);
-    sw_world_place(w, sw_self(t), x, y);
-    f->x = x;
-    f->y = y;
-    arrive(w, f);
+    relocate(t, w, f, x, y);
     return true;
 }
 

@@ -31,6 +31,27 @@ sw__chan *sw__chan_get(const sw_sched *s, sw_chan ch) {
     return c;
 }
 
+/* A free channel record's slot: the free list's first, else a new one at
+ * the end (the table doubling). Its `gen` is kept, the rest is the
+ * caller's to set. SW__NIL when out of memory. */
+static uint32_t chan_slot(sw_sched *s) {
+    if (s->chan_free != SW__NIL) {
+        uint32_t slot = s->chan_free;
+        s->chan_free = s->chans[slot].next_free;
+        return slot;
+    }
+    if (s->nchans == s->chancap) {
+        uint32_t cap = s->chancap ? s->chancap * 2 : 256;
+        sw__chan *c = sw__alloc(s, s->chans, (size_t)cap * sizeof *c);
+        if (!c) return SW__NIL;
+        s->chans = c;
+        s->chancap = cap;
+    }
+    uint32_t slot = s->nchans++;
+    s->chans[slot].gen = 1;
+    return slot;
+}
+
 sw_chan sw_chan_new(sw_sched *s, const sw_chan_desc *desc) {
     sw_chan_desc d = desc ? *desc : (sw_chan_desc){0};
     if (d.kind > SW_CHAN_EVENT || d.preference < -1 || d.preference > 1) {
@@ -49,24 +70,11 @@ sw_chan sw_chan_new(sw_sched *s, const sw_chan_desc *desc) {
             return SW_CHAN_NONE;
         }
     }
-    uint32_t slot;
-    if (s->chan_free != SW__NIL) {
-        slot = s->chan_free;
-        s->chan_free = s->chans[slot].next_free;
-    } else {
-        if (s->nchans == s->chancap) {
-            uint32_t cap = s->chancap ? s->chancap * 2 : 256;
-            sw__chan *c = sw__alloc(s, s->chans, (size_t)cap * sizeof *c);
-            if (!c) {
-                sw__alloc(s, buf, 0);
-                sw__errf(s, "out of memory for channels");
-                return SW_CHAN_NONE;
-            }
-            s->chans = c;
-            s->chancap = cap;
-        }
-        slot = s->nchans++;
-        s->chans[slot].gen = 1;
+    uint32_t slot = chan_slot(s);
+    if (slot == SW__NIL) {
+        sw__alloc(s, buf, 0);
+        sw__errf(s, "out of memory for channels");
+        return SW_CHAN_NONE;
     }
     sw__chan *c = &s->chans[slot];
     uint32_t gen = c->gen;
@@ -84,6 +92,21 @@ sw_chan sw_chan_new(sw_sched *s, const sw_chan_desc *desc) {
     c->key = d.key;
     s->chans_live++;
     return sw_handle_make(slot, gen);
+}
+
+sw_chan sw__chan_new_event(sw_sched *s, uint64_t key) {
+    uint32_t slot = chan_slot(s);
+    if (slot == SW__NIL) {
+        sw__errf(s, "out of memory for channels");
+        return SW_CHAN_NONE;
+    }
+    sw__chan *c = &s->chans[slot];
+    /* what sw_chan_new sets for {.kind = SW_CHAN_EVENT, .key = key}, every
+       other field zero */
+    *c = (sw__chan){.gen = c->gen, .live = 1, .kind = SW_CHAN_EVENT, .pref = SW_PREFER_NEITHER,
+                    .head = SW__NIL, .tail = SW__NIL, .key = key};
+    s->chans_live++;
+    return sw_handle_make(slot, c->gen);
 }
 
 int sw_chan_free(sw_sched *s, sw_chan ch) {

@@ -20,9 +20,9 @@ uint32_t sw__frame_size(const sw_sched *s, const sw__frame *f) {
 
 static size_t class_of(size_t bytes) { return (bytes + 15) / 16; }
 
-sw__frame *sw__frame_new(sw_sched *s, int fn) {
-    size_t bytes = sizeof(sw__frame) + s->funcs[fn].fn->frame_size;
-    size_t cls = class_of(bytes);
+/* Room for a frame of class `cls` (cls * 16 bytes), its contents left as
+ * they are: from the pool, a slab, or the allocator. NULL when out of memory. */
+static inline __attribute__((always_inline)) sw__frame *frame_alloc(sw_sched *s, size_t cls) {
     sw__frame *f;
     if (cls >= SW__POOL_CLASSES) {
         f = sw__alloc(s, NULL, cls * 16);
@@ -37,7 +37,9 @@ sw__frame *sw__frame_new(sw_sched *s, int fn) {
            straddling frame costs a second miss. */
         size_t need = cls * 16;
         size_t align = need % 64 == 0 ? 64 : (need & (need - 1)) == 0 ? need : 16;
-        size_t pad = (align - (uintptr_t)s->slab_cur % align) % align;
+        /* align is a power of two: the padding by a mask (the remainders
+           it replaces were two divisions a spawn) */
+        size_t pad = (size_t)(-(uintptr_t)s->slab_cur) & (align - 1);
         if (s->slab_left < need + pad) {
             char *slab = sw__alloc(s, NULL, SLAB_BYTES);
             if (!slab) return NULL;
@@ -45,16 +47,42 @@ sw__frame *sw__frame_new(sw_sched *s, int fn) {
             s->slabs = slab;
             s->slab_cur = slab + 16;
             s->slab_left = SLAB_BYTES - 16;
-            pad = (align - (uintptr_t)s->slab_cur % align) % align;
+            pad = (size_t)(-(uintptr_t)s->slab_cur) & (align - 1);
         }
         f = (sw__frame *)(s->slab_cur + pad);
         s->slab_cur += need + pad;
         s->slab_left -= need + pad;
     }
-    memset(f, 0, cls * 16);
+    return f;
+}
+
+/* A frame's header for function fn, counted. */
+static inline void frame_header(sw_sched *s, sw__frame *f, int fn) {
     s->frames++;
+    f->parent = NULL;
     f->fn = (uint16_t)fn;
+    f->pc = 0;
     f->ref = SW__NO_REF;
+}
+
+sw__frame *sw__frame_new(sw_sched *s, int fn) {
+    size_t cls = class_of(sizeof(sw__frame) + s->funcs[fn].fn->frame_size);
+    sw__frame *f = frame_alloc(s, cls);
+    if (!f) return NULL;
+    memset(f, 0, cls * 16);
+    frame_header(s, f, fn);
+    return f;
+}
+
+sw__frame *sw__frame_new_copy(sw_sched *s, int fn, const void *image) {
+    size_t size = s->funcs[fn].fn->frame_size, cls = class_of(sizeof(sw__frame) + size);
+    sw__frame *f = frame_alloc(s, cls);
+    if (!f) return NULL;
+    frame_header(s, f, fn);
+    /* the fields from the image, only the class's padding after them zeroed
+       (zeroing all of it first wrote each byte twice) */
+    memcpy(f + 1, image, size);
+    memset((char *)(f + 1) + size, 0, cls * 16 - sizeof(sw__frame) - size);
     return f;
 }
 

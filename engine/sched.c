@@ -254,16 +254,15 @@ static sw_id spawn_kind(sw_sched *s, const sw_kind *kind, int ki, const void *pa
         sw__errf(s, "out of memory spawning a %s", kind->name);
         return SW_ID_NONE;
     }
-    sw__frame *f = sw__frame_new(s, s->kinds[ki].func);
+    sw__frame *f = params ? sw__frame_new_copy(s, s->kinds[ki].func, params)
+                          : sw__frame_new(s, s->kinds[ki].func);
     if (!f) {
         sw__slot_free(s, slot);
         sw__errf(s, "out of memory spawning a %s", kind->name);
         return SW_ID_NONE;
     }
     void *frame = f + 1;
-    if (params) {
-        memcpy(frame, params, kind->frame_size);
-    } else {
+    if (!params) {
         for (const sw_field *fl = kind->fields; fl && fl->name; fl++)
             if (fl->def != 0) sw_field_set_number(fl, frame, fl->def);
     }

@@ -240,11 +240,16 @@ bool sw__spin_fail(sw_sched *s, struct sw__task *k, uint32_t slot);
 sw_step sw__spin_fail_step(sw_sched *s, struct sw__task *k, uint32_t slot);
 /* ---- frames (frame.c) ---- */
 sw__frame *sw__frame_new(sw_sched *s, int fn);
+/* sw__frame_new with the fields (frame_size bytes) copied from `image` */
+sw__frame *sw__frame_new_copy(sw_sched *s, int fn, const void *image);
 void sw__frame_free(sw_sched *s, sw__frame *f);
 void sw__frames_free_all(sw_sched *s);
 uint32_t sw__frame_size(const sw_sched *s, const sw__frame *f);
 /* ---- channels (channel.c) ---- */
 sw__chan *sw__chan_get(const sw_sched *s, sw_chan ch);
+/* sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_EVENT, .key = key}), the
+ * same record, without the description's checks: the world's cell channels */
+sw_chan sw__chan_new_event(sw_sched *s, uint64_t key);
 void sw__chan_unlink(sw_sched *s, sw__chan *c, uint32_t slot);
 void sw__chans_free_all(sw_sched *s);
 

@@ -24,7 +24,7 @@ sw_chan sw_world_cell_chan(sw_world *w, int32_t x, int32_t y) {
     }
     uint32_t c = sw_world_cell_index(w, x, y);
     if (w->cell_chan[c] == SW_CHAN_NONE)
-        w->cell_chan[c] = sw_chan_new(w->s, &(sw_chan_desc){.kind = SW_CHAN_EVENT, .key = c});
+        w->cell_chan[c] = sw__chan_new_event(w->s, c);
     return w->cell_chan[c];
 }
 

@@ -180,6 +180,20 @@ Test(schelling, counts_stay_exact_and_only_the_happy_sleep) {
     sw_world_free(w);
 }
 
+/* Radius 1 too: a move between inner cells takes the unrolled 3 x 3
+ * recount, one touching the edge the clipped one; both stay exact. */
+Test(schelling, counts_stay_exact_at_radius_one) {
+    sw_world *w = sw_schelling_new(&(sw_schelling_desc){.size = 20, .agents = 300, .radius = 1,
+                                                        .min_same = 3, .seed = 9});
+    uint32_t slept = 0;
+    for (int tick = 0; tick < 15; tick++) {
+        slept += check_town(w, tick);
+        cr_assert_eq(sw_world_step(w), SW_OK);
+    }
+    cr_assert_gt(slept, 1000, "residents hardly slept (%u)", slept);
+    sw_world_free(w);
+}
+
 /* The "need" layer of a one-radius town: each resident's min_same on its
  * cell, -1 where nobody lives (so that no count can fall to it). */
 static void check_need(sw_world *w, int r, int min_same, const char *when) {

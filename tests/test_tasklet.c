@@ -316,3 +316,57 @@ Test(tasklet, small_frames_stay_within_a_cache_line) {
     }
     sw_sched_free(s);
 }
+
+/* A frame spawned from an image (sw__frame_new_copy) is the image, a fresh
+ * header and zeros in its class's padding, even in a recycled frame whose
+ * last tasklet filled every byte. */
+typedef struct { uint8_t b[20]; } f20; /* 16 + 20 bytes: a 48-byte class, 12 of padding */
+static const sw_kind k20 = {.name = "k20", .frame_size = sizeof(f20), .run = plain_run};
+static const sw_kind k32 = {.name = "k32", .frame_size = 32, .run = plain_run}; /* the same class */
+
+Test(tasklet, frames_from_an_image_are_the_image_and_zeros) {
+    sw_sched *s = world();
+    uint8_t dirty[32];
+    memset(dirty, 0xa5, sizeof dirty);
+    sw_id old = sw_sched_spawn(s, &k32, dirty, 0);
+    cr_assert_neq(old, SW_ID_NONE);
+    cr_assert_eq(sw_sched_kill(s, old), SW_OK); /* its frame goes back to the pool */
+    f20 image;
+    for (int i = 0; i < 20; i++) image.b[i] = (uint8_t)(i + 1);
+    sw_id id = sw_sched_spawn(s, &k20, &image, 0);
+    const uint8_t *fields = sw_sched_frame(s, id);
+    const sw__frame *f = (const sw__frame *)fields - 1;
+    cr_assert_eq(memcmp(fields, &image, sizeof image), 0);
+    for (size_t i = sizeof image; i < 48 - sizeof(sw__frame); i++)
+        cr_assert_eq(fields[i], 0, "padding byte %zu not zeroed", i);
+    cr_assert_null(f->parent);
+    cr_assert_eq(f->pc, 0);
+    cr_assert_eq(f->ref, SW__NO_REF);
+    cr_assert_eq(sw_sched_frames(s), 1);
+    sw_sched_free(s);
+}
+
+/* The world's cell channels come from sw__chan_new_event: the very record
+ * sw_chan_new makes for an event channel of that key, in a new slot and in
+ * one a buffered channel left. */
+Test(tasklet, event_channel_records_are_sw_chan_news) {
+    sw_sched *s = world();
+    for (int reuse = 0; reuse < 2; reuse++) {
+        if (reuse) {
+            sw_chan a = sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_BUFFERED, .capacity = 3, .key = 9});
+            sw_chan b = sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_RENDEZVOUS, .preference = 1});
+            cr_assert_eq(sw_chan_post(s, a, &(sw_msg){.tag = 1}), SW_OK);
+            cr_assert_eq(sw_chan_free(s, a), SW_OK);
+            cr_assert_eq(sw_chan_free(s, b), SW_OK);
+        }
+        sw_chan ref = sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_EVENT, .key = 77});
+        sw_chan got = sw__chan_new_event(s, 77);
+        cr_assert_neq(ref, SW_CHAN_NONE);
+        cr_assert_neq(got, SW_CHAN_NONE);
+        sw__chan r = *sw__chan_get(s, ref), g = *sw__chan_get(s, got);
+        cr_assert_eq(r.gen, g.gen, "reuse %d", reuse);
+        cr_assert_eq(memcmp(&r, &g, sizeof r), 0, "reuse %d: the records differ", reuse);
+        cr_assert_eq(sw_chan_kind_of(s, got), SW_CHAN_EVENT);
+    }
+    sw_sched_free(s);
+}
