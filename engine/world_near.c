@@ -157,8 +157,8 @@ typedef int64_t v2m __attribute__((vector_size(16)));
  * world is used by one thread at a time). `wrap`: the minimum image per
  * agent; `shift`: per range (bucket_ranges); neither: no seam in reach. */
 static inline __attribute__((always_inline)) void
-sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, bool wrap, bool shift,
-         bool dir, bool avx) {
+sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, sw__sbucket *own,
+         uint32_t own_i, bool wrap, bool shift, bool dir, bool avx) {
     /* With AVX a group's four lanes are one v4d; without, two v2d halves
        (lanes 0-1 and 2-3), each with its own sums, put together at the end:
        the same operations lane by lane, so the same sums bit for bit. (Four
@@ -178,10 +178,9 @@ sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, bool w
     v2d all_x0 = {0}, all_y0 = {0}, in_x0 = {0}, in_y0 = {0}, vel_x0 = {0}, vel_y0 = {0};
     v2d all_x1 = {0}, all_y1 = {0}, in_x1 = {0}, in_y1 = {0}, vel_x1 = {0}, vel_y1 = {0};
     v2m count0 = {0}, count_in0 = {0}, count1 = {0}, count_in1 = {0};
-    sw__sbucket *own = NULL;
-    uint32_t own_i = 0;
     double own_dx = 0, own_dy = 0;
-    if (dir && q->skip != SW__NIL && (own = sw__world_sbucket(w, q->skip, &own_i))) {
+    if (!dir) own = NULL;
+    if (own) {
         own_dx = sw__sb_dx(own)[own_i];
         own_dy = sw__sb_dy(own)[own_i];
         sw__sb_dx(own)[own_i] = sw__sb_dy(own)[own_i] = 0.0;
@@ -282,16 +281,19 @@ sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, bool w
 }
 
 /* The lane scan, each case its own copy of the loops, so that unused
- * branches vanish. */
+ * branches vanish. `own`, `own_i`: the skipped agent's bucket entry (NULL:
+ * none), whose direction pair sum_scan reads as (0, 0). */
 static inline __attribute__((always_inline)) void
 sum_query(const sw_world *w, const space_query *q, const space_ranges *rg, bool avx) {
     bool dir = q->pair == SW_SPACE_DIR_PAIR;
-    if (rg->wrap && dir) sum_scan(w, q, rg, true, false, true, avx);
-    else if (rg->wrap) sum_scan(w, q, rg, true, false, false, avx);
-    else if (rg->shifted && dir) sum_scan(w, q, rg, false, true, true, avx);
-    else if (rg->shifted) sum_scan(w, q, rg, false, true, false, avx);
-    else if (dir) sum_scan(w, q, rg, false, false, true, avx);
-    else sum_scan(w, q, rg, false, false, false, avx);
+    uint32_t i = 0;
+    sw__sbucket *own = dir && q->skip != SW__NIL ? sw__world_sbucket(w, q->skip, &i) : NULL;
+    if (rg->wrap && dir) sum_scan(w, q, rg, own, i, true, false, true, avx);
+    else if (rg->wrap) sum_scan(w, q, rg, own, i, true, false, false, avx);
+    else if (rg->shifted && dir) sum_scan(w, q, rg, own, i, false, true, true, avx);
+    else if (rg->shifted) sum_scan(w, q, rg, own, i, false, true, false, avx);
+    else if (dir) sum_scan(w, q, rg, own, i, false, false, true, avx);
+    else sum_scan(w, q, rg, own, i, false, false, false, avx);
 }
 
 /* Fold one agent found (slot, its offset, its task, its direction pair)
@@ -472,10 +474,54 @@ world_near_sums(const sw_world *w, double x, double y, double r, double r_in, co
     return sums->n;
 }
 
+/* A bird's own query in the common case, straight to the lane scan: the
+ * direction pairs summed, every live agent of its kind (no filter), a
+ * torus with no seam within reach of the point and a radius that needs no
+ * minimum image per point (so one range of buckets per axis, unshifted),
+ * and the bird itself at the point. The checks and the buckets are those
+ * of space_scan, bucket_ranges and skip_at in that case, with the bird's
+ * bucket entry looked up once, and no query record or dispatch between
+ * them: the same buckets read in the same order, so the same sums bit for
+ * bit. False (nothing written) when the case does not hold: the general
+ * path answers. */
+static inline __attribute__((always_inline)) bool
+self_sums_lean(sw_tasklet *t, const sw_world *w, double x, double y, double r, double r_in,
+               size_t pair, sw_space_sums *sums, bool avx) {
+    const struct sw__task *k = t->task;
+    const sw_sched *s = w->s;
+    const uint32_t slot = t->slot;
+    if (pair != SW_SPACE_DIR_PAIR || w->d.topology != SW_TOPO_TORUS ||
+        k->state == SW_TASK_ZOMBIE || s->kinds[k->kind].live != s->live || !(r >= 0) ||
+        slot >= w->slotcap)
+        return false;
+    const double W = w->d.width, H = w->d.height, bs = w->bsize;
+    const double re = r + space_slack(w, r);
+    const double lox = x - re, hix = x + re, loy = y - re, hiy = y + re;
+    /* inside the space (so finite, and as sw__space_wrap leaves it), not
+       across the seam, and no minimum image per point (bucket_ranges) */
+    if (!(lox >= 0 && hix < W && loy >= 0 && hiy < H && re + 2 * bs < W / 2 &&
+          re + 2 * bs < H / 2))
+        return false;
+    const double r2 = r * r, rin2 = r_in > 0 ? r_in * r_in : 0;
+    if (!(rin2 <= r2)) return false;
+    uint32_t own_i;
+    sw__sbucket *own = sw__world_sbucket(w, slot, &own_i);
+    if (!own || sw__sb_x(own)[own_i] != x || sw__sb_y(own)[own_i] != y) return false;
+    const double inv = w->binv;
+    const space_ranges rg = {.nx = 1, .ny = 1,
+                             .ax = {bucket_at(lox, inv, w->bw)}, .bx = {bucket_at(hix, inv, w->bw)},
+                             .ay = {bucket_at(loy, inv, w->bh)}, .by = {bucket_at(hiy, inv, w->bh)}};
+    const space_query q = {.x = x, .y = y, .r2 = r2, .W = W, .H = H, .hw = W / 2, .hh = H / 2,
+                           .ki = -1, .sums = sums, .rin2 = rin2, .skip = slot, .pair = pair};
+    sum_scan(w, &q, &rg, own, own_i, false, false, true, avx); /* writes every sum */
+    return true;
+}
+
 static inline __attribute__((always_inline)) uint32_t
 self_near_sums(sw_tasklet *t, double x, double y, double r, double r_in, size_t pair,
                sw_space_sums *sums, bool avx) {
     const sw_world *w = sw_world_of(t);
+    if (self_sums_lean(t, w, x, y, r, r_in, pair, sums, avx)) return sums->n;
     *sums = (sw_space_sums){0};
     uint16_t kind = t->task->kind; /* every live agent of its kind: no agent found checked */
     space_query q = {.ki = w->s->kinds[kind].live == w->s->live ? -1 : kind, .sums = sums,
