@@ -273,8 +273,12 @@ sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, sw__sb
         m->vx = vel[0];
         m->vy = vel[1];
     }
-    uint32_t n = -(uint32_t)((count[0] + count[1]) + (count[2] + count[3]));
-    uint32_t nin = -(uint32_t)((count_in[0] + count_in[1]) + (count_in[2] + count_in[3]));
+    /* the two counts' lanes added up together, as the offsets' are (whole
+       numbers: any order gives the same) */
+    v4m pairs = __builtin_shufflevector(count, count_in, 0, 4, 2, 6) +
+                __builtin_shufflevector(count, count_in, 1, 5, 3, 7);
+    v2m both = __builtin_shufflevector(pairs, pairs, 0, 1) + __builtin_shufflevector(pairs, pairs, 2, 3);
+    uint32_t n = -(uint32_t)both[0], nin = -(uint32_t)both[1];
     bool skipped = q->skip != SW__NIL; /* at the point: within r, and within r_in if r_in > 0 */
     m->n = n - skipped;
     m->n_in = nin - (skipped && q->rin2 > 0);
@@ -550,9 +554,12 @@ self_sums_lean(sw_tasklet *t, const sw_world *w, double x, double y, double r, d
     uint32_t own_i;
     sw__sbucket *own = sw__world_sbucket(w, slot, &own_i);
     if (!own || sw__sb_x(own)[own_i] != x || sw__sb_y(own)[own_i] != y) return false;
-    const self_query sq = {w, own, own_i, slot, x, y, r2, rin2, re, sums};
     const double lox = x - re, hix = x + re, loy = y - re, hiy = y + re;
-    if (!(lox >= 0 && hix < W && loy >= 0 && hiy < H)) return seam(&sq); /* across the seam */
+    if (!(lox >= 0 && hix < W && loy >= 0 && hiy < H)) { /* across the seam */
+        const self_query sq = {w, own, own_i, slot, x, y, r2, rin2, re, sums};
+        return seam(&sq);
+    }
+    const self_query sq = {w, own, own_i, slot, x, y, r2, rin2, re, sums};
     const double inv = w->binv;
     const space_ranges rg = {.nx = 1, .ny = 1,
                              .ax = {bucket_at(lox, inv, w->bw)}, .bx = {bucket_at(hix, inv, w->bw)},
