@@ -157,8 +157,8 @@ typedef int64_t v2m __attribute__((vector_size(16)));
  * world is used by one thread at a time). `wrap`: the minimum image per
  * agent; `shift`: per range (bucket_ranges); neither: no seam in reach. */
 static inline __attribute__((always_inline)) void
-sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, bool wrap, bool shift,
-         bool dir, bool avx) {
+sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, sw__sbucket *own,
+         uint32_t own_i, bool wrap, bool shift, bool dir, bool avx) {
     /* With AVX a group's four lanes are one v4d; without, two v2d halves
        (lanes 0-1 and 2-3), each with its own sums, put together at the end:
        the same operations lane by lane, so the same sums bit for bit. (Four
@@ -178,10 +178,9 @@ sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, bool w
     v2d all_x0 = {0}, all_y0 = {0}, in_x0 = {0}, in_y0 = {0}, vel_x0 = {0}, vel_y0 = {0};
     v2d all_x1 = {0}, all_y1 = {0}, in_x1 = {0}, in_y1 = {0}, vel_x1 = {0}, vel_y1 = {0};
     v2m count0 = {0}, count_in0 = {0}, count1 = {0}, count_in1 = {0};
-    sw__sbucket *own = NULL;
-    uint32_t own_i = 0;
     double own_dx = 0, own_dy = 0;
-    if (dir && q->skip != SW__NIL && (own = sw__world_sbucket(w, q->skip, &own_i))) {
+    if (!dir) own = NULL;
+    if (own) {
         own_dx = sw__sb_dx(own)[own_i];
         own_dy = sw__sb_dy(own)[own_i];
         sw__sb_dx(own)[own_i] = sw__sb_dy(own)[own_i] = 0.0;
@@ -274,24 +273,31 @@ sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, bool w
         m->vx = vel[0];
         m->vy = vel[1];
     }
-    uint32_t n = -(uint32_t)((count[0] + count[1]) + (count[2] + count[3]));
-    uint32_t nin = -(uint32_t)((count_in[0] + count_in[1]) + (count_in[2] + count_in[3]));
+    /* the two counts' lanes added up together, as the offsets' are (whole
+       numbers: any order gives the same) */
+    v4m pairs = __builtin_shufflevector(count, count_in, 0, 4, 2, 6) +
+                __builtin_shufflevector(count, count_in, 1, 5, 3, 7);
+    v2m both = __builtin_shufflevector(pairs, pairs, 0, 1) + __builtin_shufflevector(pairs, pairs, 2, 3);
+    uint32_t n = -(uint32_t)both[0], nin = -(uint32_t)both[1];
     bool skipped = q->skip != SW__NIL; /* at the point: within r, and within r_in if r_in > 0 */
     m->n = n - skipped;
     m->n_in = nin - (skipped && q->rin2 > 0);
 }
 
 /* The lane scan, each case its own copy of the loops, so that unused
- * branches vanish. */
+ * branches vanish. `own`, `own_i`: the skipped agent's bucket entry (NULL:
+ * none), whose direction pair sum_scan reads as (0, 0). */
 static inline __attribute__((always_inline)) void
 sum_query(const sw_world *w, const space_query *q, const space_ranges *rg, bool avx) {
     bool dir = q->pair == SW_SPACE_DIR_PAIR;
-    if (rg->wrap && dir) sum_scan(w, q, rg, true, false, true, avx);
-    else if (rg->wrap) sum_scan(w, q, rg, true, false, false, avx);
-    else if (rg->shifted && dir) sum_scan(w, q, rg, false, true, true, avx);
-    else if (rg->shifted) sum_scan(w, q, rg, false, true, false, avx);
-    else if (dir) sum_scan(w, q, rg, false, false, true, avx);
-    else sum_scan(w, q, rg, false, false, false, avx);
+    uint32_t i = 0;
+    sw__sbucket *own = dir && q->skip != SW__NIL ? sw__world_sbucket(w, q->skip, &i) : NULL;
+    if (rg->wrap && dir) sum_scan(w, q, rg, own, i, true, false, true, avx);
+    else if (rg->wrap) sum_scan(w, q, rg, own, i, true, false, false, avx);
+    else if (rg->shifted && dir) sum_scan(w, q, rg, own, i, false, true, true, avx);
+    else if (rg->shifted) sum_scan(w, q, rg, own, i, false, true, false, avx);
+    else if (dir) sum_scan(w, q, rg, own, i, false, false, true, avx);
+    else sum_scan(w, q, rg, own, i, false, false, false, avx);
 }
 
 /* Fold one agent found (slot, its offset, its task, its direction pair)
@@ -472,6 +478,96 @@ world_near_sums(const sw_world *w, double x, double y, double r, double r_in, co
     return sums->n;
 }
 
+/* What a bird's own query (below) has worked out and checked, for its scan. */
+typedef struct self_query {
+    const sw_world *w;
+    sw__sbucket *own; /* the bird's bucket entry, at the point */
+    uint32_t own_i;
+    uint32_t slot;
+    double x, y, r2, rin2, re; /* re: the radius widened by space_slack */
+    sw_space_sums *sums;
+} self_query;
+
+/* The lane scan of a self_query over ranges `rg` (without the minimum
+ * image per point; `shift`: some range lies across the seam). */
+static inline __attribute__((always_inline)) void
+self_scan(const self_query *sq, const space_ranges *rg, bool shift, bool avx) {
+    const sw_world *w = sq->w;
+    const double W = w->d.width, H = w->d.height;
+    const space_query q = {.x = sq->x, .y = sq->y, .r2 = sq->r2, .W = W, .H = H, .hw = W / 2,
+                           .hh = H / 2, .ki = -1, .sums = sq->sums, .rin2 = sq->rin2,
+                           .skip = sq->slot, .pair = SW_SPACE_DIR_PAIR};
+    sum_scan(w, &q, rg, sq->own, sq->own_i, false, shift, true, avx); /* writes every sum */
+}
+
+/* A bird's own query whose reach crosses the seam: the ranges of
+ * bucket_ranges, each with its shift. False when they meet around the
+ * torus (then the minimum image per point: the general path). Out of line,
+ * so that the usual case keeps its few registers free of this one's. */
+static inline __attribute__((always_inline)) bool self_sums_seam(const self_query *sq, bool avx) {
+    const sw_world *w = sq->w;
+    space_ranges rg;
+    bool wrapx, wrapy;
+    rg.nx = bucket_ranges(sq->x, sq->re, w->d.width, w->bsize, w->binv, w->bw, true, rg.ax, rg.bx,
+                          rg.sx, &wrapx);
+    rg.ny = bucket_ranges(sq->y, sq->re, w->d.height, w->bsize, w->binv, w->bh, true, rg.ay, rg.by,
+                          rg.sy, &wrapy);
+    if (wrapx || wrapy) return false;
+    self_scan(sq, &rg, true, avx);
+    return true;
+}
+
+typedef bool self_seam_fn(const self_query *);
+
+__attribute__((noinline)) static bool self_sums_seam_base(const self_query *sq) {
+    return self_sums_seam(sq, false);
+}
+
+/* A bird's own query in the common case, straight to the lane scan: the
+ * direction pairs summed, every live agent of its kind (no filter), a
+ * torus and a radius that needs no minimum image per point, and the bird
+ * itself at the point. With no seam within reach (most queries), one range
+ * of buckets per axis, unshifted; else `seam` (self_sums_seam). The checks
+ * and the buckets are those of space_scan, bucket_ranges and skip_at in
+ * that case, with the bird's bucket entry looked up once, and no query
+ * record or dispatch between them: the same buckets read in the same
+ * order, so the same sums bit for bit. False (nothing written) when the
+ * case does not hold: the general path answers. */
+static inline __attribute__((always_inline)) bool
+self_sums_lean(sw_tasklet *t, const sw_world *w, double x, double y, double r, double r_in,
+               size_t pair, sw_space_sums *sums, self_seam_fn *seam, bool avx) {
+    const struct sw__task *k = t->task;
+    const sw_sched *s = w->s;
+    const uint32_t slot = t->slot;
+    if (pair != SW_SPACE_DIR_PAIR || w->d.topology != SW_TOPO_TORUS ||
+        k->state == SW_TASK_ZOMBIE || s->kinds[k->kind].live != s->live || !(r >= 0) ||
+        slot >= w->slotcap)
+        return false;
+    const double W = w->d.width, H = w->d.height, bs = w->bsize;
+    const double re = r + space_slack(w, r);
+    /* inside the space (so finite, and as sw__space_wrap leaves it), and no
+       minimum image per point (bucket_ranges) */
+    if (!(x >= 0 && x < W && y >= 0 && y < H && re + 2 * bs < W / 2 && re + 2 * bs < H / 2))
+        return false;
+    const double r2 = r * r, rin2 = r_in > 0 ? r_in * r_in : 0;
+    if (!(rin2 <= r2)) return false;
+    uint32_t own_i;
+    sw__sbucket *own = sw__world_sbucket(w, slot, &own_i);
+    if (!own || sw__sb_x(own)[own_i] != x || sw__sb_y(own)[own_i] != y) return false;
+    const double lox = x - re, hix = x + re, loy = y - re, hiy = y + re;
+    if (!(lox >= 0 && hix < W && loy >= 0 && hiy < H)) { /* across the seam */
+        const self_query sq = {w, own, own_i, slot, x, y, r2, rin2, re, sums};
+        return seam(&sq);
+    }
+    const self_query sq = {w, own, own_i, slot, x, y, r2, rin2, re, sums};
+    const double inv = w->binv;
+    const space_ranges rg = {.nx = 1, .ny = 1,
+                             .ax = {bucket_at(lox, inv, w->bw)}, .bx = {bucket_at(hix, inv, w->bw)},
+                             .ay = {bucket_at(loy, inv, w->bh)}, .by = {bucket_at(hiy, inv, w->bh)}};
+    self_scan(&sq, &rg, false, avx);
+    return true;
+}
+
 static inline __attribute__((always_inline)) uint32_t
 self_near_sums(sw_tasklet *t, double x, double y, double r, double r_in, size_t pair,
                sw_space_sums *sums, bool avx) {
@@ -492,10 +588,24 @@ world_near_sums_avx2(const sw_world *w, double x, double y, double r, double r_i
     return world_near_sums(w, x, y, r, r_in, kind, skip, pair, sums, true);
 }
 
+/* The general path on its own (noinline), so that the lean one's entry
+ * and exit stay as small as its own work needs. */
+__attribute__((target("avx2"), noinline)) static uint32_t
+self_near_sums_general_avx2(sw_tasklet *t, double x, double y, double r, double r_in,
+                            size_t pair, sw_space_sums *sums) {
+    return self_near_sums(t, x, y, r, r_in, pair, sums, true);
+}
+
+__attribute__((target("avx2"), noinline)) static bool self_sums_seam_avx2(const self_query *sq) {
+    return self_sums_seam(sq, true);
+}
+
 __attribute__((target("avx2"), noinline)) static uint32_t
 self_near_sums_avx2(sw_tasklet *t, double x, double y, double r, double r_in, size_t pair,
                     sw_space_sums *sums) {
-    return self_near_sums(t, x, y, r, r_in, pair, sums, true);
+    if (self_sums_lean(t, sw_world_of(t), x, y, r, r_in, pair, sums, self_sums_seam_avx2, true))
+        return sums->n;
+    return self_near_sums_general_avx2(t, x, y, r, r_in, pair, sums);
 }
 #endif
 
@@ -506,9 +616,17 @@ static uint32_t world_near_sums_base(const sw_world *w, double x, double y, doub
     return world_near_sums(w, x, y, r, r_in, kind, skip, pair, sums, false);
 }
 
+__attribute__((noinline)) static uint32_t
+self_near_sums_general_base(sw_tasklet *t, double x, double y, double r, double r_in,
+                            size_t pair, sw_space_sums *sums) {
+    return self_near_sums(t, x, y, r, r_in, pair, sums, false);
+}
+
 static uint32_t self_near_sums_base(sw_tasklet *t, double x, double y, double r, double r_in,
                                     size_t pair, sw_space_sums *sums) {
-    return self_near_sums(t, x, y, r, r_in, pair, sums, false);
+    if (self_sums_lean(t, sw_world_of(t), x, y, r, r_in, pair, sums, self_sums_seam_base, false))
+        return sums->n;
+    return self_near_sums_general_base(t, x, y, r, r_in, pair, sums);
 }
 
 /* The choice is made once, when the program is loaded (an ifunc, as GCC's
@@ -547,6 +665,8 @@ uint32_t sw_world_space_near_sums(const sw_world *w, double x, double y, double 
 
 uint32_t sw_space_near_sums(sw_tasklet *t, double x, double y, double r, double r_in, size_t pair,
                             sw_space_sums *sums) {
+    if (self_sums_lean(t, sw_world_of(t), x, y, r, r_in, pair, sums, self_sums_seam_base, false))
+        return sums->n;
     return self_near_sums(t, x, y, r, r_in, pair, sums, false);
 }
 #endif

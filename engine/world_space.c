@@ -244,9 +244,35 @@ void sw_world_space_set_direction(sw_world *w, sw_id id, double dx, double dy) {
     if (sw__slot_of(w, id, &slot) && slot < w->slotcap) sw__world_set_direction(w, slot, dx, dy);
 }
 
+/* sw_space_move_to in the usual case (a bird's step): a point inside the
+ * space, the same bucket as before, the per-slot directions made. What
+ * space_place and direction_put then do, with the entry's place worked
+ * out once: its point, its pair, the heading to work out and the
+ * direction. False (nothing written) otherwise. */
+static inline bool move_within_bucket(sw_world *w, uint32_t slot, double x, double y, double dx,
+                                      double dy) {
+    if (!(x >= 0 && y >= 0 && x < (double)w->d.width && y < (double)w->d.height) ||
+        slot >= w->slotcap || !w->hdx)
+        return false;
+    const uint32_t b = sw__world_bucket_of(w, x, y);
+    if (w->sbucket[slot] != b) return false;
+    const sw__sbucket *bk = &w->buckets[b];
+    double *e = bk->p + w->sindex[slot];
+    const size_t cap = bk->cap;
+    e[0] = x;
+    e[cap] = y;
+    e[2 * cap] = dx;
+    e[3 * cap] = dy;
+    w->heading[slot] = NAN; /* marks the direction as the heading to work out */
+    w->hdx[slot] = dx;
+    w->hdy[slot] = dy;
+    return true;
+}
+
 int sw_space_move_to(sw_tasklet *t, double x, double y, double dx, double dy) {
     sw_world *w = sw_world_of(t);
     if (__builtin_expect(t->task->state == SW_TASK_ZOMBIE, 0)) return SW_E_STALE;
+    if (move_within_bucket(w, t->slot, x, y, dx, dy)) return SW_OK;
     sw__sbucket *bk;
     uint32_t at;
     int rc = space_place(w, t->slot, x, y, &bk, &at);

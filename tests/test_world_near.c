@@ -400,25 +400,33 @@ static sw_step flier_run(sw_tasklet *t, void *frame) {
 static const sw_kind flier = {.name = "flier", .frame_size = sizeof(mover_f),
                               .fields = mover_fields, .run = flier_run};
 
+/* Two sizes: one where most queries reach near half the space (the
+ * minimum image per point), and a wider one where an agent's own query at
+ * its point takes the lean path (world_near.c: self_sums_lean), with no
+ * seam in reach or, near the edges (about a third of them), across it. */
 Test(world_near, space_self_queries_and_moves_match_the_world_calls) {
     uint64_t r = 11;
-    for (int topo = 0; topo < 2; topo++)
-        for (int mixed = 0; mixed < 2; mixed++) { /* other kinds about: the filtered fold */
-            sw_world *w = sw_world_new(&(sw_world_desc){.width = 17, .height = 12, .seed = 3,
-                                                        .topology = (sw_topology)topo,
-                                                        .space_cell = 2.5});
-            for (int i = 0; i < 120; i++) {
-                mover_f p = {2 * urand(&r) - 1, 2 * urand(&r) - 1};
-                const sw_kind *k = mixed && i % 3 == 0 ? &mover : &flier;
-                sw_id id = sw_world_spawn_at_point(w, k, &p, urand(&r) * 17, urand(&r) * 12, 0);
-                cr_assert_neq(id, SW_ID_NONE);
-                sw_world_space_set_direction(w, id, p.vx, p.vy); /* its pair from the start */
+    const struct { uint32_t w, h; double cell; } sizes[] = {{17, 12, 2.5}, {60, 45, 3}};
+    for (int z = 0; z < 2; z++) {
+        for (int topo = 0; topo < 2; topo++)
+            for (int mixed = 0; mixed < 2; mixed++) { /* other kinds about: the filtered fold */
+                uint32_t W = sizes[z].w, H = sizes[z].h;
+                sw_world *w = sw_world_new(&(sw_world_desc){.width = W, .height = H, .seed = 3,
+                                                            .topology = (sw_topology)topo,
+                                                            .space_cell = sizes[z].cell});
+                for (int i = 0; i < 120; i++) {
+                    mover_f p = {2 * urand(&r) - 1, 2 * urand(&r) - 1};
+                    const sw_kind *k = mixed && i % 3 == 0 ? &mover : &flier;
+                    sw_id id = sw_world_spawn_at_point(w, k, &p, urand(&r) * W, urand(&r) * H, 0);
+                    cr_assert_neq(id, SW_ID_NONE);
+                    sw_world_space_set_direction(w, id, p.vx, p.vy); /* its pair from the start */
+                }
+                flier_checks = 0;
+                for (int step = 0; step < 5; step++) cr_assert_eq(sw_world_step(w), SW_OK);
+                cr_assert_eq(flier_checks, 5 * (mixed ? 80 : 120));
+                sw_world_free(w);
             }
-            flier_checks = 0;
-            for (int step = 0; step < 5; step++) cr_assert_eq(sw_world_step(w), SW_OK);
-            cr_assert_eq(flier_checks, 5 * (mixed ? 80 : 120));
-            sw_world_free(w);
-        }
+    }
 }
 
 static int loner_n = -1, loner_after_kill = 1;

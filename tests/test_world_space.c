@@ -125,3 +125,57 @@ Test(world_space, space_bucket_padding_is_never_found) {
         sw_world_free(w);
     }
 }
+
+/* ---- the running agent's move within its bucket ------------------------------------ */
+
+/* Steps a little each tick with sw_space_move_to, mostly within its bucket
+ * (move_within_bucket in world_space.c), now and then across into the
+ * next, giving a new direction each time. */
+static int stepper_ticks;
+static sw_step stepper_run(sw_tasklet *t, void *frame) {
+    (void)frame;
+    SW_BEGIN(t, step);
+    for (;;) {
+        double x, y;
+        cr_assert(sw_world_space_pos(sw_world_of(t), sw_self(t), &x, &y));
+        int k = stepper_ticks++;
+        double dx = cos(0.7 * k), dy = sin(0.7 * k);
+        cr_assert_eq(sw_space_move_to(t, x + 0.3, y + 0.1 * dy, dx, dy), SW_OK);
+        SW_SLEEP(t, step, 1);
+    }
+    SW_END(t);
+}
+static const sw_kind stepper = {.name = "stepper", .frame_size = 8, .run = stepper_run};
+
+Test(world_space, space_self_moves_within_a_bucket_keep_its_place_point_and_direction) {
+    for (int topo = 0; topo < 2; topo++) {
+        sw_world *w = sw_world_new(&(sw_world_desc){.width = 40, .height = 10, .seed = 1,
+                                                    .topology = (sw_topology)topo,
+                                                    .space_cell = 5});
+        sw_id before = sw_world_spawn_at_point(w, &mover, NULL, 0.5, 7.5, 0);
+        sw_id s = sw_world_spawn_at_point(w, &stepper, NULL, 0.6, 7.5, 0);
+        sw_id after = sw_world_spawn_at_point(w, &mover, NULL, 0.7, 7.5, 0);
+        stepper_ticks = 0;
+        for (int k = 0; k < 60; k++) {
+            double x0, y0;
+            cr_assert(sw_world_space_pos(w, s, &x0, &y0));
+            cr_assert_eq(sw_world_step(w), SW_OK);
+            double x, y, dx = cos(0.7 * k), dy = sin(0.7 * k);
+            cr_assert(sw_world_space_pos(w, s, &x, &y));
+            cr_assert(x == x0 + 0.3 && y == y0 + 0.1 * dy, "tick %d: moved to its point", k);
+            cr_assert(sw_world_space_heading(w, s) == atan2(dy, dx), "tick %d: its heading", k);
+            /* its pair in the bucket is its direction now: the sums over it
+               alone (the others skipped by kind) are that pair */
+            sw_space_sums m;
+            cr_assert_eq(sw_world_space_near_sums(w, x, y, 0.01, 0, &stepper, SW_ID_NONE,
+                                                  SW_SPACE_DIR_PAIR, &m), 1);
+            cr_assert(m.vx == dx && m.vy == dy, "tick %d: its direction pair", k);
+            if (x < 5) { /* still in the first bucket: between the two it came between */
+                sw_id got[3], want[] = {before, s, after};
+                cr_assert_eq(sw_world_space_near(w, 2.5, 7.5, 2.6, got, 3), 3);
+                cr_assert_arr_eq(got, want, sizeof want, "tick %d: its place kept", k);
+            }
+        }
+        sw_world_free(w);
+    }
+}
