@@ -501,6 +501,53 @@ Test(channel, event_receive_without_destination_drops_the_message) {
     sw_sched_free(s);
 }
 
+/* A waiter that drops the message, alone on an event channel, is woken
+ * without its record being read (channel.c, wake_lone): the channel must
+ * stop saying so as soon as another waiter joins or it leaves. */
+Test(channel, event_lone_waiter_that_drops_the_message) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_EVENT, 0, 0);
+    sw_id d = spawn_deaf(s, ch, 1, 3);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    trace_reset();
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 5}), SW_OK); /* alone */
+    cr_assert_eq(sw_chan_balance(s, ch), 0);
+    cr_assert_eq(sw_chan_waiters(s, ch, NULL, 0), 0);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "D1:woke D1:wait");
+    assert_canary(s, d);
+    /* a receiver with a destination joins behind it: both hear, in order */
+    spawn_rx(s, ch, 2, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_chan_balance(s, ch), -2);
+    trace_reset();
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 6}), SW_OK);
+    cr_assert_eq(sw_chan_balance(s, ch), 0);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "D1:woke D1:wait R2:got6");
+    assert_canary(s, d);
+    /* alone again, then killed; a receiver that waits after it gets the
+       message in its frame */
+    cr_assert_eq(sw_sched_kill(s, d), SW_OK);
+    sw_id r = spawn_rx(s, ch, 3, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    trace_reset();
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 7}), SW_OK);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "R3:got7");
+    cr_assert_null(sw_sched_frame(s, r)); /* it got its one message and exited */
+    /* a second waiter that drops the message, behind a first */
+    sw_id a = spawn_deaf(s, ch, 4, 1), b = spawn_deaf(s, ch, 5, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    trace_reset();
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 8}), SW_OK);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "D4:woke D5:woke");
+    cr_assert_null(sw_sched_frame(s, a));
+    cr_assert_null(sw_sched_frame(s, b));
+    sw_sched_free(s);
+}
+
 Test(channel, rendezvous_receive_without_destination_from_a_tasklet) {
     /* the receiver waits first: the sender's handoff must not copy into it
        (the fast path would), and runs it at once as usual */
