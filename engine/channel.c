@@ -561,6 +561,17 @@ static sw_step block_discarding(sw_sched *s, sw_tasklet *t, struct sw__task *k, 
     return block(s, t, k, c, ch, false, SW__NO_REF, c->kind != SW_CHAN_EVENT);
 }
 
+/* block_discarding on an open event channel, where nothing is ever taken
+ * at once (senders never wait there): what recv_any comes to, without its
+ * tests (a wolf-sheep grass cell grown again: 30 instructions fewer). */
+static inline __attribute__((always_inline)) sw_step block_event_discarding(sw_sched *s, sw_tasklet *t,
+                                                                            struct sw__task *k, sw__chan *c,
+                                                                            sw_chan ch) {
+    k->discard = 1;
+    c->lone = c->head == SW__NIL ? (uint64_t)k->kind + 1 : 0; /* see wake_lone */
+    return block(s, t, k, c, ch, false, SW__NO_REF, false);
+}
+
 /* SW_RECV after the common checks, every case (see send_any). */
 static __attribute__((noinline)) sw_step recv_any(sw_sched *s, sw_tasklet *t, struct sw__task *k,
                                                   sw__chan *c, sw_chan ch, sw_msg *dst) {
@@ -608,6 +619,7 @@ static __attribute__((noinline)) sw_step recv_slow(sw_sched *s, sw_tasklet *t, s
         k->status = SW_E_STALE;
         return SW_STEP_CONTINUE;
     }
+    if (!dst && c->kind == SW_CHAN_EVENT && !c->closed) return block_event_discarding(s, t, k, c, ch);
     return recv_any(s, t, k, c, ch, dst);
 }
 

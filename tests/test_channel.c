@@ -545,6 +545,14 @@ Test(channel, event_lone_waiter_that_drops_the_message) {
     cr_assert_str_eq(sw_test_trace, "D4:woke D5:woke");
     cr_assert_null(sw_sched_frame(s, a));
     cr_assert_null(sw_sched_frame(s, b));
+    /* closed: a receive without destination does not wait (the event
+       channel's shortcut for it, in recv_slow, checks) */
+    cr_assert_eq(sw_chan_close(s, ch), SW_OK);
+    spawn_deaf(s, ch, 6, 1);
+    trace_reset();
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "D6:wait D6:channel closed");
+    cr_assert_eq(sw_sched_count(s), 0);
     sw_sched_free(s);
 }
 
