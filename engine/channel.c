@@ -392,8 +392,11 @@ static inline void wake_one_msg(struct sw__task *w, const sw_msg *msg) {
 }
 
 /* The post's common case (an event channel whose one waiter drops the
- * message: a grass cell of wolf-sheep, a tree of the forest fire): what
- * wake_all does, written without a load from the waiter's record. That
+ * message: a grass cell of wolf-sheep): what wake_all does, written without
+ * a load from the waiter's record. `lone` is set by a receiver without
+ * destination that finds the queue empty, and cleared when that receiver
+ * leaves (woken, closed, killed): while the queue is that one waiter
+ * (head == tail, which wake_all checks), it is the receiver that set it. That
  * record is cold in a large world (the waiter has slept for ticks), and the
  * stores below need not wait for it, where a load of its `next` or
  * `discard` would stall the poster; the channel says all that the loads
@@ -427,7 +430,7 @@ static inline __attribute__((always_inline)) void wake_lone(sw_sched *s, sw__cha
 static inline __attribute__((always_inline)) void wake_all(sw_sched *s, sw__chan *c, const sw_msg *msg) {
     uint32_t head = c->head;
     if (head == SW__NIL) return;
-    if (c->lone) {
+    if (c->lone && head == c->tail) { /* (a waiter behind it: see wake_lone) */
         wake_lone(s, c, head, (uint32_t)c->lone - 1);
         return;
     }
@@ -445,6 +448,7 @@ static inline __attribute__((always_inline)) void wake_all(sw_sched *s, sw__chan
     s->back_tail = c->tail;
     c->head = c->tail = SW__NIL;
     c->balance = 0; /* sends never wait on an event channel */
+    c->lone = 0;    /* (whoever set it has left) */
 }
 
 /* ---- operations ------------------------------------------------------------------ */
@@ -557,7 +561,7 @@ sw_step sw__send_at(sw_tasklet *t, int pc, sw_chan ch, const sw_msg *msg) {
 static sw_step block_discarding(sw_sched *s, sw_tasklet *t, struct sw__task *k, sw__chan *c, sw_chan ch) {
     k->discard = 1;
     if (c->kind == SW_CHAN_RENDEZVOUS) c->discarding = 1;
-    if (c->kind == SW_CHAN_EVENT) c->lone = c->head == SW__NIL ? (uint64_t)k->kind + 1 : 0; /* see wake_lone */
+    if (c->kind == SW_CHAN_EVENT && c->head == SW__NIL) c->lone = (uint64_t)k->kind + 1; /* see wake_lone */
     return block(s, t, k, c, ch, false, SW__NO_REF, c->kind != SW_CHAN_EVENT);
 }
 
@@ -568,7 +572,7 @@ static inline __attribute__((always_inline)) sw_step block_event_discarding(sw_s
                                                                             struct sw__task *k, sw__chan *c,
                                                                             sw_chan ch) {
     k->discard = 1;
-    c->lone = c->head == SW__NIL ? (uint64_t)k->kind + 1 : 0; /* see wake_lone */
+    if (c->head == SW__NIL) c->lone = (uint64_t)k->kind + 1; /* see wake_lone */
     return block(s, t, k, c, ch, false, SW__NO_REF, false);
 }
 
@@ -606,7 +610,6 @@ static __attribute__((noinline)) sw_step recv_any(sw_sched *s, sw_tasklet *t, st
         return SW_STEP_FAIL;
     }
     if (c->kind == SW_CHAN_RENDEZVOUS) c->dst_ok = dst_ok_of(s, k->top); /* for the fast path's next time */
-    if (c->kind == SW_CHAN_EVENT) c->lone = 0; /* a waiter that takes the message */
     return block(s, t, k, c, ch, false, ref, c->kind != SW_CHAN_EVENT);
 }
 

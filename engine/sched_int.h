@@ -59,9 +59,10 @@ typedef struct sw__chan {
     union {
         uint64_t dst_ok; /* rendezvous: a receiver's destination check, cached
                             (channel.c, dst_ok_of) */
-        uint64_t lone;   /* event: non-zero when its one waiter drops the
-                            message: that waiter's kind index + 1 (channel.c,
-                            wake_lone); 0 when unknown (a loaded channel) */
+        uint64_t lone;   /* event: set by a waiter that drops the message and
+                            found the queue empty, its kind index + 1, until it
+                            leaves; while the queue holds it alone, it says so
+                            (channel.c, wake_lone); 0: unknown (a loaded channel) */
     }; /* 64 bytes in all: indexing the table is a shift */
 } sw__chan;
 

@@ -545,6 +545,21 @@ Test(channel, event_lone_waiter_that_drops_the_message) {
     cr_assert_str_eq(sw_test_trace, "D4:woke D5:woke");
     cr_assert_null(sw_sched_frame(s, a));
     cr_assert_null(sw_sched_frame(s, b));
+    /* one that drops the message with a receiver behind it, woken together
+       (the general path); then a receiver alone gets its message */
+    spawn_deaf(s, ch, 7, 1);
+    spawn_rx(s, ch, 8, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    trace_reset();
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 9}), SW_OK);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "D7:woke R8:got9");
+    spawn_rx(s, ch, 9, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    trace_reset();
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 10}), SW_OK);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "R9:got10");
     /* closed: a receive without destination does not wait (the event
        channel's shortcut for it, in recv_slow, checks) */
     cr_assert_eq(sw_chan_close(s, ch), SW_OK);
