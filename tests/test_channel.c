@@ -1040,3 +1040,18 @@ Test(channel, receivers_destination_check_holds_for_every_function_and_offset) {
     probe_once(s, ch, &probe_kind, last + 1, false);
     sw_sched_free(s);
 }
+
+/* An event channel's receive blocks without recv_any's tests (recv_event)
+ * but checks its destination all the same. */
+Test(channel, event_receivers_destination_is_checked) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_EVENT, 0, 0);
+    int32_t last = (int32_t)(sizeof(probe) - sizeof(sw_msg));
+    probe_once(s, ch, &probe_kind, (int32_t)offsetof(probe, m), true);
+    probe_once(s, ch, &probe_kind, last, true);
+    probe_once(s, ch, &probe_kind, last + 1, false);
+    probe_once(s, ch, &probe_kind, -8, false);
+    probe_once(s, ch, &probe_narrow_kind, (int32_t)offsetof(probe, room), false);
+    probe_once(s, ch, &probe_narrow_kind, (int32_t)offsetof(probe, m), true);
+    sw_sched_free(s);
+}
