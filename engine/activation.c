@@ -83,7 +83,7 @@ static void shuffle_run(uint32_t *items, uint32_t m, uint64_t key, uint64_t *ctr
 }
 
 /* A kind's ordering word: its rank's index among the distinct ranks, and: */
-#define ORDER_RANDOM 0x80000000u /* its places are shuffled */
+#define ORDER_RANDOM SW__ORDER_RANDOM /* its places are shuffled (sched_int.h) */
 #define ORDER_RECORD 0x40000000u /* this tick, it shares a rank with fixed places */
 #define ORDER_GROUP 0x3fffffffu
 
@@ -778,8 +778,12 @@ static inline __attribute__((always_inline)) void run_keyed(sw_sched *s, bool wa
                 }
             } else if (s->back_head != SW__NIL) { /* all sorted out: FIFO kinds, spawned, yielded */
                 slot = s->back_head;
-                s->back_head = s->tasks[slot].next;
-                if (s->back_head == SW__NIL) s->back_tail = SW__NIL;
+                uint32_t next = s->tasks[slot].next;
+                s->back_head = next;
+                if (next == SW__NIL)
+                    s->back_tail = SW__NIL;
+                else /* the next one's frame, meanwhile: nothing else fetches it */
+                    __builtin_prefetch(s->tasks[next].top, 1);
                 if (slot == s->kt.back_seen) s->kt.back_seen = SW__NIL;
                 s->kt.cur_src = SW__CUR_END;
             } else {

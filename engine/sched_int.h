@@ -56,8 +56,14 @@ typedef struct sw__chan {
     uint32_t next_free;
     sw_msg *buf;
     uint64_t key;
-    uint64_t dst_ok;  /* a receiver's destination check, cached (channel.c, dst_ok_of);
-                         64 bytes in all: indexing the table is a shift */
+    union {
+        uint64_t dst_ok; /* rendezvous: a receiver's destination check, cached
+                            (channel.c, dst_ok_of) */
+        uint64_t lone;   /* event: set by a waiter that drops the message and
+                            found the queue empty, its kind index + 1, until it
+                            leaves; while the queue holds it alone, it says so
+                            (channel.c, wake_lone); 0: unknown (a loaded channel) */
+    }; /* 64 bytes in all: indexing the table is a shift */
 } sw__chan;
 
 typedef struct sw__funcent {
@@ -298,6 +304,23 @@ static inline struct sw__task *sw__task_get(const sw_sched *s, sw_id id) {
     struct sw__task *k = &s->tasks[slot];
     if (k->gen != sw_handle_gen(id) || k->state == SW_TASK_FREE || k->state == SW_TASK_ZOMBIE) return NULL;
     return k;
+}
+
+/* A kind's ordering word (s->kword) marks a kind whose tasklets take their
+ * turns in random order (activation.c). */
+#define SW__ORDER_RANDOM 0x80000000u
+
+/* `slot`, of kind index `kind`, has just joined the FIFO behind `prev_tail`
+ * (SW__NIL: it is its only entry). If everything before it was sorted out
+ * already in this keyed run phase and its kind keeps the FIFO order, it is
+ * sorted out too: what the triage (activation.c, triage_fifo) would conclude
+ * at the next turn, told by a caller that knows the kind without the
+ * tasklet's record, so that the triage need not read that record (a cache
+ * miss in large worlds: wolf-sheep's grass, woken by the sheep). */
+static inline void sw__fifo_joined(sw_sched *s, uint32_t prev_tail, uint32_t slot, uint32_t kind) {
+    if (s->keyed && s->in_run && s->kt.back_seen == prev_tail &&
+        ((int)kind >= s->kcache_n || !(s->kword[kind] & SW__ORDER_RANDOM)))
+        s->kt.back_seen = slot;
 }
 
 /* A tasklet joining the FIFO stays there in a keyed run phase (see

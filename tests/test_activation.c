@@ -318,11 +318,15 @@ static sw_step poller_run(sw_tasklet *t, void *frame) {
     SW_END(t);
 }
 
+/* Dozers that receive without a destination (a lone one on an event
+ * channel is woken without its record being read: channel.c, wake_lone). */
+static bool g_deaf;
+
 static sw_step dozer_run(sw_tasklet *t, void *frame) {
     dozer *f = frame;
     SW_BEGIN(t, wait);
     for (;;) {
-        SW_RECV(t, wait, f->ch, &f->m);
+        SW_RECV(t, wait, f->ch, g_deaf ? NULL : &f->m);
         g_act.dozer_runs++;
         g_act.dozer_turn = g_act.turns;
         g_act.hash = (g_act.hash ^ sw_now(t) << 24 ^ (uint64_t)g_act.turns << 12 ^ sw_self(t)) * 0x100000001b3ULL;
@@ -407,6 +411,23 @@ static void assert_keyed_activation(sw_chan_kind ck) {
 Test(activation, woken_of_random_kind_take_their_keyed_turn) {
     assert_keyed_activation(SW_CHAN_RENDEZVOUS); /* one receiver woken */
     assert_keyed_activation(SW_CHAN_EVENT);      /* every waiter woken at once */
+}
+
+/* The same with a dozer that drops the message, alone on its event channel:
+ * the post that wakes it tells the triage its kind (sw__fifo_joined), which
+ * must not let a random kind through as if it kept the FIFO order. */
+Test(activation, woken_that_drop_the_message_take_their_keyed_turn) {
+    g_deaf = true;
+    assert_keyed_activation(SW_CHAN_EVENT);
+    g_deaf = false;
+}
+
+Test(activation, woken_that_drop_the_message_of_fifo_kinds_run_behind_the_batch) {
+    g_deaf = true;
+    activation_trials(false, SW_CHAN_EVENT, 1, 300);
+    g_deaf = false;
+    cr_assert_eq(g_act.same, g_act.trials, "a woken tasklet of a FIFO kind waited for the next tick");
+    cr_assert_eq(g_act.after, 0, "a woken tasklet of a FIFO kind ran before the batch ended");
 }
 
 Test(activation, woken_never_take_two_turns_in_a_tick) {

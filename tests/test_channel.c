@@ -501,6 +501,76 @@ Test(channel, event_receive_without_destination_drops_the_message) {
     sw_sched_free(s);
 }
 
+/* A waiter that drops the message, alone on an event channel, is woken
+ * without its record being read (channel.c, wake_lone): the channel must
+ * stop saying so as soon as another waiter joins or it leaves. */
+Test(channel, event_lone_waiter_that_drops_the_message) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_EVENT, 0, 0);
+    sw_id d = spawn_deaf(s, ch, 1, 3);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    trace_reset();
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 5}), SW_OK); /* alone */
+    cr_assert_eq(sw_chan_balance(s, ch), 0);
+    cr_assert_eq(sw_chan_waiters(s, ch, NULL, 0), 0);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "D1:woke D1:wait");
+    assert_canary(s, d);
+    /* a receiver with a destination joins behind it: both hear, in order */
+    spawn_rx(s, ch, 2, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_chan_balance(s, ch), -2);
+    trace_reset();
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 6}), SW_OK);
+    cr_assert_eq(sw_chan_balance(s, ch), 0);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "D1:woke D1:wait R2:got6");
+    assert_canary(s, d);
+    /* alone again, then killed; a receiver that waits after it gets the
+       message in its frame */
+    cr_assert_eq(sw_sched_kill(s, d), SW_OK);
+    sw_id r = spawn_rx(s, ch, 3, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    trace_reset();
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 7}), SW_OK);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "R3:got7");
+    cr_assert_null(sw_sched_frame(s, r)); /* it got its one message and exited */
+    /* a second waiter that drops the message, behind a first */
+    sw_id a = spawn_deaf(s, ch, 4, 1), b = spawn_deaf(s, ch, 5, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    trace_reset();
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 8}), SW_OK);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "D4:woke D5:woke");
+    cr_assert_null(sw_sched_frame(s, a));
+    cr_assert_null(sw_sched_frame(s, b));
+    /* one that drops the message with a receiver behind it, woken together
+       (the general path); then a receiver alone gets its message */
+    spawn_deaf(s, ch, 7, 1);
+    spawn_rx(s, ch, 8, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    trace_reset();
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 9}), SW_OK);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "D7:woke R8:got9");
+    spawn_rx(s, ch, 9, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    trace_reset();
+    cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 10}), SW_OK);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "R9:got10");
+    /* closed: a receive without destination does not wait (the event
+       channel's shortcut for it, in recv_slow, checks) */
+    cr_assert_eq(sw_chan_close(s, ch), SW_OK);
+    spawn_deaf(s, ch, 6, 1);
+    trace_reset();
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "D6:wait D6:channel closed");
+    cr_assert_eq(sw_sched_count(s), 0);
+    sw_sched_free(s);
+}
+
 Test(channel, rendezvous_receive_without_destination_from_a_tasklet) {
     /* the receiver waits first: the sender's handoff must not copy into it
        (the fast path would), and runs it at once as usual */
@@ -968,5 +1038,20 @@ Test(channel, receivers_destination_check_holds_for_every_function_and_offset) {
     /* and back: the larger frame's offsets are accepted again */
     probe_once(s, ch, &probe_kind, last, true);
     probe_once(s, ch, &probe_kind, last + 1, false);
+    sw_sched_free(s);
+}
+
+/* An event channel's receive blocks without recv_any's tests (recv_event)
+ * but checks its destination all the same. */
+Test(channel, event_receivers_destination_is_checked) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_EVENT, 0, 0);
+    int32_t last = (int32_t)(sizeof(probe) - sizeof(sw_msg));
+    probe_once(s, ch, &probe_kind, (int32_t)offsetof(probe, m), true);
+    probe_once(s, ch, &probe_kind, last, true);
+    probe_once(s, ch, &probe_kind, last + 1, false);
+    probe_once(s, ch, &probe_kind, -8, false);
+    probe_once(s, ch, &probe_narrow_kind, (int32_t)offsetof(probe, room), false);
+    probe_once(s, ch, &probe_narrow_kind, (int32_t)offsetof(probe, m), true);
     sw_sched_free(s);
 }
