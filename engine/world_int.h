@@ -180,11 +180,29 @@ static inline sw__sbucket *sw__world_sbucket(const sw_world *w, uint32_t slot, u
     return b == SW__NIL ? NULL : &w->buckets[b];
 }
 
-/* The bucket of a point inside the space: floor(x / bsize) per axis, the
- * last bucket taking what rounding puts past it. The one definition of
- * where a point belongs (the pickler checks loaded points with it). */
+/* floor(v / bs) for 0 <= v (a coordinate inside the space), by the product
+ * v * inv (inv = 1 / bs) where that cannot differ: the product and the
+ * quotient are each within a few units in the last place of v / bs, so
+ * they floor alike unless v / bs lies within that of a whole number. The
+ * product's fraction q - floor(q) is exact; within 2^-20 of either end
+ * (far more than the rounding at q < 2^30, a few 2^-23), or past 2^30,
+ * the quotient decides. A multiplication where a division was (a bird's
+ * every move asks twice); the bucket the same, bit for bit. */
+static inline uint32_t sw__bucket_floor(double v, double bs, double inv) {
+    double q = v * inv;
+    if (__builtin_expect(q < 0x1p30, 1)) {
+        uint32_t b = (uint32_t)q;
+        double f = q - (double)b;
+        if (__builtin_expect(f > 0x1p-20 && f < 1 - 0x1p-20, 1)) return b;
+    }
+    return (uint32_t)(v / bs);
+}
+/* The bucket of a point inside the space: floor(x / bsize) per axis (the
+ * quotient's floor: see sw__bucket_floor), the last bucket taking what
+ * rounding puts past it. The one definition of where a point belongs (the
+ * pickler checks loaded points with it). */
 static inline uint32_t sw__world_bucket_of(const sw_world *w, double x, double y) {
-    uint32_t bx = (uint32_t)(x / w->bsize), by = (uint32_t)(y / w->bsize);
+    uint32_t bx = sw__bucket_floor(x, w->bsize, w->binv), by = sw__bucket_floor(y, w->bsize, w->binv);
     if (bx >= w->bw) bx = w->bw - 1;
     if (by >= w->bh) by = w->bh - 1;
     return by * w->bw + bx;
