@@ -59,11 +59,8 @@ static int bucket_grow(sw_world *w, uint32_t b) {
     sw__sbucket nb = {block_new(bk->cap ? 2 * bk->cap : SW__LANES), bk->n,
                       bk->cap ? 2 * bk->cap : SW__LANES};
     if (!nb.p) return SW_E_NOMEM;
-    if (bk->n) {
-        memcpy(sw__sb_x(&nb), sw__sb_x(bk), bk->n * sizeof(double));
-        memcpy(sw__sb_y(&nb), sw__sb_y(bk), bk->n * sizeof(double));
-        memcpy(sw__sb_dx(&nb), sw__sb_dx(bk), bk->n * sizeof(double));
-        memcpy(sw__sb_dy(&nb), sw__sb_dy(bk), bk->n * sizeof(double));
+    if (bk->n) { /* the groups as they are (the layout of a group does not depend on cap) */
+        memcpy(nb.p, bk->p, (size_t)bk->cap * 4 * sizeof(double));
         memcpy(sw__sb_slot(&nb), sw__sb_slot(bk), bk->n * sizeof(uint32_t));
     }
     for (uint32_t i = nb.n; i < nb.cap; i++) sw__sb_blank(&nb, i);
@@ -80,9 +77,9 @@ int sw__world_space_append(sw_world *w, uint32_t slot, uint32_t b, double x, dou
     }
     sw__sbucket *bk = &w->buckets[b];
     uint32_t i = bk->n++;
-    sw__sb_x(bk)[i] = x;
-    sw__sb_y(bk)[i] = y;
-    sw__world_dir_pair(w, slot, &sw__sb_dx(bk)[i], &sw__sb_dy(bk)[i]);
+    *sw__sb_x(bk, i) = x;
+    *sw__sb_y(bk, i) = y;
+    sw__world_dir_pair(w, slot, sw__sb_dx(bk, i), sw__sb_dy(bk, i));
     sw__sb_slot(bk)[i] = slot;
     w->sbucket[slot] = b;
     w->sindex[slot] = i;
@@ -145,8 +142,8 @@ static inline int space_place(sw_world *w, uint32_t slot, double x, double y, sw
     *bk = &w->buckets[b];
     if (w->sbucket[slot] == b) { /* same bucket: keep its place in the order */
         *at = w->sindex[slot];
-        sw__sb_x(*bk)[*at] = x;
-        sw__sb_y(*bk)[*at] = y;
+        *sw__sb_x(*bk, *at) = x;
+        *sw__sb_y(*bk, *at) = y;
         return SW_OK;
     }
     sw__space_unlink(w, slot);
@@ -174,8 +171,8 @@ bool sw_world_space_pos(const sw_world *w, sw_id id, double *x, double *y) {
     const sw__sbucket *bk;
     if (!sw__slot_of(w, id, &slot) || slot >= w->slotcap || !(bk = sw__world_sbucket(w, slot, &i)))
         return false;
-    if (x) *x = sw__sb_x(bk)[i];
-    if (y) *y = sw__sb_y(bk)[i];
+    if (x) *x = *sw__sb_x(bk, i);
+    if (y) *y = *sw__sb_y(bk, i);
     return true;
 }
 
@@ -190,7 +187,7 @@ void sw__world_set_heading(sw_world *w, uint32_t slot, double heading) {
     if (isnan(heading) && w->hdx) w->hdx[slot] = w->hdy[slot] = NAN; /* read back as NaN */
     uint32_t i;
     sw__sbucket *bk = sw__world_sbucket(w, slot, &i); /* no direction in effect now */
-    if (bk) sw__sb_dx(bk)[i] = sw__sb_dy(bk)[i] = 0.0;
+    if (bk) *sw__sb_dx(bk, i) = *sw__sb_dy(bk, i) = 0.0;
 }
 
 void sw_world_space_set_heading(sw_world *w, sw_id id, double heading) {
@@ -227,8 +224,8 @@ static inline bool direction_put(sw_world *w, uint32_t slot, sw__sbucket *bk, ui
     w->hdx[slot] = dx;
     w->hdy[slot] = dy;
     if (bk) {
-        sw__sb_dx(bk)[i] = dx;
-        sw__sb_dy(bk)[i] = dy;
+        *sw__sb_dx(bk, i) = dx;
+        *sw__sb_dy(bk, i) = dy;
     }
     return true;
 }
@@ -257,12 +254,11 @@ static inline bool move_within_bucket(sw_world *w, uint32_t slot, double x, doub
     const uint32_t b = sw__world_bucket_of(w, x, y);
     if (w->sbucket[slot] != b) return false;
     const sw__sbucket *bk = &w->buckets[b];
-    double *e = bk->p + w->sindex[slot];
-    const size_t cap = bk->cap;
+    double *e = sw__sb_x(bk, w->sindex[slot]);
     e[0] = x;
-    e[cap] = y;
-    e[2 * cap] = dx;
-    e[3 * cap] = dy;
+    e[SW__LANES] = y;
+    e[2 * SW__LANES] = dx;
+    e[3 * SW__LANES] = dy;
     w->heading[slot] = NAN; /* marks the direction as the heading to work out */
     w->hdx[slot] = dx;
     w->hdy[slot] = dy;
