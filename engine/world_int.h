@@ -102,6 +102,10 @@ struct sw_world {
     double bsize;
     double binv;               /* 1 / bsize: queries multiply (see bucket_ranges) */
     uint32_t bw, bh;
+    double *bedge;             /* bw + 1 column edges, then bh + 1 row edges: the
+                                  first coordinate of each column and row as
+                                  sw__world_bucket_of places points (+inf at
+                                  the end; see sw__world_space_edges) */
     sw__sbucket *buckets;      /* calloc'd: a world without space agents never
                                   touches the pages */
     uint32_t *bstored;         /* the buckets given storage, to free them */
@@ -214,6 +218,13 @@ static inline uint32_t sw__world_bucket_of(const sw_world *w, double x, double y
     if (by >= w->bh) by = w->bh - 1;
     return by * w->bw + bx;
 }
+/* Fill w->bedge: edge k of an axis is the least coordinate that
+ * sw__world_bucket_of puts in column (row) k or beyond, so that a point
+ * inside the space is in column k exactly when edge[k] <= x < edge[k + 1]
+ * (the last edge +inf: the last column takes what rounding puts past it).
+ * A moving agent's "still in the same bucket" is then two comparisons per
+ * axis instead of the bucket worked out anew. */
+void sw__world_space_edges(sw_world *w);
 /* Empty every bucket (storage kept) and take every slot out of space. */
 void sw__world_space_clear(sw_world *w);
 /* Put `slot` (not in space) at the end of bucket `b` at (x, y), which the

@@ -115,6 +115,24 @@ int sw__world_space_used(const sw_world *w, uint32_t **out, uint32_t *n) {
     return SW_OK;
 }
 
+/* The least v >= 0 whose bucket along an axis of buckets bs wide is k or
+ * beyond (0 < k): floor(v / bs) is not decreasing in v, and k bs is within
+ * a few units in the last place of it. */
+static double axis_edge(uint32_t k, double bs) {
+    double v = k * bs;
+    while ((uint32_t)(v / bs) < k) v = nextafter(v, INFINITY);
+    for (double p; v > 0 && (uint32_t)((p = nextafter(v, 0)) / bs) >= k;) v = p;
+    return v;
+}
+
+void sw__world_space_edges(sw_world *w) {
+    double *ex = w->bedge, *ey = w->bedge + w->bw + 1;
+    ex[0] = ey[0] = 0;
+    for (uint32_t k = 1; k < w->bw; k++) ex[k] = axis_edge(k, w->bsize);
+    for (uint32_t k = 1; k < w->bh; k++) ey[k] = axis_edge(k, w->bsize);
+    ex[w->bw] = ey[w->bh] = INFINITY;
+}
+
 /* ---- continuous space ------------------------------------------------------------------- */
 
 bool sw__world_space_wrap_slow(const sw_world *w, double *x, double *y) {
@@ -242,7 +260,9 @@ void sw_world_space_set_direction(sw_world *w, sw_id id, double dx, double dy) {
 }
 
 /* sw_space_move_to in the usual case (a bird's step): a point inside the
- * space, the same bucket as before, the per-slot directions made. What
+ * space, the same bucket as before (told by the bucket's edges, which its
+ * number gives before the new point is worked out: fewer operations after
+ * the flight's last division), the per-slot directions made. What
  * space_place and direction_put then do, with the entry's place worked
  * out once: its point, its pair, the heading to work out and the
  * direction. False (nothing written) otherwise. */
@@ -251,8 +271,11 @@ static inline bool move_within_bucket(sw_world *w, uint32_t slot, double x, doub
     if (!(x >= 0 && y >= 0 && x < (double)w->d.width && y < (double)w->d.height) ||
         slot >= w->slotcap || !w->hdx)
         return false;
-    const uint32_t b = sw__world_bucket_of(w, x, y);
-    if (w->sbucket[slot] != b) return false;
+    const uint32_t b = w->sbucket[slot]; /* its bucket now, known before the point is */
+    if (b == SW__NIL) return false;
+    const uint32_t by = b / w->bw, bx = b - by * w->bw;
+    const double *ex = w->bedge, *ey = w->bedge + w->bw + 1;
+    if (!(x >= ex[bx] && x < ex[bx + 1] && y >= ey[by] && y < ey[by + 1])) return false;
     const sw__sbucket *bk = &w->buckets[b];
     double *e = sw__sb_x(bk, w->sindex[slot]);
     e[0] = x;

@@ -207,6 +207,8 @@ Test(world_space, space_a_points_bucket_is_the_quotients_floor_at_every_edge) {
                 double y = fmod(v, 40);
                 uint32_t want = quotient_bucket(y, bs, nby) * nbx + quotient_bucket(v, bs, nbx);
                 cr_assert_eq(sw__world_bucket_of(w, v, y), want, "bs %g x %a y %a", bs, v, y);
+                uint32_t bx = want % nbx; /* the column's edges say the same */
+                cr_assert(v >= w->bedge[bx] && v < w->bedge[bx + 1], "bs %g x %a edges", bs, v);
                 product_differs += (uint32_t)(v * inv) != (uint32_t)(v / bs);
             }
         }
