@@ -36,6 +36,28 @@ static void boid_init(sw_tasklet *t, void *frame) {
     sw_world_space_set_direction(sw_world_of(t), sw_self(t), f->vx, f->vy);
 }
 
+/* 1 / max(n, 1) for the neighbour counts n below SW__FLOCK_RECIPS: each
+ * entry the quotient itself (a constant expression, which the compiler
+ * rounds as the division does: tests/test_model_flocking.c compares them),
+ * so a flight reads its factor where it divided, off the chain of
+ * dependent operations from the query's count to the move, bit for bit the
+ * same. Larger counts divide. Not static: the test reads it. */
+#define SW__FLOCK_RECIPS 128
+#define RECIP1(n) 1.0 / ((n) ? (n) : 1)
+#define RECIP4(n) RECIP1(n), RECIP1((n) + 1), RECIP1((n) + 2), RECIP1((n) + 3)
+#define RECIP16(n) RECIP4(n), RECIP4((n) + 4), RECIP4((n) + 8), RECIP4((n) + 12)
+#define RECIP64(n) RECIP16(n), RECIP16((n) + 16), RECIP16((n) + 32), RECIP16((n) + 48)
+extern const double sw__flock_recip[SW__FLOCK_RECIPS];
+const double sw__flock_recip[SW__FLOCK_RECIPS] = {RECIP64(0), RECIP64(64)};
+#undef RECIP64
+#undef RECIP16
+#undef RECIP4
+#undef RECIP1
+
+/* Two lanes of doubles: the velocity's two divisions by its norm as one
+ * vector division, each lane exactly the scalar quotient. */
+typedef double flock_v2d __attribute__((vector_size(16)));
+
 /* One bird's step: steer by its neighbours, then fly. The world folds the
  * neighbours' offsets (all, and those closer than the separation) and
  * velocities (their directions, kept beside their points) into sums in one pass over its
@@ -48,13 +70,14 @@ static void fly(sw_tasklet *t, boid *f) {
     sw_space_near_sums(t, f->x, f->y, f->visual, f->separation, SW_SPACE_DIR_PAIR, &m);
     /* cohere = sum of headings, separate = minus the sum of those closer
        than the separation, match = sum of velocities */
-    double k = 1.0 / (m.n > 0 ? m.n : 1);
+    double k = m.n < SW__FLOCK_RECIPS ? sw__flock_recip[m.n] : 1.0 / m.n;
     f->vx += (m.dx * f->cohere + -m.dx_in * f->separate + m.vx * f->match) * k;
     f->vy += (m.dy * f->cohere + -m.dy_in * f->separate + m.vy * f->match) * k;
     double norm = sqrt(f->vx * f->vx + f->vy * f->vy);
     if (norm > 0) {
-        f->vx /= norm;
-        f->vy /= norm;
+        flock_v2d v = (flock_v2d){f->vx, f->vy} / (flock_v2d){norm, norm};
+        f->vx = v[0];
+        f->vy = v[1];
     }
     const sw_world_desc *d = sw_world_desc_of(w);
     double W = d->width, H = d->height;

@@ -66,8 +66,8 @@ static int save_world(const sw_sched *s, void *ud, sw_pickle_buf *b, char *err, 
         const sw__sbucket *bk = &w->buckets[used[u]];
         ok = sw__pk_uv(b, used[u]) && sw__pk_uv(b, bk->n);
         for (uint32_t i = 0; ok && i < bk->n; i++)
-            ok = sw__pk_uv(b, sw__sb_slot(bk)[i]) && sw__pk_f64(b, sw__sb_x(bk)[i]) &&
-                 sw__pk_f64(b, sw__sb_y(bk)[i]);
+            ok = sw__pk_uv(b, sw__sb_slot(bk)[i]) && sw__pk_f64(b, *sw__sb_x(bk, i)) &&
+                 sw__pk_f64(b, *sw__sb_y(bk, i));
     }
     free(used);
     n = 0;
@@ -350,8 +350,8 @@ bool sw_pickle_world_pos(const sw_world *w, uint32_t slot, double *x, double *y)
     uint32_t i;
     const sw__sbucket *bk = sw__world_sbucket(w, slot, &i);
     if (bk) {
-        *x = sw__sb_x(bk)[i];
-        *y = sw__sb_y(bk)[i];
+        *x = *sw__sb_x(bk, i);
+        *y = *sw__sb_y(bk, i);
         return true;
     }
     return false;

@@ -150,10 +150,12 @@ sw_world *sw_world_new(const sw_world_desc *desc) {
     if (w->bw < 1) w->bw = 1;
     if (w->bh < 1) w->bh = 1;
     w->buckets = calloc((size_t)w->bw * w->bh, sizeof *w->buckets);
-    if (!w->s || !w->buckets || sw__world_reserve(w, 1024) != SW_OK) {
+    w->bedge = malloc(((size_t)w->bw + w->bh + 2) * sizeof *w->bedge);
+    if (!w->s || !w->buckets || !w->bedge || sw__world_reserve(w, 1024) != SW_OK) {
         sw_world_free(w);
         return NULL;
     }
+    sw__world_space_edges(w);
     sw__world_clear_cells(w);
     sw_sched_on_spawn(w->s, on_spawn, w);
     sw_sched_on_death(w->s, on_death, w);
@@ -168,7 +170,7 @@ void sw_world_free(sw_world *w) {
     free(w->sbucket); free(w->sindex); free(w->mailbox);
     free(w->cell_chan);
     for (uint32_t i = 0; w->buckets && i < w->nbstored; i++) free(w->buckets[w->bstored[i]].p);
-    free(w->buckets); free(w->bstored);
+    free(w->buckets); free(w->bstored); free(w->bedge);
     for (int i = 0; i < w->nlayers; i++) {
         free(w->layers[i].name);
         free(w->layers[i].data);

@@ -34,35 +34,42 @@ typedef struct sw__gslot {
     uint32_t next, prev; /* the cell's list, in arrival order (SW__NIL: not on one) */
 } sw__gslot;
 
-/* A continuous-space bucket, as a structure of arrays: its agents' x, y,
- * direction pairs (the last direction given, exactly; (0, 0) when none is
- * in effect) and slots, each in its own array, in arrival order (leaving
- * closes the gap, so the order stays). A near-query then reads SW__LANES
- * agents at a time, one per vector lane, and sums the neighbours'
- * directions (SW_SPACE_DIR_PAIR) from the same bucket instead of walking to
- * each neighbour's frame. The arrays share one block `p` (xs, ys, dxs, dys
- * of cap doubles each, then cap slots), 32-byte aligned, cap a multiple of
- * SW__LANES, grown by doubling; the entries from n to cap are sentinels (a
- * NaN point, which no distance test admits, a (0, 0) pair, slot SW__NIL),
- * so a query reads whole groups with no remainder loop. Zeroed: empty, no
- * storage. */
+/* A continuous-space bucket: its agents' x, y, direction pairs (the last
+ * direction given, exactly; (0, 0) when none is in effect) and slots, in
+ * arrival order (leaving closes the gap, so the order stays). The points
+ * and pairs are stored by groups of SW__LANES agents, each group the four
+ * x, then the four y, dx and dy (16 doubles, 128 bytes, 32-byte aligned):
+ * a near-query reads a group as four vectors at fixed offsets, one agent
+ * per lane, from one run of memory per bucket, and sums the neighbours'
+ * directions (SW_SPACE_DIR_PAIR) from there instead of walking to each
+ * neighbour's frame. The groups share one block `p` with the slots (cap
+ * doubles x 4 of groups, then cap slots), cap a multiple of SW__LANES,
+ * grown by doubling; the entries from n to cap are sentinels (a NaN point,
+ * which no distance test admits, a (0, 0) pair, slot SW__NIL), so a query
+ * reads whole groups with no remainder loop. Zeroed: empty, no storage. */
 #define SW__LANES 4
 typedef struct sw__sbucket {
     double *p;
     uint32_t n, cap;
 } sw__sbucket;
 
-static inline double *sw__sb_x(const sw__sbucket *b) { return b->p; }
-static inline double *sw__sb_y(const sw__sbucket *b) { return b->p + b->cap; }
-static inline double *sw__sb_dx(const sw__sbucket *b) { return b->p + 2 * (size_t)b->cap; }
-static inline double *sw__sb_dy(const sw__sbucket *b) { return b->p + 3 * (size_t)b->cap; }
+/* Entry i's x (field 0), y (1), dx (2) or dy (3) in bucket b. */
+static inline double *sw__sb_at(const sw__sbucket *b, uint32_t i, unsigned field) {
+    return b->p + (size_t)(i & ~(uint32_t)(SW__LANES - 1)) * 4 + field * SW__LANES +
+           (i & (SW__LANES - 1));
+}
+static inline double *sw__sb_x(const sw__sbucket *b, uint32_t i) { return sw__sb_at(b, i, 0); }
+static inline double *sw__sb_y(const sw__sbucket *b, uint32_t i) { return sw__sb_at(b, i, 1); }
+static inline double *sw__sb_dx(const sw__sbucket *b, uint32_t i) { return sw__sb_at(b, i, 2); }
+static inline double *sw__sb_dy(const sw__sbucket *b, uint32_t i) { return sw__sb_at(b, i, 3); }
 static inline uint32_t *sw__sb_slot(const sw__sbucket *b) {
     return (uint32_t *)(void *)(b->p + 4 * (size_t)b->cap);
 }
 /* Make entry i of bucket b a sentinel (see sw__sbucket). */
 static inline void sw__sb_blank(const sw__sbucket *b, uint32_t i) {
-    sw__sb_x(b)[i] = sw__sb_y(b)[i] = __builtin_nan("");
-    sw__sb_dx(b)[i] = sw__sb_dy(b)[i] = 0.0;
+    double *e = sw__sb_x(b, i);
+    e[0] = e[SW__LANES] = __builtin_nan("");
+    e[2 * SW__LANES] = e[3 * SW__LANES] = 0.0;
     sw__sb_slot(b)[i] = SW__NIL;
 }
 
@@ -95,6 +102,10 @@ struct sw_world {
     double bsize;
     double binv;               /* 1 / bsize: queries multiply (see bucket_ranges) */
     uint32_t bw, bh;
+    double *bedge;             /* bw + 1 column edges, then bh + 1 row edges: the
+                                  first coordinate of each column and row as
+                                  sw__world_bucket_of places points (+inf at
+                                  the end; see sw__world_space_edges) */
     sw__sbucket *buckets;      /* calloc'd: a world without space agents never
                                   touches the pages */
     uint32_t *bstored;         /* the buckets given storage, to free them */
@@ -180,15 +191,40 @@ static inline sw__sbucket *sw__world_sbucket(const sw_world *w, uint32_t slot, u
     return b == SW__NIL ? NULL : &w->buckets[b];
 }
 
-/* The bucket of a point inside the space: floor(x / bsize) per axis, the
- * last bucket taking what rounding puts past it. The one definition of
- * where a point belongs (the pickler checks loaded points with it). */
+/* floor(v / bs) for 0 <= v (a coordinate inside the space), by the product
+ * v * inv (inv = 1 / bs) where that cannot differ: the product and the
+ * quotient are each within a few units in the last place of v / bs, so
+ * they floor alike unless v / bs lies within that of a whole number. The
+ * product's fraction q - floor(q) is exact; within 2^-20 of either end
+ * (far more than the rounding at q < 2^30, a few 2^-23), or past 2^30,
+ * the quotient decides. A multiplication where a division was (a bird's
+ * every move asks twice); the bucket the same, bit for bit. */
+static inline uint32_t sw__bucket_floor(double v, double bs, double inv) {
+    double q = v * inv;
+    if (__builtin_expect(q < 0x1p30, 1)) {
+        uint32_t b = (uint32_t)q;
+        double f = q - (double)b;
+        if (__builtin_expect(f > 0x1p-20 && f < 1 - 0x1p-20, 1)) return b;
+    }
+    return (uint32_t)(v / bs);
+}
+/* The bucket of a point inside the space: floor(x / bsize) per axis (the
+ * quotient's floor: see sw__bucket_floor), the last bucket taking what
+ * rounding puts past it. The one definition of where a point belongs (the
+ * pickler checks loaded points with it). */
 static inline uint32_t sw__world_bucket_of(const sw_world *w, double x, double y) {
-    uint32_t bx = (uint32_t)(x / w->bsize), by = (uint32_t)(y / w->bsize);
+    uint32_t bx = sw__bucket_floor(x, w->bsize, w->binv), by = sw__bucket_floor(y, w->bsize, w->binv);
     if (bx >= w->bw) bx = w->bw - 1;
     if (by >= w->bh) by = w->bh - 1;
     return by * w->bw + bx;
 }
+/* Fill w->bedge: edge k of an axis is the least coordinate that
+ * sw__world_bucket_of puts in column (row) k or beyond, so that a point
+ * inside the space is in column k exactly when edge[k] <= x < edge[k + 1]
+ * (the last edge +inf: the last column takes what rounding puts past it).
+ * A moving agent's "still in the same bucket" is then two comparisons per
+ * axis instead of the bucket worked out anew. */
+void sw__world_space_edges(sw_world *w);
 /* Empty every bucket (storage kept) and take every slot out of space. */
 void sw__world_space_clear(sw_world *w);
 /* Put `slot` (not in space) at the end of bucket `b` at (x, y), which the
@@ -239,13 +275,11 @@ static inline void sw__space_unlink(sw_world *w, uint32_t slot) {
     uint32_t b = w->sbucket[slot];
     if (b == SW__NIL) return;
     sw__sbucket *bk = &w->buckets[b];
-    double *xs = sw__sb_x(bk), *ys = sw__sb_y(bk), *dxs = sw__sb_dx(bk), *dys = sw__sb_dy(bk);
     uint32_t *slots = sw__sb_slot(bk);
     for (uint32_t i = w->sindex[slot] + 1; i < bk->n; i++) {
-        xs[i - 1] = xs[i];
-        ys[i - 1] = ys[i];
-        dxs[i - 1] = dxs[i];
-        dys[i - 1] = dys[i];
+        const double *e = sw__sb_x(bk, i);
+        double *to = sw__sb_x(bk, i - 1);
+        for (int f = 0; f < 4; f++) to[f * SW__LANES] = e[f * SW__LANES];
         slots[i - 1] = slots[i];
         w->sindex[slots[i]] = i - 1;
     }

@@ -181,9 +181,9 @@ sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, sw__sb
     double own_dx = 0, own_dy = 0;
     if (!dir) own = NULL;
     if (own) {
-        own_dx = sw__sb_dx(own)[own_i];
-        own_dy = sw__sb_dy(own)[own_i];
-        sw__sb_dx(own)[own_i] = sw__sb_dy(own)[own_i] = 0.0;
+        own_dx = *sw__sb_dx(own, own_i);
+        own_dy = *sw__sb_dy(own, own_i);
+        *sw__sb_dx(own, own_i) = *sw__sb_dy(own, own_i) = 0.0;
     }
     const sw__sbucket *buckets = w->buckets;
     const size_t bw = w->bw;
@@ -233,9 +233,9 @@ sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, sw__sb
                 for (; b < bend; b++) {
                     /* 32-byte aligned groups (see sw__sbucket) */
                     const char *p = __builtin_assume_aligned((const char *)b->p, 32);
-                    const char *end = p + (size_t)b->n * sizeof(double);
-                    const size_t o = (size_t)b->cap * sizeof(double);
-                    for (; p < end; p += SW__LANES * sizeof(double)) {
+                    const char *end = p + (size_t)b->n * (4 * sizeof(double));
+                    const size_t o = SW__LANES * sizeof(double); /* x, y, dx, dy of a group */
+                    for (; p < end; p += 4 * SW__LANES * sizeof(double)) {
                         if (avx) {
                             SCAN_LANES(v4d, v4m, p, o, , );
                         } else {
@@ -248,8 +248,8 @@ sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, sw__sb
     }
 #undef SCAN_LANES
     if (own) {
-        sw__sb_dx(own)[own_i] = own_dx;
-        sw__sb_dy(own)[own_i] = own_dy;
+        *sw__sb_dx(own, own_i) = own_dx;
+        *sw__sb_dy(own, own_i) = own_dy;
     }
     if (!avx) { /* the halves' sums as the four lanes */
         all_x = __builtin_shufflevector(all_x0, all_x1, 0, 1, 2, 3);
@@ -340,10 +340,10 @@ scan_run(const sw_world *w, space_query *q, const sw__sbucket *b, const sw__sbuc
     const double x = q->x, y = q->y, r2 = q->r2;
     uint32_t n = q->n;
     for (; b < bend; b++) {
-        const double *xs = sw__sb_x(b), *ys = sw__sb_y(b);
         const uint32_t *slots = sw__sb_slot(b);
         for (uint32_t i = 0; i < b->n; i++) {
-            double dx = xs[i] - x - sx, dy = ys[i] - y - sy;
+            const double *e = sw__sb_x(b, i); /* x, and y, dx, dy a vector's width on */
+            double dx = e[0] - x - sx, dy = e[SW__LANES] - y - sy;
             if (wrap) {
                 if (dx > q->hw) dx -= q->W; else if (dx < -q->hw) dx += q->W;
                 if (dy > q->hh) dy -= q->H; else if (dy < -q->hh) dy += q->H;
@@ -359,7 +359,7 @@ scan_run(const sw_world *w, space_query *q, const sw__sbucket *b, const sw__sbuc
             const struct sw__task *k = &tasks[slot];
             if (q->ki != -1 && k->kind != q->ki) continue;
             if (q->sums) {
-                fold_hit(q, slot, dx, dy, d2, k, sw__sb_dx(b)[i], sw__sb_dy(b)[i]);
+                fold_hit(q, slot, dx, dy, d2, k, e[2 * SW__LANES], e[3 * SW__LANES]);
                 continue;
             }
             if (n < q->cap) {
@@ -394,7 +394,7 @@ static inline bool skip_at(const sw_world *w, space_query *q) {
         q->skip = SW__NIL;
         return true;
     }
-    return sw__sb_x(b)[i] == q->x && sw__sb_y(b)[i] == q->y;
+    return *sw__sb_x(b, i) == q->x && *sw__sb_y(b, i) == q->y;
 }
 
 /* Run query `q` (its output, kind filter and fold settings filled in) for
@@ -553,7 +553,7 @@ self_sums_lean(sw_tasklet *t, const sw_world *w, double x, double y, double r, d
     if (!(rin2 <= r2)) return false;
     uint32_t own_i;
     sw__sbucket *own = sw__world_sbucket(w, slot, &own_i);
-    if (!own || sw__sb_x(own)[own_i] != x || sw__sb_y(own)[own_i] != y) return false;
+    if (!own || *sw__sb_x(own, own_i) != x || *sw__sb_y(own, own_i) != y) return false;
     const double lox = x - re, hix = x + re, loy = y - re, hiy = y + re;
     if (!(lox >= 0 && hix < W && loy >= 0 && hiy < H)) { /* across the seam */
         const self_query sq = {w, own, own_i, slot, x, y, r2, rin2, re, sums};

@@ -59,11 +59,8 @@ static int bucket_grow(sw_world *w, uint32_t b) {
     sw__sbucket nb = {block_new(bk->cap ? 2 * bk->cap : SW__LANES), bk->n,
                       bk->cap ? 2 * bk->cap : SW__LANES};
     if (!nb.p) return SW_E_NOMEM;
-    if (bk->n) {
-        memcpy(sw__sb_x(&nb), sw__sb_x(bk), bk->n * sizeof(double));
-        memcpy(sw__sb_y(&nb), sw__sb_y(bk), bk->n * sizeof(double));
-        memcpy(sw__sb_dx(&nb), sw__sb_dx(bk), bk->n * sizeof(double));
-        memcpy(sw__sb_dy(&nb), sw__sb_dy(bk), bk->n * sizeof(double));
+    if (bk->n) { /* the groups as they are (the layout of a group does not depend on cap) */
+        memcpy(nb.p, bk->p, (size_t)bk->cap * 4 * sizeof(double));
         memcpy(sw__sb_slot(&nb), sw__sb_slot(bk), bk->n * sizeof(uint32_t));
     }
     for (uint32_t i = nb.n; i < nb.cap; i++) sw__sb_blank(&nb, i);
@@ -80,9 +77,9 @@ int sw__world_space_append(sw_world *w, uint32_t slot, uint32_t b, double x, dou
     }
     sw__sbucket *bk = &w->buckets[b];
     uint32_t i = bk->n++;
-    sw__sb_x(bk)[i] = x;
-    sw__sb_y(bk)[i] = y;
-    sw__world_dir_pair(w, slot, &sw__sb_dx(bk)[i], &sw__sb_dy(bk)[i]);
+    *sw__sb_x(bk, i) = x;
+    *sw__sb_y(bk, i) = y;
+    sw__world_dir_pair(w, slot, sw__sb_dx(bk, i), sw__sb_dy(bk, i));
     sw__sb_slot(bk)[i] = slot;
     w->sbucket[slot] = b;
     w->sindex[slot] = i;
@@ -118,6 +115,24 @@ int sw__world_space_used(const sw_world *w, uint32_t **out, uint32_t *n) {
     return SW_OK;
 }
 
+/* The least v >= 0 whose bucket along an axis of buckets bs wide is k or
+ * beyond (0 < k): floor(v / bs) is not decreasing in v, and k bs is within
+ * a few units in the last place of it. */
+static double axis_edge(uint32_t k, double bs) {
+    double v = k * bs;
+    while ((uint32_t)(v / bs) < k) v = nextafter(v, INFINITY);
+    for (double p; v > 0 && (uint32_t)((p = nextafter(v, 0)) / bs) >= k;) v = p;
+    return v;
+}
+
+void sw__world_space_edges(sw_world *w) {
+    double *ex = w->bedge, *ey = w->bedge + w->bw + 1;
+    ex[0] = ey[0] = 0;
+    for (uint32_t k = 1; k < w->bw; k++) ex[k] = axis_edge(k, w->bsize);
+    for (uint32_t k = 1; k < w->bh; k++) ey[k] = axis_edge(k, w->bsize);
+    ex[w->bw] = ey[w->bh] = INFINITY;
+}
+
 /* ---- continuous space ------------------------------------------------------------------- */
 
 bool sw__world_space_wrap_slow(const sw_world *w, double *x, double *y) {
@@ -145,8 +160,8 @@ static inline int space_place(sw_world *w, uint32_t slot, double x, double y, sw
     *bk = &w->buckets[b];
     if (w->sbucket[slot] == b) { /* same bucket: keep its place in the order */
         *at = w->sindex[slot];
-        sw__sb_x(*bk)[*at] = x;
-        sw__sb_y(*bk)[*at] = y;
+        *sw__sb_x(*bk, *at) = x;
+        *sw__sb_y(*bk, *at) = y;
         return SW_OK;
     }
     sw__space_unlink(w, slot);
@@ -174,8 +189,8 @@ bool sw_world_space_pos(const sw_world *w, sw_id id, double *x, double *y) {
     const sw__sbucket *bk;
     if (!sw__slot_of(w, id, &slot) || slot >= w->slotcap || !(bk = sw__world_sbucket(w, slot, &i)))
         return false;
-    if (x) *x = sw__sb_x(bk)[i];
-    if (y) *y = sw__sb_y(bk)[i];
+    if (x) *x = *sw__sb_x(bk, i);
+    if (y) *y = *sw__sb_y(bk, i);
     return true;
 }
 
@@ -190,7 +205,7 @@ void sw__world_set_heading(sw_world *w, uint32_t slot, double heading) {
     if (isnan(heading) && w->hdx) w->hdx[slot] = w->hdy[slot] = NAN; /* read back as NaN */
     uint32_t i;
     sw__sbucket *bk = sw__world_sbucket(w, slot, &i); /* no direction in effect now */
-    if (bk) sw__sb_dx(bk)[i] = sw__sb_dy(bk)[i] = 0.0;
+    if (bk) *sw__sb_dx(bk, i) = *sw__sb_dy(bk, i) = 0.0;
 }
 
 void sw_world_space_set_heading(sw_world *w, sw_id id, double heading) {
@@ -227,8 +242,8 @@ static inline bool direction_put(sw_world *w, uint32_t slot, sw__sbucket *bk, ui
     w->hdx[slot] = dx;
     w->hdy[slot] = dy;
     if (bk) {
-        sw__sb_dx(bk)[i] = dx;
-        sw__sb_dy(bk)[i] = dy;
+        *sw__sb_dx(bk, i) = dx;
+        *sw__sb_dy(bk, i) = dy;
     }
     return true;
 }
@@ -245,7 +260,9 @@ void sw_world_space_set_direction(sw_world *w, sw_id id, double dx, double dy) {
 }
 
 /* sw_space_move_to in the usual case (a bird's step): a point inside the
- * space, the same bucket as before, the per-slot directions made. What
+ * space, the same bucket as before (told by the bucket's edges, which its
+ * number gives before the new point is worked out: fewer operations after
+ * the flight's last division), the per-slot directions made. What
  * space_place and direction_put then do, with the entry's place worked
  * out once: its point, its pair, the heading to work out and the
  * direction. False (nothing written) otherwise. */
@@ -254,15 +271,17 @@ static inline bool move_within_bucket(sw_world *w, uint32_t slot, double x, doub
     if (!(x >= 0 && y >= 0 && x < (double)w->d.width && y < (double)w->d.height) ||
         slot >= w->slotcap || !w->hdx)
         return false;
-    const uint32_t b = sw__world_bucket_of(w, x, y);
-    if (w->sbucket[slot] != b) return false;
+    const uint32_t b = w->sbucket[slot]; /* its bucket now, known before the point is */
+    if (b == SW__NIL) return false;
+    const uint32_t by = b / w->bw, bx = b - by * w->bw;
+    const double *ex = w->bedge, *ey = w->bedge + w->bw + 1;
+    if (!(x >= ex[bx] && x < ex[bx + 1] && y >= ey[by] && y < ey[by + 1])) return false;
     const sw__sbucket *bk = &w->buckets[b];
-    double *e = bk->p + w->sindex[slot];
-    const size_t cap = bk->cap;
+    double *e = sw__sb_x(bk, w->sindex[slot]);
     e[0] = x;
-    e[cap] = y;
-    e[2 * cap] = dx;
-    e[3 * cap] = dy;
+    e[SW__LANES] = y;
+    e[2 * SW__LANES] = dx;
+    e[3 * SW__LANES] = dy;
     w->heading[slot] = NAN; /* marks the direction as the heading to work out */
     w->hdx[slot] = dx;
     w->hdy[slot] = dy;

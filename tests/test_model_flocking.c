@@ -7,6 +7,7 @@
 #include "models.h"
 
 #include <math.h>
+#include <string.h>
 
 Test(flocking, birds_align) {
     for (uint64_t seed = 1; seed <= 3; seed++) {
@@ -92,5 +93,18 @@ Test(flocking, buckets_hold_about_ten_birds_and_keep_the_scan_without_minimum_im
         if (c[i].visual < 0.45 * c[i].size / 2)
             cr_assert_lt(c[i].visual + 2 * cell, c[i].size / 2.0);
         sw_world_free(w);
+    }
+}
+
+/* The flight's 1 / max(n, 1) table (agents/flocking.c): each entry the
+ * quotient, bit for bit, as the division at run time gives it. */
+extern const double sw__flock_recip[128];
+
+Test(flocking, the_reciprocal_table_holds_the_quotients) {
+    for (volatile uint32_t n = 0; n < 128; n++) {
+        volatile double one = 1.0;
+        double want = one / (n > 0 ? n : 1);
+        cr_assert(memcmp(&sw__flock_recip[n], &want, sizeof want) == 0, "1 / %u: %a, not %a", n,
+                  sw__flock_recip[n], want);
     }
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "swarmlet.h"
+#include "world_int.h" /* sw__world_bucket_of: the one definition of a point's bucket */
 
 #include "test_world.h"
 
@@ -178,4 +179,85 @@ Test(world_space, space_self_moves_within_a_bucket_keep_its_place_point_and_dire
         }
         sw_world_free(w);
     }
+}
+
+/* ---- a point's bucket ------------------------------------------------------------------ */
+
+/* floor(v / bs) as the quotient gives it, clamped to the last bucket: the
+ * definition sw__world_bucket_of keeps (it multiplies where it may). */
+static uint32_t quotient_bucket(double v, double bs, uint32_t nb) {
+    uint32_t b = (uint32_t)(v / bs);
+    return b >= nb ? nb - 1 : b;
+}
+
+Test(world_space, space_a_points_bucket_is_the_quotients_floor_at_every_edge) {
+    /* bucket sizes whose inverse is inexact, some with a narrower last bucket */
+    const double sizes[] = {0.1, 0.3, 1.0 / 3, 0.7, 2.5, 25, 150.0 / 7, 100.0 / 6, 0.03, 7.77};
+    uint32_t product_differs = 0; /* edge points where v * (1 / bs) alone floors otherwise */
+    for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+        const double bs = sizes[k], inv = 1.0 / bs;
+        sw_world *w = sw_world_new(&(sw_world_desc){.width = 150, .height = 40, .space_cell = bs});
+        cr_assert(w && w->bsize == bs, "bucket size %g kept", bs);
+        const uint32_t nbx = w->bw, nby = w->bh;
+        for (uint32_t e = 0; e <= nbx; e++) {
+            double v = e * bs; /* each edge and the doubles about it */
+            for (int u = 0; u < 8; u++) v = nextafter(v, 0);
+            for (int u = 0; u < 17; u++, v = nextafter(v, INFINITY)) {
+                if (!(v >= 0 && v < 150)) continue;
+                double y = fmod(v, 40);
+                uint32_t want = quotient_bucket(y, bs, nby) * nbx + quotient_bucket(v, bs, nbx);
+                cr_assert_eq(sw__world_bucket_of(w, v, y), want, "bs %g x %a y %a", bs, v, y);
+                uint32_t bx = want % nbx; /* the column's edges say the same */
+                cr_assert(v >= w->bedge[bx] && v < w->bedge[bx + 1], "bs %g x %a edges", bs, v);
+                product_differs += (uint32_t)(v * inv) != (uint32_t)(v / bs);
+            }
+        }
+        for (int i = 0; i < 20000; i++) { /* and anywhere */
+            double x = 150.0 * rand() / ((double)RAND_MAX + 1), y = 40.0 * rand() / ((double)RAND_MAX + 1);
+            uint32_t want = quotient_bucket(y, bs, nby) * nbx + quotient_bucket(x, bs, nbx);
+            cr_assert_eq(sw__world_bucket_of(w, x, y), want, "bs %g x %a y %a", bs, x, y);
+        }
+        sw_world_free(w);
+    }
+    cr_assert_gt(product_differs, 0, "the edges tried include points the product alone misplaces");
+}
+
+/* ---- bucket storage by groups of four ---------------------------------------------------- */
+
+Test(world_space, space_bucket_groups_keep_points_and_pairs_through_growth_and_leaving) {
+    /* one bucket grown from 4 to 64 entries, every third agent leaving: each
+       agent's point and direction pair must stay with it (the pairs are
+       whole numbers, so their sums are exact in any order) */
+    sw_world *w = sw_world_new(&(sw_world_desc){.width = 10, .height = 10, .space_cell = 10});
+    sw_id id[50];
+    for (int i = 0; i < 50; i++) {
+        id[i] = sw_world_spawn_at_point(w, &mover, NULL, 0.1 * i, 9.9 - 0.1 * i, 0);
+        sw_world_space_set_direction(w, id[i], i, -2.0 * i);
+    }
+    double want_vx = 0, want_vy = 0, want_x = 0, want_y = 0;
+    uint32_t want_n = 0;
+    for (int i = 0; i < 50; i++) {
+        if (i % 3 == 0) {
+            cr_assert_eq(sw_world_space_unplace(w, id[i]), SW_OK);
+            continue;
+        }
+        double x, y;
+        cr_assert(sw_world_space_pos(w, id[i], &x, &y));
+        cr_assert(x == 0.1 * i && y == 9.9 - 0.1 * i, "agent %d at (%g, %g)", i, x, y);
+        want_n++;
+        want_vx += i;
+        want_vy += -2.0 * i;
+        want_x += x;
+        want_y += y;
+    }
+    sw_space_sums m;
+    cr_assert_eq(sw_world_space_near_sums(w, 0, 0, 100, 0, NULL, SW_ID_NONE, SW_SPACE_DIR_PAIR, &m),
+                 want_n);
+    cr_assert(m.vx == want_vx && m.vy == want_vy, "pairs (%g, %g)", m.vx, m.vy);
+    cr_assert(fabs(m.dx - want_x) < 1e-9 && fabs(m.dy - want_y) < 1e-9, "points (%g, %g)", m.dx, m.dy);
+    sw_id got[64];
+    cr_assert_eq(sw_world_space_near(w, 5, 5, 100, got, 64), want_n);
+    for (uint32_t i = 0, j = 0; i < 50; i++) /* arrival order kept */
+        if (i % 3) cr_assert_eq(got[j++], id[i]);
+    sw_world_free(w);
 }
