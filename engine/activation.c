@@ -474,8 +474,8 @@ static uint32_t drop_tombs(uint32_t *items, uint32_t n) {
     return m;
 }
 
-/* Drop the batch's dead entries (tombstones, zombies) in place, mark the
- * lazily fired runnable, and note where each run of entries of one kind
+/* Drop the batch's dead entries (tombstones, zombies) in place and note
+ * where each run of entries of one kind
  * starts and its kind (runs[0..*nruns), then runs[*nruns] = the entries
  * left; rkind NULL: no scratch). Returns the entries left. A batch is mostly
  * a few long runs (see scatter_runs), so noting runs rather than each
