@@ -451,8 +451,31 @@ static void keyed_begin(sw_sched *s, uint32_t base, const uint32_t *gend, const 
 
 /* ---- the ordering pass ------------------------------------------------------------ */
 
-/* Drop the batch's dead entries (tombstones, zombies) in place, mark the
- * lazily fired runnable, and note where each run of entries of one kind
+/* Tombstones among the n entries: a count that the compiler vectorises, so
+ * that a batch without one (the common case) is passed over at a fraction of
+ * an instruction an entry, and only a batch with some is compacted. */
+static uint32_t count_tombs(const uint32_t *items, uint32_t n) {
+    uint32_t tombs = 0;
+    for (uint32_t i = 0; i < n; i++) tombs += items[i] == SW__TOMB;
+    return tombs;
+}
+
+/* Drop the tombstones of items[0..n) in place, keeping the order; returns the
+ * entries left. */
+static uint32_t drop_tombs(uint32_t *items, uint32_t n) {
+    uint32_t i = 0;
+    while (i < n && items[i] != SW__TOMB) i++;
+    uint32_t m = i;
+    for (; i < n; i++) {
+        uint32_t slot = items[i];
+        items[m] = slot;
+        m += slot != SW__TOMB;
+    }
+    return m;
+}
+
+/* Drop the batch's dead entries (tombstones, zombies) in place and note
+ * where each run of entries of one kind
  * starts and its kind (runs[0..*nruns), then runs[*nruns] = the entries
  * left; rkind NULL: no scratch). Returns the entries left. A batch is mostly
  * a few long runs (see scatter_runs), so noting runs rather than each
@@ -460,13 +483,34 @@ static void keyed_begin(sw_sched *s, uint32_t base, const uint32_t *gend, const 
  * through memory, whose chain of stores and loads bounded the loop. The
  * restrict pointers tell the compiler that the stores cannot change what the
  * loop reads, so it keeps everything in registers; inlined twice (with and
- * without runs), so that the loop tests no flag per entry. */
+ * without runs), so that the loop tests no flag per entry.
+ *
+ * The first `lazy` entries (a swapped-in bucket: see gather_batch) are
+ * tombstones or SLEEPING, never zombies (a tasklet killed while in the
+ * bucket left a tombstone there instead): they lose their tombstones and,
+ * with runs, only their kinds are read; without runs the bucket was passed
+ * over already (gather_lazy). Its tasklets stay SLEEPING until their turn. */
 static inline __attribute__((always_inline)) uint32_t gather_entries(sw_sched *s, uint32_t *restrict items,
-                                                                     uint32_t total, uint16_t *restrict rkind,
+                                                                     uint32_t lazy, uint32_t total,
+                                                                     uint16_t *restrict rkind,
                                                                      uint32_t *restrict runs, uint32_t *nruns) {
     struct sw__task *tasks = s->tasks;
-    uint32_t n = 0, tombs = 0, nr = 0, prev = UINT32_MAX;
-    for (uint32_t i = 0; i < total; i++) {
+    uint32_t n = rkind ? 0 : lazy, tombs = 0, nr = 0, prev = UINT32_MAX;
+    for (uint32_t i = 0; rkind && i < lazy; i++) {
+        uint32_t slot = items[i];
+        if (slot == SW__TOMB) {
+            tombs++;
+            continue;
+        }
+        uint16_t kind = tasks[slot].kind;
+        if (kind != prev) {
+            runs[nr] = n;
+            rkind[nr++] = kind;
+            prev = kind;
+        }
+        items[n++] = slot;
+    }
+    for (uint32_t i = lazy; i < total; i++) {
         uint32_t slot = items[i];
         if (slot == SW__TOMB) {
             tombs++;
@@ -497,39 +541,39 @@ static inline __attribute__((always_inline)) uint32_t gather_entries(sw_sched *s
     return n;
 }
 
-static uint32_t gather_batch(sw_sched *s, uint32_t *restrict items, uint32_t total, uint16_t *restrict rkind,
-                             uint32_t *restrict runs, uint32_t *nruns) {
-    if (rkind) return gather_entries(s, items, total, rkind, runs, nruns);
-    return gather_entries(s, items, total, NULL, NULL, NULL);
+/* The swapped-in bucket at the head of a batch that needs no entry's kind
+ * (its first `lazy` entries) loses its tombstones: counted first, which is
+ * all a bucket without any needs (flocking's, Schelling's), and only then
+ * dropped. The entries behind it (the FIFO's: spawned or woken between
+ * ticks) move up over the gap. Returns the bucket's entries left. */
+static uint32_t gather_lazy(sw_sched *s, uint32_t *items, uint32_t lazy, uint32_t total) {
+    uint32_t tombs = count_tombs(items, lazy);
+    if (!tombs) return lazy;
+    uint32_t left = drop_tombs(items, lazy);
+    memmove(items + left, items + lazy, (size_t)(total - lazy) * sizeof *items);
+    s->armed += tombs; /* see fire_timers */
+    return left;
 }
 
-/* The gather of a batch that needs no entry's kind and is shuffled whole (one
- * rank, every kind random: flocking, Schelling) and whose first `lazy` entries
- * are a swapped-in bucket: those only lose their tombstones, without touching
- * their tasklets, which stay SLEEPING until their turn (as in a tick without
- * ordering) -- `batch_asleep` tells task_destroy that such a tasklet, killed
- * before its turn, is queued (its `pos` no longer gives its place). Only the
- * FIFO's entries (spawned or woken between ticks) are checked for zombies,
- * in order, as gather_entries does. Returns the entries left. */
-static uint32_t gather_asleep(sw_sched *s, uint32_t *restrict items, uint32_t lazy, uint32_t total) {
-    uint32_t n = 0, tombs = 0;
-    for (uint32_t i = 0; i < lazy; i++) {
-        uint32_t slot = items[i];
-        items[n] = slot;
-        n += slot != SW__TOMB;
-        tombs += slot == SW__TOMB;
-    }
-    s->armed += tombs; /* see fire_timers */
-    for (uint32_t i = lazy; i < total; i++) {
-        uint32_t slot = items[i];
-        if (s->tasks[slot].state == SW_TASK_ZOMBIE) {
-            sw__slot_free(s, slot);
-            continue;
+/* The gather (gather_entries; the bucket first through gather_lazy when no
+ * kind is noted). A swapped-in bucket's tasklets are not touched: they stay
+ * SLEEPING until their turn (as in a tick without ordering), and
+ * `batch_asleep` tells task_destroy that such a tasklet, killed before its
+ * turn, is queued (its `pos` no longer gives its place). */
+static uint32_t gather_batch(sw_sched *s, uint32_t *restrict items, uint32_t lazy, uint32_t total,
+                             uint16_t *restrict rkind, uint32_t *restrict runs, uint32_t *nruns) {
+    if (!s->ready_lazy) {
+        lazy = 0;
+    } else {
+        s->batch_asleep = true;
+        if (!rkind) { /* the bucket needs no pass at all without tombstones */
+            uint32_t left = gather_lazy(s, items, lazy, total);
+            total -= lazy - left;
+            lazy = left;
         }
-        items[n++] = slot;
     }
-    s->batch_asleep = true;
-    return n;
+    if (rkind) return gather_entries(s, items, lazy, total, rkind, runs, nruns);
+    return gather_entries(s, items, lazy, total, NULL, NULL, NULL);
 }
 
 /* The counting sort's scatter, one run per kind (restrict: as above). A
@@ -624,9 +668,7 @@ void sw__order_batch(sw_sched *s) {
     /* one rank group whose kinds are all random or all fixed (flocking,
        Schelling): the places need no kinds, so the gather notes none */
     bool uniform = scratch && s->kuniform;
-    uint32_t n = uniform && s->ready_lazy && (s->kword[0] & ORDER_RANDOM)
-                     ? gather_asleep(s, items, lazy_end - rp, total)
-                     : gather_batch(s, items, total, uniform ? NULL : rkind, runs, &nruns);
+    uint32_t n = gather_batch(s, items, lazy_end - rp, total, uniform ? NULL : rkind, runs, &nruns);
     r->n = rp + n;
     s->ready_lazy = false;
     if (!scratch) {

@@ -222,7 +222,7 @@ static void task_destroy(sw_sched *s, uint32_t slot) {
         notify_death(s, slot);
         return;
     }
-    /* fired into a shuffled batch still asleep (see gather_asleep): it is
+    /* fired into an ordered batch still asleep (see gather_batch): it is
        queued, like a runnable one, and never runs */
     bool asleep = k->state == SW_TASK_SLEEPING && s->batch_asleep && k->wait == s->now;
     switch ((sw_task_state)k->state) {

@@ -153,6 +153,96 @@ Test(activation, killed_before_its_turn_in_a_shuffled_batch_never_runs) {
     sw_sched_free(s);
 }
 
+/* The same in a batch sorted by rank (two random kinds in two ranks, as
+ * wolf-sheep's sheep and wolves): the gather reads only the kinds of the
+ * swapped-in bucket, whose tasklets stay asleep until their turn, so one
+ * killed before its turn, in either rank, is queued and freed at its turn. */
+static const sw_kind slayer_late_kind = {.name = "slayer_late", .frame_size = sizeof(slayer), .run = slayer_run};
+
+Test(activation, killed_before_its_turn_in_a_ranked_batch_never_runs) {
+    sw_sched *s = sw_sched_new(&(sw_sched_desc){.seed = 9});
+    cr_assert_eq(sw_sched_set_kind_random(s, &slayer_kind, true), SW_OK);
+    cr_assert_eq(sw_sched_set_kind_random(s, &slayer_late_kind, true), SW_OK);
+    cr_assert_eq(sw_sched_set_kind_rank(s, &slayer_late_kind, 1), SW_OK);
+    for (int i = 0; i < 20; i++)
+        g_slay[i] = sw_sched_spawn(s, i % 2 ? &slayer_late_kind : &slayer_kind, &(slayer){i}, 0);
+    memset(g_slay_ran, 0, sizeof g_slay_ran);
+    g_slay_tick = 0;
+    cr_assert_eq(sw_sched_step(s), SW_OK); /* tick 1: the spawned, from the FIFO */
+    cr_assert_eq(sw_sched_step(s), SW_OK); /* tick 2: the bucket, sorted and shuffled */
+    int survivor = -1, ran = 0;
+    for (int i = 0; i < 20; i++) {
+        ran += g_slay_ran[i];
+        if (sw_sched_alive(s, g_slay[i])) survivor = i;
+    }
+    cr_assert_eq(ran, 21, "20 turns in tick 1, one in tick 2");
+    cr_assert_eq(survivor % 2, 0, "the first turn of tick 2 is in rank 0");
+    cr_assert_eq(sw_sched_count(s), 1);
+    cr_assert_eq(sw_sched_count_kind(s, sw_sched_add_kind(s, &slayer_late_kind)), 0);
+    cr_assert_eq(sw_sched_resumes(s), 1);
+    for (int i = 0; i < 19; i++) sw_sched_spawn(s, &slayer_late_kind, &(slayer){survivor}, 0);
+    cr_assert_eq(sw_sched_slot_limit(s), 20, "every killed slot was freed at its turn");
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(g_slay_ran[survivor], 3 + 19);
+    sw_sched_free(s);
+}
+
+/* A swapped-in bucket with tombstones (timers cancelled between ticks, and
+ * one in a tick-start hook, after the bucket was swapped in), ahead of
+ * tasklets spawned in that hook: the ordering pass closes the gaps, with
+ * or without noting kinds, and every live tasklet takes exactly one turn a
+ * tick. The timers stay counted right: with everything else gone, a
+ * tasklet blocked for ever is a deadlock the very tick the last timer
+ * fires. */
+static sw_id g_gap_victim, *g_gap_ids;
+static void kill_in_hook(sw_sched *s, void *ud) {
+    (void)ud;
+    if (!g_gap_victim) return;
+    cr_assert_eq(sw_sched_kill(s, g_gap_victim), SW_OK);
+    g_gap_victim = SW_ID_NONE;
+    for (int i = 0; i < 5; i++) /* behind the bucket, in the FIFO; they reuse killed slots */
+        g_gap_ids[i * 4] = sw_sched_spawn(s, &slayer_late_kind, &(slayer){i * 4}, 0);
+}
+
+static void bucket_gaps(bool ranked) {
+    sw_sched *s = sw_sched_new(&(sw_sched_desc){.seed = 3, .random_order = !ranked});
+    if (ranked) {
+        cr_assert_eq(sw_sched_set_kind_random(s, &slayer_kind, true), SW_OK);
+        cr_assert_eq(sw_sched_set_kind_rank(s, &slayer_late_kind, 1), SW_OK);
+    }
+    cr_assert_eq(sw_sched_on_tick_start(s, kill_in_hook, NULL), SW_OK);
+    sw_id ids[20];
+    for (int i = 0; i < 20; i++) ids[i] = sw_sched_spawn(s, i % 3 ? &slayer_kind : &slayer_late_kind, &(slayer){i}, 0);
+    memset(g_slay_ran, 0, sizeof g_slay_ran);
+    g_slay_tick = 2; /* no slaying */
+    g_gap_victim = SW_ID_NONE;
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    bool alive[20];
+    for (int i = 0; i < 20; i++) alive[i] = true;
+    for (int i = 0; i < 20; i += 4) { /* tombstones, the first at the bucket's head */
+        cr_assert_eq(sw_sched_kill(s, ids[i]), SW_OK);
+        alive[i] = false;
+    }
+    g_gap_victim = ids[19]; /* and the hook spawns five */
+    g_gap_ids = ids;
+    alive[19] = false;
+    memset(g_slay_ran, 0, sizeof g_slay_ran);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    for (int i = 0; i < 20; i++)
+        cr_assert_eq(g_slay_ran[i], i % 4 == 0 ? 1 : alive[i], "tasklet %d (ranked %d)", i, ranked);
+    cr_assert_eq(sw_sched_count(s), 19);
+    for (int i = 0; i < 19; i++) cr_assert_eq(sw_sched_kill(s, ids[i]), SW_OK);
+    sw_chan ch = sw_chan_new(s, &(sw_chan_desc){0});
+    sw_sched_spawn(s, &heron_kind, &(waiter){.mode = 0, .ch = ch}, 0);
+    cr_assert_eq(sw_sched_step(s), SW_E_DEADLOCK, "no timer left: the heron waits for ever");
+    sw_sched_free(s);
+}
+
+Test(activation, tombstones_in_a_swapped_bucket_leave_no_gap) {
+    bucket_gaps(false);
+    bucket_gaps(true);
+}
+
 /* The ordering pass keeps each kind's place between ticks: a rank or flag set
  * between ticks, and a kind first seen mid-run, must still be obeyed. */
 Test(activation, activation_follows_rank_changes_between_ticks) {
