@@ -103,7 +103,11 @@ static inline __attribute__((always_inline)) void frame_fill(char *dst, const ch
 }
 
 sw__frame *sw__frame_new_copy(sw_sched *s, int fn, const void *image) {
-    size_t size = s->funcs[fn].fn->frame_size, cls = class_of(sizeof(sw__frame) + size);
+    return sw__frame_new_image(s, fn, image, s->funcs[fn].frame_size);
+}
+
+sw__frame *sw__frame_new_image(sw_sched *s, int fn, const void *image, size_t size) {
+    size_t cls = class_of(sizeof(sw__frame) + size);
     sw__frame *f = frame_alloc(s, cls);
     if (!f) return NULL;
     frame_header(s, f, fn);
