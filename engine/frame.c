@@ -102,11 +102,7 @@ static inline __attribute__((always_inline)) void frame_fill(char *dst, const ch
     if (__builtin_expect(i < room, 0)) memset(dst + i, 0, room - i);
 }
 
-sw__frame *sw__frame_new_copy(sw_sched *s, int fn, const void *image) {
-    return sw__frame_new_image(s, fn, image, s->funcs[fn].frame_size);
-}
-
-sw__frame *sw__frame_new_image(sw_sched *s, int fn, const void *image, size_t size) {
+sw__frame *sw__frame_new_copy(sw_sched *s, int fn, const void *image, size_t size) {
     size_t cls = class_of(sizeof(sw__frame) + size);
     sw__frame *f = frame_alloc(s, cls);
     if (!f) return NULL;

@@ -265,8 +265,8 @@ static sw_id spawn_kind(sw_sched *s, const sw_kind *kind, int ki, const void *pa
         sw__errf(s, "out of memory spawning a %s", kind->name);
         return SW_ID_NONE;
     }
-    sw__frame *f = params ? sw__frame_new_image(s, s->kinds[ki].func, params,
-                                                kind_frame_size(s, kind, ki))
+    sw__frame *f = params ? sw__frame_new_copy(s, s->kinds[ki].func, params,
+                                               kind_frame_size(s, kind, ki))
                           : sw__frame_new(s, s->kinds[ki].func);
     if (!f) {
         sw__slot_free(s, slot);
