@@ -247,6 +247,17 @@ static void task_destroy(sw_sched *s, uint32_t slot) {
     if (!queued) sw__slot_free(s, slot);
 }
 
+/* The frame size of `kind`, registered as kind `ki`: the registry's copy,
+ * or the descriptor's own where the compiler sees it (a spawn inlined into a
+ * model's step, its kind a constant: every birth of wolf-sheep), so that the
+ * frame's class, the pool it comes from and the image's copy fold to
+ * constants (no three dependent loads, no copy loop). The two are equal:
+ * the registry copied the descriptor's. */
+static inline size_t kind_frame_size(const sw_sched *s, const sw_kind *kind, int ki) {
+    return __builtin_constant_p(kind->frame_size) ? kind->frame_size
+                                                  : s->funcs[s->kinds[ki].func].frame_size;
+}
+
 /* Spawn a `kind`, whose index in the registry is `ki`. */
 static sw_id spawn_kind(sw_sched *s, const sw_kind *kind, int ki, const void *params, sw_tick delay) {
     uint32_t slot = slot_alloc(s);
@@ -254,7 +265,8 @@ static sw_id spawn_kind(sw_sched *s, const sw_kind *kind, int ki, const void *pa
         sw__errf(s, "out of memory spawning a %s", kind->name);
         return SW_ID_NONE;
     }
-    sw__frame *f = params ? sw__frame_new_copy(s, s->kinds[ki].func, params)
+    sw__frame *f = params ? sw__frame_new_copy(s, s->kinds[ki].func, params,
+                                               kind_frame_size(s, kind, ki))
                           : sw__frame_new(s, s->kinds[ki].func);
     if (!f) {
         sw__slot_free(s, slot);

@@ -246,8 +246,10 @@ bool sw__spin_fail(sw_sched *s, struct sw__task *k, uint32_t slot);
 sw_step sw__spin_fail_step(sw_sched *s, struct sw__task *k, uint32_t slot);
 /* ---- frames (frame.c) ---- */
 sw__frame *sw__frame_new(sw_sched *s, int fn);
-/* sw__frame_new with the fields (frame_size bytes) copied from `image` */
-sw__frame *sw__frame_new_copy(sw_sched *s, int fn, const void *image);
+/* sw__frame_new with the fields copied from `image`; `size` is the
+ * function's frame_size, passed so that a caller which knows it as a
+ * constant (a spawn inlined into a model's step) lets the copy fold */
+sw__frame *sw__frame_new_copy(sw_sched *s, int fn, const void *image, size_t size);
 void sw__frame_free(sw_sched *s, sw__frame *f);
 void sw__frames_free_all(sw_sched *s);
 uint32_t sw__frame_size(const sw_sched *s, const sw__frame *f);
