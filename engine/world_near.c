@@ -556,6 +556,8 @@ self_sums_lean(sw_tasklet *t, const sw_world *w, double x, double y, double r, d
     if (!own || *sw__sb_x(own, own_i) != x || *sw__sb_y(own, own_i) != y) return false;
     const double lox = x - re, hix = x + re, loy = y - re, hiy = y + re;
     if (!(lox >= 0 && hix < W && loy >= 0 && hiy < H)) { /* across the seam */
+        /* the record made in each branch: made once above the test, it is
+           built in memory on the usual path too (+1 % instructions, flocking small) */
         const self_query sq = {w, own, own_i, slot, x, y, r2, rin2, re, sums};
         return seam(&sq);
     }
