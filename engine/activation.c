@@ -17,32 +17,19 @@
 
 /* ---- the ordering pass's scratch and shuffles ----------------------------------- */
 
-/* Room for `need` items of `size` bytes in p, which holds *cap of them: the
- * room doubled from *cap (or `first`) until it fits. Returns the new block,
- * *cap updated, or NULL, with nothing changed, when out of memory. Every
- * grow-only buffer of this file grows through here. */
-static void *grow(sw_sched *s, void *p, uint32_t *cap, uint64_t need, size_t size, uint32_t first) {
-    if (need > UINT32_MAX) return NULL;
-    uint32_t c = *cap ? *cap : first;
-    while (c < need) c = c > UINT32_MAX / 2 ? (uint32_t)need : c * 2;
-    void *q = sw__alloc(s, p, (size_t)c * size);
-    if (q) *cap = c;
-    return q;
-}
-
 /* Grow-only scratch of the ordering pass (kept across ticks: no allocation
  * per tick once the batches stop growing), counted in 8-byte words. */
 static bool order_aux(sw_sched *s, size_t bytes) {
     uint64_t words = ((uint64_t)bytes + 7) / 8;
     if (words <= s->order_auxcap) return true;
-    void *p = grow(s, s->order_aux, &s->order_auxcap, words, 8, 128);
+    void *p = sw__grow(s, s->order_aux, &s->order_auxcap, words, 8, 128);
     if (p) s->order_aux = p;
     return p != NULL;
 }
 
 static bool order_out(sw_sched *s, uint32_t n) {
     if (n <= s->order_cap) return true;
-    uint32_t *p = grow(s, s->order_buf, &s->order_cap, n, sizeof *p, 64);
+    uint32_t *p = sw__grow(s, s->order_buf, &s->order_cap, n, sizeof *p, 64);
     if (p) s->order_buf = p;
     return p != NULL;
 }
@@ -172,7 +159,7 @@ static double open_unit(uint64_t x) { return ((double)(x >> 11) + 0.5) * 0x1.0p-
 static bool marks_fit(sw_sched *s, uint32_t need) {
     if (need <= s->markcap) return true;
     uint32_t old = s->markcap;
-    uint64_t *m = grow(s, s->marks, &s->markcap, need > s->taskcap ? need : s->taskcap, sizeof *m, 64);
+    uint64_t *m = sw__grow(s, s->marks, &s->markcap, need > s->taskcap ? need : s->taskcap, sizeof *m, 64);
     if (!m) return false;
     memset(m + old, 0, (size_t)(s->markcap - old) * sizeof *m);
     s->marks = m;
@@ -311,7 +298,7 @@ static bool heap_less(const sw__woken *a, const sw__woken *b) { return key_befor
 
 static bool heap_push(sw_sched *s, sw__woken w) {
     if (s->nheap == s->heapcap) {
-        sw__woken *h = grow(s, s->heap, &s->heapcap, (uint64_t)s->nheap + 1, sizeof *h, 64);
+        sw__woken *h = sw__grow(s, s->heap, &s->heapcap, (uint64_t)s->nheap + 1, sizeof *h, 64);
         if (!h) return false;
         s->heap = h;
     }

@@ -355,17 +355,8 @@ int sw__unpickler_link(sw_unpickler *u) {
             sw__vec32 *b = &s->wheel[wake & SW__WHEEL_MASK];
             k->pos = b->n;
             if (!sw__vec_push(s, b, slot)) goto oom;
-        } else {
-            if (s->novf == s->ovfcap) {
-                uint32_t ocap = s->ovfcap ? s->ovfcap * 2 : 64;
-                while (ocap < u->novf) ocap *= 2;
-                sw__ovf *o = sw__alloc(s, s->ovf, (size_t)ocap * sizeof *o);
-                if (!o) goto oom;
-                s->ovf = o;
-                s->ovfcap = ocap;
-            }
-            k->pos = s->novf | SW__POS_OVF;
-            s->ovf[s->novf++] = (sw__ovf){wake, slot};
+        } else if (!sw__ovf_push(s, slot, wake)) {
+            goto oom;
         }
     }
     for (uint32_t ci = 0; ci < s->nchans; ci++) {

@@ -44,6 +44,15 @@ static void *default_alloc(void *ud, void *p, size_t n) {
 
 void *sw__alloc(sw_sched *s, void *p, size_t n) { return s->d.alloc(s->d.alloc_ud, p, n); }
 
+void *sw__grow(sw_sched *s, void *p, uint32_t *cap, uint64_t need, size_t size, uint32_t first) {
+    if (need > UINT32_MAX) return NULL;
+    uint32_t c = *cap ? *cap : first;
+    while (c < need) c = c > UINT32_MAX / 2 ? (uint32_t)need : c * 2;
+    void *q = sw__alloc(s, p, (size_t)c * size);
+    if (q) *cap = c;
+    return q;
+}
+
 void sw__errf(sw_sched *s, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -76,11 +85,9 @@ const char *sw_sched_report(const sw_sched *s) { return s->report ? s->report : 
 
 bool sw__vec_push(sw_sched *s, sw__vec32 *v, uint32_t x) {
     if (v->n == v->cap) {
-        uint32_t cap = v->cap ? v->cap * 2 : 64;
-        uint32_t *items = sw__alloc(s, v->items, (size_t)cap * sizeof *items);
+        uint32_t *items = sw__grow(s, v->items, &v->cap, (uint64_t)v->n + 1, sizeof *items, 64);
         if (!items) return false;
         v->items = items;
-        v->cap = cap;
     }
     v->items[v->n++] = x;
     return true;
@@ -169,11 +176,9 @@ static uint32_t slot_alloc(sw_sched *s) {
     }
     if (s->ntasks == UINT32_MAX - 1) return SW__NIL;
     if (s->ntasks == s->taskcap) {
-        uint32_t cap = s->taskcap ? s->taskcap * 2 : 1024;
-        struct sw__task *t = sw__alloc(s, s->tasks, (size_t)cap * sizeof *t);
+        struct sw__task *t = sw__grow(s, s->tasks, &s->taskcap, (uint64_t)s->ntasks + 1, sizeof *t, 1024);
         if (!t) return SW__NIL;
         s->tasks = t;
-        s->taskcap = cap;
         /* the running tasklets' views must follow the table they point into
            (an idle inline-run view too: harmless, and no test needed) */
         if (s->cur.task) s->cur.task = &t[s->cur.slot];

@@ -213,6 +213,11 @@ enum { SW__ST_FREE = SW_TASK_FREE };
 
 /* ---- the table, memory and messages (sched.c) ---- */
 void *sw__alloc(sw_sched *s, void *p, size_t n);
+/* Room for `need` items of `size` bytes in p, which holds *cap of them: the
+ * room doubled from *cap (or `first`) until it fits. Returns the new block,
+ * *cap updated, or NULL, with nothing changed, when out of memory. The
+ * scheduler's grow-only tables grow through here. */
+void *sw__grow(sw_sched *s, void *p, uint32_t *cap, uint64_t need, size_t size, uint32_t first);
 /* Append x to v, doubling its room when full; false when out of memory. */
 bool sw__vec_push(sw_sched *s, sw__vec32 *v, uint32_t x);
 void sw__errf(sw_sched *s, const char *fmt, ...);
@@ -226,6 +231,9 @@ int sw__func_index(sw_sched *s, const sw_func *fn);
 /* Arm a timer for `slot` (then SLEEPING); false, with nothing changed, when
  * out of memory. */
 bool sw__timer_arm(sw_sched *s, uint32_t slot, sw_tick wake);
+/* Append slot's timer (beyond the wheel) to the overflow list, noting its
+ * place in its `pos`; false, with nothing changed, when out of memory. */
+bool sw__ovf_push(sw_sched *s, uint32_t slot, sw_tick wake);
 void sw__timer_cancel(sw_sched *s, uint32_t slot);
 /* Put the timers due now in line to run (the start of a tick). */
 void sw__fire_timers(sw_sched *s);

@@ -32,6 +32,17 @@ static bool vec_reserve(sw_sched *s, sw__vec32 *v, uint32_t need) {
     return true;
 }
 
+bool sw__ovf_push(sw_sched *s, uint32_t slot, sw_tick wake) {
+    if (s->novf == s->ovfcap) {
+        sw__ovf *o = sw__grow(s, s->ovf, &s->ovfcap, (uint64_t)s->novf + 1, sizeof *o, 64);
+        if (!o) return false;
+        s->ovf = o;
+    }
+    s->tasks[slot].pos = s->novf | SW__POS_OVF;
+    s->ovf[s->novf++] = (sw__ovf){wake, slot};
+    return true;
+}
+
 /* Arm first, then change the tasklet: on failure it is left as it was. */
 bool sw__timer_arm(sw_sched *s, uint32_t slot, sw_tick wake) {
     struct sw__task *k = &s->tasks[slot];
@@ -41,16 +52,8 @@ bool sw__timer_arm(sw_sched *s, uint32_t slot, sw_tick wake) {
         sw__vec32 *b = &s->wheel[wake & SW__WHEEL_MASK];
         if (!sw__vec_push(s, b, slot)) return false;
         k->pos = b->n - 1;
-    } else {
-        if (s->novf == s->ovfcap) {
-            uint32_t cap = s->ovfcap ? s->ovfcap * 2 : 64;
-            sw__ovf *o = sw__alloc(s, s->ovf, (size_t)cap * sizeof *o);
-            if (!o) return false;
-            s->ovf = o;
-            s->ovfcap = cap;
-        }
-        k->pos = s->novf | SW__POS_OVF;
-        s->ovf[s->novf++] = (sw__ovf){wake, slot};
+    } else if (!sw__ovf_push(s, slot, wake)) {
+        return false;
     }
     k->state = SW_TASK_SLEEPING;
     k->wait = wake;
