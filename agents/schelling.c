@@ -56,7 +56,8 @@ typedef struct {
     bool mixed;                   /* other radii are in use (their counts too) */
     bool bulk;                    /* its builder counts it in, with everyone at once */
     sw_chan chan;                 /* its cell's channel, where it sleeps */
-    sw_msg news;                  /* what woke it */
+    sw_msg news;                  /* unused: kept so that snapshots made while
+                                     a resident slept into it still load */
 } resident;
 
 enum { WAKE_TAG = 1 }; /* the message a mover posts: "an alike neighbour left" */
@@ -591,7 +592,9 @@ static sw_step resident_run(sw_tasklet *t, void *frame) {
                unhappy; then it looks again at its turn */
             f->chan = sw_cell_chan(t, f->x, f->y);
             if (f->chan != SW_CHAN_NONE) {
-                SW_RECV(t, rest, f->chan, &f->news);
+                /* what woke it does not matter (its count says all), so
+                   the post leaves its frame alone: a discard receive */
+                SW_RECV(t, rest, f->chan, NULL);
                 if (sw_status(t) == SW_OK) continue;
             }
             /* no channel to sleep on (out of memory, or closed by someone

@@ -52,6 +52,17 @@ static uint32_t chan_slot(sw_sched *s) {
     return slot;
 }
 
+bool sw__chan_reserve(sw_sched *s, uint32_t n) {
+    if (n > UINT32_MAX - s->nchans) return false;
+    uint32_t want = s->nchans + n;
+    if (want <= s->chancap) return true;
+    sw__chan *c = sw__alloc(s, s->chans, (size_t)want * sizeof *c);
+    if (!c) return false;
+    s->chans = c;
+    s->chancap = want;
+    return true;
+}
+
 sw_chan sw_chan_new(sw_sched *s, const sw_chan_desc *desc) {
     sw_chan_desc d = desc ? *desc : (sw_chan_desc){0};
     if (d.kind > SW_CHAN_EVENT || d.preference < -1 || d.preference > 1) {
@@ -209,6 +220,13 @@ static inline uint64_t chan_state_of(int pref) {
 static inline bool chan_is_default_rendezvous(const sw__chan *c, sw_chan ch) {
     return __builtin_expect(c->gen == sw_handle_gen(ch), 1) &&
            __builtin_expect(chan_state(c) == chan_state_of(SW_PREFER_RECEIVER), 1);
+}
+
+/* `ch` names `c` (as sw__chan_get checks, c being ch's slot), a live, open
+ * event channel: where recv_slow takes recv_event. */
+static inline bool event_open(const sw__chan *c, sw_chan ch) {
+    return __builtin_expect(c->gen == sw_handle_gen(ch), 1) && c->live && c->kind == SW_CHAN_EVENT &&
+           !c->closed;
 }
 
 /* Copy a message that its sender has likely just written, field by field.
@@ -685,6 +703,13 @@ sw_step sw__recv_at(sw_tasklet *t, int pc, sw_chan ch, sw_msg *dst) {
                 return SW__STEP_WAIT_HARD;
             }
             return block(s, t, k, c, ch, false, ref, true);
+        }
+        /* an open event channel: recv_slow's count and checks, then its
+           recv_event, without the call (a resident or a tree lying down:
+           ~25 instructions a sleep) */
+        if (event_open(c, ch)) {
+            k->spin++; /* (blocking zeroes it) */
+            return recv_event(s, t, k, c, ch, dst);
         }
     }
     return recv_slow(s, t, ch, dst);
