@@ -508,7 +508,7 @@ static void relocate(sw_tasklet *t, sw_world *w, resident *f, int32_t x, int32_t
         recount_inner(w, grp, all, same, need, W, f->x, f->y, 1, gg, true);
     else
         recount_inner(w, grp, all, same, need, W, f->x, f->y, 2, gg, true);
-    sw_world_place(w, sw_self(t), x, y);
+    sw_move_to(t, x, y); /* (sw_world_place less its look-up of the mover's slot) */
     f->x = x;
     f->y = y;
     grp[to] = f->group;
