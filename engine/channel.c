@@ -52,17 +52,6 @@ static uint32_t chan_slot(sw_sched *s) {
     return slot;
 }
 
-bool sw__chan_reserve(sw_sched *s, uint32_t n) {
-    if (n > UINT32_MAX - s->nchans) return false;
-    uint32_t want = s->nchans + n;
-    if (want <= s->chancap) return true;
-    sw__chan *c = sw__alloc(s, s->chans, (size_t)want * sizeof *c);
-    if (!c) return false;
-    s->chans = c;
-    s->chancap = want;
-    return true;
-}
-
 sw_chan sw_chan_new(sw_sched *s, const sw_chan_desc *desc) {
     sw_chan_desc d = desc ? *desc : (sw_chan_desc){0};
     if (d.kind > SW_CHAN_EVENT || d.preference < -1 || d.preference > 1) {

@@ -256,10 +256,6 @@ sw__chan *sw__chan_get(const sw_sched *s, sw_chan ch);
 /* sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_EVENT, .key = key}), the
  * same record, without the description's checks: the world's cell channels */
 sw_chan sw__chan_new_event(sw_sched *s, uint64_t key);
-/* Room in the channel table for n channels more than it holds, made at
- * once rather than by doubling (a world's cell channels); false when out
- * of memory or past 2^32 channels, the table unchanged (chan_slot still grows it). */
-bool sw__chan_reserve(sw_sched *s, uint32_t n);
 void sw__chan_unlink(sw_sched *s, sw__chan *c, uint32_t slot);
 void sw__chans_free_all(sw_sched *s);
 

@@ -21,11 +21,6 @@ sw_chan sw_world_cell_chan(sw_world *w, int32_t x, int32_t y) {
     if (!w->cell_chan) {
         w->cell_chan = calloc(w->ncells, sizeof *w->cell_chan);
         if (!w->cell_chan) return SW_CHAN_NONE;
-        /* the models that sleep on cells end up with a channel on most of
-           them (every grass cell, tree, resident): the table made that big
-           at once, not copied as it doubles (4 copies in a small Schelling
-           town, ~35 instructions a channel). A failure is left to chan_slot */
-        (void)sw__chan_reserve(w->s, w->ncells);
     }
     uint32_t c = sw_world_cell_index(w, x, y);
     if (w->cell_chan[c] == SW_CHAN_NONE)
