@@ -211,13 +211,6 @@ static inline bool chan_is_default_rendezvous(const sw__chan *c, sw_chan ch) {
            __builtin_expect(chan_state(c) == chan_state_of(SW_PREFER_RECEIVER), 1);
 }
 
-/* `ch` names `c` (as sw__chan_get checks, c being ch's slot), a live, open
- * event channel: where recv_slow takes recv_event. */
-static inline bool event_open(const sw__chan *c, sw_chan ch) {
-    return __builtin_expect(c->gen == sw_handle_gen(ch), 1) && c->live && c->kind == SW_CHAN_EVENT &&
-           !c->closed;
-}
-
 /* Copy a message that its sender has likely just written, field by field.
  * Senders fill a message a field at a time right before SW_SEND, and a CPU
  * cannot forward a narrow store to a wider load that covers it: copying with
@@ -692,13 +685,6 @@ sw_step sw__recv_at(sw_tasklet *t, int pc, sw_chan ch, sw_msg *dst) {
                 return SW__STEP_WAIT_HARD;
             }
             return block(s, t, k, c, ch, false, ref, true);
-        }
-        /* an open event channel: recv_slow's count and checks, then its
-           recv_event, without the call (a resident or a tree lying down:
-           ~25 instructions a sleep) */
-        if (event_open(c, ch)) {
-            k->spin++; /* (blocking zeroes it) */
-            return recv_event(s, t, k, c, ch, dst);
         }
     }
     return recv_slow(s, t, ch, dst);
