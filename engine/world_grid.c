@@ -188,7 +188,9 @@ static inline uint32_t empty_cell_draw(sw_world *w, sw_tasklet *t, uint64_t key,
 bool sw_world_random_empty_cell(sw_world *w, sw_tasklet *t, int32_t *x, int32_t *y) {
     uint32_t empty = w->ncells - w->occupied;
     if (empty == 0) return false;
-    uint64_t key = sw_rng_key(w->d.seed, 0xe3b7ce11ULL);
+    /* the world's stream's key, needed only without a tasklet (worked out
+       on every call, it cost a Schelling move ~10 instructions) */
+    uint64_t key = t ? 0 : sw_rng_key(w->d.seed, 0xe3b7ce11ULL);
     /* rejection sampling is uniform and fast while empty cells are common;
        a rank scan is the exact fallback when they are rare. Four candidates
        a round, the first empty one taken (the first empty cell of a run of

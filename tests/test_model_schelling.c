@@ -194,6 +194,40 @@ Test(schelling, counts_stay_exact_at_radius_one) {
     sw_world_free(w);
 }
 
+/* A resident sleeps with a receive that drops its message (its counts say
+ * all a wake-up could): wake-ups happen, and none writes into its frame's
+ * `news`, kept only so that older snapshots still load. */
+Test(schelling, sleepers_drop_what_wakes_them) {
+    sw_world *w = sw_schelling_new(&(sw_schelling_desc){.size = 30, .agents = 600, .radius = 1,
+                                                        .min_same = 4, .seed = 11});
+    cr_assert_not_null(w);
+    sw_sched *s = sw_world_sched(w);
+    const sw_field *news = sw_fields_find(sw_kind_resident.fields, "news");
+    cr_assert_not_null(news);
+    uint32_t woken = 0;
+    bool *was_asleep = calloc(600, sizeof *was_asleep);
+    cr_assert_not_null(was_asleep);
+    for (int tick = 0; tick < 12; tick++) {
+        cr_assert_eq(sw_world_step(w), SW_OK);
+        uint32_t i = 0;
+        for (sw_id id = sw_sched_next(s, SW_ID_NONE); id; id = sw_sched_next(s, id), i++) {
+            cr_assert_lt(i, 600);
+            sw_task_info info;
+            cr_assert_eq(sw_sched_inspect(s, id, &info), SW_OK);
+            bool asleep = info.state == SW_TASK_RECV;
+            woken += was_asleep[i] && !asleep;
+            was_asleep[i] = asleep;
+            sw_msg m; /* (a wake-up's message: tag 1, the cell's index) */
+            memcpy(&m, (const char *)sw_sched_frame(s, id) + news->offset, sizeof m);
+            cr_assert(m.tag == 0 && m.i == 0 && m.who == SW_ID_NONE,
+                      "tick %d: a wake-up wrote into a resident's frame", tick);
+        }
+    }
+    cr_assert_gt(woken, 20, "hardly any resident was woken (%u)", woken);
+    free(was_asleep);
+    sw_world_free(w);
+}
+
 /* The "need" layer of a one-radius town: each resident's min_same on its
  * cell, -1 where nobody lives (so that no count can fall to it). */
 static void check_need(sw_world *w, int r, int min_same, const char *when) {
