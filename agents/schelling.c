@@ -356,6 +356,26 @@ static void wake_around(sw_world *w, const double *grp, const double *same, cons
     }
 }
 
+/* One cell (index c, at (cx, cy)) of a square being recounted: a resident
+ * of group gg arriving counts in, one leaving counts out and wakes the
+ * sleeper there whom that leaves unhappy. */
+static inline __attribute__((always_inline)) void recount_cell(
+    sw_world *w, const double *restrict grp, double *restrict all, double *restrict same,
+    const double *restrict need, size_t c, int32_t cx, int32_t cy, double gg, bool leaving) {
+    if (!leaving) {
+        all[c] += 1;
+        same[c] += 1;
+        return;
+    }
+    all[c] -= 1;
+    double n = same[c] -= 1;
+    /* asleep means it was happy: same - 1 >= need before this -1, so it is
+       unhappy now exactly when same == need (the awake, already unhappy ones
+       are below that and left alone); rare where someone lives, never where
+       nobody does (NO_NEED) */
+    if (__builtin_expect(n == need[c], 0) && grp[c] == gg) wake(w, cx, cy);
+}
+
 /* recount_square's rows, `span` cells each: inline, so that the
  * comparison's widths (3 and 5) get fully unrolled loops. */
 static inline __attribute__((always_inline)) void recount_rows(
@@ -364,21 +384,8 @@ static inline __attribute__((always_inline)) void recount_rows(
     double gg, bool leaving) {
     for (int32_t cy = y0; cy <= y1; cy++) {
         size_t row = (size_t)cy * (size_t)W + (size_t)x0;
-        for (int32_t i = 0; i < span; i++) {
-            size_t c = row + (size_t)i;
-            if (!leaving) {
-                all[c] += 1;
-                same[c] += 1;
-                continue;
-            }
-            all[c] -= 1;
-            double n = same[c] -= 1;
-            /* asleep means it was happy: same - 1 >= need before this -1,
-               so it is unhappy now exactly when same == need (the awake,
-               already unhappy ones are below that and left alone); rare
-               where someone lives, never where nobody does (NO_NEED) */
-            if (__builtin_expect(n == need[c], 0) && grp[c] == gg) wake(w, x0 + i, cy);
-        }
+        for (int32_t i = 0; i < span; i++)
+            recount_cell(w, grp, all, same, need, row + (size_t)i, x0 + i, cy, gg, leaving);
     }
 }
 
@@ -480,16 +487,8 @@ static inline __attribute__((always_inline)) void recount_inner(
     for (int32_t dy = 0; dy <= 2 * r; dy++) {
 #pragma GCC unroll 5
         for (int32_t dx = 0; dx <= 2 * r; dx++) {
-            size_t c = corner + (size_t)dy * (size_t)W + (size_t)dx;
-            if (!leaving) {
-                all[c] += 1;
-                same[c] += 1;
-                continue;
-            }
-            all[c] -= 1;
-            double n = same[c] -= 1;
-            /* see recount_rows */
-            if (__builtin_expect(n == need[c], 0) && grp[c] == gg) wake(w, x - r + dx, y - r + dy);
+            recount_cell(w, grp, all, same, need, corner + (size_t)dy * (size_t)W + (size_t)dx,
+                         x - r + dx, y - r + dy, gg, leaving);
         }
     }
 }
