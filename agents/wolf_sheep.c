@@ -158,15 +158,22 @@ __attribute__((flatten)) static sw_step wolf_run(sw_tasklet *t, void *frame) {
     SW_BEGIN(t, prowl);
     for (;;) {
         sw_world *w = sw_world_of(t);
-        sw__model_moore_step(w, sw__model_rand(f->rng_key, f->rng_ctr++), &f->x, &f->y);
-        sw_move_to(t, f->x, f->y);
+        /* the cell in locals for the move and the cell's list: the world's
+           stores (uint32_t) may alias the frame's int32_t, so the fields were
+           read again after each (7 instructions a turn; the spawn still
+           reads the fields: keeping x, y live to it cost more. In a sheep's
+           step, locals measured 0.6 M instructions more over the large run) */
+        int32_t x = f->x, y = f->y;
+        sw__model_moore_step(w, sw__model_rand(f->rng_key, f->rng_ctr++), &x, &y);
+        f->x = x, f->y = y;
+        sw_move_to(t, x, y);
         f->energy -= 1;
         uint32_t n = 0;
-        if (sw_world_count_at(w, f->x, f->y) > 1) /* not alone: any sheep here? */
-            n = sw_world_agents_at(w, f->x, f->y, &sw_kind_sheep, NULL, 0);
+        if (sw_world_count_at(w, x, y) > 1) /* not alone: any sheep here? */
+            n = sw_world_agents_at(w, x, y, &sw_kind_sheep, NULL, 0);
         if (n > 0) {
             uint32_t i = (uint32_t)sw__model_below(sw__model_rand(f->rng_key, f->rng_ctr++), n);
-            sw_kill(t, sw_world_agent_at(w, f->x, f->y, &sw_kind_sheep, i));
+            sw_kill(t, sw_world_agent_at(w, x, y, &sw_kind_sheep, i));
             f->energy += f->gain;
         }
         if (f->energy < 0) SW_EXIT(t);

@@ -286,3 +286,58 @@ Test(world_grid, move_to_moves_the_running_agent_to_the_end_of_the_cells_list) {
     cr_assert_eq(sw_world_occupied_cells(w), 1);
     sw_world_free(w);
 }
+
+/* Moves to the cell its frame names, once a tick. */
+typedef struct {
+    int32_t x, y, rc;
+} hopper_f;
+static sw_step hopper_run(sw_tasklet *t, void *frame) {
+    hopper_f *f = frame;
+    SW_BEGIN(t, hop);
+    for (;;) {
+        f->rc = sw_move_to(t, f->x, f->y);
+        SW_SLEEP(t, hop, 1);
+    }
+    SW_END(t);
+}
+static const sw_kind hopper = {.name = "hopper", .frame_size = sizeof(hopper_f), .run = hopper_run};
+
+/* sw_move_to's two paths: an agent on a cell (its node relinked, keeping its
+ * kind), and one off the grid (placed as new). A move to its own cell makes
+ * it the cell's last arrival, as a move anywhere does. */
+Test(world_grid, move_to_own_cell_goes_last_and_an_unplaced_agent_is_placed) {
+    sw_world *w = mk(4, 3, SW_TOPO_BOUNDED);
+    sw_sched *s = sw_world_sched(w);
+    sw_id a = sw_world_spawn_at(w, &hopper, &(hopper_f){.x = 1, .y = 1}, 1, 1, 0);
+    sw_id b = sw_world_spawn_at(w, &idle, NULL, 1, 1, 0);
+    sw_id c = sw_world_spawn_at(w, &hopper, &(hopper_f){.x = 1, .y = 1}, 1, 1, 0);
+    sw_id d = sw_sched_spawn(s, &hopper, &(hopper_f){.x = 3, .y = 2}, 0); /* off the grid */
+    cr_assert(a && b && c && d);
+    cr_assert_not(sw_world_cell_of(w, d, NULL, NULL));
+    cr_assert_eq(sw_world_step(w), SW_OK);
+    sw_id got[4];
+    cr_assert_eq(sw_world_agents_at(w, 1, 1, NULL, got, 4), 3);
+    cr_assert_eq(got[0], b, "a and c stayed on their cell, now after b");
+    cr_assert_eq(got[1], a);
+    cr_assert_eq(got[2], c);
+    cr_assert_eq(sw_world_agents_at(w, 1, 1, &hopper, got, 4), 2, "their kind is still theirs");
+    cr_assert_eq(sw_world_agent_at(w, 1, 1, &idle, 0), b);
+    int32_t x, y;
+    cr_assert(sw_world_cell_of(w, d, &x, &y), "the unplaced hopper is on the grid now");
+    cr_assert(x == 3 && y == 2);
+    cr_assert_eq(sw_world_agent_at(w, 3, 2, &hopper, 0), d);
+    cr_assert_eq(sw_world_occupied_cells(w), 2);
+    /* a leaves for an empty cell, d for c's: both lists and the count follow */
+    ((hopper_f *)sw_sched_frame(s, a))->x = 0;
+    ((hopper_f *)sw_sched_frame(s, d))->x = 1, ((hopper_f *)sw_sched_frame(s, d))->y = 1;
+    cr_assert_eq(sw_world_step(w), SW_OK);
+    cr_assert_eq(((hopper_f *)sw_sched_frame(s, d))->rc, SW_OK);
+    cr_assert_eq(sw_world_agents_at(w, 1, 1, NULL, got, 4), 3);
+    cr_assert_eq(got[0], b);
+    cr_assert_eq(got[1], c);
+    cr_assert_eq(got[2], d);
+    cr_assert_eq(sw_world_agent_at(w, 0, 1, NULL, 0), a);
+    cr_assert_eq(sw_world_count_at(w, 3, 2), 0);
+    cr_assert_eq(sw_world_occupied_cells(w), 2);
+    sw_world_free(w);
+}
