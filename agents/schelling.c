@@ -697,11 +697,15 @@ static bool spawn_town(sw_world *w, const sw_kind *kind, const resident *one, co
                        const uint32_t *cells, uint32_t n) {
     enum { RUN = 64 };
     resident town[RUN];
+    /* an image is copied whole only when its group changes (once or twice
+       a slot): the runs differ in their cells alone */
+    for (uint32_t j = 0; j < RUN; j++) town[j].group = 0;
     uint32_t W = sw_world_width(w);
     for (uint32_t i = 0; i < n; i += RUN) {
         uint32_t m = n - i < RUN ? n - i : RUN;
         for (uint32_t j = 0; j < m; j++) {
-            town[j] = i + j < n / 2 ? *one : *two;
+            const resident *f = i + j < n / 2 ? one : two;
+            if (town[j].group != f->group) town[j] = *f;
             town[j].x = (int32_t)(cells[i + j] % W);
             town[j].y = (int32_t)(cells[i + j] / W);
         }

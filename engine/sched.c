@@ -169,7 +169,7 @@ int sw_sched_on_tick_end(sw_sched *s, sw_hook_fn fn, void *ud) {
 /* ---- tasklets -------------------------------------------------------------- */
 
 /* Room in the table for `need` slots. */
-static bool tasks_reserve(sw_sched *s, uint64_t need) {
+static __attribute__((noinline)) bool tasks_reserve(sw_sched *s, uint64_t need) {
     if (need <= s->taskcap) return true;
     struct sw__task *t = sw__grow(s, s->tasks, &s->taskcap, need, sizeof *t, 1024);
     if (!t) return false;
@@ -188,7 +188,8 @@ static uint32_t slot_alloc(sw_sched *s) {
         return slot;
     }
     if (s->ntasks == UINT32_MAX - 1) return SW__NIL;
-    if (s->ntasks == s->taskcap && !tasks_reserve(s, (uint64_t)s->ntasks + 1)) return SW__NIL;
+    if (__builtin_expect(s->ntasks == s->taskcap, 0) && !tasks_reserve(s, (uint64_t)s->ntasks + 1))
+        return SW__NIL;
     uint32_t slot = s->ntasks++;
     memset(&s->tasks[slot], 0, sizeof s->tasks[slot]);
     s->tasks[slot].gen = 1;
@@ -270,7 +271,8 @@ static inline size_t kind_frame_size(const sw_sched *s, const sw_kind *kind, int
 
 /* Make a `kind` (registry index `ki`, frame `size` bytes) up to its hook
  * and init: slot, frame, queue, counts. Its slot, or SW__NIL when out of
- * memory (nothing left behind). Shared by the single spawn and the batch,
+ * memory (nothing left behind). `size`: the frame's size, or 0 to look it
+ * up only when there is an image. Shared by the single spawn and the batch,
  * so that both leave the same state. */
 static inline __attribute__((always_inline)) uint32_t spawn_make(sw_sched *s, const sw_kind *kind, int ki,
                                                                  const void *params, sw_tick delay,
@@ -280,7 +282,8 @@ static inline __attribute__((always_inline)) uint32_t spawn_make(sw_sched *s, co
         sw__errf(s, "out of memory spawning a %s", kind->name);
         return SW__NIL;
     }
-    sw__frame *f = params ? sw__frame_new_copy(s, s->kinds[ki].func, params, size)
+    sw__frame *f = params ? sw__frame_new_copy(s, s->kinds[ki].func, params,
+                                               size ? size : kind_frame_size(s, kind, ki))
                           : sw__frame_new(s, s->kinds[ki].func);
     if (!f) {
         sw__slot_free(s, slot);
@@ -315,24 +318,25 @@ static inline __attribute__((always_inline)) uint32_t spawn_make(sw_sched *s, co
     return slot;
 }
 
-/* Run `kind`'s init on the tasklet `id` just made, unless a hook has killed
- * it already. */
-static inline void spawn_init(sw_sched *s, const sw_kind *kind, sw_id id) {
+/* Run `kind`'s init on the tasklet `id` (in `slot`, its root frame `frame`)
+ * just made, unless a hook has killed it already. */
+static inline void spawn_init(sw_sched *s, const sw_kind *kind, sw_id id, uint32_t slot, void *frame) {
     if (kind->init && sw__task_get(s, id)) {
         /* hooks may have spawned and moved the table; init may kill it */
-        uint32_t slot = sw_handle_slot(id);
         sw_tasklet view = {.sched = s, .task = &s->tasks[slot], .slot = slot, .context = s->d.context};
-        kind->init(&view, s->tasks[slot].top + 1);
+        kind->init(&view, frame);
     }
 }
 
 /* Spawn a `kind`, whose index in the registry is `ki`. */
 static sw_id spawn_kind(sw_sched *s, const sw_kind *kind, int ki, const void *params, sw_tick delay) {
-    uint32_t slot = spawn_make(s, kind, ki, params, delay, params ? kind_frame_size(s, kind, ki) : 0);
+    uint32_t slot = spawn_make(s, kind, ki, params, delay, 0);
     if (slot == SW__NIL) return SW_ID_NONE;
-    sw_id id = sw_handle_make(slot, s->tasks[slot].gen);
+    struct sw__task *k = &s->tasks[slot];
+    void *frame = k->top + 1;
+    sw_id id = sw_handle_make(slot, k->gen);
     if (s->on_spawn) s->on_spawn(s, id, s->spawn_ud);
-    spawn_init(s, kind, id);
+    spawn_init(s, kind, id, slot, frame);
     return id;
 }
 
@@ -377,7 +381,11 @@ __attribute__((flatten)) uint32_t sw__spawn_batch_make(sw__spawn_batch *b, const
     return spawn_make(b->s, b->kind, b->ki, image, delay, b->size);
 }
 
-void sw__spawn_batch_init(sw__spawn_batch *b, sw_id id) { spawn_init(b->s, b->kind, id); }
+void sw__spawn_batch_init(sw__spawn_batch *b, sw_id id) {
+    uint32_t slot = sw_handle_slot(id);
+    sw__frame *f = b->s->tasks[slot].top; /* NULL if a hook killed it: no init then */
+    spawn_init(b->s, b->kind, id, slot, f ? f + 1 : NULL);
+}
 
 sw_id sw_spawn(sw_tasklet *t, const sw_kind *kind, const void *params, sw_tick delay) {
     sw_sched *s = t->sched;
