@@ -112,6 +112,10 @@ static void on_spawn(sw_sched *s, sw_id id, void *ud) {
     place_spawned(s, w, sw_handle_slot(id), pending);
 }
 
+bool sw__world_spawn_hook_is_ours(const sw_world *w) {
+    return w->s->on_spawn == on_spawn && w->s->spawn_ud == w;
+}
+
 void sw__world_spawned_at(sw_world *w, uint32_t slot, int32_t x, int32_t y) {
     w->px = x;
     w->py = y;

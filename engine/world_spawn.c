@@ -80,6 +80,16 @@ int64_t sw_world_spawn_many(sw_world *w, const sw_kind *kind, const void *images
                            w->d.width, w->d.height);
             return SW_E_INVALID;
         }
+    if (!sw__world_spawn_hook_is_ours(w)) {
+        /* another spawn hook: it must see every spawn, as single spawns */
+        for (uint64_t i = 0; i < n; i++) {
+            int32_t x, y;
+            sw__cell_xy(w, cells[i], &x, &y);
+            if (!sw_world_spawn_at(w, kind, (const char *)images + i * stride, x, y, delay))
+                return (int64_t)i;
+        }
+        return (int64_t)n;
+    }
     sw__spawn_batch b;
     int rc = sw__spawn_batch_begin(w->s, kind, n, &b);
     if (rc == SW_E_NOMEM) return 0;

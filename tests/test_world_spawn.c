@@ -346,3 +346,23 @@ Test(world_spawn, spawn_many_out_of_memory_midway_leaves_a_consistent_prefix) {
     }
     cr_assert(partial, "some failure came midway, after some agents were made");
 }
+
+static void count_spawns(sw_sched *s, sw_id id, void *ud) {
+    (void)s;
+    (void)id;
+    ++*(int *)ud;
+}
+
+/* A batch does the world's spawn hook's work itself; a hook put in its
+ * place (sw_sched_on_spawn) must still see every spawn, one by one. */
+Test(world_spawn, spawn_many_calls_a_replaced_spawn_hook_for_each_agent) {
+    sw_world *w = mk(4, 4, SW_TOPO_BOUNDED);
+    int seen = 0;
+    sw_sched_on_spawn(sw_world_sched(w), count_spawns, &seen);
+    idle_f img = {0};
+    const uint32_t cells[3] = {0, 5, 5};
+    cr_assert_eq(sw_world_spawn_many(w, &turner, &img, 0, cells, 3, 0), 3);
+    cr_assert_eq(seen, 3);
+    cr_assert_eq(sw_sched_count(sw_world_sched(w)), 3);
+    sw_world_free(w);
+}
