@@ -688,16 +688,27 @@ static uint32_t *place_town(sw_world *w, const resident *one, uint32_t n) {
     return cells;
 }
 
-/* Spawn the residents place_town placed, in its order, each on its cell:
- * its frame image carries its cell, so its init needs no lookup. */
-static bool spawn_town(sw_world *w, const sw_kind *kind, resident *one, resident *two,
+/* Spawn the residents place_town placed, in its order, each on its cell,
+ * a run at a time (sw_world_spawn_many): each frame image carries its cell,
+ * so its init needs no lookup. The runs' images on the stack: a town's
+ * worth on the heap moved the run's later reallocations (they copied). */
+static bool spawn_town(sw_world *w, const sw_kind *kind, const resident *one, const resident *two,
                        const uint32_t *cells, uint32_t n) {
+    enum { RUN = 64 };
+    resident town[RUN];
+    /* an image is copied whole only when its group changes (once or twice
+       a slot): the runs differ in their cells alone */
+    for (uint32_t j = 0; j < RUN; j++) town[j].group = 0;
     uint32_t W = sw_world_width(w);
-    for (uint32_t i = 0; i < n; i++) {
-        resident *f = i < n / 2 ? one : two;
-        f->x = (int32_t)(cells[i] % W);
-        f->y = (int32_t)(cells[i] / W);
-        if (!sw_world_spawn_at(w, kind, f, f->x, f->y, 0)) return false;
+    for (uint32_t i = 0; i < n; i += RUN) {
+        uint32_t m = n - i < RUN ? n - i : RUN;
+        for (uint32_t j = 0; j < m; j++) {
+            const resident *f = i + j < n / 2 ? one : two;
+            if (town[j].group != f->group) town[j] = *f;
+            town[j].x = (int32_t)(cells[i + j] % W);
+            town[j].y = (int32_t)(cells[i + j] / W);
+        }
+        if (sw_world_spawn_many(w, kind, town, sizeof *town, cells + i, m, 0) != (int64_t)m) return false;
     }
     return true;
 }

@@ -435,4 +435,20 @@ static inline __attribute__((always_inline)) void sw__run_task(sw_sched *s, uint
     sw__run_on(s, t, slot, s->funcs[f->fn].run(t, f + 1), false);
 }
 
+/* A batch of spawns of one kind (sw_world_spawn_many): the kind looked up
+ * and the table grown once. Each spawn is sw__spawn_batch_make (as a single
+ * spawn up to its hook: SW__NIL when out of memory, nothing left behind),
+ * then whatever the spawn hook does, done by the caller (the batch calls no
+ * hook), then sw__spawn_batch_init: the same state as single spawns. */
+typedef struct {
+    sw_sched *s;
+    const sw_kind *kind;
+    int ki;
+    size_t size; /* the kind's frame size */
+} sw__spawn_batch;
+
+int sw__spawn_batch_begin(sw_sched *s, const sw_kind *kind, uint64_t n, sw__spawn_batch *b);
+uint32_t sw__spawn_batch_make(sw__spawn_batch *b, const void *image, sw_tick delay);
+void sw__spawn_batch_init(sw__spawn_batch *b, sw_id id);
+
 #endif

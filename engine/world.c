@@ -88,16 +88,14 @@ static __attribute__((noinline)) void spawn_place(sw_sched *s, sw_world *w, uint
     else if (pending == 2) (void)sw__space_link(w, slot, w->pfx, w->pfy); /* no memory: unplaced */
 }
 
-static void on_spawn(sw_sched *s, sw_id id, void *ud) {
-    sw_world *w = ud;
-    uint32_t slot = sw_handle_slot(id);
-    int pending = w->pending;
-    w->pending = 0;
-    /* The common birth (wolf-sheep: ~1,000 a tick in the large model) is a
-       slot the arrays already cover, left on no cell by its last agent's
-       death, placed on a cell in a world without headings: that case alone
-       here, so that the hook calls nothing and saves no registers; the rest
-       (which may allocate) goes to spawn_place. */
+/* What the spawn hook does with a tasklet just made in `slot`: place it as
+ * `pending` says. The common birth (wolf-sheep: ~1,000 a tick in the large
+ * model) is a slot the arrays already cover, left on no cell by its last
+ * agent's death, placed on a cell in a world without headings: that case
+ * alone here, so that the hook calls nothing and saves no registers; the
+ * rest (which may allocate) goes to spawn_place. */
+static inline __attribute__((always_inline)) void place_spawned(sw_sched *s, sw_world *w, uint32_t slot,
+                                                                int pending) {
     if (__builtin_expect(pending != 1 || slot >= w->slotcap || w->hdx || w->any_angle ||
                              w->g[slot].cell != SW__NIL,
                          0)) {
@@ -105,6 +103,23 @@ static void on_spawn(sw_sched *s, sw_id id, void *ud) {
         return;
     }
     sw__cell_link(w, slot, (uint32_t)w->py * w->d.width + (uint32_t)w->px, s->tasks[slot].kind);
+}
+
+static void on_spawn(sw_sched *s, sw_id id, void *ud) {
+    sw_world *w = ud;
+    int pending = w->pending;
+    w->pending = 0;
+    place_spawned(s, w, sw_handle_slot(id), pending);
+}
+
+bool sw__world_spawn_hook_is_ours(const sw_world *w) {
+    return w->s->on_spawn == on_spawn && w->s->spawn_ud == w;
+}
+
+void sw__world_spawned_at(sw_world *w, uint32_t slot, int32_t x, int32_t y) {
+    w->px = x;
+    w->py = y;
+    place_spawned(w->s, w, slot, 1);
 }
 
 /* The death hook's part for a world with continuous-space agents or

@@ -242,6 +242,13 @@ int sw__world_space_used(const sw_world *w, uint32_t **out, uint32_t *n);
 /* Say why the last call failed (sw_world_errmsg). */
 void sw__world_errf(sw_world *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* The spawn hook's work for a tasklet just made in `slot` on cell (x, y)
+ * (wrapped), for a batch of spawns, which calls no hook. */
+void sw__world_spawned_at(sw_world *w, uint32_t slot, int32_t x, int32_t y);
+/* The scheduler's spawn hook is still the world's (sw_sched_on_spawn can
+ * replace it: a batch, which calls no hook, then spawns one by one). */
+bool sw__world_spawn_hook_is_ours(const sw_world *w);
+
 /* The per-slot arrays cover `slot` (the spawn hook has made them, so the
  * call is the rare case). */
 static inline int sw__reserve_slot(sw_world *w, uint32_t slot) {

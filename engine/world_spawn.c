@@ -66,6 +66,52 @@ sw_id sw_spawn_at_point(sw_tasklet *t, const sw_kind *kind, const void *params, 
     return spawn_at_point(sw_world_of(t), t, kind, params, x, y, delay);
 }
 
+int64_t sw_world_spawn_many(sw_world *w, const sw_kind *kind, const void *images, size_t stride,
+                            const uint32_t *cells, uint64_t n, sw_tick delay) {
+    if (!kind || (n && (!images || !cells))) {
+        sw__world_errf(w, "spawn_many: no kind, images or cells");
+        return SW_E_INVALID;
+    }
+    /* every cell checked before the first spawn: all or (out of memory
+       only) a prefix */
+    for (uint64_t i = 0; i < n; i++)
+        if (cells[i] >= w->ncells) {
+            sw__world_errf(w, "spawn_many: cell %u is outside the %ux%u world", cells[i],
+                           w->d.width, w->d.height);
+            return SW_E_INVALID;
+        }
+    if (!sw__world_spawn_hook_is_ours(w)) {
+        /* another spawn hook: it must see every spawn, as single spawns */
+        for (uint64_t i = 0; i < n; i++) {
+            int32_t x, y;
+            sw__cell_xy(w, cells[i], &x, &y);
+            if (!sw_world_spawn_at(w, kind, (const char *)images + i * stride, x, y, delay))
+                return (int64_t)i;
+        }
+        return (int64_t)n;
+    }
+    sw__spawn_batch b;
+    int rc = sw__spawn_batch_begin(w->s, kind, n, &b);
+    if (rc == SW_E_NOMEM) return 0;
+    if (rc < 0) return rc;
+    /* the per-slot arrays for every slot the batch may take, once (the
+       hook's placement then never grows them) */
+    uint64_t top = (uint64_t)w->s->ntasks + n;
+    if (top > UINT32_MAX - 1) top = UINT32_MAX - 1; /* the table's own limit */
+    if (top > w->slotcap && sw__world_reserve(w, (uint32_t)top) != SW_OK) return 0;
+    const char *image = images;
+    for (uint64_t i = 0; i < n; i++, image += stride) {
+        uint32_t slot = sw__spawn_batch_make(&b, image, delay);
+        if (slot == SW__NIL) return (int64_t)i;
+        sw_id id = sw_handle_make(slot, w->s->tasks[slot].gen);
+        int32_t x, y;
+        sw__cell_xy(w, cells[i], &x, &y);
+        sw__world_spawned_at(w, slot, x, y);
+        sw__spawn_batch_init(&b, id);
+    }
+    return (int64_t)n;
+}
+
 int64_t sw_world_populate(sw_world *w, const sw_kind *kind, const void *params, uint64_t count,
                           sw_place place, double density, uint64_t stream) {
     uint64_t key = sw_rng_key(w->d.seed, 0x9091a7e000000000ULL ^ stream), ctr = 0;

@@ -11,6 +11,7 @@
 #include "swarmlet.h"
 
 #include "test_world.h"
+#include "world_int.h" /* the scheduler's allocator, to fail one allocation */
 
 /* ---- spawning at a cell --------------------------------------------------------------- */
 
@@ -167,5 +168,201 @@ Test(world_spawn, a_birth_in_a_reused_slot_joins_the_back_of_its_new_cell) {
     for (int32_t cy = 0; cy < 5; cy++)
         for (int32_t cx = 0; cx < 5; cx++) cr_assert_eq(sw_world_count_at(w, cx, cy), N / 25);
     cr_assert_eq(sw_world_occupied_cells(w), 25);
+    sw_world_free(w);
+}
+
+/* ---- many at once ----------------------------------------------------------------------- */
+
+/* Turns taken, in order, by `turner` agents (for comparing two worlds). */
+static sw_id turns_log[64];
+static int turns_n;
+
+static sw_step turner_run(sw_tasklet *t, void *frame) {
+    (void)frame;
+    SW_BEGIN(t, nap);
+    for (;;) {
+        if (turns_n < 64) turns_log[turns_n++] = sw_self(t);
+        SW_SLEEP(t, nap, 1);
+    }
+    SW_END(t);
+}
+
+/* An agent that notes where its init found it and logs its turns. */
+static const sw_kind turner = {.name = "turner", .frame_size = sizeof(idle_f), .fields = idle_fields,
+                               .init = idle_init, .run = turner_run};
+
+/* A world with a history: six agents spawned, slots 1, 4 and 2 freed in that
+ * order, so that new agents reuse them (LIFO) before taking fresh ones. */
+static sw_world *mk_used(void) {
+    sw_world *w = mk(6, 5, SW_TOPO_TORUS);
+    sw_id ids[6];
+    for (int i = 0; i < 6; i++) ids[i] = sw_world_spawn_at(w, &turner, NULL, i, i % 5, 0);
+    cr_assert_eq(sw_sched_kill(sw_world_sched(w), ids[1]), SW_OK);
+    cr_assert_eq(sw_sched_kill(sw_world_sched(w), ids[4]), SW_OK);
+    cr_assert_eq(sw_sched_kill(sw_world_sched(w), ids[2]), SW_OK);
+    cr_assert_eq(sw_world_step(w), SW_OK);
+    return w;
+}
+
+/* Every agent of both worlds the same: id, kind, frame bytes, cell and its
+ * place in its cell's list. */
+static void assert_same_worlds(sw_world *a, sw_world *b) {
+    sw_sched *sa = sw_world_sched(a), *sb = sw_world_sched(b);
+    cr_assert_eq(sw_sched_count(sa), sw_sched_count(sb));
+    sw_id ia = sw_sched_next(sa, SW_ID_NONE), ib = sw_sched_next(sb, SW_ID_NONE);
+    for (; ia || ib; ia = sw_sched_next(sa, ia), ib = sw_sched_next(sb, ib)) {
+        cr_assert_eq(ia, ib);
+        cr_assert_eq(sw_sched_kind_of(sa, ia), sw_sched_kind_of(sb, ib));
+        cr_assert_eq(memcmp(sw_sched_frame(sa, ia), sw_sched_frame(sb, ib), sizeof(idle_f)), 0,
+                     "agent %llx's frame", (unsigned long long)ia);
+        int32_t xa, ya, xb, yb;
+        cr_assert(sw_world_cell_of(a, ia, &xa, &ya));
+        cr_assert(sw_world_cell_of(b, ib, &xb, &yb));
+        cr_assert(xa == xb && ya == yb);
+    }
+    for (int32_t y = 0; y < 5; y++)
+        for (int32_t x = 0; x < 6; x++) {
+            sw_id ga[16], gb[16];
+            uint32_t na = sw_world_agents_at(a, x, y, &turner, ga, 16);
+            cr_assert_eq(na, sw_world_agents_at(b, x, y, &turner, gb, 16));
+            cr_assert_eq(memcmp(ga, gb, na * sizeof *ga), 0, "cell (%d, %d)'s order", x, y);
+        }
+    cr_assert_eq(sw_world_occupied_cells(a), sw_world_occupied_cells(b));
+}
+
+/* The order in which the agents of a world take their turns next tick. */
+static int turns_of(sw_world *w, sw_id *out) {
+    turns_n = 0;
+    cr_assert_eq(sw_world_step(w), SW_OK);
+    memcpy(out, turns_log, (size_t)turns_n * sizeof *out);
+    return turns_n;
+}
+
+Test(world_spawn, spawn_many_leaves_the_state_of_single_spawns) {
+    enum { N = 12 };
+    /* images of their own (stride) on cells with repeats, then one image
+       for all (stride 0) */
+    idle_f img[N];
+    uint32_t cells[N];
+    for (int i = 0; i < N; i++) {
+        img[i] = (idle_f){.x = i, .y = 100 + i, .seen_x = 7, .seen_y = 7};
+        cells[i] = (uint32_t)(i * 7 % 30) % 17;
+    }
+    for (int stride = 0; stride < 2; stride++) {
+        sw_world *a = mk_used(), *b = mk_used();
+        size_t st = stride ? sizeof *img : 0;
+        cr_assert_eq(sw_world_spawn_many(a, &turner, img, st, cells, N, 0), N);
+        for (int i = 0; i < N; i++) {
+            const idle_f *im = (const idle_f *)((const char *)img + (size_t)i * st);
+            sw_id id = sw_world_spawn_at(b, &turner, im, (int32_t)(cells[i] % 6), (int32_t)(cells[i] / 6), 0);
+            cr_assert_neq(id, SW_ID_NONE);
+            /* the init saw its cell: placed before init, as a single spawn */
+            idle_f *f = sw_sched_frame(sw_world_sched(b), id);
+            cr_assert(f->seen_x == (int32_t)(cells[i] % 6) && f->seen_y == (int32_t)(cells[i] / 6));
+        }
+        assert_same_worlds(a, b);
+        sw_id ta[64], tb[64];
+        int na = turns_of(a, ta);
+        cr_assert_eq(na, 3 + N, "the three survivors and the newcomers");
+        cr_assert_eq(turns_of(b, tb), na);
+        cr_assert_eq(memcmp(ta, tb, (size_t)na * sizeof *ta), 0, "the same order of turns");
+        sw_world_free(a);
+        sw_world_free(b);
+    }
+}
+
+Test(world_spawn, spawn_many_checks_every_cell_before_spawning) {
+    sw_world *w = mk(4, 4, SW_TOPO_BOUNDED);
+    idle_f img = {0};
+    const uint32_t cells[3] = {0, 15, 16};
+    cr_assert_eq(sw_world_spawn_many(w, &turner, &img, 0, cells, 3, 0), SW_E_INVALID);
+    cr_assert(strstr(sw_world_errmsg(w), "outside") != NULL);
+    cr_assert_eq(sw_sched_count(sw_world_sched(w)), 0, "none spawned");
+    cr_assert_eq(sw_world_spawn_many(w, NULL, &img, 0, cells, 2, 0), SW_E_INVALID);
+    cr_assert_eq(sw_world_spawn_many(w, &turner, NULL, 0, NULL, 0, 0), 0, "nothing asked");
+    cr_assert_eq(sw_world_spawn_many(w, &turner, &img, 0, cells, 2, 5), 2, "with a delay");
+    cr_assert_eq(sw_world_count_at(w, 3, 3), 1);
+    sw_world_free(w);
+}
+
+/* An allocator that fails its fail_at-th call (counting from its setting). */
+typedef struct { long fail_at, calls; } failing;
+
+static void *failing_alloc(void *ud, void *p, size_t n) {
+    failing *a = ud;
+    if (n == 0) {
+        free(p);
+        return NULL;
+    }
+    if (++a->calls == a->fail_at) return NULL;
+    return realloc(p, n);
+}
+
+typedef struct { int32_t i; char room[600]; } big_f; /* ~400 to a 256 KiB slab */
+static const sw_kind big = {.name = "big", .frame_size = sizeof(big_f), .run = idle_run};
+
+/* Out of memory midway (the task table, or a frame slab after the first
+ * runs): the first r agents are in the world, each on its cell with its
+ * image, as after r single spawns, the rest nowhere; the world runs on and
+ * frees cleanly (the sanitizer build checks for leaks). */
+Test(world_spawn, spawn_many_out_of_memory_midway_leaves_a_consistent_prefix) {
+    enum { N = 1000 };
+    static big_f img[N];
+    static uint32_t cells[N];
+    for (int i = 0; i < N; i++) {
+        img[i].i = i;
+        cells[i] = (uint32_t)(i * 13) % 64;
+    }
+    bool partial = false;
+    for (long fail_at = 1; fail_at <= 8; fail_at++) {
+        sw_world *w = mk(8, 8, SW_TOPO_BOUNDED);
+        failing a = {.fail_at = fail_at};
+        w->s->d.alloc = failing_alloc;
+        w->s->d.alloc_ud = &a;
+        int64_t r = sw_world_spawn_many(w, &big, img, sizeof *img, cells, N, 0);
+        cr_assert(r >= 0 && r <= N);
+        if (r < N) {
+            partial = partial || r > 0;
+            cr_assert_neq(sw_sched_errmsg(w->s)[0], '\0', "failed silently at %ld", fail_at);
+        }
+        cr_assert_eq(sw_sched_count(w->s), (uint32_t)r);
+        uint64_t placed = 0;
+        for (int32_t y = 0; y < 8; y++)
+            for (int32_t x = 0; x < 8; x++) placed += sw_world_count_at(w, x, y);
+        cr_assert_eq(placed, (uint64_t)r, "every agent made is placed, no other");
+        int64_t i = 0;
+        for (sw_id id = sw_sched_next(w->s, SW_ID_NONE); id; id = sw_sched_next(w->s, id), i++) {
+            cr_assert_eq(sw_handle_slot(id), (uint32_t)i);
+            cr_assert_eq(((big_f *)sw_sched_frame(w->s, id))->i, i);
+            int32_t x, y;
+            cr_assert(sw_world_cell_of(w, id, &x, &y));
+            cr_assert_eq((uint32_t)(y * 8 + x), cells[i]);
+        }
+        cr_assert_eq(i, r);
+        w->s->d.alloc_ud = &(failing){0}; /* no more failures */
+        cr_assert_eq(sw_world_step(w), SW_OK);
+        cr_assert_eq(sw_world_spawn_many(w, &big, img, sizeof *img, cells, N - r, 0), N - r, "and it goes on");
+        sw_world_free(w);
+    }
+    cr_assert(partial, "some failure came midway, after some agents were made");
+}
+
+static void count_spawns(sw_sched *s, sw_id id, void *ud) {
+    (void)s;
+    (void)id;
+    ++*(int *)ud;
+}
+
+/* A batch does the world's spawn hook's work itself; a hook put in its
+ * place (sw_sched_on_spawn) must still see every spawn, one by one. */
+Test(world_spawn, spawn_many_calls_a_replaced_spawn_hook_for_each_agent) {
+    sw_world *w = mk(4, 4, SW_TOPO_BOUNDED);
+    int seen = 0;
+    sw_sched_on_spawn(sw_world_sched(w), count_spawns, &seen);
+    idle_f img = {0};
+    const uint32_t cells[3] = {0, 5, 5};
+    cr_assert_eq(sw_world_spawn_many(w, &turner, &img, 0, cells, 3, 0), 3);
+    cr_assert_eq(seen, 3);
+    cr_assert_eq(sw_sched_count(sw_world_sched(w)), 3);
     sw_world_free(w);
 }
