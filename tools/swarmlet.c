@@ -4,6 +4,9 @@
 
 #include <stdio.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 static const struct {
     const char *name;
@@ -30,7 +33,18 @@ static void usage(FILE *out) {
                  "Exit status: 0 success, 1 runtime failure (deadlock, I/O), 2 bad input or usage.\n");
 }
 
+/* Keep up to this much freed memory for the next world rather than hand it
+ * back to the system: a command that builds world after world (bench
+ * models' 100 seeded runs, a sweep) otherwise page-faults each one's tables
+ * in again after glibc trims the heap (wolf-sheep large: ~8 % of its time;
+ * docs/models.md, "The allocator between worlds"). A managed runtime keeps
+ * its heap the same way. One world's run is not affected. */
+enum { KEEP_FREED_BYTES = 64 << 20 };
+
 int main(int argc, char **argv) {
+#ifdef __GLIBC__
+    mallopt(M_TRIM_THRESHOLD, KEEP_FREED_BYTES);
+#endif
     if (argc < 2) {
         usage(stderr);
         return 2;
