@@ -33,17 +33,22 @@ static void usage(FILE *out) {
                  "Exit status: 0 success, 1 runtime failure (deadlock, I/O), 2 bad input or usage.\n");
 }
 
-/* Keep up to this much freed memory for the next world rather than hand it
- * back to the system: a command that builds world after world (bench
- * models' 100 seeded runs, a sweep) otherwise page-faults each one's tables
- * in again after glibc trims the heap (wolf-sheep large: ~8 % of its time;
- * docs/models.md, "The allocator between worlds"). A managed runtime keeps
- * its heap the same way. One world's run is not affected. */
-enum { KEEP_FREED_BYTES = 64 << 20 };
+/* Keep up to KEEP_FREED_BYTES of freed memory for the next world rather than
+ * hand it back to the system, and take blocks up to HEAP_BLOCK_BYTES from
+ * the heap rather than from a mapping of their own: a command that builds
+ * world after world (bench models' 100 seeded runs, a sweep) otherwise
+ * page-faults each world's tables in afresh (wolf-sheep large: ~10 % of its
+ * time, Schelling large ~20 %; docs/models.md, "The allocator between
+ * worlds"). A managed runtime keeps its heap the same way. Setting either
+ * turns off glibc's own moving thresholds, so both are set; blocks above
+ * HEAP_BLOCK_BYTES (a world of millions) are still mapped and grown in
+ * place. */
+enum { KEEP_FREED_BYTES = 64 << 20, HEAP_BLOCK_BYTES = 32 << 20 };
 
 int main(int argc, char **argv) {
 #ifdef __GLIBC__
     mallopt(M_TRIM_THRESHOLD, KEEP_FREED_BYTES);
+    mallopt(M_MMAP_THRESHOLD, HEAP_BLOCK_BYTES);
 #endif
     if (argc < 2) {
         usage(stderr);
