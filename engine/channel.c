@@ -41,11 +41,9 @@ static uint32_t chan_slot(sw_sched *s) {
         return slot;
     }
     if (s->nchans == s->chancap) {
-        uint32_t cap = s->chancap ? s->chancap * 2 : 256;
-        sw__chan *c = sw__alloc(s, s->chans, (size_t)cap * sizeof *c);
+        sw__chan *c = sw__grow(s, s->chans, &s->chancap, (uint64_t)s->nchans + 1, sizeof *c, 256);
         if (!c) return SW__NIL;
         s->chans = c;
-        s->chancap = cap;
     }
     uint32_t slot = s->nchans++;
     s->chans[slot].gen = 1;
