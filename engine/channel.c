@@ -595,11 +595,7 @@ static sw_step recv_any(sw_sched *s, sw_tasklet *t, struct sw__task *k, sw__chan
  * destination outside the frame goes on to recv_any, which reports it. */
 static inline __attribute__((always_inline)) sw_step recv_event(sw_sched *s, sw_tasklet *t, struct sw__task *k,
                                                                 sw__chan *c, sw_chan ch, sw_msg *dst) {
-    if (!dst) { /* (block sets the status) */
-        k->discard = 1;
-        if (c->head == SW__NIL) c->lone = (uint64_t)k->kind + 1; /* see wake_lone */
-        return block(s, t, k, c, ch, false, SW__NO_REF, false);
-    }
+    if (!dst) return block_discarding(s, t, k, c, ch); /* (block sets the status) */
     uint32_t ref = ref_of(s, k, dst);
     if (__builtin_expect(ref == SW__NO_REF, 0)) return recv_any(s, t, k, c, ch, dst);
     return block(s, t, k, c, ch, false, ref, false);
