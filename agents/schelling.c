@@ -215,7 +215,7 @@ static inline uint64_t town_lanes(double v) {
 static inline __attribute__((always_inline)) bool count_box(sw_world *w, int group_layer, int32_t r, int n,
                                                             const int *layers, const int32_t *groups,
                                                             bool town) {
-#define SW__LANES(v) (town ? town_lanes(v) : lanes_of((v), n, groups))
+#define CELL_LANES(v) (town ? town_lanes(v) : lanes_of((v), n, groups))
     if (!plain_square(w, r) || (int64_t)(2 * r + 1) * (2 * r + 1) >= 1 << LANE) return false;
     const double *grp = sw_world_layer_data(w, group_layer);
     double *out[3];
@@ -226,16 +226,16 @@ static inline __attribute__((always_inline)) bool count_box(sw_world *w, int gro
     if (!col) return false;
     uint64_t *c = col + r;
     for (int32_t y = 0; y < r && y < H; y++)
-        for (int32_t x = 0; x < W; x++) c[x] += SW__LANES(grp[(size_t)y * (size_t)W + (size_t)x]);
+        for (int32_t x = 0; x < W; x++) c[x] += CELL_LANES(grp[(size_t)y * (size_t)W + (size_t)x]);
     for (int32_t y = 0; y < H; y++) {
         /* the window becomes rows y - r .. y + r */
         if (y + r < H) {
             const double *in = grp + (size_t)(y + r) * (size_t)W;
-            for (int32_t x = 0; x < W; x++) c[x] += SW__LANES(in[x]);
+            for (int32_t x = 0; x < W; x++) c[x] += CELL_LANES(in[x]);
         }
         if (y - r - 1 >= 0) {
             const double *in = grp + (size_t)(y - r - 1) * (size_t)W;
-            for (int32_t x = 0; x < W; x++) c[x] -= SW__LANES(in[x]);
+            for (int32_t x = 0; x < W; x++) c[x] -= CELL_LANES(in[x]);
         }
         uint64_t sum = 0;
         for (int32_t k = -r; k < r; k++) sum += c[k];
@@ -248,7 +248,7 @@ static inline __attribute__((always_inline)) bool count_box(sw_world *w, int gro
     }
     free(col);
     return true;
-#undef SW__LANES
+#undef CELL_LANES
 }
 
 /* Set count layer `l` (radius r, group g > 0 or 0 for all) from the

@@ -343,8 +343,10 @@ sw_pickle_section sw_pickle_world_section(sw_world *w) {
 bool sw_pickle_world_pos(const sw_world *w, uint32_t slot, double *x, double *y) {
     if (slot >= w->slotcap) return false;
     if (w->g[slot].cell != SW__NIL) {
-        *x = w->g[slot].cell % w->d.width;
-        *y = w->g[slot].cell / w->d.width;
+        int32_t cx, cy;
+        sw__cell_xy(w, w->g[slot].cell, &cx, &cy);
+        *x = cx;
+        *y = cy;
         return true;
     }
     uint32_t i;

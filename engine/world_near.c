@@ -583,6 +583,27 @@ self_near_sums(sw_tasklet *t, double x, double y, double r, double r_in, size_t 
     return sums->n;
 }
 
+/* The baseline build (every x86-64 CPU, and other CPUs), and the AVX2 build
+ * below where there is one. */
+static uint32_t world_near_sums_base(const sw_world *w, double x, double y, double r, double r_in,
+                                     const sw_kind *kind, sw_id skip, size_t pair,
+                                     sw_space_sums *sums) {
+    return world_near_sums(w, x, y, r, r_in, kind, skip, pair, sums, false);
+}
+
+__attribute__((noinline)) static uint32_t
+self_near_sums_general_base(sw_tasklet *t, double x, double y, double r, double r_in,
+                            size_t pair, sw_space_sums *sums) {
+    return self_near_sums(t, x, y, r, r_in, pair, sums, false);
+}
+
+static uint32_t self_near_sums_base(sw_tasklet *t, double x, double y, double r, double r_in,
+                                    size_t pair, sw_space_sums *sums) {
+    if (self_sums_lean(t, sw_world_of(t), x, y, r, r_in, pair, sums, self_sums_seam_base, false))
+        return sums->n;
+    return self_near_sums_general_base(t, x, y, r, r_in, pair, sums);
+}
+
 #if SW__AVX2_SCAN
 __attribute__((target("avx2"), noinline)) static uint32_t
 world_near_sums_avx2(const sw_world *w, double x, double y, double r, double r_in,
@@ -608,27 +629,6 @@ self_near_sums_avx2(sw_tasklet *t, double x, double y, double r, double r_in, si
     if (self_sums_lean(t, sw_world_of(t), x, y, r, r_in, pair, sums, self_sums_seam_avx2, true))
         return sums->n;
     return self_near_sums_general_avx2(t, x, y, r, r_in, pair, sums);
-}
-#endif
-
-#if SW__AVX2_SCAN
-static uint32_t world_near_sums_base(const sw_world *w, double x, double y, double r, double r_in,
-                                     const sw_kind *kind, sw_id skip, size_t pair,
-                                     sw_space_sums *sums) {
-    return world_near_sums(w, x, y, r, r_in, kind, skip, pair, sums, false);
-}
-
-__attribute__((noinline)) static uint32_t
-self_near_sums_general_base(sw_tasklet *t, double x, double y, double r, double r_in,
-                            size_t pair, sw_space_sums *sums) {
-    return self_near_sums(t, x, y, r, r_in, pair, sums, false);
-}
-
-static uint32_t self_near_sums_base(sw_tasklet *t, double x, double y, double r, double r_in,
-                                    size_t pair, sw_space_sums *sums) {
-    if (self_sums_lean(t, sw_world_of(t), x, y, r, r_in, pair, sums, self_sums_seam_base, false))
-        return sums->n;
-    return self_near_sums_general_base(t, x, y, r, r_in, pair, sums);
 }
 
 /* The choice is made once, when the program is loaded (an ifunc, as GCC's
@@ -662,13 +662,11 @@ uint32_t sw_space_near_sums(sw_tasklet *t, double x, double y, double r, double 
 uint32_t sw_world_space_near_sums(const sw_world *w, double x, double y, double r, double r_in,
                                   const sw_kind *kind, sw_id skip, size_t pair,
                                   sw_space_sums *sums) {
-    return world_near_sums(w, x, y, r, r_in, kind, skip, pair, sums, false);
+    return world_near_sums_base(w, x, y, r, r_in, kind, skip, pair, sums);
 }
 
 uint32_t sw_space_near_sums(sw_tasklet *t, double x, double y, double r, double r_in, size_t pair,
                             sw_space_sums *sums) {
-    if (self_sums_lean(t, sw_world_of(t), x, y, r, r_in, pair, sums, self_sums_seam_base, false))
-        return sums->n;
-    return self_near_sums(t, x, y, r, r_in, pair, sums, false);
+    return self_near_sums_base(t, x, y, r, r_in, pair, sums);
 }
 #endif

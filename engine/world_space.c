@@ -232,7 +232,7 @@ static bool directions_make(sw_world *w) {
  * the direction pair of its entry `i` in bucket `bk` (NULL: not in space). False
  * when out of memory: the heading is then set as an angle (and the pair is
  * (0, 0), as for any heading so set). */
-static inline bool direction_put(sw_world *w, uint32_t slot, sw__sbucket *bk, uint32_t i,
+static inline __attribute__((always_inline)) bool direction_put(sw_world *w, uint32_t slot, sw__sbucket *bk, uint32_t i,
                                  double dx, double dy) {
     if (__builtin_expect(!w->hdx, 0) && !directions_make(w)) {
         sw__world_set_heading(w, slot, atan2(dy, dx));
@@ -264,8 +264,7 @@ void sw_world_space_set_direction(sw_world *w, sw_id id, double dx, double dy) {
  * number gives before the new point is worked out: fewer operations after
  * the flight's last division), the per-slot directions made. What
  * space_place and direction_put then do, with the entry's place worked
- * out once: its point, its pair, the heading to work out and the
- * direction. False (nothing written) otherwise. */
+ * out once. False (nothing written) otherwise. */
 static inline bool move_within_bucket(sw_world *w, uint32_t slot, double x, double y, double dx,
                                       double dy) {
     if (!(x >= 0 && y >= 0 && x < (double)w->d.width && y < (double)w->d.height) ||
@@ -276,16 +275,11 @@ static inline bool move_within_bucket(sw_world *w, uint32_t slot, double x, doub
     const uint32_t by = b / w->bw, bx = b - by * w->bw;
     const double *ex = w->bedge, *ey = w->bedge + w->bw + 1;
     if (!(x >= ex[bx] && x < ex[bx + 1] && y >= ey[by] && y < ey[by + 1])) return false;
-    const sw__sbucket *bk = &w->buckets[b];
-    double *e = sw__sb_x(bk, w->sindex[slot]);
-    e[0] = x;
-    e[SW__LANES] = y;
-    e[2 * SW__LANES] = dx;
-    e[3 * SW__LANES] = dy;
-    w->heading[slot] = NAN; /* marks the direction as the heading to work out */
-    w->hdx[slot] = dx;
-    w->hdy[slot] = dy;
-    return true;
+    sw__sbucket *bk = &w->buckets[b];
+    const uint32_t i = w->sindex[slot];
+    *sw__sb_x(bk, i) = x;
+    *sw__sb_y(bk, i) = y;
+    return direction_put(w, slot, bk, i, dx, dy); /* (the directions are made: true) */
 }
 
 int sw_space_move_to(sw_tasklet *t, double x, double y, double dx, double dy) {
