@@ -348,8 +348,7 @@ static __attribute__((noinline)) void triage(sw_sched *s) {
     while (slot != SW__NIL) {
         struct sw__task *k = &s->tasks[slot];
         uint32_t next = k->next;
-        uint32_t w = (int)k->kind < s->kcache_n ? s->kword[k->kind] : 0;
-        if (k->state != SW_TASK_RUNNABLE || !(w & ORDER_RANDOM) || slot >= s->markcap) {
+        if (k->state != SW_TASK_RUNNABLE || sw__kind_fifo(s, k->kind) || slot >= s->markcap) {
             prev = slot; /* stays */
             slot = next;
             continue;
@@ -375,7 +374,7 @@ static __attribute__((noinline)) void triage(sw_sched *s) {
             double z = s->kt.cur_src == SW__CUR_END
                            ? 0
                            : -log(open_unit(sw_rng_at(s->kt.woken_rng, sw_handle_make(slot, k->gen))));
-            uint32_t g = w & ORDER_GROUP;
+            uint32_t g = s->kword[k->kind] & ORDER_GROUP; /* a random kind: cached */
             if (!after_current(s, g, z, slot)) {
                 list_append(s, &s->def_head, &s->def_tail, slot);
             } else if (!heap_push(s, (sw__woken){z, g, slot})) {
@@ -397,10 +396,8 @@ static __attribute__((noinline)) void triage(sw_sched *s) {
  * proper, a tail call. */
 static __attribute__((noinline)) void triage_fifo(sw_sched *s) {
     const struct sw__task *tasks = s->tasks;
-    const uint32_t *kw = s->kword;
     uint32_t prev = s->kt.back_seen, slot = prev == SW__NIL ? s->back_head : tasks[prev].next;
-    int nk = s->kcache_n;
-    while (slot != SW__NIL && ((int)tasks[slot].kind >= nk || !(kw[tasks[slot].kind] & ORDER_RANDOM))) {
+    while (slot != SW__NIL && sw__kind_fifo(s, tasks[slot].kind)) {
         prev = slot;
         slot = tasks[slot].next;
     }

@@ -50,6 +50,22 @@ static uint32_t chan_slot(sw_sched *s) {
     return slot;
 }
 
+/* A new open channel of `kind` in a free record, every other field zero:
+ * its handle, or SW_CHAN_NONE when out of memory (the error set). */
+static inline __attribute__((always_inline)) sw_chan chan_open(sw_sched *s, sw_chan_kind kind, int pref,
+                                                               uint32_t cap, sw_msg *buf, uint64_t key) {
+    uint32_t slot = chan_slot(s);
+    if (slot == SW__NIL) {
+        sw__errf(s, "out of memory for channels");
+        return SW_CHAN_NONE;
+    }
+    sw__chan *c = &s->chans[slot];
+    *c = (sw__chan){.gen = c->gen, .live = 1, .kind = (uint8_t)kind, .pref = (int8_t)pref,
+                    .head = SW__NIL, .tail = SW__NIL, .cap = cap, .buf = buf, .key = key};
+    s->chans_live++;
+    return sw_handle_make(slot, c->gen);
+}
+
 sw_chan sw_chan_new(sw_sched *s, const sw_chan_desc *desc) {
     sw_chan_desc d = desc ? *desc : (sw_chan_desc){0};
     if (d.kind > SW_CHAN_EVENT || d.preference < -1 || d.preference > 1) {
@@ -68,43 +84,18 @@ sw_chan sw_chan_new(sw_sched *s, const sw_chan_desc *desc) {
             return SW_CHAN_NONE;
         }
     }
-    uint32_t slot = chan_slot(s);
-    if (slot == SW__NIL) {
-        sw__alloc(s, buf, 0);
-        sw__errf(s, "out of memory for channels");
-        return SW_CHAN_NONE;
-    }
-    sw__chan *c = &s->chans[slot];
-    uint32_t gen = c->gen;
-    memset(c, 0, sizeof *c);
-    c->gen = gen;
-    c->live = 1;
-    c->kind = (uint8_t)d.kind;
     int pref = d.preference;
     if (pref == 0 && !d.explicit_neither)
         pref = d.kind == SW_CHAN_RENDEZVOUS ? SW_PREFER_RECEIVER : SW_PREFER_NEITHER;
-    c->pref = (int8_t)pref;
-    c->head = c->tail = SW__NIL;
-    c->cap = d.capacity;
-    c->buf = buf;
-    c->key = d.key;
-    s->chans_live++;
-    return sw_handle_make(slot, gen);
+    sw_chan ch = chan_open(s, d.kind, pref, d.capacity, buf, d.key);
+    if (ch == SW_CHAN_NONE) sw__alloc(s, buf, 0);
+    return ch;
 }
 
 sw_chan sw__chan_new_event(sw_sched *s, uint64_t key) {
-    uint32_t slot = chan_slot(s);
-    if (slot == SW__NIL) {
-        sw__errf(s, "out of memory for channels");
-        return SW_CHAN_NONE;
-    }
-    sw__chan *c = &s->chans[slot];
-    /* what sw_chan_new sets for {.kind = SW_CHAN_EVENT, .key = key}, every
-       other field zero */
-    *c = (sw__chan){.gen = c->gen, .live = 1, .kind = SW_CHAN_EVENT, .pref = SW_PREFER_NEITHER,
-                    .head = SW__NIL, .tail = SW__NIL, .key = key};
-    s->chans_live++;
-    return sw_handle_make(slot, c->gen);
+    /* sw_chan_new's record for {.kind = SW_CHAN_EVENT, .key = key}, without
+       the description's checks */
+    return chan_open(s, SW_CHAN_EVENT, SW_PREFER_NEITHER, 0, NULL, key);
 }
 
 int sw_chan_free(sw_sched *s, sw_chan ch) {
@@ -412,60 +403,47 @@ static inline void wake_one_msg(struct sw__task *w, const sw_msg *msg) {
     f->ref = SW__NO_REF;
 }
 
-/* The post's common case (an event channel whose one waiter drops the
- * message: a grass cell of wolf-sheep): what wake_all does, written without
- * a load from the waiter's record. `lone` is set by a receiver without
- * destination that finds the queue empty, and cleared when that receiver
- * leaves (woken, closed, killed): while the queue is that one waiter
- * (head == tail, which wake_all checks), it is the receiver that set it. That
- * record is cold in a large world (the waiter has slept for ticks), and the
- * stores below need not wait for it, where a load of its `next` or
- * `discard` would stall the poster; the channel says all that the loads
- * would (one waiter, so its `next` is SW__NIL already; it drops the
- * message; its kind, which also spares the keyed triage the record: see
- * sw__fifo_joined). */
-static inline __attribute__((always_inline)) void wake_lone(sw_sched *s, sw__chan *c, uint32_t slot,
-                                                            uint32_t kind) {
-    struct sw__task *w = &s->tasks[slot];
-    w->discard = 0;
-    w->status = SW_OK;
-    w->state = SW_TASK_RUNNABLE;
-    uint32_t tail = s->back_tail;
-    if (tail == SW__NIL)
-        s->back_head = slot;
-    else
-        s->tasks[tail].next = slot;
-    s->back_tail = slot;
-    sw__fifo_joined(s, tail, slot, kind);
-    c->head = c->tail = SW__NIL;
-    c->balance = 0;
-    c->lone = 0;
-}
-
 /* A send on an event channel: every waiter gets the message and joins the
  * back of the run queue, in the order they began to wait. The wait queue is
  * already linked in that order through `next`, the run queue's link, so it
  * is spliced onto the run queue whole; each waiter is touched once, for its
  * message and state (its record, then, unless it drops the message, its
- * frame: the misses of a wake-up). */
+ * frame: the misses of a wake-up).
+ *
+ * The post's common case (an event channel whose one waiter drops the
+ * message: a grass cell of wolf-sheep) writes that waiter's record without
+ * a load from it. `lone` is set by a receiver without destination that
+ * finds the queue empty, and cleared when that receiver leaves (woken,
+ * closed, killed): while the queue is that one waiter (head == tail), it is
+ * the receiver that set it. That record is cold in a large world (the
+ * waiter has slept for ticks), and the stores need not wait for it, where a
+ * load of its `next` or `discard` would stall the poster; the channel says
+ * all that the loads would (one waiter, so its `next` is SW__NIL already; it
+ * drops the message; its kind, which also spares the keyed triage the
+ * record: see sw__fifo_joined). */
 static inline __attribute__((always_inline)) void wake_all(sw_sched *s, sw__chan *c, const sw_msg *msg) {
     uint32_t head = c->head;
     if (head == SW__NIL) return;
-    if (c->lone && head == c->tail) { /* (a waiter behind it: see wake_lone) */
-        wake_lone(s, c, head, (uint32_t)c->lone - 1);
-        return;
-    }
-    for (uint32_t slot = head; slot != SW__NIL;) {
-        struct sw__task *w = &s->tasks[slot];
-        slot = w->next;
-        wake_one_msg(w, msg);
+    uint32_t tail = s->back_tail;
+    if (c->lone && head == c->tail) { /* (a waiter behind it: the loop) */
+        struct sw__task *w = &s->tasks[head];
+        w->discard = 0;
         w->status = SW_OK;
         w->state = SW_TASK_RUNNABLE;
+        sw__fifo_joined(s, tail, head, (uint32_t)c->lone - 1);
+    } else {
+        for (uint32_t slot = head; slot != SW__NIL;) {
+            struct sw__task *w = &s->tasks[slot];
+            slot = w->next;
+            wake_one_msg(w, msg);
+            w->status = SW_OK;
+            w->state = SW_TASK_RUNNABLE;
+        }
     }
-    if (s->back_tail == SW__NIL)
+    if (tail == SW__NIL)
         s->back_head = head;
     else
-        s->tasks[s->back_tail].next = head;
+        s->tasks[tail].next = head;
     s->back_tail = c->tail;
     c->head = c->tail = SW__NIL;
     c->balance = 0; /* sends never wait on an event channel */
@@ -582,7 +560,7 @@ sw_step sw__send_at(sw_tasklet *t, int pc, sw_chan ch, const sw_msg *msg) {
 static sw_step block_discarding(sw_sched *s, sw_tasklet *t, struct sw__task *k, sw__chan *c, sw_chan ch) {
     k->discard = 1;
     if (c->kind == SW_CHAN_RENDEZVOUS) c->discarding = 1;
-    if (c->kind == SW_CHAN_EVENT && c->head == SW__NIL) c->lone = (uint64_t)k->kind + 1; /* see wake_lone */
+    if (c->kind == SW_CHAN_EVENT && c->head == SW__NIL) c->lone = (uint64_t)k->kind + 1; /* see wake_all */
     return block(s, t, k, c, ch, false, SW__NO_REF, c->kind != SW_CHAN_EVENT);
 }
 

@@ -56,12 +56,11 @@ static inline __attribute__((always_inline)) sw__frame *frame_alloc(sw_sched *s,
     return f;
 }
 
-/* A frame's header for function fn, counted. */
+/* A frame's header for function fn, counted; its parent (NULL) and pc (0)
+ * are the caller's: zeroed already by a frame_new, set by a frame_new_copy. */
 static inline void frame_header(sw_sched *s, sw__frame *f, int fn) {
     s->frames++;
-    f->parent = NULL;
     f->fn = (uint16_t)fn;
-    f->pc = 0;
     f->ref = SW__NO_REF;
 }
 
@@ -91,8 +90,12 @@ static inline __attribute__((always_inline)) void frame_fill(char *dst, const ch
     for (; i + 16 <= size; i += 16) {
         sw__chunk16 c = *(const sw__chunk16 *)(const void *)(src + i);
         /* an empty asm: GCC would otherwise see the loop as a memcpy and
-           call it again */
+           call it again (the vector register's constraint is the target's) */
+#if defined(__x86_64__) || defined(__i386__)
         __asm__("" : "+x"(c));
+#elif defined(__aarch64__)
+        __asm__("" : "+w"(c));
+#endif
         *(sw__chunk16 *)(void *)(dst + i) = c;
     }
     if (__builtin_expect(i < size, 0)) {
@@ -107,6 +110,8 @@ sw__frame *sw__frame_new_copy(sw_sched *s, int fn, const void *image, size_t siz
     sw__frame *f = frame_alloc(s, cls);
     if (!f) return NULL;
     frame_header(s, f, fn);
+    f->parent = NULL;
+    f->pc = 0;
     /* the fields from the image, only the class's padding after them zeroed
        (zeroing all of it first wrote each byte twice) */
     frame_fill((char *)(f + 1), image, size, cls * 16 - sizeof(sw__frame));

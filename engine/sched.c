@@ -318,13 +318,13 @@ static inline __attribute__((always_inline)) uint32_t spawn_make(sw_sched *s, co
     return slot;
 }
 
-/* Run `kind`'s init on the tasklet `id` (in `slot`, its root frame `frame`)
- * just made, unless a hook has killed it already. */
-static inline void spawn_init(sw_sched *s, const sw_kind *kind, sw_id id, uint32_t slot, void *frame) {
+/* Run `kind`'s init on the tasklet `id` (in `slot`) just made, on its root
+ * frame (its only one: it has not run), unless a hook has killed it already. */
+static inline void spawn_init(sw_sched *s, const sw_kind *kind, sw_id id, uint32_t slot) {
     if (kind->init && sw__task_get(s, id)) {
         /* hooks may have spawned and moved the table; init may kill it */
         sw_tasklet view = {.sched = s, .task = &s->tasks[slot], .slot = slot, .context = s->d.context};
-        kind->init(&view, frame);
+        kind->init(&view, s->tasks[slot].top + 1);
     }
 }
 
@@ -332,11 +332,9 @@ static inline void spawn_init(sw_sched *s, const sw_kind *kind, sw_id id, uint32
 static sw_id spawn_kind(sw_sched *s, const sw_kind *kind, int ki, const void *params, sw_tick delay) {
     uint32_t slot = spawn_make(s, kind, ki, params, delay, 0);
     if (slot == SW__NIL) return SW_ID_NONE;
-    struct sw__task *k = &s->tasks[slot];
-    void *frame = k->top + 1;
-    sw_id id = sw_handle_make(slot, k->gen);
+    sw_id id = sw_handle_make(slot, s->tasks[slot].gen);
     if (s->on_spawn) s->on_spawn(s, id, s->spawn_ud);
-    spawn_init(s, kind, id, slot, frame);
+    spawn_init(s, kind, id, slot);
     return id;
 }
 
@@ -382,9 +380,7 @@ __attribute__((flatten)) uint32_t sw__spawn_batch_make(sw__spawn_batch *b, const
 }
 
 void sw__spawn_batch_init(sw__spawn_batch *b, sw_id id) {
-    uint32_t slot = sw_handle_slot(id);
-    sw__frame *f = b->s->tasks[slot].top; /* NULL if a hook killed it: no init then */
-    spawn_init(b->s, b->kind, id, slot, f ? f + 1 : NULL);
+    spawn_init(b->s, b->kind, id, sw_handle_slot(id));
 }
 
 sw_id sw_spawn(sw_tasklet *t, const sw_kind *kind, const void *params, sw_tick delay) {

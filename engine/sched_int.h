@@ -62,7 +62,7 @@ typedef struct sw__chan {
         uint64_t lone;   /* event: set by a waiter that drops the message and
                             found the queue empty, its kind index + 1, until it
                             leaves; while the queue holds it alone, it says so
-                            (channel.c, wake_lone); 0: unknown (a loaded channel) */
+                            (channel.c, wake_all); 0: unknown (a loaded channel) */
     }; /* 64 bytes in all: indexing the table is a shift */
 } sw__chan;
 
@@ -216,7 +216,9 @@ void *sw__alloc(sw_sched *s, void *p, size_t n);
 /* Room for `need` items of `size` bytes in p, which holds *cap of them: the
  * room doubled from *cap (or `first`) until it fits. Returns the new block,
  * *cap updated, or NULL, with nothing changed, when out of memory. The
- * scheduler's grow-only tables grow through here. */
+ * scheduler's tables of tasks, timers, channels and its ordering scratch
+ * grow through here (the registry's small int-counted tables, kinds.c, do
+ * not). */
 void *sw__grow(sw_sched *s, void *p, uint32_t *cap, uint64_t need, size_t size, uint32_t first);
 /* Append x to v, doubling its room when full; false when out of memory. */
 bool sw__vec_push(sw_sched *s, sw__vec32 *v, uint32_t x);
@@ -320,6 +322,13 @@ static inline struct sw__task *sw__task_get(const sw_sched *s, sw_id id) {
  * turns in random order (activation.c). */
 #define SW__ORDER_RANDOM 0x80000000u
 
+/* Whether tasklets of kind index `kind` keep the FIFO order in a keyed run
+ * phase: not a random kind (kinds added since the ordering pass's cache was
+ * built count as not random). */
+static inline bool sw__kind_fifo(const sw_sched *s, uint32_t kind) {
+    return (int)kind >= s->kcache_n || !(s->kword[kind] & SW__ORDER_RANDOM);
+}
+
 /* `slot`, of kind index `kind`, has just joined the FIFO behind `prev_tail`
  * (SW__NIL: it is its only entry). If everything before it was sorted out
  * already in this keyed run phase and its kind keeps the FIFO order, it is
@@ -328,8 +337,7 @@ static inline struct sw__task *sw__task_get(const sw_sched *s, sw_id id) {
  * tasklet's record, so that the triage need not read that record (a cache
  * miss in large worlds: wolf-sheep's grass, woken by the sheep). */
 static inline void sw__fifo_joined(sw_sched *s, uint32_t prev_tail, uint32_t slot, uint32_t kind) {
-    if (s->keyed && s->in_run && s->kt.back_seen == prev_tail &&
-        ((int)kind >= s->kcache_n || !(s->kword[kind] & SW__ORDER_RANDOM)))
+    if (s->keyed && s->in_run && s->kt.back_seen == prev_tail && sw__kind_fifo(s, kind))
         s->kt.back_seen = slot;
 }
 

@@ -23,13 +23,9 @@
 
 static bool vec_reserve(sw_sched *s, sw__vec32 *v, uint32_t need) {
     if (need <= v->cap) return true;
-    uint32_t cap = v->cap ? v->cap : 64;
-    while (cap < need) cap *= 2;
-    uint32_t *items = sw__alloc(s, v->items, (size_t)cap * sizeof *items);
-    if (!items) return false;
-    v->items = items;
-    v->cap = cap;
-    return true;
+    uint32_t *items = sw__grow(s, v->items, &v->cap, need, sizeof *items, 64);
+    if (items) v->items = items;
+    return items != NULL;
 }
 
 bool sw__ovf_push(sw_sched *s, uint32_t slot, sw_tick wake) {
