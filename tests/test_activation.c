@@ -633,15 +633,6 @@ Test(activation, snapshot_with_put_off_woken_resumes_identically) {
     sw_sched_free(b);
 }
 
-
-/* The keyed turns pinned, bit for bit: worlds whose woken take their turns
- * through every path of the key cursor -- a wholly random rank (keys drawn
- * ahead, many more places than are drawn at a time), a rank shared with a
- * FIFO kind (the cursor steps over the fixed places), and a wholly random
- * rank none of whose keys is asked for (the woken wake in the next rank) --
- * hashed by where each woken dozer ran. The values are those of the engine
- * before the keys were drawn ahead (main at 68f8423): any change to a key,
- * its sum, a comparison or the cursor's walk changes them. */
 /* dozers of a FIFO kind, woken with the random ones by the same post */
 static const sw_kind fdozer_kind = {.name = "fdozer", .frame_size = sizeof(dozer), .fields = dozer_fields,
                                     .run = dozer_run};
@@ -668,6 +659,14 @@ static uint64_t keyed_hash(uint64_t seed, int polled, int stayers, bool stayers_
     return g_act.hash;
 }
 
+/* The keyed turns pinned, bit for bit: worlds whose woken take their turns
+ * through every path of the key cursor -- a wholly random rank (keys drawn
+ * ahead, many more places than are drawn at a time), a rank shared with a
+ * FIFO kind (the cursor steps over the fixed places), and a wholly random
+ * rank none of whose keys is asked for (the woken wake in the next rank) --
+ * hashed by where each woken dozer ran. The values are those of the engine
+ * before the keys were drawn ahead (main at 68f8423): any change to a key,
+ * its sum, a comparison or the cursor's walk changes them. */
 Test(activation, keyed_turns_pinned) {
     uint64_t got[5] = {
         keyed_hash(31, 60, 0, false, 0, false, 6, 8, 0),  /* one wholly random rank */

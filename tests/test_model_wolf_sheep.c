@@ -193,7 +193,6 @@ Test(wolf_sheep, same_seed_same_run) {
     sw_world_free(w);
 }
 
-/* The smallest random number that sw__model_below maps to j of n. */
 /* The comparison's large world with the seed of scenarios/bench/wolf_sheep_large.json:
  * its sheep and wolf counts at a few ticks, as the scenario's stats.csv of
  * the engine before the speed-ups (main at b88ce69) has them. Optimisations
@@ -228,6 +227,7 @@ Test(wolf_sheep, the_large_bench_world_keeps_its_results) {
     sw_world_free(w);
 }
 
+/* The smallest random number that sw__model_below maps to j of n. */
 static uint64_t draw_for(uint64_t j, uint64_t n) {
     return (uint64_t)((((unsigned __int128)j << 64) + n - 1) / n);
 }

@@ -391,54 +391,6 @@ Test(sched, kill_queued_tasklet_never_runs) {
     sw_sched_free(s);
 }
 
-/* A spawn from an image copies the image's bytes and zeroes the rest of the
- * frame's class (frame.c copies by 16-byte chunks, then the odd tail, then
- * the padding): sizes with and without a tail and padding, each into a
- * recycled frame that its last occupant, of another size of the same class,
- * left full of 0xab. */
-static sw_step image_idle_run(sw_tasklet *t, void *frame) {
-    (void)frame;
-    SW_BEGIN(t);
-    SW_END(t);
-}
-#define IMAGE_KIND(n) \
-    static const sw_kind image_kind_##n = {.name = "image" #n, .frame_size = n, .run = image_idle_run}
-IMAGE_KIND(8);
-IMAGE_KIND(16);
-IMAGE_KIND(17);
-IMAGE_KIND(32);
-IMAGE_KIND(40);
-IMAGE_KIND(48);
-
-Test(sched, a_spawn_from_an_image_copies_it_and_zeroes_the_rest_of_its_frame) {
-    /* {size spawned, size of the last occupant, bytes of the class after the header} */
-    const struct { const sw_kind *kind, *last; size_t room; } cases[] = {
-        {&image_kind_8, &image_kind_16, 16},  /* a tail of 8 and 8 of padding */
-        {&image_kind_16, &image_kind_8, 16},  /* one chunk, nothing else */
-        {&image_kind_17, &image_kind_32, 32}, /* a chunk, a tail of 1, 15 of padding */
-        {&image_kind_40, &image_kind_48, 48}, /* two chunks, a tail of 8, 8 of padding */
-        {&image_kind_48, &image_kind_40, 48}, /* three chunks (wolf-sheep's animals) */
-    };
-    unsigned char junk[48], image[48];
-    memset(junk, 0xab, sizeof junk);
-    for (size_t i = 0; i < sizeof image; i++) image[i] = (unsigned char)(i + 1);
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        sw_sched *s = sw_sched_new(NULL);
-        sw_id old = sw_sched_spawn(s, cases[c].last, junk, 0);
-        unsigned char *was = sw_sched_frame(s, old);
-        cr_assert_not_null(was);
-        cr_assert_eq(sw_sched_kill(s, old), SW_OK); /* its frame goes back to the pool */
-        sw_id id = sw_sched_spawn(s, cases[c].kind, image, 0);
-        unsigned char *f = sw_sched_frame(s, id);
-        cr_assert_eq(f, was, "case %zu: the class's last frame freed is reused", c);
-        size_t size = cases[c].kind->frame_size;
-        cr_assert_eq(memcmp(f, image, size), 0, "case %zu: the image's bytes", c);
-        for (size_t b = size; b < cases[c].room; b++)
-            cr_assert_eq(f[b], 0, "case %zu: byte %zu of the padding is %#x", c, b, f[b]);
-        sw_sched_free(s);
-    }
-}
-
 /* ---- scale -------------------------------------------------------------------------- */
 
 Test(sched, million_blocked_then_torn_down) {

@@ -318,32 +318,53 @@ Test(tasklet, small_frames_stay_within_a_cache_line) {
 }
 
 /* A frame spawned from an image (sw__frame_new_copy) is the image, a fresh
- * header and zeros in its class's padding, even in a recycled frame whose
- * last tasklet filled every byte. */
-typedef struct { uint8_t b[20]; } f20; /* 16 + 20 bytes: a 48-byte class, 12 of padding */
-static const sw_kind k20 = {.name = "k20", .frame_size = sizeof(f20), .run = plain_run};
-static const sw_kind k32 = {.name = "k32", .frame_size = 32, .run = plain_run}; /* the same class */
+ * header and zeros in its class's padding (frame.c copies by 16-byte
+ * chunks, then the odd tail, then the padding): sizes with and without a
+ * tail and padding, each into a recycled frame that its last occupant, of
+ * another size of the same class, left full of 0xab. */
+#define IMAGE_KIND(n) \
+    static const sw_kind image_kind_##n = {.name = "image" #n, .frame_size = n, .run = plain_run}
+IMAGE_KIND(8);
+IMAGE_KIND(16);
+IMAGE_KIND(17);
+IMAGE_KIND(20);
+IMAGE_KIND(32);
+IMAGE_KIND(40);
+IMAGE_KIND(48);
 
-Test(tasklet, frames_from_an_image_are_the_image_and_zeros) {
-    sw_sched *s = world();
-    uint8_t dirty[32];
-    memset(dirty, 0xa5, sizeof dirty);
-    sw_id old = sw_sched_spawn(s, &k32, dirty, 0);
-    cr_assert_neq(old, SW_ID_NONE);
-    cr_assert_eq(sw_sched_kill(s, old), SW_OK); /* its frame goes back to the pool */
-    f20 image;
-    for (int i = 0; i < 20; i++) image.b[i] = (uint8_t)(i + 1);
-    sw_id id = sw_sched_spawn(s, &k20, &image, 0);
-    const uint8_t *fields = sw_sched_frame(s, id);
-    const sw__frame *f = (const sw__frame *)fields - 1;
-    cr_assert_eq(memcmp(fields, &image, sizeof image), 0);
-    for (size_t i = sizeof image; i < 48 - sizeof(sw__frame); i++)
-        cr_assert_eq(fields[i], 0, "padding byte %zu not zeroed", i);
-    cr_assert_null(f->parent);
-    cr_assert_eq(f->pc, 0);
-    cr_assert_eq(f->ref, SW__NO_REF);
-    cr_assert_eq(sw_sched_frames(s), 1);
-    sw_sched_free(s);
+Test(tasklet, frames_from_an_image_are_the_image_a_fresh_header_and_zeros) {
+    /* {size spawned, size of the last occupant, bytes of the class after the header} */
+    const struct { const sw_kind *kind, *last; size_t room; } cases[] = {
+        {&image_kind_8, &image_kind_16, 16},  /* a tail of 8 and 8 of padding */
+        {&image_kind_16, &image_kind_8, 16},  /* one chunk, nothing else */
+        {&image_kind_17, &image_kind_32, 32}, /* a chunk, a tail of 1, 15 of padding */
+        {&image_kind_20, &image_kind_32, 32}, /* a chunk, a tail of 4, 12 of padding */
+        {&image_kind_40, &image_kind_48, 48}, /* two chunks, a tail of 8, 8 of padding */
+        {&image_kind_48, &image_kind_40, 48}, /* three chunks (wolf-sheep's animals) */
+    };
+    unsigned char junk[48], image[48];
+    memset(junk, 0xab, sizeof junk);
+    for (size_t i = 0; i < sizeof image; i++) image[i] = (unsigned char)(i + 1);
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        sw_sched *s = world();
+        sw_id old = sw_sched_spawn(s, cases[c].last, junk, 0);
+        unsigned char *was = sw_sched_frame(s, old);
+        cr_assert_not_null(was);
+        cr_assert_eq(sw_sched_kill(s, old), SW_OK); /* its frame goes back to the pool */
+        sw_id id = sw_sched_spawn(s, cases[c].kind, image, 0);
+        unsigned char *f = sw_sched_frame(s, id);
+        cr_assert_eq(f, was, "case %zu: the class's last frame freed is reused", c);
+        size_t size = cases[c].kind->frame_size;
+        cr_assert_eq(memcmp(f, image, size), 0, "case %zu: the image's bytes", c);
+        for (size_t b = size; b < cases[c].room; b++)
+            cr_assert_eq(f[b], 0, "case %zu: byte %zu of the padding is %#x", c, b, f[b]);
+        const sw__frame *h = (const sw__frame *)(const void *)f - 1;
+        cr_assert_null(h->parent, "case %zu", c);
+        cr_assert_eq(h->pc, 0, "case %zu", c);
+        cr_assert_eq(h->ref, SW__NO_REF, "case %zu", c);
+        cr_assert_eq(sw_sched_frames(s), 1, "case %zu", c);
+        sw_sched_free(s);
+    }
 }
 
 /* The world's cell channels come from sw__chan_new_event: the very record
