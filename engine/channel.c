@@ -552,18 +552,6 @@ sw_step sw__send_at(sw_tasklet *t, int pc, sw_chan ch, const sw_msg *msg) {
     return send_slow(s, t, ch, msg);
 }
 
-/* Block the running tasklet in a receive that drops its message (SW_RECV
- * with dst NULL): no target in its frame (ref none, as a snapshot stores
- * it), and the fact kept in its record, where every wake looks first. On a
- * rendezvous channel the channel is marked too, to keep the fast paths
- * (which copy into the waiter's frame unasked) off it while it waits. */
-static sw_step block_discarding(sw_sched *s, sw_tasklet *t, struct sw__task *k, sw__chan *c, sw_chan ch) {
-    k->discard = 1;
-    if (c->kind == SW_CHAN_RENDEZVOUS) c->discarding = 1;
-    if (c->kind == SW_CHAN_EVENT && c->head == SW__NIL) c->lone = (uint64_t)k->kind + 1; /* see wake_all */
-    return block(s, t, k, c, ch, false, SW__NO_REF, c->kind != SW_CHAN_EVENT);
-}
-
 static sw_step recv_any(sw_sched *s, sw_tasklet *t, struct sw__task *k, sw__chan *c, sw_chan ch, sw_msg *dst);
 
 /* SW_RECV on an open event channel, where nothing is ever taken at once
@@ -573,7 +561,11 @@ static sw_step recv_any(sw_sched *s, sw_tasklet *t, struct sw__task *k, sw__chan
  * destination outside the frame goes on to recv_any, which reports it. */
 static inline __attribute__((always_inline)) sw_step recv_event(sw_sched *s, sw_tasklet *t, struct sw__task *k,
                                                                 sw__chan *c, sw_chan ch, sw_msg *dst) {
-    if (!dst) return block_discarding(s, t, k, c, ch); /* (block sets the status) */
+    if (!dst) { /* dropping the message: see wake_all's lone waiter (block sets the status) */
+        k->discard = 1;
+        if (c->head == SW__NIL) c->lone = (uint64_t)k->kind + 1;
+        return block(s, t, k, c, ch, false, SW__NO_REF, false);
+    }
     uint32_t ref = ref_of(s, k, dst);
     if (__builtin_expect(ref == SW__NO_REF, 0)) return recv_any(s, t, k, c, ch, dst);
     return block(s, t, k, c, ch, false, ref, false);
@@ -605,7 +597,17 @@ static __attribute__((noinline)) sw_step recv_any(sw_sched *s, sw_tasklet *t, st
         k->status = SW_E_CLOSED;
         return SW_STEP_CONTINUE;
     }
-    if (!dst) return block_discarding(s, t, k, c, ch);
+    /* from here on a rendezvous or buffered channel: an open event channel
+       blocked in recv_event, a closed one returned above */
+    if (!dst) {
+        /* no target in its frame (ref none, as a snapshot stores it), the
+           fact kept in its record, where every wake looks first; on a
+           rendezvous channel the channel is marked too, to keep the fast
+           paths (which copy into the waiter's frame unasked) off it */
+        k->discard = 1;
+        if (c->kind == SW_CHAN_RENDEZVOUS) c->discarding = 1;
+        return block(s, t, k, c, ch, false, SW__NO_REF, true);
+    }
     uint32_t ref = ref_of(s, k, dst);
     if (ref == SW__NO_REF) {
         sw__errf(s, "SW_RECV: the destination must be a field of the receiver's frame");
@@ -613,7 +615,7 @@ static __attribute__((noinline)) sw_step recv_any(sw_sched *s, sw_tasklet *t, st
         return SW_STEP_FAIL;
     }
     if (c->kind == SW_CHAN_RENDEZVOUS) c->dst_ok = dst_ok_of(s, k->top); /* for the fast path's next time */
-    return block(s, t, k, c, ch, false, ref, c->kind != SW_CHAN_EVENT);
+    return block(s, t, k, c, ch, false, ref, true);
 }
 
 /* SW_RECV, every case but its fast path (below), counted first. */
