@@ -137,3 +137,16 @@ static sw_step alarm_run(sw_tasklet *t, void *frame) {
     SW_END(t);
 }
 const sw_kind alarm_kind = {.name = "alarm", .frame_size = sizeof(alarm_), .run = alarm_run};
+
+void *sw_test_failing_alloc(void *ud, void *p, size_t n) {
+    sw_test_failing *a = ud;
+    if (n == 0) {
+        if (p) a->live--;
+        free(p);
+        return NULL;
+    }
+    if (++a->calls == a->fail_at) return NULL;
+    void *q = realloc(p, n);
+    if (q && !p) a->live++;
+    return q;
+}

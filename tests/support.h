@@ -25,4 +25,12 @@ extern char sw_test_trace[8192];
 extern bool sw_test_trace_cut;
 void sw_test_tr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* An allocator for sw_sched_desc.alloc that fails its fail_at-th call
+ * (counting from when it is set; 0: never) and counts the blocks it has
+ * handed out and not yet freed (meaningful when it made them all). */
+typedef struct {
+    long fail_at, calls, live;
+} sw_test_failing;
+void *sw_test_failing_alloc(void *ud, void *p, size_t n);
+
 #endif

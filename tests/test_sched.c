@@ -414,32 +414,17 @@ Test(sched, million_blocked_then_torn_down) {
 
 /* ---- allocation failures ---------------------------------------------------------------- */
 
-typedef struct { long fail_at, calls, live; } failing;
-
-static void *failing_alloc(void *ud, void *p, size_t n) {
-    failing *a = ud;
-    if (n == 0) {
-        if (p) a->live--;
-        free(p);
-        return NULL;
-    }
-    if (++a->calls == a->fail_at) return NULL;
-    void *q = realloc(p, n);
-    if (q && !p) a->live++;
-    return q;
-}
-
 Test(sched, allocation_failure_sweep) {
-    failing ok = {0};
-    cr_assert_eq(chaos_world(&(sw_sched_desc){.seed = 3, .alloc = failing_alloc, .alloc_ud = &ok}, 400, true, NULL), SW_OK);
+    sw_test_failing ok = {0};
+    cr_assert_eq(chaos_world(&(sw_sched_desc){.seed = 3, .alloc = sw_test_failing_alloc, .alloc_ud = &ok}, 400, true, NULL), SW_OK);
     cr_assert_eq(ok.live, 0);
     long total = ok.calls;
     cr_assert_gt(total, 20);
     int failures = 0;
     for (long n = 1; n <= total; n++) {
-        failing a = {.fail_at = n};
+        sw_test_failing a = {.fail_at = n};
         sw_sched *s = NULL;
-        int rc = chaos_world(&(sw_sched_desc){.seed = 3, .alloc = failing_alloc, .alloc_ud = &a}, 400, false, &s);
+        int rc = chaos_world(&(sw_sched_desc){.seed = 3, .alloc = sw_test_failing_alloc, .alloc_ud = &a}, 400, false, &s);
         if (s) {
             if (rc != SW_OK) {
                 cr_assert_eq(rc, SW_E_NOMEM, "allocation %ld: %s", n, sw_status_name(rc));

@@ -285,19 +285,6 @@ Test(world_spawn, spawn_many_checks_every_cell_before_spawning) {
     sw_world_free(w);
 }
 
-/* An allocator that fails its fail_at-th call (counting from its setting). */
-typedef struct { long fail_at, calls; } failing;
-
-static void *failing_alloc(void *ud, void *p, size_t n) {
-    failing *a = ud;
-    if (n == 0) {
-        free(p);
-        return NULL;
-    }
-    if (++a->calls == a->fail_at) return NULL;
-    return realloc(p, n);
-}
-
 typedef struct { int32_t i; char room[600]; } big_f; /* ~400 to a 256 KiB slab */
 static const sw_kind big = {.name = "big", .frame_size = sizeof(big_f), .run = idle_run};
 
@@ -316,8 +303,8 @@ Test(world_spawn, spawn_many_out_of_memory_midway_leaves_a_consistent_prefix) {
     bool partial = false;
     for (long fail_at = 1; fail_at <= 8; fail_at++) {
         sw_world *w = mk(8, 8, SW_TOPO_BOUNDED);
-        failing a = {.fail_at = fail_at};
-        w->s->d.alloc = failing_alloc;
+        sw_test_failing a = {.fail_at = fail_at};
+        w->s->d.alloc = sw_test_failing_alloc;
         w->s->d.alloc_ud = &a;
         int64_t r = sw_world_spawn_many(w, &big, img, sizeof *img, cells, N, 0);
         cr_assert(r >= 0 && r <= N);
@@ -339,7 +326,7 @@ Test(world_spawn, spawn_many_out_of_memory_midway_leaves_a_consistent_prefix) {
             cr_assert_eq((uint32_t)(y * 8 + x), cells[i]);
         }
         cr_assert_eq(i, r);
-        w->s->d.alloc_ud = &(failing){0}; /* no more failures */
+        w->s->d.alloc_ud = &(sw_test_failing){0}; /* no more failures */
         cr_assert_eq(sw_world_step(w), SW_OK);
         cr_assert_eq(sw_world_spawn_many(w, &big, img, sizeof *img, cells, N - r, 0), N - r, "and it goes on");
         sw_world_free(w);
