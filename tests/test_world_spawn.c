@@ -10,6 +10,7 @@
 
 #include "swarmlet.h"
 
+#include "support.h"
 #include "test_world.h"
 #include "world_int.h" /* the scheduler's allocator, to fail one allocation */
 
