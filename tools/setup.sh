@@ -6,7 +6,7 @@ export SW_ROOT
 
 SW_PKGS="build-essential cmake ninja-build pkg-config libcjson-dev libsqlite3-dev libcriterion-dev \
 libsdl2-dev libsdl2-ttf-dev libsdl2-image-dev xvfb xauth fonts-dejavu-core clang libclang-rt-14-dev \
-sqlite3 valgrind hyperfine"
+sqlite3 valgrind hyperfine python3"
 
 sw_say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
