@@ -73,6 +73,21 @@ static inline void sw__sb_blank(const sw__sbucket *b, uint32_t i) {
     sw__sb_slot(b)[i] = SW__NIL;
 }
 
+/* What a bird's own query (self_sums_lean in world_near.c) works out and
+ * checks from its radii and the world's fixed shape alone (a torus, no
+ * minimum image per point, r_in within r), kept for the last radii that
+ * passed, since a flock asks with the same radii at every step: a query
+ * with those (r, r_in) reads these instead. `r` is NaN until some pass
+ * (the world is calloc'd: sw__world_space_edges sets it), and a NaN radius
+ * never matches, so it is checked anew each time. The doubles of the
+ * extents and bucket counts are the world's, kept converted. */
+typedef struct sw__lean_radii {
+    double r, r_in;     /* the radii that passed */
+    double re, r2, rin2; /* r widened by the slack, r^2, r_in^2 (0 when r_in <= 0) */
+    double W, H;         /* the extents, as doubles */
+    double bw, bh;       /* the bucket counts per axis, as doubles */
+} sw__lean_radii;
+
 struct sw_world {
     sw_world_desc d;
     sw_sched *s;
@@ -111,6 +126,7 @@ struct sw_world {
     uint32_t *bstored;         /* the buckets given storage, to free them */
     uint32_t nbstored, bstored_cap;
     uint32_t nspace;
+    sw__lean_radii lean;       /* a bird's own query's radius checks, kept (world_near.c) */
 
     sw__layer *layers;
     int nlayers;

@@ -131,6 +131,9 @@ void sw__world_space_edges(sw_world *w) {
     for (uint32_t k = 1; k < w->bw; k++) ex[k] = axis_edge(k, w->bsize);
     for (uint32_t k = 1; k < w->bh; k++) ey[k] = axis_edge(k, w->bsize);
     ex[w->bw] = ey[w->bh] = INFINITY;
+    /* the bird's query's kept radius checks: none yet (see sw__lean_radii) */
+    w->lean = (sw__lean_radii){.r = NAN, .r_in = NAN, .W = w->d.width, .H = w->d.height,
+                               .bw = w->bw, .bh = w->bh};
 }
 
 /* ---- continuous space ------------------------------------------------------------------- */
