@@ -119,8 +119,8 @@ struct sw_world {
     uint32_t bw, bh;
     double *bedge;             /* bw + 1 column edges, then bh + 1 row edges: the
                                   first coordinate of each column and row as
-                                  sw__world_bucket_of places points (+inf at
-                                  the end; see sw__world_space_edges) */
+                                  sw__world_bucket_of places points (the
+                                  extent at the end; see sw__world_space_edges) */
     sw__sbucket *buckets;      /* calloc'd: a world without space agents never
                                   touches the pages */
     uint32_t *bstored;         /* the buckets given storage, to free them */
@@ -237,9 +237,11 @@ static inline uint32_t sw__world_bucket_of(const sw_world *w, double x, double y
 /* Fill w->bedge: edge k of an axis is the least coordinate that
  * sw__world_bucket_of puts in column (row) k or beyond, so that a point
  * inside the space is in column k exactly when edge[k] <= x < edge[k + 1]
- * (the last edge +inf: the last column takes what rounding puts past it).
- * A moving agent's "still in the same bucket" is then two comparisons per
- * axis instead of the bucket worked out anew. */
+ * (the last edge the extent: the last column takes what rounding puts past
+ * it, up to the end of the space; edge 0 is 0). A moving agent's "still in
+ * the same bucket" is then two comparisons per axis instead of the bucket
+ * worked out anew, and they also tell that the point is inside the space:
+ * any point, NaN included, within a column's edges is. */
 void sw__world_space_edges(sw_world *w);
 /* Empty every bucket (storage kept) and take every slot out of space. */
 void sw__world_space_clear(sw_world *w);
