@@ -612,13 +612,13 @@ self_sums_lean(sw_tasklet *t, const sw_world *w, double x, double y, double r, d
         s->kinds[k->kind].live != s->live || slot >= w->slotcap)
         return false;
     if ((r != c->r || r_in != c->r_in) && !lean_radii(w, r, r_in)) return false;
-    const double W = c->W, H = c->H;
-    /* inside the space (so finite, and as sw__space_wrap leaves it) */
-    if (!(x >= 0 && x < W && y >= 0 && y < H)) return false;
-    uint32_t own_i;
-    sw__sbucket *own = sw__world_sbucket(w, slot, &own_i);
-    if (!own || *sw__sb_x(own, own_i) != x || *sw__sb_y(own, own_i) != y) return false;
-    const double re = c->re;
+    /* the bird at the point: then the point is inside the space (so finite,
+       and as sw__space_wrap leaves it), as every point in a bucket is */
+    const uint32_t b = w->sbucket[slot], own_i = w->sindex[slot];
+    if (b == SW__NIL) return false;
+    sw__sbucket *own = &w->buckets[b];
+    if (*sw__sb_x(own, own_i) != x || *sw__sb_y(own, own_i) != y) return false;
+    const double W = c->W, H = c->H, re = c->re;
     const double lox = x - re, hix = x + re, loy = y - re, hiy = y + re;
     if (!(lox >= 0 && hix < W && loy >= 0 && hiy < H)) /* across the seam */
         return seam(w, own, own_i, slot, sums, x, y);
