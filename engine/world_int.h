@@ -73,6 +73,21 @@ static inline void sw__sb_blank(const sw__sbucket *b, uint32_t i) {
     sw__sb_slot(b)[i] = SW__NIL;
 }
 
+/* What a bird's own query (self_sums_lean in world_near.c) works out and
+ * checks from its radii and the world's fixed shape alone (a torus, no
+ * minimum image per point, r_in within r), kept for the last radii that
+ * passed, since a flock asks with the same radii at every step: a query
+ * with those (r, r_in) reads these instead. `r` is NaN until some pass
+ * (the world is calloc'd: sw__world_space_edges sets it), and a NaN radius
+ * never matches, so it is checked anew each time. The doubles of the
+ * extents and bucket counts are the world's, kept converted. */
+typedef struct sw__lean_radii {
+    double r, r_in;     /* the radii that passed */
+    double re, r2, rin2; /* r widened by the slack, r^2, r_in^2 (0 when r_in <= 0) */
+    double W, H;         /* the extents, as doubles */
+    double bw, bh;       /* the bucket counts per axis, as doubles */
+} sw__lean_radii;
+
 struct sw_world {
     sw_world_desc d;
     sw_sched *s;
@@ -104,13 +119,14 @@ struct sw_world {
     uint32_t bw, bh;
     double *bedge;             /* bw + 1 column edges, then bh + 1 row edges: the
                                   first coordinate of each column and row as
-                                  sw__world_bucket_of places points (+inf at
-                                  the end; see sw__world_space_edges) */
+                                  sw__world_bucket_of places points (the
+                                  extent at the end; see sw__world_space_edges) */
     sw__sbucket *buckets;      /* calloc'd: a world without space agents never
                                   touches the pages */
     uint32_t *bstored;         /* the buckets given storage, to free them */
     uint32_t nbstored, bstored_cap;
     uint32_t nspace;
+    sw__lean_radii lean;       /* a bird's own query's radius checks, kept (world_near.c) */
 
     sw__layer *layers;
     int nlayers;
@@ -221,9 +237,11 @@ static inline uint32_t sw__world_bucket_of(const sw_world *w, double x, double y
 /* Fill w->bedge: edge k of an axis is the least coordinate that
  * sw__world_bucket_of puts in column (row) k or beyond, so that a point
  * inside the space is in column k exactly when edge[k] <= x < edge[k + 1]
- * (the last edge +inf: the last column takes what rounding puts past it).
- * A moving agent's "still in the same bucket" is then two comparisons per
- * axis instead of the bucket worked out anew. */
+ * (the last edge the extent: the last column takes what rounding puts past
+ * it, up to the end of the space; edge 0 is 0). A moving agent's "still in
+ * the same bucket" is then two comparisons per axis instead of the bucket
+ * worked out anew, and they also tell that the point is inside the space:
+ * any point, NaN included, within a column's edges is. */
 void sw__world_space_edges(sw_world *w);
 /* Empty every bucket (storage kept) and take every slot out of space. */
 void sw__world_space_clear(sw_world *w);

@@ -484,7 +484,7 @@ typedef struct self_query {
     sw__sbucket *own; /* the bird's bucket entry, at the point */
     uint32_t own_i;
     uint32_t slot;
-    double x, y, r2, rin2, re; /* re: the radius widened by space_slack */
+    double x, y, r2, rin2;
     sw_space_sums *sums;
 } self_query;
 
@@ -500,72 +500,135 @@ self_scan(const self_query *sq, const space_ranges *rg, bool shift, bool avx) {
     sum_scan(w, &q, rg, sq->own, sq->own_i, false, shift, true, avx); /* writes every sum */
 }
 
+/* bucket_at with the bucket count also as a double (nbd == nb): the same
+ * bucket, without converting nb at every call. */
+static inline uint32_t lean_bucket(double v, double inv, double nbd, uint32_t nb) {
+    double q = v * inv;
+    return q >= nbd ? nb - 1 : (uint32_t)q;
+}
+
+/* bucket_ranges along one axis for a bird's own query (see self_sums_lean:
+ * a torus, c inside, re + 2 bs < extent / 2, so no minimum image per
+ * point): the same ranges and shifts, by the same operations, without the
+ * cases that cannot arise there (the whole axis, a range's end before 0:
+ * lo + extent > extent / 2 when lo < 0, hi - extent >= 0 when hi >= extent).
+ * 0 when the two ranges across the seam meet (bucket_ranges' merge, which
+ * would need the minimum image per point; it cannot arise either, as they
+ * lie more than 2 bs apart, but is kept as a check: the general path). */
+static inline __attribute__((always_inline)) int
+lean_axis(double c, double re, double extent, double inv, double nbd, uint32_t nb,
+          uint32_t a[2], uint32_t b[2], double s[2]) {
+    double lo = c - re, hi = c + re;
+    s[0] = s[1] = 0.0;
+    if (lo >= 0 && hi < extent) {
+        a[0] = lean_bucket(lo, inv, nbd, nb);
+        b[0] = lean_bucket(hi, inv, nbd, nb);
+        return 1;
+    }
+    double p0 = lo < 0 ? hi : hi - extent, p1 = lo < 0 ? lo + extent : lo;
+    a[0] = 0;
+    b[0] = lean_bucket(p0, inv, nbd, nb);
+    a[1] = lean_bucket(p1, inv, nbd, nb);
+    b[1] = nb - 1;
+    if (a[1] <= b[0] + 1) return 0;
+    if (lo < 0) s[1] = extent;
+    else s[0] = -extent;
+    return 2;
+}
+
 /* A bird's own query whose reach crosses the seam: the ranges of
- * bucket_ranges, each with its shift. False when they meet around the
- * torus (then the minimum image per point: the general path). Out of line,
- * so that the usual case keeps its few registers free of this one's. */
-static inline __attribute__((always_inline)) bool self_sums_seam(const self_query *sq, bool avx) {
-    const sw_world *w = sq->w;
+ * bucket_ranges (lean_axis), each with its shift. False when they meet
+ * around the torus (then the minimum image per point: the general path).
+ * Out of line, so that the usual case keeps its few registers free of this
+ * one's; its arguments in registers (a record built for it was stored and
+ * read back), the radii's values read from w->lean. */
+static inline __attribute__((always_inline)) bool
+self_sums_seam(const sw_world *w, sw__sbucket *own, uint32_t own_i, uint32_t slot,
+               sw_space_sums *sums, double x, double y, bool avx) {
+    const sw__lean_radii *c = &w->lean;
     space_ranges rg;
-    bool wrapx, wrapy;
-    rg.nx = bucket_ranges(sq->x, sq->re, w->d.width, w->bsize, w->binv, w->bw, true, rg.ax, rg.bx,
-                          rg.sx, &wrapx);
-    rg.ny = bucket_ranges(sq->y, sq->re, w->d.height, w->bsize, w->binv, w->bh, true, rg.ay, rg.by,
-                          rg.sy, &wrapy);
-    if (wrapx || wrapy) return false;
-    self_scan(sq, &rg, true, avx);
+    rg.nx = lean_axis(x, c->re, c->W, w->binv, c->bw, w->bw, rg.ax, rg.bx, rg.sx);
+    rg.ny = lean_axis(y, c->re, c->H, w->binv, c->bh, w->bh, rg.ay, rg.by, rg.sy);
+    if (!rg.nx || !rg.ny) return false;
+    const self_query sq = {w, own, own_i, slot, x, y, c->r2, c->rin2, sums};
+    self_scan(&sq, &rg, true, avx);
     return true;
 }
 
-typedef bool self_seam_fn(const self_query *);
+typedef bool self_seam_fn(const sw_world *, sw__sbucket *, uint32_t, uint32_t, sw_space_sums *,
+                          double, double);
 
-__attribute__((noinline)) static bool self_sums_seam_base(const self_query *sq) {
-    return self_sums_seam(sq, false);
+__attribute__((noinline)) static bool self_sums_seam_base(const sw_world *w, sw__sbucket *own,
+                                                          uint32_t own_i, uint32_t slot,
+                                                          sw_space_sums *sums, double x,
+                                                          double y) {
+    return self_sums_seam(w, own, own_i, slot, sums, x, y, false);
+}
+
+/* The checks of a bird's own query that depend on its radii and the
+ * world's shape alone (those of space_scan and bucket_ranges: a torus, r
+ * not negative nor NaN, no minimum image per point, r_in within r), made
+ * and, when they pass, kept in w->lean with the values worked out
+ * (sw__lean_radii): the same expressions, so the same bits. False (nothing
+ * kept) when they do not pass: the general path answers. Out of line: a
+ * flock's radii pass once. The world is const to a query, but not const
+ * itself; the kept checks are not part of its state (the query also writes
+ * the bird's own pair, and puts it back: see sum_scan). */
+__attribute__((noinline, cold)) static bool lean_radii(const sw_world *w, double r, double r_in) {
+    sw__lean_radii *c = (sw__lean_radii *)&w->lean;
+    const double W = c->W, H = c->H, bs = w->bsize;
+    if (w->d.topology != SW_TOPO_TORUS || !(r >= 0)) return false;
+    const double re = r + space_slack(w, r);
+    if (!(re + 2 * bs < W / 2 && re + 2 * bs < H / 2)) return false;
+    const double r2 = r * r, rin2 = r_in > 0 ? r_in * r_in : 0;
+    if (!(rin2 <= r2)) return false;
+    c->r = r;
+    c->r_in = r_in;
+    c->re = re;
+    c->r2 = r2;
+    c->rin2 = rin2;
+    return true;
 }
 
 /* A bird's own query in the common case, straight to the lane scan: the
  * direction pairs summed, every live agent of its kind (no filter), a
- * torus and a radius that needs no minimum image per point, and the bird
- * itself at the point. With no seam within reach (most queries), one range
- * of buckets per axis, unshifted; else `seam` (self_sums_seam). The checks
- * and the buckets are those of space_scan, bucket_ranges and skip_at in
- * that case, with the bird's bucket entry looked up once, and no query
- * record or dispatch between them: the same buckets read in the same
- * order, so the same sums bit for bit. False (nothing written) when the
- * case does not hold: the general path answers. */
+ * torus and a radius that needs no minimum image per point (lean_radii,
+ * kept for the radii last asked with), and the bird itself at the point.
+ * With no seam within reach (most queries), one range of buckets per axis,
+ * unshifted; else `seam` (self_sums_seam). The checks and the buckets are
+ * those of space_scan, bucket_ranges and skip_at in that case, with the
+ * bird's bucket entry looked up once, and no query record or dispatch
+ * between them: the same buckets read in the same order, so the same sums
+ * bit for bit. False (nothing written) when the case does not hold: the
+ * general path answers. */
 static inline __attribute__((always_inline)) bool
 self_sums_lean(sw_tasklet *t, const sw_world *w, double x, double y, double r, double r_in,
                size_t pair, sw_space_sums *sums, self_seam_fn *seam, bool avx) {
     const struct sw__task *k = t->task;
     const sw_sched *s = w->s;
     const uint32_t slot = t->slot;
-    if (pair != SW_SPACE_DIR_PAIR || w->d.topology != SW_TOPO_TORUS ||
-        k->state == SW_TASK_ZOMBIE || s->kinds[k->kind].live != s->live || !(r >= 0) ||
-        slot >= w->slotcap)
+    const sw__lean_radii *c = &w->lean;
+    if (pair != SW_SPACE_DIR_PAIR || k->state == SW_TASK_ZOMBIE ||
+        s->kinds[k->kind].live != s->live || slot >= w->slotcap)
         return false;
-    const double W = w->d.width, H = w->d.height, bs = w->bsize;
-    const double re = r + space_slack(w, r);
-    /* inside the space (so finite, and as sw__space_wrap leaves it), and no
-       minimum image per point (bucket_ranges) */
-    if (!(x >= 0 && x < W && y >= 0 && y < H && re + 2 * bs < W / 2 && re + 2 * bs < H / 2))
-        return false;
-    const double r2 = r * r, rin2 = r_in > 0 ? r_in * r_in : 0;
-    if (!(rin2 <= r2)) return false;
-    uint32_t own_i;
-    sw__sbucket *own = sw__world_sbucket(w, slot, &own_i);
-    if (!own || *sw__sb_x(own, own_i) != x || *sw__sb_y(own, own_i) != y) return false;
+    if ((r != c->r || r_in != c->r_in) && !lean_radii(w, r, r_in)) return false;
+    /* the bird at the point: then the point is inside the space (so finite,
+       and as sw__space_wrap leaves it), as every point in a bucket is */
+    const uint32_t b = w->sbucket[slot], own_i = w->sindex[slot];
+    if (b == SW__NIL) return false;
+    sw__sbucket *own = &w->buckets[b];
+    if (*sw__sb_x(own, own_i) != x || *sw__sb_y(own, own_i) != y) return false;
+    const double W = c->W, H = c->H, re = c->re;
     const double lox = x - re, hix = x + re, loy = y - re, hiy = y + re;
-    if (!(lox >= 0 && hix < W && loy >= 0 && hiy < H)) { /* across the seam */
-        /* the record made in each branch: made once above the test, it is
-           built in memory on the usual path too (+1 % instructions, flocking small) */
-        const self_query sq = {w, own, own_i, slot, x, y, r2, rin2, re, sums};
-        return seam(&sq);
-    }
-    const self_query sq = {w, own, own_i, slot, x, y, r2, rin2, re, sums};
+    if (!(lox >= 0 && hix < W && loy >= 0 && hiy < H)) /* across the seam */
+        return seam(w, own, own_i, slot, sums, x, y);
+    const self_query sq = {w, own, own_i, slot, x, y, c->r2, c->rin2, sums};
     const double inv = w->binv;
     const space_ranges rg = {.nx = 1, .ny = 1,
-                             .ax = {bucket_at(lox, inv, w->bw)}, .bx = {bucket_at(hix, inv, w->bw)},
-                             .ay = {bucket_at(loy, inv, w->bh)}, .by = {bucket_at(hiy, inv, w->bh)}};
+                             .ax = {lean_bucket(lox, inv, c->bw, w->bw)},
+                             .bx = {lean_bucket(hix, inv, c->bw, w->bw)},
+                             .ay = {lean_bucket(loy, inv, c->bh, w->bh)},
+                             .by = {lean_bucket(hiy, inv, c->bh, w->bh)}};
     self_scan(&sq, &rg, false, avx);
     return true;
 }
@@ -619,8 +682,10 @@ self_near_sums_general_avx2(sw_tasklet *t, double x, double y, double r, double 
     return self_near_sums(t, x, y, r, r_in, pair, sums, true);
 }
 
-__attribute__((target("avx2"), noinline)) static bool self_sums_seam_avx2(const self_query *sq) {
-    return self_sums_seam(sq, true);
+__attribute__((target("avx2"), noinline)) static bool
+self_sums_seam_avx2(const sw_world *w, sw__sbucket *own, uint32_t own_i, uint32_t slot,
+                    sw_space_sums *sums, double x, double y) {
+    return self_sums_seam(w, own, own_i, slot, sums, x, y, true);
 }
 
 __attribute__((target("avx2"), noinline)) static uint32_t

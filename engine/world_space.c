@@ -128,9 +128,16 @@ static double axis_edge(uint32_t k, double bs) {
 void sw__world_space_edges(sw_world *w) {
     double *ex = w->bedge, *ey = w->bedge + w->bw + 1;
     ex[0] = ey[0] = 0;
-    for (uint32_t k = 1; k < w->bw; k++) ex[k] = axis_edge(k, w->bsize);
-    for (uint32_t k = 1; k < w->bh; k++) ey[k] = axis_edge(k, w->bsize);
-    ex[w->bw] = ey[w->bh] = INFINITY;
+    /* none past the extent (a last column that rounding leaves empty of
+       points inside), the last the extent itself (not +inf): a point within
+       a column's edges is then inside the space */
+    for (uint32_t k = 1; k < w->bw; k++) ex[k] = fmin(axis_edge(k, w->bsize), w->d.width);
+    for (uint32_t k = 1; k < w->bh; k++) ey[k] = fmin(axis_edge(k, w->bsize), w->d.height);
+    ex[w->bw] = w->d.width;
+    ey[w->bh] = w->d.height;
+    /* the bird's query's kept radius checks: none yet (see sw__lean_radii) */
+    w->lean = (sw__lean_radii){.r = NAN, .r_in = NAN, .W = w->d.width, .H = w->d.height,
+                               .bw = w->bw, .bh = w->bh};
 }
 
 /* ---- continuous space ------------------------------------------------------------------- */
@@ -262,14 +269,13 @@ void sw_world_space_set_direction(sw_world *w, sw_id id, double dx, double dy) {
 /* sw_space_move_to in the usual case (a bird's step): a point inside the
  * space, the same bucket as before (told by the bucket's edges, which its
  * number gives before the new point is worked out: fewer operations after
- * the flight's last division), the per-slot directions made. What
- * space_place and direction_put then do, with the entry's place worked
- * out once. False (nothing written) otherwise. */
+ * the flight's last division; a point within them is inside the space, see
+ * sw__world_space_edges), the per-slot directions made. What space_place
+ * and direction_put then do, with the entry's place worked out once. False
+ * (nothing written) otherwise. */
 static inline bool move_within_bucket(sw_world *w, uint32_t slot, double x, double y, double dx,
                                       double dy) {
-    if (!(x >= 0 && y >= 0 && x < (double)w->d.width && y < (double)w->d.height) ||
-        slot >= w->slotcap || !w->hdx)
-        return false;
+    if (slot >= w->slotcap || !w->hdx) return false;
     const uint32_t b = w->sbucket[slot]; /* its bucket now, known before the point is */
     if (b == SW__NIL) return false;
     const uint32_t by = b / w->bw, bx = b - by * w->bw;

@@ -58,6 +58,37 @@ Test(flocking, a_lone_bird_flies_straight) {
     sw_world_free(w);
 }
 
+/* A point that left the torus, as the bird wrapped it before the world did
+ * (one period added or taken; the world takes one rounded onto the edge to
+ * 0, as its fmod does). */
+static double wrapped(double v, double extent) {
+    v = v < 0 ? v + extent : v >= extent ? v - extent : v;
+    return v < extent ? v : 0;
+}
+
+Test(flocking, a_bird_across_the_seam_lands_where_the_wrap_puts_it) {
+    /* a lone bird crosses the edges of a 20 x 20 torus every few steps: each
+       step its point is its last plus its velocity, wrapped, bit for bit, in
+       its frame and in the world (the world wraps it: the move's fast path
+       takes only points within the bucket's edges) */
+    sw_world *w = sw_flocking_new(&(sw_flocking_desc){.size = 20, .birds = 1, .seed = 4});
+    sw_sched *s = sw_world_sched(w);
+    sw_id id = sw_sched_next(s, SW_ID_NONE);
+    const double *b = sw_sched_frame(s, id);
+    int crossed = 0;
+    for (int i = 0; i < 200; i++) {
+        double x0 = b[0], y0 = b[1];
+        cr_assert_eq(sw_world_step(w), SW_OK);
+        double x = wrapped(x0 + b[2] * 1.0, 20), y = wrapped(y0 + b[3] * 1.0, 20), wx, wy;
+        cr_assert(sw_world_space_pos(w, id, &wx, &wy));
+        cr_assert(b[0] == x && b[1] == y, "step %d: (%a, %a), not (%a, %a)", i, b[0], b[1], x, y);
+        cr_assert(wx == x && wy == y, "step %d: the world's (%a, %a)", i, wx, wy);
+        crossed += fabs(x - x0) > 10 || fabs(y - y0) > 10;
+    }
+    cr_assert_gt(crossed, 5, "the seam crossed often (%d)", crossed);
+    sw_world_free(w);
+}
+
 Test(flocking, same_seed_same_flight) {
     double order[2];
     for (int run = 0; run < 2; run++) {

@@ -429,6 +429,71 @@ Test(world_near, space_self_queries_and_moves_match_the_world_calls) {
     }
 }
 
+/* The radii an asker's own query takes in turn: the same radii again
+ * (the kept checks of world_near.c's lean_radii read back), the same r with
+ * another r_in (which must not read r_in's kept square), an r_in wider
+ * than r, a radius needing the minimum image per point and a NaN radius
+ * (the general path: checks that fail keep nothing), then the first again. */
+static const double asker_radii[][2] = {{3, 1},   {3, 1},   {3, 1.5}, {3, 1.5}, {2.5, 1.5},
+                                        {3, 1},   {3, 4},   {3, 1},   {40, 1},  {3, 1},
+                                        {NAN, 1}, {3, NAN}, {3, 0},   {3, -1},  {3, 1}};
+static int asker_checks; /* how many self-queries were compared */
+
+static sw_step asker_run(sw_tasklet *t, void *frame) {
+    (void)frame;
+    SW_BEGIN(t, ask);
+    for (;;) {
+        sw_world *w = sw_world_of(t);
+        double x, y;
+        cr_assert(sw_world_space_pos(w, sw_self(t), &x, &y));
+        const sw_kind *kind = sw_sched_kind_of(sw_world_sched(w), sw_self(t));
+        for (size_t i = 0; i < sizeof asker_radii / sizeof asker_radii[0]; i++) {
+            double r = asker_radii[i][0], r_in = asker_radii[i][1];
+            sw_space_sums own, want;
+            uint32_t n = sw_space_near_sums(t, x, y, r, r_in, SW_SPACE_DIR_PAIR, &own);
+            sw_world_space_near_sums(w, x, y, r, r_in, kind, sw_self(t), SW_SPACE_DIR_PAIR, &want);
+            cr_assert_eq(n, own.n);
+            assert_same_sums(own, want, "self query, radii in turn");
+            asker_checks++;
+        }
+        /* a step, so that the queries read points that moved */
+        double W = sw_world_width(w), H = sw_world_height(w);
+        cr_assert_eq(sw_space_move_to(t, fmod(x + 0.7 * W / 3, W), fmod(y + 1.3, H), 1, 0.5),
+                     SW_OK);
+        SW_SLEEP(t, ask, 1);
+    }
+    SW_END(t);
+}
+static const sw_kind asker = {.name = "asker", .frame_size = sizeof(mover_f),
+                              .fields = mover_fields, .run = asker_run};
+
+/* A flock asks with the same radii at every step, and the lean path keeps
+ * the checks that depend on them alone (per world): a query with other
+ * radii, then the first again, in one world and then in another of another
+ * size, gives the world query's sums bit for bit each time. It fails if the
+ * kept checks are read for radii other than those that passed (a changed
+ * r_in, tried), or are kept from a world or radius that failed them. */
+Test(world_near, space_self_queries_keep_their_radius_checks_per_radius) {
+    uint64_t r = 5;
+    const struct { uint32_t w, h; double cell; } sizes[] = {{60, 45, 3}, {40, 40, 4}};
+    for (int z = 0; z < 2; z++) {
+        uint32_t W = sizes[z].w, H = sizes[z].h;
+        sw_world *w = sw_world_new(&(sw_world_desc){.width = W, .height = H, .seed = 9,
+                                                    .topology = SW_TOPO_TORUS,
+                                                    .space_cell = sizes[z].cell});
+        for (int i = 0; i < 150; i++) {
+            mover_f p = {2 * urand(&r) - 1, 2 * urand(&r) - 1};
+            sw_id id = sw_world_spawn_at_point(w, &asker, &p, urand(&r) * W, urand(&r) * H, 0);
+            cr_assert_neq(id, SW_ID_NONE);
+            sw_world_space_set_direction(w, id, p.vx, p.vy);
+        }
+        asker_checks = 0;
+        for (int step = 0; step < 3; step++) cr_assert_eq(sw_world_step(w), SW_OK);
+        cr_assert_eq(asker_checks, 3 * 150 * (int)(sizeof asker_radii / sizeof asker_radii[0]));
+        sw_world_free(w);
+    }
+}
+
 static int loner_n = -1, loner_after_kill = 1;
 
 /* Queries once off space (taken out by its spawner): the agents of its kind

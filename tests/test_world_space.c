@@ -212,6 +212,14 @@ Test(world_space, space_a_points_bucket_is_the_quotients_floor_at_every_edge) {
                 product_differs += (uint32_t)(v * inv) != (uint32_t)(v / bs);
             }
         }
+        /* no edge past the extent, the last the extent itself: a point
+           within a column's edges is inside the space (what a move's "still
+           in its bucket" also tells by them) */
+        const double *ey = w->bedge + nbx + 1;
+        cr_assert(w->bedge[0] == 0 && ey[0] == 0 && w->bedge[nbx] == 150 && ey[nby] == 40,
+                  "bs %g: the first and last edges", bs);
+        for (uint32_t e = 1; e <= nbx; e++) cr_assert_leq(w->bedge[e - 1], w->bedge[e]);
+        for (uint32_t e = 1; e <= nby; e++) cr_assert_leq(ey[e - 1], ey[e]);
         for (int i = 0; i < 20000; i++) { /* and anywhere */
             double x = 150.0 * rand() / ((double)RAND_MAX + 1), y = 40.0 * rand() / ((double)RAND_MAX + 1);
             uint32_t want = quotient_bucket(y, bs, nby) * nbx + quotient_bucket(x, bs, nbx);
