@@ -48,16 +48,21 @@ typedef struct {
     int32_t radius;   /* Chebyshev radius of the neighbourhood */
     int32_t min_same; /* happy with at least this many alike neighbours */
     bool happy;
+    bool mixed;                   /* other radii are in use (their counts too) */
+    bool bulk;                    /* its builder counts it in, with everyone at once */
     double alike;     /* fraction of its neighbours in its group (1 with none) */
     int32_t x, y, layer;          /* its cell; the "group" layer */
     int32_t near_all, near_same;  /* its radius's count layers: all, its group */
     int32_t need;                 /* its radius's "need" layer */
     int32_t layers_seen;          /* layers the world had when it last looked */
-    bool mixed;                   /* other radii are in use (their counts too) */
-    bool bulk;                    /* its builder counts it in, with everyone at once */
+    int32_t empties;              /* the "schelling_empty" layer's index + 1 (0: not
+                                     looked up yet, as in snapshots from before it) */
+    uint64_t rng_key;             /* its random stream (model_util.h; 0: not worked
+                                     out yet) and the stream's next draw */
     sw_chan chan;                 /* its cell's channel, where it sleeps */
     sw_msg news;                  /* unused: kept so that snapshots made while
                                      a resident slept into it still load */
+    uint32_t rng_ctr;
 } resident;
 
 enum { WAKE_TAG = 1 }; /* the message a mover posts: "an alike neighbour left" */
@@ -454,6 +459,9 @@ static void arrive(sw_world *w, resident *f) {
     uint32_t c = sw_world_cell_index(w, f->x, f->y);
     sw_world_layer_data(w, f->layer)[c] = f->group;
     sw_world_layer_data(w, f->need)[c] = f->min_same;
+    /* not drawn from the list of empty cells, which still holds c: made
+       again at the next move */
+    sw_world_layer_data(w, f->empties - 1)[0] = -1;
     recount(w, f, +1);
 }
 
@@ -533,10 +541,99 @@ static void relocate(sw_tasklet *t, sw_world *w, resident *f, int32_t x, int32_t
         recount_inner(w, grp, all, same, need, W, x, y, 2, gg, false);
 }
 
-/* Move to a uniformly random empty cell, if there is one. */
+/* ---- the empty cells ------------------------------------------------------------ */
+
+/* The cells where no resident lives, listed in the layer "schelling_empty",
+ * so that a mover draws its new cell with one number and one load (the
+ * grid's rejection sampling took ~4.7 draws a move in the small town and
+ * more in fuller ones, and its rounds' exits went either way at random):
+ * entry 0 holds their number E, entries 1..E the cells' indices, in no
+ * particular order (a move writes the cell it leaves where the cell it
+ * takes was listed). The list fits: while a resident lives on the "group"
+ * layer, E <= cells - 1. -1 in entry 0: to be made again from the "group"
+ * layer (in cell order) before the next draw; an arrival that was not drawn
+ * from the list (a resident's init) sets it. A layer, so that snapshots keep
+ * the list's order and a resumed town draws the same cells. */
+static const char EMPTY_LAYER[] = "schelling_empty";
+
+/* The list's layer data, looked up (made, if missing) on the first call: a
+ * resident from a snapshot taken before the list existed comes without it.
+ * NULL when out of memory. */
+static double *empty_cells(sw_world *w, resident *f) {
+    if (__builtin_expect(f->empties <= 0, 0)) {
+        int l = sw__model_layer(w, EMPTY_LAYER, -1);
+        if (l < 0) return NULL;
+        f->empties = l + 1;
+    }
+    return sw_world_layer_data(w, f->empties - 1);
+}
+
+/* List the cells of the "group" layer where nobody lives, in cell order
+ * (the bound only guards the layer: a mover's own cell is never empty). */
+static void empty_cells_make(const double *grp, double *e, uint32_t ncells) {
+    uint32_t n = 0;
+    for (uint32_t c = 0; c < ncells && n + 1 < ncells; c++)
+        if (grp[c] == 0) e[1 + n++] = c;
+    e[0] = n;
+}
+
+/* The cell of the list's entry k as (x, y); whether the grid has it empty
+ * (no agent of another kind there: only residents are on the list's
+ * layers). */
+static bool listed_cell(sw_world *w, const double *e, uint32_t k, uint32_t W, int32_t *x, int32_t *y) {
+    uint32_t c = (uint32_t)e[k];
+    *x = (int32_t)(c % W);
+    *y = (int32_t)(c / W);
+    return sw_world_count_at(w, *x, *y) == 0;
+}
+
+/* A uniform number in [0, n) from the resident's own stream (the key
+ * worked out at its first draw): the tasklet's stream (sw_rand_u64) works
+ * its key out again at the first draw of every turn, which cost a move
+ * ~45 of its ~60 instructions, one draw a move. */
+static uint32_t draw_below(sw_tasklet *t, resident *f, uint32_t n) {
+    if (__builtin_expect(f->rng_key == 0, 0)) f->rng_key = sw__model_rng_key(t);
+    return (uint32_t)sw__model_below(sw__model_rand(f->rng_key, f->rng_ctr++), n);
+}
+
+/* move_away's rare case, its first draw having found another kind's agent
+ * on a listed cell: a uniform one of the listed cells the grid has empty,
+ * counted and then ranked (with the first draw, each such cell was drawn
+ * with the same probability). Entry 0 when there is none. */
+static __attribute__((noinline)) uint32_t listed_empty(sw_tasklet *t, sw_world *w, resident *f,
+                                                       const double *e, uint32_t n, uint32_t W) {
+    int32_t x, y;
+    uint32_t free = 0;
+    for (uint32_t k = 1; k <= n; k++) free += listed_cell(w, e, k, W, &x, &y);
+    if (free == 0) return 0;
+    uint32_t j = draw_below(t, f, free);
+    for (uint32_t k = 1;; k++)
+        if (listed_cell(w, e, k, W, &x, &y) && j-- == 0) return k;
+}
+
+/* Move to a uniformly random empty cell, if there is one: the list's entry
+ * k for a uniform k (from the resident's stream), its cell left listed in
+ * that entry. Without the list (out of memory), the grid's draw. */
 static bool move_away(sw_tasklet *t, sw_world *w, resident *f) {
     int32_t x, y;
-    if (!sw_world_random_empty_cell(w, t, &x, &y)) return false;
+    double *e = empty_cells(w, f);
+    if (__builtin_expect(!e, 0)) {
+        if (!sw_world_random_empty_cell(w, t, &x, &y)) return false;
+        relocate(t, w, f, x, y);
+        return true;
+    }
+    const sw_world_desc *d = sw_world_desc_of(w);
+    uint32_t W = d->width;
+    if (__builtin_expect(e[0] < 0, 0)) empty_cells_make(sw_world_layer_data(w, f->layer), e, W * d->height);
+    uint32_t n = (uint32_t)e[0];
+    if (n == 0) return false;
+    uint32_t k = 1 + draw_below(t, f, n);
+    if (__builtin_expect(!listed_cell(w, e, k, W, &x, &y), 0)) {
+        k = listed_empty(t, w, f, e, n, W);
+        if (k == 0) return false;
+        listed_cell(w, e, k, W, &x, &y);
+    }
+    e[k] = (uint32_t)f->y * W + (uint32_t)f->x;
     relocate(t, w, f, x, y);
     return true;
 }
@@ -572,9 +669,10 @@ static void resident_init(sw_tasklet *t, void *frame) {
         f->near_all = l[0];
         f->near_same = l[1];
         f->need = l[2];
+        f->empties = sw__model_layer(w, EMPTY_LAYER, -1) + 1;
         f->layers_seen = sw_world_layer_count(w); /* other radii: looked for, in the same pass */
     }
-    if (f->layer < 0 || f->near_all < 0 || f->near_same < 0 || f->need < 0) {
+    if (f->layer < 0 || f->near_all < 0 || f->near_same < 0 || f->need < 0 || f->empties <= 0) {
         f->layer = -1; /* out of memory: it leaves at once */
         return;
     }
@@ -645,6 +743,9 @@ static const sw_field resident_fields[] = {
     SW_FIELD(resident, layers_seen, SW_T_I32),
     SW_FIELD(resident, mixed, SW_T_BOOL),
     SW_FIELD(resident, bulk, SW_T_BOOL),
+    SW_FIELD(resident, empties, SW_T_I32),
+    SW_FIELD(resident, rng_key, SW_T_U64),
+    SW_FIELD(resident, rng_ctr, SW_T_U32),
     SW_FIELD(resident, chan, SW_T_CHAN),
     SW_FIELD(resident, news, SW_T_MSG),
     SW_FIELD_END};
@@ -686,6 +787,15 @@ static uint32_t *place_town(sw_world *w, const resident *one, uint32_t n) {
         need[c] = one->min_same;
     }
     return cells;
+}
+
+/* The town's empty cells into its list: those place_town's partial shuffle
+ * left after the n it placed. */
+static void list_town_empties(sw_world *w, const resident *one, const uint32_t *cells, uint32_t n) {
+    uint32_t ncells = sw_world_width(w) * sw_world_height(w);
+    double *e = sw_world_layer_data(w, one->empties - 1);
+    e[0] = ncells - n;
+    for (uint32_t i = n; i < ncells; i++) e[1 + i - n] = cells[i];
 }
 
 /* Spawn the residents place_town placed, in its order, each on its cell,
@@ -739,10 +849,12 @@ sw_world *sw_schelling_new(const sw_schelling_desc *desc) {
         one.need = two.need = add_count_layer(w, r, -1);
         one.near_same = add_count_layer(w, r, 1);
         two.near_same = add_count_layer(w, r, 2);
+        one.empties = two.empties = sw_world_layer_add(w, EMPTY_LAYER, -1) + 1;
         one.layers_seen = two.layers_seen = sw_world_layer_count(w);
         one.bulk = two.bulk = true;
     }
-    if (one.layer < 0 || one.near_all < 0 || one.need < 0 || one.near_same < 0 || two.near_same < 0) {
+    if (one.layer < 0 || one.near_all < 0 || one.need < 0 || one.near_same < 0 || two.near_same < 0 ||
+        one.empties <= 0) {
         sw_world_free(w);
         return NULL;
     }
@@ -756,6 +868,7 @@ sw_world *sw_schelling_new(const sw_schelling_desc *desc) {
         count_all(w, one.layer, one.near_same, r, 1);
         count_all(w, one.layer, two.near_same, r, 2);
     }
+    if (ok) list_town_empties(w, &one, cells, d.agents);
     ok = ok && spawn_town(w, kind, &one, &two, cells, d.agents);
     free(cells);
     if (!ok) {
