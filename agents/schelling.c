@@ -577,14 +577,11 @@ static void empty_cells_make(const double *grp, double *e, uint32_t ncells) {
     e[0] = n;
 }
 
-/* The cell of the list's entry k as (x, y); whether the grid has it empty
- * (no agent of another kind there: only residents are on the list's
- * layers). */
-static bool listed_cell(sw_world *w, const double *e, uint32_t k, uint32_t W, int32_t *x, int32_t *y) {
+/* The cell of the list's entry k as (x, y). */
+static void listed_cell(const double *e, uint32_t k, uint32_t W, int32_t *x, int32_t *y) {
     uint32_t c = (uint32_t)e[k];
     *x = (int32_t)(c % W);
     *y = (int32_t)(c / W);
-    return sw_world_count_at(w, *x, *y) == 0;
 }
 
 /* A uniform number in [0, n) from the resident's own stream (the key
@@ -596,24 +593,32 @@ static uint32_t draw_below(sw_tasklet *t, resident *f, uint32_t n) {
     return (uint32_t)sw__model_below(sw__model_rand(f->rng_key, f->rng_ctr++), n);
 }
 
-/* move_away's rare case, its first draw having found another kind's agent
- * on a listed cell: a uniform one of the listed cells the grid has empty,
- * counted and then ranked (with the first draw, each such cell was drawn
- * with the same probability). Entry 0 when there is none. */
+/* move_away's rare case: agents of other kinds hold some cells of the grid
+ * (or some resident has died without leaving the "group" layer), so some
+ * listed cells may not be empty. A uniform one of the listed cells that the
+ * grid has empty, counted and then ranked; entry 0 when there is none. */
 static __attribute__((noinline)) uint32_t listed_empty(sw_tasklet *t, sw_world *w, resident *f,
                                                        const double *e, uint32_t n, uint32_t W) {
     int32_t x, y;
     uint32_t free = 0;
-    for (uint32_t k = 1; k <= n; k++) free += listed_cell(w, e, k, W, &x, &y);
+    for (uint32_t k = 1; k <= n; k++) {
+        listed_cell(e, k, W, &x, &y);
+        free += sw_world_count_at(w, x, y) == 0;
+    }
     if (free == 0) return 0;
     uint32_t j = draw_below(t, f, free);
-    for (uint32_t k = 1;; k++)
-        if (listed_cell(w, e, k, W, &x, &y) && j-- == 0) return k;
+    for (uint32_t k = 1;; k++) {
+        listed_cell(e, k, W, &x, &y);
+        if (sw_world_count_at(w, x, y) == 0 && j-- == 0) return k;
+    }
 }
 
 /* Move to a uniformly random empty cell, if there is one: the list's entry
  * k for a uniform k (from the resident's stream), its cell left listed in
- * that entry. Without the list (out of memory), the grid's draw. */
+ * that entry. Without the list (out of memory), the grid's draw. Residents
+ * alone on the grid (the grid's occupied cells are as many as the cells
+ * off the list: those of the "group" layer, each a resident's) leave every
+ * listed cell empty: no cell of the draw need be looked at on the grid. */
 static bool move_away(sw_tasklet *t, sw_world *w, resident *f) {
     int32_t x, y;
     double *e = empty_cells(w, f);
@@ -623,16 +628,17 @@ static bool move_away(sw_tasklet *t, sw_world *w, resident *f) {
         return true;
     }
     const sw_world_desc *d = sw_world_desc_of(w);
-    uint32_t W = d->width;
-    if (__builtin_expect(e[0] < 0, 0)) empty_cells_make(sw_world_layer_data(w, f->layer), e, W * d->height);
-    uint32_t n = (uint32_t)e[0];
-    if (n == 0) return false;
-    uint32_t k = 1 + draw_below(t, f, n);
-    if (__builtin_expect(!listed_cell(w, e, k, W, &x, &y), 0)) {
+    uint32_t W = d->width, ncells = W * d->height;
+    if (__builtin_expect(e[0] < 0, 0)) empty_cells_make(sw_world_layer_data(w, f->layer), e, ncells);
+    uint32_t n = (uint32_t)e[0], k;
+    if (__builtin_expect(sw_world_occupied_cells(w) + n == ncells, 1)) {
+        if (n == 0) return false;
+        k = 1 + draw_below(t, f, n);
+    } else {
         k = listed_empty(t, w, f, e, n, W);
         if (k == 0) return false;
-        listed_cell(w, e, k, W, &x, &y);
     }
+    listed_cell(e, k, W, &x, &y);
     e[k] = (uint32_t)f->y * W + (uint32_t)f->x;
     relocate(t, w, f, x, y);
     return true;
