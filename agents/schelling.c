@@ -411,7 +411,7 @@ static inline __attribute__((always_inline)) void recount_spans(
 /* recount's common case in one pass over the clipped square: both counts
  * move together, and a departure wakes as it goes (each cell is seen once,
  * so its count is final when it is looked at). */
-static void recount_square(sw_world *w, const double *grp, double *all, double *same,
+static __attribute__((noinline)) void recount_square(sw_world *w, const double *grp, double *all, double *same,
                            const double *need, int32_t x, int32_t y, int32_t r, int32_t g,
                            bool leaving) {
     const sw_world_desc *d = sw_world_desc_of(w);
@@ -516,14 +516,19 @@ static void relocate(sw_tasklet *t, sw_world *w, resident *f, int32_t x, int32_t
     int32_t W = (int32_t)d->width, H = (int32_t)d->height, r = f->radius;
     double *grp = sw_world_layer_data(w, f->layer), *need = sw_world_layer_data(w, f->need);
     double *all = sw_world_layer_data(w, f->near_all), *same = sw_world_layer_data(w, f->near_same);
-    /* no other radius in use (whose counts recount keeps too), bounded */
-    bool fast = !other_radii(w, f) && d->topology != SW_TOPO_TORUS;
+    /* no other radius in use (whose counts recount keeps too), bounded, the
+       square narrower than the grid: a square is a clipped rectangle of
+       rows, recount_square's, or at inner cells recount_inner's (recount
+       would look the layers up again: a border move ~40 instructions more) */
+    bool fast = !other_radii(w, f) && plain_square(w, r);
     size_t from = (size_t)f->y * (size_t)W + (size_t)f->x, to = (size_t)y * (size_t)W + (size_t)x;
     double gg = f->group;
     grp[from] = 0;
     need[from] = NO_NEED;
-    if (!fast || !inner_cell(W, H, f->x, f->y, r))
+    if (!fast)
         recount(w, f, -1);
+    else if (!inner_cell(W, H, f->x, f->y, r))
+        recount_square(w, grp, all, same, need, f->x, f->y, r, f->group, true);
     else if (r == 1)
         recount_inner(w, grp, all, same, need, W, f->x, f->y, 1, gg, true);
     else
@@ -533,8 +538,10 @@ static void relocate(sw_tasklet *t, sw_world *w, resident *f, int32_t x, int32_t
     f->y = y;
     grp[to] = f->group;
     need[to] = f->min_same;
-    if (!fast || !inner_cell(W, H, x, y, r))
+    if (!fast)
         recount(w, f, +1);
+    else if (!inner_cell(W, H, x, y, r))
+        recount_square(w, grp, all, same, need, x, y, r, f->group, false);
     else if (r == 1)
         recount_inner(w, grp, all, same, need, W, x, y, 1, gg, false);
     else
