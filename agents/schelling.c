@@ -25,7 +25,9 @@
  *   "schelling_r<r>_need" (the min_same of the resident of radius r on the
  *   cell; NO_NEED, -1, on other cells: no count falls to it, so a mover's
  *   test "did this count just fall to its need" almost never passes where
- *   nobody of that radius lives, and is predicted well).
+ *   nobody of that radius lives, and is predicted well);
+ * - "schelling_empty": the cells where nobody lives, listed, so that a mover
+ *   draws its new cell with one number (see move_away).
  * A check is then one load, and a mover knows, cell by cell, exactly which
  * alike neighbours its departure took below their minimum. Residents of
  * different radii may share a world: each move updates the counts of every
@@ -57,12 +59,11 @@ typedef struct {
     int32_t layers_seen;          /* layers the world had when it last looked */
     int32_t empties;              /* the "schelling_empty" layer's index + 1 (0: not
                                      looked up yet, as in snapshots from before it) */
-    uint64_t rng_key;             /* its random stream (model_util.h; 0: not worked
-                                     out yet) and the stream's next draw */
+    uint32_t rng_ctr;             /* its random stream's next draw, and the stream */
+    uint64_t rng_key;             /* (model_util.h; 0: not worked out yet) */
     sw_chan chan;                 /* its cell's channel, where it sleeps */
     sw_msg news;                  /* unused: kept so that snapshots made while
                                      a resident slept into it still load */
-    uint32_t rng_ctr;
 } resident;
 
 enum { WAKE_TAG = 1 }; /* the message a mover posts: "an alike neighbour left" */
