@@ -718,7 +718,7 @@ static sw_step resident_run(sw_tasklet *t, void *frame) {
             if (f->chan != SW_CHAN_NONE) {
                 /* what woke it does not matter (its count says all), so
                    the post leaves its frame alone: a discard receive */
-                SW_RECV(t, rest, f->chan, NULL);
+                SW_WAIT(t, rest, f->chan);
                 if (sw_status(t) == SW_OK) continue;
             }
             /* no channel to sleep on (out of memory, or closed by someone
