@@ -601,21 +601,44 @@ static uint32_t draw_below(sw_tasklet *t, resident *f, uint32_t n) {
     return (uint32_t)sw__model_below(sw__model_rand(f->rng_key, f->rng_ctr++), n);
 }
 
+/* Whether entry k of the list is a cell (no entry is taken for one before
+ * it is checked: the list is a layer, which a snapshot could hand over
+ * written by hand) where nobody lives. */
+static inline bool listed_ok(const double *e, uint32_t k, const double *grp, uint32_t ncells) {
+    double v = e[k];
+    return v >= 0 && v < ncells && grp[(uint32_t)v] == 0;
+}
+
 /* move_away's rare case: agents of other kinds hold some cells of the grid
  * (or some resident has died without leaving the "group" layer), so some
- * listed cells may not be empty. A uniform one of the listed cells that the
- * grid has empty, counted and then ranked; entry 0 when there is none. */
+ * listed cells may not be empty; or the list is not what it says. A uniform
+ * one of the listed cells that the grid has empty, counted and then ranked;
+ * entry 0 when there is none. The list is made again first where its count
+ * is out of range, and again if some entry is no empty cell or those
+ * entries are not all the cells the grid has empty. */
 static __attribute__((noinline)) uint32_t listed_empty(sw_tasklet *t, sw_world *w, resident *f,
-                                                       const double *e, uint32_t n, uint32_t W) {
+                                                       double *e, const double *grp) {
+    uint32_t W = sw_world_width(w), ncells = W * sw_world_height(w), free, n;
     int32_t x, y;
-    uint32_t free = 0;
-    for (uint32_t k = 1; k <= n; k++) {
-        listed_cell(e, k, W, &x, &y);
-        free += sw_world_count_at(w, x, y) == 0;
+    for (int pass = 0;; pass++) {
+        if (pass == 1 || !(e[0] >= 0 && e[0] < ncells)) empty_cells_make(grp, e, ncells);
+        n = (uint32_t)e[0];
+        uint32_t wrong = 0;
+        free = 0;
+        for (uint32_t k = 1; k <= n; k++) {
+            if (!listed_ok(e, k, grp, ncells)) {
+                wrong++;
+                continue;
+            }
+            listed_cell(e, k, W, &x, &y);
+            free += sw_world_count_at(w, x, y) == 0;
+        }
+        if (pass == 1 || (!wrong && free == ncells - sw_world_occupied_cells(w))) break;
     }
     if (free == 0) return 0;
     uint32_t j = draw_below(t, f, free);
     for (uint32_t k = 1;; k++) {
+        if (!listed_ok(e, k, grp, ncells)) continue;
         listed_cell(e, k, W, &x, &y);
         if (sw_world_count_at(w, x, y) == 0 && j-- == 0) return k;
     }
@@ -626,7 +649,9 @@ static __attribute__((noinline)) uint32_t listed_empty(sw_tasklet *t, sw_world *
  * that entry. Without the list (out of memory), the grid's draw. Residents
  * alone on the grid (the grid's occupied cells are as many as the cells
  * off the list: those of the "group" layer, each a resident's) leave every
- * listed cell empty: no cell of the draw need be looked at on the grid. */
+ * listed cell empty: no cell of the draw need be looked at on the grid.
+ * Anything else (other agents, a list to be made, a count or an entry out
+ * of range) goes to listed_empty. */
 static bool move_away(sw_tasklet *t, sw_world *w, resident *f) {
     int32_t x, y;
     double *e = empty_cells(w, f);
@@ -636,14 +661,18 @@ static bool move_away(sw_tasklet *t, sw_world *w, resident *f) {
         return true;
     }
     const sw_world_desc *d = sw_world_desc_of(w);
-    uint32_t W = d->width, ncells = W * d->height;
-    if (__builtin_expect(e[0] < 0, 0)) empty_cells_make(sw_world_layer_data(w, f->layer), e, ncells);
-    uint32_t n = (uint32_t)e[0], k;
-    if (__builtin_expect(sw_world_occupied_cells(w) + n == ncells, 1)) {
-        if (n == 0) return false;
-        k = 1 + draw_below(t, f, n);
-    } else {
-        k = listed_empty(t, w, f, e, n, W);
+    uint32_t W = d->width, ncells = W * d->height, k = 0;
+    double e0 = e[0];
+    if (__builtin_expect(e0 >= 0 && e0 < ncells, 1)) {
+        uint32_t n = (uint32_t)e0;
+        if (__builtin_expect(sw_world_occupied_cells(w) + n == ncells, 1)) {
+            if (n == 0) return false;
+            k = 1 + draw_below(t, f, n);
+            if (__builtin_expect(!(e[k] >= 0 && e[k] < ncells), 0)) k = 0;
+        }
+    }
+    if (__builtin_expect(k == 0, 0)) {
+        k = listed_empty(t, w, f, e, sw_world_layer_data(w, f->layer));
         if (k == 0) return false;
     }
     listed_cell(e, k, W, &x, &y);

@@ -499,3 +499,28 @@ Test(schelling, residents_without_the_list_make_it) {
     }
     sw_world_free(w);
 }
+
+/* The list is a layer, so a snapshot could hand it over written by hand: a
+ * count it cannot hold (huge, NaN, negative, more entries than are empty),
+ * entries that are no cells. No entry is taken for a cell before it is
+ * checked; the list is made again, and residents keep one per cell. (A
+ * scenario's layer of that name is made again at the residents' spawn.) */
+Test(schelling, a_list_written_by_someone_else_is_made_again) {
+    static const double bad0[] = {1e30, NAN, -5, 1599.5};
+    for (int round = 0; round < 5; round++) {
+        sw_world *w = sw_schelling_new(&(sw_schelling_desc){.seed = 60 + (uint64_t)round});
+        double *e = sw_world_layer_data(w, sw_world_layer_find(w, "schelling_empty"));
+        cr_assert_eq(sw_world_step(w), SW_OK);
+        if (round < 4) {
+            e[0] = bad0[round];
+        } else {
+            for (uint32_t k = 1; k <= (uint32_t)e[0]; k++) e[k] = k % 2 ? 1e12 + k : -1.0 * k;
+        }
+        for (int tick = 0; tick < 3; tick++) {
+            cr_assert_eq(sw_world_step(w), SW_OK);
+            cr_assert_eq(sw_world_occupied_cells(w), 1000, "round %d: two residents share a cell", round);
+            cr_assert(check_empties(w, tick), "round %d tick %d: the list was not made again", round, tick);
+        }
+        sw_world_free(w);
+    }
+}
