@@ -25,7 +25,9 @@
  *   "schelling_r<r>_need" (the min_same of the resident of radius r on the
  *   cell; NO_NEED, -1, on other cells: no count falls to it, so a mover's
  *   test "did this count just fall to its need" almost never passes where
- *   nobody of that radius lives, and is predicted well).
+ *   nobody of that radius lives, and is predicted well);
+ * - "schelling_empty": the cells where nobody lives, listed, so that a mover
+ *   draws its new cell with one number (see move_away).
  * A check is then one load, and a mover knows, cell by cell, exactly which
  * alike neighbours its departure took below their minimum. Residents of
  * different radii may share a world: each move updates the counts of every
@@ -48,13 +50,17 @@ typedef struct {
     int32_t radius;   /* Chebyshev radius of the neighbourhood */
     int32_t min_same; /* happy with at least this many alike neighbours */
     bool happy;
+    bool mixed;                   /* other radii are in use (their counts too) */
+    bool bulk;                    /* its builder counts it in, with everyone at once */
     double alike;     /* fraction of its neighbours in its group (1 with none) */
     int32_t x, y, layer;          /* its cell; the "group" layer */
     int32_t near_all, near_same;  /* its radius's count layers: all, its group */
     int32_t need;                 /* its radius's "need" layer */
     int32_t layers_seen;          /* layers the world had when it last looked */
-    bool mixed;                   /* other radii are in use (their counts too) */
-    bool bulk;                    /* its builder counts it in, with everyone at once */
+    int32_t empties;              /* the "schelling_empty" layer's index + 1 (0: not
+                                     looked up yet, as in snapshots from before it) */
+    uint32_t rng_ctr;             /* its random stream's next draw, and the stream */
+    uint64_t rng_key;             /* (model_util.h; 0: not worked out yet) */
     sw_chan chan;                 /* its cell's channel, where it sleeps */
     sw_msg news;                  /* unused: kept so that snapshots made while
                                      a resident slept into it still load */
@@ -406,7 +412,7 @@ static inline __attribute__((always_inline)) void recount_spans(
 /* recount's common case in one pass over the clipped square: both counts
  * move together, and a departure wakes as it goes (each cell is seen once,
  * so its count is final when it is looked at). */
-static void recount_square(sw_world *w, const double *grp, double *all, double *same,
+static __attribute__((noinline)) void recount_square(sw_world *w, const double *grp, double *all, double *same,
                            const double *need, int32_t x, int32_t y, int32_t r, int32_t g,
                            bool leaving) {
     const sw_world_desc *d = sw_world_desc_of(w);
@@ -454,6 +460,9 @@ static void arrive(sw_world *w, resident *f) {
     uint32_t c = sw_world_cell_index(w, f->x, f->y);
     sw_world_layer_data(w, f->layer)[c] = f->group;
     sw_world_layer_data(w, f->need)[c] = f->min_same;
+    /* not drawn from the list of empty cells, which still holds c: made
+       again at the next move */
+    sw_world_layer_data(w, f->empties - 1)[0] = -1;
     recount(w, f, +1);
 }
 
@@ -508,14 +517,19 @@ static void relocate(sw_tasklet *t, sw_world *w, resident *f, int32_t x, int32_t
     int32_t W = (int32_t)d->width, H = (int32_t)d->height, r = f->radius;
     double *grp = sw_world_layer_data(w, f->layer), *need = sw_world_layer_data(w, f->need);
     double *all = sw_world_layer_data(w, f->near_all), *same = sw_world_layer_data(w, f->near_same);
-    /* no other radius in use (whose counts recount keeps too), bounded */
-    bool fast = !other_radii(w, f) && d->topology != SW_TOPO_TORUS;
+    /* no other radius in use (whose counts recount keeps too), bounded, the
+       square narrower than the grid: a square is a clipped rectangle of
+       rows, recount_square's, or at inner cells recount_inner's (recount
+       would look the layers up again: a border move ~40 instructions more) */
+    bool fast = !other_radii(w, f) && plain_square(w, r);
     size_t from = (size_t)f->y * (size_t)W + (size_t)f->x, to = (size_t)y * (size_t)W + (size_t)x;
     double gg = f->group;
     grp[from] = 0;
     need[from] = NO_NEED;
-    if (!fast || !inner_cell(W, H, f->x, f->y, r))
+    if (!fast)
         recount(w, f, -1);
+    else if (!inner_cell(W, H, f->x, f->y, r))
+        recount_square(w, grp, all, same, need, f->x, f->y, r, f->group, true);
     else if (r == 1)
         recount_inner(w, grp, all, same, need, W, f->x, f->y, 1, gg, true);
     else
@@ -525,18 +539,144 @@ static void relocate(sw_tasklet *t, sw_world *w, resident *f, int32_t x, int32_t
     f->y = y;
     grp[to] = f->group;
     need[to] = f->min_same;
-    if (!fast || !inner_cell(W, H, x, y, r))
+    if (!fast)
         recount(w, f, +1);
+    else if (!inner_cell(W, H, x, y, r))
+        recount_square(w, grp, all, same, need, x, y, r, f->group, false);
     else if (r == 1)
         recount_inner(w, grp, all, same, need, W, x, y, 1, gg, false);
     else
         recount_inner(w, grp, all, same, need, W, x, y, 2, gg, false);
 }
 
-/* Move to a uniformly random empty cell, if there is one. */
+/* ---- the empty cells ------------------------------------------------------------ */
+
+/* The cells where no resident lives, listed in the layer "schelling_empty",
+ * so that a mover draws its new cell with one number and one load (the
+ * grid's rejection sampling took ~4.7 draws a move in the small town and
+ * more in fuller ones, and its rounds' exits went either way at random):
+ * entry 0 holds their number E, entries 1..E the cells' indices, in no
+ * particular order (a move writes the cell it leaves where the cell it
+ * takes was listed). The list fits: while a resident lives on the "group"
+ * layer, E <= cells - 1. -1 in entry 0: to be made again from the "group"
+ * layer (in cell order) before the next draw; an arrival that was not drawn
+ * from the list (a resident's init) sets it. A layer, so that snapshots keep
+ * the list's order and a resumed town draws the same cells. */
+static const char EMPTY_LAYER[] = "schelling_empty";
+
+/* The list's layer data, looked up (made, if missing) on the first call: a
+ * resident from a snapshot taken before the list existed comes without it.
+ * NULL when out of memory. */
+static double *empty_cells(sw_world *w, resident *f) {
+    if (__builtin_expect(f->empties <= 0, 0)) {
+        int l = sw__model_layer(w, EMPTY_LAYER, -1);
+        if (l < 0) return NULL;
+        f->empties = l + 1;
+    }
+    return sw_world_layer_data(w, f->empties - 1);
+}
+
+/* List the cells of the "group" layer where nobody lives, in cell order
+ * (the bound only guards the layer: a mover's own cell is never empty). */
+static void empty_cells_make(const double *grp, double *e, uint32_t ncells) {
+    uint32_t n = 0;
+    for (uint32_t c = 0; c < ncells && n + 1 < ncells; c++)
+        if (grp[c] == 0) e[1 + n++] = c;
+    e[0] = n;
+}
+
+/* The cell of the list's entry k as (x, y). */
+static void listed_cell(const double *e, uint32_t k, uint32_t W, int32_t *x, int32_t *y) {
+    uint32_t c = (uint32_t)e[k];
+    *x = (int32_t)(c % W);
+    *y = (int32_t)(c / W);
+}
+
+/* A uniform number in [0, n) from the resident's own stream (the key
+ * worked out at its first draw): the tasklet's stream (sw_rand_u64) works
+ * its key out again at the first draw of every turn, which cost a move
+ * ~45 of its ~60 instructions, one draw a move. */
+static uint32_t draw_below(sw_tasklet *t, resident *f, uint32_t n) {
+    if (__builtin_expect(f->rng_key == 0, 0)) f->rng_key = sw__model_rng_key(t);
+    return (uint32_t)sw__model_below(sw__model_rand(f->rng_key, f->rng_ctr++), n);
+}
+
+/* Whether entry k of the list is a cell (no entry is taken for one before
+ * it is checked: the list is a layer, which a snapshot could hand over
+ * written by hand) where nobody lives. */
+static inline bool listed_ok(const double *e, uint32_t k, const double *grp, uint32_t ncells) {
+    double v = e[k];
+    return v >= 0 && v < ncells && grp[(uint32_t)v] == 0;
+}
+
+/* move_away's rare case: agents of other kinds hold some cells of the grid
+ * (or some resident has died without leaving the "group" layer), so some
+ * listed cells may not be empty; or the list is not what it says. A uniform
+ * one of the listed cells that the grid has empty, counted and then ranked;
+ * entry 0 when there is none. The list is made again first where its count
+ * is out of range, and again if some entry is no empty cell or those
+ * entries are not all the cells the grid has empty. */
+static __attribute__((noinline)) uint32_t listed_empty(sw_tasklet *t, sw_world *w, resident *f,
+                                                       double *e, const double *grp) {
+    uint32_t W = sw_world_width(w), ncells = W * sw_world_height(w), free, n;
+    int32_t x, y;
+    for (int pass = 0;; pass++) {
+        if (pass == 1 || !(e[0] >= 0 && e[0] < ncells)) empty_cells_make(grp, e, ncells);
+        n = (uint32_t)e[0];
+        uint32_t wrong = 0;
+        free = 0;
+        for (uint32_t k = 1; k <= n; k++) {
+            if (!listed_ok(e, k, grp, ncells)) {
+                wrong++;
+                continue;
+            }
+            listed_cell(e, k, W, &x, &y);
+            free += sw_world_count_at(w, x, y) == 0;
+        }
+        if (pass == 1 || (!wrong && free == ncells - sw_world_occupied_cells(w))) break;
+    }
+    if (free == 0) return 0;
+    uint32_t j = draw_below(t, f, free);
+    for (uint32_t k = 1;; k++) {
+        if (!listed_ok(e, k, grp, ncells)) continue;
+        listed_cell(e, k, W, &x, &y);
+        if (sw_world_count_at(w, x, y) == 0 && j-- == 0) return k;
+    }
+}
+
+/* Move to a uniformly random empty cell, if there is one: the list's entry
+ * k for a uniform k (from the resident's stream), its cell left listed in
+ * that entry. Without the list (out of memory), the grid's draw. Residents
+ * alone on the grid (the grid's occupied cells are as many as the cells
+ * off the list: those of the "group" layer, each a resident's) leave every
+ * listed cell empty: no cell of the draw need be looked at on the grid.
+ * Anything else (other agents, a list to be made, a count or an entry out
+ * of range) goes to listed_empty. */
 static bool move_away(sw_tasklet *t, sw_world *w, resident *f) {
     int32_t x, y;
-    if (!sw_world_random_empty_cell(w, t, &x, &y)) return false;
+    double *e = empty_cells(w, f);
+    if (__builtin_expect(!e, 0)) {
+        if (!sw_world_random_empty_cell(w, t, &x, &y)) return false;
+        relocate(t, w, f, x, y);
+        return true;
+    }
+    const sw_world_desc *d = sw_world_desc_of(w);
+    uint32_t W = d->width, ncells = W * d->height, k = 0;
+    double e0 = e[0];
+    if (__builtin_expect(e0 >= 0 && e0 < ncells, 1)) {
+        uint32_t n = (uint32_t)e0;
+        if (__builtin_expect(sw_world_occupied_cells(w) + n == ncells, 1)) {
+            if (n == 0) return false;
+            k = 1 + draw_below(t, f, n);
+            if (__builtin_expect(!(e[k] >= 0 && e[k] < ncells), 0)) k = 0;
+        }
+    }
+    if (__builtin_expect(k == 0, 0)) {
+        k = listed_empty(t, w, f, e, sw_world_layer_data(w, f->layer));
+        if (k == 0) return false;
+    }
+    listed_cell(e, k, W, &x, &y);
+    e[k] = (uint32_t)f->y * W + (uint32_t)f->x;
     relocate(t, w, f, x, y);
     return true;
 }
@@ -572,9 +712,10 @@ static void resident_init(sw_tasklet *t, void *frame) {
         f->near_all = l[0];
         f->near_same = l[1];
         f->need = l[2];
+        f->empties = sw__model_layer(w, EMPTY_LAYER, -1) + 1;
         f->layers_seen = sw_world_layer_count(w); /* other radii: looked for, in the same pass */
     }
-    if (f->layer < 0 || f->near_all < 0 || f->near_same < 0 || f->need < 0) {
+    if (f->layer < 0 || f->near_all < 0 || f->near_same < 0 || f->need < 0 || f->empties <= 0) {
         f->layer = -1; /* out of memory: it leaves at once */
         return;
     }
@@ -606,7 +747,7 @@ static sw_step resident_run(sw_tasklet *t, void *frame) {
             if (f->chan != SW_CHAN_NONE) {
                 /* what woke it does not matter (its count says all), so
                    the post leaves its frame alone: a discard receive */
-                SW_RECV(t, rest, f->chan, NULL);
+                SW_WAIT(t, rest, f->chan);
                 if (sw_status(t) == SW_OK) continue;
             }
             /* no channel to sleep on (out of memory, or closed by someone
@@ -645,6 +786,9 @@ static const sw_field resident_fields[] = {
     SW_FIELD(resident, layers_seen, SW_T_I32),
     SW_FIELD(resident, mixed, SW_T_BOOL),
     SW_FIELD(resident, bulk, SW_T_BOOL),
+    SW_FIELD(resident, empties, SW_T_I32),
+    SW_FIELD(resident, rng_key, SW_T_U64),
+    SW_FIELD(resident, rng_ctr, SW_T_U32),
     SW_FIELD(resident, chan, SW_T_CHAN),
     SW_FIELD(resident, news, SW_T_MSG),
     SW_FIELD_END};
@@ -686,6 +830,15 @@ static uint32_t *place_town(sw_world *w, const resident *one, uint32_t n) {
         need[c] = one->min_same;
     }
     return cells;
+}
+
+/* The town's empty cells into its list: those place_town's partial shuffle
+ * left after the n it placed. */
+static void list_town_empties(sw_world *w, const resident *one, const uint32_t *cells, uint32_t n) {
+    uint32_t ncells = sw_world_width(w) * sw_world_height(w);
+    double *e = sw_world_layer_data(w, one->empties - 1);
+    e[0] = ncells - n;
+    for (uint32_t i = n; i < ncells; i++) e[1 + i - n] = cells[i];
 }
 
 /* Spawn the residents place_town placed, in its order, each on its cell,
@@ -739,10 +892,12 @@ sw_world *sw_schelling_new(const sw_schelling_desc *desc) {
         one.need = two.need = add_count_layer(w, r, -1);
         one.near_same = add_count_layer(w, r, 1);
         two.near_same = add_count_layer(w, r, 2);
+        one.empties = two.empties = sw_world_layer_add(w, EMPTY_LAYER, -1) + 1;
         one.layers_seen = two.layers_seen = sw_world_layer_count(w);
         one.bulk = two.bulk = true;
     }
-    if (one.layer < 0 || one.near_all < 0 || one.need < 0 || one.near_same < 0 || two.near_same < 0) {
+    if (one.layer < 0 || one.near_all < 0 || one.need < 0 || one.near_same < 0 || two.near_same < 0 ||
+        one.empties <= 0) {
         sw_world_free(w);
         return NULL;
     }
@@ -756,6 +911,7 @@ sw_world *sw_schelling_new(const sw_schelling_desc *desc) {
         count_all(w, one.layer, one.near_same, r, 1);
         count_all(w, one.layer, two.near_same, r, 2);
     }
+    if (ok) list_town_empties(w, &one, cells, d.agents);
     ok = ok && spawn_town(w, kind, &one, &two, cells, d.agents);
     free(cells);
     if (!ok) {

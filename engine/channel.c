@@ -664,6 +664,26 @@ sw_step sw__recv_at(sw_tasklet *t, int pc, sw_chan ch, sw_msg *dst) {
     return recv_slow(s, t, ch, dst);
 }
 
+sw_step sw__wait_at(sw_tasklet *t, int pc, sw_chan ch) {
+    sw_sched *s = t->sched;
+    struct sw__task *k = t->task;
+    k->top->pc = (uint16_t)pc;
+    if (k->state == SW_TASK_ZOMBIE) return SW_STEP_EXIT;
+    /* an open event channel, the watchdog with room for this operation
+       (which blocking zeroes, so it is not stored): recv_event's block with
+       nothing to check on a destination. Else SW_RECV's every case. */
+    uint32_t slot = sw_handle_slot(ch);
+    if (__builtin_expect(slot < s->nchans && k->spin < s->d.watchdog, 1)) {
+        sw__chan *c = &s->chans[slot];
+        if (__builtin_expect(c->live && c->gen == sw_handle_gen(ch) && c->kind == SW_CHAN_EVENT && !c->closed, 1)) {
+            k->discard = 1;
+            if (c->head == SW__NIL) c->lone = (uint64_t)k->kind + 1;
+            return block(s, t, k, c, ch, false, SW__NO_REF, false);
+        }
+    }
+    return recv_slow(s, t, ch, NULL);
+}
+
 void sw_chan_prefetch(const sw_sched *s, sw_chan ch) {
     uint32_t slot = sw_handle_slot(ch);
     if (slot < s->nchans) __builtin_prefetch(&s->chans[slot], 1);

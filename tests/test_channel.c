@@ -438,19 +438,25 @@ Test(channel, event_many_waiters) {
 /* ---- receives that drop the message (SW_RECV with dst NULL) ------------------------ */
 
 /* Receives `n` messages (1 if n is 0) with no destination, tracing each; its
- * `seen` field is a canary: nothing that wakes it may write to its frame. */
+ * `seen` field is a canary: nothing that wakes it may write to its frame.
+ * With `waits`, by SW_WAIT, which must behave as SW_RECV with NULL does on
+ * every kind of channel (the tests below run both ways). */
 typedef struct {
     sw_chan ch;
     int32_t name, n, got;
+    bool waits;
     sw_msg seen;
 } deaf;
 
 static sw_step deaf_run(sw_tasklet *t, void *frame) {
     deaf *f = frame;
-    SW_BEGIN(t, take);
+    SW_BEGIN(t, take, wait);
     do {
         sw_test_tr("D%d:wait", f->name);
-        SW_RECV(t, take, f->ch, NULL);
+        if (f->waits)
+            SW_WAIT(t, wait, f->ch);
+        else
+            SW_RECV(t, take, f->ch, NULL);
         if (sw_status(t) != SW_OK) {
             sw_test_tr("D%d:%s", f->name, sw_status_name(sw_status(t)));
             SW_EXIT(t);
@@ -463,9 +469,26 @@ static const sw_kind deaf_kind = {.name = "deaf", .frame_size = sizeof(deaf), .r
 
 static const sw_msg canary = {.tag = 0xfeed, .i = -7, .who = 0x1234567, .x = 0xdeadbeef, .y = 42};
 
+static bool deaf_waits; /* spawn_deaf's receivers use SW_WAIT */
+
 static sw_id spawn_deaf(sw_sched *s, sw_chan ch, int name, int n) {
-    return sw_sched_spawn(s, &deaf_kind, &(deaf){.ch = ch, .name = name, .n = n, .seen = canary}, 0);
+    return sw_sched_spawn(s, &deaf_kind,
+                          &(deaf){.ch = ch, .name = name, .n = n, .waits = deaf_waits, .seen = canary}, 0);
 }
+
+/* A test of the receivers that drop the message, run with SW_RECV(..., NULL)
+ * and again with SW_WAIT (its name + _by_sw_wait): the same traces. */
+#define DEAF_TEST(name)                                     \
+    static void name##_body(void);                          \
+    Test(channel, name) {                                   \
+        deaf_waits = false;                                 \
+        name##_body();                                      \
+    }                                                       \
+    Test(channel, name##_by_sw_wait) {                      \
+        deaf_waits = true;                                  \
+        name##_body();                                      \
+    }                                                       \
+    static void name##_body(void)
 
 static void assert_canary(sw_sched *s, sw_id id) {
     deaf *f = sw_sched_frame(s, id);
@@ -473,7 +496,7 @@ static void assert_canary(sw_sched *s, sw_id id) {
     cr_assert(memcmp(&f->seen, &canary, sizeof canary) == 0, "a wake-up wrote into the frame");
 }
 
-Test(channel, event_receive_without_destination_drops_the_message) {
+DEAF_TEST(event_receive_without_destination_drops_the_message) {
     sw_sched *s = mk();
     sw_chan ch = mkchan(s, SW_CHAN_EVENT, 0, 0);
     spawn_rx(s, ch, 1, 2);
@@ -504,7 +527,7 @@ Test(channel, event_receive_without_destination_drops_the_message) {
 /* A waiter that drops the message, alone on an event channel, is woken
  * without its record being read (channel.c, wake_lone): the channel must
  * stop saying so as soon as another waiter joins or it leaves. */
-Test(channel, event_lone_waiter_that_drops_the_message) {
+DEAF_TEST(event_lone_waiter_that_drops_the_message) {
     sw_sched *s = mk();
     sw_chan ch = mkchan(s, SW_CHAN_EVENT, 0, 0);
     sw_id d = spawn_deaf(s, ch, 1, 3);
@@ -571,7 +594,7 @@ Test(channel, event_lone_waiter_that_drops_the_message) {
     sw_sched_free(s);
 }
 
-Test(channel, rendezvous_receive_without_destination_from_a_tasklet) {
+DEAF_TEST(rendezvous_receive_without_destination_from_a_tasklet) {
     /* the receiver waits first: the sender's handoff must not copy into it
        (the fast path would), and runs it at once as usual */
     sw_sched *s = mk();
@@ -598,7 +621,7 @@ Test(channel, rendezvous_receive_without_destination_from_a_tasklet) {
     sw_sched_free(s);
 }
 
-Test(channel, rendezvous_receive_without_destination_takes_a_waiting_sender) {
+DEAF_TEST(rendezvous_receive_without_destination_takes_a_waiting_sender) {
     sw_sched *s = mk();
     sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
     spawn_tx(s, ch, 1, 1, 5);
@@ -613,7 +636,7 @@ Test(channel, rendezvous_receive_without_destination_takes_a_waiting_sender) {
     sw_sched_free(s);
 }
 
-Test(channel, rendezvous_receive_without_destination_from_a_post_and_close) {
+DEAF_TEST(rendezvous_receive_without_destination_from_a_post_and_close) {
     sw_sched *s = mk();
     sw_chan ch = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
     sw_id d = spawn_deaf(s, ch, 1, 2);
@@ -630,7 +653,7 @@ Test(channel, rendezvous_receive_without_destination_from_a_post_and_close) {
     sw_sched_free(s);
 }
 
-Test(channel, buffered_receive_without_destination_drops_the_oldest) {
+DEAF_TEST(buffered_receive_without_destination_drops_the_oldest) {
     sw_sched *s = mk();
     sw_chan ch = mkchan(s, SW_CHAN_BUFFERED, 4, 0);
     for (int i = 1; i <= 3; i++) cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = i}), SW_OK);
@@ -648,6 +671,18 @@ Test(channel, buffered_receive_without_destination_drops_the_oldest) {
     cr_assert_eq(sw_sched_step(s), SW_OK);
     cr_assert_str_eq(sw_test_trace, "D3:wait R2:got4 D3:woke D3:wait");
     assert_canary(s, d);
+    sw_sched_free(s);
+}
+
+/* A freed channel's handle: the receive does not wait, and says so. */
+DEAF_TEST(receive_without_destination_on_a_freed_channel) {
+    sw_sched *s = mk();
+    sw_chan ch = mkchan(s, SW_CHAN_EVENT, 0, 0);
+    cr_assert_eq(sw_chan_free(s, ch), SW_OK);
+    spawn_deaf(s, ch, 1, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "D1:wait D1:stale handle");
+    cr_assert_eq(sw_sched_count(s), 0);
     sw_sched_free(s);
 }
 

@@ -126,12 +126,40 @@ static int count_near(sw_world *w, int x, int y, int r, int group) {
     return n;
 }
 
+/* The list of empty cells (layer "schelling_empty": entry 0 their number,
+ * then the cells) lists each cell of the "group" layer where nobody lives
+ * exactly once, or is marked to be made again (-1 in entry 0). Returns
+ * whether it was there and made. */
+static bool check_empties(sw_world *w, int tick) {
+    int l = sw_world_layer_find(w, "schelling_empty");
+    if (l < 0) return false;
+    const double *e = sw_world_layer_data(w, l);
+    const double *g = sw_world_layer_data(w, sw_world_layer_find(w, "group"));
+    uint32_t ncells = sw_world_width(w) * sw_world_height(w), empty = 0;
+    if (e[0] == -1) return false;
+    for (uint32_t c = 0; c < ncells; c++) empty += g[c] == 0;
+    cr_assert_eq(e[0], empty, "tick %d: %g cells listed, %u empty", tick, e[0], empty);
+    bool *seen = calloc(ncells, sizeof *seen);
+    cr_assert_not_null(seen);
+    for (uint32_t k = 1; k <= empty; k++) {
+        double c = e[k];
+        cr_assert(c >= 0 && c < ncells && c == (uint32_t)c, "tick %d: entry %u is %g", tick, k, c);
+        cr_assert_eq(g[(uint32_t)c], 0, "tick %d: cell %g is listed but lived in", tick, c);
+        cr_assert_not(seen[(uint32_t)c], "tick %d: cell %g listed twice", tick, c);
+        seen[(uint32_t)c] = true;
+    }
+    free(seen);
+    return true;
+}
+
 /* Every count layer equals a fresh count; every resident asleep on its
  * channel is happy by a fresh count; the refresh hook gives what a fresh
- * count gives. Returns how many residents were asleep. */
+ * count gives; the list of empty cells is exact. Returns how many residents
+ * were asleep. */
 static uint32_t check_town(sw_world *w, int tick) {
     int W = (int)sw_world_width(w), H = (int)sw_world_height(w);
     int checked = 0;
+    check_empties(w, tick);
     for (int l = 0; l < sw_world_layer_count(w); l++) {
         int r, g = 0;
         const char *name = sw_world_layer_name(w, l);
@@ -173,6 +201,8 @@ Test(schelling, counts_stay_exact_and_only_the_happy_sleep) {
                                                         .min_same = 8, .seed = 5});
     uint32_t slept = 0;
     for (int tick = 0; tick < 15; tick++) {
+        /* sw_schelling_new lists the empty cells itself, and moves keep them */
+        cr_assert(check_empties(w, tick), "tick %d: the empty cells are not listed", tick);
         slept += check_town(w, tick);
         cr_assert_eq(sw_world_step(w), SW_OK);
     }
@@ -321,6 +351,9 @@ static void mixed_town(sw_topology topo, uint32_t size, uint32_t per_kind, uint6
     for (int tick = 0; tick < 12; tick++) {
         slept += check_town(w, tick);
         cr_assert_eq(sw_world_step(w), SW_OK);
+        /* spawned one by one, each init marks the list to be made again;
+           the first move makes it (someone is unhappy in the first tick) */
+        cr_assert(check_empties(w, tick + 1), "tick %d: the empty cells are not listed", tick + 1);
     }
     cr_assert_gt(slept, 0);
     sw_world_free(w);
@@ -382,4 +415,112 @@ Test(schelling, sleeping_and_polled_residents_are_the_same_model, .timeout = 300
             cr_assert_lt(fabs(z), 4.0, "tick %d %s: sleeping %.4f, polled %.4f (z = %.2f)", t + 1,
                          what[k], m[0][k][t], m[1][k][t], z);
         }
+}
+
+/* ---- moving to a uniformly random empty cell --------------------------------------------- */
+
+/* An agent of another kind that stays where it is put. */
+static sw_step rock_run(sw_tasklet *t, void *frame) {
+    (void)frame;
+    SW_BEGIN(t, nap);
+    for (;;) SW_SLEEP(t, nap, 1000);
+    SW_END(t);
+}
+static const sw_field rock_fields[] = {SW_FIELD_END};
+static const sw_kind rock = {.name = "rock", .frame_size = 8, .fields = rock_fields, .run = rock_run};
+
+/* On a 5 x 5 grid, eight residents content with anything (minimum 0) stay
+ * put, and one who can never be content (minimum 9 of 8 neighbours) moves
+ * every tick, drawing from the list of empty cells; with `rocks`, agents of
+ * another kind hold three more cells, which it must never land on (the
+ * list's cells are checked on the grid then). Over 6000 moves it never
+ * lands on a held cell nor stays, and lands on each free cell equally often
+ * (the chain of uniform moves to any other free cell is uniform over them
+ * in the long run: within 5 standard deviations). */
+static void mover_lands_uniformly(bool rocks) {
+    enum { MOVES = 6000 };
+    sw_world *w = sw_world_new(&(sw_world_desc){.width = 5, .height = 5, .seed = rocks ? 3 : 2});
+    void *still = resident_params(&sw_kind_resident, 1, 1, 0);
+    void *restless = resident_params(&sw_kind_resident, 2, 1, 9);
+    static const int taken[8] = {0, 6, 7, 12, 13, 18, 19, 24}, held[3] = {4, 20, 22};
+    for (int i = 0; i < 8; i++)
+        cr_assert_neq(sw_world_spawn_at(w, &sw_kind_resident, still, taken[i] % 5, taken[i] / 5, 0), SW_ID_NONE);
+    sw_id mover = sw_world_spawn_at(w, &sw_kind_resident, restless, 2, 0, 0);
+    cr_assert_neq(mover, SW_ID_NONE);
+    for (int i = 0; rocks && i < 3; i++)
+        cr_assert_neq(sw_world_spawn_at(w, &rock, NULL, held[i] % 5, held[i] / 5, 0), SW_ID_NONE);
+    bool off[25] = {false};
+    for (int i = 0; i < 8; i++) off[taken[i]] = true;
+    for (int i = 0; rocks && i < 3; i++) off[held[i]] = true;
+    uint32_t landed[25] = {0}, free_cells = 0;
+    for (int c = 0; c < 25; c++) free_cells += !off[c];
+    int32_t x = 2, y = 0;
+    for (int tick = 0; tick < MOVES; tick++) {
+        cr_assert_eq(sw_world_step(w), SW_OK);
+        int32_t nx, ny;
+        cr_assert(sw_world_cell_of(w, mover, &nx, &ny));
+        cr_assert(nx != x || ny != y, "tick %d: the mover stayed on (%d,%d)", tick, x, y);
+        cr_assert_not(off[ny * 5 + nx], "tick %d: the mover landed on a held cell (%d,%d)", tick, nx, ny);
+        cr_assert_eq(sw_world_count_at(w, nx, ny), 1);
+        landed[ny * 5 + nx]++;
+        x = nx;
+        y = ny;
+    }
+    double p = 1.0 / free_cells, sd = sqrt(MOVES * p * (1 - p));
+    for (int c = 0; c < 25; c++)
+        if (!off[c])
+            cr_assert(fabs(landed[c] - MOVES * p) < 5 * sd, "cell %d: %u landings of %d, %.0f expected",
+                      c, landed[c], MOVES, MOVES * p);
+    free(still);
+    free(restless);
+    sw_world_free(w);
+}
+
+Test(schelling, a_mover_lands_uniformly_on_the_empty_cells) { mover_lands_uniformly(false); }
+Test(schelling, a_mover_never_lands_where_another_kind_stands) { mover_lands_uniformly(true); }
+
+/* A snapshot taken before the list of empty cells existed has residents
+ * without its layer (their `empties` 0): the first move makes it, from the
+ * "group" layer. Here the layer is taken out of the residents' hands the
+ * same way, and moves go on exact. */
+Test(schelling, residents_without_the_list_make_it) {
+    sw_world *w = sw_schelling_new(&(sw_schelling_desc){.size = 20, .agents = 300, .seed = 12});
+    sw_sched *s = sw_world_sched(w);
+    const sw_field *empties = sw_fields_find(sw_kind_resident.fields, "empties");
+    cr_assert_not_null(empties);
+    double *e = sw_world_layer_data(w, sw_world_layer_find(w, "schelling_empty"));
+    e[0] = -1; /* as if made afresh: nothing listed */
+    for (sw_id id = sw_sched_next(s, SW_ID_NONE); id; id = sw_sched_next(s, id))
+        sw_field_set_number(empties, sw_sched_frame(s, id), 0);
+    for (int tick = 0; tick < 6; tick++) {
+        cr_assert_eq(sw_world_step(w), SW_OK);
+        cr_assert(check_empties(w, tick + 1), "tick %d: the empty cells are not listed", tick + 1);
+        check_town(w, tick + 1);
+    }
+    sw_world_free(w);
+}
+
+/* The list is a layer, so a snapshot could hand it over written by hand: a
+ * count it cannot hold (huge, NaN, negative, more entries than are empty),
+ * entries that are no cells. No entry is taken for a cell before it is
+ * checked; the list is made again, and residents keep one per cell. (A
+ * scenario's layer of that name is made again at the residents' spawn.) */
+Test(schelling, a_list_written_by_someone_else_is_made_again) {
+    static const double bad0[] = {1e30, NAN, -5, 1599.5};
+    for (int round = 0; round < 5; round++) {
+        sw_world *w = sw_schelling_new(&(sw_schelling_desc){.seed = 60 + (uint64_t)round});
+        double *e = sw_world_layer_data(w, sw_world_layer_find(w, "schelling_empty"));
+        cr_assert_eq(sw_world_step(w), SW_OK);
+        if (round < 4) {
+            e[0] = bad0[round];
+        } else {
+            for (uint32_t k = 1; k <= (uint32_t)e[0]; k++) e[k] = k % 2 ? 1e12 + k : -1.0 * k;
+        }
+        for (int tick = 0; tick < 3; tick++) {
+            cr_assert_eq(sw_world_step(w), SW_OK);
+            cr_assert_eq(sw_world_occupied_cells(w), 1000, "round %d: two residents share a cell", round);
+            cr_assert(check_empties(w, tick), "round %d tick %d: the list was not made again", round, tick);
+        }
+        sw_world_free(w);
+    }
 }
