@@ -131,8 +131,10 @@ static bool cascade(sw_sched *s) {
  * wheel had turned once, each tick's bucket started small and grew by two
  * or three reallocations (wolf-sheep small: ~86 k instructions a run, 1.2 %,
  * in realloc). Positions stay as they were (the entries keep their
- * indices), so cancelling and the snapshot's walk see the same bucket. */
-static void hand_on(sw_sched *s, sw__vec32 *b) {
+ * indices), so cancelling and the snapshot's walk see the same bucket.
+ * Out of line: it runs once a tick, and sw_sched_step, which inlines
+ * sw__fire_timers, need not keep its registers. */
+static __attribute__((noinline)) void hand_on(sw_sched *s, sw__vec32 *b) {
     sw__vec32 *next = &s->wheel[(s->now + 1) & SW__WHEEL_MASK];
     if (next->cap >= b->cap) return;
     if (next->n) memcpy(b->items, next->items, (size_t)next->n * sizeof *b->items);
