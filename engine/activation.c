@@ -479,8 +479,22 @@ static inline __attribute__((always_inline)) uint32_t gather_entries(sw_sched *s
                                                                      uint16_t *restrict rkind,
                                                                      uint32_t *restrict runs, uint32_t *nruns) {
     struct sw__task *tasks = s->tasks;
-    uint32_t n = rkind ? 0 : lazy, tombs = 0, nr = 0, prev = UINT32_MAX;
-    for (uint32_t i = 0; rkind && i < lazy; i++) {
+    uint32_t n = rkind ? 0 : lazy, tombs = 0, nr = 0, prev = UINT32_MAX, i = 0;
+    /* up to the bucket's first tombstone (most buckets have none) the
+       entries stay where they are: their kinds are read, nothing is stored
+       (~5 instructions an entry fewer) */
+    for (; rkind && i < lazy; i++) {
+        uint32_t slot = items[i];
+        if (slot == SW__TOMB) break;
+        uint16_t kind = tasks[slot].kind;
+        if (kind != prev) {
+            runs[nr] = i;
+            rkind[nr++] = kind;
+            prev = kind;
+        }
+    }
+    if (rkind) n = i;
+    for (; rkind && i < lazy; i++) {
         uint32_t slot = items[i];
         if (slot == SW__TOMB) {
             tombs++;
@@ -494,7 +508,7 @@ static inline __attribute__((always_inline)) uint32_t gather_entries(sw_sched *s
         }
         items[n++] = slot;
     }
-    for (uint32_t i = lazy; i < total; i++) {
+    for (i = lazy; i < total; i++) {
         uint32_t slot = items[i];
         if (slot == SW__TOMB) {
             tombs++;

@@ -108,3 +108,53 @@ Test(timers, kill_in_tick_start_hook_of_due_timer) {
     cr_assert_eq(sw_sched_step(s), SW_E_DEADLOCK);
     sw_sched_free(s);
 }
+
+/* Sleeps one tick at a time, `n` times, then exits. */
+typedef struct { int32_t n; } napper;
+static sw_step napper_run(sw_tasklet *t, void *frame) {
+    napper *f = frame;
+    SW_BEGIN(t, nap);
+    while (f->n > 0) {
+        f->n--;
+        SW_SLEEP(t, nap, 1);
+    }
+    SW_END(t);
+}
+static const sw_kind napper_kind = {.name = "napper", .frame_size = sizeof(napper), .run = napper_run};
+
+/* The array a swapped-in batch leaves goes on to the next tick's bucket
+ * (timers.c, hand_on), with the entries already there: tasklets sleeping a
+ * tick at a time then never grow a bucket (no allocation from the third
+ * tick on; before, each tick's fresh bucket grew by doublings), and timers
+ * armed long before into a bucket whose entries moved still fire in arming
+ * order, are cancelled at their place when killed, and leave nothing
+ * counted. */
+Test(timers, a_batchs_array_goes_on_to_the_next_bucket) {
+    sw_test_failing a = {0};
+    sw_sched *s = sw_sched_new(&(sw_sched_desc){.seed = 1, .alloc = sw_test_failing_alloc, .alloc_ud = &a});
+    /* due at tick 9 (and 10), armed at tick 1: their bucket is handed the
+       large array at tick 8 (and 9), entries and all */
+    sw_sched_spawn(s, &alarm_kind, &(alarm_){.name = 'a', .until = 9}, 0);
+    sw_id b = sw_sched_spawn(s, &alarm_kind, &(alarm_){.name = 'b', .until = 9}, 0);
+    sw_sched_spawn(s, &alarm_kind, &(alarm_){.name = 'c', .until = 9}, 0);
+    sw_id d = sw_sched_spawn(s, &alarm_kind, &(alarm_){.name = 'd', .until = 10}, 0);
+    sw_sched_spawn(s, &alarm_kind, &(alarm_){.name = 'e', .until = 10}, 0);
+    for (int i = 0; i < 300; i++) cr_assert_neq(sw_sched_spawn(s, &napper_kind, &(napper){.n = 40}, 0), SW_ID_NONE);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    long calls = a.calls;
+    for (int tick = 3; tick <= 8; tick++) cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(a.calls, calls, "%ld allocations in ticks 3-8", a.calls - calls);
+    cr_assert_eq(sw_sched_kill(s, b), SW_OK); /* after its bucket's entries moved */
+    cr_assert_eq(sw_sched_kill(s, d), SW_OK); /* before */
+    sw_test_trace[0] = '\0';
+    for (int tick = 9; tick <= 45; tick++) cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "a@9 c@9 e@10");
+    cr_assert_eq(a.calls, calls, "%ld allocations in ticks 9-45", a.calls - calls);
+    cr_assert_eq(sw_sched_count(s), 0);
+    /* no timer is left counted: a blocked tasklet is now a deadlock */
+    sw_sched_spawn(s, &waiter_kind, &(waiter){.ch = sw_chan_new(s, &(sw_chan_desc){0})}, 0);
+    cr_assert_eq(sw_sched_step(s), SW_E_DEADLOCK);
+    sw_sched_free(s);
+    cr_assert_eq(a.live, 0);
+}
