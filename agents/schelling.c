@@ -523,12 +523,18 @@ static inline __attribute__((always_inline)) void recount_inner(
         }
         return;
     }
+    const cnt_v2 one = {1, 1};
 #pragma GCC unroll 5
     for (int32_t dy = 0; dy <= 2 * r; dy++) {
+        size_t row = corner + (size_t)dy * (size_t)W;
+#pragma GCC unroll 2
+        for (int32_t i = 0; i < 2 * r; i += 2) cnt_store(all + row + i, cnt_load(all + row + i) - one);
+        all[row + 2 * r] -= 1;
 #pragma GCC unroll 5
         for (int32_t dx = 0; dx <= 2 * r; dx++) {
-            recount_cell(w, grp, all, same, need, corner + (size_t)dy * (size_t)W + (size_t)dx,
-                         x - r + dx, y - r + dy, gg, true);
+            double n = same[row + (size_t)dx] -= 1;
+            if (__builtin_expect(n == need[row + (size_t)dx], 0) && grp[row + (size_t)dx] == gg)
+                wake(w, x - r + dx, y - r + dy);
         }
     }
 }
