@@ -395,14 +395,17 @@ static inline __attribute__((always_inline)) void recount_rows(
     }
 }
 
-/* recount_rows with the comparison's widths (3 and 5) as constants, so each
- * gets its own unrolled loop; called with `leaving` constant too. */
+/* recount_rows with the comparison's widths (3 and 5, and 2, radius 1's at
+ * the left and right edges) as constants, so each gets its own unrolled
+ * loop; called with `leaving` constant too. */
 static inline __attribute__((always_inline)) void recount_spans(
     sw_world *w, const double *restrict grp, double *restrict all, double *restrict same,
     const double *restrict need, int32_t W, int32_t x0, int32_t y0, int32_t y1, int32_t span,
     double gg, bool leaving) {
     if (span == 3)
         recount_rows(w, grp, all, same, need, W, x0, y0, y1, 3, gg, leaving);
+    else if (span == 2) /* radius 1 at the left or right edge */
+        recount_rows(w, grp, all, same, need, W, x0, y0, y1, 2, gg, leaving);
     else if (span == 5)
         recount_rows(w, grp, all, same, need, W, x0, y0, y1, 5, gg, leaving);
     else
