@@ -488,8 +488,8 @@ static void mood(sw_world *w, resident *f) {
     f->alike = all > 0 ? same / all : 1.0;
 }
 
-/* Two counts at once: an arrival's inner square's rows (3 or 5 cells) go a
- * pair of cells per 16-byte vector and one alone (GCC's vector extensions: SSE2 on
+/* Two counts at once: an inner square's rows (3 or 5 cells) go a pair of
+ * cells per 16-byte vector and one alone (GCC's vector extensions: SSE2 on
  * x86-64, plain code elsewhere). Loads and stores by memcpy: no alignment. */
 typedef double cnt_v2 __attribute__((vector_size(16)));
 
@@ -533,7 +533,7 @@ static inline uint32_t cnt_both1(double s, const double *n, const double *g, dou
  * increasing order, which is recount_rows' order (a post touches no count).
  * The per-cell branches it replaces went the rare way on 7 % of the cells,
  * at random: about one move in two mispredicted one (small town: −4 %
- * time, though +18 instructions a move). The caller writes the mover's
+ * time, though +24 instructions a move). The caller writes the mover's
  * own cell in the "group" and "need" layers after this: a 16-byte load
  * over a store still in flight waits for it; its bit is dropped instead. */
 static inline __attribute__((always_inline)) void recount_inner(
@@ -567,7 +567,8 @@ static inline __attribute__((always_inline)) void recount_inner(
             cnt_store(all + row + i, cnt_load(all + row + i) - one);
             cnt_v2 s = cnt_load(same + row + i) - one;
             cnt_store(same + row + i, s);
-            woken |= cnt_both(s, cnt_load(need + row + i), cnt_load(grp + row + i), mine) << (dy * span + i);
+            woken |= cnt_both(s, cnt_load(need + row + i), cnt_load(grp + row + i), mine)
+                     << (dy * span + i);
         }
         all[row + 2 * r] -= 1;
         double s = same[row + 2 * r] -= 1;
