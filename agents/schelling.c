@@ -26,7 +26,7 @@
  *   cell; NO_NEED, -1, on other cells: no count falls to it, so a mover's
  *   test "did this count just fall to its need" almost never passes where
  *   nobody of that radius lives, and is predicted well);
- * - "schelling_empty": the cells where nobody lives, listed, so that a mover
+ * - ".schelling_empty": the cells where nobody lives, listed, so that a mover
  *   draws its new cell with one number (see move_away).
  * A check is then one load, and a mover knows, cell by cell, exactly which
  * alike neighbours its departure took below their minimum. Residents of
@@ -60,7 +60,7 @@ typedef struct {
     int32_t near_all, near_same;  /* its radius's count layers: all, its group */
     int32_t need;                 /* its radius's "need" layer */
     int32_t layers_seen;          /* layers the world had when it last looked */
-    int32_t empties;              /* the "schelling_empty" layer's index + 1 (0: not
+    int32_t empties;              /* the ".schelling_empty" layer's index + 1 (0: not
                                      looked up yet, as in snapshots from before it) */
     uint32_t rng_ctr;             /* its random stream's next draw, and the stream */
     uint64_t rng_key;             /* (model_util.h; 0: not worked out yet) */
@@ -638,7 +638,7 @@ static void relocate(sw_tasklet *t, sw_world *w, resident *f, int32_t x, int32_t
 
 /* ---- the empty cells ------------------------------------------------------------ */
 
-/* The cells where no resident lives, listed in the layer "schelling_empty",
+/* The cells where no resident lives, listed in the layer ".schelling_empty",
  * so that a mover draws its new cell with one number and one load (the
  * grid's rejection sampling took ~4.7 draws a move in the small town and
  * more in fuller ones, and its rounds' exits went either way at random):
@@ -649,7 +649,7 @@ static void relocate(sw_tasklet *t, sw_world *w, resident *f, int32_t x, int32_t
  * layer (in cell order) before the next draw; an arrival that was not drawn
  * from the list (a resident's init) sets it. A layer, so that snapshots keep
  * the list's order and a resumed town draws the same cells. */
-static const char EMPTY_LAYER[] = "schelling_empty";
+static const char EMPTY_LAYER[] = ".schelling_empty";
 
 /* The list's layer data, looked up (made, if missing) on the first call: a
  * resident from a snapshot taken before the list existed comes without it.

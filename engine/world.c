@@ -245,6 +245,9 @@ int sw_world_layer_count(const sw_world *w) { return w->nlayers; }
 const char *sw_world_layer_name(const sw_world *w, int i) {
     return i >= 0 && i < w->nlayers ? w->layers[i].name : NULL;
 }
+bool sw_world_layer_shown(const sw_world *w, int i) {
+    return i >= 0 && i < w->nlayers && w->layers[i].name[0] != '.';
+}
 double *sw_world_layer_data(sw_world *w, int i) {
     return i >= 0 && i < w->nlayers ? w->layers[i].data : NULL;
 }

@@ -238,11 +238,17 @@ int64_t sw_world_populate(sw_world *w, const sw_kind *kind, const void *params, 
 /* ---- layers ------------------------------------------------------------------------ */
 
 /* Add a per-cell layer of doubles, every cell set to `init`. Returns its
- * index, or a negative status (a layer with that name exists). */
+ * index, or a negative status (a layer with that name exists). A name that
+ * begins with '.' marks a model's own bookkeeping kept in a layer (so that
+ * snapshots keep it), not a quantity per cell: the viewer neither draws nor
+ * lists it (sw_world_layer_shown). Scenario layers cannot be named so. */
 int sw_world_layer_add(sw_world *w, const char *name, double init);
 int sw_world_layer_find(const sw_world *w, const char *name);
 int sw_world_layer_count(const sw_world *w);
 const char *sw_world_layer_name(const sw_world *w, int layer);
+/* Whether a layer is a quantity per cell to show (its name does not begin
+ * with '.'); false for an index out of range. */
+bool sw_world_layer_shown(const sw_world *w, int layer);
 /* The layer's cells, width*height doubles in row-major order (y*width+x). */
 double *sw_world_layer_data(sw_world *w, int layer);
 

@@ -126,12 +126,12 @@ static int count_near(sw_world *w, int x, int y, int r, int group) {
     return n;
 }
 
-/* The list of empty cells (layer "schelling_empty": entry 0 their number,
+/* The list of empty cells (layer ".schelling_empty": entry 0 their number,
  * then the cells) lists each cell of the "group" layer where nobody lives
  * exactly once, or is marked to be made again (-1 in entry 0). Returns
  * whether it was there and made. */
 static bool check_empties(sw_world *w, int tick) {
-    int l = sw_world_layer_find(w, "schelling_empty");
+    int l = sw_world_layer_find(w, ".schelling_empty");
     if (l < 0) return false;
     const double *e = sw_world_layer_data(w, l);
     const double *g = sw_world_layer_data(w, sw_world_layer_find(w, "group"));
@@ -488,7 +488,7 @@ Test(schelling, residents_without_the_list_make_it) {
     sw_sched *s = sw_world_sched(w);
     const sw_field *empties = sw_fields_find(sw_kind_resident.fields, "empties");
     cr_assert_not_null(empties);
-    double *e = sw_world_layer_data(w, sw_world_layer_find(w, "schelling_empty"));
+    double *e = sw_world_layer_data(w, sw_world_layer_find(w, ".schelling_empty"));
     e[0] = -1; /* as if made afresh: nothing listed */
     for (sw_id id = sw_sched_next(s, SW_ID_NONE); id; id = sw_sched_next(s, id))
         sw_field_set_number(empties, sw_sched_frame(s, id), 0);
@@ -509,7 +509,7 @@ Test(schelling, a_list_written_by_someone_else_is_made_again) {
     static const double bad0[] = {1e30, NAN, -5, 1599.5};
     for (int round = 0; round < 5; round++) {
         sw_world *w = sw_schelling_new(&(sw_schelling_desc){.seed = 60 + (uint64_t)round});
-        double *e = sw_world_layer_data(w, sw_world_layer_find(w, "schelling_empty"));
+        double *e = sw_world_layer_data(w, sw_world_layer_find(w, ".schelling_empty"));
         cr_assert_eq(sw_world_step(w), SW_OK);
         if (round < 4) {
             e[0] = bad0[round];

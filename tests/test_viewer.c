@@ -683,6 +683,49 @@ Test(viewer, reset_help_and_quit_keys) {
     sw_viewer_close(v);
 }
 
+/* A model's bookkeeping layer (Schelling's list of empty cells,
+ * ".schelling_empty") is neither a background G offers nor a value the
+ * inspector lists; the other layers are both. */
+Test(viewer, bookkeeping_layers_are_neither_drawn_nor_listed) {
+    sw_viewer *v = open_at(SW_SOURCE_DIR "/scenarios/schelling.json", "/nonexistent/x.db", 900, 600);
+    sw_world *w = sw_sim_world(sw_viewer_sim(v));
+    int hidden = sw_world_layer_find(w, ".schelling_empty"), n = sw_world_layer_count(w);
+    cr_assert_geq(hidden, 0, "the scenario's residents keep their list in a layer");
+    cr_assert(!sw_world_layer_shown(w, hidden));
+    cr_assert(sw_world_layer_shown(w, sw_world_layer_find(w, "group")));
+    cr_assert(!sw_world_layer_shown(w, n), "out of range");
+    /* two rounds of G: every shown layer once a round, then "none" */
+    int seen_none = 0, seen[64] = {0};
+    cr_assert_leq(n, 64);
+    for (int i = 0; i < 2 * n + 2; i++) {
+        key(v, SDLK_g, 0);
+        const char *msg = sw_viewer_message(v);
+        cr_assert(!strstr(msg, ".schelling_empty"), "G offered the bookkeeping layer: %s", msg);
+        if (strstr(msg, "background: none")) {
+            seen_none++;
+            continue;
+        }
+        int l = sw_world_layer_find(w, msg + strlen("background: "));
+        cr_assert_geq(l, 0, "%s", msg);
+        seen[l]++;
+        sw_viewer_render(v); /* and it is drawn */
+    }
+    cr_assert_geq(seen_none, 2);
+    for (int l = 0; l < n; l++)
+        cr_assert_eq(seen[l] > 0, l != hidden, "layer %s", sw_world_layer_name(w, l));
+    /* an empty cell's inspection lists the shown layers only */
+    const double *group = sw_world_layer_data(w, sw_world_layer_find(w, "group"));
+    int c = 0;
+    while (group[c] != 0) c++;
+    int sx, sy;
+    cell_center(v, c % (int)sw_world_width(w), c / (int)sw_world_width(w), &sx, &sy);
+    click(v, sx, sy);
+    const char *text = sw_viewer_inspector_text(v);
+    cr_assert(strstr(text, "group = 0"), "%s", text);
+    cr_assert(!strstr(text, ".schelling_empty"), "%s", text);
+    sw_viewer_close(v);
+}
+
 /* ---- snapshots ----------------------------------------------------------------------------- */
 
 #ifdef HAVE_SNAPSHOTS

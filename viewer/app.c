@@ -304,10 +304,9 @@ static void key_down(sw_viewer *v, const SDL_KeyboardEvent *k) {
         sw__viewer_say(v, v->follow ? "following the selected agent" : "not following");
         break;
     case SDLK_g: {
-        int n = sw_world_layer_count(sw_sim_world(v->sim));
-        v->layer = v->layer + 1 >= n ? -1 : v->layer + 1;
-        sw__viewer_say(v, "background: %s", v->layer < 0 ? "none"
-                       : sw_world_layer_name(sw_sim_world(v->sim), v->layer));
+        const sw_world *w = sw_sim_world(v->sim);
+        v->layer = sw__viewer_next_layer(w, v->layer);
+        sw__viewer_say(v, "background: %s", v->layer < 0 ? "none" : sw_world_layer_name(w, v->layer));
         break;
     }
     case SDLK_r: reset(v); break;
@@ -559,7 +558,7 @@ sw_viewer *sw_viewer_open(const sw_viewer_desc *desc, char *err, size_t errlen, 
     v->path = dup_str(desc->path);
     v->sel_cell = -1;
     v->speed = SPEED_DEFAULT;
-    v->layer = 0;
+    v->layer = 0; /* the first layer (the next shown, if it is bookkeeping: paint_layer) */
     v->fit_mode = true;
     v->w = desc->width > 0 ? desc->width : 1280;
     v->h = desc->height > 0 ? desc->height : 800;

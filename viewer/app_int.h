@@ -131,6 +131,11 @@ struct sw_viewer {
 void sw__viewer_draw_world(sw_viewer *v);
 void sw__viewer_sync_kinds(sw_viewer *v);
 void sw__viewer_fit(sw_viewer *v);
+/* The first layer after `layer` (-1: from the start) that is shown, not a
+ * model's bookkeeping (sw_world_layer_shown); -1 when none is: G's cycle
+ * through the backgrounds, "none" between its rounds. */
+int sw__viewer_next_layer(const sw_world *w, int layer);
+
 /* Kinds drawn as the ground layer rather than as agents (one on every cell). */
 bool sw__viewer_is_patch(const sw_viewer *v, const sw_kind *k);
 /* panel.c */

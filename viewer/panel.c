@@ -165,8 +165,9 @@ const char *sw__viewer_inspect(sw_viewer *v) {
         int32_t x = (int32_t)(v->sel_cell % ww), y = (int32_t)(v->sel_cell / ww);
         add(v, &len, "cell (%d, %d)\n", x, y);
         for (int i = 0; i < sw_world_layer_count(w); i++)
-            add(v, &len, "  %s = %.6g\n", sw_world_layer_name(w, i),
-                sw_world_layer_data(w, i)[v->sel_cell]);
+            if (sw_world_layer_shown(w, i))
+                add(v, &len, "  %s = %.6g\n", sw_world_layer_name(w, i),
+                    sw_world_layer_data(w, i)[v->sel_cell]);
         sw_id ids[8];
         uint32_t n = sw_world_agents_at(w, x, y, NULL, ids, 8);
         add(v, &len, "agents here: %u\n", n);

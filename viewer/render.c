@@ -224,6 +224,13 @@ static bool ensure_texture(sw_viewer *v) {
     return true;
 }
 
+int sw__viewer_next_layer(const sw_world *w, int layer) {
+    int n = sw_world_layer_count(w);
+    for (int i = layer < 0 ? 0 : layer + 1; i < n; i++)
+        if (sw_world_layer_shown(w, i)) return i;
+    return -1;
+}
+
 /* The background: the chosen layer shaded from dark to its colour by value
  * relative to the layer's largest value, or a flat ground. */
 static void paint_layer(sw_viewer *v) {
@@ -231,6 +238,8 @@ static void paint_layer(sw_viewer *v) {
     uint32_t ww = sw_world_width(w);
     size_t n = (size_t)v->tex_w * (size_t)v->tex_h;
     if (v->layer >= sw_world_layer_count(w)) v->layer = sw_world_layer_count(w) - 1;
+    /* a model's bookkeeping (a name beginning with '.') is no picture */
+    if (v->layer >= 0 && !sw_world_layer_shown(w, v->layer)) v->layer = sw__viewer_next_layer(w, v->layer);
     if (v->layer < 0) {
         for (size_t i = 0; i < n; i++) v->pix[i] = argb(EMPTY_CELL);
         return;
