@@ -112,6 +112,7 @@ typedef struct sw__keyed_tick {
     sw__cursor kc;         /* the key cursor over the batch */
     double *kz;            /* per place: the key of a wholly random group's place */
     uint32_t kzend;        /* kz holds keys below this place (see keys_fill) */
+    uint32_t wake_at;      /* the heap's first waits at least until this place (see woken_first) */
     uint32_t back_seen;    /* the FIFO's last entry sorted out so far (see triage) */
     uint64_t batch_rng, woken_rng; /* this tick's streams: batch keys, woken keys */
     uint8_t cur_src;       /* whose turn it is: SW__CUR_* (see after_current) */
