@@ -206,11 +206,13 @@ static void list_append(sw_sched *s, uint32_t *head, uint32_t *tail, uint32_t sl
 static void keys_fill(sw_sched *s, uint32_t g, uint32_t start, uint32_t m, uint32_t p, uint32_t lg, double lz) {
     uint32_t q = s->kt.kzend > start ? s->kt.kzend : start, end = start + m, k = q - start;
     double *kz = s->kt.kz, z = k ? kz[q - 1] : 0, limit = lg == g ? lz : -INFINITY;
-    uint64_t rng = s->kt.batch_rng;
-    while (q < end) {
-        k++;
-        double e = -log(open_unit(sw_rng_at(rng, (uint64_t)g << 32 | k)));
-        z += e / (double)(m - k + 1);
+    /* sw_rng_at(batch_rng, g << 32 | k) for k = k + 1, k + 2, ...: the
+       mixer's input steps by the golden gamma (as in shuffle_run) */
+    uint64_t x = sw_rng_at_input(s->kt.batch_rng, (uint64_t)g << 32 | k);
+    for (uint32_t left = m - k; q < end; left--) { /* left: m - k + 1 of the key drawn */
+        x += SW_RNG_GAMMA;
+        double e = -log(open_unit(sw_rng_mix(x)));
+        z += e / (double)left;
         kz[q++] = z;
         if (q > p && z > limit) break;
     }
