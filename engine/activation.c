@@ -298,7 +298,7 @@ static bool after_current(sw_sched *s, uint32_t g, double z, uint32_t slot) {
  *
  * When it does not, the places after p that come before it too are found
  * here, from keys already drawn (or the group's end, for a woken tasklet of a
- * later group), and kt.wake_at set to the first place that may not: the run
+ * later group), and wake_at set to the first place that may not: the run
  * loop asks again only there, or when the heap's first changes (heap_push,
  * heap_pop reset wake_at), instead of at every turn. */
 static bool woken_first(sw_sched *s, uint32_t p) {
@@ -306,7 +306,7 @@ static bool woken_first(sw_sched *s, uint32_t p) {
     cursor_to(s, p, h->g, h->z);
     uint32_t g = s->kt.kc.g;
     if (h->g != g) {
-        if (h->g > g) s->kt.wake_at = s->kt.base + s->kt.gend[g];
+        if (h->g > g) s->wake_at = s->kt.base + s->kt.gend[g];
         return h->g < g;
     }
     if (!s->kt.kc.rnd) return false;
@@ -315,7 +315,7 @@ static bool woken_first(sw_sched *s, uint32_t p) {
         const double *kz = s->kt.kz;
         uint32_t q = p + 1, e = s->kt.kzend;
         while (q < e && kz[q] < h->z) q++;
-        s->kt.wake_at = s->kt.base + q;
+        s->wake_at = s->kt.base + q;
     }
     return false;
 }
@@ -334,13 +334,13 @@ static bool heap_push(sw_sched *s, sw__woken w) {
         i = (i - 1) / 2;
     }
     s->heap[i] = w;
-    if (i == 0) s->kt.wake_at = 0; /* a new first: see woken_first */
+    if (i == 0) s->wake_at = 0; /* a new first: see woken_first */
     return true;
 }
 
 static sw__woken heap_pop(sw_sched *s) {
     sw__woken top = s->heap[0], last = s->heap[--s->nheap];
-    s->kt.wake_at = 0; /* a new first: see woken_first */
+    s->wake_at = 0; /* a new first: see woken_first */
     uint32_t i = 0, n = s->nheap;
     for (;;) {
         uint32_t c = 2 * i + 1;
@@ -459,6 +459,7 @@ static void keyed_begin(sw_sched *s, uint32_t base, const uint32_t *gend, const 
     };
     s->def_head = s->def_tail = SW__NIL;
     s->nheap = 0;
+    s->wake_at = 0;
 }
 
 /* ---- the ordering pass ------------------------------------------------------------ */
@@ -827,7 +828,7 @@ static inline __attribute__((always_inline)) void run_keyed(sw_sched *s, bool wa
                 triage_fifo(s);
                 nheap = s->nheap;
             }
-            if (nheap && (pos == n || (pos >= s->kt.wake_at && woken_first(s, pos - s->kt.base)))) {
+            if (nheap && (pos == n || (pos >= s->wake_at && woken_first(s, pos - s->kt.base)))) {
                 sw__woken w = heap_pop(s);
                 nheap--;
                 slot = w.slot;

@@ -112,7 +112,6 @@ typedef struct sw__keyed_tick {
     sw__cursor kc;         /* the key cursor over the batch */
     double *kz;            /* per place: the key of a wholly random group's place */
     uint32_t kzend;        /* kz holds keys below this place (see keys_fill) */
-    uint32_t wake_at;      /* the heap's first waits at least until this place (see woken_first) */
     uint32_t back_seen;    /* the FIFO's last entry sorted out so far (see triage) */
     uint64_t batch_rng, woken_rng; /* this tick's streams: batch keys, woken keys */
     uint8_t cur_src;       /* whose turn it is: SW__CUR_* (see after_current) */
@@ -182,6 +181,8 @@ struct sw_sched {
     uint32_t def_head, def_tail;        /* woken too late: the next tick's batch */
     uint64_t *marks;                    /* per slot: epoch*2 (had its turn) | 1 (stays FIFO) */
     uint32_t markcap;
+    uint32_t wake_at;                   /* the heap's first waits at least until this place (see
+                                           activation.c, woken_first; here, not in kt: a hole) */
     uint64_t epoch;                     /* keyed run phases so far */
 
     uint64_t blocked_hard; /* tasklets blocked on non-event channels */
