@@ -187,35 +187,43 @@ static void list_append(sw_sched *s, uint32_t *head, uint32_t *tail, uint32_t sl
 }
 
 /* The keys of a wholly random group (every place random: every tick of
- * Schelling and flocking) are drawn ahead, KEY_AHEAD places at a time, into
- * kt.kz (one per batch place), so that the run loop, which asks for the next
- * place's key at every turn while woken tasklets wait, reads one double
- * instead of stepping the cursor. At most KEY_AHEAD - 1 keys a tick are drawn
- * and never asked for. The keys are the same doubles, summed in the same
- * order; a group none of whose keys is asked for draws none (its keys are
- * a stream of their own). */
-#define KEY_AHEAD 8
+ * Schelling and flocking) are drawn ahead into kt.kz (one per batch place),
+ * so that the run loop, which compares the first woken tasklet waiting with
+ * the next place's key, reads doubles instead of stepping the cursor. They
+ * are drawn as far as some comparison will read them, and no further: through
+ * the place asked for, and on while the keys stay at or below a limit, the
+ * key of a woken tasklet of that group that waits for them (the first of the
+ * heap, or one being sorted out that will wait behind the turn in progress).
+ * Such a tasklet waits until the first place whose key passes its own, and
+ * until then every place is compared with it (woken_first), so every key
+ * drawn is read. The keys are the same doubles, summed in the same order; a
+ * group none of whose keys is asked for draws none (its keys are a stream of
+ * their own). */
 
 /* Draw the keys of wholly random group g (m places from start) through place
- * p and up to KEY_AHEAD - 1 beyond, continuing those drawn so far. */
-static void keys_fill(sw_sched *s, uint32_t g, uint32_t start, uint32_t m, uint32_t p) {
+ * p, continuing those drawn so far, and beyond p while the last key drawn is
+ * at most lz, when lg is g (a woken tasklet of group lg and key lz waits). */
+static void keys_fill(sw_sched *s, uint32_t g, uint32_t start, uint32_t m, uint32_t p, uint32_t lg, double lz) {
     uint32_t q = s->kt.kzend > start ? s->kt.kzend : start, end = start + m, k = q - start;
-    uint32_t stop = end - p > KEY_AHEAD ? p + KEY_AHEAD : end;
-    double *kz = s->kt.kz, z = k ? kz[q - 1] : 0;
-    uint64_t rng = s->kt.batch_rng;
-    for (; q < stop; q++) {
-        k++;
-        double e = -log(open_unit(sw_rng_at(rng, (uint64_t)g << 32 | k)));
-        z += e / (double)(m - k + 1);
-        kz[q] = z;
+    double *kz = s->kt.kz, z = k ? kz[q - 1] : 0, limit = lg == g ? lz : -INFINITY;
+    /* sw_rng_at(batch_rng, g << 32 | k) for k = k + 1, k + 2, ...: the
+       mixer's input steps by the golden gamma (as in shuffle_run) */
+    uint64_t x = sw_rng_at_input(s->kt.batch_rng, (uint64_t)g << 32 | k);
+    for (uint32_t left = m - k; q < end; left--) { /* left: m - k + 1 of the key drawn */
+        x += SW_RNG_GAMMA;
+        double e = -log(open_unit(sw_rng_mix(x)));
+        z += e / (double)left;
+        kz[q++] = z;
+        if (q > p && z > limit) break;
     }
-    s->kt.kzend = stop;
+    s->kt.kzend = q;
 }
 
 /* Walk the key cursor through place p (see cursor_to) across groups and the
  * places of groups that mix random and fixed kinds; in a wholly random group,
- * draw its keys through p and leave the cursor before p, for cursor_to. */
-static void cursor_walk(sw_sched *s, uint32_t p) {
+ * draw its keys through p (and on, see keys_fill: lg, lz) and leave the
+ * cursor before p, for cursor_to. */
+static void cursor_walk(sw_sched *s, uint32_t p, uint32_t lg, double lz) {
     const uint32_t *items = s->ready.items + s->kt.base, *gend = s->kt.gend, *grc = s->kt.grc,
                    *rpos = s->kt.rpos;
     sw__cursor c = s->kt.kc;
@@ -232,7 +240,7 @@ static void cursor_walk(sw_sched *s, uint32_t p) {
                 c.pos = end;
                 continue;
             }
-            keys_fill(s, g, start, m, p);
+            keys_fill(s, g, start, m, p, lg, lz);
             break;
         }
         for (uint32_t stop = p < end ? p + 1 : end; c.pos < stop; c.pos++) {
@@ -252,10 +260,10 @@ static void cursor_walk(sw_sched *s, uint32_t p) {
  * asked for): afterwards kc.g is p's rank group, kc.rnd whether p is a random
  * place, and kc.z, kc.slot the key and slot of the last random place of that
  * group up to p (0 when none). */
-static inline void cursor_to(sw_sched *s, uint32_t p) {
+static inline void cursor_to(sw_sched *s, uint32_t p, uint32_t lg, double lz) {
     if (p < s->kt.kc.pos) return;
     if (p >= s->kt.kzend) {
-        cursor_walk(s, p);
+        cursor_walk(s, p, lg, lz);
         if (p >= s->kt.kzend) return;
     }
     /* in a wholly random group whose keys are drawn through p */
@@ -279,19 +287,37 @@ static bool after_current(sw_sched *s, uint32_t g, double z, uint32_t slot) {
     if (s->kt.cur_src == SW__CUR_WOKEN && s->kt.woken_at == s->ready_pos)
         return key_before(s->kt.cur_key.g, s->kt.cur_key.z, s->kt.cur_key.slot, g, z, slot);
     if (s->ready_pos == s->kt.base) return true; /* no turn yet */
-    cursor_to(s, s->ready_pos - 1 - s->kt.base);
+    cursor_to(s, s->ready_pos - 1 - s->kt.base, g, z);
     return key_before(s->kt.kc.g, s->kt.kc.z, s->kt.kc.slot, g, z, slot);
 }
 
 /* Whether the first woken of the heap runs before the batch's place p: in an
  * earlier rank group, or in p's group before p's key. A fixed place (a FIFO
  * kind sharing the rank) keeps its place: the woken wait for the next random
- * place or the end of their group. */
+ * place or the end of their group.
+ *
+ * When it does not, the places after p that come before it too are found
+ * here, from keys already drawn (or the group's end, for a woken tasklet of a
+ * later group), and wake_at set to the first place that may not: the run
+ * loop asks again only there, or when the heap's first changes (heap_push,
+ * heap_pop reset wake_at), instead of at every turn. */
 static bool woken_first(sw_sched *s, uint32_t p) {
-    cursor_to(s, p);
     const sw__woken *h = &s->heap[0];
-    if (h->g != s->kt.kc.g) return h->g < s->kt.kc.g;
-    return s->kt.kc.rnd && key_before(h->g, h->z, h->slot, s->kt.kc.g, s->kt.kc.z, s->kt.kc.slot);
+    cursor_to(s, p, h->g, h->z);
+    uint32_t g = s->kt.kc.g;
+    if (h->g != g) {
+        if (h->g > g) s->wake_at = s->kt.base + s->kt.gend[g];
+        return h->g < g;
+    }
+    if (!s->kt.kc.rnd) return false;
+    if (key_before(h->g, h->z, h->slot, g, s->kt.kc.z, s->kt.kc.slot)) return true;
+    if (p < s->kt.kzend) { /* p's group is wholly random: its keys are in kz */
+        const double *kz = s->kt.kz;
+        uint32_t q = p + 1, e = s->kt.kzend;
+        while (q < e && kz[q] < h->z) q++;
+        s->wake_at = s->kt.base + q;
+    }
+    return false;
 }
 
 static bool heap_less(const sw__woken *a, const sw__woken *b) { return key_before(a->g, a->z, a->slot, b->g, b->z, b->slot); }
@@ -308,11 +334,13 @@ static bool heap_push(sw_sched *s, sw__woken w) {
         i = (i - 1) / 2;
     }
     s->heap[i] = w;
+    if (i == 0) s->wake_at = 0; /* a new first: see woken_first */
     return true;
 }
 
 static sw__woken heap_pop(sw_sched *s) {
     sw__woken top = s->heap[0], last = s->heap[--s->nheap];
+    s->wake_at = 0; /* a new first: see woken_first */
     uint32_t i = 0, n = s->nheap;
     for (;;) {
         uint32_t c = 2 * i + 1;
@@ -431,6 +459,7 @@ static void keyed_begin(sw_sched *s, uint32_t base, const uint32_t *gend, const 
     };
     s->def_head = s->def_tail = SW__NIL;
     s->nheap = 0;
+    s->wake_at = 0;
 }
 
 /* ---- the ordering pass ------------------------------------------------------------ */
@@ -799,7 +828,7 @@ static inline __attribute__((always_inline)) void run_keyed(sw_sched *s, bool wa
                 triage_fifo(s);
                 nheap = s->nheap;
             }
-            if (nheap && (pos == n || woken_first(s, pos - s->kt.base))) {
+            if (nheap && (pos == n || (pos >= s->wake_at && woken_first(s, pos - s->kt.base)))) {
                 sw__woken w = heap_pop(s);
                 nheap--;
                 slot = w.slot;

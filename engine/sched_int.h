@@ -181,6 +181,8 @@ struct sw_sched {
     uint32_t def_head, def_tail;        /* woken too late: the next tick's batch */
     uint64_t *marks;                    /* per slot: epoch*2 (had its turn) | 1 (stays FIFO) */
     uint32_t markcap;
+    uint32_t wake_at;                   /* the heap's first waits at least until this place (see
+                                           activation.c, woken_first; here, not in kt: a hole) */
     uint64_t epoch;                     /* keyed run phases so far */
 
     uint64_t blocked_hard; /* tasklets blocked on non-event channels */

@@ -637,8 +637,10 @@ Test(activation, snapshot_with_put_off_woken_resumes_identically) {
 static const sw_kind fdozer_kind = {.name = "fdozer", .frame_size = sizeof(dozer), .fields = dozer_fields,
                                     .run = dozer_run};
 
-static uint64_t keyed_hash(uint64_t seed, int polled, int stayers, bool stayers_random, int stayer_rank,
-                           bool stayers_post, int posters, int dozers, int fdozers) {
+/* (ck: the channel's kind; buffered, each post wakes one dozer, and the
+ * dozers are woken one at a time over the tick) */
+static uint64_t keyed_hash_on(sw_chan_kind ck, uint64_t seed, int polled, int stayers, bool stayers_random,
+                              int stayer_rank, bool stayers_post, int posters, int dozers, int fdozers) {
     memset(&g_act, 0, sizeof g_act);
     g_act.hash = 0xcbf29ce484222325ULL;
     sw_sched *s = sw_sched_new(&(sw_sched_desc){.seed = seed});
@@ -648,7 +650,7 @@ static uint64_t keyed_hash(uint64_t seed, int polled, int stayers, bool stayers_
     cr_assert_eq(sw_sched_set_kind_random(s, &stayer_kind, stayers_random), SW_OK);
     cr_assert_eq(sw_sched_set_kind_rank(s, &stayer_kind, stayer_rank), SW_OK);
     cr_assert_eq(sw_sched_set_kind_rank(s, &dozer_kind, stayer_rank), SW_OK);
-    sw_chan ch = sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_EVENT});
+    sw_chan ch = sw_chan_new(s, &(sw_chan_desc){.kind = ck, .capacity = ck == SW_CHAN_BUFFERED ? 1u << 16 : 0});
     for (int i = 0; i < dozers + fdozers; i++)
         sw_sched_spawn(s, i % 2 && i / 2 < fdozers ? &fdozer_kind : &dozer_kind, &(dozer){.ch = ch}, 0);
     for (int i = 0; i < polled; i++) sw_sched_spawn(s, &poller_kind, &(poller){ch, !stayers_post && i < posters}, 0);
@@ -657,6 +659,12 @@ static uint64_t keyed_hash(uint64_t seed, int polled, int stayers, bool stayers_
     cr_assert_eq(sw_sched_run(s, 200), SW_OK, "%s", sw_sched_errmsg(s));
     sw_sched_free(s);
     return g_act.hash;
+}
+
+static uint64_t keyed_hash(uint64_t seed, int polled, int stayers, bool stayers_random, int stayer_rank,
+                           bool stayers_post, int posters, int dozers, int fdozers) {
+    return keyed_hash_on(SW_CHAN_EVENT, seed, polled, stayers, stayers_random, stayer_rank, stayers_post, posters,
+                         dozers, fdozers);
 }
 
 /* The keyed turns pinned, bit for bit: worlds whose woken take their turns
@@ -678,5 +686,24 @@ Test(activation, keyed_turns_pinned) {
     static const uint64_t want[5] = {0x4d67f403155de092ULL, 0x18dbcb899deb78eaULL, 0x199c131b3a9565e4ULL,
                                      0x6b061ac379a1933dULL, 0x64552f94b298a3cdULL};
     for (int i = 0; i < 5; i++)
+        cr_assert_eq(got[i], want[i], "world %d: the woken ran otherwise (0x%016llx)", i, (unsigned long long)got[i]);
+}
+
+/* Many woken waiting at once, woken at many turns of the tick: a tasklet
+ * woken after another whose key it precedes becomes the heap's first while
+ * the other waits, and must take its turn at its own key, not at the place
+ * the other waits for (woken_first skips the places that come before the
+ * first; a new first asks again). One rank, and a rank shared with a FIFO
+ * kind, and woken that wait for the next rank. The values are main's at
+ * 4a1b210, before the skip (the first fails with a new first left waiting
+ * where the old one would have waited). */
+Test(activation, keyed_turns_pinned_with_many_waiting) {
+    uint64_t got[3] = {
+        keyed_hash_on(SW_CHAN_BUFFERED, 41, 200, 0, false, 0, false, 60, 40, 0),  /* one wholly random rank */
+        keyed_hash_on(SW_CHAN_BUFFERED, 42, 150, 50, false, 0, false, 60, 40, 0), /* random and FIFO places */
+        keyed_hash_on(SW_CHAN_BUFFERED, 43, 120, 60, true, 1, false, 50, 40, 0),  /* woken wait for the next rank */
+    };
+    static const uint64_t want[3] = {0x96b1c2711e7b307bULL, 0x8b9cb606b77b7b12ULL, 0xec0d04036b2a246bULL};
+    for (int i = 0; i < 3; i++)
         cr_assert_eq(got[i], want[i], "world %d: the woken ran otherwise (0x%016llx)", i, (unsigned long long)got[i]);
 }
