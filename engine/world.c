@@ -247,20 +247,14 @@ int sw_world_layer_add(sw_world *w, const char *name, double init) {
     sw__layer *l = realloc(w->layers, (size_t)(w->nlayers + 1) * sizeof *l);
     if (!l) return SW_E_NOMEM;
     w->layers = l;
-    /* a layer of +0.0 (most: Schelling's counts, a forest's fuel) zeroed
-       by calloc, whose zeroing is the library's widest (or none, on pages
-       fresh from the system), rather than by the loop below */
-    uint64_t bits;
-    memcpy(&bits, &init, sizeof bits);
-    double *data = bits == 0 ? calloc(w->ncells, sizeof *data) : malloc((size_t)w->ncells * sizeof *data);
+    double *data = malloc((size_t)w->ncells * sizeof *data);
     char *nm = strdup(name);
     if (!data || !nm) {
         free(data);
         free(nm);
         return SW_E_NOMEM;
     }
-    if (bits != 0)
-        for (uint32_t i = 0; i < w->ncells; i++) data[i] = init;
+    for (uint32_t i = 0; i < w->ncells; i++) data[i] = init;
     w->layers[w->nlayers] = (sw__layer){nm, data};
     return w->nlayers++;
 }
