@@ -54,7 +54,9 @@ typedef struct {
     int32_t min_same; /* happy with at least this many alike neighbours */
     bool happy;
     bool mixed;                   /* other radii are in use (their counts too) */
-    bool bulk;                    /* its builder counts it in, with everyone at once */
+    bool bulk;                    /* unused: kept so that snapshots keep their layout
+                                     (sw_schelling_new's residents once skipped their
+                                     init by it; now theirs is not run) */
     double alike;     /* fraction of its neighbours in its group (1 with none) */
     int32_t x, y, layer;          /* its cell; the "group" layer */
     int32_t near_all, near_same;  /* its radius's count layers: all, its group */
@@ -773,14 +775,6 @@ static bool move_away(sw_tasklet *t, sw_world *w, resident *f) {
 static void resident_init(sw_tasklet *t, void *frame) {
     resident *f = frame;
     sw_world *w = sw_world_of(t);
-    if (f->bulk) {
-        /* sw_schelling_new placed it, wrote its cell into the layers and
-           counted everyone before spawning it: its frame image holds its
-           cell (no sw_world_cell_of: 6 % of a small town's construction),
-           its clamped radius and the layers */
-        f->bulk = false;
-        return;
-    }
     /* a neighbourhood wider than the world only repeats cells */
     int32_t most = (int32_t)(sw_world_width(w) > sw_world_height(w) ? sw_world_width(w) : sw_world_height(w));
     if (f->radius < 0) f->radius = 0;
@@ -928,10 +922,20 @@ static void list_town_empties(sw_world *w, const resident *one, const uint32_t *
     for (uint32_t i = n; i < ncells; i++) e[1 + i - n] = cells[i];
 }
 
+/* The quotient c / W (W >= 1) of any 32-bit c, by a multiply-high with
+ * m = ceil(2^64 / W) (0 for W = 1) rather than a division: exact for
+ * every 32-bit c (Lemire, Kaser and Kurz, "Faster remainder by direct
+ * computation", 2019). */
+static inline uint32_t town_row(uint32_t c, uint32_t W, uint64_t m) {
+    return W == 1 ? c : (uint32_t)(((__uint128_t)m * c) >> 64);
+}
+
 /* Spawn the residents place_town placed, in its order, each on its cell,
- * a run at a time (sw_world_spawn_many): each frame image carries its cell,
- * so its init needs no lookup. The runs' images on the stack: a town's
- * worth on the heap moved the run's later reallocations (they copied). */
+ * a run at a time (sw_world_spawn_many_final): each frame image is final,
+ * its cell, clamped radius and layers filled in here (everyone was counted
+ * at once before), so no init runs. The runs' images on the stack: a
+ * town's worth on the heap moved the run's later reallocations (they
+ * copied). */
 static bool spawn_town(sw_world *w, const sw_kind *kind, const resident *one, const resident *two,
                        const uint32_t *cells, uint32_t n) {
     enum { RUN = 64 };
@@ -940,15 +944,18 @@ static bool spawn_town(sw_world *w, const sw_kind *kind, const resident *one, co
        a slot): the runs differ in their cells alone */
     for (uint32_t j = 0; j < RUN; j++) town[j].group = 0;
     uint32_t W = sw_world_width(w);
+    uint64_t m = W > 1 ? UINT64_MAX / W + 1 : 0;
     for (uint32_t i = 0; i < n; i += RUN) {
-        uint32_t m = n - i < RUN ? n - i : RUN;
-        for (uint32_t j = 0; j < m; j++) {
+        uint32_t k = n - i < RUN ? n - i : RUN;
+        for (uint32_t j = 0; j < k; j++) {
             const resident *f = i + j < n / 2 ? one : two;
             if (town[j].group != f->group) town[j] = *f;
-            town[j].x = (int32_t)(cells[i + j] % W);
-            town[j].y = (int32_t)(cells[i + j] / W);
+            uint32_t c = cells[i + j], y = town_row(c, W, m);
+            town[j].x = (int32_t)(c - y * W);
+            town[j].y = (int32_t)y;
         }
-        if (sw_world_spawn_many(w, kind, town, sizeof *town, cells + i, m, 0) != (int64_t)m) return false;
+        if (sw_world_spawn_many_final(w, kind, town, sizeof *town, cells + i, k, 0) != (int64_t)k)
+            return false;
     }
     return true;
 }
@@ -981,7 +988,6 @@ sw_world *sw_schelling_new(const sw_schelling_desc *desc) {
         two.near_same = add_count_layer(w, r, 2);
         one.empties = two.empties = sw_world_layer_add(w, EMPTY_LAYER, -1) + 1;
         one.layers_seen = two.layers_seen = sw_world_layer_count(w);
-        one.bulk = two.bulk = true;
     }
     if (one.layer < 0 || one.near_all < 0 || one.need < 0 || one.near_same < 0 || two.near_same < 0 ||
         one.empties <= 0) {

@@ -77,6 +77,45 @@ sw__frame *sw__frame_new(sw_sched *s, int fn) {
  * be anywhere: a parent's frame, a stack, a pickle's buffer). */
 typedef uint64_t sw__chunk16 __attribute__((vector_size(16), aligned(1), may_alias));
 
+/* One 16-byte chunk at offset i from src to dst. An empty asm holds the
+ * chunk in a vector register: GCC would otherwise see the copies as a
+ * memcpy and call it again (the register's constraint is the target's). */
+static inline __attribute__((always_inline)) void chunk_copy(char *dst, const char *src, size_t i) {
+    sw__chunk16 c = *(const sw__chunk16 *)(const void *)(src + i);
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__("" : "+x"(c));
+#elif defined(__aarch64__)
+    __asm__("" : "+w"(c));
+#endif
+    *(sw__chunk16 *)(void *)(dst + i) = c;
+}
+
+/* Frames up to this many chunks are copied by a jump into a run of
+ * unrolled copies (chunk_copies). */
+enum { UNROLLED_CHUNKS = 16 };
+
+#define CHUNK_CASE(k)                                                                              \
+    case k:                                                                                        \
+        chunk_copy(dst, src, (k - 1) * 16);                                                        \
+        __attribute__((fallthrough))
+
+/* The first n (<= UNROLLED_CHUNKS) chunks of src to dst: a size known only
+ * at run time (a batch of spawns, whose kind is a variable) then costs a
+ * jump and the copies, where a loop paid its test and count per chunk (a
+ * Schelling resident's seven chunks: ~46 instructions → ~18); a constant
+ * size folds to the copies alone, as the loop did. */
+static inline __attribute__((always_inline)) void chunk_copies(char *dst, const char *src, size_t n) {
+    switch (n) {
+        CHUNK_CASE(16); CHUNK_CASE(15); CHUNK_CASE(14); CHUNK_CASE(13);
+        CHUNK_CASE(12); CHUNK_CASE(11); CHUNK_CASE(10); CHUNK_CASE(9);
+        CHUNK_CASE(8); CHUNK_CASE(7); CHUNK_CASE(6); CHUNK_CASE(5);
+        CHUNK_CASE(4); CHUNK_CASE(3); CHUNK_CASE(2); CHUNK_CASE(1);
+    default:
+        break;
+    }
+}
+#undef CHUNK_CASE
+
 /* Copy `size` bytes of `src` to `dst` and zero dst's bytes from `size` to
  * `room` (room >= size, a multiple of 16). A spawn from an image (every
  * birth of wolf-sheep: ~1,000 a tick in the large model) copies a frame of
@@ -87,16 +126,11 @@ typedef uint64_t sw__chunk16 __attribute__((vector_size(16), aligned(1), may_ali
 static inline __attribute__((always_inline)) void frame_fill(char *dst, const char *src,
                                                              size_t size, size_t room) {
     size_t i = 0;
-    for (; i + 16 <= size; i += 16) {
-        sw__chunk16 c = *(const sw__chunk16 *)(const void *)(src + i);
-        /* an empty asm: GCC would otherwise see the loop as a memcpy and
-           call it again (the vector register's constraint is the target's) */
-#if defined(__x86_64__) || defined(__i386__)
-        __asm__("" : "+x"(c));
-#elif defined(__aarch64__)
-        __asm__("" : "+w"(c));
-#endif
-        *(sw__chunk16 *)(void *)(dst + i) = c;
+    if (size <= UNROLLED_CHUNKS * 16) {
+        chunk_copies(dst, src, size / 16);
+        i = size & ~(size_t)15;
+    } else {
+        for (; i + 16 <= size; i += 16) chunk_copy(dst, src, i);
     }
     if (__builtin_expect(i < size, 0)) {
         memcpy(dst + i, src + i, size - i);

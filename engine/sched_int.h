@@ -460,5 +460,12 @@ typedef struct {
 int sw__spawn_batch_begin(sw_sched *s, const sw_kind *kind, uint64_t n, sw__spawn_batch *b);
 uint32_t sw__spawn_batch_make(sw__spawn_batch *b, const void *image, sw_tick delay);
 void sw__spawn_batch_init(sw__spawn_batch *b, sw_id id);
+/* For final images (no init to run between one agent and the next): up to
+ * n agents made as by sw__spawn_batch_make, from images + i * stride, their
+ * slots into slots[i]; how many (fewer only when out of memory). Making
+ * them all before placing any leaves the state of single spawns: a spawn's
+ * making and its placement touch nothing of each other's. */
+uint64_t sw__spawn_batch_make_n(sw__spawn_batch *b, const void *images, size_t stride, uint64_t n,
+                                sw_tick delay, uint32_t *slots);
 
 #endif

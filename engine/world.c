@@ -116,10 +116,34 @@ bool sw__world_spawn_hook_is_ours(const sw_world *w) {
     return w->s->on_spawn == on_spawn && w->s->spawn_ud == w;
 }
 
-void sw__world_spawned_at(sw_world *w, uint32_t slot, int32_t x, int32_t y) {
-    w->px = x;
-    w->py = y;
-    place_spawned(w->s, w, slot, 1);
+/* sw__world_spawned_in for each of n agents of kind index `kind`, made in
+ * slots[i] for cells[i]: the tests that hold for the whole batch (no
+ * headings) made once, and the kind not read back per agent. */
+void sw__world_spawned_all_in(sw_world *w, const uint32_t *slots, const uint32_t *cells, uint64_t n,
+                              uint16_t kind) {
+    if (w->hdx || w->any_angle) {
+        for (uint64_t i = 0; i < n; i++) sw__world_spawned_in(w, slots[i], cells[i]);
+        return;
+    }
+    for (uint64_t i = 0; i < n; i++) {
+        uint32_t slot = slots[i];
+        if (__builtin_expect(slot >= w->slotcap || w->g[slot].cell != SW__NIL, 0))
+            sw__world_spawned_in(w, slot, cells[i]);
+        else
+            sw__cell_link(w, slot, cells[i], kind);
+    }
+}
+
+/* place_spawned with the placement a cell index: the common case links `c`
+ * as it is, without a division into (x, y) and the product back (a batch's
+ * every agent); only spawn_place's rare cases need the coordinates. */
+void sw__world_spawned_in(sw_world *w, uint32_t slot, uint32_t c) {
+    if (__builtin_expect(slot >= w->slotcap || w->hdx || w->any_angle || w->g[slot].cell != SW__NIL, 0)) {
+        sw__cell_xy(w, c, &w->px, &w->py);
+        spawn_place(w->s, w, slot, 1);
+        return;
+    }
+    sw__cell_link(w, slot, c, w->s->tasks[slot].kind);
 }
 
 /* The death hook's part for a world with continuous-space agents or

@@ -227,6 +227,13 @@ sw_id sw_spawn_at_point(sw_tasklet *t, const sw_kind *kind, const void *params, 
  * the world, or no kind). */
 int64_t sw_world_spawn_many(sw_world *w, const sw_kind *kind, const void *images, size_t stride,
                             const uint32_t *cells, uint64_t n, sw_tick delay);
+/* sw_world_spawn_many for images that are already final: each is the
+ * agent's frame as its init would leave it, and init is not run (a builder
+ * that placed and counted everyone itself, as Schelling's town: the call
+ * through a pointer and the init's own tests per agent saved). Hooks (the
+ * spawn hook, a replaced one included) see each agent as they would. */
+int64_t sw_world_spawn_many_final(sw_world *w, const sw_kind *kind, const void *images,
+                                  size_t stride, const uint32_t *cells, uint64_t n, sw_tick delay);
 /* Spawn `count` agents placed as `place` says (for SW_PLACE_EVERY_CELL,
  * `count` is ignored and each cell gets one with probability `density`),
  * using the world's random stream `stream` for positions. Returns how many

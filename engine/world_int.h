@@ -260,9 +260,12 @@ int sw__world_space_used(const sw_world *w, uint32_t **out, uint32_t *n);
 /* Say why the last call failed (sw_world_errmsg). */
 void sw__world_errf(sw_world *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* The spawn hook's work for a tasklet just made in `slot` on cell (x, y)
- * (wrapped), for a batch of spawns, which calls no hook. */
-void sw__world_spawned_at(sw_world *w, uint32_t slot, int32_t x, int32_t y);
+/* The spawn hook's work for a tasklet just made in `slot` on cell index c
+ * (< ncells), for a batch of spawns, which calls no hook. */
+void sw__world_spawned_in(sw_world *w, uint32_t slot, uint32_t c);
+/* The same for n agents of kind index `kind`, in slots[i] for cells[i]. */
+void sw__world_spawned_all_in(sw_world *w, const uint32_t *slots, const uint32_t *cells, uint64_t n,
+                              uint16_t kind);
 /* The scheduler's spawn hook is still the world's (sw_sched_on_spawn can
  * replace it: a batch, which calls no hook, then spawns one by one). */
 bool sw__world_spawn_hook_is_ours(const sw_world *w);

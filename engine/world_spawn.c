@@ -66,8 +66,34 @@ sw_id sw_spawn_at_point(sw_tasklet *t, const sw_kind *kind, const void *params, 
     return spawn_at_point(sw_world_of(t), t, kind, params, x, y, delay);
 }
 
-int64_t sw_world_spawn_many(sw_world *w, const sw_kind *kind, const void *images, size_t stride,
-                            const uint32_t *cells, uint64_t n, sw_tick delay) {
+/* A batch made with a spawn hook other than the world's: each agent made,
+ * then that hook called as a single spawn calls it (with the world's
+ * placement pending, for a hook that hands on to the world's), and no init
+ * (the images are final: sw_world_spawn_many_final). */
+static int64_t spawn_many_hooked(sw_world *w, const sw_kind *kind, const void *images,
+                                 size_t stride, const uint32_t *cells, uint64_t n, sw_tick delay) {
+    sw__spawn_batch b;
+    int rc = sw__spawn_batch_begin(w->s, kind, n, &b);
+    if (rc == SW_E_NOMEM) return 0;
+    if (rc < 0) return rc;
+    const char *image = images;
+    for (uint64_t i = 0; i < n; i++, image += stride) {
+        uint32_t slot = sw__spawn_batch_make(&b, image, delay);
+        if (slot == SW__NIL) return (int64_t)i;
+        sw_sched *s = w->s;
+        sw__cell_xy(w, cells[i], &w->px, &w->py);
+        w->pending = 1;
+        if (s->on_spawn) s->on_spawn(s, sw_handle_make(slot, s->tasks[slot].gen), s->spawn_ud);
+        w->pending = 0;
+    }
+    return (int64_t)n;
+}
+
+/* sw_world_spawn_many (init: each agent's init run) and
+ * sw_world_spawn_many_final (not); inline, so that each has its loop
+ * without the test. */
+static inline __attribute__((always_inline)) int64_t spawn_many(sw_world *w, const sw_kind *kind, const void *images, size_t stride,
+                          const uint32_t *cells, uint64_t n, sw_tick delay, bool init) {
     if (!kind || (n && (!images || !cells))) {
         sw__world_errf(w, "spawn_many: no kind, images or cells");
         return SW_E_INVALID;
@@ -81,6 +107,7 @@ int64_t sw_world_spawn_many(sw_world *w, const sw_kind *kind, const void *images
             return SW_E_INVALID;
         }
     if (!sw__world_spawn_hook_is_ours(w)) {
+        if (!init) return spawn_many_hooked(w, kind, images, stride, cells, n, delay);
         /* another spawn hook: it must see every spawn, as single spawns */
         for (uint64_t i = 0; i < n; i++) {
             int32_t x, y;
@@ -100,16 +127,37 @@ int64_t sw_world_spawn_many(sw_world *w, const sw_kind *kind, const void *images
     if (top > UINT32_MAX - 1) top = UINT32_MAX - 1; /* the table's own limit */
     if (top > w->slotcap && sw__world_reserve(w, (uint32_t)top) != SW_OK) return 0;
     const char *image = images;
+    if (!init) {
+        /* final images: made a run at a time, then placed (no init between
+           one agent and the next to see the difference) */
+        enum { RUN = 64 };
+        uint32_t slots[RUN];
+        for (uint64_t i = 0; i < n;) {
+            uint64_t k = n - i < RUN ? n - i : RUN;
+            uint64_t made = sw__spawn_batch_make_n(&b, image + i * stride, stride, k, delay, slots);
+            sw__world_spawned_all_in(w, slots, cells + i, made, (uint16_t)b.ki);
+            i += made;
+            if (made < k) return (int64_t)i;
+        }
+        return (int64_t)n;
+    }
     for (uint64_t i = 0; i < n; i++, image += stride) {
         uint32_t slot = sw__spawn_batch_make(&b, image, delay);
         if (slot == SW__NIL) return (int64_t)i;
-        sw_id id = sw_handle_make(slot, w->s->tasks[slot].gen);
-        int32_t x, y;
-        sw__cell_xy(w, cells[i], &x, &y);
-        sw__world_spawned_at(w, slot, x, y);
-        sw__spawn_batch_init(&b, id);
+        sw__world_spawned_in(w, slot, cells[i]);
+        sw__spawn_batch_init(&b, sw_handle_make(slot, w->s->tasks[slot].gen));
     }
     return (int64_t)n;
+}
+
+int64_t sw_world_spawn_many(sw_world *w, const sw_kind *kind, const void *images, size_t stride,
+                            const uint32_t *cells, uint64_t n, sw_tick delay) {
+    return spawn_many(w, kind, images, stride, cells, n, delay, true);
+}
+
+int64_t sw_world_spawn_many_final(sw_world *w, const sw_kind *kind, const void *images,
+                                  size_t stride, const uint32_t *cells, uint64_t n, sw_tick delay) {
+    return spawn_many(w, kind, images, stride, cells, n, delay, false);
 }
 
 int64_t sw_world_populate(sw_world *w, const sw_kind *kind, const void *params, uint64_t count,

@@ -335,6 +335,65 @@ Test(sched, spawn_from_init_and_from_tasklet) {
     sw_sched_free(s);
 }
 
+static sw_step image_run(sw_tasklet *t, void *frame) {
+    (void)frame;
+    SW_BEGIN(t, nap);
+    for (;;) SW_SLEEP(t, nap, 1000);
+    SW_END(t);
+}
+
+/* A frame spawned from an image holds the image's bytes, whatever its size:
+ * frame.c copies up to 16 chunks by a jump into unrolled copies (the size
+ * known only at run time), more by a loop, then any odd tail. Every size
+ * from 1 to 300 bytes, spawned once alone and once in a batch
+ * (sw_world_spawn_many_final), each into a frame its class's last occupant
+ * left full of 0xab. */
+Test(sched, frames_from_images_of_every_size_are_the_images) {
+    enum { MAXB = 300 };
+    static sw_kind kinds[MAXB + 1];
+    static char names[MAXB + 1][16];
+    static unsigned char image[MAXB], junk[MAXB + 16];
+    for (size_t i = 0; i < MAXB; i++) image[i] = (unsigned char)(i * 7 + 1);
+    memset(junk, 0xab, sizeof junk);
+    /* a kind of whole chunks per frame class, to leave junk in it */
+    static sw_kind rooms[MAXB / 16 + 2];
+    static char room_names[MAXB / 16 + 2][16];
+    for (uint32_t c = 1; c < MAXB / 16 + 2; c++) {
+        snprintf(room_names[c], sizeof room_names[c], "room%u", c);
+        rooms[c] = (sw_kind){.name = room_names[c], .frame_size = c * 16, .run = image_run};
+    }
+    for (uint32_t n = 1; n <= MAXB; n++) {
+        snprintf(names[n], sizeof names[n], "image%u", n);
+        kinds[n] = (sw_kind){.name = names[n], .frame_size = n, .run = image_run};
+    }
+    for (int batch = 0; batch < 2; batch++) {
+        sw_world *w = sw_world_new(&(sw_world_desc){.width = 4, .height = 4});
+        sw_sched *s = sw_world_sched(w);
+        for (uint32_t n = 1; n <= MAXB; n++) {
+            /* the class's last frame freed holds junk */
+            uint32_t whole = (n + 15) / 16 * 16;
+            sw_id old = sw_sched_spawn(s, &rooms[whole / 16], junk, 0);
+            cr_assert_eq(sw_sched_kill(s, old), SW_OK);
+            sw_id id;
+            if (batch) {
+                const uint32_t cell = n % 16;
+                cr_assert_eq(sw_world_spawn_many_final(w, &kinds[n], image, 0, &cell, 1, 0), 1);
+                id = sw_sched_next(s, SW_ID_NONE);
+                while (sw_sched_kind_of(s, id) != &kinds[n]) id = sw_sched_next(s, id);
+            } else {
+                id = sw_sched_spawn(s, &kinds[n], image, 0);
+            }
+            const unsigned char *f = sw_sched_frame(s, id);
+            cr_assert_not_null(f);
+            cr_assert_eq(memcmp(f, image, n), 0, "%u bytes (batch %d): the image", n, batch);
+            for (uint32_t b = n; b < (n + 15) / 16 * 16; b++)
+                cr_assert_eq(f[b], 0, "%u bytes (batch %d): padding byte %u", n, batch, b);
+            cr_assert_eq(sw_sched_kill(s, id), SW_OK);
+        }
+        sw_world_free(w);
+    }
+}
+
 Test(sched, kill_self_in_init_and_in_body) {
     sw_sched *s = sw_sched_new(NULL);
     g_dead = 0;

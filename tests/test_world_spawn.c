@@ -354,3 +354,120 @@ Test(world_spawn, spawn_many_calls_a_replaced_spawn_hook_for_each_agent) {
     cr_assert_eq(sw_sched_count(sw_world_sched(w)), 3);
     sw_world_free(w);
 }
+
+/* Final images: the same ids, frames, cells, lists and turns as single
+ * spawns whose init left those frames, and no init run (turner's would
+ * overwrite seen_x and seen_y with the cell). With and without headings in
+ * the world (a birth then takes the placement's slower path, which clears
+ * the slot's heading). */
+Test(world_spawn, spawn_many_final_leaves_the_state_of_single_spawns_without_init) {
+    enum { N = 12 };
+    idle_f img[N], done[N];
+    uint32_t cells[N];
+    for (int i = 0; i < N; i++) {
+        cells[i] = (uint32_t)(i * 7 % 30) % 17;
+        img[i] = (idle_f){.x = i, .y = 100 + i, .seen_x = 7, .seen_y = 7};
+        /* what turner's init leaves */
+        done[i] = (idle_f){.x = i, .y = 100 + i, .seen_x = (int32_t)(cells[i] % 6), .seen_y = (int32_t)(cells[i] / 6)};
+    }
+    for (int headings = 0; headings < 2; headings++) {
+        sw_world *a = mk_used(), *b = mk_used(), *c = mk_used();
+        if (headings) {
+            sw_id any = sw_sched_next(sw_world_sched(a), SW_ID_NONE);
+            sw_world_space_set_heading(a, any, 1.0);
+            sw_world_space_set_heading(b, any, 1.0);
+            sw_world_space_set_heading(c, any, 1.0);
+        }
+        cr_assert_eq(sw_world_spawn_many_final(a, &turner, done, sizeof *done, cells, N, 0), N);
+        for (int i = 0; i < N; i++)
+            cr_assert_neq(sw_world_spawn_at(b, &turner, &img[i], (int32_t)(cells[i] % 6), (int32_t)(cells[i] / 6), 0),
+                          SW_ID_NONE);
+        assert_same_worlds(a, b);
+        sw_id ta[64], tb[64];
+        int na = turns_of(a, ta);
+        cr_assert_eq(na, 3 + N, "the three survivors and the newcomers");
+        cr_assert_eq(turns_of(b, tb), na);
+        cr_assert_eq(memcmp(ta, tb, (size_t)na * sizeof *ta), 0, "the same order of turns");
+        /* no init: the images as they were, one image for all (stride 0) */
+        cr_assert_eq(sw_world_spawn_many_final(c, &turner, img, 0, cells, N, 0), N);
+        sw_sched *sc = sw_world_sched(c);
+        int newcomers = 0;
+        for (sw_id id = sw_sched_next(sc, SW_ID_NONE); id; id = sw_sched_next(sc, id)) {
+            const idle_f *f = sw_sched_frame(sc, id);
+            if (f->seen_x == 7 && f->seen_y == 7 && f->x == 0 && f->y == 100) newcomers++;
+        }
+        cr_assert_eq(newcomers, N, "every image left as it was");
+        sw_world_free(a);
+        sw_world_free(b);
+        sw_world_free(c);
+    }
+}
+
+/* Out of memory midway, final images as the others: the first r agents in
+ * the world, each on its cell with its image, the rest nowhere. */
+Test(world_spawn, spawn_many_final_out_of_memory_midway_leaves_a_consistent_prefix) {
+    enum { N = 1000 };
+    static big_f img[N];
+    static uint32_t cells[N];
+    for (int i = 0; i < N; i++) {
+        img[i].i = i;
+        cells[i] = (uint32_t)(i * 13) % 64;
+    }
+    bool partial = false;
+    for (long fail_at = 1; fail_at <= 8; fail_at++) {
+        sw_world *w = mk(8, 8, SW_TOPO_BOUNDED);
+        sw_test_failing a = {.fail_at = fail_at};
+        w->s->d.alloc = sw_test_failing_alloc;
+        w->s->d.alloc_ud = &a;
+        int64_t r = sw_world_spawn_many_final(w, &big, img, sizeof *img, cells, N, 0);
+        cr_assert(r >= 0 && r <= N);
+        partial = partial || (r > 0 && r < N);
+        cr_assert_eq(sw_sched_count(w->s), (uint32_t)r);
+        uint64_t placed = 0;
+        for (int32_t y = 0; y < 8; y++)
+            for (int32_t x = 0; x < 8; x++) placed += sw_world_count_at(w, x, y);
+        cr_assert_eq(placed, (uint64_t)r, "every agent made is placed, no other");
+        int64_t i = 0;
+        for (sw_id id = sw_sched_next(w->s, SW_ID_NONE); id; id = sw_sched_next(w->s, id), i++) {
+            cr_assert_eq(((big_f *)sw_sched_frame(w->s, id))->i, i);
+            int32_t x, y;
+            cr_assert(sw_world_cell_of(w, id, &x, &y));
+            cr_assert_eq((uint32_t)(y * 8 + x), cells[i]);
+        }
+        cr_assert_eq(i, r);
+        w->s->d.alloc_ud = &(sw_test_failing){0};
+        cr_assert_eq(sw_world_step(w), SW_OK);
+        sw_world_free(w);
+    }
+    cr_assert(partial, "some failure came midway, after some agents were made");
+}
+
+/* A hook in the world's place sees each final agent, placed as a single
+ * spawn's (the world's placement pending for a hook that hands on), and no
+ * init runs. */
+static sw_spawn_fn worlds_hook;
+static void *worlds_ud;
+static int hooked;
+static void handing_on(sw_sched *s, sw_id id, void *ud) {
+    (void)ud;
+    hooked++;
+    worlds_hook(s, id, worlds_ud);
+}
+
+Test(world_spawn, spawn_many_final_calls_a_replaced_spawn_hook_for_each_agent) {
+    sw_world *w = mk(4, 4, SW_TOPO_BOUNDED);
+    sw_sched *s = sw_world_sched(w);
+    worlds_hook = s->on_spawn;
+    worlds_ud = s->spawn_ud;
+    hooked = 0;
+    sw_sched_on_spawn(s, handing_on, NULL);
+    idle_f img = {.seen_x = 9, .seen_y = 9};
+    const uint32_t cells[3] = {0, 5, 5};
+    cr_assert_eq(sw_world_spawn_many_final(w, &turner, &img, 0, cells, 3, 0), 3);
+    cr_assert_eq(hooked, 3);
+    cr_assert_eq(sw_world_count_at(w, 0, 0), 1);
+    cr_assert_eq(sw_world_count_at(w, 1, 1), 2, "placed by the world's hook, handed on");
+    for (sw_id id = sw_sched_next(s, SW_ID_NONE); id; id = sw_sched_next(s, id))
+        cr_assert_eq(((idle_f *)sw_sched_frame(s, id))->seen_x, 9, "no init");
+    sw_world_free(w);
+}
