@@ -289,11 +289,16 @@ Test(world_spawn, spawn_many_checks_every_cell_before_spawning) {
 typedef struct { int32_t i; char room[600]; } big_f; /* ~400 to a 256 KiB slab */
 static const sw_kind big = {.name = "big", .frame_size = sizeof(big_f), .run = idle_run};
 
+typedef int64_t (*spawn_many_fn)(sw_world *w, const sw_kind *kind, const void *images, size_t stride,
+                                 const uint32_t *cells, uint64_t n, sw_tick delay);
+
 /* Out of memory midway (the task table, or a frame slab after the first
- * runs): the first r agents are in the world, each on its cell with its
- * image, as after r single spawns, the rest nowhere; the world runs on and
- * frees cleanly (the sanitizer build checks for leaks). */
-Test(world_spawn, spawn_many_out_of_memory_midway_leaves_a_consistent_prefix) {
+ * runs) in `spawn` (sw_world_spawn_many or its final-image twin): the first
+ * r agents are in the world, each on its cell with its image, as after r
+ * single spawns, the rest nowhere, and the scheduler says why; the world
+ * runs on, takes the rest, and frees cleanly (the sanitizer build checks
+ * for leaks). */
+static void check_out_of_memory_midway(spawn_many_fn spawn) {
     enum { N = 1000 };
     static big_f img[N];
     static uint32_t cells[N];
@@ -307,7 +312,7 @@ Test(world_spawn, spawn_many_out_of_memory_midway_leaves_a_consistent_prefix) {
         sw_test_failing a = {.fail_at = fail_at};
         w->s->d.alloc = sw_test_failing_alloc;
         w->s->d.alloc_ud = &a;
-        int64_t r = sw_world_spawn_many(w, &big, img, sizeof *img, cells, N, 0);
+        int64_t r = spawn(w, &big, img, sizeof *img, cells, N, 0);
         cr_assert(r >= 0 && r <= N);
         if (r < N) {
             partial = partial || r > 0;
@@ -329,10 +334,18 @@ Test(world_spawn, spawn_many_out_of_memory_midway_leaves_a_consistent_prefix) {
         cr_assert_eq(i, r);
         w->s->d.alloc_ud = &(sw_test_failing){0}; /* no more failures */
         cr_assert_eq(sw_world_step(w), SW_OK);
-        cr_assert_eq(sw_world_spawn_many(w, &big, img, sizeof *img, cells, N - r, 0), N - r, "and it goes on");
+        cr_assert_eq(spawn(w, &big, img, sizeof *img, cells, N - r, 0), N - r, "and it goes on");
         sw_world_free(w);
     }
     cr_assert(partial, "some failure came midway, after some agents were made");
+}
+
+Test(world_spawn, spawn_many_out_of_memory_midway_leaves_a_consistent_prefix) {
+    check_out_of_memory_midway(sw_world_spawn_many);
+}
+
+Test(world_spawn, spawn_many_final_out_of_memory_midway_leaves_a_consistent_prefix) {
+    check_out_of_memory_midway(sw_world_spawn_many_final);
 }
 
 static void count_spawns(sw_sched *s, sw_id id, void *ud) {
@@ -401,45 +414,6 @@ Test(world_spawn, spawn_many_final_leaves_the_state_of_single_spawns_without_ini
         sw_world_free(b);
         sw_world_free(c);
     }
-}
-
-/* Out of memory midway, final images as the others: the first r agents in
- * the world, each on its cell with its image, the rest nowhere. */
-Test(world_spawn, spawn_many_final_out_of_memory_midway_leaves_a_consistent_prefix) {
-    enum { N = 1000 };
-    static big_f img[N];
-    static uint32_t cells[N];
-    for (int i = 0; i < N; i++) {
-        img[i].i = i;
-        cells[i] = (uint32_t)(i * 13) % 64;
-    }
-    bool partial = false;
-    for (long fail_at = 1; fail_at <= 8; fail_at++) {
-        sw_world *w = mk(8, 8, SW_TOPO_BOUNDED);
-        sw_test_failing a = {.fail_at = fail_at};
-        w->s->d.alloc = sw_test_failing_alloc;
-        w->s->d.alloc_ud = &a;
-        int64_t r = sw_world_spawn_many_final(w, &big, img, sizeof *img, cells, N, 0);
-        cr_assert(r >= 0 && r <= N);
-        partial = partial || (r > 0 && r < N);
-        cr_assert_eq(sw_sched_count(w->s), (uint32_t)r);
-        uint64_t placed = 0;
-        for (int32_t y = 0; y < 8; y++)
-            for (int32_t x = 0; x < 8; x++) placed += sw_world_count_at(w, x, y);
-        cr_assert_eq(placed, (uint64_t)r, "every agent made is placed, no other");
-        int64_t i = 0;
-        for (sw_id id = sw_sched_next(w->s, SW_ID_NONE); id; id = sw_sched_next(w->s, id), i++) {
-            cr_assert_eq(((big_f *)sw_sched_frame(w->s, id))->i, i);
-            int32_t x, y;
-            cr_assert(sw_world_cell_of(w, id, &x, &y));
-            cr_assert_eq((uint32_t)(y * 8 + x), cells[i]);
-        }
-        cr_assert_eq(i, r);
-        w->s->d.alloc_ud = &(sw_test_failing){0};
-        cr_assert_eq(sw_world_step(w), SW_OK);
-        sw_world_free(w);
-    }
-    cr_assert(partial, "some failure came midway, after some agents were made");
 }
 
 /* A hook in the world's place sees each final agent, placed as a single
