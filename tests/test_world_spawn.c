@@ -239,6 +239,15 @@ static int turns_of(sw_world *w, sw_id *out) {
     return turns_n;
 }
 
+/* a and b give the same `want` turns at their next tick, in the same order. */
+static void assert_same_turns(sw_world *a, sw_world *b, int want) {
+    sw_id ta[64], tb[64];
+    int na = turns_of(a, ta);
+    cr_assert_eq(na, want);
+    cr_assert_eq(turns_of(b, tb), na);
+    cr_assert_eq(memcmp(ta, tb, (size_t)na * sizeof *ta), 0, "the same order of turns");
+}
+
 Test(world_spawn, spawn_many_leaves_the_state_of_single_spawns) {
     enum { N = 12 };
     /* images of their own (stride) on cells with repeats, then one image
@@ -262,11 +271,7 @@ Test(world_spawn, spawn_many_leaves_the_state_of_single_spawns) {
             cr_assert(f->seen_x == (int32_t)(cells[i] % 6) && f->seen_y == (int32_t)(cells[i] / 6));
         }
         assert_same_worlds(a, b);
-        sw_id ta[64], tb[64];
-        int na = turns_of(a, ta);
-        cr_assert_eq(na, 3 + N, "the three survivors and the newcomers");
-        cr_assert_eq(turns_of(b, tb), na);
-        cr_assert_eq(memcmp(ta, tb, (size_t)na * sizeof *ta), 0, "the same order of turns");
+        assert_same_turns(a, b, 3 + N); /* the three survivors and the newcomers */
         sw_world_free(a);
         sw_world_free(b);
     }
@@ -396,11 +401,7 @@ Test(world_spawn, spawn_many_final_leaves_the_state_of_single_spawns_without_ini
             cr_assert_neq(sw_world_spawn_at(b, &turner, &img[i], (int32_t)(cells[i] % 6), (int32_t)(cells[i] / 6), 0),
                           SW_ID_NONE);
         assert_same_worlds(a, b);
-        sw_id ta[64], tb[64];
-        int na = turns_of(a, ta);
-        cr_assert_eq(na, 3 + N, "the three survivors and the newcomers");
-        cr_assert_eq(turns_of(b, tb), na);
-        cr_assert_eq(memcmp(ta, tb, (size_t)na * sizeof *ta), 0, "the same order of turns");
+        assert_same_turns(a, b, 3 + N); /* the three survivors and the newcomers */
         /* no init: the images as they were, one image for all (stride 0) */
         cr_assert_eq(sw_world_spawn_many_final(c, &turner, img, 0, cells, N, 0), N);
         sw_sched *sc = sw_world_sched(c);
