@@ -92,6 +92,14 @@ sw_chan sw_chan_new(sw_sched *s, const sw_chan_desc *desc) {
     return ch;
 }
 
+int sw__chans_reserve(sw_sched *s, uint64_t n) {
+    if (n <= s->chancap) return SW_OK;
+    sw__chan *c = sw__grow(s, s->chans, &s->chancap, n, sizeof *c, 256);
+    if (!c) return SW_E_NOMEM;
+    s->chans = c;
+    return SW_OK;
+}
+
 sw_chan sw__chan_new_event(sw_sched *s, uint64_t key) {
     /* sw_chan_new's record for {.kind = SW_CHAN_EVENT, .key = key}, without
        the description's checks */

@@ -270,6 +270,11 @@ sw__chan *sw__chan_get(const sw_sched *s, sw_chan ch);
 /* sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_EVENT, .key = key}), the
  * same record, without the description's checks: the world's cell channels */
 sw_chan sw__chan_new_event(sw_sched *s, uint64_t key);
+/* Room in the channel table for n records in all (the table growing by
+ * doubling from its size now, as chan_slot grows it): SW_OK, or SW_E_NOMEM
+ * (the table as it was). A world reserves for its cell channels at once
+ * (world_chan.c), so that they are made without the table's copies. */
+int sw__chans_reserve(sw_sched *s, uint64_t n);
 void sw__chan_unlink(sw_sched *s, sw__chan *c, uint32_t slot);
 void sw__chans_free_all(sw_sched *s);
 
