@@ -59,11 +59,7 @@ static inline __attribute__((always_inline)) sw_chan chan_open(sw_sched *s, sw_c
         sw__errf(s, "out of memory for channels");
         return SW_CHAN_NONE;
     }
-    sw__chan *c = &s->chans[slot];
-    *c = (sw__chan){.gen = c->gen, .live = 1, .kind = (uint8_t)kind, .pref = (int8_t)pref,
-                    .head = SW__NIL, .tail = SW__NIL, .cap = cap, .buf = buf, .key = key};
-    s->chans_live++;
-    return sw_handle_make(slot, c->gen);
+    return sw__chan_open_at(s, slot, kind, pref, cap, buf, key);
 }
 
 sw_chan sw_chan_new(sw_sched *s, const sw_chan_desc *desc) {
@@ -90,6 +86,14 @@ sw_chan sw_chan_new(sw_sched *s, const sw_chan_desc *desc) {
     sw_chan ch = chan_open(s, d.kind, pref, d.capacity, buf, d.key);
     if (ch == SW_CHAN_NONE) sw__alloc(s, buf, 0);
     return ch;
+}
+
+int sw__chans_reserve(sw_sched *s, uint64_t n) {
+    if (n <= s->chancap) return SW_OK;
+    sw__chan *c = sw__grow(s, s->chans, &s->chancap, n, sizeof *c, 256);
+    if (!c) return SW_E_NOMEM;
+    s->chans = c;
+    return SW_OK;
 }
 
 sw_chan sw__chan_new_event(sw_sched *s, uint64_t key) {

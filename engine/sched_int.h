@@ -270,6 +270,39 @@ sw__chan *sw__chan_get(const sw_sched *s, sw_chan ch);
 /* sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_EVENT, .key = key}), the
  * same record, without the description's checks: the world's cell channels */
 sw_chan sw__chan_new_event(sw_sched *s, uint64_t key);
+/* Room in the channel table for n records in all (the table growing by
+ * doubling from its size now, as chan_slot grows it): SW_OK, or SW_E_NOMEM
+ * (the table as it was). A world reserves for its cell channels at once
+ * (world_chan.c), so that they are made without the table's copies. */
+int sw__chans_reserve(sw_sched *s, uint64_t n);
+/* Open record `slot` (free, its `gen` kept) as a channel of `kind`, every
+ * other field zero: its handle (chan_open in channel.c, and the event
+ * channel below, share it). */
+static inline sw_chan sw__chan_open_at(sw_sched *s, uint32_t slot, sw_chan_kind kind, int pref, uint32_t cap,
+                                       sw_msg *buf, uint64_t key) {
+    sw__chan *c = &s->chans[slot];
+    *c = (sw__chan){.gen = c->gen, .live = 1, .kind = (uint8_t)kind, .pref = (int8_t)pref,
+                    .head = SW__NIL, .tail = SW__NIL, .cap = cap, .buf = buf, .key = key};
+    s->chans_live++;
+    return sw_handle_make(slot, c->gen);
+}
+/* sw__chan_new_event where the table has a record to give without growing
+ * (the free list's first, else one past the end): the same record and
+ * handle, inline and calling nothing, so that a caller's common case needs
+ * no registers saved (the world's cell channels, ~1,150 made in a small
+ * Schelling town's first tick). SW_CHAN_NONE when the table is full: then
+ * sw__chan_new_event. */
+static inline sw_chan sw__chan_new_event_if_room(sw_sched *s, uint64_t key) {
+    uint32_t slot = s->chan_free;
+    if (slot != SW__NIL) {
+        s->chan_free = s->chans[slot].next_free;
+    } else {
+        if (s->nchans == s->chancap) return SW_CHAN_NONE;
+        slot = s->nchans++;
+        s->chans[slot].gen = 1;
+    }
+    return sw__chan_open_at(s, slot, SW_CHAN_EVENT, SW_PREFER_NEITHER, 0, NULL, key);
+}
 void sw__chan_unlink(sw_sched *s, sw__chan *c, uint32_t slot);
 void sw__chans_free_all(sw_sched *s);
 

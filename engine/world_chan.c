@@ -16,16 +16,54 @@ sw_chan sw_world_cell_chan_at(const sw_world *w, uint32_t cell) {
     return w->cell_chan && cell < w->ncells ? w->cell_chan[cell] : SW_CHAN_NONE;
 }
 
+/* The most channel records reserved at the first cell channel (4 MB of
+ * them): a town asks for most of its cells' channels in its first tick
+ * (Schelling small ~1,150 of 1,600), and made one by one they grew the
+ * table by doubling, copying it each time (256 -> 2,048 records: ~115 KB
+ * copied a run); a larger world (the 10-million-cell forest) keeps
+ * growing it as its channels come, without a table of every cell made
+ * before any is asked for. */
+#define CELL_CHANS_RESERVED (1u << 16)
+
+/* The cell-channel table, and room in the scheduler's channel table for
+ * the cells' channels (up to CELL_CHANS_RESERVED; a failed reservation
+ * only leaves the table to grow as before). */
+static __attribute__((noinline)) bool cell_chans_make(sw_world *w) {
+    w->cell_chan = calloc(w->ncells, sizeof *w->cell_chan);
+    if (!w->cell_chan) return false;
+    uint32_t want = w->ncells < CELL_CHANS_RESERVED ? w->ncells : CELL_CHANS_RESERVED;
+    (void)sw__chans_reserve(w->s, (uint64_t)w->s->nchans + want);
+    return true;
+}
+
+/* Cell c's new channel, the channel table grown for it (or SW_CHAN_NONE:
+ * out of memory, the error set). */
+static __attribute__((noinline)) sw_chan cell_chan_grown(sw_world *w, uint32_t c) {
+    w->cell_chan[c] = sw__chan_new_event(w->s, c);
+    return w->cell_chan[c];
+}
+
+sw_chan sw_world_cell_chan(sw_world *w, int32_t x, int32_t y);
+
+/* The world's first cell channel: the tables made, then as any other.
+ * Out of line, as are the other calls of sw_world_cell_chan, so that its
+ * common case saves no registers. */
+static __attribute__((noinline)) sw_chan cell_chan_first(sw_world *w, int32_t x, int32_t y) {
+    return cell_chans_make(w) ? sw_world_cell_chan(w, x, y) : SW_CHAN_NONE;
+}
+
 sw_chan sw_world_cell_chan(sw_world *w, int32_t x, int32_t y) {
     if (!sw__cell_wrap(w, &x, &y)) return SW_CHAN_NONE;
-    if (!w->cell_chan) {
-        w->cell_chan = calloc(w->ncells, sizeof *w->cell_chan);
-        if (!w->cell_chan) return SW_CHAN_NONE;
-    }
+    if (__builtin_expect(!w->cell_chan, 0)) return cell_chan_first(w, x, y);
     uint32_t c = sw_world_cell_index(w, x, y);
-    if (w->cell_chan[c] == SW_CHAN_NONE)
-        w->cell_chan[c] = sw__chan_new_event(w->s, c);
-    return w->cell_chan[c];
+    sw_chan ch = w->cell_chan[c];
+    if (ch != SW_CHAN_NONE) return ch;
+    /* made here, calling nothing, when the channel table has room (see
+       cell_chans_make); else made by a tail call */
+    ch = sw__chan_new_event_if_room(w->s, c);
+    if (__builtin_expect(ch == SW_CHAN_NONE, 0)) return cell_chan_grown(w, c);
+    w->cell_chan[c] = ch;
+    return ch;
 }
 
 sw_chan sw_world_mailbox(sw_world *w, sw_id id) {

@@ -75,6 +75,48 @@ Test(world, layers_are_named_initialised_arrays) {
     sw_world_free(w);
 }
 
+static int cmp_chan(const void *a, const void *b) {
+    sw_chan x = *(const sw_chan *)a, y = *(const sw_chan *)b;
+    return (x > y) - (x < y);
+}
+
+/* The first cell channel reserves the scheduler's channel table for the
+ * cells' channels (up to 65,536 of them: world_chan.c): every cell's
+ * channel of a world past that bound, with channels made before and
+ * after, is its own live event channel keyed by its cell, and the others
+ * keep theirs. */
+Test(world, every_cell_channel_is_its_own_past_the_reserved_table) {
+    enum { W = 300, H = 300, N = W * H };
+    sw_world *w = mk(W, H, SW_TOPO_BOUNDED);
+    sw_sched *s = sw_world_sched(w);
+    cr_assert_eq(sw_world_chan_declare(w, "before", &(sw_chan_desc){.kind = SW_CHAN_BUFFERED, .capacity = 4,
+                                                                    .key = 7}), SW_OK);
+    sw_chan *all = malloc(N * sizeof *all);
+    cr_assert_not_null(all);
+    for (uint32_t c = 0; c < N; c++) {
+        all[c] = sw_world_cell_chan(w, (int32_t)(c % W), (int32_t)(c / W));
+        cr_assert_neq(all[c], SW_CHAN_NONE);
+        if (c == 0)
+            cr_assert_eq(sw_world_chan_declare(w, "after", &(sw_chan_desc){.kind = SW_CHAN_RENDEZVOUS, .key = 9}),
+                         SW_OK);
+    }
+    for (uint32_t c = 0; c < N; c++) {
+        cr_assert_eq(sw_world_cell_chan_at(w, c), all[c]);
+        cr_assert_eq(sw_chan_kind_of(s, all[c]), SW_CHAN_EVENT);
+        cr_assert_eq(sw_chan_key(s, all[c]), c, "cell %u's channel keyed by its cell", c);
+    }
+    sw_chan before = sw_world_chan(w, "before"), after = sw_world_chan(w, "after");
+    cr_assert_eq(sw_chan_kind_of(s, before), SW_CHAN_BUFFERED);
+    cr_assert_eq(sw_chan_key(s, before), 7);
+    cr_assert_eq(sw_chan_kind_of(s, after), SW_CHAN_RENDEZVOUS);
+    cr_assert_eq(sw_chan_key(s, after), 9);
+    qsort(all, N, sizeof *all, cmp_chan);
+    for (uint32_t c = 1; c < N; c++) cr_assert_neq(all[c], all[c - 1], "two cells share a channel");
+    cr_assert(!bsearch(&before, all, N, sizeof *all, cmp_chan) && !bsearch(&after, all, N, sizeof *all, cmp_chan));
+    free(all);
+    sw_world_free(w);
+}
+
 Test(world, cell_channels_are_made_lazily_and_only_on_request) {
     sw_world *w = mk(8, 8, SW_TOPO_BOUNDED);
     sw_world_populate(w, &idle, NULL, 30, SW_PLACE_CELL, 0, 0);
