@@ -35,19 +35,13 @@ sw__chan *sw__chan_get(const sw_sched *s, sw_chan ch) {
  * the end (the table doubling). Its `gen` is kept, the rest is the
  * caller's to set. SW__NIL when out of memory. */
 static uint32_t chan_slot(sw_sched *s) {
-    if (s->chan_free != SW__NIL) {
-        uint32_t slot = s->chan_free;
-        s->chan_free = s->chans[slot].next_free;
-        return slot;
-    }
-    if (s->nchans == s->chancap) {
-        sw__chan *c = sw__grow(s, s->chans, &s->chancap, (uint64_t)s->nchans + 1, sizeof *c, 256);
-        if (!c) return SW__NIL;
-        s->chans = c;
-    }
-    uint32_t slot = s->nchans++;
-    s->chans[slot].gen = 1;
-    return slot;
+    uint32_t slot = sw__chan_slot_if_room(s);
+    if (slot != SW__NIL) return slot;
+    /* full: grow the table, then take the record past the end */
+    sw__chan *c = sw__grow(s, s->chans, &s->chancap, (uint64_t)s->nchans + 1, sizeof *c, 256);
+    if (!c) return SW__NIL;
+    s->chans = c;
+    return sw__chan_slot_if_room(s);
 }
 
 /* A new open channel of `kind` in a free record, every other field zero:

@@ -286,6 +286,20 @@ static inline sw_chan sw__chan_open_at(sw_sched *s, uint32_t slot, sw_chan_kind 
     s->chans_live++;
     return sw_handle_make(slot, c->gen);
 }
+/* A free record of the channel table without growing it (the free list's
+ * first, else one past the end, its generation starting at 1), or SW__NIL
+ * when the table is full (channel.c's chan_slot then grows it). */
+static inline uint32_t sw__chan_slot_if_room(sw_sched *s) {
+    uint32_t slot = s->chan_free;
+    if (slot != SW__NIL) {
+        s->chan_free = s->chans[slot].next_free;
+        return slot;
+    }
+    if (s->nchans == s->chancap) return SW__NIL;
+    slot = s->nchans++;
+    s->chans[slot].gen = 1;
+    return slot;
+}
 /* sw__chan_new_event where the table has a record to give without growing
  * (the free list's first, else one past the end): the same record and
  * handle, inline and calling nothing, so that a caller's common case needs
@@ -293,14 +307,8 @@ static inline sw_chan sw__chan_open_at(sw_sched *s, uint32_t slot, sw_chan_kind 
  * Schelling town's first tick). SW_CHAN_NONE when the table is full: then
  * sw__chan_new_event. */
 static inline sw_chan sw__chan_new_event_if_room(sw_sched *s, uint64_t key) {
-    uint32_t slot = s->chan_free;
-    if (slot != SW__NIL) {
-        s->chan_free = s->chans[slot].next_free;
-    } else {
-        if (s->nchans == s->chancap) return SW_CHAN_NONE;
-        slot = s->nchans++;
-        s->chans[slot].gen = 1;
-    }
+    uint32_t slot = sw__chan_slot_if_room(s);
+    if (slot == SW__NIL) return SW_CHAN_NONE;
     return sw__chan_open_at(s, slot, SW_CHAN_EVENT, SW_PREFER_NEITHER, 0, NULL, key);
 }
 void sw__chan_unlink(sw_sched *s, sw__chan *c, uint32_t slot);
