@@ -409,7 +409,8 @@ static sw_step poller_run(sw_tasklet *t, void *frame) {
 }
 
 /* Dozers that receive without a destination (a lone one on an event
- * channel is woken without its record being read: channel.c, wake_lone). */
+ * channel is woken without its record being read: channel.c, wake_all's
+ * lone-waiter branch). */
 static bool g_deaf;
 
 static sw_step dozer_run(sw_tasklet *t, void *frame) {

@@ -525,8 +525,9 @@ DEAF_TEST(event_receive_without_destination_drops_the_message) {
 }
 
 /* A waiter that drops the message, alone on an event channel, is woken
- * without its record being read (channel.c, wake_lone): the channel must
- * stop saying so as soon as another waiter joins or it leaves. */
+ * without its record being read (channel.c, wake_all's lone-waiter
+ * branch): the channel must stop saying so as soon as another waiter joins
+ * or it leaves. */
 DEAF_TEST(event_lone_waiter_that_drops_the_message) {
     sw_sched *s = mk();
     sw_chan ch = mkchan(s, SW_CHAN_EVENT, 0, 0);

@@ -196,32 +196,32 @@ static uint32_t check_town(sw_world *w, int tick) {
     return asleep;
 }
 
-Test(schelling, counts_stay_exact_and_only_the_happy_sleep) {
-    sw_world *w = sw_schelling_new(&(sw_schelling_desc){.size = 30, .agents = 700, .radius = 2,
-                                                        .min_same = 8, .seed = 5});
+/* Fifteen ticks of town `d`, every count, sleeper and the list of empty
+ * cells checked at each (sw_schelling_new lists the empty cells itself,
+ * and moves keep them); more than `min_slept` resident-ticks asleep. */
+static void run_checked_town(sw_schelling_desc d, uint32_t min_slept) {
+    sw_world *w = sw_schelling_new(&d);
+    cr_assert_not_null(w);
     uint32_t slept = 0;
     for (int tick = 0; tick < 15; tick++) {
-        /* sw_schelling_new lists the empty cells itself, and moves keep them */
         cr_assert(check_empties(w, tick), "tick %d: the empty cells are not listed", tick);
         slept += check_town(w, tick);
         cr_assert_eq(sw_world_step(w), SW_OK);
     }
-    cr_assert_gt(slept, 3000, "residents hardly slept (%u)", slept);
+    cr_assert_gt(slept, min_slept, "residents hardly slept (%u)", slept);
     sw_world_free(w);
+}
+
+Test(schelling, counts_stay_exact_and_only_the_happy_sleep) {
+    run_checked_town((sw_schelling_desc){.size = 30, .agents = 700, .radius = 2, .min_same = 8, .seed = 5},
+                     3000);
 }
 
 /* Radius 1 too: a move between inner cells takes the unrolled 3 x 3
  * recount, one touching the edge the clipped one; both stay exact. */
 Test(schelling, counts_stay_exact_at_radius_one) {
-    sw_world *w = sw_schelling_new(&(sw_schelling_desc){.size = 20, .agents = 300, .radius = 1,
-                                                        .min_same = 3, .seed = 9});
-    uint32_t slept = 0;
-    for (int tick = 0; tick < 15; tick++) {
-        slept += check_town(w, tick);
-        cr_assert_eq(sw_world_step(w), SW_OK);
-    }
-    cr_assert_gt(slept, 1000, "residents hardly slept (%u)", slept);
-    sw_world_free(w);
+    run_checked_town((sw_schelling_desc){.size = 20, .agents = 300, .radius = 1, .min_same = 3, .seed = 9},
+                     1000);
 }
 
 /* A resident sleeps with a receive that drops its message (its counts say
