@@ -54,9 +54,6 @@ typedef struct {
     int32_t min_same; /* happy with at least this many alike neighbours */
     bool happy;
     bool mixed;                   /* other radii are in use (their counts too) */
-    bool bulk;                    /* unused: kept so that snapshots keep their layout
-                                     (sw_schelling_new's residents once skipped their
-                                     init by it; now theirs is not run) */
     double alike;     /* fraction of its neighbours in its group (1 with none) */
     int32_t x, y, layer;          /* its cell; the "group" layer */
     int32_t near_all, near_same;  /* its radius's count layers: all, its group */
@@ -866,7 +863,6 @@ static const sw_field resident_fields[] = {
     SW_FIELD(resident, need, SW_T_I32),
     SW_FIELD(resident, layers_seen, SW_T_I32),
     SW_FIELD(resident, mixed, SW_T_BOOL),
-    SW_FIELD(resident, bulk, SW_T_BOOL),
     SW_FIELD(resident, empties, SW_T_I32),
     SW_FIELD(resident, rng_key, SW_T_U64),
     SW_FIELD(resident, rng_ctr, SW_T_U32),
