@@ -682,28 +682,29 @@ static void listed_cell(const double *e, uint32_t k, uint32_t W, int32_t *x, int
  * worked out at its first draw): the tasklet's stream (sw_rand_u64) works
  * its key out again at the first draw of every turn, which cost a move
  * ~45 of its ~60 instructions, one draw a move. */
-static uint32_t draw_below(sw_tasklet *t, resident *f, uint32_t n) {
+static inline __attribute__((always_inline)) uint32_t draw_below(sw_tasklet *t, resident *f, uint32_t n) {
     if (__builtin_expect(f->rng_key == 0, 0)) f->rng_key = sw__model_rng_key(t);
     return (uint32_t)sw__model_below(sw__model_rand(f->rng_key, f->rng_ctr++), n);
 }
 
-/* Whether entry k of the list is a cell (no entry is taken for one before
- * it is checked: the list is a layer, which a snapshot could hand over
- * written by hand) where nobody lives. */
+/* Whether entry k of the list is a cell (never used as an index before it
+ * is checked: the list is a layer, which a snapshot could hand over written
+ * by hand) where nobody lives: the checks of the rare paths. */
 static inline bool listed_ok(const double *e, uint32_t k, const double *grp, uint32_t ncells) {
     double v = e[k];
     return v >= 0 && v < ncells && grp[(uint32_t)v] == 0;
 }
 
-/* move_away's rare case: agents of other kinds hold some cells of the grid
- * (or some resident has died without leaving the "group" layer), so some
- * listed cells may not be empty; or the list is not what it says. A uniform
- * one of the listed cells that the grid has empty, counted and then ranked;
- * entry 0 when there is none. The list is made again first where its count
- * is out of range, and again if some entry is no empty cell or those
- * entries are not all the cells the grid has empty. */
-static __attribute__((noinline)) uint32_t listed_empty(sw_tasklet *t, sw_world *w, resident *f,
-                                                       double *e, const double *grp) {
+/* move_away's exact case: the list is not what it says (a count or an
+ * entry out of range, a lived-in cell listed: a snapshot written by hand),
+ * or other agents' cells kept its draws from finding an empty one (see
+ * listed_draw). A uniform one of the listed cells that the grid has empty,
+ * counted and then ranked; entry 0 when there is none. The list is made
+ * again first where its count is out of range, and again if some entry is
+ * no empty cell or those entries are not all the cells the grid has
+ * empty. */
+static __attribute__((noinline)) uint32_t listed_empty(sw_tasklet *t, sw_world *w, resident *f, double *e) {
+    const double *grp = sw_world_layer_data(w, f->layer);
     uint32_t W = sw_world_width(w), ncells = W * sw_world_height(w), free, n;
     int32_t x, y;
     for (int pass = 0;; pass++) {
@@ -730,14 +731,38 @@ static __attribute__((noinline)) uint32_t listed_empty(sw_tasklet *t, sw_world *
     }
 }
 
+/* Draws among other agents before listed_empty counts (listed_draw_shared). */
+enum { LISTED_DRAWS = 64 };
+
+/* move_away's draw where agents of other kinds hold some listed cells: a
+ * draw that lands on one is drawn again (a uniform one among the others),
+ * up to LISTED_DRAWS times, so that a move costs a few draws, not a count
+ * of the whole list; 0 (listed_empty's turn) after that, or at an entry
+ * that is no empty cell of the "group" layer (the list is to be made
+ * again). */
+static __attribute__((noinline)) uint32_t listed_draw_shared(sw_tasklet *t, sw_world *w, resident *f,
+                                                             const double *e, uint32_t n, uint32_t ncells) {
+    const double *grp = sw_world_layer_data(w, f->layer);
+    uint32_t W = sw_world_width(w);
+    for (int tries = 0; tries < LISTED_DRAWS; tries++) {
+        uint32_t k = 1 + draw_below(t, f, n);
+        if (!listed_ok(e, k, grp, ncells)) return 0;
+        int32_t x, y;
+        listed_cell(e, k, W, &x, &y);
+        if (sw_world_count_at(w, x, y) == 0) return k;
+    }
+    return 0;
+}
+
 /* Move to a uniformly random empty cell, if there is one: the list's entry
  * k for a uniform k (from the resident's stream), its cell left listed in
- * that entry. Without the list (out of memory), the grid's draw. Residents
- * alone on the grid (the grid's occupied cells are as many as the cells
- * off the list: those of the "group" layer, each a resident's) leave every
- * listed cell empty: no cell of the draw need be looked at on the grid.
- * Anything else (other agents, a list to be made, a count or an entry out
- * of range) goes to listed_empty. */
+ * that entry. Residents alone on the grid (its occupied cells as many as
+ * the cells off the list, each a resident's) leave every listed cell
+ * empty: one draw, its entry checked to be a cell (the list is data; an
+ * entry naming a lived-in cell, which only a list written by hand holds,
+ * is not caught there). Other agents on the grid: listed_draw_shared. An entry or
+ * count that is not what it says, or no draw found: listed_empty. Without
+ * the list (out of memory), the grid's draw. */
 static bool move_away(sw_tasklet *t, sw_world *w, resident *f) {
     int32_t x, y;
     double *e = empty_cells(w, f);
@@ -752,13 +777,18 @@ static bool move_away(sw_tasklet *t, sw_world *w, resident *f) {
     if (__builtin_expect(e0 >= 0 && e0 < ncells, 1)) {
         uint32_t n = (uint32_t)e0;
         if (__builtin_expect(sw_world_occupied_cells(w) + n == ncells, 1)) {
-            if (n == 0) return false;
+            if (n == 0) return false; /* a full town */
             k = 1 + draw_below(t, f, n);
+            /* range only (the list is data: a hand-written snapshot could
+               name anything); whether the cell is lived in is not looked
+               up here: that load, on the move's chain, cost 2 % */
             if (__builtin_expect(!(e[k] >= 0 && e[k] < ncells), 0)) k = 0;
+        } else if (n > 0) {
+            k = listed_draw_shared(t, w, f, e, n, ncells);
         }
     }
     if (__builtin_expect(k == 0, 0)) {
-        k = listed_empty(t, w, f, e, sw_world_layer_data(w, f->layer));
+        k = listed_empty(t, w, f, e);
         if (k == 0) return false;
     }
     listed_cell(e, k, W, &x, &y);

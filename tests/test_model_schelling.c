@@ -505,6 +505,17 @@ Test(schelling, residents_without_the_list_make_it) {
  * entries that are no cells. No entry is taken for a cell before it is
  * checked; the list is made again, and residents keep one per cell. (A
  * scenario's layer of that name is made again at the residents' spawn.) */
+/* The "group" layer and the grid agree: a resident on each cell the layer
+ * says is lived in, alone, and nobody elsewhere. */
+static void assert_layer_is_the_grid(sw_world *w, int round) {
+    const double *g = sw_world_layer_data(w, sw_world_layer_find(w, "group"));
+    uint32_t W = sw_world_width(w), ncells = W * sw_world_height(w);
+    for (uint32_t c = 0; c < ncells; c++)
+        cr_assert_eq(sw_world_count_at(w, (int32_t)(c % W), (int32_t)(c / W)), g[c] != 0,
+                     "round %d: cell %u holds %u residents, its group is %g", round, c,
+                     sw_world_count_at(w, (int32_t)(c % W), (int32_t)(c / W)), g[c]);
+}
+
 Test(schelling, a_list_written_by_someone_else_is_made_again) {
     static const double bad0[] = {1e30, NAN, -5, 1599.5};
     for (int round = 0; round < 5; round++) {
@@ -519,6 +530,7 @@ Test(schelling, a_list_written_by_someone_else_is_made_again) {
         for (int tick = 0; tick < 3; tick++) {
             cr_assert_eq(sw_world_step(w), SW_OK);
             cr_assert_eq(sw_world_occupied_cells(w), 1000, "round %d: two residents share a cell", round);
+            assert_layer_is_the_grid(w, round);
             cr_assert(check_empties(w, tick), "round %d tick %d: the list was not made again", round, tick);
         }
         sw_world_free(w);
