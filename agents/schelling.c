@@ -339,13 +339,11 @@ static bool other_radii(const sw_world *w, resident *f) {
     return f->mixed;
 }
 
-/* Post "an alike neighbour left" on cell (x, y)'s channel: it wakes the
+/* Post "an alike neighbour left" on cell c's channel: it wakes the
  * resident asleep there, if any. */
-static __attribute__((noinline)) void wake(sw_world *w, int32_t x, int32_t y) {
-    sw_chan ch = sw_world_cell_chan_peek(w, x, y);
-    if (ch)
-        sw_chan_post(sw_world_sched(w), ch,
-                     &(sw_msg){.tag = WAKE_TAG, .i = (int32_t)sw_world_cell_index(w, x, y)});
+static __attribute__((noinline)) void wake(sw_world *w, uint32_t c) {
+    sw_chan ch = sw_world_cell_chan_at(w, c);
+    if (ch) sw_chan_post(sw_world_sched(w), ch, &(sw_msg){.tag = WAKE_TAG, .i = (int32_t)c});
 }
 
 /* After a resident of group g left (x, y): wake each resident of radius r
@@ -359,17 +357,17 @@ static void wake_around(sw_world *w, const double *grp, const double *same, cons
             int32_t cx = x + dx, cy = y + dy;
             if (!sw_world_wrap(w, &cx, &cy)) continue;
             uint32_t c = sw_world_cell_index(w, cx, cy);
-            if (grp[c] == g && same[c] - 1 < need[c]) wake(w, cx, cy);
+            if (grp[c] == g && same[c] - 1 < need[c]) wake(w, c);
         }
     }
 }
 
-/* One cell (index c, at (cx, cy)) of a square being recounted: a resident
+/* One cell (index c) of a square being recounted: a resident
  * of group gg arriving counts in, one leaving counts out and wakes the
  * sleeper there whom that leaves unhappy. */
 static inline __attribute__((always_inline)) void recount_cell(
     sw_world *w, const double *restrict grp, double *restrict all, double *restrict same,
-    const double *restrict need, size_t c, int32_t cx, int32_t cy, double gg, bool leaving) {
+    const double *restrict need, size_t c, double gg, bool leaving) {
     if (!leaving) {
         all[c] += 1;
         same[c] += 1;
@@ -381,7 +379,7 @@ static inline __attribute__((always_inline)) void recount_cell(
        unhappy now exactly when same == need (the awake, already unhappy ones
        are below that and left alone); rare where someone lives, never where
        nobody does (NO_NEED) */
-    if (__builtin_expect(n == need[c], 0) && grp[c] == gg) wake(w, cx, cy);
+    if (__builtin_expect(n == need[c], 0) && grp[c] == gg) wake(w, (uint32_t)c);
 }
 
 /* recount_square's rows, `span` cells each: inline, so that the
@@ -393,7 +391,7 @@ static inline __attribute__((always_inline)) void recount_rows(
     for (int32_t cy = y0; cy <= y1; cy++) {
         size_t row = (size_t)cy * (size_t)W + (size_t)x0;
         for (int32_t i = 0; i < span; i++)
-            recount_cell(w, grp, all, same, need, row + (size_t)i, x0 + i, cy, gg, leaving);
+            recount_cell(w, grp, all, same, need, row + (size_t)i, gg, leaving);
     }
 }
 
@@ -577,7 +575,7 @@ static inline __attribute__((always_inline)) void recount_inner(
     while (__builtin_expect(woken != 0, 0)) {
         int b = __builtin_ctz(woken);
         woken &= woken - 1;
-        wake(w, x - r + b % span, y - r + b / span);
+        wake(w, (uint32_t)(corner + (size_t)(b / span) * (size_t)W + (size_t)(b % span)));
     }
 }
 

@@ -240,7 +240,7 @@ static void grass_init(sw_tasklet *t, void *frame) {
     }
 }
 
-/* flatten: as sheep_run (SW_RECV's slow path on an event channel inlined) */
+/* flatten: as sheep_run (SW_WAIT's path on an event channel inlined) */
 __attribute__((flatten)) static sw_step grass_run(sw_tasklet *t, void *frame) {
     grass *f = frame;
     SW_BEGIN(t, sprout, eaten, regrow);
@@ -252,8 +252,9 @@ __attribute__((flatten)) static sw_step grass_run(sw_tasklet *t, void *frame) {
         SW_SLEEP(t, sprout, (sw_tick)f->countdown);
     for (;;) {
         sw_world_layer_data(sw_world_of(t), f->layer)[f->cell] = 1; /* grown */
-        SW_RECV(t, eaten, sw_world_cell_chan_at(sw_world_of(t), (uint32_t)f->cell),
-                NULL); /* until a sheep eats it (who did is of no interest) */
+        /* until a sheep eats it (who did is of no interest: SW_WAIT, the
+           receive that drops the message, made for an event channel) */
+        SW_WAIT(t, eaten, sw_world_cell_chan_at(sw_world_of(t), (uint32_t)f->cell));
         if (sw_status(t) != SW_OK) SW_EXIT(t);
         if (f->regrowth > 0) SW_SLEEP(t, regrow, (sw_tick)f->regrowth);
     }
