@@ -15,6 +15,7 @@
  * (SW_SPACE_DIR_PAIR) without walking to this bird's frame. The heading
  * (atan2) the world works out only when the viewer asks. */
 #include "models.h"
+#include "model_util.h"
 
 #include <math.h>
 
@@ -41,13 +42,12 @@ static void boid_init(sw_tasklet *t, void *frame) {
  * rounds as the division does: tests/test_model_flocking.c compares them),
  * so a flight reads its factor where it divided, off the chain of
  * dependent operations from the query's count to the move, bit for bit the
- * same. Larger counts divide. Not static: the test reads it. */
-#define SW__FLOCK_RECIPS 128
+ * same. Larger counts divide. Not static: the test reads it (declared in
+ * model_util.h, with its size). */
 #define RECIP1(n) 1.0 / ((n) ? (n) : 1)
 #define RECIP4(n) RECIP1(n), RECIP1((n) + 1), RECIP1((n) + 2), RECIP1((n) + 3)
 #define RECIP16(n) RECIP4(n), RECIP4((n) + 4), RECIP4((n) + 8), RECIP4((n) + 12)
 #define RECIP64(n) RECIP16(n), RECIP16((n) + 16), RECIP16((n) + 32), RECIP16((n) + 48)
-extern const double sw__flock_recip[SW__FLOCK_RECIPS];
 const double sw__flock_recip[SW__FLOCK_RECIPS] = {RECIP64(0), RECIP64(64)};
 #undef RECIP64
 #undef RECIP16

@@ -8,6 +8,11 @@
 
 #include "swarmlet.h"
 
+/* Flocking's 1 / max(n, 1) for the neighbour counts n below
+ * SW__FLOCK_RECIPS (agents/flocking.c; declared here for its test). */
+#define SW__FLOCK_RECIPS 128
+extern const double sw__flock_recip[SW__FLOCK_RECIPS];
+
 /* The index of layer `name`, added (every cell `init`) if the scenario did
  * not declare it. Negative only when out of memory. */
 static inline int sw__model_layer(sw_world *w, const char *name, double init) {

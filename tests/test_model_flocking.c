@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 
 #include "models.h"
+#include "model_util.h"
 
 #include <math.h>
 #include <string.h>
@@ -129,10 +130,8 @@ Test(flocking, buckets_hold_about_ten_birds_and_keep_the_scan_without_minimum_im
 
 /* The flight's 1 / max(n, 1) table (agents/flocking.c): each entry the
  * quotient, bit for bit, as the division at run time gives it. */
-extern const double sw__flock_recip[128];
-
 Test(flocking, the_reciprocal_table_holds_the_quotients) {
-    for (volatile uint32_t n = 0; n < 128; n++) {
+    for (volatile uint32_t n = 0; n < SW__FLOCK_RECIPS; n++) {
         volatile double one = 1.0;
         double want = one / (n > 0 ? n : 1);
         cr_assert(memcmp(&sw__flock_recip[n], &want, sizeof want) == 0, "1 / %u: %a, not %a", n,
