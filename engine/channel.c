@@ -670,15 +670,9 @@ sw_step sw__wait_at(sw_tasklet *t, int pc, sw_chan ch) {
     /* an open event channel, the watchdog with room for this operation
        (which blocking zeroes, so it is not stored): recv_event's block with
        nothing to check on a destination. Else SW_RECV's every case. */
-    uint32_t slot = sw_handle_slot(ch);
-    if (__builtin_expect(slot < s->nchans && k->spin < s->d.watchdog, 1)) {
-        sw__chan *c = &s->chans[slot];
-        if (__builtin_expect(c->live && c->gen == sw_handle_gen(ch) && c->kind == SW_CHAN_EVENT && !c->closed, 1)) {
-            k->discard = 1;
-            if (c->head == SW__NIL) c->lone = (uint64_t)k->kind + 1;
-            return block(s, t, k, c, ch, false, SW__NO_REF, false);
-        }
-    }
+    sw__chan *c = sw__chan_get(s, ch);
+    if (__builtin_expect(c && k->spin < s->d.watchdog && c->kind == SW_CHAN_EVENT && !c->closed, 1))
+        return recv_event(s, t, k, c, ch, NULL);
     return recv_slow(s, t, ch, NULL);
 }
 
