@@ -45,8 +45,8 @@ static int cmp_int(const void *a, const void *b) {
  * c = *ctr, *ctr + 1, ...: the mixer's input steps by the golden gamma, so
  * the loop adds it instead of multiplying the counter each draw. */
 static void shuffle_places(uint32_t *items, const uint32_t *pos, uint32_t m, uint64_t key, uint64_t *ctr) {
-    uint64_t x = key + (*ctr + 1) * 0x9e3779b97f4a7c15ULL;
-    for (uint32_t i = m - 1; i > 0; i--, x += 0x9e3779b97f4a7c15ULL) {
+    uint64_t x = sw_rng_at_input(key, *ctr);
+    for (uint32_t i = m - 1; i > 0; i--, x += SW_RNG_GAMMA) {
         uint32_t j = (uint32_t)(((__uint128_t)sw_rng_mix(x) * (i + 1)) >> 64);
         uint32_t pi = pos[i], pj = pos[j];
         uint32_t a = items[pi];
@@ -59,8 +59,8 @@ static void shuffle_places(uint32_t *items, const uint32_t *pos, uint32_t m, uin
 /* The same over the places 0..m (a rank group that is all random: the common
  * case, every tick in wolf-sheep and flocking), one load fewer a swap. */
 static void shuffle_run(uint32_t *items, uint32_t m, uint64_t key, uint64_t *ctr) {
-    uint64_t x = key + (*ctr + 1) * 0x9e3779b97f4a7c15ULL;
-    for (uint32_t i = m - 1; i > 0; i--, x += 0x9e3779b97f4a7c15ULL) {
+    uint64_t x = sw_rng_at_input(key, *ctr);
+    for (uint32_t i = m - 1; i > 0; i--, x += SW_RNG_GAMMA) {
         uint32_t j = (uint32_t)(((__uint128_t)sw_rng_mix(x) * (i + 1)) >> 64);
         uint32_t a = items[i];
         items[i] = items[j];
