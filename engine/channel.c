@@ -38,9 +38,7 @@ static uint32_t chan_slot(sw_sched *s) {
     uint32_t slot = sw__chan_slot_if_room(s);
     if (slot != SW__NIL) return slot;
     /* full: grow the table, then take the record past the end */
-    sw__chan *c = sw__grow(s, s->chans, &s->chancap, (uint64_t)s->nchans + 1, sizeof *c, 256);
-    if (!c) return SW__NIL;
-    s->chans = c;
+    if (sw__chans_reserve(s, (uint64_t)s->nchans + 1) != SW_OK) return SW__NIL;
     return sw__chan_slot_if_room(s);
 }
 
