@@ -593,8 +593,9 @@ static __attribute__((noinline)) sw_step recv_any(sw_sched *s, sw_tasklet *t, st
         k->status = SW_E_CLOSED;
         return SW_STEP_CONTINUE;
     }
-    /* from here on a rendezvous or buffered channel: an open event channel
-       blocked in recv_event, a closed one returned above */
+    /* from here on an open channel with nothing to take: a rendezvous or
+       buffered one, or an event channel whose receiver's destination is not
+       in its frame (recv_event, finding no ref, came here; it fails below) */
     if (!dst) {
         /* no target in its frame (ref none, as a snapshot stores it), the
            fact kept in its record, where every wake looks first; on a
