@@ -704,7 +704,8 @@ int sw_chan_close(sw_sched *s, sw_chan ch) {
     }
     c->balance = 0;
     c->discarding = 0;
-    if (c->kind == SW_CHAN_EVENT) c->lone = 0;
+    /* `lone` may be left set: a closed channel is never posted to (wake_all)
+       nor waited on, and a record reused is opened anew (sw__chan_open_at) */
     return SW_OK;
 }
 
