@@ -45,8 +45,8 @@ static int cmp_int(const void *a, const void *b) {
  * c = *ctr, *ctr + 1, ...: the mixer's input steps by the golden gamma, so
  * the loop adds it instead of multiplying the counter each draw. */
 static void shuffle_places(uint32_t *items, const uint32_t *pos, uint32_t m, uint64_t key, uint64_t *ctr) {
-    uint64_t x = key + (*ctr + 1) * 0x9e3779b97f4a7c15ULL;
-    for (uint32_t i = m - 1; i > 0; i--, x += 0x9e3779b97f4a7c15ULL) {
+    uint64_t x = sw_rng_at_input(key, *ctr);
+    for (uint32_t i = m - 1; i > 0; i--, x += SW_RNG_GAMMA) {
         uint32_t j = (uint32_t)(((__uint128_t)sw_rng_mix(x) * (i + 1)) >> 64);
         uint32_t pi = pos[i], pj = pos[j];
         uint32_t a = items[pi];
@@ -59,8 +59,8 @@ static void shuffle_places(uint32_t *items, const uint32_t *pos, uint32_t m, uin
 /* The same over the places 0..m (a rank group that is all random: the common
  * case, every tick in wolf-sheep and flocking), one load fewer a swap. */
 static void shuffle_run(uint32_t *items, uint32_t m, uint64_t key, uint64_t *ctr) {
-    uint64_t x = key + (*ctr + 1) * 0x9e3779b97f4a7c15ULL;
-    for (uint32_t i = m - 1; i > 0; i--, x += 0x9e3779b97f4a7c15ULL) {
+    uint64_t x = sw_rng_at_input(key, *ctr);
+    for (uint32_t i = m - 1; i > 0; i--, x += SW_RNG_GAMMA) {
         uint32_t j = (uint32_t)(((__uint128_t)sw_rng_mix(x) * (i + 1)) >> 64);
         uint32_t a = items[i];
         items[i] = items[j];
@@ -69,8 +69,8 @@ static void shuffle_run(uint32_t *items, uint32_t m, uint64_t key, uint64_t *ctr
     *ctr += m - 1;
 }
 
-/* A kind's ordering word: its rank's index among the distinct ranks, and: */
-#define ORDER_RANDOM SW__ORDER_RANDOM /* its places are shuffled (sched_int.h) */
+/* A kind's ordering word: its rank's index among the distinct ranks, and
+ * SW__ORDER_RANDOM (sched_int.h) when its places are shuffled, and: */
 #define ORDER_RECORD 0x40000000u /* this tick, it shares a rank with fixed places */
 #define ORDER_GROUP 0x3fffffffu
 
@@ -86,7 +86,7 @@ static bool kind_random(const sw_sched *s, int i) { return s->kinds[i].random ||
 static bool kcache_fresh(const sw_sched *s) {
     if (s->kcache_n != s->nkinds) return false;
     for (int i = 0; i < s->nkinds; i++)
-        if (s->krank[i] != s->kinds[i].rank || ((s->kword[i] & ORDER_RANDOM) != 0) != kind_random(s, i))
+        if (s->krank[i] != s->kinds[i].rank || ((s->kword[i] & SW__ORDER_RANDOM) != 0) != kind_random(s, i))
             return false;
     return true;
 }
@@ -123,7 +123,7 @@ static bool kcache_build(sw_sched *s) {
             uint32_t mid = (lo + hi) / 2;
             if (d[mid] < rk[i]) lo = mid + 1; else hi = mid;
         }
-        w[i] = lo | (kind_random(s, i) ? ORDER_RANDOM : 0);
+        w[i] = lo | (kind_random(s, i) ? SW__ORDER_RANDOM : 0);
         s->any_random |= kind_random(s, i);
         nrandom += kind_random(s, i);
     }
@@ -508,7 +508,7 @@ static inline __attribute__((always_inline)) uint32_t gather_entries(sw_sched *s
                                                                      uint16_t *restrict rkind,
                                                                      uint32_t *restrict runs, uint32_t *nruns) {
     struct sw__task *tasks = s->tasks;
-    uint32_t n = rkind ? 0 : lazy, tombs = 0, nr = 0, prev = UINT32_MAX, i = 0;
+    uint32_t n = lazy, tombs = 0, nr = 0, prev = UINT32_MAX, i = 0;
     /* up to the bucket's first tombstone (most buckets have none) the
        entries stay where they are: their kinds are read, nothing is stored
        (~5 instructions an entry fewer) */
@@ -713,7 +713,7 @@ void sw__order_batch(sw_sched *s) {
     for (uint32_t q = 0; q < nruns; q++) cntk[rkind[q]] += runs[q + 1] - runs[q];
     if (uniform) {
         cnt[0] = n;
-        rcnt[0] = kw[0] & ORDER_RANDOM ? n : 0;
+        rcnt[0] = kw[0] & SW__ORDER_RANDOM ? n : 0;
         any_random = rcnt[0] != 0;
     }
     for (int i = 0; i < nk && !uniform; i++) {
@@ -721,7 +721,7 @@ void sw__order_batch(sw_sched *s) {
         uint32_t g = kw[i] & ORDER_GROUP;
         kind_per_rank &= cnt[g] == 0;
         cnt[g] += cntk[i];
-        if (kw[i] & ORDER_RANDOM) {
+        if (kw[i] & SW__ORDER_RANDOM) {
             rcnt[g] += cntk[i];
             any_random = true;
         }
@@ -739,7 +739,7 @@ void sw__order_batch(sw_sched *s) {
         }
         uint32_t q = 0;
         for (uint32_t x = 0; x < nruns; x++)
-            if (kw[rkind[x]] & ORDER_RANDOM)
+            if (kw[rkind[x]] & SW__ORDER_RANDOM)
                 for (uint32_t i = runs[x]; i < runs[x + 1]; i++) pos[q++] = i;
         if (m >= 2) shuffle_places(items, pos, m, key, &ctr);
         return;
@@ -765,7 +765,7 @@ void sw__order_batch(sw_sched *s) {
     } else {
         for (int i = 0; i < nk; i++) {
             uint32_t g = kw[i] & ORDER_GROUP;
-            kinfo[i] = kw[i] | ((kw[i] & ORDER_RANDOM) && rcnt[g] != cnt[g] ? ORDER_RECORD : 0);
+            kinfo[i] = kw[i] | ((kw[i] & SW__ORDER_RANDOM) && rcnt[g] != cnt[g] ? ORDER_RECORD : 0);
         }
         for (uint32_t x = 0; x < nruns; x++) {
             uint32_t kv = kinfo[rkind[x]], g = kv & ORDER_GROUP;

@@ -38,9 +38,7 @@ static uint32_t chan_slot(sw_sched *s) {
     uint32_t slot = sw__chan_slot_if_room(s);
     if (slot != SW__NIL) return slot;
     /* full: grow the table, then take the record past the end */
-    sw__chan *c = sw__grow(s, s->chans, &s->chancap, (uint64_t)s->nchans + 1, sizeof *c, 256);
-    if (!c) return SW__NIL;
-    s->chans = c;
+    if (sw__chans_reserve(s, (uint64_t)s->nchans + 1) != SW_OK) return SW__NIL;
     return sw__chan_slot_if_room(s);
 }
 
@@ -595,8 +593,9 @@ static __attribute__((noinline)) sw_step recv_any(sw_sched *s, sw_tasklet *t, st
         k->status = SW_E_CLOSED;
         return SW_STEP_CONTINUE;
     }
-    /* from here on a rendezvous or buffered channel: an open event channel
-       blocked in recv_event, a closed one returned above */
+    /* from here on an open channel with nothing to take: a rendezvous or
+       buffered one, or an event channel whose receiver's destination is not
+       in its frame (recv_event, finding no ref, came here; it fails below) */
     if (!dst) {
         /* no target in its frame (ref none, as a snapshot stores it), the
            fact kept in its record, where every wake looks first; on a
@@ -670,15 +669,9 @@ sw_step sw__wait_at(sw_tasklet *t, int pc, sw_chan ch) {
     /* an open event channel, the watchdog with room for this operation
        (which blocking zeroes, so it is not stored): recv_event's block with
        nothing to check on a destination. Else SW_RECV's every case. */
-    uint32_t slot = sw_handle_slot(ch);
-    if (__builtin_expect(slot < s->nchans && k->spin < s->d.watchdog, 1)) {
-        sw__chan *c = &s->chans[slot];
-        if (__builtin_expect(c->live && c->gen == sw_handle_gen(ch) && c->kind == SW_CHAN_EVENT && !c->closed, 1)) {
-            k->discard = 1;
-            if (c->head == SW__NIL) c->lone = (uint64_t)k->kind + 1;
-            return block(s, t, k, c, ch, false, SW__NO_REF, false);
-        }
-    }
+    sw__chan *c = sw__chan_get(s, ch);
+    if (__builtin_expect(c && k->spin < s->d.watchdog && c->kind == SW_CHAN_EVENT && !c->closed, 1))
+        return recv_event(s, t, k, c, ch, NULL);
     return recv_slow(s, t, ch, NULL);
 }
 
@@ -711,7 +704,8 @@ int sw_chan_close(sw_sched *s, sw_chan ch) {
     }
     c->balance = 0;
     c->discarding = 0;
-    if (c->kind == SW_CHAN_EVENT) c->lone = 0;
+    /* `lone` may be left set: a closed channel is never posted to (wake_all)
+       nor waited on, and a record reused is opened anew (sw__chan_open_at) */
     return SW_OK;
 }
 

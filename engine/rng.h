@@ -21,11 +21,6 @@ static inline uint64_t sw_rng_key(uint64_t seed, uint64_t stream) {
     return sw_rng_mix(seed ^ sw_rng_mix(stream + 0x632be59bd9b4e019ULL));
 }
 
-/* The counter-th number of the stream with that key. */
-static inline uint64_t sw_rng_at(uint64_t key, uint64_t counter) {
-    return sw_rng_mix(key + (counter + 1) * 0x9e3779b97f4a7c15ULL);
-}
-
 /* The mixer's input for sw_rng_at(key, counter): the input of the next
  * counter is this plus SW_RNG_GAMMA, so a loop over consecutive counters
  * adds instead of multiplying (sw_rng_at(key, c) == sw_rng_mix(
@@ -34,6 +29,9 @@ static inline uint64_t sw_rng_at(uint64_t key, uint64_t counter) {
 static inline uint64_t sw_rng_at_input(uint64_t key, uint64_t counter) {
     return key + (counter + 1) * SW_RNG_GAMMA;
 }
+
+/* The counter-th number of the stream with that key. */
+static inline uint64_t sw_rng_at(uint64_t key, uint64_t counter) { return sw_rng_mix(sw_rng_at_input(key, counter)); }
 
 /* [0, 1) with 53 random bits. */
 static inline double sw_rng_unit(uint64_t x) { return (double)(x >> 11) * 0x1.0p-53; }

@@ -362,9 +362,10 @@ int sw__spawn_batch_begin(sw_sched *s, const sw_kind *kind, uint64_t n, sw__spaw
     int ki = sw_sched_add_kind(s, kind);
     if (ki < 0) return ki;
     s->spawn_hint = (uint32_t)ki;
-    /* the whole batch's slots at once (those the free list lacks), rather
-       than a check and maybe a copy of the table per spawn: the table the
-       single spawns would have grown to */
+    /* with no free slot, room for the whole batch at once rather than a
+       check and maybe a copy of the table per spawn: the table the single
+       spawns would have grown to. With free slots, nothing reserved: the
+       spawns take them first and grow the table, if need be, as they go */
     if (s->free_head == SW__NIL && !tasks_reserve(s, s->ntasks + n)) {
         sw__errf(s, "out of memory spawning %llu %s", (unsigned long long)n, kind->name);
         return SW_E_NOMEM;

@@ -25,9 +25,4 @@ extern const sw_kind sleeper_kind;
 typedef struct { int32_t name; int64_t until; } alarm_;
 extern const sw_kind alarm_kind;
 
-/* Clear the trace (support.h), then run `ticks` ticks or one step: the
- * opening of every test that checks what a run traced. */
-int sw_test_run_traced(sw_sched *s, sw_tick ticks);
-int sw_test_step_traced(sw_sched *s);
-
 #endif

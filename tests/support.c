@@ -90,8 +90,6 @@ void sw_test_tr(const char *fmt, ...) {
     va_end(ap);
 }
 
-/* ---- the scheduler tests' kinds (sched_fixtures.h) ---- */
-
 int sw_test_run_traced(sw_sched *s, sw_tick ticks) {
     sw_test_trace[0] = '\0';
     return sw_sched_run(s, ticks);
@@ -101,6 +99,8 @@ int sw_test_step_traced(sw_sched *s) {
     sw_test_trace[0] = '\0';
     return sw_sched_step(s);
 }
+
+/* ---- the scheduler tests' kinds (sched_fixtures.h) ---- */
 
 sw_step waiter_run(sw_tasklet *t, void *frame) {
     waiter *f = frame;

@@ -5,6 +5,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "swarmlet.h" /* sw_sched, for the traced runs */
+
 /* Run a shell command; return its exit status (or -1), capturing stdout and
  * stderr together into a malloc'd string in *out (may be NULL). */
 int sw_test_sh(char **out, const char *fmt, ...);
@@ -23,6 +25,10 @@ extern char sw_test_trace[8192];
 /* Set when the trace dropped text since it was last empty: a test that
  * checks something is absent from the trace must check this too. */
 extern bool sw_test_trace_cut;
+/* Clear the trace, then run `ticks` ticks or one step: the opening of
+ * every test that checks what a run traced. */
+int sw_test_run_traced(sw_sched *s, sw_tick ticks);
+int sw_test_step_traced(sw_sched *s);
 void sw_test_tr(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* An allocator for sw_sched_desc.alloc that fails its fail_at-th call

@@ -394,6 +394,9 @@ static struct {
     uint64_t hash;
 } g_act;
 
+/* A channel the posters post to as well, right after their own (0: none). */
+static sw_chan g_also;
+
 static sw_step poller_run(sw_tasklet *t, void *frame) {
     poller *f = frame;
     SW_BEGIN(t, nap);
@@ -402,6 +405,7 @@ static sw_step poller_run(sw_tasklet *t, void *frame) {
         if (f->poster && sw_now(t) % 2 == 0) {
             if (!g_act.post_at) g_act.post_at = g_act.turns;
             sw_chan_post(sw_sched_of(t), f->ch, &(sw_msg){.i = g_act.turns});
+            if (g_also) sw_chan_post(sw_sched_of(t), g_also, &(sw_msg){.i = g_act.turns});
         }
         SW_SLEEP(t, nap, 1);
     }
@@ -429,6 +433,15 @@ static const sw_field poller_fields[] = {SW_FIELD(poller, ch, SW_T_CHAN), SW_FIE
                                          SW_FIELD_END};
 static const sw_field dozer_fields[] = {SW_FIELD(dozer, ch, SW_T_CHAN), SW_FIELD(dozer, m, SW_T_MSG),
                                         SW_FIELD(dozer, runs, SW_T_I32), SW_FIELD_END};
+/* A FIFO kind's lone waiter that drops the message, on g_also's channel:
+ * woken by the lone-waiter branch of wake_all, which tells the triage its
+ * kind (sw__fifo_joined). It counts nothing. */
+static sw_step ldozer_run(sw_tasklet *t, void *frame) {
+    dozer *f = frame;
+    SW_BEGIN(t, wait);
+    for (;;) SW_RECV(t, wait, f->ch, NULL);
+    SW_END(t);
+}
 static const sw_kind poller_kind = {.name = "poller", .frame_size = sizeof(poller), .fields = poller_fields,
                                     .run = poller_run};
 static const sw_kind dozer_kind = {.name = "dozer", .frame_size = sizeof(dozer), .fields = dozer_fields,
@@ -436,6 +449,10 @@ static const sw_kind dozer_kind = {.name = "dozer", .frame_size = sizeof(dozer),
 /* pollers of a FIFO kind, for ranks shared by random and fixed places */
 static const sw_kind stayer_kind = {.name = "stayer", .frame_size = sizeof(poller), .fields = poller_fields,
                                     .run = poller_run};
+
+static const sw_kind ldozer_kind = {.name = "ldozer", .frame_size = sizeof(dozer), .fields = dozer_fields,
+                                    .run = ldozer_run};
+static bool g_lone_fifo; /* activation_world adds an ldozer on a channel of its own */
 
 static void act_start(sw_sched *s, void *ud) {
     (void)s, (void)ud;
@@ -468,6 +485,11 @@ static sw_sched *activation_world(uint64_t seed, bool random, sw_chan_kind ck, i
     }
     sw_chan ch = sw_chan_new(s, &(sw_chan_desc){.kind = ck});
     for (int i = 0; i < dozers; i++) sw_sched_spawn(s, &dozer_kind, &(dozer){.ch = ch}, 0);
+    g_also = 0;
+    if (g_lone_fifo) {
+        g_also = sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_EVENT});
+        sw_sched_spawn(s, &ldozer_kind, &(dozer){.ch = g_also}, 0);
+    }
     for (int i = 0; i < POLLED; i++) sw_sched_spawn(s, &poller_kind, &(poller){ch, i < posters}, 0);
     sw_sched_on_tick_start(s, act_start, NULL);
     sw_sched_on_tick_end(s, act_end, NULL);
@@ -511,6 +533,18 @@ Test(activation, woken_that_drop_the_message_take_their_keyed_turn) {
     g_deaf = true;
     assert_keyed_activation(SW_CHAN_EVENT);
     g_deaf = false;
+}
+
+/* A random dozer (with a destination: woken through wake_all's loop) joins
+ * the FIFO, then in the same turn a lone FIFO waiter joins behind it: the
+ * lone one may be marked sorted out only if everything before it was
+ * (sw__fifo_joined's back_seen == prev_tail), or the random dozer, not yet
+ * triaged, would be stepped over and run behind the batch. */
+Test(activation, woken_ahead_of_a_lone_fifo_waiter_take_their_keyed_turn) {
+    g_lone_fifo = true;
+    assert_keyed_activation(SW_CHAN_EVENT);
+    g_lone_fifo = false;
+    g_also = 0;
 }
 
 Test(activation, woken_that_drop_the_message_of_fifo_kinds_run_behind_the_batch) {

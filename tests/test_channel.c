@@ -211,8 +211,7 @@ Test(channel, balance_counts_waiters_fifo) {
     cr_assert_eq(sw_sched_step(s), SW_OK);
     cr_assert_eq(sw_chan_balance(s, ch), 3);
     spawn_rx(s, ch, 9, 3);
-    trace_reset();
-    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_test_step_traced(s), SW_OK);
     cr_assert_str_eq(sw_test_trace, "R9:wait R9:got20 R9:wait R9:got21 R9:wait R9:got22 S1:sent20 "
                               "S2:sent21 S3:sent22");
     sw_sched_free(s);
@@ -270,8 +269,7 @@ Test(channel, kill_blocked_sender) {
     cr_assert_eq(sw_sched_kill(s, a), SW_OK);
     cr_assert_eq(sw_chan_balance(s, ch), 1);
     spawn_rx(s, ch, 1, 1);
-    trace_reset();
-    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_test_step_traced(s), SW_OK);
     cr_assert_str_eq(sw_test_trace, "R1:wait R1:got2 S2:sent2");
     sw_sched_free(s);
 }
@@ -286,8 +284,7 @@ Test(channel, close_wakes_waiters_with_closed) {
     cr_assert_eq(sw_chan_close(s, ch), SW_OK); /* idempotent */
     cr_assert(sw_chan_closed(s, ch));
     cr_assert_eq(sw_chan_balance(s, ch), 0);
-    trace_reset();
-    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_test_step_traced(s), SW_OK);
     cr_assert_str_eq(sw_test_trace, "R1:channel closed R2:channel closed");
     /* later sends fail at once and do not block; receives too */
     trace_reset();
@@ -329,8 +326,7 @@ Test(channel, free_wakes_and_goes_stale) {
     cr_assert_eq(sw_handle_slot(again), sw_handle_slot(ch));
     cr_assert_neq(again, ch);
     cr_assert_not(sw_chan_alive(s, ch));
-    trace_reset();
-    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_test_step_traced(s), SW_OK);
     cr_assert_str_eq(sw_test_trace, "R1:channel closed");
     /* a tasklet using the stale handle is told so, and not blocked */
     trace_reset();
@@ -413,8 +409,7 @@ Test(channel, event_broadcasts_in_wait_order) {
     cr_assert_str_eq(sw_test_trace, "R5:wait");
     cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 9}), SW_OK);
     cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 10}), SW_OK); /* nobody: dropped */
-    trace_reset();
-    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_test_step_traced(s), SW_OK);
     cr_assert_str_eq(sw_test_trace, "R5:got9");
     sw_sched_free(s);
 }
@@ -428,8 +423,7 @@ Test(channel, event_many_waiters) {
     cr_assert_eq(sw_chan_balance(s, ch), -N);
     cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 1}), SW_OK);
     cr_assert_eq(sw_chan_balance(s, ch), 0);
-    trace_reset();
-    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_test_step_traced(s), SW_OK);
     cr_assert_eq(sw_sched_count(s), 0);
     cr_assert_eq(sw_sched_resumes(s), N);
     sw_sched_free(s);
@@ -588,8 +582,7 @@ DEAF_TEST(event_lone_waiter_that_drops_the_message) {
        channel's shortcut for it, in recv_slow, checks) */
     cr_assert_eq(sw_chan_close(s, ch), SW_OK);
     spawn_deaf(s, ch, 6, 1);
-    trace_reset();
-    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_test_step_traced(s), SW_OK);
     cr_assert_str_eq(sw_test_trace, "D6:wait D6:channel closed");
     cr_assert_eq(sw_sched_count(s), 0);
     sw_sched_free(s);
@@ -643,8 +636,7 @@ DEAF_TEST(rendezvous_receive_without_destination_from_a_post_and_close) {
     sw_id d = spawn_deaf(s, ch, 1, 2);
     cr_assert_eq(sw_sched_step(s), SW_OK);
     cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 3}), SW_OK);
-    trace_reset();
-    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_test_step_traced(s), SW_OK);
     cr_assert_str_eq(sw_test_trace, "D1:woke D1:wait");
     assert_canary(s, d);
     trace_reset();
@@ -701,8 +693,7 @@ Test(channel, post_from_outside) {
     cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 2}), SW_OK);
     cr_assert_eq(sw_chan_post(s, ch, &(sw_msg){.i = 3}), SW_E_FULL); /* woken, not waiting */
     spawn_by(s, 1);
-    trace_reset();
-    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_eq(sw_test_step_traced(s), SW_OK);
     cr_assert_str_eq(sw_test_trace, "R1:got2 R1:wait X1");
     sw_sched_free(s);
 }

@@ -8,6 +8,7 @@
 #include "swarmlet.h"
 #include "support.h"
 #include "sched_fixtures.h"
+#include "sched_int.h" /* the frame's header */
 
 #include <math.h>
 #include <stdio.h>
@@ -342,12 +343,13 @@ static sw_step image_run(sw_tasklet *t, void *frame) {
     SW_END(t);
 }
 
-/* A frame spawned from an image holds the image's bytes, whatever its size:
- * frame.c copies up to 16 chunks by a jump into unrolled copies (the size
- * known only at run time), more by a loop, then any odd tail. Every size
- * from 1 to 300 bytes, spawned once alone and once in a batch
- * (sw_world_spawn_many_final), each into a frame its class's last occupant
- * left full of 0xab. */
+/* A frame spawned from an image holds the image's bytes, a fresh header and
+ * zeros in its class's padding, whatever its size: frame.c copies up to 16
+ * chunks by a jump into unrolled copies (the size known only at run time),
+ * more by a loop, then any odd tail, then the padding. Every size from 1
+ * to 300 bytes, spawned once alone and once in a batch
+ * (sw_world_spawn_many_final), each into the frame (reused) its class's
+ * last occupant left full of 0xab. */
 Test(sched, frames_from_images_of_every_size_are_the_images) {
     enum { MAXB = 300 };
     static sw_kind kinds[MAXB + 1];
@@ -373,21 +375,30 @@ Test(sched, frames_from_images_of_every_size_are_the_images) {
             /* the class's last frame freed holds junk */
             uint32_t whole = (n + 15) / 16 * 16;
             sw_id old = sw_sched_spawn(s, &rooms[whole / 16], junk, 0);
-            cr_assert_eq(sw_sched_kill(s, old), SW_OK);
+            const unsigned char *was = sw_sched_frame(s, old);
+            cr_assert_not_null(was);
+            cr_assert_eq(sw_sched_kill(s, old), SW_OK); /* its frame goes back to the pool */
             sw_id id;
             if (batch) {
                 const uint32_t cell = n % 16;
                 cr_assert_eq(sw_world_spawn_many_final(w, &kinds[n], image, 0, &cell, 1, 0), 1);
                 id = sw_sched_next(s, SW_ID_NONE);
-                while (sw_sched_kind_of(s, id) != &kinds[n]) id = sw_sched_next(s, id);
+                while (id && sw_sched_kind_of(s, id) != &kinds[n]) id = sw_sched_next(s, id);
+                cr_assert(id, "%u bytes: the batch's agent is missing", n);
             } else {
                 id = sw_sched_spawn(s, &kinds[n], image, 0);
             }
             const unsigned char *f = sw_sched_frame(s, id);
             cr_assert_not_null(f);
+            cr_assert_eq(f, was, "%u bytes (batch %d): the class's last frame freed is reused", n, batch);
             cr_assert_eq(memcmp(f, image, n), 0, "%u bytes (batch %d): the image", n, batch);
             for (uint32_t b = n; b < (n + 15) / 16 * 16; b++)
                 cr_assert_eq(f[b], 0, "%u bytes (batch %d): padding byte %u", n, batch, b);
+            const sw__frame *h = (const sw__frame *)(const void *)f - 1;
+            cr_assert_null(h->parent, "%u bytes (batch %d)", n, batch);
+            cr_assert_eq(h->pc, 0, "%u bytes (batch %d)", n, batch);
+            cr_assert_eq(h->ref, SW__NO_REF, "%u bytes (batch %d)", n, batch);
+            cr_assert_eq(sw_sched_frames(s), 1, "%u bytes (batch %d)", n, batch);
             cr_assert_eq(sw_sched_kill(s, id), SW_OK);
         }
         sw_world_free(w);

@@ -317,77 +317,43 @@ Test(tasklet, small_frames_stay_within_a_cache_line) {
     sw_sched_free(s);
 }
 
-/* A frame spawned from an image (sw__frame_new_copy) is the image, a fresh
- * header and zeros in its class's padding (frame.c copies by 16-byte
- * chunks, then the odd tail, then the padding): sizes with and without a
- * tail and padding, each into a recycled frame that its last occupant, of
- * another size of the same class, left full of 0xab. */
-#define IMAGE_KIND(n) \
-    static const sw_kind image_kind_##n = {.name = "image" #n, .frame_size = n, .run = plain_run}
-IMAGE_KIND(8);
-IMAGE_KIND(16);
-IMAGE_KIND(17);
-IMAGE_KIND(20);
-IMAGE_KIND(32);
-IMAGE_KIND(40);
-IMAGE_KIND(48);
-
-Test(tasklet, frames_from_an_image_are_the_image_a_fresh_header_and_zeros) {
-    /* {size spawned, size of the last occupant, bytes of the class after the header} */
-    const struct { const sw_kind *kind, *last; size_t room; } cases[] = {
-        {&image_kind_8, &image_kind_16, 16},  /* a tail of 8 and 8 of padding */
-        {&image_kind_16, &image_kind_8, 16},  /* one chunk, nothing else */
-        {&image_kind_17, &image_kind_32, 32}, /* a chunk, a tail of 1, 15 of padding */
-        {&image_kind_20, &image_kind_32, 32}, /* a chunk, a tail of 4, 12 of padding */
-        {&image_kind_40, &image_kind_48, 48}, /* two chunks, a tail of 8, 8 of padding */
-        {&image_kind_48, &image_kind_40, 48}, /* three chunks (wolf-sheep's animals) */
-    };
-    unsigned char junk[48], image[48];
-    memset(junk, 0xab, sizeof junk);
-    for (size_t i = 0; i < sizeof image; i++) image[i] = (unsigned char)(i + 1);
-    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        sw_sched *s = world();
-        sw_id old = sw_sched_spawn(s, cases[c].last, junk, 0);
-        unsigned char *was = sw_sched_frame(s, old);
-        cr_assert_not_null(was);
-        cr_assert_eq(sw_sched_kill(s, old), SW_OK); /* its frame goes back to the pool */
-        sw_id id = sw_sched_spawn(s, cases[c].kind, image, 0);
-        unsigned char *f = sw_sched_frame(s, id);
-        cr_assert_eq(f, was, "case %zu: the class's last frame freed is reused", c);
-        size_t size = cases[c].kind->frame_size;
-        cr_assert_eq(memcmp(f, image, size), 0, "case %zu: the image's bytes", c);
-        for (size_t b = size; b < cases[c].room; b++)
-            cr_assert_eq(f[b], 0, "case %zu: byte %zu of the padding is %#x", c, b, f[b]);
-        const sw__frame *h = (const sw__frame *)(const void *)f - 1;
-        cr_assert_null(h->parent, "case %zu", c);
-        cr_assert_eq(h->pc, 0, "case %zu", c);
-        cr_assert_eq(h->ref, SW__NO_REF, "case %zu", c);
-        cr_assert_eq(sw_sched_frames(s), 1, "case %zu", c);
-        sw_sched_free(s);
-    }
+/* The world's cell channels come from sw__chan_new_event_if_room, else (the
+ * table full) sw__chan_new_event: the very record sw_chan_new makes for an
+ * event channel of that key, in a new slot and in one a buffered or
+ * rendezvous channel left, and once the table is full. */
+static void assert_same_record(sw_sched *s, sw_chan ref, sw_chan got, const char *what) {
+    cr_assert_neq(ref, SW_CHAN_NONE, "%s", what);
+    cr_assert_neq(got, SW_CHAN_NONE, "%s", what);
+    sw__chan r = *sw__chan_get(s, ref), g = *sw__chan_get(s, got);
+    cr_assert_eq(r.gen, g.gen, "%s", what);
+    cr_assert_eq(memcmp(&r, &g, sizeof r), 0, "%s: the records differ", what);
+    cr_assert_eq(sw_chan_kind_of(s, got), SW_CHAN_EVENT, "%s", what);
 }
 
-/* The world's cell channels come from sw__chan_new_event: the very record
- * sw_chan_new makes for an event channel of that key, in a new slot and in
- * one a buffered channel left. */
 Test(tasklet, event_channel_records_are_sw_chan_news) {
     sw_sched *s = world();
     for (int reuse = 0; reuse < 2; reuse++) {
-        if (reuse) {
-            sw_chan a = sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_BUFFERED, .capacity = 3, .key = 9});
-            sw_chan b = sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_RENDEZVOUS, .preference = 1});
-            cr_assert_eq(sw_chan_post(s, a, &(sw_msg){.tag = 1}), SW_OK);
-            cr_assert_eq(sw_chan_free(s, a), SW_OK);
-            cr_assert_eq(sw_chan_free(s, b), SW_OK);
+        if (reuse) { /* four records left by other kinds, for the two pairs below */
+            sw_chan left[4];
+            for (int i = 0; i < 4; i++) {
+                left[i] = i % 2 ? sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_RENDEZVOUS, .preference = 1})
+                                : sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_BUFFERED, .capacity = 3, .key = 9});
+                if (i % 2 == 0) cr_assert_eq(sw_chan_post(s, left[i], &(sw_msg){.tag = 1}), SW_OK);
+            }
+            for (int i = 0; i < 4; i++) cr_assert_eq(sw_chan_free(s, left[i]), SW_OK);
         }
         sw_chan ref = sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_EVENT, .key = 77});
-        sw_chan got = sw__chan_new_event(s, 77);
-        cr_assert_neq(ref, SW_CHAN_NONE);
-        cr_assert_neq(got, SW_CHAN_NONE);
-        sw__chan r = *sw__chan_get(s, ref), g = *sw__chan_get(s, got);
-        cr_assert_eq(r.gen, g.gen, "reuse %d", reuse);
-        cr_assert_eq(memcmp(&r, &g, sizeof r), 0, "reuse %d: the records differ", reuse);
-        cr_assert_eq(sw_chan_kind_of(s, got), SW_CHAN_EVENT);
+        assert_same_record(s, ref, sw__chan_new_event(s, 77), reuse ? "sw__chan_new_event, reused" : "sw__chan_new_event");
+        ref = sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_EVENT, .key = 77});
+        assert_same_record(s, ref, sw__chan_new_event_if_room(s, 77),
+                           reuse ? "sw__chan_new_event_if_room, reused" : "sw__chan_new_event_if_room");
     }
+    /* the table full: the inline path gives nothing, the call grows it */
+    int filled = 0;
+    while (sw__chan_new_event_if_room(s, 5) != SW_CHAN_NONE) cr_assert_lt(++filled, 1 << 20, "never full");
+    cr_assert_eq(sw__chan_new_event_if_room(s, 77), SW_CHAN_NONE);
+    sw_chan got = sw__chan_new_event(s, 77);
+    assert_same_record(s, sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_EVENT, .key = 77}), got,
+                       "sw__chan_new_event, the table full");
     sw_sched_free(s);
 }
