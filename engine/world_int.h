@@ -284,6 +284,24 @@ static inline void sw__cell_detach(sw_world *w, uint32_t slot) {
     w->occupied -= --sw__node(w, sw__cell_id(w, g.cell))->cell == 0;
 }
 
+/* Move `slot`, which is on a cell, to the end of cell c's list: detach,
+ * then what sw__cell_link does, but its node keeps its kind (every link
+ * writes the task's kind, the same), so only its cell and links are
+ * rewritten. Taken off first, then appended, so a move to its own cell
+ * still makes it the last arrival. */
+static inline void sw__cell_relink(sw_world *w, uint32_t slot, uint32_t c) {
+    sw__cell_detach(w, slot);
+    uint32_t id = sw__cell_id(w, c);
+    sw__gslot *cell = sw__node(w, id), *me = sw__node(w, slot);
+    uint32_t tail = cell->prev;
+    me->cell = c;
+    me->next = id;
+    me->prev = tail;
+    sw__node(w, tail)->next = slot;
+    cell->prev = slot;
+    w->occupied += cell->cell++ == 0;
+}
+
 static inline void sw__cell_unlink(sw_world *w, uint32_t slot) {
     if (w->g[slot].cell == SW__NIL) return;
     sw__cell_detach(w, slot);
