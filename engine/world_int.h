@@ -213,8 +213,10 @@ static inline sw__sbucket *sw__world_sbucket(const sw_world *w, uint32_t slot, u
  * they floor alike unless v / bs lies within that of a whole number. The
  * product's fraction q - floor(q) is exact; within 2^-20 of either end
  * (far more than the rounding at q < 2^30, a few 2^-23), or past 2^30,
- * the quotient decides. A multiplication where a division was (a bird's
- * every move asks twice); the bucket the same, bit for bit. */
+ * the quotient decides. A multiplication where a division was (asked
+ * twice by every placement and by a bird's move out of its bucket: a move
+ * within it compares with the bucket's edges instead, see
+ * sw__world_space_edges); the bucket the same, bit for bit. */
 static inline uint32_t sw__bucket_floor(double v, double bs, double inv) {
     double q = v * inv;
     if (__builtin_expect(q < 0x1p30, 1)) {
