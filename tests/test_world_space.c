@@ -296,6 +296,20 @@ Test(world_space, space_a_points_bucket_is_the_quotients_floor_at_every_edge) {
                 product_differs += (uint32_t)(v * inv) != (uint32_t)(v / bs);
             }
         }
+        const double *rows = w->bedge + nbx + 1;
+        for (uint32_t e = 0; e <= nby; e++) { /* the same about each row edge */
+            double v = e * bs;
+            for (int u = 0; u < 8; u++) v = nextafter(v, 0);
+            for (int u = 0; u < 17; u++, v = nextafter(v, INFINITY)) {
+                if (!(v >= 0 && v < 40)) continue;
+                double x = fmod(v * 3.7, 150);
+                uint32_t want = quotient_bucket(v, bs, nby) * nbx + quotient_bucket(x, bs, nbx);
+                cr_assert_eq(sw__world_bucket_of(w, x, v), want, "bs %g x %a y %a", bs, x, v);
+                uint32_t by = want / nbx; /* the row's edges say the same */
+                cr_assert(v >= rows[by] && v < rows[by + 1], "bs %g y %a edges", bs, v);
+                product_differs += (uint32_t)(v * inv) != (uint32_t)(v / bs);
+            }
+        }
         /* no edge past the extent, the last the extent itself: a point
            within a column's edges is inside the space (what a move's "still
            in its bucket" also tells by them) */
