@@ -302,7 +302,10 @@ typedef int64_t (*spawn_many_fn)(sw_world *w, const sw_kind *kind, const void *i
  * r agents are in the world, each on its cell with its image, as after r
  * single spawns, the rest nowhere, and the scheduler says why; the world
  * runs on, takes the rest, and frees cleanly (the sanitizer build checks
- * for leaks). */
+ * for leaks). Not covered: spawn_many's sw__world_reserve failing. The
+ * world's per-slot arrays come from libc's realloc, not the scheduler's
+ * allocator hook that fails here, so no N reaches that path (N = 1000 stays
+ * within the world's first 1,024 slots; a larger N would only grow them). */
 static void check_out_of_memory_midway(spawn_many_fn spawn) {
     enum { N = 1000 };
     static big_f img[N];
