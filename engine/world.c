@@ -215,6 +215,9 @@ sw_world *sw_world_new(const sw_world_desc *desc) {
         return NULL;
     }
     sw__world_space_edges(w);
+    /* the bird's query's kept radius checks: none yet (see sw__lean_radii) */
+    w->lean = (sw__lean_radii){.r = NAN, .r_in = NAN, .W = w->d.width, .H = w->d.height,
+                               .bw = w->bw, .bh = w->bh};
     sw__world_clear_cells(w);
     sw_sched_on_spawn(w->s, on_spawn, w);
     sw_sched_on_death(w->s, on_death, w);

@@ -78,7 +78,7 @@ static inline void sw__sb_blank(const sw__sbucket *b, uint32_t i) {
  * minimum image per point, r_in within r), kept for the last radii that
  * passed, since a flock asks with the same radii at every step: a query
  * with those (r, r_in) reads these instead. `r` is NaN until some pass
- * (the world is calloc'd: sw__world_space_edges sets it), and a NaN radius
+ * (the world is calloc'd: sw_world_new sets it), and a NaN radius
  * never matches, so it is checked anew each time. The doubles of the
  * extents and bucket counts are the world's, kept converted. */
 typedef struct sw__lean_radii {

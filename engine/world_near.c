@@ -571,11 +571,9 @@ __attribute__((noinline)) static bool self_sums_seam_base(const sw_world *w, sw_
  * and, when they pass, kept in w->lean with the values worked out
  * (sw__lean_radii): the same expressions, so the same bits. False (nothing
  * kept) when they do not pass: the general path answers. Out of line: a
- * flock's radii pass once. The world is const to a query, but not const
- * itself; the kept checks are not part of its state (the query also writes
- * the bird's own pair, and puts it back: see sum_scan). */
-__attribute__((noinline, cold)) static bool lean_radii(const sw_world *w, double r, double r_in) {
-    sw__lean_radii *c = (sw__lean_radii *)&w->lean;
+ * flock's radii pass once. */
+__attribute__((noinline, cold)) static bool lean_radii(sw_world *w, double r, double r_in) {
+    sw__lean_radii *c = &w->lean;
     const double W = c->W, H = c->H, bs = w->bsize;
     if (w->d.topology != SW_TOPO_TORUS || !(r >= 0)) return false;
     const double re = r + space_slack(w, r);
@@ -602,7 +600,7 @@ __attribute__((noinline, cold)) static bool lean_radii(const sw_world *w, double
  * bit for bit. False (nothing written) when the case does not hold: the
  * general path answers. */
 static inline __attribute__((always_inline)) bool
-self_sums_lean(sw_tasklet *t, const sw_world *w, double x, double y, double r, double r_in,
+self_sums_lean(sw_tasklet *t, sw_world *w, double x, double y, double r, double r_in,
                size_t pair, sw_space_sums *sums, self_seam_fn *seam, bool avx) {
     const struct sw__task *k = t->task;
     const sw_sched *s = w->s;
