@@ -88,7 +88,7 @@ int sw__sim_stats_record(sw_sim *sim) {
         int nst = sc->nstats < 256 ? sc->nstats : 256;
         /* the kinds some statistic reads a field of: the others' agents (a
            wolf-sheep world's grass: two thirds of it) are passed over with
-           one test, their frames not fetched (kinds beyond the table: read) */
+           one test, their frames not read (kinds beyond the table: read) */
         bool read[256] = {false};
         for (int j = 0; j < nst; j++) {
             skind[j] = reads_fields(&sc->stats[j]) ? sim->kind_index[sc->stats[j].kind] : -1;
@@ -96,8 +96,10 @@ int sw__sim_stats_record(sw_sim *sim) {
         }
         for (uint32_t slot = 0; slot < s->ntasks; slot++) {
             const struct sw__task *k = &s->tasks[slot];
-            /* frames are scattered over the heap: ask for one a little ahead */
             if (k->kind < 256 && !read[k->kind]) continue;
+            /* frames are scattered over the heap: ask for one a little
+               ahead, whatever its kind (a passed-over kind's frame is
+               fetched all the same; only its reading is saved) */
             if (slot + 16 < s->ntasks) __builtin_prefetch(s->tasks[slot + 16].top);
             if (k->state == SW_TASK_FREE || k->state == SW_TASK_ZOMBIE) continue;
             const char *frame = NULL;

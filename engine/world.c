@@ -88,17 +88,30 @@ static __attribute__((noinline)) void spawn_place(sw_sched *s, sw_world *w, uint
     else if (pending == 2) (void)sw__space_link(w, slot, w->pfx, w->pfy); /* no memory: unplaced */
 }
 
+/* Whether a birth in `slot` is the common one (wolf-sheep: ~1,000 a tick in
+ * the large model): a slot the arrays already cover, left on no cell by its
+ * last agent's death, in a world without headings. Then placing it on a
+ * cell is a link alone, which calls nothing and saves no registers; the
+ * rest (which may allocate) goes to spawn_place. The one test for the
+ * spawn hook, a spawn onto a cell index and a batch's every agent. */
+static inline __attribute__((always_inline)) bool spawn_is_plain_in(const sw_world *w, uint32_t slot,
+                                                                    bool no_headings) {
+    return __builtin_expect(slot < w->slotcap && no_headings && w->g[slot].cell == SW__NIL, 1);
+}
+/* The world's part of it, which a batch reads once (placing its agents
+ * gives no headings). */
+static inline __attribute__((always_inline)) bool spawn_no_headings(const sw_world *w) {
+    return !w->hdx && !w->any_angle;
+}
+static inline __attribute__((always_inline)) bool spawn_is_plain(const sw_world *w, uint32_t slot) {
+    return spawn_is_plain_in(w, slot, spawn_no_headings(w));
+}
+
 /* What the spawn hook does with a tasklet just made in `slot`: place it as
- * `pending` says. The common birth (wolf-sheep: ~1,000 a tick in the large
- * model) is a slot the arrays already cover, left on no cell by its last
- * agent's death, placed on a cell in a world without headings: that case
- * alone here, so that the hook calls nothing and saves no registers; the
- * rest (which may allocate) goes to spawn_place. */
+ * `pending` says (the common birth alone here, see spawn_is_plain). */
 static inline __attribute__((always_inline)) void place_spawned(sw_sched *s, sw_world *w, uint32_t slot,
                                                                 int pending) {
-    if (__builtin_expect(pending != 1 || slot >= w->slotcap || w->hdx || w->any_angle ||
-                             w->g[slot].cell != SW__NIL,
-                         0)) {
+    if (__builtin_expect(pending != 1, 0) || !spawn_is_plain(w, slot)) {
         spawn_place(s, w, slot, pending);
         return;
     }
@@ -116,34 +129,33 @@ bool sw__world_spawn_hook_is_ours(const sw_world *w) {
     return w->s->on_spawn == on_spawn && w->s->spawn_ud == w;
 }
 
-/* sw__world_spawned_in for each of n agents of kind index `kind`, made in
- * slots[i] for cells[i]: the tests that hold for the whole batch (no
- * headings) made once, and the kind not read back per agent. */
-void sw__world_spawned_all_in(sw_world *w, const uint32_t *slots, const uint32_t *cells, uint64_t n,
-                              uint16_t kind) {
-    if (w->hdx || w->any_angle) {
-        for (uint64_t i = 0; i < n; i++) sw__world_spawned_in(w, slots[i], cells[i]);
-        return;
-    }
-    for (uint64_t i = 0; i < n; i++) {
-        uint32_t slot = slots[i];
-        if (__builtin_expect(slot >= w->slotcap || w->g[slot].cell != SW__NIL, 0))
-            sw__world_spawned_in(w, slot, cells[i]);
-        else
-            sw__cell_link(w, slot, cells[i], kind);
-    }
-}
-
-/* place_spawned with the placement a cell index: the common case links `c`
- * as it is, without a division into (x, y) and the product back (a batch's
- * every agent); only spawn_place's rare cases need the coordinates. */
-void sw__world_spawned_in(sw_world *w, uint32_t slot, uint32_t c) {
-    if (__builtin_expect(slot >= w->slotcap || w->hdx || w->any_angle || w->g[slot].cell != SW__NIL, 0)) {
+/* place_spawned with the placement a cell index and the kind index known:
+ * the common case links `c` as it is, without a division into (x, y) and
+ * the product back (a batch's every agent); only spawn_place's rare cases
+ * need the coordinates. */
+static inline __attribute__((always_inline)) void spawned_in(sw_world *w, uint32_t slot, uint32_t c,
+                                                             uint16_t kind, bool no_headings) {
+    if (!spawn_is_plain_in(w, slot, no_headings)) {
         sw__cell_xy(w, c, &w->px, &w->py);
         spawn_place(w->s, w, slot, 1);
         return;
     }
-    sw__cell_link(w, slot, c, w->s->tasks[slot].kind);
+    sw__cell_link(w, slot, c, kind);
+}
+
+void sw__world_spawned_in(sw_world *w, uint32_t slot, uint32_t c) {
+    spawned_in(w, slot, c, w->s->tasks[slot].kind, spawn_no_headings(w));
+}
+
+/* sw__world_spawned_in for each of n agents of kind index `kind`, made in
+ * slots[i] for cells[i]: the world's part of the test read once, the kind
+ * not read back per agent. */
+void sw__world_spawned_all_in(sw_world *w, const uint32_t *slots, const uint32_t *cells, uint64_t n,
+                              uint16_t kind) {
+    if (spawn_no_headings(w)) /* (the loop apart: not left to the compiler to unswitch) */
+        for (uint64_t i = 0; i < n; i++) spawned_in(w, slots[i], cells[i], kind, true);
+    else
+        for (uint64_t i = 0; i < n; i++) spawned_in(w, slots[i], cells[i], kind, false);
 }
 
 /* The death hook's part for a world with continuous-space agents or
@@ -203,6 +215,9 @@ sw_world *sw_world_new(const sw_world_desc *desc) {
         return NULL;
     }
     sw__world_space_edges(w);
+    /* the bird's query's kept radius checks: none yet (see sw__lean_radii) */
+    w->lean = (sw__lean_radii){.r = NAN, .r_in = NAN, .W = w->d.width, .H = w->d.height,
+                               .bw = w->bw, .bh = w->bh};
     sw__world_clear_cells(w);
     sw_sched_on_spawn(w->s, on_spawn, w);
     sw_sched_on_death(w->s, on_death, w);

@@ -17,7 +17,8 @@ sw_chan sw_world_cell_chan_at(const sw_world *w, uint32_t cell) {
 }
 
 /* The most channel records reserved at the first cell channel (4 MB of
- * them): a town asks for most of its cells' channels in its first tick
+ * them asked for; sw__grow doubles the table until it holds the ask, so up
+ * to 8 MB made): a town asks for most of its cells' channels in its first tick
  * (Schelling small ~1,150 of 1,600), and made one by one they grew the
  * table by doubling, copying it each time (256 -> 2,048 records: ~115 KB
  * copied a run); a larger world (the 10-million-cell forest) keeps
@@ -42,8 +43,6 @@ static __attribute__((noinline)) sw_chan cell_chan_grown(sw_world *w, uint32_t c
     w->cell_chan[c] = sw__chan_new_event(w->s, c);
     return w->cell_chan[c];
 }
-
-sw_chan sw_world_cell_chan(sw_world *w, int32_t x, int32_t y);
 
 /* The world's first cell channel: the tables made, then as any other.
  * Out of line, as are the other calls of sw_world_cell_chan, so that its

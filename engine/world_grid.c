@@ -89,24 +89,6 @@ int sw_world_place(sw_world *w, sw_id id, int32_t x, int32_t y) {
     return SW_OK;
 }
 
-/* Move `slot`, which is on a cell, to the end of cell c's list: as
- * sw__cell_move, but its node keeps its kind (every link writes the task's
- * kind, the same), so only its cell and links are rewritten, and its slot is
- * known to be covered. Taken off first, then appended, so a move to its own
- * cell still makes it the last arrival. */
-static inline void cell_shift(sw_world *w, uint32_t slot, uint32_t c) {
-    sw__cell_detach(w, slot);
-    uint32_t id = sw__cell_id(w, c);
-    sw__gslot *cell = sw__node(w, id), *me = sw__node(w, slot);
-    uint32_t tail = cell->prev;
-    me->cell = c;
-    me->next = id;
-    me->prev = tail;
-    sw__node(w, tail)->next = slot;
-    cell->prev = slot;
-    w->occupied += cell->cell++ == 0;
-}
-
 int sw_move_to(sw_tasklet *t, int32_t x, int32_t y) {
     sw_world *w = sw_world_of(t);
     uint32_t slot = t->slot;
@@ -114,7 +96,7 @@ int sw_move_to(sw_tasklet *t, int32_t x, int32_t y) {
     if (!sw__cell_wrap(w, &x, &y)) return SW_E_INVALID;
     /* the usual move: from a cell (a node there means the slot is covered) */
     if (__builtin_expect(slot < w->slotcap && w->g[slot].cell != SW__NIL, 1)) {
-        cell_shift(w, slot, (uint32_t)y * w->d.width + (uint32_t)x);
+        sw__cell_relink(w, slot, (uint32_t)y * w->d.width + (uint32_t)x);
         return SW_OK;
     }
     if (sw__reserve_slot(w, slot) != SW_OK) return SW_E_NOMEM;

@@ -78,7 +78,7 @@ static inline void sw__sb_blank(const sw__sbucket *b, uint32_t i) {
  * minimum image per point, r_in within r), kept for the last radii that
  * passed, since a flock asks with the same radii at every step: a query
  * with those (r, r_in) reads these instead. `r` is NaN until some pass
- * (the world is calloc'd: sw__world_space_edges sets it), and a NaN radius
+ * (the world is calloc'd: sw_world_new sets it), and a NaN radius
  * never matches, so it is checked anew each time. The doubles of the
  * extents and bucket counts are the world's, kept converted. */
 typedef struct sw__lean_radii {
@@ -213,8 +213,10 @@ static inline sw__sbucket *sw__world_sbucket(const sw_world *w, uint32_t slot, u
  * they floor alike unless v / bs lies within that of a whole number. The
  * product's fraction q - floor(q) is exact; within 2^-20 of either end
  * (far more than the rounding at q < 2^30, a few 2^-23), or past 2^30,
- * the quotient decides. A multiplication where a division was (a bird's
- * every move asks twice); the bucket the same, bit for bit. */
+ * the quotient decides. A multiplication where a division was (asked
+ * twice by every placement and by a bird's move out of its bucket: a move
+ * within it compares with the bucket's edges instead, see
+ * sw__world_space_edges); the bucket the same, bit for bit. */
 static inline uint32_t sw__bucket_floor(double v, double bs, double inv) {
     double q = v * inv;
     if (__builtin_expect(q < 0x1p30, 1)) {
@@ -282,6 +284,24 @@ static inline void sw__cell_detach(sw_world *w, uint32_t slot) {
     sw__node(w, g.prev)->next = g.next;
     sw__node(w, g.next)->prev = g.prev;
     w->occupied -= --sw__node(w, sw__cell_id(w, g.cell))->cell == 0;
+}
+
+/* Move `slot`, which is on a cell, to the end of cell c's list: detach,
+ * then what sw__cell_link does, but its node keeps its kind (every link
+ * writes the task's kind, the same), so only its cell and links are
+ * rewritten. Taken off first, then appended, so a move to its own cell
+ * still makes it the last arrival. */
+static inline void sw__cell_relink(sw_world *w, uint32_t slot, uint32_t c) {
+    sw__cell_detach(w, slot);
+    uint32_t id = sw__cell_id(w, c);
+    sw__gslot *cell = sw__node(w, id), *me = sw__node(w, slot);
+    uint32_t tail = cell->prev;
+    me->cell = c;
+    me->next = id;
+    me->prev = tail;
+    sw__node(w, tail)->next = slot;
+    cell->prev = slot;
+    w->occupied += cell->cell++ == 0;
 }
 
 static inline void sw__cell_unlink(sw_world *w, uint32_t slot) {

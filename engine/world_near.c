@@ -285,13 +285,15 @@ sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, sw__sb
 }
 
 /* The lane scan, each case its own copy of the loops, so that unused
- * branches vanish. `own`, `own_i`: the skipped agent's bucket entry (NULL:
- * none), whose direction pair sum_scan reads as (0, 0). */
+ * branches vanish. `skip_b`, `skip_i`: the skipped agent's bucket entry as
+ * skip_at found it (NULL: none); with direction pairs summed, sum_scan
+ * reads its pair as (0, 0). */
 static inline __attribute__((always_inline)) void
-sum_query(const sw_world *w, const space_query *q, const space_ranges *rg, bool avx) {
+sum_query(const sw_world *w, const space_query *q, const space_ranges *rg, sw__sbucket *skip_b,
+          uint32_t skip_i, bool avx) {
     bool dir = q->pair == SW_SPACE_DIR_PAIR;
-    uint32_t i = 0;
-    sw__sbucket *own = dir && q->skip != SW__NIL ? sw__world_sbucket(w, q->skip, &i) : NULL;
+    sw__sbucket *own = dir ? skip_b : NULL;
+    uint32_t i = dir ? skip_i : 0;
     if (rg->wrap && dir) sum_scan(w, q, rg, own, i, true, false, true, avx);
     else if (rg->wrap) sum_scan(w, q, rg, own, i, true, false, false, avx);
     else if (rg->shifted && dir) sum_scan(w, q, rg, own, i, false, true, true, avx);
@@ -385,15 +387,18 @@ scan_buckets(const sw_world *w, space_query *q, const space_ranges *rg, bool wra
 }
 
 /* Whether the agent a sums query skips is nowhere in space (then forgotten)
- * or at the query point (as sum_scan needs it). */
-static inline bool skip_at(const sw_world *w, space_query *q) {
+ * or at the query point (as sum_scan needs it); *own, *own_i: its bucket
+ * entry when it has one (sum_query's, not looked up again). */
+static inline bool skip_at(const sw_world *w, space_query *q, sw__sbucket **own, uint32_t *own_i) {
     if (q->skip == SW__NIL) return true;
     uint32_t i;
-    const sw__sbucket *b = q->skip < w->slotcap ? sw__world_sbucket(w, q->skip, &i) : NULL;
+    sw__sbucket *b = q->skip < w->slotcap ? sw__world_sbucket(w, q->skip, &i) : NULL;
     if (!b) {
         q->skip = SW__NIL;
         return true;
     }
+    *own = b;
+    *own_i = i;
     return *sw__sb_x(b, i) == q->x && *sw__sb_y(b, i) == q->y;
 }
 
@@ -423,10 +428,13 @@ space_scan(const sw_world *w, space_query *q, double x, double y, double r, bool
     q->hw = q->W / 2;
     q->hh = q->H / 2;
     /* each case its own copy of the loops, so that unused branches vanish */
+    sw__sbucket *skip_b = NULL;
+    uint32_t skip_i = 0;
     bool lanes = q->sums && q->ki == -1 && q->rin2 <= q->r2 &&
-                 (q->pair == SW_SPACE_NO_PAIR || q->pair == SW_SPACE_DIR_PAIR) && skip_at(w, q);
+                 (q->pair == SW_SPACE_NO_PAIR || q->pair == SW_SPACE_DIR_PAIR) &&
+                 skip_at(w, q, &skip_b, &skip_i);
     int mode = q->ids ? SCAN_IDS : lanes ? SCAN_SUMS : SCAN_HITS;
-    if (mode == SCAN_SUMS) sum_query(w, q, &rg, avx);
+    if (mode == SCAN_SUMS) sum_query(w, q, &rg, skip_b, skip_i, avx);
     else if (mode == SCAN_IDS && rg.wrap) scan_buckets(w, q, &rg, true, true);
     else if (mode == SCAN_IDS) scan_buckets(w, q, &rg, false, true);
     else if (rg.wrap) scan_buckets(w, q, &rg, true, false);
@@ -571,11 +579,9 @@ __attribute__((noinline)) static bool self_sums_seam_base(const sw_world *w, sw_
  * and, when they pass, kept in w->lean with the values worked out
  * (sw__lean_radii): the same expressions, so the same bits. False (nothing
  * kept) when they do not pass: the general path answers. Out of line: a
- * flock's radii pass once. The world is const to a query, but not const
- * itself; the kept checks are not part of its state (the query also writes
- * the bird's own pair, and puts it back: see sum_scan). */
-__attribute__((noinline, cold)) static bool lean_radii(const sw_world *w, double r, double r_in) {
-    sw__lean_radii *c = (sw__lean_radii *)&w->lean;
+ * flock's radii pass once. */
+__attribute__((noinline, cold)) static bool lean_radii(sw_world *w, double r, double r_in) {
+    sw__lean_radii *c = &w->lean;
     const double W = c->W, H = c->H, bs = w->bsize;
     if (w->d.topology != SW_TOPO_TORUS || !(r >= 0)) return false;
     const double re = r + space_slack(w, r);
@@ -602,7 +608,7 @@ __attribute__((noinline, cold)) static bool lean_radii(const sw_world *w, double
  * bit for bit. False (nothing written) when the case does not hold: the
  * general path answers. */
 static inline __attribute__((always_inline)) bool
-self_sums_lean(sw_tasklet *t, const sw_world *w, double x, double y, double r, double r_in,
+self_sums_lean(sw_tasklet *t, sw_world *w, double x, double y, double r, double r_in,
                size_t pair, sw_space_sums *sums, self_seam_fn *seam, bool avx) {
     const struct sw__task *k = t->task;
     const sw_sched *s = w->s;

@@ -135,9 +135,6 @@ void sw__world_space_edges(sw_world *w) {
     for (uint32_t k = 1; k < w->bh; k++) ey[k] = fmin(axis_edge(k, w->bsize), w->d.height);
     ex[w->bw] = w->d.width;
     ey[w->bh] = w->d.height;
-    /* the bird's query's kept radius checks: none yet (see sw__lean_radii) */
-    w->lean = (sw__lean_radii){.r = NAN, .r_in = NAN, .W = w->d.width, .H = w->d.height,
-                               .bw = w->bw, .bh = w->bh};
 }
 
 /* ---- continuous space ------------------------------------------------------------------- */

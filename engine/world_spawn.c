@@ -68,10 +68,12 @@ sw_id sw_spawn_at_point(sw_tasklet *t, const sw_kind *kind, const void *params, 
 
 /* A batch made with a spawn hook other than the world's: each agent made,
  * then that hook called as a single spawn calls it (with the world's
- * placement pending, for a hook that hands on to the world's), and no init
- * (the images are final: sw_world_spawn_many_final). */
+ * placement pending, for a hook that hands on to the world's), then, with
+ * `init`, its init run (a single spawn's order: hook, then init); without,
+ * none (the images are final: sw_world_spawn_many_final). */
 static int64_t spawn_many_hooked(sw_world *w, const sw_kind *kind, const void *images,
-                                 size_t stride, const uint32_t *cells, uint64_t n, sw_tick delay) {
+                                 size_t stride, const uint32_t *cells, uint64_t n, sw_tick delay,
+                                 bool init) {
     sw__spawn_batch b;
     int rc = sw__spawn_batch_begin(w->s, kind, n, &b);
     if (rc == SW_E_NOMEM) return 0;
@@ -83,8 +85,10 @@ static int64_t spawn_many_hooked(sw_world *w, const sw_kind *kind, const void *i
         sw_sched *s = w->s;
         sw__cell_xy(w, cells[i], &w->px, &w->py);
         w->pending = 1;
-        if (s->on_spawn) s->on_spawn(s, sw_handle_make(slot, s->tasks[slot].gen), s->spawn_ud);
+        const sw_id id = sw_handle_make(slot, s->tasks[slot].gen);
+        if (s->on_spawn) s->on_spawn(s, id, s->spawn_ud);
         w->pending = 0;
+        if (init) sw__spawn_batch_init(&b, id);
     }
     return (int64_t)n;
 }
@@ -106,17 +110,9 @@ static inline __attribute__((always_inline)) int64_t spawn_many(sw_world *w, con
                            w->d.width, w->d.height);
             return SW_E_INVALID;
         }
-    if (!sw__world_spawn_hook_is_ours(w)) {
-        if (!init) return spawn_many_hooked(w, kind, images, stride, cells, n, delay);
-        /* another spawn hook: it must see every spawn, as single spawns */
-        for (uint64_t i = 0; i < n; i++) {
-            int32_t x, y;
-            sw__cell_xy(w, cells[i], &x, &y);
-            if (!sw_world_spawn_at(w, kind, (const char *)images + i * stride, x, y, delay))
-                return (int64_t)i;
-        }
-        return (int64_t)n;
-    }
+    /* another spawn hook: it must see every spawn, as single spawns */
+    if (!sw__world_spawn_hook_is_ours(w))
+        return spawn_many_hooked(w, kind, images, stride, cells, n, delay, init);
     sw__spawn_batch b;
     int rc = sw__spawn_batch_begin(w->s, kind, n, &b);
     if (rc == SW_E_NOMEM) return 0;

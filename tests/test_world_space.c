@@ -181,6 +181,90 @@ Test(world_space, space_self_moves_within_a_bucket_keep_its_place_point_and_dire
     }
 }
 
+/* Moves each tick to (jump_x, jump_y) with sw_space_move_to, keeping the rc. */
+static double jump_x, jump_y;
+static int jump_rc;
+static sw_step jumper_run(sw_tasklet *t, void *frame) {
+    (void)frame;
+    SW_BEGIN(t, step);
+    for (;;) {
+        jump_rc = sw_space_move_to(t, jump_x, jump_y, 0.6, 0.8);
+        SW_SLEEP(t, step, 1);
+    }
+    SW_END(t);
+}
+static const sw_kind jumper = {.name = "jumper", .frame_size = 8, .run = jumper_run};
+
+/* From the middle of its bucket (set by sw_world_space_place) the jumper
+ * moves to (tx, ty): then its bucket must be the point's own, the point
+ * within that bucket's edges; a point outside a bounded space is refused
+ * and leaves it where it was. */
+static void jump_from_middle(sw_world *w, sw_id id, uint32_t bx, uint32_t by, double tx, double ty) {
+    const double *ex = w->bedge, *ey = w->bedge + w->bw + 1;
+    const double mx = (ex[bx] + ex[bx + 1]) / 2, my = (ey[by] + ey[by + 1]) / 2;
+    cr_assert_eq(sw_world_space_place(w, id, mx, my), SW_OK);
+    jump_x = tx;
+    jump_y = ty;
+    jump_rc = -12345;
+    cr_assert_eq(sw_world_step(w), SW_OK);
+    const bool inside = tx >= 0 && ty >= 0 && tx < w->d.width && ty < w->d.height;
+    double x, y, wx = tx, wy = ty;
+    cr_assert(sw_world_space_pos(w, id, &x, &y));
+    if (!inside && w->d.topology != SW_TOPO_TORUS) {
+        cr_assert_eq(jump_rc, SW_E_INVALID, "(%a, %a) refused", tx, ty);
+        wx = mx;
+        wy = my;
+    } else {
+        cr_assert_eq(jump_rc, SW_OK, "(%a, %a) taken", tx, ty);
+        if (wx >= w->d.width) wx -= w->d.width; /* the torus wraps the far edge to 0 */
+        if (wy >= w->d.height) wy -= w->d.height;
+    }
+    cr_assert(x == wx && y == wy, "at (%a, %a), want (%a, %a)", x, y, wx, wy);
+    uint32_t slot;
+    cr_assert(sw__slot_of(w, id, &slot));
+    const uint32_t b = w->sbucket[slot];
+    cr_assert_eq(b, sw__world_bucket_of(w, x, y), "(%a, %a): its bucket", x, y);
+    const uint32_t cy = b / w->bw, cx = b % w->bw;
+    cr_assert(x >= ex[cx] && x < ex[cx + 1] && y >= ey[cy] && y < ey[cy + 1],
+              "(%a, %a) within its bucket's edges", x, y);
+}
+
+Test(world_space, space_moves_onto_bucket_edges_and_the_extent_land_in_the_points_bucket) {
+    /* an inexact bucket size (edges not multiples worked out exactly) and
+       a narrower last bucket; moves onto the edges of the bucket the agent
+       is in (its own low edges, the next bucket's, the extent) take or
+       skip move_within_bucket's path: either way the bucket is the point's */
+    for (int topo = 0; topo < 2; topo++) {
+        sw_world *w = sw_world_new(&(sw_world_desc){.width = 10, .height = 7, .seed = 1,
+                                                    .topology = (sw_topology)topo,
+                                                    .space_cell = 0.7});
+        cr_assert(w);
+        const double *ex = w->bedge, *ey = w->bedge + w->bw + 1;
+        sw_id id = sw_world_spawn_at_point(w, &jumper, NULL, 0.1, 0.1, 0);
+        sw_world_space_set_direction(w, id, 1, 0); /* the direction arrays made */
+        uint32_t empty_buckets = 0;
+        for (uint32_t by = 0; by < w->bh; by++) {
+            for (uint32_t bx = 0; bx < w->bw; bx++) {
+                if (ex[bx] == ex[bx + 1] || ey[by] == ey[by + 1]) {
+                    empty_buckets++; /* a last bucket rounding leaves with no points */
+                    continue;
+                }
+                const double mx = (ex[bx] + ex[bx + 1]) / 2, my = (ey[by] + ey[by + 1]) / 2;
+                jump_from_middle(w, id, bx, by, ex[bx + 1], my); /* the next column's edge */
+                jump_from_middle(w, id, bx, by, ex[bx], my);     /* its own */
+                jump_from_middle(w, id, bx, by, mx, ey[by + 1]);
+                jump_from_middle(w, id, bx, by, mx, ey[by]);
+                jump_from_middle(w, id, bx, by, ex[bx + 1], ey[by + 1]);
+                jump_from_middle(w, id, bx, by, nextafter(ex[bx + 1], 0), my);
+                jump_from_middle(w, id, bx, by, mx, nextafter(ey[by + 1], 0));
+            }
+        }
+        cr_assert(ex[w->bw] == 10 && ey[w->bh] == 7, "the last edges are W and H");
+        cr_assert_lt(empty_buckets, w->bw + w->bh, "at most a last row and column skipped");
+        sw_world_free(w);
+    }
+}
+
 /* ---- a point's bucket ------------------------------------------------------------------ */
 
 /* floor(v / bs) as the quotient gives it, clamped to the last bucket: the
@@ -209,6 +293,20 @@ Test(world_space, space_a_points_bucket_is_the_quotients_floor_at_every_edge) {
                 cr_assert_eq(sw__world_bucket_of(w, v, y), want, "bs %g x %a y %a", bs, v, y);
                 uint32_t bx = want % nbx; /* the column's edges say the same */
                 cr_assert(v >= w->bedge[bx] && v < w->bedge[bx + 1], "bs %g x %a edges", bs, v);
+                product_differs += (uint32_t)(v * inv) != (uint32_t)(v / bs);
+            }
+        }
+        const double *rows = w->bedge + nbx + 1;
+        for (uint32_t e = 0; e <= nby; e++) { /* the same about each row edge */
+            double v = e * bs;
+            for (int u = 0; u < 8; u++) v = nextafter(v, 0);
+            for (int u = 0; u < 17; u++, v = nextafter(v, INFINITY)) {
+                if (!(v >= 0 && v < 40)) continue;
+                double x = fmod(v * 3.7, 150);
+                uint32_t want = quotient_bucket(v, bs, nby) * nbx + quotient_bucket(x, bs, nbx);
+                cr_assert_eq(sw__world_bucket_of(w, x, v), want, "bs %g x %a y %a", bs, x, v);
+                uint32_t by = want / nbx; /* the row's edges say the same */
+                cr_assert(v >= rows[by] && v < rows[by + 1], "bs %g y %a edges", bs, v);
                 product_differs += (uint32_t)(v * inv) != (uint32_t)(v / bs);
             }
         }
