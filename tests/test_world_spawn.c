@@ -432,13 +432,21 @@ static void handing_on(sw_sched *s, sw_id id, void *ud) {
     worlds_hook(s, id, worlds_ud);
 }
 
-Test(world_spawn, spawn_many_final_calls_a_replaced_spawn_hook_for_each_agent) {
+/* A 4 x 4 world whose spawn hook is handing_on, which counts each spawn and
+ * hands it on to the world's own. */
+static sw_world *mk_handing_on(void) {
     sw_world *w = mk(4, 4, SW_TOPO_BOUNDED);
     sw_sched *s = sw_world_sched(w);
     worlds_hook = s->on_spawn;
     worlds_ud = s->spawn_ud;
     hooked = 0;
     sw_sched_on_spawn(s, handing_on, NULL);
+    return w;
+}
+
+Test(world_spawn, spawn_many_final_calls_a_replaced_spawn_hook_for_each_agent) {
+    sw_world *w = mk_handing_on();
+    sw_sched *s = sw_world_sched(w);
     idle_f img = {.seen_x = 9, .seen_y = 9};
     const uint32_t cells[3] = {0, 5, 5};
     cr_assert_eq(sw_world_spawn_many_final(w, &turner, &img, 0, cells, 3, 0), 3);
@@ -454,12 +462,8 @@ Test(world_spawn, spawn_many_final_calls_a_replaced_spawn_hook_for_each_agent) {
  * order), so that init finds the agent on the cell the world's hook, handed
  * on, placed it on. */
 Test(world_spawn, spawn_many_with_a_replaced_hook_runs_init_after_the_hook) {
-    sw_world *w = mk(4, 4, SW_TOPO_BOUNDED);
+    sw_world *w = mk_handing_on();
     sw_sched *s = sw_world_sched(w);
-    worlds_hook = s->on_spawn;
-    worlds_ud = s->spawn_ud;
-    hooked = 0;
-    sw_sched_on_spawn(s, handing_on, NULL);
     idle_f img = {.seen_x = 9, .seen_y = 9};
     const uint32_t cells[3] = {0, 5, 6};
     cr_assert_eq(sw_world_spawn_many(w, &turner, &img, 0, cells, 3, 0), 3);
