@@ -7,8 +7,11 @@
  * sequential random stream (SplitMix64 over a counter, engine/rng.h's
  * mixer), a fresh Fisher-Yates order each step, and no more index than the
  * model needs: wolf-sheep a per-cell list of sheep made once a step for the
- * wolves, flocking a bucket grid of doubly linked lists kept up to date as
- * birds move, Schelling a grid of groups and a list of the empty cells.
+ * wolves (and, per cell, the step its grass is grown from: no grass phase),
+ * flocking its birds sorted by bucket at each step's start (a counting
+ * sort; buckets as wide as the visual distance plus a step's flight), Schelling a grid of groups, each cell's count of either group
+ * around it (kept by every move, so that a resident's check is one load),
+ * and a list of the empty cells.
  * Nothing depends on the benchmark's parameters; no SIMD intrinsics. */
 #include "floor_models.h"
 
@@ -71,7 +74,8 @@ struct sw_floor_ws {
     int32_t *grow_at; /* per cell: grown from the grass phase of this step on */
     int32_t *first;   /* per cell: its first sheep (index), -1 none */
     int32_t *next;    /* per sheep: the next sheep on its cell */
-    uint32_t next_cap;
+    uint32_t *listed; /* the cells whose list is not empty */
+    uint32_t nlisted, list_cap;
 };
 
 /* Room for every animal of the herd to give birth once. */
@@ -104,8 +108,9 @@ static bool herd_populate(herd *h, stream *r, uint32_t n, const sw_floor_ws_desc
     return true;
 }
 
-/* A uniformly random one of the Moore neighbours on the grid. */
-static void moore_step(stream *r, int32_t W, int32_t H, int32_t *x, int32_t *y) {
+/* A uniformly random one of the Moore neighbours on the grid (inlined: a
+ * call per step of every animal, with its pointers, cost a fifth more). */
+static inline __attribute__((always_inline)) void moore_step(stream *r, int32_t W, int32_t H, int32_t *x, int32_t *y) {
     static const int8_t dx[8] = {-1, 0, 1, -1, 1, -1, 0, 1};
     static const int8_t dy[8] = {-1, -1, -1, 0, 0, 1, 1, 1};
     if (*x > 0 && *x < W - 1 && *y > 0 && *y < H - 1) {
@@ -161,23 +166,38 @@ static uint32_t sheep_phase(sw_floor_ws *m) {
     return n;
 }
 
-/* Each cell's living sheep as a list, for the wolves. */
+/* Room for a list entry per sheep. */
+static bool lists_reserve(sw_floor_ws *m, uint32_t n) {
+    if (m->list_cap >= n) return true;
+    int32_t *next = realloc(m->next, (size_t)n * sizeof *next);
+    if (next) m->next = next;
+    uint32_t *listed = realloc(m->listed, (size_t)n * sizeof *listed);
+    if (listed) m->listed = listed;
+    if (!next || !listed) return false;
+    m->list_cap = n;
+    return true;
+}
+
+/* Each cell's living sheep as a list, for the wolves (every cell's list is
+ * empty before: see unlist_sheep). */
 static bool list_sheep(sw_floor_ws *m) {
     const herd *h = &m->sheep;
-    if (m->next_cap < h->n) {
-        int32_t *next = realloc(m->next, (size_t)h->n * sizeof *next);
-        if (!next) return false;
-        m->next = next;
-        m->next_cap = h->n;
-    }
-    memset(m->first, 0xff, (size_t)m->d.width * m->d.height * sizeof *m->first);
+    if (!lists_reserve(m, h->n)) return false;
+    m->nlisted = 0;
     for (uint32_t i = 0; i < h->n; i++) {
         if (h->a[i].x < 0) continue;
         int32_t c = h->a[i].y * (int32_t)m->d.width + h->a[i].x;
+        if (m->first[c] < 0) m->listed[m->nlisted++] = (uint32_t)c;
         m->next[i] = m->first[c];
         m->first[c] = (int32_t)i;
     }
     return true;
+}
+
+/* Every cell's list emptied again, by the cells that had one: a pass over
+ * (at most) the sheep, not over the grid. */
+static void unlist_sheep(sw_floor_ws *m) {
+    for (uint32_t k = 0; k < m->nlisted; k++) m->first[m->listed[k]] = -1;
 }
 
 /* Eat a uniformly random living sheep of cell `c`, if any. */
@@ -227,6 +247,7 @@ sw_floor_ws *sw_floor_ws_new(const sw_floor_ws_desc *d, uint64_t seed) {
         sw_floor_ws_free(m);
         return NULL;
     }
+    memset(m->first, 0xff, cells * sizeof *m->first); /* no lists */
     /* grown (from step 0) with probability 1/2, else countdown c: grown at
        the grass phase of step 1 + c */
     for (size_t c = 0; c < cells; c++)
@@ -243,7 +264,9 @@ int64_t sw_floor_ws_step(sw_floor_ws *m) {
     if (!herd_reserve(&m->sheep) || !herd_reserve(&m->wolves)) return -1;
     int64_t turns = sheep_phase(m);
     if (!list_sheep(m)) return -1;
-    return turns + wolf_phase(m);
+    turns += wolf_phase(m);
+    unlist_sheep(m);
+    return turns;
 }
 
 static uint32_t herd_living(const herd *h) {
@@ -264,47 +287,79 @@ void sw_floor_ws_free(sw_floor_ws *m) {
     free(m->grow_at);
     free(m->first);
     free(m->next);
+    free(m->listed);
     free(m);
 }
 
 /* ---- flocking ------------------------------------------------------------------------ */
 
-typedef struct {
-    double x, y, vx, vy;
-    int32_t bucket, prev, next; /* its bucket's list */
-} bird;
-
+/* The flock in structure-of-arrays form, sorted by bucket at the start of
+ * each step (a counting sort), so that a query reads each row of buckets
+ * as one contiguous range. A bird moves within the step, in its own slot:
+ * later birds read where it is now; only its bucket is as of the step's
+ * start. It has flown at most `speed` since, so buckets as wide as the
+ * visual distance plus the speed still hold every neighbour within the
+ * 3 x 3 around the querying bird's bucket. Within a step a bird's point is
+ * not wrapped (the sort wraps it): a neighbour's offset is then its point
+ * plus its bucket column's and row's shift across the seam, the minimum
+ * image itself while a bucket is narrower than a quarter of the space
+ * less a flight; else each offset's minimum image is taken. */
 struct sw_floor_flock {
     sw_floor_flock_desc d;
     stream rng;
-    bird *b;
-    uint32_t *order;
-    int32_t *head;   /* per bucket: its first bird, -1 none */
-    int32_t across;  /* buckets per side (1: one bucket, read once) */
-    double per_width; /* 1 / a bucket's width */
+    double *x, *y, *vx, *vy;     /* per slot, in bucket order */
+    double *x2, *y2, *vx2, *vy2; /* the sort's other buffers */
+    uint32_t *order;             /* the slots in this step's random order */
+    uint32_t *start;             /* per bucket: its first slot; then the end */
+    uint32_t *bucket;            /* per slot: its bucket (for the sort) */
+    int32_t across;              /* buckets per side (1: one bucket for all) */
+    double per_width;            /* 1 / a bucket's width */
+    bool shifts;                 /* the shifts give the minimum image (above) */
 };
 
-static int32_t bucket_of(const sw_floor_flock *m, double x, double y) {
+enum { FLOCK_SPEED = 1 }; /* and separation 1, factors 0.03, 0.015, 0.05 */
+
+static uint32_t bucket_of(const sw_floor_flock *m, double x, double y) {
     int32_t bx = (int32_t)(x * m->per_width), by = (int32_t)(y * m->per_width);
     if (bx >= m->across) bx = m->across - 1;
     if (by >= m->across) by = m->across - 1;
-    return by * m->across + bx;
+    return (uint32_t)(by * m->across + bx);
 }
 
-static void bucket_link(sw_floor_flock *m, int32_t i, int32_t k) {
-    bird *p = &m->b[i];
-    p->bucket = k;
-    p->prev = -1;
-    p->next = m->head[k];
-    if (p->next >= 0) m->b[p->next].prev = i;
-    m->head[k] = i;
+/* Back into [0, size) after at most a flight out of it. */
+static inline double wrap(double v, double size) { return v < 0 ? v + size : v >= size ? v - size : v; }
+
+static void swap_buffers(double **a, double **b) {
+    double *t = *a;
+    *a = *b;
+    *b = t;
 }
 
-static void bucket_unlink(sw_floor_flock *m, int32_t i) {
-    bird *p = &m->b[i];
-    if (p->prev >= 0) m->b[p->prev].next = p->next;
-    else m->head[p->bucket] = p->next;
-    if (p->next >= 0) m->b[p->next].prev = p->prev;
+/* Birds into bucket order: count, prefix sums, scatter. */
+static void sort_by_bucket(sw_floor_flock *m) {
+    uint32_t n = m->d.birds, nb = (uint32_t)(m->across * m->across);
+    memset(m->start, 0, (nb + 1) * sizeof *m->start);
+    for (uint32_t i = 0; i < n; i++) {
+        m->x[i] = wrap(m->x[i], m->d.size);
+        m->y[i] = wrap(m->y[i], m->d.size);
+        m->bucket[i] = bucket_of(m, m->x[i], m->y[i]);
+        m->start[m->bucket[i] + 1]++;
+    }
+    for (uint32_t b = 0; b < nb; b++) m->start[b + 1] += m->start[b];
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t k = m->start[m->bucket[i]]++;
+        m->x2[k] = m->x[i];
+        m->y2[k] = m->y[i];
+        m->vx2[k] = m->vx[i];
+        m->vy2[k] = m->vy[i];
+    }
+    /* the scatter moved each start to its bucket's end: back by one bucket */
+    memmove(m->start + 1, m->start, nb * sizeof *m->start);
+    m->start[0] = 0;
+    swap_buffers(&m->x, &m->x2);
+    swap_buffers(&m->y, &m->y2);
+    swap_buffers(&m->vx, &m->vx2);
+    swap_buffers(&m->vy, &m->vy2);
 }
 
 /* The shortest of d, d - size and d + size. */
@@ -317,30 +372,29 @@ typedef struct {
     double cx, cy, sx, sy, mx, my; /* cohere, separate, match */
 } steer;
 
-/* Add the birds of bucket k within the visual distance of bird i, their
- * points shifted by (shx, shy): the bucket's image beside bird i's when the
- * 3 x 3 buckets around it cross the seam. With one bucket for all, each
- * bird's minimum image instead. */
-static void steer_by_bucket(const sw_floor_flock *m, int32_t i, int32_t k, double shx, double shy,
-                            steer *s) {
-    const bird *me = &m->b[i];
+/* Add the birds of slots [from, to), shifted by (shx, shy) (or at their
+ * minimum image), within the visual distance of the point (x, y) of slot i. */
+static void steer_by_range(const sw_floor_flock *m, uint32_t i, double x, double y, uint32_t from,
+                           uint32_t to, double shx, double shy, steer *s) {
     double size = m->d.size, vis2 = m->d.visual * m->d.visual;
-    bool one = m->across == 1;
-    steer t = *s; /* in registers through the loop, not through memory */
-    for (int32_t j = m->head[k]; j >= 0; j = m->b[j].next) {
-        const bird *o = &m->b[j];
-        double dx = o->x + shx - me->x, dy = o->y + shy - me->y;
-        if (one) {
+    bool image = !m->shifts;
+    steer t = *s; /* in registers through the loop */
+    for (uint32_t k = from; k < to; k++) {
+        double dx = m->x[k] - x, dy = m->y[k] - y;
+        if (image) {
             dx = min_image(dx, size);
             dy = min_image(dy, size);
+        } else {
+            dx += shx;
+            dy += shy;
         }
         double d2 = dx * dx + dy * dy;
-        if (d2 > vis2 || j == i) continue;
+        if (d2 > vis2 || k == i) continue;
         t.n++;
         t.cx += dx;
         t.cy += dy;
-        t.mx += o->vx;
-        t.my += o->vy;
+        t.mx += m->vx[k];
+        t.my += m->vy[k];
         if (d2 < 1.0) { /* closer than the separation, 1 */
             t.sx -= dx;
             t.sy -= dy;
@@ -349,53 +403,55 @@ static void steer_by_bucket(const sw_floor_flock *m, int32_t i, int32_t k, doubl
     *s = t;
 }
 
-/* A bucket row or column next to `b`, wrapped, and the shift of its birds'
- * coordinate that puts them beside b's. */
+/* A bucket row or column next to b, wrapped, and the shift across the seam
+ * that puts its birds beside b's. */
 static inline int32_t next_to(int32_t b, int32_t o, int32_t A, double size, double *shift) {
     int32_t n = b + o;
     *shift = n < 0 ? -size : n >= A ? size : 0;
     return n < 0 ? n + A : n >= A ? n - A : n;
 }
 
-static void steer_of(const sw_floor_flock *m, int32_t i, steer *s) {
+/* The 3 x 3 buckets around slot i's point (or the one bucket): a row of
+ * three in one range unless it crosses the seam. */
+static void steer_of(const sw_floor_flock *m, uint32_t i, steer *s) {
     *s = (steer){0};
-    if (m->across == 1) {
-        steer_by_bucket(m, i, 0, 0, 0, s);
+    int32_t A = m->across;
+    double size = m->d.size, x = wrap(m->x[i], size), y = wrap(m->y[i], size);
+    if (A == 1) {
+        steer_by_range(m, i, x, y, 0, m->d.birds, 0, 0, s);
         return;
     }
-    int32_t A = m->across, k = m->b[i].bucket, bx = k % A, by = k / A;
-    double size = m->d.size;
+    uint32_t b = bucket_of(m, x, y);
+    int32_t bx = (int32_t)b % A, by = (int32_t)b / A;
     for (int32_t oy = -1; oy <= 1; oy++) {
         double shy, shx;
-        int32_t y = next_to(by, oy, A, size, &shy);
+        int32_t row = next_to(by, oy, A, size, &shy) * A;
+        if (bx > 0 && bx < A - 1) {
+            steer_by_range(m, i, x, y, m->start[row + bx - 1], m->start[row + bx + 2], 0, shy, s);
+            continue;
+        }
         for (int32_t ox = -1; ox <= 1; ox++) {
-            int32_t x = next_to(bx, ox, A, size, &shx);
-            steer_by_bucket(m, i, y * A + x, shx, shy, s);
+            int32_t k = row + next_to(bx, ox, A, size, &shx);
+            steer_by_range(m, i, x, y, m->start[k], m->start[k + 1], shx, shy, s);
         }
     }
 }
 
-static inline double wrap(double v, double size) { return v < 0 ? v + size : v >= size ? v - size : v; }
-
-static void fly(sw_floor_flock *m, int32_t i) {
+static void fly(sw_floor_flock *m, uint32_t i) {
     steer s;
     steer_of(m, i, &s);
-    bird *p = &m->b[i];
     double k = 1.0 / (s.n ? s.n : 1);
-    p->vx += (s.cx * 0.03 + s.sx * 0.015 + s.mx * 0.05) * k;
-    p->vy += (s.cy * 0.03 + s.sy * 0.015 + s.my * 0.05) * k;
-    double norm = sqrt(p->vx * p->vx + p->vy * p->vy);
+    double vx = m->vx[i] + (s.cx * 0.03 + s.sx * 0.015 + s.mx * 0.05) * k;
+    double vy = m->vy[i] + (s.cy * 0.03 + s.sy * 0.015 + s.my * 0.05) * k;
+    double norm = sqrt(vx * vx + vy * vy);
     if (norm > 0) {
-        p->vx /= norm;
-        p->vy /= norm;
+        vx /= norm;
+        vy /= norm;
     }
-    p->x = wrap(p->x + p->vx, m->d.size); /* speed 1 */
-    p->y = wrap(p->y + p->vy, m->d.size);
-    int32_t b = bucket_of(m, p->x, p->y);
-    if (b != p->bucket) {
-        bucket_unlink(m, i);
-        bucket_link(m, i, b);
-    }
+    m->vx[i] = vx;
+    m->vy[i] = vy;
+    m->x[i] += vx * FLOCK_SPEED; /* wrapped by the next sort */
+    m->y[i] += vy * FLOCK_SPEED;
 }
 
 sw_floor_flock *sw_floor_flock_new(const sw_floor_flock_desc *d, uint64_t seed) {
@@ -406,26 +462,29 @@ sw_floor_flock *sw_floor_flock_new(const sw_floor_flock_desc *d, uint64_t seed) 
     }
     m->d = *d;
     m->rng = stream_of(seed);
-    /* buckets at least as wide as the visual distance: 3 x 3 of them hold
-       every neighbour; fewer than 3 across, one bucket for all */
-    m->across = (int32_t)fmin(floor(d->size / d->visual), 4096);
+    /* fewer than 3 across, one bucket for all (then each bird's minimum
+       image alone finds its neighbours) */
+    m->across = (int32_t)fmin(floor(d->size / (d->visual + FLOCK_SPEED)), 4096);
     if (m->across < 3) m->across = 1;
     m->per_width = m->across / d->size;
-    m->b = malloc((size_t)d->birds * sizeof *m->b);
-    m->order = malloc((size_t)d->birds * sizeof *m->order);
-    m->head = malloc((size_t)m->across * m->across * sizeof *m->head);
-    if (!m->b || !m->order || !m->head) {
+    m->shifts = m->across > 1 && 2 * (d->size / m->across) + FLOCK_SPEED < d->size / 2;
+    size_t n = d->birds, nb = (size_t)m->across * (size_t)m->across;
+    double **arrays[] = {&m->x, &m->y, &m->vx, &m->vy, &m->x2, &m->y2, &m->vx2, &m->vy2};
+    bool ok = true;
+    for (size_t a = 0; a < sizeof arrays / sizeof *arrays; a++)
+        ok = (*arrays[a] = malloc((n ? n : 1) * sizeof(double))) && ok;
+    m->order = malloc((n ? n : 1) * sizeof *m->order);
+    m->bucket = malloc((n ? n : 1) * sizeof *m->bucket);
+    m->start = malloc((nb + 1) * sizeof *m->start);
+    if (!ok || !m->order || !m->bucket || !m->start) {
         sw_floor_flock_free(m);
         return NULL;
     }
-    memset(m->head, 0xff, (size_t)m->across * m->across * sizeof *m->head);
     for (uint32_t i = 0; i < d->birds; i++) {
-        bird *p = &m->b[i];
-        p->x = next_unit(&m->rng) * d->size;
-        p->y = next_unit(&m->rng) * d->size;
-        p->vx = 2 * next_unit(&m->rng) - 1;
-        p->vy = 2 * next_unit(&m->rng) - 1;
-        bucket_link(m, (int32_t)i, bucket_of(m, p->x, p->y));
+        m->x[i] = next_unit(&m->rng) * d->size;
+        m->y[i] = next_unit(&m->rng) * d->size;
+        m->vx[i] = 2 * next_unit(&m->rng) - 1;
+        m->vy[i] = 2 * next_unit(&m->rng) - 1;
         m->order[i] = i;
     }
     return m;
@@ -434,30 +493,33 @@ sw_floor_flock *sw_floor_flock_new(const sw_floor_flock_desc *d, uint64_t seed) 
 /* Birds one by one in a fresh random order, each seeing the moves of those
  * before it. */
 int64_t sw_floor_flock_step(sw_floor_flock *m) {
+    sort_by_bucket(m);
     shuffle(&m->rng, m->order, m->d.birds, sizeof *m->order);
-    for (uint32_t i = 0; i < m->d.birds; i++) fly(m, (int32_t)m->order[i]);
+    for (uint32_t i = 0; i < m->d.birds; i++) fly(m, m->order[i]);
     return m->d.birds;
 }
 
 double sw_floor_flock_order(const sw_floor_flock *m) {
     double mx = 0, my = 0;
     for (uint32_t i = 0; i < m->d.birds; i++) {
-        mx += m->b[i].vx;
-        my += m->b[i].vy;
+        mx += m->vx[i];
+        my += m->vy[i];
     }
     return m->d.birds ? sqrt(mx * mx + my * my) / m->d.birds : 0.0;
 }
 
 void sw_floor_flock_pos(const sw_floor_flock *m, uint32_t i, double *x, double *y) {
-    *x = m->b[i].x;
-    *y = m->b[i].y;
+    *x = wrap(m->x[i], m->d.size);
+    *y = wrap(m->y[i], m->d.size);
 }
 
 void sw_floor_flock_free(sw_floor_flock *m) {
     if (!m) return;
-    free(m->b);
+    double *arrays[] = {m->x, m->y, m->vx, m->vy, m->x2, m->y2, m->vx2, m->vy2};
+    for (size_t a = 0; a < sizeof arrays / sizeof *arrays; a++) free(arrays[a]);
     free(m->order);
-    free(m->head);
+    free(m->bucket);
+    free(m->start);
     free(m);
 }
 
@@ -473,24 +535,49 @@ struct sw_floor_schelling {
     stream rng;
     resident *r;
     uint8_t *grid;    /* per cell: 0 empty, else its resident's group */
+    uint16_t *near;   /* per group (1, 2) and cell: that group's residents within
+                         the radius, the cell's own included (kept by every move) */
     uint32_t *empty;  /* the empty cells, in any order */
     uint32_t nempty;
 };
 
+/* The clipped square of radius r around cell c of a W-wide grid. */
+typedef struct {
+    int32_t x0, x1, y0, y1;
+} square;
+
+static square square_around(uint32_t c, int32_t W, int32_t r) {
+    int32_t x = (int32_t)c % W, y = (int32_t)c / W;
+    return (square){x - r < 0 ? 0 : x - r, x + r >= W ? W - 1 : x + r, y - r < 0 ? 0 : y - r,
+                    y + r >= W ? W - 1 : y + r};
+}
+
+static uint16_t *near_of(const sw_floor_schelling *m, uint8_t g) {
+    return m->near + (size_t)(g - 1) * m->d.size * m->d.size;
+}
+
+/* A resident of group g arrives on cell c (delta 1) or leaves it (-1): the
+ * counts of the cells around it change. */
+static void count_move(sw_floor_schelling *m, uint32_t c, uint8_t g, int delta) {
+    int32_t W = (int32_t)m->d.size;
+    square q = square_around(c, W, m->d.radius);
+    uint16_t *n = near_of(m, g);
+    for (int32_t y = q.y0; y <= q.y1; y++)
+        for (int32_t x = q.x0; x <= q.x1; x++) n[y * W + x] = (uint16_t)(n[y * W + x] + delta);
+}
+
 /* The residents of group g within the radius of cell c, and all of them,
- * the one on c included. */
+ * the one on c included, counted on the grid (for the statistics: a check
+ * of the counts, too). */
 static void count_around(const sw_floor_schelling *m, uint32_t c, uint8_t g, int32_t *same,
                          int32_t *all) {
-    int32_t W = (int32_t)m->d.size, r = m->d.radius;
-    int32_t x = (int32_t)c % W, y = (int32_t)c / W;
-    int32_t x0 = x - r < 0 ? 0 : x - r, x1 = x + r >= W ? W - 1 : x + r;
-    int32_t y0 = y - r < 0 ? 0 : y - r, y1 = y + r >= W ? W - 1 : y + r;
-    int32_t s = 0, a = 0;
-    for (int32_t cy = y0; cy <= y1; cy++) {
-        const uint8_t *row = m->grid + (size_t)cy * (size_t)W;
-        for (int32_t cx = x0; cx <= x1; cx++) {
-            s += row[cx] == g;
-            a += row[cx] != 0;
+    int32_t W = (int32_t)m->d.size, s = 0, a = 0;
+    square q = square_around(c, W, m->d.radius);
+    for (int32_t y = q.y0; y <= q.y1; y++) {
+        const uint8_t *row = m->grid + (size_t)y * (size_t)W;
+        for (int32_t x = q.x0; x <= q.x1; x++) {
+            s += row[x] == g;
+            a += row[x] != 0;
         }
     }
     *same = s;
@@ -498,9 +585,7 @@ static void count_around(const sw_floor_schelling *m, uint32_t c, uint8_t g, int
 }
 
 static bool happy(const sw_floor_schelling *m, const resident *p) {
-    int32_t same, all;
-    count_around(m, p->cell, p->group, &same, &all);
-    return same - 1 >= m->d.min_same; /* itself not counted */
+    return near_of(m, p->group)[p->cell] - 1 >= m->d.min_same; /* itself not counted */
 }
 
 /* To a uniformly random empty cell, whose place in the list the cell left
@@ -509,14 +594,17 @@ static void move_away(sw_floor_schelling *m, resident *p) {
     uint32_t k = next_below(&m->rng, m->nempty), to = m->empty[k];
     m->empty[k] = p->cell;
     m->grid[p->cell] = 0;
+    count_move(m, p->cell, p->group, -1);
     m->grid[to] = p->group;
+    count_move(m, to, p->group, 1);
     p->cell = to;
 }
 
 sw_floor_schelling *sw_floor_schelling_new(const sw_floor_schelling_desc *d, uint64_t seed) {
     uint64_t cells = (uint64_t)d->size * d->size;
     sw_floor_schelling *m = calloc(1, sizeof *m);
-    if (!m || d->agents > cells || cells > UINT32_MAX) {
+    /* a count of up to (2 radius + 1)^2 fits in 16 bits */
+    if (!m || d->agents > cells || cells > UINT32_MAX || d->radius < 0 || d->radius > 127) {
         free(m);
         return NULL;
     }
@@ -524,8 +612,9 @@ sw_floor_schelling *sw_floor_schelling_new(const sw_floor_schelling_desc *d, uin
     m->rng = stream_of(seed);
     m->r = malloc((size_t)d->agents * sizeof *m->r);
     m->grid = calloc(cells, 1);
+    m->near = calloc(2 * cells, sizeof *m->near);
     m->empty = malloc(cells * sizeof *m->empty);
-    if (!m->r || !m->grid || !m->empty) {
+    if (!m->r || !m->grid || !m->near || !m->empty) {
         sw_floor_schelling_free(m);
         return NULL;
     }
@@ -537,6 +626,7 @@ sw_floor_schelling *sw_floor_schelling_new(const sw_floor_schelling_desc *d, uin
         m->empty[j] = m->empty[i];
         m->r[i] = (resident){.cell = c, .group = i < d->agents / 2 ? 1 : 2};
         m->grid[c] = m->r[i].group;
+        count_move(m, c, m->r[i].group, 1);
     }
     m->nempty = (uint32_t)cells - d->agents;
     memmove(m->empty, m->empty + d->agents, (size_t)m->nempty * sizeof *m->empty);
@@ -568,6 +658,7 @@ void sw_floor_schelling_free(sw_floor_schelling *m) {
     if (!m) return;
     free(m->r);
     free(m->grid);
+    free(m->near);
     free(m->empty);
     free(m);
 }
