@@ -25,19 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* ---- the comparison's six configurations --------------------------------------- */
 
@@ -130,9 +118,9 @@ static int run_config(const config *c, int runs, result *out) {
     }
     if (!total || !steps || !rate) rc = 1;
     if (!rc) {
-        out->total_ms = median(total, runs);
-        out->steps_ms = median(steps, runs);
-        out->agent_steps_per_s = median(rate, runs);
+        out->total_ms = sw_bench_median(total, runs);
+        out->steps_ms = sw_bench_median(steps, runs);
+        out->agent_steps_per_s = sw_bench_median(rate, runs);
     }
     free(total);
     free(steps);
@@ -140,35 +128,31 @@ static int run_config(const config *c, int runs, result *out) {
     return rc;
 }
 
-/* run_config in a child process of its own, as the comparison runs each
- * model in a process of its own: what one model leaves in the allocator
- * (memory given back to the system, to be faulted in again, or kept and
- * fragmented) then cannot move the next one's figures. Measured in one
- * process, Schelling large ran 40 % slower after Schelling small than alone,
- * all of it in construction. */
+/* run_config as a job of sw_bench_apart: each model in a process of its own. */
+typedef struct {
+    const config *c;
+    int runs;
+} config_job;
+
+static int run_config_job(const void *arg, void *out) {
+    const config_job *j = arg;
+    return run_config(j->c, j->runs, out);
+}
+
 static int run_config_apart(const config *c, int runs, result *out) {
-    int fd[2];
-    if (pipe(fd) != 0) return run_config(c, runs, out);
-    fflush(NULL); /* nothing buffered twice */
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fd[0]);
-        close(fd[1]);
-        return run_config(c, runs, out);
-    }
-    if (pid == 0) {
-        close(fd[0]);
+    return sw_bench_apart(run_config_job, &(config_job){c, runs}, out, sizeof *out);
+}
+
+int sw_bench_models_time(const char *key, int runs, double *total_ms, double *steps_ms) {
+    for (int i = 0; i < NCONFIGS; i++) {
+        if (strcmp(configs[i].key, key) != 0) continue;
         result r;
-        int rc = run_config(c, runs, &r);
-        if (!rc && write(fd[1], &r, sizeof r) != (ssize_t)sizeof r) rc = 1;
-        _exit(rc);
+        if (run_config_apart(&configs[i], runs, &r)) return 1;
+        *total_ms = r.total_ms;
+        *steps_ms = r.steps_ms;
+        return 0;
     }
-    close(fd[1]);
-    ssize_t got = read(fd[0], out, sizeof *out);
-    close(fd[0]);
-    int status = 0;
-    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return 1;
-    return got == (ssize_t)sizeof *out ? 0 : 1;
+    return 2;
 }
 
 /* ---- the big forest fire ------------------------------------------------------------ */
@@ -244,48 +228,23 @@ static void usage(FILE *f) {
                "             forest), to re-measure a few on their own\n");
 }
 
-/* Whether `key` contains one of the comma-separated words of `only` (NULL:
- * everything). */
-static bool selected(const char *only, const char *key) {
-    if (!only) return true;
-    for (const char *p = only; *p;) {
-        size_t n = strcspn(p, ",");
-        for (const char *k = key; n && *k; k++)
-            if (strncmp(k, p, n) == 0) return true;
-        p += n + (p[n] == ',');
-    }
-    return false;
-}
-
 int sw_bench_models(int argc, char **argv) {
-    bool json = false, quick = false;
-    const char *only = NULL;
-    int runs = 100;
+    sw_bench_opts o = {.runs = 100};
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--json") == 0) {
-            json = true;
-        } else if (strcmp(argv[i], "--quick") == 0) {
-            quick = true;
-        } else if (strcmp(argv[i], "--runs") == 0 && i + 1 < argc) {
-            char *end;
-            long v = strtol(argv[++i], &end, 10);
-            if (*end || v < 1 || v > 100000) {
-                fprintf(stderr, "swarmlet bench models: --runs: \"%s\" is not a count from 1 to 100000\n",
-                        argv[i]);
-                return 2;
-            }
-            runs = (int)v;
-        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
-            only = argv[++i];
-        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+        int took = sw_bench_common_flag("models", argc, argv, &i, &o);
+        if (took == 2) return 2;
+        if (took) continue;
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             usage(stdout);
             return 0;
-        } else {
-            fprintf(stderr, "swarmlet bench models: unknown flag \"%s\"\n", argv[i]);
-            usage(stderr);
-            return 2;
         }
+        fprintf(stderr, "swarmlet bench models: unknown flag \"%s\"\n", argv[i]);
+        usage(stderr);
+        return 2;
     }
+    bool json = o.json, quick = o.quick;
+    const char *only = o.only;
+    int runs = o.runs;
     if (quick && runs == 100) runs = 3;
     uint32_t side = quick ? 1000 : 3163;
     const char *fkey = quick ? "forest_fire_1m" : "forest_fire_10m";
@@ -296,7 +255,7 @@ int sw_bench_models(int argc, char **argv) {
                "steps ms", "agent-steps/s", "Agents.jl", "ratio", "Ark.jl", "ratio");
     if (!json) printf("%-18s\n", "  seeded runs)");
     for (int i = 0; i < NCONFIGS; i++) {
-        if (!selected(only, configs[i].key)) continue;
+        if (!sw_bench_selected(only, configs[i].key)) continue;
         if (run_config_apart(&configs[i], runs, &res[i])) return 1;
         if (!json && configs[i].agents_jl > 0) {
             printf("%-18s %10.3f %10.3f %14.3g %8.1f ms %6.1fx %6.1f ms %6.1fx\n", configs[i].label,
@@ -310,14 +269,14 @@ int sw_bench_models(int argc, char **argv) {
         fflush(stdout);
     }
     fire_result fr;
-    bool fire = selected(only, fkey);
+    bool fire = sw_bench_selected(only, fkey);
     if (fire && run_fire(side, &fr)) return 1;
 
     if (json) {
         printf("{\"runs\": %d", runs);
         for (int i = 0; i < NCONFIGS; i++) {
             const char *k = configs[i].key;
-            if (!selected(only, k)) continue;
+            if (!sw_bench_selected(only, k)) continue;
             printf(", \"%s_ms\": %.4f, \"%s_steps_ms\": %.4f, \"%s_agent_steps_per_s\": %.0f", k,
                    res[i].total_ms, k, res[i].steps_ms, k, res[i].agent_steps_per_s);
             if (configs[i].agents_jl > 0)

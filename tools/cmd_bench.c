@@ -1,5 +1,5 @@
 /* cmd_bench.c - `swarmlet bench SUITE [FLAGS]`: dispatch to a benchmark
- * suite (micro, models, snapshot; one file each, see bench.h). The suite gets
+ * suite (micro, models, floor, snapshot; one file each, see bench.h). The suite gets
  * argv with its own name first, so its flags start at argv[1]. */
 #include "bench.h"
 #include "cli.h"
@@ -14,6 +14,7 @@ static const struct {
 } suites[] = {
     {"micro", sw_bench_micro, "the runtime's hot paths: handoff, spawn, memory, dense and sparse ticks"},
     {"models", sw_bench_models, "the built-in models at scale"},
+    {"floor", sw_bench_floor, "the comparison's models as plain C, with no engine"},
     {"snapshot", sw_bench_snapshot, "writing and loading snapshots"},
 };
 
@@ -36,6 +37,6 @@ int sw_cmd_bench(int argc, char **argv) {
     }
     for (size_t i = 0; i < sizeof suites / sizeof *suites; i++)
         if (strcmp(argv[1], suites[i].name) == 0) return suites[i].fn(argc - 1, argv + 1);
-    fprintf(stderr, "swarmlet bench: unknown suite \"%s\" (suites: micro, models, snapshot)\n", argv[1]);
+    fprintf(stderr, "swarmlet bench: unknown suite \"%s\" (suites: micro, models, floor, snapshot)\n", argv[1]);
     return 2;
 }
