@@ -9,7 +9,7 @@
  * loop of a keyed tick lives here, beside the keys it merges, and shares
  * sw__run_task (sched_int.h, always inline) with the plain loop in sched.c. */
 #include "sched_int.h"
-#include "rng.h"
+#include "rng_exp.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -140,9 +140,10 @@ static bool kcache_build(sw_sched *s) {
  * are the sorted keys of that many draws, handed out in the shuffled order,
  * which is the same joint law as sorting independent keys (the ranks of
  * independent keys are a uniform permutation, independent of their sorted
- * values). Keys are exponential, z = -ln(U), so the sorted ones come one after
- * the other (Renyi): z(k) = z(k-1) + E(k) / (m - k + 1) over m places. They are
- * computed only in a tick that needs them, and only up to the place running.
+ * values). Keys are exponential (Exp(1), drawn by rng_exp.h's ziggurat: no
+ * logarithm), so the sorted ones come one after the other (Renyi):
+ * z(k) = z(k-1) + E(k) / (m - k + 1) over m places. They are computed only
+ * in a tick that needs them, and only up to the place running.
  *
  * A tasklet of a random kind woken during the run phase (by a channel) draws
  * its own key, from a stream keyed by the seed and the tick, at its id; if
@@ -151,8 +152,6 @@ static bool kcache_build(sw_sched *s) {
  * next tick's batch. One that has had its turn this tick joins the next tick's
  * batch: no tasklet takes two turns in a tick through a wake-up. Spawned and
  * yielding tasklets and FIFO kinds keep the FIFO behind the batch. */
-
-static double open_unit(uint64_t x) { return ((double)(x >> 11) + 0.5) * 0x1.0p-53; } /* (0, 1) */
 
 /* Grow the per-slot marks to cover `need` slots, and the table's room
  * (zeroed: no mark). */
@@ -211,7 +210,7 @@ static void keys_fill(sw_sched *s, uint32_t g, uint32_t start, uint32_t m, uint3
     uint64_t x = sw_rng_at_input(s->kt.batch_rng, (uint64_t)g << 32 | k);
     for (uint32_t left = m - k; q < end; left--) { /* left: m - k + 1 of the key drawn */
         x += SW_RNG_GAMMA;
-        double e = -log(open_unit(sw_rng_mix(x)));
+        double e = sw_rng_exp(sw_rng_mix(x));
         z += e / (double)left;
         kz[q++] = z;
         if (q > p && z > limit) break;
@@ -247,7 +246,7 @@ static void cursor_walk(sw_sched *s, uint32_t p, uint32_t lg, double lz) {
             c.rnd = m && c.k < m && rpos[c.rbase + c.k] == c.pos;
             if (!c.rnd) continue;
             c.k++;
-            double e = -log(open_unit(sw_rng_at(s->kt.batch_rng, (uint64_t)g << 32 | c.k)));
+            double e = sw_rng_exp(sw_rng_at(s->kt.batch_rng, (uint64_t)g << 32 | c.k));
             c.z += e / (double)(m - c.k + 1);
             c.slot = items[c.pos];
         }
@@ -401,7 +400,7 @@ static __attribute__((noinline)) void triage(sw_sched *s) {
             /* after the batch nothing comes after the turn in progress: no key */
             double z = s->kt.cur_src == SW__CUR_END
                            ? 0
-                           : -log(open_unit(sw_rng_at(s->kt.woken_rng, sw_handle_make(slot, k->gen))));
+                           : sw_rng_exp(sw_rng_at(s->kt.woken_rng, sw_handle_make(slot, k->gen)));
             uint32_t g = s->kword[k->kind] & ORDER_GROUP; /* a random kind: cached */
             if (!after_current(s, g, z, slot)) {
                 list_append(s, &s->def_head, &s->def_tail, slot);

@@ -708,8 +708,10 @@ static uint64_t keyed_hash(uint64_t seed, int polled, int stayers, bool stayers_
  * FIFO kind (the cursor steps over the fixed places), and a wholly random
  * rank none of whose keys is asked for (the woken wake in the next rank) --
  * hashed by where each woken dozer ran. The values are those of the engine
- * before the keys were drawn ahead (main at 68f8423): any change to a key,
- * its sum, a comparison or the cursor's walk changes them. */
+ * whose exponential keys come from the ziggurat (rng_exp.h; before it,
+ * -log(U): main at bd786fe had other values, the same through every change
+ * of the cursor since 68f8423): any change to a key, its sum, a comparison
+ * or the cursor's walk changes them. */
 Test(activation, keyed_turns_pinned) {
     uint64_t got[5] = {
         keyed_hash(31, 60, 0, false, 0, false, 6, 8, 0),  /* one wholly random rank */
@@ -718,8 +720,8 @@ Test(activation, keyed_turns_pinned) {
         keyed_hash(34, 30, 25, true, 1, true, 5, 6, 0),   /* the first rank's keys never asked for */
         keyed_hash(35, 40, 0, false, 0, false, 3, 6, 5),  /* woken of FIFO and random kinds at once */
     };
-    static const uint64_t want[5] = {0x4d67f403155de092ULL, 0x18dbcb899deb78eaULL, 0x199c131b3a9565e4ULL,
-                                     0x6b061ac379a1933dULL, 0x64552f94b298a3cdULL};
+    static const uint64_t want[5] = {0x96b78424b820bc2eULL, 0x3e5aa44551d13347ULL, 0xd46f8ffca76132eeULL,
+                                     0x04a6db5710b37edcULL, 0xb49911ec106f0e3fULL};
     for (int i = 0; i < 5; i++)
         cr_assert_eq(got[i], want[i], "world %d: the woken ran otherwise (0x%016llx)", i, (unsigned long long)got[i]);
 }
@@ -729,8 +731,9 @@ Test(activation, keyed_turns_pinned) {
  * the other waits, and must take its turn at its own key, not at the place
  * the other waits for (woken_first skips the places that come before the
  * first; a new first asks again). One rank, and a rank shared with a FIFO
- * kind, and woken that wait for the next rank. The values are main's at
- * 4a1b210, before the skip (the first fails with a new first left waiting
+ * kind, and woken that wait for the next rank. The values are those of the
+ * keys from the ziggurat (rng_exp.h); with -log(U) keys, main's from 4a1b210,
+ * before the skip, to bd786fe (the first fails with a new first left waiting
  * where the old one would have waited). */
 Test(activation, keyed_turns_pinned_with_many_waiting) {
     uint64_t got[3] = {
@@ -738,7 +741,7 @@ Test(activation, keyed_turns_pinned_with_many_waiting) {
         keyed_hash_on(SW_CHAN_BUFFERED, 42, 150, 50, false, 0, false, 60, 40, 0), /* random and FIFO places */
         keyed_hash_on(SW_CHAN_BUFFERED, 43, 120, 60, true, 1, false, 50, 40, 0),  /* woken wait for the next rank */
     };
-    static const uint64_t want[3] = {0x96b1c2711e7b307bULL, 0x8b9cb606b77b7b12ULL, 0xec0d04036b2a246bULL};
+    static const uint64_t want[3] = {0x250fbdae57e653ebULL, 0xa742ec9974d72f0eULL, 0x4d1e9881c15ad891ULL};
     for (int i = 0; i < 3; i++)
         cr_assert_eq(got[i], want[i], "world %d: the woken ran otherwise (0x%016llx)", i, (unsigned long long)got[i]);
 }
