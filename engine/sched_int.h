@@ -231,6 +231,9 @@ void sw__run_zombie(sw_sched *s, uint32_t slot);
 void sw__run_gone(sw_sched *s, uint32_t slot);
 /* ---- the registry (kinds.c) ---- */
 int sw__func_index(sw_sched *s, const sw_func *fn);
+/* Answer sw_run_points with a function's resume-point names (sw__bad_pc,
+ * for the view sw__describing recognises). */
+sw_step sw__describe(const char *const *names, int count);
 /* ---- timers (timers.c) ---- */
 /* Arm a timer for `slot` (then SLEEPING); false, with nothing changed, when
  * out of memory. */
@@ -440,17 +443,24 @@ static inline uint32_t sw__prefetch_end(uint32_t n) { return n > SW__PREFETCH_TA
  * failed or past the watchdog: reclaimed, and SW_STEP_EXIT returned).
  * `nested` (a constant): t is the view of a tasklet a handoff runs inline
  * (channel.c), whose blocking again may come uncounted (SW__STEP_WAIT_HARD):
- * counted here. */
+ * counted here.
+ *
+ * A suspension needs no check for a zombie: every operation that suspends
+ * (sleep, yield, receive, send, wait) returns SW_STEP_EXIT instead when the
+ * tasklet was killed before it (each checks first), and nothing between that
+ * check and its return runs code that could kill it, or checks again after
+ * (run_woken_now). That saves the turn a load and a branch (pinned by
+ * sched/killed_during_its_turn_every_suspension_ends_it). */
 static inline __attribute__((always_inline)) sw_step sw__run_on(sw_sched *s, sw_tasklet *t, uint32_t slot,
                                                                 sw_step r, bool nested) {
     for (;;) {
-        struct sw__task *k = t->task; /* spawning may have moved the table */
         if (nested && r == SW__STEP_WAIT_HARD) {
             s->blocked_hard++;
             r = SW_STEP_WAIT;
         }
-        if (__builtin_expect(k->state == SW_TASK_ZOMBIE, 0)) break;
         if (__builtin_expect(r == SW_STEP_WAIT || r == SW_STEP_SWITCH, 1)) return r;
+        struct sw__task *k = t->task; /* spawning may have moved the table */
+        if (__builtin_expect(k->state == SW_TASK_ZOMBIE, 0)) break;
         if (r != SW_STEP_CALL && r != SW_STEP_RETURN) break; /* EXIT, FAIL, or no SW_END */
         if (!sw__spin_check(s, k, slot)) break;
         s->resumes++;
