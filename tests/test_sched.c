@@ -609,52 +609,17 @@ static sw_step suicide_run(sw_tasklet *t, void *frame) {
     suicide *f = frame;
     SW_BEGIN(t, s1, s0, sfar, y, rr, rb, re, we, sr, sf, c);
     cr_assert_eq(sw_kill(t, sw_self(t)), SW_OK);
-    switch (f->mode) { /* no suspension inside: each mode's is below */
-    case 0: goto sleep1;
-    case 1: goto sleep0;
-    case 2: goto sleepfar;
-    case 3: goto yield;
-    case 4: goto recv_rdv;
-    case 5: goto recv_buf;
-    case 6: goto recv_event;
-    case 7: goto wait_event;
-    case 8: goto send_rdv;
-    case 9: goto send_full;
-    default: goto call;
-    }
-sleep1:
-    SW_SLEEP(t, s1, 1);
-    goto never;
-sleep0:
-    SW_SLEEP(t, s0, 0);
-    goto never;
-sleepfar:
-    SW_SLEEP(t, sfar, 300);
-    goto never;
-yield:
-    SW_YIELD(t, y);
-    goto never;
-recv_rdv:
-    SW_RECV(t, rr, f->rdv, &f->m);
-    goto never;
-recv_buf:
-    SW_RECV(t, rb, f->buf, &f->m);
-    goto never;
-recv_event:
-    SW_RECV(t, re, f->event, &f->m);
-    goto never;
-wait_event:
-    SW_WAIT(t, we, f->event);
-    goto never;
-send_rdv:
-    SW_SEND(t, sr, f->rdv, &f->m);
-    goto never;
-send_full:
-    SW_SEND(t, sf, f->full, &f->m);
-    goto never;
-call:
-    SW_CALL(t, c, &napper_func, &(napper){.naps = 1}, &f->got);
-never:
+    if (f->mode == 0) SW_SLEEP(t, s1, 1);
+    else if (f->mode == 1) SW_SLEEP(t, s0, 0);
+    else if (f->mode == 2) SW_SLEEP(t, sfar, 300);
+    else if (f->mode == 3) SW_YIELD(t, y);
+    else if (f->mode == 4) SW_RECV(t, rr, f->rdv, &f->m);
+    else if (f->mode == 5) SW_RECV(t, rb, f->buf, &f->m);
+    else if (f->mode == 6) SW_RECV(t, re, f->event, &f->m);
+    else if (f->mode == 7) SW_WAIT(t, we, f->event);
+    else if (f->mode == 8) SW_SEND(t, sr, f->rdv, &f->m);
+    else if (f->mode == 9) SW_SEND(t, sf, f->full, &f->m);
+    else SW_CALL(t, c, &napper_func, &(napper){.naps = 1}, &f->got);
     sw_test_tr("never%d", f->mode);
     SW_END(t);
 }
