@@ -552,9 +552,9 @@ int sw_sched_step(sw_sched *s) {
     }
     /* The run queue, in order: the run-next stack (after the turn that
        filled it: sw__run_turn), the batch, the FIFO of tasklets woken during
-       the tick. The batch's array and length do not
-       change during the run phase (cancelled timers become tombstones in
-       place), so the loop keeps them in registers. */
+       the tick. The batch's array and length do not change during the run
+       phase (cancelled timers become tombstones in place), so the loop keeps
+       them in registers. */
     const uint32_t *items = s->ready.items;
     uint32_t pos = s->ready_pos, n = s->ready.n, pf_end = sw__prefetch_end(n);
     for (;;) {

@@ -171,11 +171,11 @@ int sw_kill(sw_tasklet *t, sw_id id);
 #define SW_EXIT(t) return sw__exit(t)
 /* Close SW_BEGIN. Falling off the end returns zero from a nested call, or
  * exits the tasklet from its root function. */
-#define SW_END(t)                       \
-    return sw__finish(t);               \
-    default:                            \
+#define SW_END(t)                                         \
+    return sw__finish(t);                                 \
+    default:                                              \
         return sw__bad_pc(t, sw__pc_names, sw_pc__count); \
-    }                                   \
+    }                                                     \
     return SW_STEP_FAIL
 
 /* ---- machinery behind the macros (not API) ------------------------------ */
