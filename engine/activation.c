@@ -807,44 +807,45 @@ void sw__order_batch(sw_sched *s) {
 #define SW__WARM_BATCH 8192u /* 384 KiB of records */
 #endif
 
-/* The run phase of a keyed tick (see "keys"): the run-next stack, then the
- * batch merged by key with the woken that take their turn in this tick, then
- * the FIFO of the rest. What joined the FIFO during a turn is sorted out
- * before the next turn starts, against the key of the turn that woke it. */
+/* Where the run loop must next ask whether the heap's first goes before the
+ * batch's place (see woken_first, wake_at), at most the batch's end n. */
+static inline uint32_t batch_stop(const sw_sched *s, uint32_t n) { return s->wake_at < n ? s->wake_at : n; }
+
+/* The run phase of a keyed tick (see "keys"): the run-next stack (after the
+ * turn that filled it: sw__run_turn), then the batch merged by key with
+ * the woken that take their turn in this tick, then the FIFO of the rest.
+ * What joined the FIFO during a turn is sorted out before the next turn
+ * starts, against the key of the turn that woke it. */
 static inline __attribute__((always_inline)) void run_keyed(sw_sched *s, bool warm) {
     const uint32_t *items = s->ready.items;
     uint32_t pos = s->ready_pos, n = s->ready.n, pf_end = sw__prefetch_end(n);
     uint32_t nheap = 0; /* s->nheap, which changes only here and in the triage */
+    /* below `stop` the batch's next place takes the turn without asking the
+       heap: its end, or while woken wait, where the first may go first
+       (wake_at, which like nheap changes only here and in the triage) */
+    uint32_t stop = n;
     for (;;) {
         uint32_t slot;
-        if (__builtin_expect(s->front != SW__NIL, 0)) {
-            slot = s->front;
-            s->front = s->tasks[slot].next;
-            if (slot < s->markcap) s->marks[slot] = s->epoch << 1;
-        } else {
-            if (s->back_tail != s->kt.back_seen) {
-                s->ready_pos = pos; /* read only by the triage: stored for it */
-                triage_fifo(s);
-                nheap = s->nheap;
-            }
+        if (s->back_tail != s->kt.back_seen) {
+            s->ready_pos = pos; /* read only by the triage: stored for it */
+            triage_fifo(s);
+            nheap = s->nheap;
+            stop = nheap ? batch_stop(s, n) : n;
+        }
+        if (__builtin_expect(pos >= stop, 0)) {
             if (nheap && (pos == n || (pos >= s->wake_at && woken_first(s, pos - s->kt.base)))) {
                 sw__woken w = heap_pop(s);
                 nheap--;
+                stop = nheap ? batch_stop(s, n) : n;
                 slot = w.slot;
                 s->kt.cur_src = SW__CUR_WOKEN;
                 s->kt.woken_at = pos;
                 s->kt.cur_key = w;
-            } else if (pos < n) {
-                slot = items[pos++];
-                if (pos < pf_end) {
-                    __builtin_prefetch(s->tasks[items[pos + SW__PREFETCH_FRAME]].top, 1);
-                    if (!warm) {
-                        uint32_t ahead = items[pos + SW__PREFETCH_TASK];
-                        __builtin_prefetch(&s->tasks[ahead], 1);
-                        __builtin_prefetch((char *)&s->tasks[ahead + 1] - 1, 1);
-                    }
-                }
-            } else if (s->back_head != SW__NIL) { /* all sorted out: FIFO kinds, spawned, yielded */
+                goto run;
+            }
+            if (pos == n) {
+                if (s->back_head == SW__NIL) break;
+                /* all sorted out: FIFO kinds, spawned, yielded */
                 slot = s->back_head;
                 uint32_t next = s->tasks[slot].next;
                 s->back_head = next;
@@ -854,11 +855,21 @@ static inline __attribute__((always_inline)) void run_keyed(sw_sched *s, bool wa
                     __builtin_prefetch(s->tasks[next].top, 1);
                 if (slot == s->kt.back_seen) s->kt.back_seen = SW__NIL;
                 s->kt.cur_src = SW__CUR_END;
-            } else {
-                break;
+                goto run;
+            }
+            stop = batch_stop(s, n); /* the first waits: woken_first may have moved wake_at on */
+        }
+        slot = items[pos++];
+        if (pos < pf_end) {
+            __builtin_prefetch(s->tasks[items[pos + SW__PREFETCH_FRAME]].top, 1);
+            if (!warm) {
+                uint32_t ahead = items[pos + SW__PREFETCH_TASK];
+                __builtin_prefetch(&s->tasks[ahead], 1);
+                __builtin_prefetch((char *)&s->tasks[ahead + 1] - 1, 1);
             }
         }
-        sw__run_task(s, slot);
+    run:
+        sw__run_turn(s, slot, true);
     }
     /* the woken that come too late: the next tick's batch, as wake-ups
        between ticks are (and as a snapshot saves them) */

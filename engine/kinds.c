@@ -3,7 +3,8 @@
  * Snapshots name functions and resume points, never addresses, so every
  * resumable function a tasklet can be suspended in is registered here under
  * a stable name, with the resume-point names it declares in SW_BEGIN (found
- * by calling it with a NULL tasklet: SW_BEGIN then returns its names). A
+ * by calling it with a view whose resume point none declares: SW_END's
+ * `default` then returns its names, see g_describing). A
  * kind's root function is registered under the kind's name. A handful of
  * kinds and functions per simulation: linear searches are fine. */
 #include "sched_int.h"
@@ -12,6 +13,16 @@
 
 static _Thread_local const char *const *g_points;
 static _Thread_local int g_npoints;
+
+/* The view that asks a function for its resume points: its resume point is
+ * none that SW_BEGIN declares (at most SW__EACH's 24), so the function's
+ * switch goes to SW_END's `default`, sw__bad_pc, which answers with
+ * sw__describe. */
+static _Thread_local sw__frame g_describing_frame;
+static _Thread_local struct sw__task g_describing_task;
+static _Thread_local sw_tasklet g_describing;
+
+bool sw__describing(const sw_tasklet *t) { return t == &g_describing; }
 
 sw_step sw__describe(const char *const *names, int count) {
     g_points = names;
@@ -22,7 +33,10 @@ sw_step sw__describe(const char *const *names, int count) {
 const char *const *sw_run_points(sw_run_fn run, int *count) {
     g_points = NULL;
     g_npoints = 0;
-    if (run) run(NULL, NULL);
+    g_describing_frame.pc = UINT16_MAX; /* set each time: a function without SW_BEGIN may change it */
+    g_describing_task.top = &g_describing_frame;
+    g_describing.task = &g_describing_task;
+    if (run) run(&g_describing, NULL);
     if (count) *count = g_npoints;
     return g_points;
 }

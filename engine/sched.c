@@ -550,18 +550,16 @@ int sw_sched_step(sw_sched *s) {
         sw__run_keyed(s);
         goto done;
     }
-    /* The run queue, in order: the run-next stack, the batch, the FIFO of
-       tasklets woken during the tick. The batch's array and length do not
-       change during the run phase (cancelled timers become tombstones in
-       place), so the loop keeps them in registers. */
+    /* The run queue, in order: the run-next stack (after the turn that
+       filled it: sw__run_turn), the batch, the FIFO of tasklets woken during
+       the tick. The batch's array and length do not change during the run
+       phase (cancelled timers become tombstones in place), so the loop keeps
+       them in registers. */
     const uint32_t *items = s->ready.items;
     uint32_t pos = s->ready_pos, n = s->ready.n, pf_end = sw__prefetch_end(n);
     for (;;) {
         uint32_t slot;
-        if (__builtin_expect(s->front != SW__NIL, 0)) {
-            slot = s->front;
-            s->front = s->tasks[slot].next;
-        } else if (pos < n) {
+        if (pos < n) {
             slot = items[pos++];
             /* prefetch ahead in the batch, in two stages: the tasklets of a
                sparse tick are scattered across a large table, and each
@@ -585,7 +583,7 @@ int sw_sched_step(sw_sched *s) {
         } else {
             break;
         }
-        sw__run_task(s, slot);
+        sw__run_turn(s, slot, false);
     }
 done:
     s->keyed = false;

@@ -231,6 +231,9 @@ void sw__run_zombie(sw_sched *s, uint32_t slot);
 void sw__run_gone(sw_sched *s, uint32_t slot);
 /* ---- the registry (kinds.c) ---- */
 int sw__func_index(sw_sched *s, const sw_func *fn);
+/* Answer sw_run_points with a function's resume-point names (sw__bad_pc,
+ * for the view sw__describing recognises). */
+sw_step sw__describe(const char *const *names, int count);
 /* ---- timers (timers.c) ---- */
 /* Arm a timer for `slot` (then SLEEPING); false, with nothing changed, when
  * out of memory. */
@@ -440,17 +443,24 @@ static inline uint32_t sw__prefetch_end(uint32_t n) { return n > SW__PREFETCH_TA
  * failed or past the watchdog: reclaimed, and SW_STEP_EXIT returned).
  * `nested` (a constant): t is the view of a tasklet a handoff runs inline
  * (channel.c), whose blocking again may come uncounted (SW__STEP_WAIT_HARD):
- * counted here. */
+ * counted here.
+ *
+ * A suspension needs no check for a zombie: every operation that suspends
+ * (sleep, yield, receive, send, wait) returns SW_STEP_EXIT instead when the
+ * tasklet was killed before it (each checks first), and nothing between that
+ * check and its return runs code that could kill it, or checks again after
+ * (run_woken_now). That saves the turn a load and a branch (pinned by
+ * sched/killed_during_its_turn_every_suspension_ends_it). */
 static inline __attribute__((always_inline)) sw_step sw__run_on(sw_sched *s, sw_tasklet *t, uint32_t slot,
                                                                 sw_step r, bool nested) {
     for (;;) {
-        struct sw__task *k = t->task; /* spawning may have moved the table */
         if (nested && r == SW__STEP_WAIT_HARD) {
             s->blocked_hard++;
             r = SW_STEP_WAIT;
         }
-        if (__builtin_expect(k->state == SW_TASK_ZOMBIE, 0)) break;
         if (__builtin_expect(r == SW_STEP_WAIT || r == SW_STEP_SWITCH, 1)) return r;
+        struct sw__task *k = t->task; /* spawning may have moved the table */
+        if (__builtin_expect(k->state == SW_TASK_ZOMBIE, 0)) break;
         if (r != SW_STEP_CALL && r != SW_STEP_RETURN) break; /* EXIT, FAIL, or no SW_END */
         if (!sw__spin_check(s, k, slot)) break;
         s->resumes++;
@@ -466,11 +476,11 @@ static inline __attribute__((always_inline)) sw_step sw__run_on(sw_sched *s, sw_
  * channel handoff is two trips through here (or one here and one inline,
  * channel.c's run_woken_now), so it keeps to a few loads and one indirect
  * call, inline in both places. */
-static inline __attribute__((always_inline)) void sw__run_task(sw_sched *s, uint32_t slot) {
+static inline __attribute__((always_inline)) sw_step sw__run_task(sw_sched *s, uint32_t slot) {
     struct sw__task *k = &s->tasks[slot];
     if (__builtin_expect(k->state == SW_TASK_ZOMBIE, 0)) {
         sw__run_zombie(s, slot); /* killed while queued: never runs */
-        return;
+        return SW_STEP_EXIT;
     }
     sw_tasklet *t = &s->cur;
     t->task = k;
@@ -479,11 +489,34 @@ static inline __attribute__((always_inline)) void sw__run_task(sw_sched *s, uint
     k->state = SW_TASK_RUNNING;
     if (!sw__spin_check(s, k, slot)) {
         sw__run_gone(s, slot);
-        return;
+        return SW_STEP_EXIT;
     }
     s->resumes++;
     sw__frame *f = k->top;
-    sw__run_on(s, t, slot, s->funcs[f->fn].run(t, f + 1), false);
+    sw_step r = s->funcs[f->fn].run(t, f + 1);
+    /* the common result first, alone: sw__run_turn tests the same, and the
+       compiler then tests it once (not as one of a range) */
+    if (__builtin_expect(r == SW_STEP_WAIT, 1)) return r;
+    return sw__run_on(s, t, slot, r, false);
+}
+
+/* Run `slot`'s turn, then whatever it left on the run-next stack. Only a
+ * channel handoff that prefers the woken side and cannot run it inline
+ * pushes there (channel.c, wake: the woken, then the running tasklet), and
+ * its operation returns SW_STEP_SWITCH, which the running tasklet returns in
+ * turn (or SW_STEP_EXIT, when the woken it ran inline killed it): a turn
+ * that ends in SW_STEP_WAIT leaves the stack empty, so the run loops look
+ * at it only after another result, instead of before every turn (a load and
+ * a branch a turn). `marks` (a constant): the keyed loop's, which marks the
+ * stack's tasklets as having had their turn (activation.c). */
+static inline __attribute__((always_inline)) void sw__run_turn(sw_sched *s, uint32_t slot, bool marks) {
+    if (__builtin_expect(sw__run_task(s, slot) == SW_STEP_WAIT, 1)) return;
+    while (s->front != SW__NIL) { /* the whole stack, whatever its turns end in */
+        slot = s->front;
+        s->front = s->tasks[slot].next;
+        if (marks && slot < s->markcap) s->marks[slot] = s->epoch << 1;
+        sw__run_task(s, slot);
+    }
 }
 
 /* A batch of spawns of one kind (sw_world_spawn_many): the kind looked up

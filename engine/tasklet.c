@@ -185,7 +185,8 @@ sw_step sw__finish(sw_tasklet *t) {
     return SW_STEP_EXIT;
 }
 
-sw_step sw__bad_pc(sw_tasklet *t) {
+sw_step sw__bad_pc(sw_tasklet *t, const char *const *names, int count) {
+    if (sw__describing(t)) return sw__describe(names, count);
     sw_sched *s = t->sched;
     sw__errf(s, "tasklet #%u resumed at an unknown resume point %u", t->slot, t->task->top->pc);
     s->error = SW_E_INVALID;

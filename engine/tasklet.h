@@ -134,11 +134,13 @@ int sw_kill(sw_tasklet *t, sw_id id);
 
 /* ---- suspension points -------------------------------------------------- */
 
-/* Declare the resume points of this function and jump to the current one. */
+/* Declare the resume points of this function and jump to the current one.
+ * (Asked for its points, a function is handed a view whose resume point is
+ * none of them: the `default` of SW_END answers, so a resume tests nothing
+ * more than its point.) */
 #define SW_BEGIN(t, ...)                                                        \
     enum { sw_pc__start = 0, SW__EACH(SW__PC_ENUM, __VA_ARGS__) sw_pc__count }; \
     static const char *const sw__pc_names[] = {"start", SW__EACH(SW__PC_STR, __VA_ARGS__) NULL}; \
-    if (sw__describing(t)) return sw__describe(sw__pc_names, sw_pc__count);     \
     switch (sw__pc(t)) {                                                       \
     case sw_pc__start:
 
@@ -169,11 +171,11 @@ int sw_kill(sw_tasklet *t, sw_id id);
 #define SW_EXIT(t) return sw__exit(t)
 /* Close SW_BEGIN. Falling off the end returns zero from a nested call, or
  * exits the tasklet from its root function. */
-#define SW_END(t)                       \
-    return sw__finish(t);               \
-    default:                            \
-        return sw__bad_pc(t);           \
-    }                                   \
+#define SW_END(t)                                         \
+    return sw__finish(t);                                 \
+    default:                                              \
+        return sw__bad_pc(t, sw__pc_names, sw_pc__count); \
+    }                                                     \
     return SW_STEP_FAIL
 
 /* ---- machinery behind the macros (not API) ------------------------------ */
@@ -201,7 +203,7 @@ int sw_kill(sw_tasklet *t, sw_id id);
  * sw__call never return SW_STEP_CONTINUE: they wait, call, exit or fail),
  * the point recorded first. Its result is returned as it is, by a tail call:
  * a resumable function whose other calls are all of this kind (with
- * sw__describe and sw__bad_pc out of line, below) needs no stack frame and
+ * sw__bad_pc out of line, below) needs no stack frame and
  * saves no register. An agent that sleeps every tick saves 3 pushes and 3
  * pops per resume (dense ticks of `bench micro`: 10 % fewer instructions). */
 #define SW__SUSPEND_ALWAYS(t, point, op)                            \
@@ -279,10 +281,9 @@ struct sw__task {
 
 static inline void sw__set_pc(sw_tasklet *t, int pc) { t->task->top->pc = (uint16_t)pc; }
 static inline int sw__pc(const sw_tasklet *t) { return t->task->top->pc; }
-static inline bool sw__describing(const sw_tasklet *t) { return t == NULL; }
-/* Cold and out of line, so that every resumable function's fast path saves no
- * register for them (they are reached by a tail call). */
-__attribute__((cold, noinline)) sw_step sw__describe(const char *const *names, int count);
+/* Whether t is the view that sw_run_points hands a function to ask for its
+ * resume points (kinds.c). */
+bool sw__describing(const sw_tasklet *t);
 sw_step sw__yield(sw_tasklet *t);
 sw_step sw__sleep(sw_tasklet *t, sw_tick n);
 /* SW_RECV and SW_SEND at resume point `pc`, which they record first. */
@@ -293,8 +294,11 @@ sw_step sw__call(sw_tasklet *t, const sw_func *fn, const void *args, sw_value *r
 sw_step sw__return(sw_tasklet *t, sw_value v);
 sw_step sw__exit(sw_tasklet *t);
 sw_step sw__finish(sw_tasklet *t);
-/* Cold and out of line too (see sw__describe). */
-__attribute__((cold, noinline)) sw_step sw__bad_pc(sw_tasklet *t);
+/* A resume point that SW_BEGIN does not know: SW_STEP_FAIL with an error,
+ * or, for the view of sw_run_points, the function's resume-point names.
+ * Cold and out of line, so that every resumable function's fast path saves no
+ * register for it (it is reached by a tail call). */
+__attribute__((cold, noinline)) sw_step sw__bad_pc(sw_tasklet *t, const char *const *names, int count);
 
 /* The resume-point names of a resumable function (index 0 is "start"), found
  * by asking the function itself; NULL if it does not begin with SW_BEGIN. */

@@ -717,15 +717,16 @@ Test(channel, queries_on_stale_handles) {
 
 /* Receives once on `in`, then (mode 1) kills `victim`, (mode 2) relays what
  * it got on `out`, (mode 3) spawns enough tasklets to move the table, (mode
- * 4) the same from world code, past sw_spawn's care of the caller's view. */
+ * 4) the same from world code, past sw_spawn's care of the caller's view,
+ * (mode 5) kills `victim` and relays. */
 typedef struct { sw_chan in, out; sw_id victim; int32_t mode; sw_msg m; } relay;
 static sw_step relay_run(sw_tasklet *t, void *frame) {
     relay *f = frame;
     SW_BEGIN(t, take, pass);
     SW_RECV(t, take, f->in, &f->m);
     sw_test_tr("A:got%d", f->m.i);
-    if (f->mode == 1) cr_assert_eq(sw_kill(t, f->victim), SW_OK);
-    if (f->mode == 2) {
+    if (f->mode == 1 || f->mode == 5) cr_assert_eq(sw_kill(t, f->victim), SW_OK);
+    if (f->mode == 2 || f->mode == 5) {
         sw_test_tr("A:send%d", f->m.i);
         SW_SEND(t, pass, f->out, &f->m);
         sw_test_tr("A:sent%d", f->m.i);
@@ -774,6 +775,26 @@ Test(channel, woken_receiver_hands_off_in_turn) {
     /* S hands to A, A to R3; then A, then S, then the bystander */
     cr_assert_str_eq(sw_test_trace, "R3:wait S1:send5 A:got5 A:send5 R3:got5 A:sent5 S1:sent5 X1");
     cr_assert_eq(sw_sched_resumes(s), 8); /* R3 A S A R3 A S X, as with round trips */
+    sw_sched_free(s);
+}
+
+/* A, run inline by S1's send, kills S1 and hands off in turn: A and R3 head
+ * the run-next stack while S1's turn ends in SW_STEP_EXIT, not
+ * SW_STEP_SWITCH; the run loop runs them next all the same (sched_int.h,
+ * sw__run_turn), before the bystander. */
+Test(channel, woken_receiver_kills_the_sender_and_hands_off_in_turn) {
+    sw_sched *s = mk();
+    sw_chan c1 = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1), c2 = mkchan(s, SW_CHAN_RENDEZVOUS, 0, -1);
+    spawn_rx(s, c2, 3, 1);
+    sw_id a = sw_sched_spawn(s, &relay_kind, &(relay){.in = c1, .out = c2, .mode = 5}, 0);
+    sw_id snd = spawn_tx(s, c1, 1, 2, 5);
+    ((relay *)sw_sched_frame(s, a))->victim = snd;
+    spawn_by(s, 1);
+    cr_assert_eq(sw_sched_step(s), SW_OK);
+    cr_assert_str_eq(sw_test_trace, "R3:wait S1:send5 A:got5 A:send5 R3:got5 A:sent5 X1");
+    cr_assert_not(sw_sched_alive(s, snd));
+    cr_assert_eq(sw_sched_count(s), 0);
+    cr_assert_eq(sw_sched_frames(s), 0);
     sw_sched_free(s);
 }
 

@@ -595,3 +595,57 @@ Test(sched, suspensions_that_never_continue_resume_at_their_point) {
     cr_assert_str_eq(sw_test_trace, "start@1 one@2 zero@2 far@302 yield@302 call@306=42");
     sw_sched_free(s);
 }
+
+/* Kills itself, then suspends by the operation its mode names: each must end
+ * it (return SW_STEP_EXIT), since the run loop takes a suspension's result
+ * as proof that the tasklet is alive (sched_int.h, sw__run_on). */
+typedef struct {
+    int32_t mode;
+    sw_chan rdv, buf, full, event;
+    sw_msg m;
+    sw_value got;
+} suicide;
+static sw_step suicide_run(sw_tasklet *t, void *frame) {
+    suicide *f = frame;
+    SW_BEGIN(t, s1, s0, sfar, y, rr, rb, re, we, sr, sf, c);
+    cr_assert_eq(sw_kill(t, sw_self(t)), SW_OK);
+    if (f->mode == 0) SW_SLEEP(t, s1, 1);
+    else if (f->mode == 1) SW_SLEEP(t, s0, 0);
+    else if (f->mode == 2) SW_SLEEP(t, sfar, 300);
+    else if (f->mode == 3) SW_YIELD(t, y);
+    else if (f->mode == 4) SW_RECV(t, rr, f->rdv, &f->m);
+    else if (f->mode == 5) SW_RECV(t, rb, f->buf, &f->m);
+    else if (f->mode == 6) SW_RECV(t, re, f->event, &f->m);
+    else if (f->mode == 7) SW_WAIT(t, we, f->event);
+    else if (f->mode == 8) SW_SEND(t, sr, f->rdv, &f->m);
+    else if (f->mode == 9) SW_SEND(t, sf, f->full, &f->m);
+    else SW_CALL(t, c, &napper_func, &(napper){.naps = 1}, &f->got);
+    sw_test_tr("never%d", f->mode);
+    SW_END(t);
+}
+static const sw_kind suicide_kind = {.name = "suicide", .frame_size = sizeof(suicide), .run = suicide_run};
+
+Test(sched, killed_during_its_turn_every_suspension_ends_it) {
+    for (int32_t mode = 0; mode <= 10; mode++) {
+        sw_test_trace[0] = '\0';
+        sw_sched *s = sw_sched_new(NULL);
+        g_dead = 0;
+        sw_sched_on_death(s, count_death, NULL);
+        suicide f = {.mode = mode,
+                     .rdv = sw_chan_new(s, &(sw_chan_desc){0}),
+                     .buf = sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_BUFFERED, .capacity = 1}),
+                     .full = sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_BUFFERED, .capacity = 1}),
+                     .event = sw_chan_new(s, &(sw_chan_desc){.kind = SW_CHAN_EVENT})};
+        cr_assert_eq(sw_chan_post(s, f.full, &(sw_msg){.tag = 1}), SW_OK);
+        sw_id id = sw_sched_spawn(s, &suicide_kind, &f, 0);
+        cr_assert_eq(sw_sched_step(s), SW_OK, "mode %d: %s", mode, sw_sched_errmsg(s));
+        cr_assert_not(sw_sched_alive(s, id), "mode %d", mode);
+        cr_assert_eq(g_dead, 1, "mode %d", mode);
+        cr_assert_eq(sw_sched_frames(s), 0, "mode %d: its frames reclaimed", mode);
+        const struct sw__task *k = &s->tasks[sw_handle_slot(id)];
+        cr_assert_eq(k->state, SW_TASK_FREE, "mode %d: its slot freed, not left a zombie", mode);
+        cr_assert_eq(sw_sched_run(s, 3), SW_OK, "mode %d: nothing queued or blocked is left", mode);
+        cr_assert_str_eq(sw_test_trace, "", "mode %d", mode);
+        sw_sched_free(s);
+    }
+}

@@ -357,3 +357,23 @@ Test(tasklet, event_channel_records_are_sw_chan_news) {
                        "sw__chan_new_event, the table full");
     sw_sched_free(s);
 }
+
+/* A tasklet resumed at a point its function does not declare fails with an
+ * error, whatever the point, even the one sw_run_points hands its view
+ * (SW_END's `default` answers both: only that view is described). */
+Test(tasklet, unknown_resume_point_fails_even_the_describing_ones) {
+    static const uint16_t bad[] = {4, 1000, UINT16_MAX};
+    for (int i = 0; i < 3; i++) {
+        sw_sched *s = world();
+        sw_id id = sw_sched_spawn(s, &traveller_kind, NULL, 0);
+        sw__frame *f = (sw__frame *)sw_sched_frame(s, id) - 1;
+        f->pc = bad[i];
+        cr_assert_eq(sw_sched_step(s), SW_E_INVALID, "pc %u", bad[i]);
+        cr_assert(strstr(sw_sched_errmsg(s), "unknown resume point"), "pc %u: %s", bad[i], sw_sched_errmsg(s));
+        cr_assert_not(sw_sched_alive(s, id), "pc %u", bad[i]);
+        sw_sched_free(s);
+    }
+    int count = 0;
+    cr_assert_not_null(sw_run_points(traveller_kind.run, &count));
+    cr_assert_gt(count, 1);
+}
