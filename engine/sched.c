@@ -336,7 +336,8 @@ static inline void spawn_init(sw_sched *s, const sw_kind *kind, sw_id id, uint32
 /* Spawn a `kind`, whose index in the registry is `ki`. flatten: the frame
  * copy inlined (out of line, ~40 instructions a spawn more), which GCC's
  * own choice stopped doing once spawn_make had a third caller. */
-__attribute__((flatten)) static sw_id spawn_kind(sw_sched *s, const sw_kind *kind, int ki, const void *params, sw_tick delay) {
+__attribute__((flatten)) static sw_id spawn_kind(sw_sched *s, const sw_kind *kind, int ki, const void *params,
+                                                 sw_tick delay) {
     uint32_t slot = spawn_make(s, kind, ki, params, delay, 0);
     if (slot == SW__NIL) return SW_ID_NONE;
     sw_id id = sw_handle_make(slot, s->tasks[slot].gen);

@@ -107,7 +107,8 @@ int sw_move_to(sw_tasklet *t, int32_t x, int32_t y) {
        to one on the grid. A tasklet that killed itself has no node (the
        death hook took it off its cell), so it is told apart only on the
        unusual path: the running tasklet's record is not read here */
-    if (__builtin_expect(sw__cell_wrap(w, &x, &y) && slot < w->slotcap && w->g[slot].cell != SW__NIL, 1)) {
+    bool usual = sw__cell_wrap(w, &x, &y) && slot < w->slotcap && w->g[slot].cell != SW__NIL;
+    if (__builtin_expect(usual, 1)) {
         sw__cell_relink(w, slot, (uint32_t)y * w->d.width + (uint32_t)x);
         return SW_OK;
     }
