@@ -45,6 +45,11 @@ static inline uint64_t sw__model_below(uint64_t r, uint64_t n) {
     return (uint64_t)(((__uint128_t)r * n) >> 64);
 }
 
+/* sw__model_below(r, 8), one of 8 Moore neighbours: the draw's top three
+ * bits, the same number (the multiply-shift is exact for a power of two),
+ * by a shift where GCC multiplied. */
+static inline int sw__model_below8(uint64_t r) { return (int)(r >> 61); }
+
 /* Move (*x, *y) to a uniformly random one of its Moore neighbours, chosen by
  * the random number `r`: 8 inside the grid or on a torus, fewer at the
  * borders of a bounded grid. The neighbours are numbered 0..7 in row-major
@@ -56,7 +61,7 @@ static inline void sw__model_moore_step(const sw_world *w, uint64_t r, int32_t *
     const sw_world_desc *d = sw_world_desc_of(w);
     int32_t W = (int32_t)d->width, H = (int32_t)d->height;
     if (d->topology == SW_TOPO_TORUS) {
-        int k = (int)sw__model_below(r, 8);
+        int k = sw__model_below8(r);
         int32_t nx = *x + dx[k], ny = *y + dy[k];
         *x = nx < 0 ? nx + W : nx >= W ? nx - W : nx;
         *y = ny < 0 ? ny + H : ny >= H ? ny - H : ny;
@@ -65,7 +70,7 @@ static inline void sw__model_moore_step(const sw_world *w, uint64_t r, int32_t *
     /* inside (0 < x < W - 1, and as much for y; one unsigned compare each):
        no enumeration */
     if ((uint32_t)(*x - 1) < (uint32_t)(W - 2) && (uint32_t)(*y - 1) < (uint32_t)(H - 2)) {
-        int k = (int)sw__model_below(r, 8);
+        int k = sw__model_below8(r);
         *x += dx[k];
         *y += dy[k];
         return;

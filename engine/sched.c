@@ -318,18 +318,26 @@ static inline __attribute__((always_inline)) uint32_t spawn_make(sw_sched *s, co
     return slot;
 }
 
-/* Run `kind`'s init on the tasklet `id` (in `slot`) just made, on its root
- * frame (its only one: it has not run), unless a hook has killed it already. */
-static inline void spawn_init(sw_sched *s, const sw_kind *kind, sw_id id, uint32_t slot) {
-    if (kind->init && sw__task_get(s, id)) {
+/* Run `kind`'s init on the tasklet in `slot`, just made and alive, on its
+ * root frame (its only one: it has not run). */
+static inline void spawn_run_init(sw_sched *s, const sw_kind *kind, uint32_t slot) {
+    if (kind->init) {
         /* hooks may have spawned and moved the table; init may kill it */
         sw_tasklet view = {.sched = s, .task = &s->tasks[slot], .slot = slot, .context = s->d.context};
         kind->init(&view, s->tasks[slot].top + 1);
     }
 }
 
-/* Spawn a `kind`, whose index in the registry is `ki`. */
-static sw_id spawn_kind(sw_sched *s, const sw_kind *kind, int ki, const void *params, sw_tick delay) {
+/* spawn_run_init, unless a hook has killed the tasklet `id` already. */
+static inline void spawn_init(sw_sched *s, const sw_kind *kind, sw_id id, uint32_t slot) {
+    if (kind->init && sw__task_get(s, id)) spawn_run_init(s, kind, slot);
+}
+
+/* Spawn a `kind`, whose index in the registry is `ki`. flatten: the frame
+ * copy inlined (out of line, ~40 instructions a spawn more), which GCC's
+ * own choice stopped doing once spawn_make had a third caller. */
+__attribute__((flatten)) static sw_id spawn_kind(sw_sched *s, const sw_kind *kind, int ki, const void *params,
+                                                 sw_tick delay) {
     uint32_t slot = spawn_make(s, kind, ki, params, delay, 0);
     if (slot == SW__NIL) return SW_ID_NONE;
     sw_id id = sw_handle_make(slot, s->tasks[slot].gen);
@@ -338,17 +346,28 @@ static sw_id spawn_kind(sw_sched *s, const sw_kind *kind, int ki, const void *pa
     return id;
 }
 
-/* Spawn a `kind`, trying the last spawned kind's index (spawn_hint) before
- * the registry's search. */
-static sw_id spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick delay) {
+/* The registry index of `kind` (registered now if new), trying the last
+ * spawned kind's index (spawn_hint) before the registry's search; negative
+ * when it cannot be registered. */
+static inline int spawn_kind_index(sw_sched *s, const sw_kind *kind) {
     uint32_t hint = s->spawn_hint;
-    int ki = (int)hint;
-    if (!(hint < (uint32_t)s->nkinds && s->kinds[hint].kind == kind)) {
-        ki = sw_sched_add_kind(s, kind);
-        if (ki < 0) return SW_ID_NONE;
-        s->spawn_hint = (uint32_t)ki;
-    }
-    return spawn_kind(s, kind, ki, params, delay);
+    if (hint < (uint32_t)s->nkinds && s->kinds[hint].kind == kind) return (int)hint;
+    int ki = sw_sched_add_kind(s, kind);
+    if (ki >= 0) s->spawn_hint = (uint32_t)ki;
+    return ki;
+}
+
+/* spawn_kind_index for a spawn from tasklet t: a parent's own kind (every
+ * birth of wolf-sheep) is known to be registered, with no look at the hint. */
+static inline int spawner_kind_index(sw_tasklet *t, const sw_kind *kind) {
+    uint32_t own = t->task->kind;
+    return t->sched->kinds[own].kind == kind ? (int)own : spawn_kind_index(t->sched, kind);
+}
+
+/* Spawn a `kind` (see spawn_kind_index). */
+static sw_id spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick delay) {
+    int ki = spawn_kind_index(s, kind);
+    return ki < 0 ? SW_ID_NONE : spawn_kind(s, kind, ki, params, delay);
 }
 
 sw_id sw_sched_spawn(sw_sched *s, const sw_kind *kind, const void *params, sw_tick delay) {
@@ -412,13 +431,26 @@ void sw__spawn_batch_init(sw__spawn_batch *b, sw_id id) {
 sw_id sw_spawn(sw_tasklet *t, const sw_kind *kind, const void *params, sw_tick delay) {
     sw_sched *s = t->sched;
     uint32_t cur = t->slot;
-    uint32_t own = t->task->kind;
-    /* a parent's own kind (every birth of wolf-sheep) is known to be
-       registered: no second look at the hint */
-    sw_id id = s->kinds[own].kind == kind ? spawn_kind(s, kind, (int)own, params, delay)
-                                          : spawn(s, kind, params, delay);
+    int ki = spawner_kind_index(t, kind);
+    sw_id id = ki < 0 ? SW_ID_NONE : spawn_kind(s, kind, ki, params, delay);
     t->task = &s->tasks[cur]; /* the table may have moved */
     return id;
+}
+
+uint32_t sw__spawn_unhooked(sw_tasklet *t, const sw_kind *kind, const void *params, sw_tick delay) {
+    sw_sched *s = t->sched;
+    uint32_t cur = t->slot;
+    int ki = spawner_kind_index(t, kind);
+    uint32_t slot = ki < 0 ? SW__NIL : spawn_make(s, kind, ki, params, delay, 0);
+    t->task = &s->tasks[cur]; /* the table may have moved */
+    return slot;
+}
+
+void sw__spawn_unhooked_init(sw_tasklet *t, const sw_kind *kind, uint32_t slot) {
+    sw_sched *s = t->sched;
+    uint32_t cur = t->slot;
+    spawn_run_init(s, kind, slot);
+    t->task = &s->tasks[cur]; /* init may have spawned */
 }
 
 int sw_sched_kill(sw_sched *s, sw_id id) {

@@ -519,6 +519,15 @@ static inline __attribute__((always_inline)) void sw__run_turn(sw_sched *s, uint
     }
 }
 
+/* sw_spawn from tasklet t without the spawn hook, for the world when the
+ * hook is its own (sw_spawn_at: a birth placed by the world itself, with no
+ * call through the hook's pointer): the new tasklet's slot, made and queued
+ * (SW__NIL when out of memory, nothing left behind). The caller places it,
+ * as the hook would have, then runs its init with sw__spawn_unhooked_init
+ * (no hook having run, nothing can have killed it in between). */
+uint32_t sw__spawn_unhooked(sw_tasklet *t, const sw_kind *kind, const void *params, sw_tick delay);
+void sw__spawn_unhooked_init(sw_tasklet *t, const sw_kind *kind, uint32_t slot);
+
 /* A batch of spawns of one kind (sw_world_spawn_many): the kind looked up
  * and the table grown once. Each spawn is sw__spawn_batch_make (as a single
  * spawn up to its hook: SW__NIL when out of memory, nothing left behind),

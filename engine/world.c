@@ -288,5 +288,7 @@ bool sw_world_layer_shown(const sw_world *w, int i) {
     return i >= 0 && i < w->nlayers && w->layers[i].name[0] != '.';
 }
 double *sw_world_layer_data(sw_world *w, int i) {
-    return i >= 0 && i < w->nlayers ? w->layers[i].data : NULL;
+    /* one unsigned compare for both bounds (nlayers >= 0): a call every
+       sheep step and two every grass turn in wolf-sheep */
+    return (unsigned)i < (unsigned)w->nlayers ? w->layers[i].data : NULL;
 }

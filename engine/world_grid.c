@@ -89,19 +89,30 @@ int sw_world_place(sw_world *w, sw_id id, int32_t x, int32_t y) {
     return SW_OK;
 }
 
-int sw_move_to(sw_tasklet *t, int32_t x, int32_t y) {
-    sw_world *w = sw_world_of(t);
+/* sw_move_to's every case but the usual one: a tasklet that killed itself,
+ * a cell off a bounded grid, an agent on no cell yet. */
+static int move_unusual(sw_world *w, sw_tasklet *t, int32_t x, int32_t y) {
     uint32_t slot = t->slot;
-    if (__builtin_expect(t->task->state == SW_TASK_ZOMBIE, 0)) return SW_E_STALE;
+    if (t->task->state == SW_TASK_ZOMBIE) return SW_E_STALE;
     if (!sw__cell_wrap(w, &x, &y)) return SW_E_INVALID;
-    /* the usual move: from a cell (a node there means the slot is covered) */
-    if (__builtin_expect(slot < w->slotcap && w->g[slot].cell != SW__NIL, 1)) {
-        sw__cell_relink(w, slot, (uint32_t)y * w->d.width + (uint32_t)x);
-        return SW_OK;
-    }
     if (sw__reserve_slot(w, slot) != SW_OK) return SW_E_NOMEM;
     sw__cell_move(w, slot, x, y, t->task->kind);
     return SW_OK;
+}
+
+int sw_move_to(sw_tasklet *t, int32_t x, int32_t y) {
+    sw_world *w = sw_world_of(t);
+    uint32_t slot = t->slot;
+    /* the usual move: from a cell (a node there means the slot is covered)
+       to one on the grid. A tasklet that killed itself has no node (the
+       death hook took it off its cell), so it is told apart only on the
+       unusual path: the running tasklet's record is not read here */
+    bool usual = sw__cell_wrap(w, &x, &y) && slot < w->slotcap && w->g[slot].cell != SW__NIL;
+    if (__builtin_expect(usual, 1)) {
+        sw__cell_relink(w, slot, (uint32_t)y * w->d.width + (uint32_t)x);
+        return SW_OK;
+    }
+    return move_unusual(w, t, x, y);
 }
 
 int sw_world_unplace(sw_world *w, sw_id id) {

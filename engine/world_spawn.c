@@ -51,9 +51,27 @@ sw_id sw_world_spawn_at(sw_world *w, const sw_kind *kind, const void *params, in
     return spawn_at_cell(w, NULL, kind, params, x, y, delay);
 }
 
+/* sw_spawn_at onto cell c, on the grid, from tasklet t, with the spawn hook
+ * the world's own: the world places the newborn itself (the hook's every
+ * case, sw__world_spawned_in), with no call through the hook's pointer and
+ * no placement handed over in `pending` (a birth a few animal steps in
+ * wolf-sheep). */
+static sw_id spawn_own_at_cell(sw_world *w, sw_tasklet *t, const sw_kind *kind, const void *params,
+                               uint32_t c, sw_tick delay) {
+    uint32_t slot = sw__spawn_unhooked(t, kind, params, delay);
+    if (slot == SW__NIL) return SW_ID_NONE;
+    sw__world_spawned_in(w, slot, c);
+    sw_id id = sw_handle_make(slot, w->s->tasks[slot].gen);
+    sw__spawn_unhooked_init(t, kind, slot);
+    return id;
+}
+
 sw_id sw_spawn_at(sw_tasklet *t, const sw_kind *kind, const void *params, int32_t x, int32_t y,
                   sw_tick delay) {
-    return spawn_at_cell(sw_world_of(t), t, kind, params, x, y, delay);
+    sw_world *w = sw_world_of(t);
+    if (__builtin_expect(sw__world_spawn_hook_is_ours(w) && sw__cell_wrap(w, &x, &y), 1))
+        return spawn_own_at_cell(w, t, kind, params, sw_world_cell_index(w, x, y), delay);
+    return spawn_at_cell(w, t, kind, params, x, y, delay);
 }
 
 sw_id sw_world_spawn_at_point(sw_world *w, const sw_kind *kind, const void *params, double x,

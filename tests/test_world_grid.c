@@ -235,6 +235,7 @@ typedef struct {
     int32_t rc_move, rc_off; /* what sw_move_to answered */
 } walker_f;
 static int walker_after_kill = 1; /* its answer once dead (its frame is gone then) */
+static int walker_after_kill_off = 1; /* the same for a cell off the grid */
 
 /* Walks one cell right each tick with sw_move_to, then tries a cell off the
  * grid, and on its third step kills itself and tries once more. */
@@ -249,6 +250,7 @@ static sw_step walker_run(sw_tasklet *t, void *frame) {
         if (++f->steps == 3) {
             sw_kill(t, sw_self(t));
             walker_after_kill = sw_move_to(t, 0, 0);
+            walker_after_kill_off = sw_move_to(t, -1, 0);
             SW_EXIT(t);
         }
         SW_SLEEP(t, walk, 1);
@@ -281,6 +283,7 @@ Test(world_grid, move_to_moves_the_running_agent_to_the_end_of_the_cells_list) {
     cr_assert_eq(sw_world_step(w), SW_OK); /* third step: moves, kills itself, tries again */
     cr_assert_not(sw_sched_alive(s, a));
     cr_assert_eq(walker_after_kill, SW_E_STALE);
+    cr_assert_eq(walker_after_kill_off, SW_E_STALE, "dead before off the grid");
     cr_assert_eq(sw_world_count_at(w, 3, 0), 0, "the dead walker is off the grid");
     cr_assert_eq(sw_world_count_at(w, 0, 0), 0, "and did not come back after it died");
     cr_assert_eq(sw_world_occupied_cells(w), 1);

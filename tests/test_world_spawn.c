@@ -477,3 +477,117 @@ Test(world_spawn, spawn_many_with_a_replaced_hook_runs_init_after_the_hook) {
     cr_assert_eq(i, 3);
     sw_world_free(w);
 }
+
+/* ---- a birth from a running agent (sw_spawn_at) ------------------------------------------- */
+
+/* A breeder's births with sw_spawn_at: birth_n a turn of birth_kind at
+ * (birth_x, birth_y), their ids in births[], and its turns counted. */
+enum { BIRTHS_MAX = 2100 };
+static sw_id births[BIRTHS_MAX];
+static int nbirths, birth_n, breeder_turns;
+static int32_t birth_x, birth_y;
+static const sw_kind *birth_kind;
+
+static sw_step breeder_run(sw_tasklet *t, void *frame) {
+    (void)frame;
+    SW_BEGIN(t, rest);
+    for (;;) {
+        breeder_turns++;
+        for (int i = 0; i < birth_n && nbirths < BIRTHS_MAX; i++)
+            births[nbirths++] = sw_spawn_at(t, birth_kind, NULL, birth_x, birth_y, 1);
+        SW_SLEEP(t, rest, 1);
+    }
+    SW_END(t);
+}
+static const sw_kind breeder = {.name = "breeder", .frame_size = sizeof(idle_f), .run = breeder_run};
+
+/* An idle agent whose init spawns another (from outside the run): the
+ * table may grow, and move, under its parent's step. */
+static void nester_init(sw_tasklet *t, void *frame) {
+    idle_init(t, frame);
+    cr_assert_neq(sw_world_spawn_at(sw_world_of(t), &idle, NULL, 0, 0, 5), SW_ID_NONE);
+}
+static const sw_kind nester = {.name = "nester", .frame_size = sizeof(idle_f), .init = nester_init,
+                               .run = idle_run};
+
+static void births_reset(const sw_kind *kind, int n, int32_t x, int32_t y) {
+    nbirths = breeder_turns = 0;
+    birth_kind = kind;
+    birth_n = n;
+    birth_x = x;
+    birth_y = y;
+}
+
+/* With the world's own spawn hook, sw_spawn_at places the newborn itself
+ * (no call through the hook): on its wrapped cell before its init runs,
+ * behind the cell's residents, alive and of its kind; a cell off a bounded
+ * grid spawns nothing. */
+Test(world_spawn, a_birth_from_a_running_agent_is_placed_before_its_init_behind_the_residents) {
+    sw_world *w = mk(5, 5, SW_TOPO_TORUS);
+    sw_sched *s = sw_world_sched(w);
+    sw_id resident = sw_world_spawn_at(w, &other, NULL, 2, 4, 0);
+    cr_assert_neq(sw_world_spawn_at(w, &breeder, NULL, 0, 0, 0), SW_ID_NONE);
+    births_reset(&idle, 1, 7, -1); /* wraps to (2, 4) */
+    cr_assert_eq(sw_world_step(w), SW_OK);
+    cr_assert_eq(breeder_turns, 1);
+    cr_assert_eq(nbirths, 1);
+    cr_assert(sw_sched_alive(s, births[0]));
+    cr_assert_eq(sw_sched_kind_of(s, births[0]), &idle);
+    const idle_f *f = sw_sched_frame(s, births[0]);
+    cr_assert(f->seen_x == 2 && f->seen_y == 4, "init saw (%d, %d)", f->seen_x, f->seen_y);
+    sw_id got[4];
+    cr_assert_eq(sw_world_agents_at(w, 2, 4, NULL, got, 4), 2);
+    cr_assert_eq(got[0], resident);
+    cr_assert_eq(got[1], births[0], "the newborn joins the back of its cell's list");
+    cr_assert_eq(sw_world_occupied_cells(w), 2);
+    sw_world_free(w);
+
+    w = mk(5, 5, SW_TOPO_BOUNDED);
+    cr_assert_neq(sw_world_spawn_at(w, &breeder, NULL, 0, 0, 0), SW_ID_NONE);
+    births_reset(&idle, 1, 5, 0);
+    cr_assert_eq(sw_world_step(w), SW_OK);
+    cr_assert_eq(births[0], SW_ID_NONE, "off a bounded grid: no birth");
+    cr_assert_eq(sw_sched_count(sw_world_sched(w)), 1);
+    sw_world_free(w);
+}
+
+/* A spawn hook put in the world's place (sw_sched_on_spawn) still sees every
+ * birth from a running agent, and placing is then up to it (here: handed
+ * on to the world's own). */
+Test(world_spawn, a_birth_from_a_running_agent_calls_a_replaced_spawn_hook) {
+    sw_world *w = mk_handing_on();
+    cr_assert_neq(sw_world_spawn_at(w, &breeder, NULL, 0, 0, 0), SW_ID_NONE);
+    hooked = 0;
+    births_reset(&idle, 3, 1, 1);
+    cr_assert_eq(sw_world_step(w), SW_OK);
+    cr_assert_eq(nbirths, 3);
+    cr_assert_eq(hooked, 3);
+    cr_assert_eq(sw_world_count_at(w, 1, 1), 3);
+    for (int i = 0; i < 3; i++) {
+        const idle_f *f = sw_sched_frame(sw_world_sched(w), births[i]);
+        cr_assert(f->seen_x == 1 && f->seen_y == 1, "birth %d: init saw its cell", i);
+    }
+    sw_world_free(w);
+}
+
+/* Births whose inits spawn grow the tasklet table past its first block
+ * while their parent runs, between one birth's making, placing and init
+ * and the next's: every newborn is alive on the cell it was put on, every
+ * init's spawn on its own, and the parent goes on with its own record (it
+ * sleeps, and takes its next turn). */
+Test(world_spawn, births_whose_init_spawns_leave_the_parent_on_its_own_record) {
+    sw_world *w = mk(5, 5, SW_TOPO_BOUNDED);
+    sw_sched *s = sw_world_sched(w);
+    cr_assert_neq(sw_world_spawn_at(w, &breeder, NULL, 0, 0, 0), SW_ID_NONE);
+    births_reset(&nester, 1500, 3, 2);
+    cr_assert_eq(sw_world_step(w), SW_OK);
+    cr_assert_eq(nbirths, 1500);
+    for (int i = 0; i < nbirths; i++) cr_assert(sw_sched_alive(s, births[i]), "birth %d", i);
+    cr_assert_eq(sw_world_count_at(w, 3, 2), 1500);
+    cr_assert_eq(sw_world_count_at(w, 0, 0), 1 + 1500, "the breeder and each init's spawn");
+    birth_n = 0;
+    cr_assert_eq(sw_world_step(w), SW_OK);
+    cr_assert_eq(breeder_turns, 2, "the parent slept on its own record and woke");
+    cr_assert_eq(sw_sched_count(s), 1 + 2 * 1500);
+    sw_world_free(w);
+}
