@@ -128,6 +128,28 @@ Test(flocking, buckets_hold_about_ten_birds_and_keep_the_scan_without_minimum_im
     }
 }
 
+/* The builder's reading of the buckets (sw_world_desc.space_read): where
+ * a bird's square fits in a bucket (2 visual <= width: at most 2 x 2
+ * buckets a query), every bucket read to its about ten birds (the world
+ * reads whole groups: three of four); wider queries read each bucket's
+ * birds only. */
+Test(flocking, sparse_queries_read_each_bucket_to_three_groups) {
+    const struct { uint32_t size, birds; double visual; uint32_t read; } c[] = {
+        {100, 200, 5, 10},  /* the small benchmark: 2 x 5 <= 20 */
+        {150, 400, 15, 0},  /* the large one: 2 x 15 > 25 */
+        {60, 200, 6, 0},    /* 12 > 10 */
+        {1000, 100000, 1, 10},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+        sw_world *w = sw_flocking_new(&(sw_flocking_desc){.size = c[i].size, .birds = c[i].birds,
+                                                          .visual = c[i].visual, .seed = 1});
+        cr_assert_not_null(w);
+        cr_assert_eq(sw_world_desc_of(w)->space_read, c[i].read, "case %zu: %u", i,
+                     sw_world_desc_of(w)->space_read);
+        sw_world_free(w);
+    }
+}
+
 /* The flight's 1 / max(n, 1) table (agents/flocking.c): each entry the
  * quotient, bit for bit, as the division at run time gives it. */
 Test(flocking, the_reciprocal_table_holds_the_quotients) {
