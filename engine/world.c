@@ -184,6 +184,13 @@ static void on_death(sw_sched *s, sw_id id, void *ud) {
 
 /* ---- lifecycle -------------------------------------------------------------------- */
 
+/* desc.space_read in whole groups of SW__LANES, at most 64 entries (more
+ * would only read more padding). */
+static uint32_t space_read(uint32_t entries) {
+    if (entries > 64) entries = 64;
+    return (entries + SW__LANES - 1) / SW__LANES * SW__LANES;
+}
+
 sw_world *sw_world_new(const sw_world_desc *desc) {
     sw_world_desc d = desc ? *desc : (sw_world_desc){0};
     if (!d.width) d.width = 1;
@@ -208,6 +215,7 @@ sw_world *sw_world_new(const sw_world_desc *desc) {
     w->bh = (uint32_t)ceil(d.height / d.space_cell);
     if (w->bw < 1) w->bw = 1;
     if (w->bh < 1) w->bh = 1;
+    w->sread = space_read(d.space_read);
     w->buckets = calloc((size_t)w->bw * w->bh, sizeof *w->buckets);
     w->bedge = malloc(((size_t)w->bw + w->bh + 2) * sizeof *w->bedge);
     if (!w->s || !w->buckets || !w->bedge || sw__world_reserve(w, 1024) != SW_OK) {

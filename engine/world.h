@@ -37,6 +37,11 @@ typedef struct sw_world_desc {
     bool random_order;      /* every kind's wake-ups shuffled each tick */
     double space_cell;      /* bucket size of the continuous-space index (0: 1.0);
                                best near the usual query radius */
+    uint32_t space_read;    /* the sums queries read at least this many entries of
+                               every bucket with storage, padding included (rounded
+                               up to a group of four, at most 64; 0: a bucket's
+                               agents only): the same sums, and a loop over each
+                               bucket whose length varies less (sw_flocking_new) */
     uint32_t mailbox_capacity; /* per-agent mailboxes (0: 64) */
 } sw_world_desc;
 

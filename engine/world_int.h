@@ -117,6 +117,8 @@ struct sw_world {
     double bsize;
     double binv;               /* 1 / bsize: queries multiply (see bucket_ranges) */
     uint32_t bw, bh;
+    uint32_t sread;            /* desc.space_read in whole groups; every bucket's
+                                  storage at least this large (world_space.c) */
     double *bedge;             /* bw + 1 column edges, then bh + 1 row edges: the
                                   first coordinate of each column and row as
                                   sw__world_bucket_of places points (the

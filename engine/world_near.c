@@ -137,6 +137,18 @@ typedef int64_t v4m __attribute__((vector_size(32)));
 typedef double v2d __attribute__((vector_size(16)));
 typedef int64_t v2m __attribute__((vector_size(16)));
 
+/* How many entries of bucket b a sums scan reads: its agents, or `least`
+ * (w->sread) if more, padding included; none without storage (a bucket's
+ * storage holds at least w->sread entries: world_space.c). The padding's
+ * sentinels add zeros (see sum_scan), so the sums are the same; a loop
+ * over a bucket's groups whose length is the same for most buckets (a
+ * world whose queries read buckets of about that many agents) leaves them
+ * without being mispredicted as often. */
+static inline uint32_t scan_length(const sw__sbucket *b, uint32_t least) {
+    uint32_t pad = b->cap ? least : 0;
+    return b->n > pad ? b->n : pad;
+}
+
 /* Fold the buckets of q's ranges into q->sums, for a query without a kind
  * filter whose skipped agent, if any, sits at the query point, four agents
  * at a time, one per lane: each lane keeps its own sums, added up at the end
@@ -187,6 +199,7 @@ sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, sw__sb
     }
     const sw__sbucket *buckets = w->buckets;
     const size_t bw = w->bw;
+    const uint32_t least = w->sread;
     /* The lanes of a group at p (x; y, dx, dy at p + o, 2 o, 3 o: see
        sw__sbucket) as vectors of type VD (masks VM), into the sums with
        suffix S. The offsets are negated, at - p (the load folds into the
@@ -234,6 +247,8 @@ sum_scan(const sw_world *w, const space_query *q, const space_ranges *rg, sw__sb
                     /* 32-byte aligned groups (see sw__sbucket) */
                     const char *p = __builtin_assume_aligned((const char *)b->p, 32);
                     const char *end = p + (size_t)b->n * (4 * sizeof(double));
+                    if (least) /* the same for every bucket: a branch, not a longer wait for end */
+                        end = p + (size_t)scan_length(b, least) * (4 * sizeof(double));
                     const size_t o = SW__LANES * sizeof(double); /* x, y, dx, dy of a group */
                     for (; p < end; p += 4 * SW__LANES * sizeof(double)) {
                         if (avx) {

@@ -56,8 +56,9 @@ static int bucket_grow(sw_world *w, uint32_t b) {
         w->bstored_cap = cap;
     }
     if (bk->cap > UINT32_MAX / 4) return SW_E_NOMEM;
-    sw__sbucket nb = {block_new(bk->cap ? 2 * bk->cap : SW__LANES), bk->n,
-                      bk->cap ? 2 * bk->cap : SW__LANES};
+    /* the first storage holds what the sums queries read (w->sread) */
+    const uint32_t cap = bk->cap ? 2 * bk->cap : w->sread > SW__LANES ? w->sread : SW__LANES;
+    sw__sbucket nb = {block_new(cap), bk->n, cap};
     if (!nb.p) return SW_E_NOMEM;
     if (bk->n) { /* the groups as they are (the layout of a group does not depend on cap) */
         memcpy(nb.p, bk->p, (size_t)bk->cap * 4 * sizeof(double));

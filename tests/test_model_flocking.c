@@ -6,6 +6,7 @@
 
 #include "models.h"
 #include "model_util.h"
+#include "world_int.h" /* w->sread: the same flock read without padding */
 
 #include <math.h>
 #include <string.h>
@@ -126,6 +127,53 @@ Test(flocking, buckets_hold_about_ten_birds_and_keep_the_scan_without_minimum_im
             cr_assert_lt(c[i].visual + 2 * cell, c[i].size / 2.0);
         sw_world_free(w);
     }
+}
+
+/* The builder's reading of the buckets (sw_world_desc.space_read): where
+ * a bird's square fits in a bucket (2 visual <= width: at most 2 x 2
+ * buckets a query), every bucket read to its about ten birds (the world
+ * reads whole groups: three of four); wider queries read each bucket's
+ * birds only. */
+Test(flocking, sparse_queries_read_each_bucket_to_three_groups) {
+    const struct { uint32_t size, birds; double visual; uint32_t read; } c[] = {
+        {100, 200, 5, 10},  /* the small benchmark: 2 x 5 <= 20 */
+        {150, 400, 15, 0},  /* the large one: 2 x 15 > 25 */
+        {60, 200, 6, 0},    /* 12 > 10 */
+        {1000, 100000, 1, 10},
+    };
+    for (size_t i = 0; i < sizeof c / sizeof *c; i++) {
+        sw_world *w = sw_flocking_new(&(sw_flocking_desc){.size = c[i].size, .birds = c[i].birds,
+                                                          .visual = c[i].visual, .seed = 1});
+        cr_assert_not_null(w);
+        cr_assert_eq(sw_world_desc_of(w)->space_read, c[i].read, "case %zu: %u", i,
+                     sw_world_desc_of(w)->space_read);
+        sw_world_free(w);
+    }
+}
+
+/* The small benchmark's flock, whose queries read every bucket to three
+ * groups, flies exactly as the same flock read to its birds only: every
+ * bird's frame (point, velocity) bit for bit after 100 ticks. */
+Test(flocking, a_flock_read_to_three_groups_flies_as_one_read_to_its_birds) {
+    sw_world *w[2];
+    for (int v = 0; v < 2; v++) {
+        w[v] = sw_flocking_new(&(sw_flocking_desc){.size = 100, .birds = 200, .visual = 5, .seed = 9});
+        cr_assert_not_null(w[v]);
+    }
+    cr_assert_eq(w[0]->sread, 12);
+    w[1]->sread = 0; /* its buckets' storage stays as large: only the reading changes */
+    for (int i = 0; i < 100; i++)
+        for (int v = 0; v < 2; v++) cr_assert_eq(sw_world_step(w[v]), SW_OK);
+    sw_sched *s[2] = {sw_world_sched(w[0]), sw_world_sched(w[1])};
+    int birds = 0;
+    for (sw_id a = sw_sched_next(s[0], SW_ID_NONE), b = sw_sched_next(s[1], SW_ID_NONE); a || b;
+         a = sw_sched_next(s[0], a), b = sw_sched_next(s[1], b), birds++) {
+        cr_assert(a == b, "the same birds");
+        cr_assert_eq(memcmp(sw_sched_frame(s[0], a), sw_sched_frame(s[1], b), sw_kind_boid.frame_size), 0,
+                     "bird %d", birds);
+    }
+    cr_assert_eq(birds, 200);
+    for (int v = 0; v < 2; v++) sw_world_free(w[v]);
 }
 
 /* The flight's 1 / max(n, 1) table (agents/flocking.c): each entry the

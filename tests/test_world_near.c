@@ -332,6 +332,50 @@ Test(world_near, space_near_finds_points_on_bucket_edges) {
         }
 }
 
+/* A world whose sums scans read every bucket to sw_world_desc.space_read
+ * entries (padding included) gives the sums of one that reads each
+ * bucket's agents only, bit for bit: the same agents at the same points,
+ * queries about them and across the empty half of the space, whose buckets
+ * have no storage (which the padding must not read), both topologies. */
+Test(world_near, space_read_pads_the_scan_with_the_same_sums) {
+    const uint32_t reads[] = {4, 12, 64};
+    for (int topo = 0; topo < 2; topo++)
+        for (size_t k = 0; k < sizeof reads / sizeof *reads; k++) {
+            sw_world *w[2];
+            sw_id ids[2][90];
+            uint64_t r = 5;
+            for (int v = 0; v < 2; v++)
+                w[v] = sw_world_new(&(sw_world_desc){.width = 60, .height = 45,
+                                                     .topology = (sw_topology)topo, .space_cell = 6,
+                                                     .space_read = v ? reads[k] : 0});
+            for (int i = 0; i < 90; i++) { /* the left third only */
+                double x = urand(&r) * 20, y = urand(&r) * 45, dx = urand(&r), dy = urand(&r);
+                for (int v = 0; v < 2; v++) {
+                    ids[v][i] = sw_world_spawn_at_point(w[v], &idle, NULL, x, y, 0);
+                    sw_world_space_set_direction(w[v], ids[v][i], dx, dy);
+                }
+            }
+            for (int q = 0; q < 200; q++) {
+                int i = q % 90;
+                double x, y, rad = 1 + 7 * urand(&r), rin = rad * urand(&r);
+                cr_assert(sw_world_space_pos(w[0], ids[0][i], &x, &y));
+                if (q >= 90) { /* anywhere, the empty buckets too */
+                    x = urand(&r) * 60;
+                    y = urand(&r) * 45;
+                }
+                for (int dir = 0; dir < 2; dir++) {
+                    size_t pair = dir ? SW_SPACE_DIR_PAIR : SW_SPACE_NO_PAIR;
+                    sw_space_sums a, b;
+                    sw_world_space_near_sums(w[0], x, y, rad, rin, NULL, ids[0][i], pair, &a);
+                    sw_world_space_near_sums(w[1], x, y, rad, rin, NULL, ids[1][i], pair, &b);
+                    assert_same_sums(b, a, "read to space_read");
+                }
+            }
+            sw_world_free(w[0]);
+            sw_world_free(w[1]);
+        }
+}
+
 /* ---- the running agent's own space calls ---------------------------------------- */
 
 static int flier_checks; /* how many self-queries were compared */

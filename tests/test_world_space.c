@@ -127,6 +127,33 @@ Test(world_space, space_bucket_padding_is_never_found) {
     }
 }
 
+/* sw_world_desc.space_read, in whole groups of four (at most 64), is what
+ * every bucket's storage holds at least, from its first agent on and
+ * through growth, so that a sums scan can read that many entries of any
+ * bucket with storage (world_near.c: scan_length). */
+Test(world_space, space_read_gives_every_bucket_storage_for_what_a_scan_reads) {
+    const uint32_t asked[] = {0, 1, 5, 12, 64, 1000}, groups[] = {0, 4, 8, 12, 64, 64};
+    for (size_t k = 0; k < sizeof asked / sizeof *asked; k++) {
+        sw_world *w = sw_world_new(&(sw_world_desc){.width = 10, .height = 10, .space_cell = 2,
+                                                    .space_read = asked[k]});
+        cr_assert_eq(w->sread, groups[k], "%u asked: %u", asked[k], w->sread);
+        for (int i = 0; i < 70; i++) /* one in bucket (4, 4), then 69 in bucket (0, 0) */
+            cr_assert_neq(sw_world_spawn_at_point(w, &mover, NULL, i ? 0.01 * i : 9, 0.5, 0),
+                          SW_ID_NONE);
+        uint32_t stored = 0;
+        for (uint32_t b = 0; b < w->bw * w->bh; b++) {
+            const sw__sbucket *bk = &w->buckets[b];
+            if (!bk->p) continue;
+            stored++;
+            cr_assert_geq(bk->cap, w->sread, "bucket %u: %u of %u", b, bk->cap, w->sread);
+            cr_assert_geq(bk->cap, bk->n);
+            cr_assert_eq(bk->cap % SW__LANES, 0);
+        }
+        cr_assert_eq(stored, 2);
+        sw_world_free(w);
+    }
+}
+
 /* ---- the running agent's move within its bucket ------------------------------------ */
 
 /* Steps a little each tick with sw_space_move_to, mostly within its bucket
