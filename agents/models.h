@@ -74,6 +74,11 @@ sw_world *sw_schelling_new(const sw_schelling_desc *desc);
  * their own group (residents with no neighbour count as 1), and the number
  * unhappy, counted afresh from the "group" layer as of now. */
 double sw_schelling_segregation(sw_world *w, uint32_t *unhappy);
+/* For tests: the residents' count at cell c (sw_world_cell_index) of those
+ * within radius r (the cell's own included) of group g (0: anyone), or
+ * with g = -1 the need there (min_same of the resident there if its radius
+ * is r, else -1); INT32_MIN where the world keeps no such count. */
+int32_t sw__schelling_count(sw_world *w, int32_t r, int32_t g, uint32_t c);
 
 /* ---- flocking / boids (flocking.c) --------------------------------------------- */
 

@@ -248,6 +248,9 @@ void sw_world_free(sw_world *w) {
     free(w->layers);
     for (int i = 0; i < w->nnamed; i++) free(w->named[i].name);
     free(w->named);
+    for (int i = 0; i < w->nattached; i++)
+        if (w->attached[i].free_fn) w->attached[i].free_fn(w->attached[i].data);
+    free(w->attached);
     free(w);
 }
 
@@ -259,6 +262,33 @@ uint32_t sw_world_height(const sw_world *w) { return w->d.height; }
 sw_topology sw_world_topology(const sw_world *w) { return w->d.topology; }
 sw_tick sw_world_now(const sw_world *w) { return sw_sched_now(w->s); }
 int sw_world_step(sw_world *w) { return sw_sched_step(w->s); }
+
+/* ---- a model's derived data ------------------------------------------------------------- */
+
+int sw_world_attach(sw_world *w, const void *key, void *data, void (*free_fn)(void *)) {
+    int i = 0;
+    while (i < w->nattached && w->attached[i].key != key) i++;
+    if (i == w->nattached) {
+        if (!data) return SW_OK;
+        sw__attached *a = realloc(w->attached, ((size_t)w->nattached + 1) * sizeof *a);
+        if (!a) return SW_E_NOMEM;
+        w->attached = a;
+        w->nattached++;
+    } else if (w->attached[i].free_fn) {
+        w->attached[i].free_fn(w->attached[i].data);
+    }
+    if (data)
+        w->attached[i] = (sw__attached){key, data, free_fn};
+    else
+        w->attached[i] = w->attached[--w->nattached];
+    return SW_OK;
+}
+
+void *sw_world_attached(const sw_world *w, const void *key) {
+    for (int i = 0; i < w->nattached; i++)
+        if (w->attached[i].key == key) return w->attached[i].data;
+    return NULL;
+}
 
 /* ---- layers ------------------------------------------------------------------------------- */
 

@@ -264,6 +264,21 @@ bool sw_world_layer_shown(const sw_world *w, int layer);
 /* The layer's cells, width*height doubles in row-major order (y*width+x). */
 double *sw_world_layer_data(sw_world *w, int layer);
 
+/* ---- a model's derived data ------------------------------------------------------------ */
+
+/* A model's private data kept with the world, found by `key` (any address
+ * the model owns): what follows from the world's pickled state (layers,
+ * agents) and is kept beside it for speed, such as Schelling's counts of
+ * each cell's neighbours. It is not pickled: a world loaded from a snapshot
+ * has none, and the model makes it again from what it derives from.
+ * Attaching under a key already used replaces (and frees, by its free_fn)
+ * what was there; NULL data removes it. The world frees what it holds with
+ * `free_fn` (may be NULL) in sw_world_free. SW_E_NOMEM when out of memory
+ * (then `data` is not taken: the caller still owns it). */
+int sw_world_attach(sw_world *w, const void *key, void *data, void (*free_fn)(void *));
+/* The data attached under `key`, or NULL. */
+void *sw_world_attached(const sw_world *w, const void *key);
+
 /* ---- channels by key ------------------------------------------------------------------ */
 
 /* The event channel of cell (x, y), made on first request. SW_CHAN_NONE off a

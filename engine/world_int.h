@@ -13,6 +13,13 @@ typedef struct sw__layer {
     double *data;
 } sw__layer;
 
+/* A model's derived data, attached by key (sw_world_attach). */
+typedef struct sw__attached {
+    const void *key;
+    void *data;
+    void (*free_fn)(void *);
+} sw__attached;
+
 typedef struct sw__named {
     char *name;
     sw_chan ch;
@@ -134,6 +141,8 @@ struct sw_world {
     int nlayers;
     sw__named *named;
     int nnamed;
+    sw__attached *attached;    /* models' derived data (sw_world_attach) */
+    int nattached;
 
     /* where the agent being spawned goes (sw_world_spawn_at*) */
     int pending;               /* 0 none, 1 cell, 2 point */

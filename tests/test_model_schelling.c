@@ -1,7 +1,7 @@
 /* test_model_schelling.c - Schelling's residents segregate: the share of
  * alike neighbours rises and nearly everyone ends happy; residents keep one
  * per cell and the "group" layer stays exact; the same seed, the same town.
- * Residents sleep while happy: their count layers stay exact (mixed radii,
+ * Residents sleep while happy: their counts stay exact (mixed radii,
  * a small torus too), nobody sleeps while unhappy, and over many towns the
  * sleeping model and the polled one agree in distribution. */
 #include <criterion/criterion.h>
@@ -152,7 +152,8 @@ static bool check_empties(sw_world *w, int tick) {
     return true;
 }
 
-/* Every count layer equals a fresh count; every resident asleep on its
+/* Every count the world keeps (each radius and group of its residents,
+ * and everyone) equals a fresh count; every resident asleep on its
  * channel is happy by a fresh count; the refresh hook gives what a fresh
  * count gives; the list of empty cells is exact. Returns how many residents
  * were asleep. */
@@ -160,20 +161,22 @@ static uint32_t check_town(sw_world *w, int tick) {
     int W = (int)sw_world_width(w), H = (int)sw_world_height(w);
     int checked = 0;
     check_empties(w, tick);
-    for (int l = 0; l < sw_world_layer_count(w); l++) {
-        int r, g = 0;
-        const char *name = sw_world_layer_name(w, l);
-        bool all = sscanf(name, "schelling_r%d_al%*c", &r) == 1 && strstr(name, "_all");
-        bool grp = sscanf(name, "schelling_r%d_g%d", &r, &g) == 2;
-        if (!all && !grp) continue;
-        const double *cnt = sw_world_layer_data(w, l);
+    sw_sched *rs = sw_world_sched(w);
+    for (sw_id id = sw_sched_next(rs, SW_ID_NONE); id; id = sw_sched_next(rs, id)) {
+        const sw_kind *k = sw_sched_kind_of(rs, id);
+        const void *f = sw_sched_frame(rs, id);
+        int r = (int)field(k, f, "radius"), g = (int)field(k, f, "group");
         for (int y = 0; y < H; y++)
-            for (int x = 0; x < W; x++)
-                cr_assert_eq(cnt[y * W + x], count_near(w, x, y, r, all ? 0 : g),
-                             "tick %d: %s at (%d,%d)", tick, name, x, y);
+            for (int x = 0; x < W; x++) {
+                uint32_t c = sw_world_cell_index(w, x, y);
+                cr_assert_eq(sw__schelling_count(w, r, 0, c), count_near(w, x, y, r, 0),
+                             "tick %d: radius %d, all at (%d,%d)", tick, r, x, y);
+                cr_assert_eq(sw__schelling_count(w, r, g, c), count_near(w, x, y, r, g),
+                             "tick %d: radius %d, group %d at (%d,%d)", tick, r, g, x, y);
+            }
         checked++;
     }
-    cr_assert_geq(checked, 2, "tick %d: no count layers", tick);
+    cr_assert_geq(checked, 2, "tick %d: no residents", tick);
     sw_sched *s = sw_world_sched(w);
     uint32_t asleep = 0;
     for (sw_id id = sw_sched_next(s, SW_ID_NONE); id; id = sw_sched_next(s, id)) {
@@ -217,6 +220,14 @@ Test(schelling, counts_stay_exact_and_only_the_happy_sleep) {
                      3000);
 }
 
+/* Radius 6: counts past an int8's reach in the worst case ((2r + 1)^2 =
+ * 169), so the world keeps them in int32s, and its moves take the wide
+ * copies of the updates (a town of radius 5 or less keeps int8s). */
+Test(schelling, counts_stay_exact_in_wide_records) {
+    run_checked_town((sw_schelling_desc){.size = 14, .agents = 80, .radius = 6, .min_same = 25, .seed = 3},
+                     50);
+}
+
 /* Radius 1 too: a move between inner cells takes the unrolled 3 x 3
  * recount, one touching the edge the clipped one; both stay exact. */
 Test(schelling, counts_stay_exact_at_radius_one) {
@@ -258,18 +269,13 @@ Test(schelling, sleepers_drop_what_wakes_them) {
     sw_world_free(w);
 }
 
-/* The "need" layer of a one-radius town: each resident's min_same on its
- * cell, -1 where nobody lives (so that no count can fall to it). */
+/* The needs of a one-radius town: each resident's min_same on its cell,
+ * -1 where nobody lives (so that no count can fall to it). */
 static void check_need(sw_world *w, int r, int min_same, const char *when) {
-    char name[48];
-    snprintf(name, sizeof name, "schelling_r%d_need", r);
-    int l = sw_world_layer_find(w, name);
-    cr_assert_geq(l, 0, "%s: no %s layer", when, name);
-    const double *need = sw_world_layer_data(w, l);
     const double *g = sw_world_layer_data(w, sw_world_layer_find(w, "group"));
     uint32_t n = sw_world_width(w) * sw_world_height(w), lived = 0;
     for (uint32_t c = 0; c < n; c++) {
-        cr_assert_eq(need[c], g[c] != 0 ? min_same : -1, "%s: cell %u", when, c);
+        cr_assert_eq(sw__schelling_count(w, r, -1, c), g[c] != 0 ? min_same : -1, "%s: cell %u", when, c);
         lived += g[c] != 0;
     }
     cr_assert_gt(lived, 0, "%s: nobody lives in the town", when);
@@ -309,16 +315,11 @@ Test(schelling, wide_squares_count_exactly) {
                                                         .min_same = 1, .seed = 41});
     cr_assert_not_null(w);
     static const int at[] = {0, 1, 64, 128, 129, 130, 200, 258, 259};
-    const char *names[3] = {"schelling_r129_all", "schelling_r129_g1", "schelling_r129_g2"};
-    for (int k = 0; k < 3; k++) {
-        int l = sw_world_layer_find(w, names[k]);
-        cr_assert_geq(l, 0, "%s", names[k]);
-        const double *cnt = sw_world_layer_data(w, l);
+    for (int k = 0; k < 3; k++) /* everyone, group 1, group 2 */
         for (size_t i = 0; i < sizeof at / sizeof *at; i++)
             for (size_t j = 0; j < sizeof at / sizeof *at; j++)
-                cr_assert_eq(cnt[at[j] * size + at[i]], count_near(w, at[i], at[j], r, k),
-                             "%s at (%d,%d)", names[k], at[i], at[j]);
-    }
+                cr_assert_eq(sw__schelling_count(w, r, k, (uint32_t)(at[j] * size + at[i])),
+                             count_near(w, at[i], at[j], r, k), "group %d at (%d,%d)", k, at[i], at[j]);
     sw_world_free(w);
 }
 
@@ -479,19 +480,14 @@ static void mover_lands_uniformly(bool rocks) {
 Test(schelling, a_mover_lands_uniformly_on_the_empty_cells) { mover_lands_uniformly(false); }
 Test(schelling, a_mover_never_lands_where_another_kind_stands) { mover_lands_uniformly(true); }
 
-/* A snapshot taken before the list of empty cells existed has residents
- * without its layer (their `empties` 0): the first move makes it, from the
- * "group" layer. Here the layer is taken out of the residents' hands the
- * same way, and moves go on exact. */
-Test(schelling, residents_without_the_list_make_it) {
+/* A list marked to be made again (-1 in entry 0: what a resident's init
+ * leaves, and what a snapshot from before the list gets, its layer made by
+ * the counts' first making) is made at the first move, from the "group"
+ * layer, and moves go on exact. */
+Test(schelling, a_list_to_be_made_is_made_at_the_first_move) {
     sw_world *w = sw_schelling_new(&(sw_schelling_desc){.size = 20, .agents = 300, .seed = 12});
-    sw_sched *s = sw_world_sched(w);
-    const sw_field *empties = sw_fields_find(sw_kind_resident.fields, "empties");
-    cr_assert_not_null(empties);
     double *e = sw_world_layer_data(w, sw_world_layer_find(w, ".schelling_empty"));
     e[0] = -1; /* as if made afresh: nothing listed */
-    for (sw_id id = sw_sched_next(s, SW_ID_NONE); id; id = sw_sched_next(s, id))
-        sw_field_set_number(empties, sw_sched_frame(s, id), 0);
     for (int tick = 0; tick < 6; tick++) {
         cr_assert_eq(sw_world_step(w), SW_OK);
         cr_assert(check_empties(w, tick + 1), "tick %d: the empty cells are not listed", tick + 1);

@@ -80,6 +80,36 @@ static int cmp_chan(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+
+/* ---- a model's derived data --------------------------------------------------------- */
+
+static int freed[3];
+static void count_free(void *p) { freed[*(int *)p]++; }
+
+/* Data attached by key is found by its key alone; attaching again under a
+ * key frees what was there (by its free_fn); NULL removes it; the world
+ * frees what it holds when freed, each piece once. */
+Test(world, attached_data_is_found_by_key_and_freed_once) {
+    static const char key_a = 0, key_b = 0;
+    static int data[3] = {0, 1, 2};
+    freed[0] = freed[1] = freed[2] = 0;
+    sw_world *w = mk(4, 4, SW_TOPO_BOUNDED);
+    cr_assert_null(sw_world_attached(w, &key_a));
+    cr_assert_eq(sw_world_attach(w, &key_a, &data[0], count_free), SW_OK);
+    cr_assert_eq(sw_world_attach(w, &key_b, &data[1], count_free), SW_OK);
+    cr_assert_eq(sw_world_attached(w, &key_a), &data[0]);
+    cr_assert_eq(sw_world_attached(w, &key_b), &data[1]);
+    cr_assert_eq(sw_world_attach(w, &key_a, &data[2], count_free), SW_OK); /* replaced */
+    cr_assert_eq(freed[0], 1);
+    cr_assert_eq(sw_world_attached(w, &key_a), &data[2]);
+    cr_assert_eq(sw_world_attach(w, &key_b, NULL, NULL), SW_OK); /* removed */
+    cr_assert_eq(freed[1], 1);
+    cr_assert_null(sw_world_attached(w, &key_b));
+    cr_assert_eq(sw_world_attached(w, &key_a), &data[2]);
+    sw_world_free(w);
+    cr_assert(freed[0] == 1 && freed[1] == 1 && freed[2] == 1, "freed %d %d %d", freed[0], freed[1], freed[2]);
+}
+
 /* The first cell channel reserves the scheduler's channel table for the
  * cells' channels (up to 65,536 of them: world_chan.c): every cell's
  * channel of a world past that bound, with channels made before and
