@@ -274,8 +274,8 @@ int sw_world_attach(sw_world *w, const void *key, void *data, void (*free_fn)(vo
         if (!a) return SW_E_NOMEM;
         w->attached = a;
         w->nattached++;
-    } else if (w->attached[i].free_fn) {
-        w->attached[i].free_fn(w->attached[i].data);
+    } else if (w->attached[i].free_fn && w->attached[i].data != data) {
+        w->attached[i].free_fn(w->attached[i].data); /* (the same data again: kept, not freed) */
     }
     if (data)
         w->attached[i] = (sw__attached){key, data, free_fn};

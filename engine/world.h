@@ -271,8 +271,8 @@ double *sw_world_layer_data(sw_world *w, int layer);
  * agents) and is kept beside it for speed, such as Schelling's counts of
  * each cell's neighbours. It is not pickled: a world loaded from a snapshot
  * has none, and the model makes it again from what it derives from.
- * Attaching under a key already used replaces (and frees, by its free_fn)
- * what was there; NULL data removes it. The world frees what it holds with
+ * Attaching under a key already used replaces what was there (freeing it
+ * by its free_fn, unless it is the same data); NULL data removes it. The world frees what it holds with
  * `free_fn` (may be NULL) in sw_world_free. SW_E_NOMEM when out of memory
  * (then `data` is not taken: the caller still owns it). */
 int sw_world_attach(sw_world *w, const void *key, void *data, void (*free_fn)(void *));

@@ -106,6 +106,9 @@ Test(world, attached_data_is_found_by_key_and_freed_once) {
     cr_assert_eq(freed[1], 1);
     cr_assert_null(sw_world_attached(w, &key_b));
     cr_assert_eq(sw_world_attached(w, &key_a), &data[2]);
+    cr_assert_eq(sw_world_attach(w, &key_a, &data[2], count_free), SW_OK); /* the same again */
+    cr_assert_eq(freed[2], 0, "data attached again under its key was freed");
+    cr_assert_eq(sw_world_attached(w, &key_a), &data[2]);
     sw_world_free(w);
     cr_assert(freed[0] == 1 && freed[1] == 1 && freed[2] == 1, "freed %d %d %d", freed[0], freed[1], freed[2]);
 }
